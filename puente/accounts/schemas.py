@@ -1,0 +1,62 @@
+"""REST shapes for accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str
+    password: str
+    agency: str
+    roles: list[str]
+    display_name: str = ""
+
+
+class UserPublic(BaseModel):
+    username: str
+    display_name: str
+    agency: str
+    roles: list[str]
+    active: bool
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="token", max_length=100)
+    days: int = Field(default=90, ge=1, le=3650)
+    username: str | None = Field(default=None, description="admins may issue for another user")
+
+
+class TokenIssued(BaseModel):
+    id: int
+    token: str = Field(description="shown once; only its hash is kept")
+    expires_at: datetime
+
+
+class TokenPublic(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime
+    revoked: bool
+
+
+class AgencyPublic(BaseModel):
+    code: str
+    country: str
+    name_en: str
+    name_es: str
+
+
+class WhoAmI(BaseModel):
+    username: str
+    agency: str
+    country: str
+    roles: list[str]

@@ -1,0 +1,294 @@
+"""Users, roles, passwords, API tokens, web sessions; and who may do what.
+
+Authorization lives here: every service entry point takes a :class:`Principal` and calls
+:func:`require`, so the CLI, REST API and web views are held to the same rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from puente.accounts.agencies import BY_CODE, for_country
+from puente.accounts.models import Agency, ApiToken, User, WebSession
+from puente.audit import service as audit
+from puente.config import Settings
+from puente.errors import Conflict, Forbidden, InvalidInput, Locked, N_, NotFound, Problem, Unauthenticated
+from puente.policy.gate import LocalUser
+
+ROLES = ("analyst", "liaison", "coordinator", "auditor", "admin")
+
+# permission → roles that hold it
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "records.read": frozenset(ROLES),
+    "records.write": frozenset({"analyst", "liaison", "admin"}),
+    "records.import": frozenset({"analyst", "admin"}),
+    "records.export": frozenset({"analyst", "liaison", "admin"}),
+    "audit.read": frozenset({"auditor", "admin"}),
+    "accounts.admin": frozenset({"admin"}),
+}
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: a user of this node, or the node itself (system jobs, the CLI's admin)."""
+
+    username: str
+    agency: str
+    country: str
+    roles: frozenset[str]
+    user_id: int | None = None
+    locale: str = ""
+
+    def can(self, permission: str) -> bool:
+        return bool(self.roles & PERMISSIONS[permission])
+
+    @property
+    def audience(self) -> LocalUser:
+        return LocalUser(self.username, self.country, self.agency)
+
+
+def require(principal: Principal, permission: str) -> None:
+    if not principal.can(permission):
+        raise Forbidden(
+            N_("Your role does not allow this action ({permission})."), permission=permission
+        )
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def seed_agencies(session: Session, country: str) -> int:
+    """Create this country's agencies (and the partner's, so markings can name them)."""
+    added = 0
+    for info in (*for_country("USA"), *for_country("MEX")):
+        if session.get(Agency, info.code) is None:
+            session.add(Agency(code=info.code, country=info.country, name_en=info.name_en,
+                               name_es=info.name_es))
+            added += 1
+    session.flush()
+    return added
+
+
+def list_agencies(session: Session, country: str | None = None) -> list[Agency]:
+    query = select(Agency).order_by(Agency.country, Agency.code)
+    if country:
+        query = query.where(Agency.country == country)
+    return list(session.execute(query).scalars())
+
+
+def principal_for(user: User, settings: Settings) -> Principal:
+    agency = BY_CODE.get(user.agency_code)
+    country = agency.country if agency else settings.country
+    return Principal(user.username, user.agency_code, country,
+                     frozenset(r for r in user.roles.split(",") if r), user.id, user.locale)
+
+
+def system_principal(settings: Settings) -> Principal:
+    agencies = for_country(settings.country)
+    return Principal("system", agencies[0].code, settings.country, frozenset(ROLES))
+
+
+def create_user(
+    session: Session,
+    actor: Principal,
+    username: str,
+    password: str,
+    agency: str,
+    roles: list[str],
+    display_name: str = "",
+    settings: Settings | None = None,
+) -> User:
+    require(actor, "accounts.admin")
+    problems: list[Problem] = []
+    if not USERNAME.fullmatch(username):
+        problems.append(Problem(N_("A username is 2 to 64 lowercase letters, digits, dots, hyphens or underscores, starting with a letter."), "/username"))
+    if len(password) < 10:
+        problems.append(Problem(N_("A password needs at least 10 characters."), "/password"))
+    agency_row = session.get(Agency, agency)
+    if agency_row is None:
+        problems.append(Problem(N_("Unknown agency {agency}."), "/agency", {"agency": agency}))
+    elif settings is not None and agency_row.country != settings.country:
+        problems.append(Problem(N_("Agency {agency} belongs to another country's node."), "/agency", {"agency": agency}))
+    for index, role in enumerate(roles):
+        if role not in ROLES:
+            problems.append(Problem(N_("Unknown role {role}; use one of: {roles}."), f"/roles/{index}", {"role": role, "roles": ", ".join(ROLES)}))
+    if not roles:
+        problems.append(Problem(N_("Give the user at least one role."), "/roles"))
+    if problems:
+        raise InvalidInput(problems)
+    if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
+        raise Conflict(N_("The username {username} is taken."), pointer="/username", username=username)
+    user = User(
+        username=username, display_name=display_name or username, agency_code=agency,
+        roles=",".join(sorted(set(roles))), password_hash=_hasher.hash(password),
+        locale="", active=True, failed_logins=0, created_at=now(),
+    )
+    session.add(user)
+    session.flush()
+    audit.append(session, actor.username, "user.create", username,
+                 details={"agency": agency, "roles": sorted(set(roles))})
+    return user
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise NotFound(N_("No user named {username}."), username=username)
+    return user
+
+
+def list_users(session: Session, actor: Principal) -> list[User]:
+    require(actor, "accounts.admin")
+    return list(session.execute(select(User).order_by(User.username)).scalars())
+
+
+def authenticate(session: Session, settings: Settings, username: str, password: str) -> User:
+    """Check a password, counting failures and locking the account after too many."""
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    moment = now()
+    if user is None or not user.active:
+        try:
+            _hasher.verify(_DUMMY_HASH, password)  # same cost either way: no username oracle
+        except VerificationError:
+            pass
+        audit.append(session, username[:64] or "-", "login.failure", details={"reason": "unknown"})
+        raise Unauthenticated(N_("Wrong username or password."))
+    if user.locked_until and _aware(user.locked_until) > moment:
+        audit.append(session, user.username, "login.failure", details={"reason": "locked"})
+        raise Locked(N_("This account is locked after too many failed sign-ins; try again after {until} UTC."),
+                     until=_aware(user.locked_until).strftime("%H:%M"))
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        details: dict[str, object] = {"reason": "password", "failures": user.failed_logins}
+        if user.failed_logins >= settings.security.lockout_threshold:
+            user.locked_until = moment + timedelta(minutes=settings.security.lockout_minutes)
+            user.failed_logins = 0
+            details["locked"] = True
+        audit.append(session, user.username, "login.failure", details=details)
+        raise Unauthenticated(N_("Wrong username or password.")) from None
+    user.failed_logins = 0
+    user.locked_until = None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    audit.append(session, user.username, "login.success")
+    return user
+
+
+def set_locale(session: Session, user_id: int, locale: str) -> None:
+    user = session.get(User, user_id)
+    if user is not None:
+        user.locale = locale
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str  # shown once, never stored
+    id: int
+    expires_at: datetime
+
+
+def create_token(
+    session: Session, actor: Principal, username: str, name: str, days: int
+) -> IssuedToken:
+    """Issue an API token; only its hash is kept."""
+    if actor.username != username:
+        require(actor, "accounts.admin")
+    user = get_user(session, username)
+    secret = "pte_" + secrets.token_urlsafe(32)
+    expires = now() + timedelta(days=days)
+    row = ApiToken(user_id=user.id, name=name or "token", prefix=secret[:10],
+                   token_hash=_digest(secret), created_at=now(), expires_at=expires)
+    session.add(row)
+    session.flush()
+    audit.append(session, actor.username, "token.create", username,
+                 details={"token_id": row.id, "name": row.name, "expires": expires.isoformat()})
+    return IssuedToken(secret, row.id, expires)
+
+
+def revoke_token(session: Session, actor: Principal, token_id: int) -> None:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(N_("No API token with id {id}."), id=token_id)
+    owner = session.get(User, row.user_id)
+    if owner is None or owner.username != actor.username:
+        require(actor, "accounts.admin")
+    row.revoked_at = now()
+    audit.append(session, actor.username, "token.revoke", owner.username if owner else "",
+                 details={"token_id": token_id})
+
+
+def list_tokens(session: Session, actor: Principal) -> list[ApiToken]:
+    if actor.user_id is None:
+        return []
+    return list(session.execute(
+        select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id)
+    ).scalars())
+
+
+def user_for_token(session: Session, token: str) -> User:
+    row = session.execute(
+        select(ApiToken).where(ApiToken.token_hash == _digest(token))
+    ).scalar_one_or_none()
+    if row is None or row.revoked_at is not None or _aware(row.expires_at) <= now():
+        raise Unauthenticated(N_("The API token is unknown, expired or revoked."))
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise Unauthenticated(N_("The API token is unknown, expired or revoked."))
+    row.last_used_at = now()
+    return user
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    session_id: str
+    csrf_token: str
+
+
+def open_session(session: Session, settings: Settings, user: User) -> OpenedSession:
+    session_id = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    session.add(WebSession(id_hash=_digest(session_id), user_id=user.id, csrf_token=csrf,
+                           created_at=now(),
+                           expires_at=now() + timedelta(hours=settings.security.session_hours)))
+    return OpenedSession(session_id, csrf)
+
+
+def resolve_session(session: Session, session_id: str) -> tuple[User, WebSession] | None:
+    row = session.get(WebSession, _digest(session_id))
+    if row is None or _aware(row.expires_at) <= now():
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return user, row
+
+
+def close_session(session: Session, session_id: str) -> None:
+    row = session.get(WebSession, _digest(session_id))
+    if row is not None:
+        session.delete(row)

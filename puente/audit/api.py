@@ -1,0 +1,34 @@
+"""REST routes for auditors: browse and verify the chain."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+
+from puente.accounts.service import Principal
+from puente.audit import service
+from puente.audit.schemas import AuditEntryPublic, BreakPublic, VerifyPublic
+from puente.web.deps import db_session, principal
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+
+
+@router.get("", response_model=list[AuditEntryPublic], summary="Audit entries, newest first")
+def entries(
+    actor: str = "", action: str = "", target: str = "", since: str = "", until: str = "",
+    before: int | None = None, limit: int = 50,
+    session: Session = Depends(db_session), who: Principal = Depends(principal),
+) -> list[AuditEntryPublic]:
+    rows = service.search(session, who, service.AuditFilter(actor, action, target, since, until),
+                          before, min(max(limit, 1), 500))
+    return [AuditEntryPublic(seq=r.seq, at=r.at, actor=r.actor, action=r.action, target=r.target,
+                             marking=r.marking, details=orjson.loads(r.details), hash=r.hash)
+            for r in rows]
+
+
+@router.get("/verify", response_model=VerifyPublic, summary="Verify the hash chain")
+def verify(session: Session = Depends(db_session), who: Principal = Depends(principal)) -> VerifyPublic:
+    report = service.verify(session, who)
+    return VerifyPublic(ok=report.ok, entries=report.entries,
+                        breaks=[BreakPublic(seq=b.seq, problem=b.problem) for b in report.breaks])

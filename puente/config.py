@@ -1,0 +1,144 @@
+"""Node settings: read from ``<data dir>/puente.toml``, validated once by the app factory.
+
+Nothing here runs at import time; :func:`load_settings` is called by the app factory and by
+the CLI, and reports every problem with the field it concerns.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from puente.errors import ConfigError, N_
+
+COUNTRIES = ("USA", "MEX")
+CONFIG_FILE = "puente.toml"
+KEY_FILE = "node_signing_key.pem"
+
+Tlp = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
+Handling = Literal["H0", "H1", "H2", "H3"]
+
+
+class MarkingDefaults(BaseModel):
+    """What a new record of one kind is marked with unless its author says otherwise."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tlp: Tlp = "AMBER"
+    rel_to: list[str] = Field(default_factory=list)
+    handling: Handling = "H0"
+    searchable_by: list[str] = Field(default_factory=list)
+
+
+class Limits(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_object_bytes: int = Field(default=1_048_576, ge=1024)
+    max_bundle_objects: int = Field(default=250_000, ge=1)
+    max_request_bytes: int = Field(default=64 * 1_048_576, ge=1024)
+    page_size_max: int = Field(default=500, ge=1)
+
+
+class Security(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    session_hours: int = Field(default=12, ge=1, le=24 * 7)
+    lockout_threshold: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    token_days: int = Field(default=90, ge=1, le=3650)
+    secure_cookies: bool = False
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    node_id: str
+    country: Literal["USA", "MEX"]
+    display_name: str = Field(min_length=1)
+    data_dir: Path
+    database_url: str = ""
+    default_markings: dict[str, MarkingDefaults] = Field(default_factory=dict)
+    limits: Limits = Field(default_factory=Limits)
+    security: Security = Field(default_factory=Security)
+
+    @field_validator("node_id")
+    @classmethod
+    def _node_id_is_a_slug(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,62}", value):
+            raise ValueError("use 2 to 63 lowercase letters, digits or hyphens, e.g. us-cbp-1")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'puente.db').resolve()}"
+
+    @property
+    def key_path(self) -> Path:
+        return self.data_dir / KEY_FILE
+
+    def markings_for(self, kind: str) -> MarkingDefaults:
+        defaults = self.default_markings.get(kind) or self.default_markings.get("*")
+        base = defaults or MarkingDefaults()
+        rel_to = sorted({*base.rel_to, self.country})
+        return base.model_copy(update={"rel_to": rel_to})
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("PUENTE_HOME", "puente-data"))
+
+
+def load_settings(data_dir: Path | None = None) -> Settings:
+    """Read and validate a node's settings; raise :class:`ConfigError` naming each bad field."""
+    directory = data_dir or default_data_dir()
+    path = directory / CONFIG_FILE
+    if not path.exists():
+        raise ConfigError(
+            N_("No node is configured in {path}: run `puente init` first."), path=str(path)
+        )
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(N_("{path} is not valid TOML: {reason}"), path=str(path), reason=str(exc))
+    raw["data_dir"] = str(directory)
+    if url := os.environ.get("PUENTE_DATABASE_URL"):
+        raw["database_url"] = url
+    return validate_settings(raw, source=str(path))
+
+
+def validate_settings(raw: dict[str, object], source: str = "settings") -> Settings:
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        lines = [
+            f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise ConfigError(
+            N_("Invalid settings in {source}: {details}"), source=source, details="; ".join(lines)
+        ) from None
+    for kind, marking in settings.default_markings.items():
+        for country in (*marking.rel_to, *marking.searchable_by):
+            if country not in COUNTRIES:
+                raise ConfigError(
+                    N_("Invalid settings in {source}: default_markings.{kind}: unknown country {country}"),
+                    source=source,
+                    kind=kind,
+                    country=country,
+                )
+    return settings
+
+
+def write_settings(settings: Settings) -> Path:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    data = settings.model_dump(mode="json", exclude={"data_dir"})
+    path = settings.data_dir / CONFIG_FILE
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    return path

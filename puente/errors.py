@@ -1,0 +1,84 @@
+"""Domain errors.
+
+Services raise these; only the web layer turns them into HTTP problem details and only the
+CLI turns them into exit codes. Messages are gettext message ids with ``{name}`` fields, so
+each edge renders them in its user's language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def N_(message: str) -> str:
+    """Mark a message id for extraction without translating it yet."""
+    return message
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, and where (an RFC 6901 JSON pointer)."""
+
+    message: str
+    pointer: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class PuenteError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    kind = "error"
+
+    def __init__(self, message: str, *, pointer: str = "", **params: Any) -> None:
+        super().__init__(message.format(**params) if params else message)
+        self.message = message
+        self.pointer = pointer
+        self.params = params
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [Problem(self.message, self.pointer, self.params)]
+
+
+class InvalidInput(PuenteError):
+    """The input is malformed or breaks a rule; carries every problem found."""
+
+    kind = "invalid-input"
+
+    def __init__(self, problems: list[Problem]) -> None:
+        first = problems[0]
+        super().__init__(first.message, pointer=first.pointer, **first.params)
+        self._problems = problems
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self._problems
+
+
+class NotFound(PuenteError):
+    kind = "not-found"
+
+
+class Forbidden(PuenteError):
+    kind = "forbidden"
+
+
+class Unauthenticated(PuenteError):
+    kind = "unauthenticated"
+
+
+class Conflict(PuenteError):
+    kind = "conflict"
+
+
+class TooLarge(PuenteError):
+    kind = "too-large"
+
+
+class Locked(PuenteError):
+    kind = "locked"
+
+
+class ConfigError(PuenteError):
+    kind = "config"

@@ -1,0 +1,66 @@
+"""Translations: English and Spanish gettext catalogs read from the shipped ``.po`` files.
+
+The ``.po`` files are the source of truth and are read directly with Babel, so there is no
+compiled ``.mo`` to forget to rebuild.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from babel.messages.pofile import read_po
+
+LOCALES = ("en", "es")
+DEFAULT_LOCALE = "en"
+
+
+@cache
+def catalog(locale: str) -> dict[str, str]:
+    """Message id → translation for ``locale`` (empty for English, whose ids are the text)."""
+    if locale == DEFAULT_LOCALE:
+        return {}
+    path = resources.files("puente") / "locale" / locale / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as handle:
+        po = read_po(handle, locale=locale)
+    return {str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy}
+
+
+def translate(locale: str, message: str, **params: Any) -> str:
+    text = catalog(locale if locale in LOCALES else DEFAULT_LOCALE).get(message, message)
+    if params:
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError):
+            return message.format(**params)
+    return text
+
+
+def negotiate(accept_language: str | None) -> str:
+    """Pick a supported locale from an Accept-Language header (RFC 9110 §12.5.4)."""
+    if not accept_language:
+        return DEFAULT_LOCALE
+    choices: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LOCALES and quality > 0:
+            choices.append((-quality, position, primary))
+    return sorted(choices)[0][2] if choices else DEFAULT_LOCALE
+
+
+class Translator:
+    """Bound to one locale; passed to templates as ``_``."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale if locale in LOCALES else DEFAULT_LOCALE
+
+    def __call__(self, message: str, **params: Any) -> str:
+        return translate(self.locale, message, **params)

@@ -1,0 +1,61 @@
+"""Record tables: one row per object version, plus the references between records."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from puente.db import Base
+
+
+class Record(Base):
+    """One version of a STIX object, stored verbatim with the columns the node queries."""
+
+    __tablename__ = "records"
+    __table_args__ = (
+        Index("uq_records_version", "stix_id", "modified_key", unique=True),
+        Index("ix_records_current_type", "is_current", "type"),
+        Index("ix_records_current_kind", "is_current", "kind"),
+    )
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stix_id: Mapped[str] = mapped_column(String(300), index=True)
+    type: Mapped[str] = mapped_column(String(250))
+    kind: Mapped[str] = mapped_column(String(32))
+    modified_key: Mapped[str] = mapped_column(String(32))
+    created_key: Mapped[str] = mapped_column(String(32))
+    date_added: Mapped[str] = mapped_column(String(32), index=True)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    recalled: Mapped[bool] = mapped_column(Boolean, default=False)
+    owner_node: Mapped[str] = mapped_column(String(64))
+    owner_country: Mapped[str] = mapped_column(String(3))
+    received: Mapped[bool] = mapped_column(Boolean, default=False)
+    originating_agency: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(64))
+    tlp: Mapped[str] = mapped_column(String(16))
+    # Sets are stored as ",A,B," so one LIKE '%,X,%' tests membership on every backend.
+    rel_to: Mapped[str] = mapped_column(String(200))
+    agencies: Mapped[str] = mapped_column(String(400), default="")
+    handling: Mapped[str] = mapped_column(String(2))
+    handling_text: Mapped[str] = mapped_column(String(500), default="")
+    searchable_by: Mapped[str] = mapped_column(String(200), default="")
+    reliability: Mapped[str] = mapped_column(String(1), default="")
+    credibility: Mapped[int] = mapped_column(Integer, default=0)
+    recipients: Mapped[str] = mapped_column(Text, default="")
+    name: Mapped[str] = mapped_column(String(300))
+    search_text: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class RecordRef(Base):
+    """A reference from one record version to another object (relationships, notes, reports)."""
+
+    __tablename__ = "record_refs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_pk: Mapped[int] = mapped_column(ForeignKey("records.pk", ondelete="CASCADE"), index=True)
+    source_id: Mapped[str] = mapped_column(String(300), index=True)
+    prop: Mapped[str] = mapped_column(String(64))
+    target_id: Mapped[str] = mapped_column(String(300), index=True)

@@ -1,0 +1,316 @@
+"""Records: create, version, revoke, read, search and export, always through the gate.
+
+Every read of record content passes :func:`puente.policy.gate.release` for the reader and
+leaves an audit entry; every write is audited in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
+
+from puente.accounts.service import Principal, require
+from puente.audit import service as audit
+from puente.config import Settings
+from puente.errors import Forbidden, InvalidInput, N_, NotFound, Problem
+from puente.policy import gate
+from puente.policy.markings import TLP_LEVELS, Markings, most_restrictive
+from puente.policy.prefilter import visible_to_user
+from puente.records import builder
+from puente.records.ingest import IngestResult, ingest
+from puente.records.models import Record, RecordRef
+from puente.records.rows import RecordView, facts_of
+from puente.records.text import fold
+from puente.records.validation import is_identifier, timestamp_key
+
+
+def _release(rows: Iterable[Record], principal: Principal) -> list[Record]:
+    return gate.release(rows, facts_of, principal.audience)
+
+
+def _current(session: Session, stix_id: str) -> Record | None:
+    return session.execute(
+        select(Record).where(Record.stix_id == stix_id, Record.is_current.is_(True))
+    ).scalar_one_or_none()
+
+
+def create(
+    session: Session, settings: Settings, principal: Principal, kind: str,
+    fields: dict[str, Any], markings: Markings,
+) -> RecordView:
+    """Create a record of ``kind`` from form fields, marked with ``markings``."""
+    require(principal, "records.write")
+    obj = builder.build(kind, fields, principal.agency)
+    _check_refs_visible(session, principal, obj)
+    ingest(session, settings, principal, [obj], override=markings, action="record.create",
+           base_pointer="")
+    return get(session, principal, obj["id"], audit_read=False)
+
+
+def new_version(
+    session: Session, settings: Settings, principal: Principal, stix_id: str,
+    fields: dict[str, Any], markings: Markings,
+) -> RecordView:
+    """The owner's next version of a record, from edited form fields."""
+    require(principal, "records.write")
+    row = _owned_current(session, principal, stix_id)
+    previous = orjson.loads(row.content)
+    obj = builder.build(row.kind, fields, principal.agency, previous=previous)
+    _check_refs_visible(session, principal, obj)
+    ingest(session, settings, principal, [obj], override=markings, action="record.version",
+           base_pointer="")
+    return get(session, principal, stix_id, audit_read=False)
+
+
+def revoke(session: Session, settings: Settings, principal: Principal, stix_id: str) -> RecordView:
+    """Revoke a record (STIX 2.1 §3.6): a final version with ``revoked: true``."""
+    require(principal, "records.write")
+    row = _owned_current(session, principal, stix_id)
+    if row.revoked:
+        return get(session, principal, stix_id, audit_read=False)
+    obj = orjson.loads(row.content)
+    obj["revoked"] = True
+    obj["modified"] = builder.later_than(obj.get("modified", obj["created"]), builder.stix_now())
+    from puente.records.rows import markings_of
+
+    ingest(session, settings, principal, [obj], override=markings_of(row), action="record.revoke",
+           base_pointer="")
+    return get(session, principal, stix_id, audit_read=False)
+
+
+def _owned_current(session: Session, principal: Principal, stix_id: str) -> Record:
+    row = _current(session, stix_id)
+    if row is None or not gate.decide(facts_of(row), principal.audience):
+        raise NotFound(N_("No record {id} that you may see."), id=stix_id)
+    if row.received or (row.originating_agency != principal.agency and "admin" not in principal.roles):
+        raise Forbidden(N_("Only {agency} on node {node}, which owns {id}, may make new versions of it."),
+                        agency=row.originating_agency, node=row.owner_node, id=stix_id)
+    return row
+
+
+def _check_refs_visible(session: Session, principal: Principal, obj: dict[str, Any]) -> None:
+    from puente.records.validation import refs_of
+
+    problems = []
+    for prop, ref in refs_of(obj):
+        row = _current(session, ref)
+        if row is None or not gate.decide(facts_of(row), principal.audience):
+            problems.append(Problem(N_("No record {id} that you may see."), f"/{prop}", {"id": ref}))
+    if problems:
+        raise InvalidInput(problems)
+
+
+def import_objects(
+    session: Session, settings: Settings, principal: Principal, objects: Iterable[Any],
+    override: Markings | None = None, progress: Callable[[int], None] | None = None,
+) -> IngestResult:
+    """Store a bundle's objects atomically (the caller's transaction)."""
+    require(principal, "records.import")
+    return ingest(session, settings, principal, objects, override=override, progress=progress)
+
+
+def get(
+    session: Session, principal: Principal, stix_id: str, version: str | None = None,
+    audit_read: bool = True,
+) -> RecordView:
+    require(principal, "records.read")
+    if not is_identifier(stix_id):
+        raise NotFound(N_("No record {id} that you may see."), id=stix_id)
+    query = select(Record).where(Record.stix_id == stix_id)
+    if version:
+        query = query.where(Record.modified_key == timestamp_key(version))
+    else:
+        query = query.where(Record.is_current.is_(True))
+    rows = _release(session.execute(query).scalars(), principal)
+    if not rows:
+        raise NotFound(N_("No record {id} that you may see."), id=stix_id)
+    view = RecordView.of(rows[0])
+    if audit_read:
+        audit.append(session, principal.username, "record.read", stix_id,
+                     marking=view.markings.banner(), details={"version": view.modified})
+    return view
+
+
+def versions(session: Session, principal: Principal, stix_id: str) -> list[RecordView]:
+    require(principal, "records.read")
+    rows = session.execute(
+        select(Record).where(Record.stix_id == stix_id).order_by(Record.modified_key.desc())
+    ).scalars()
+    released = [RecordView.of(r) for r in _release(rows, principal)]
+    if not released:
+        raise NotFound(N_("No record {id} that you may see."), id=stix_id)
+    audit.append(session, principal.username, "record.versions", stix_id,
+                 marking=_banner(v.markings for v in released), details={"count": len(released)})
+    return released
+
+
+def related(session: Session, principal: Principal, stix_id: str) -> list[RecordView]:
+    """Current records linked to ``stix_id`` (either direction), as the reader may see them."""
+    ids = _related_ids(stix_id)
+    rows = session.execute(
+        select(Record).where(Record.stix_id.in_(ids), Record.is_current.is_(True))
+        .where(visible_to_user(principal.audience)).order_by(Record.type, Record.name).limit(200)
+    ).scalars()
+    return [RecordView.of(r) for r in _release(rows, principal)]
+
+
+def _related_ids(stix_id: str) -> Any:
+    current = select(Record.pk).where(Record.is_current.is_(True))
+    referrers = select(RecordRef.source_id).where(
+        RecordRef.target_id == stix_id, RecordRef.record_pk.in_(current))
+    via_relationship = select(RecordRef.target_id).where(
+        RecordRef.source_id.in_(
+            select(RecordRef.source_id).where(
+                RecordRef.target_id == stix_id, RecordRef.prop.in_(("source_ref", "target_ref")),
+                RecordRef.record_pk.in_(current))),
+        RecordRef.record_pk.in_(current), RecordRef.target_id != stix_id)
+    referenced = select(RecordRef.target_id).where(
+        RecordRef.source_id == stix_id, RecordRef.record_pk.in_(current))
+    return referrers.union(via_relationship, referenced)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str = ""
+    kinds: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    tlp: tuple[str, ...] = ()
+    owner_node: str = ""
+    received: bool | None = None
+    modified_from: str = ""
+    modified_to: str = ""
+    related_to: str = ""
+    include_revoked: bool = False
+    after: int | None = None  # keyset: the last pk of the previous page
+    limit: int = 25
+
+
+@dataclass
+class SearchPage:
+    items: list[RecordView]
+    next_after: int | None
+    banner: Markings | None = None
+    filters: dict[str, Any] = field(default_factory=dict)
+
+
+def search(session: Session, principal: Principal, q: SearchQuery) -> SearchPage:
+    """Current records matching ``q`` that the gate lets ``principal`` see, newest first."""
+    require(principal, "records.read")
+    problems = []
+    for index, level in enumerate(q.tlp):
+        if level not in TLP_LEVELS:
+            problems.append(Problem(N_("Unknown TLP level {value}."), f"/tlp/{index}", {"value": level}))
+    for name, value in (("modified_from", q.modified_from), ("modified_to", q.modified_to)):
+        if value and not _is_date(value):
+            problems.append(Problem(N_("{field} must be a date such as 2025-01-31."), f"/{name}", {"field": name}))
+    if q.related_to and not is_identifier(q.related_to):
+        problems.append(Problem(N_("{value} is not a record id."), "/related_to", {"value": q.related_to}))
+    if problems:
+        raise InvalidInput(problems)
+    conditions: list[ColumnElement[bool]] = [Record.is_current.is_(True), visible_to_user(principal.audience)]
+    for token in fold(q.text).split()[:8]:
+        conditions.append(Record.search_text.contains(token, autoescape=True))
+    if q.kinds:
+        conditions.append(Record.kind.in_(q.kinds))
+    if q.types:
+        conditions.append(Record.type.in_(q.types))
+    if q.tlp:
+        conditions.append(Record.tlp.in_(q.tlp))
+    if q.owner_node:
+        conditions.append(Record.owner_node == q.owner_node)
+    if q.received is not None:
+        conditions.append(Record.received.is_(q.received))
+    if q.modified_from:
+        conditions.append(Record.modified_key >= q.modified_from[:10])
+    if q.modified_to:
+        conditions.append(Record.modified_key < q.modified_to[:10] + "T99")
+    if not q.include_revoked:
+        conditions.append(Record.revoked.is_(False))
+    if q.related_to:
+        conditions.append(Record.stix_id.in_(_related_ids(q.related_to)))
+    if q.after is not None:
+        conditions.append(Record.pk < q.after)
+    limit = max(1, min(q.limit, 200))
+    rows = list(session.execute(
+        select(Record).where(*conditions).order_by(Record.pk.desc()).limit(limit + 1)
+    ).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    released = [RecordView.of(r) for r in _release(rows, principal)]
+    audit.append(session, principal.username, "records.search", q.text[:200],
+                 marking=_banner(v.markings for v in released),
+                 details={"results": len(released), "kinds": list(q.kinds), "tlp": list(q.tlp)})
+    return SearchPage(released, rows[-1].pk if more and rows else None,
+                      most_restrictive(v.markings for v in released))
+
+
+def _is_date(value: str) -> bool:
+    from datetime import date
+
+    try:
+        date.fromisoformat(value[:10])
+    except ValueError:
+        return False
+    return True
+
+
+def _banner(markings: Iterable[Markings]) -> str:
+    worst = most_restrictive(markings)
+    return worst.banner() if worst else ""
+
+
+def export(
+    session: Session, principal: Principal, q: SearchQuery | None = None, batch: int = 1000
+) -> Iterator[dict[str, Any]]:
+    """Every current record the gate releases to ``principal`` (matching ``q``), as STIX.
+
+    The caller must exhaust the iterator inside its transaction; the audit entry is written
+    when it ends.
+    """
+    require(principal, "records.export")
+    q = q or SearchQuery()
+    conditions: list[ColumnElement[bool]] = [Record.is_current.is_(True), visible_to_user(principal.audience)]
+    if q.kinds:
+        conditions.append(Record.kind.in_(q.kinds))
+    if q.tlp:
+        conditions.append(Record.tlp.in_(q.tlp))
+    last = 0
+    count = 0
+    seen_markings: list[Markings] = []
+    while True:
+        rows = list(session.execute(
+            select(Record).where(*conditions, Record.pk > last).order_by(Record.pk).limit(batch)
+        ).scalars())
+        if not rows:
+            break
+        last = rows[-1].pk
+        for row in _release(rows, principal):
+            count += 1
+            seen_markings.append(facts_of(row).markings)
+            if len(seen_markings) > 64:
+                seen_markings = [m for m in [most_restrictive(seen_markings)] if m]
+            yield orjson.loads(row.content)
+        session.expunge_all()
+    audit.append(session, principal.username, "records.export", f"{count} objects",
+                 marking=_banner(seen_markings), details={"count": count})
+
+
+def stats(session: Session, principal: Principal) -> dict[str, int]:
+    """Counts by kind of the current records this principal may see (the dashboard)."""
+    from sqlalchemy import func
+
+    rows = session.execute(
+        select(Record.kind, func.count()).where(
+            Record.is_current.is_(True), Record.revoked.is_(False),
+            visible_to_user(principal.audience)).group_by(Record.kind)
+    ).all()
+    return {kind: int(n) for kind, n in rows}
+
+
+def or_any(*clauses: ColumnElement[bool]) -> ColumnElement[bool]:
+    return or_(*clauses)

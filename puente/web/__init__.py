@@ -1,0 +1,1 @@
+"""The web edge: app assembly, authentication, problem details, templates and assets."""

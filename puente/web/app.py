@@ -1,0 +1,98 @@
+"""The app factory: settings validated once here, routers assembled, errors mapped."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+
+from puente import __version__
+from puente.errors import PuenteError
+from puente.i18n import LOCALES, negotiate
+from puente.node import Node, open_node
+from puente.web import problems
+from puente.web.deps import LANG_COOKIE
+
+
+def create_app(node: Node | None = None, data_dir: Path | None = None) -> FastAPI:
+    """Build the app for a node (opened from ``data_dir`` when not given)."""
+    the_node = node or open_node(data_dir)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if node is None:
+            the_node.close()
+
+    app = FastAPI(
+        title=f"Puente — {the_node.settings.display_name}",
+        version=__version__,
+        description="One sovereign node of Puente. Errors are RFC 9457 problem details.",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/v1/openapi.json",
+        redoc_url=None,
+    )
+    app.state.node = the_node
+
+    @app.middleware("http")
+    async def choose_locale(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+        request.state.locale = chosen if chosen in LOCALES else negotiate(
+            request.headers.get("accept-language"))
+        response = await call_next(request)
+        response.headers.setdefault("Content-Language", request.state.locale)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    async def on_error(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/api/"):
+            assert isinstance(exc, PuenteError)
+            return problems.from_error(request, exc)
+        from puente.web.pages import error_page
+
+        assert isinstance(exc, PuenteError)
+        return error_page(request, exc)
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return problems.from_validation(request, exc)
+
+    app.add_exception_handler(PuenteError, on_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+
+    from puente.accounts import api as accounts_api
+    from puente.audit import api as audit_api
+    from puente.records import api as records_api
+
+    app.include_router(records_api.router)
+    app.include_router(accounts_api.router)
+    app.include_router(audit_api.router)
+    _include_views(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "node": the_node.settings.node_id}
+
+    static = resources.files("puente") / "web" / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    return app
+
+
+def _include_views(app: FastAPI) -> None:
+    from puente.accounts import views as accounts_views
+    from puente.audit import views as audit_views
+    from puente.records import views as records_views
+    from puente.web import views as web_views
+
+    for module in (web_views, accounts_views, records_views, audit_views):
+        app.include_router(module.router)
