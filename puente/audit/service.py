@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from puente.audit.models import AuditEntry, AuditHead
+from puente.errors import N_
 
 if TYPE_CHECKING:
     from puente.accounts.service import Principal
@@ -99,21 +100,21 @@ def verify(session: Session, principal: Principal, batch: int = 5000) -> VerifyR
     for entry in _stream(session, batch):
         count += 1
         if entry.seq != expected_seq:
-            breaks.append(Break(entry.seq, f"expected entry {expected_seq}: entries missing or inserted"))
+            breaks.append(Break(entry.seq, N_("out of sequence: entries missing or inserted before it")))
         if entry.prev_hash != prev:
-            breaks.append(Break(entry.seq, "does not link to the entry before it"))
+            breaks.append(Break(entry.seq, N_("does not link to the entry before it")))
         recomputed = entry_hash(
             entry.prev_hash, entry.seq, entry.at, entry.actor, entry.action, entry.target,
             entry.marking, entry.details,
         )
         if recomputed != entry.hash:
-            breaks.append(Break(entry.seq, "content does not match its hash: modified"))
+            breaks.append(Break(entry.seq, N_("content does not match its hash: modified")))
         expected_seq, prev = entry.seq + 1, entry.hash
     head = session.get(AuditHead, 1)
     if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
-        breaks.append(Break(head.seq, "the chain ends before its recorded head: entries deleted"))
+        breaks.append(Break(head.seq, N_("the chain ends before its recorded head: entries deleted")))
     if head is None and count:
-        breaks.append(Break(0, "the chain head is missing"))
+        breaks.append(Break(0, N_("the chain head is missing")))
     return VerifyReport(count, breaks)
 
 

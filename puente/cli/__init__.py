@@ -1,0 +1,1 @@
+"""The `puente` command: a thin shell over the services."""

@@ -1,0 +1,79 @@
+"""What every command shares: the data directory, the acting user, errors, the console."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from puente.accounts import service as accounts
+from puente.accounts.service import Principal
+from puente.config import default_data_dir
+from puente.errors import PuenteError
+from puente.i18n import LOCALES, translate
+from puente.node import Node, open_node
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+DataDir = typer.Option(None, "--data-dir", "-d", envvar="PUENTE_HOME",
+                       help="The node's data directory (default ./puente-data).")
+ActAs = typer.Option("admin", "--as", envvar="PUENTE_USER",
+                     help="The user this command acts as (authorization and audit).")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def cli_locale() -> str:
+    for name in ("PUENTE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            primary = value.split("_")[0].split(".")[0].lower()
+            return primary if primary in LOCALES else "en"
+    return "en"
+
+
+def t(message: str, **params: Any) -> str:
+    return translate(cli_locale(), message, **params)
+
+
+def fail(exc: PuenteError) -> typer.Exit:
+    locale = cli_locale()
+    for problem in exc.problems:
+        where = f"{problem.pointer}: " if problem.pointer else ""
+        errors.print(f"[bold red]error:[/] {where}{translate(locale, problem.message, **problem.params)}",
+                     markup=True, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def handles_errors(func: F) -> F:
+    """Turn domain errors into a clear message in the user's language and exit status 1."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PuenteError as exc:
+            raise fail(exc) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def opened(data_dir: Path | None) -> Iterator[Node]:
+    node = open_node(data_dir or default_data_dir())
+    try:
+        yield node
+    finally:
+        node.close()
+
+
+def acting_user(node: Node, username: str) -> Principal:
+    with node.db.session() as session:
+        return accounts.principal_for(accounts.get_user(session, username), node.settings)

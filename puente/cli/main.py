@@ -1,0 +1,34 @@
+"""The `puente` command."""
+
+from __future__ import annotations
+
+import typer
+
+from puente import __version__
+from puente.cli import accounts, audit, demo, node, records
+
+app = typer.Typer(
+    name="puente",
+    help="Puente: one sovereign node of the US–Mexico security information-sharing platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("init")(node.init)
+app.command("serve")(node.serve)
+app.command("demo")(demo.demo)
+app.add_typer(node.db_app, name="db")
+app.add_typer(accounts.user_app, name="user")
+app.add_typer(accounts.token_app, name="token")
+app.add_typer(records.import_app, name="import")
+app.add_typer(records.export_app, name="export")
+app.add_typer(audit.app, name="audit")
+
+
+@app.command("version")
+def version() -> None:
+    """Print Puente's version."""
+    print(__version__)
+
+
+def main() -> None:
+    app()

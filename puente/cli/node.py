@@ -1,0 +1,82 @@
+"""`puente init`, `puente db upgrade`, `puente serve`."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import typer
+
+from puente.accounts.agencies import BY_CODE
+from puente.cli.common import DataDir, console, handles_errors, t
+from puente.config import default_data_dir, load_settings
+from puente.db import upgrade
+from puente.errors import N_, ConfigError
+from puente.node import initialize
+
+app = typer.Typer(help="Create and run a node.")
+db_app = typer.Typer(help="The node's database.")
+
+
+@handles_errors
+def init(
+    data_dir: Path | None = DataDir,
+    node_id: str = typer.Option(..., "--node-id", help="A short id, e.g. us-cbp-1."),
+    country: str = typer.Option(..., "--country", help="USA or MEX (ISO 3166-1 alpha-3)."),
+    name: str = typer.Option("", "--name", help="Display name of the node."),
+    database_url: str = typer.Option("", "--database-url",
+                                     help="Default: a SQLite file in the data directory."),
+    admin: str = typer.Option("admin", "--admin", help="Username of the first administrator."),
+    admin_password: str = typer.Option("", "--admin-password", envvar="PUENTE_ADMIN_PASSWORD",
+                                       help="Default: a random password, printed once."),
+    admin_agency: str = typer.Option("", "--admin-agency", help="Agency code of the admin."),
+) -> None:
+    """Create a node: settings, signing key, database, agencies and the first admin."""
+    country = country.upper()
+    if country not in ("USA", "MEX"):
+        raise ConfigError(N_("The country must be USA or MEX, not {country}."), pointer="/country",
+                          country=country)
+    if admin_agency and (admin_agency not in BY_CODE or BY_CODE[admin_agency].country != country):
+        raise ConfigError(N_("Unknown agency {agency} for {country}."), pointer="/admin_agency",
+                          agency=admin_agency, country=country)
+    password = admin_password or secrets.token_urlsafe(12)
+    directory = data_dir or default_data_dir()
+    node = initialize(directory, node_id, country, name or f"Puente {country}", database_url,
+                      admin, password, admin_agency or None)
+    node.close()
+    console.print(t("Node {node} ({country}) created in {path}.", node=node_id, country=country,
+                    path=str(directory)))
+    if not admin_password:
+        console.print(t("Administrator {user}, password {password} (shown once).", user=admin,
+                        password=password))
+
+
+@db_app.command("upgrade")
+@handles_errors
+def db_upgrade(data_dir: Path | None = DataDir) -> None:
+    """Apply pending database migrations."""
+    settings = load_settings(data_dir or default_data_dir())
+    upgrade(settings.resolved_database_url)
+    console.print(t("The database is up to date."))
+
+
+@handles_errors
+def serve(
+    data_dir: Path | None = DataDir,
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    workers: int = typer.Option(1, "--workers", min=1, help="Stateless worker processes."),
+) -> None:
+    """Serve the web UI, the REST API and (later) TAXII."""
+    import os
+
+    import uvicorn
+
+    directory = (data_dir or default_data_dir()).resolve()
+    settings = load_settings(directory)  # validate before starting workers
+    upgrade(settings.resolved_database_url)
+    os.environ["PUENTE_HOME"] = str(directory)
+    console.print(t("Serving {name} on http://{host}:{port}/", name=settings.display_name,
+                    host=host, port=port))
+    uvicorn.run("puente.web.asgi:create", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", proxy_headers=True)

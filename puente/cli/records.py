@@ -1,0 +1,125 @@
+"""`puente import stix FILE`, `puente export stix`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import ijson
+import orjson
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from puente.cli.common import ActAs, DataDir, acting_user, console, errors, handles_errors, opened, t
+from puente.errors import N_, InvalidInput, Problem, TooLarge
+from puente.policy.markings import Markings
+from puente.policy.schemas import MarkingsIn
+from puente.records import service
+from puente.records.api import parse_bundle, stream_bundle
+
+import_app = typer.Typer(help="Import data.")
+export_app = typer.Typer(help="Export data, through the egress gate.")
+
+WHOLE_FILE_LIMIT = 64 * 1024 * 1024  # above this, stream the bundle instead of parsing it whole
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=errors, transient=False,
+                    disable=not errors.is_terminal)
+
+
+def stream_objects(handle: BinaryIO, max_objects: int) -> Iterator[Any]:
+    """Objects of a bundle read incrementally (flat memory), with clear errors."""
+    count = 0
+    try:
+        for obj in ijson.items(handle, "objects.item", use_float=True):
+            count += 1
+            if count > max_objects:
+                raise TooLarge(N_("The bundle holds more than {limit} objects, the most this node accepts."),
+                               pointer="/objects", limit=max_objects)
+            yield obj
+    except ijson.JSONError as exc:
+        raise InvalidInput([Problem(N_("Malformed JSON after {count} objects: {reason}"), "",
+                                    {"count": count, "reason": str(exc)})]) from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInput([Problem(N_("The body is not valid UTF-8 (byte {offset})."), "",
+                                    {"offset": exc.start})]) from None
+
+
+@import_app.command("stix")
+@handles_errors
+def import_stix(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    tlp: str = typer.Option("", "--tlp", help="Mark objects that carry no Puente markings with this TLP level."),
+    rel_to: list[str] = typer.Option([], "--rel-to", help="Countries for REL TO (with --tlp)."),
+    handling: str = typer.Option("H0", "--handling"),
+    data_dir: Path | None = DataDir,
+    act_as: str = ActAs,
+) -> None:
+    """Import a STIX 2.1 bundle: every object is stored, or none is."""
+    with opened(data_dir) as node:
+        actor = acting_user(node, act_as)
+        override: Markings | None = None
+        if tlp:
+            override = MarkingsIn(tlp=tlp.upper(), rel_to=rel_to, handling=handling).to_markings(
+                node.settings.country, pointer="")
+        size = file.stat().st_size
+        limit = node.settings.limits.max_bundle_objects
+        with file.open("rb") as handle, _progress() as bar, node.db.session() as session:
+            task = bar.add_task(t("Importing {file}", file=file.name), total=None)
+            if size <= WHOLE_FILE_LIMIT:
+                objects: Any = parse_bundle(handle.read(), limit)
+                bar.update(task, total=len(objects))
+            else:
+                _check_bundle_head(handle)
+                objects = stream_objects(handle, limit)
+            result = service.import_objects(session, node.settings, actor, objects, override,
+                                            progress=lambda n: bar.advance(task, n))
+    console.print(t("Imported {stored} objects ({unchanged} already stored, {superseded} older versions superseded).",
+                    stored=result.stored, unchanged=result.unchanged, superseded=result.superseded))
+    console.print(f"sha256 {result.digest}")
+
+
+def _check_bundle_head(handle: BinaryIO) -> None:
+    head = handle.read(4096)
+    handle.seek(0)
+    try:
+        text = head.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:
+            raise InvalidInput([Problem(N_("The body is not valid UTF-8 (byte {offset})."), "",
+                                        {"offset": exc.start})]) from None
+        text = head[: exc.start].decode()
+    if '"bundle"' not in text:
+        raise InvalidInput([Problem(N_("Expected a STIX bundle: an object with \"type\": \"bundle\"."), "/type")])
+
+
+@export_app.command("stix")
+@handles_errors
+def export_stix(
+    output: Path | None = typer.Option(None, "--output", "-o", help="Default: standard output."),
+    kind: list[str] = typer.Option([], "--kind"),
+    tlp: list[str] = typer.Option([], "--tlp"),
+    data_dir: Path | None = DataDir,
+    act_as: str = ActAs,
+) -> None:
+    """Export, as a STIX 2.1 bundle, what the acting user may see."""
+    with opened(data_dir) as node:
+        actor = acting_user(node, act_as)
+        query = service.SearchQuery(kinds=tuple(kind), tlp=tuple(t_.upper() for t_ in tlp))
+        with node.db.session() as session:
+            target = output.open("wb") if output else sys.stdout.buffer
+            try:
+                for chunk in stream_bundle(service.export(session, actor, query)):
+                    target.write(chunk)
+            finally:
+                if output:
+                    target.close()
+                else:
+                    target.flush()
+    if output:
+        count = len(orjson.loads(output.read_bytes())["objects"])
+        errors.print(t("Exported {count} objects to {file}.", count=count, file=str(output)))

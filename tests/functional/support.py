@@ -1,0 +1,65 @@
+"""Helpers for tests that run real `puente` processes on loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def puente(*args: str, data_dir: Path, env: dict[str, str] | None = None,
+           check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "puente", *args, "--data-dir", str(data_dir)],
+        capture_output=True, text=True, timeout=timeout, check=check,
+        env={**os.environ, "PUENTE_LANG": "en", **(env or {})},
+    )
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "puente", "serve", "--data-dir", str(data_dir), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server exited")
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not start within 60 s")
+
+
+def write_bundle(path: Path, count: int) -> None:
+    """A bundle of ``count`` simple, valid identity objects (fast to make, fast to parse)."""
+    objects: list[dict[str, Any]] = []
+    for index in range(count):
+        objects.append({
+            "type": "identity", "spec_version": "2.1", "id": f"identity--{uuid.uuid4()}",
+            "created": "2025-03-04T05:06:07.000Z", "modified": "2025-03-04T05:06:07.000Z",
+            "name": f"Persona {index}", "identity_class": "individual",
+            "object_marking_refs": [TLP_GREEN],
+        })
+    path.write_bytes(orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
+                                   "objects": objects}))
