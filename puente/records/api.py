@@ -33,6 +33,13 @@ def kinds() -> dict[str, Any]:
     }
 
 
+@router.get("/extensions", summary="Puente's STIX 2.1 extension definitions")
+def extensions() -> list[dict[str, Any]]:
+    from puente.records.extensions import definitions
+
+    return definitions()
+
+
 @router.post("/records", status_code=201, response_model=RecordPublic, summary="Create a record")
 def create_record(
     body: RecordCreate, session: Session = Depends(db_session), node: Node = Depends(get_node),
@@ -78,11 +85,13 @@ def parse_bundle(raw: bytes, max_objects: int) -> list[Any]:
 @router.post("/bundles", status_code=201, response_model=ImportResultPublic,
              summary="Import a STIX 2.1 bundle (all or nothing)")
 async def import_bundle(
-    request: Request, node: Node = Depends(get_node), who: Principal = Depends(principal),
+    request: Request, session: Session = Depends(db_session), node: Node = Depends(get_node),
+    who: Principal = Depends(principal),
 ) -> ImportResultPublic:
+    # The request's own unit of work: a second session would wait forever for the SQLite
+    # write lock this one took when it resolved the caller's token.
     objects = await read_bundle(request, node)
-    with node.db.session() as session:
-        result = service.import_objects(session, node.settings, who, objects)
+    result = service.import_objects(session, node.settings, who, objects)
     return ImportResultPublic(stored=result.stored, unchanged=result.unchanged,
                               superseded=result.superseded, sha256=result.digest)
 

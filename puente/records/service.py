@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import Principal, require
@@ -282,6 +282,7 @@ def export(
     last = 0
     count = 0
     seen_markings: list[Markings] = []
+    yield from preamble()
     while True:
         rows = list(session.execute(
             select(Record).where(*conditions, Record.pk > last).order_by(Record.pk).limit(batch)
@@ -300,6 +301,17 @@ def export(
                  marking=_banner(seen_markings), details={"count": count})
 
 
+def preamble() -> list[dict[str, Any]]:
+    """The definitions every export carries before its records: Puente's extension definitions,
+    the TLP 2.0 marking definitions and the agencies' identities (none of them record content)."""
+    from puente.accounts.agencies import CATALOG
+    from puente.policy.markings import TLP_LEVELS, tlp_marking_definition
+    from puente.records.extensions import definitions
+
+    return [*definitions(), *(tlp_marking_definition(level) for level in TLP_LEVELS),
+            *(builder.agency_identity(a.code) for a in CATALOG)]
+
+
 def stats(session: Session, principal: Principal) -> dict[str, int]:
     """Counts by kind of the current records this principal may see (the dashboard)."""
     from sqlalchemy import func
@@ -311,6 +323,3 @@ def stats(session: Session, principal: Principal) -> dict[str, int]:
     ).all()
     return {kind: int(n) for kind, n in rows}
 
-
-def or_any(*clauses: ColumnElement[bool]) -> ColumnElement[bool]:
-    return or_(*clauses)
