@@ -7,13 +7,14 @@ checks every row that leaves, and a property test holds the two to the same answ
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute
 
 from puente.policy.gate import LocalUser
 from puente.records.models import Record
 
 
-def _member(column: ColumnElement[str] | object, value: str) -> ColumnElement[bool]:
-    return column.contains(f",{value},", autoescape=True)  # type: ignore[attr-defined, no-any-return]
+def _member(column: InstrumentedAttribute[str], value: str) -> ColumnElement[bool]:
+    return column.contains(f",{value},", autoescape=True)
 
 
 def visible_to_user(user: LocalUser) -> ColumnElement[bool]:

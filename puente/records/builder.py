@@ -160,10 +160,13 @@ def build(
     return obj
 
 
+def _parse(stamp: str) -> datetime:
+    return datetime.strptime(timestamp_key(stamp), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
 def later_than(previous: str, candidate: str) -> str:
     """``candidate`` if it is after ``previous``, else one millisecond after ``previous``."""
-    parse = lambda t: datetime.strptime(timestamp_key(t), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)  # noqa: E731
-    before, moment = parse(previous), parse(candidate)
+    before, moment = _parse(previous), _parse(candidate)
     if moment <= before:
         moment = before + timedelta(milliseconds=1)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
