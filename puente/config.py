@@ -15,7 +15,7 @@ from typing import Literal
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from puente.errors import ConfigError, N_
+from puente.errors import N_, ConfigError
 
 COUNTRIES = ("USA", "MEX")
 CONFIG_FILE = "puente.toml"
@@ -106,7 +106,9 @@ def load_settings(data_dir: Path | None = None) -> Settings:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(N_("{path} is not valid TOML: {reason}"), path=str(path), reason=str(exc))
+        raise ConfigError(
+            N_("{path} is not valid TOML: {reason}"), path=str(path), reason=str(exc)
+        ) from None
     raw["data_dir"] = str(directory)
     if url := os.environ.get("PUENTE_DATABASE_URL"):
         raw["database_url"] = url
@@ -128,7 +130,9 @@ def validate_settings(raw: dict[str, object], source: str = "settings") -> Setti
         for country in (*marking.rel_to, *marking.searchable_by):
             if country not in COUNTRIES:
                 raise ConfigError(
-                    N_("Invalid settings in {source}: default_markings.{kind}: unknown country {country}"),
+                    N_(
+                        "Invalid settings in {source}: default_markings.{kind}: unknown country {country}"
+                    ),
                     source=source,
                     kind=kind,
                     country=country,

@@ -6,6 +6,13 @@ from puente.db import Base
 from puente.records.models import Record, RecordRef
 
 __all__ = [
-    "Agency", "ApiToken", "AuditEntry", "AuditHead", "Base", "Record", "RecordRef", "User",
+    "Agency",
+    "ApiToken",
+    "AuditEntry",
+    "AuditHead",
+    "Base",
+    "Record",
+    "RecordRef",
+    "User",
     "WebSession",
 ]

@@ -9,9 +9,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from puente.accounts import service as accounts
-from puente.config import MarkingDefaults, Settings, load_settings, validate_settings, write_settings
+from puente.config import (
+    MarkingDefaults,
+    Settings,
+    load_settings,
+    validate_settings,
+    write_settings,
+)
 from puente.db import Database, upgrade
-from puente.errors import ConfigError, N_
+from puente.errors import N_, ConfigError
 
 
 @dataclass
@@ -39,8 +45,9 @@ DEFAULT_MARKINGS = {
 
 def generate_key(path: Path) -> None:
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pem)
     path.chmod(0o600)
@@ -50,13 +57,22 @@ def public_key_hex(settings: Settings) -> str:
     key = serialization.load_pem_private_key(settings.key_path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ConfigError(N_("{path} does not hold an Ed25519 key."), path=str(settings.key_path))
-    return key.public_key().public_bytes(serialization.Encoding.Raw,
-                                         serialization.PublicFormat.Raw).hex()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        .hex()
+    )
 
 
 def initialize(
-    data_dir: Path, node_id: str, country: str, display_name: str, database_url: str,
-    admin_username: str, admin_password: str, admin_agency: str | None = None,
+    data_dir: Path,
+    node_id: str,
+    country: str,
+    display_name: str,
+    database_url: str,
+    admin_username: str,
+    admin_password: str,
+    admin_agency: str | None = None,
     partner_country: str | None = None,
 ) -> Node:
     """Create a node: settings, signing key, schema, agencies and the first admin."""
@@ -66,15 +82,24 @@ def initialize(
         raise ConfigError(N_("A node already exists in {path}."), path=str(data_dir))
     partner = partner_country or ("MEX" if country == "USA" else "USA")
     defaults = {
-        kind: m.model_copy(update={"rel_to": sorted({country, partner}) if kind == "location" else [country],
-                                   "searchable_by": [partner] if kind == "person" else []})
+        kind: m.model_copy(
+            update={
+                "rel_to": sorted({country, partner}) if kind == "location" else [country],
+                "searchable_by": [partner] if kind == "person" else [],
+            }
+        )
         for kind, m in DEFAULT_MARKINGS.items()
     }
-    settings = validate_settings({
-        "node_id": node_id, "country": country, "display_name": display_name,
-        "data_dir": str(data_dir), "database_url": database_url,
-        "default_markings": {k: v.model_dump() for k, v in defaults.items()},
-    })
+    settings = validate_settings(
+        {
+            "node_id": node_id,
+            "country": country,
+            "display_name": display_name,
+            "data_dir": str(data_dir),
+            "database_url": database_url,
+            "default_markings": {k: v.model_dump() for k, v in defaults.items()},
+        }
+    )
     from puente.accounts.agencies import for_country
 
     agency = admin_agency or for_country(country)[0].code
@@ -84,8 +109,16 @@ def initialize(
     try:
         with node.db.session() as session:
             accounts.seed_agencies(session, country)
-            accounts.create_user(session, accounts.system_principal(settings), admin_username,
-                                 admin_password, agency, ["admin"], "Administrator", settings)
+            accounts.create_user(
+                session,
+                accounts.system_principal(settings),
+                admin_username,
+                admin_password,
+                agency,
+                ["admin"],
+                "Administrator",
+                settings,
+            )
     except Exception:
         node.close()
         raise

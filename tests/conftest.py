@@ -41,8 +41,9 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 
 
 def make_node(data_dir: Path, url: str, country: str = "USA", node_id: str = "us-node") -> Node:
-    return initialize(data_dir, node_id, country, f"{country} test node", url, "admin",
-                      ADMIN_PASSWORD)
+    return initialize(
+        data_dir, node_id, country, f"{country} test node", url, "admin", ADMIN_PASSWORD
+    )
 
 
 @pytest.fixture
@@ -56,8 +57,9 @@ def node(tmp_path: Path, database_url: str) -> Iterator[Node]:
 def add_user(node: Node, username: str, agency: str, roles: list[str]) -> Principal:
     with node.db.session() as session:
         admin = accounts.principal_for(accounts.get_user(session, "admin"), node.settings)
-        user = accounts.create_user(session, admin, username, PASSWORD, agency, roles,
-                                    username.title(), node.settings)
+        user = accounts.create_user(
+            session, admin, username, PASSWORD, agency, roles, username.title(), node.settings
+        )
         return accounts.principal_for(user, node.settings)
 
 

@@ -14,33 +14,57 @@ class AgencyInfo:
 
 
 CATALOG: tuple[AgencyInfo, ...] = (
-    AgencyInfo("CBP", "USA", "U.S. Customs and Border Protection",
-               "Oficina de Aduanas y Protección Fronteriza de EE. UU."),
-    AgencyInfo("DEA", "USA", "Drug Enforcement Administration",
-               "Administración para el Control de Drogas"),
-    AgencyInfo("ATF", "USA", "Bureau of Alcohol, Tobacco, Firearms and Explosives",
-               "Oficina de Alcohol, Tabaco, Armas de Fuego y Explosivos"),
-    AgencyInfo("HSI", "USA", "Homeland Security Investigations",
-               "Investigaciones de Seguridad Nacional"),
-    AgencyInfo("FBI", "USA", "Federal Bureau of Investigation",
-               "Buró Federal de Investigaciones"),
-    AgencyInfo("INL", "USA",
-               "Bureau of International Narcotics and Law Enforcement Affairs, U.S. Department of State",
-               "Oficina de Asuntos Internacionales de Narcóticos y Aplicación de la Ley, "
-               "Departamento de Estado de EE. UU."),
-    AgencyInfo("SSPC", "MEX", "Secretariat of Security and Citizen Protection",
-               "Secretaría de Seguridad y Protección Ciudadana"),
-    AgencyInfo("FGR", "MEX", "Office of the Attorney General of the Republic",
-               "Fiscalía General de la República"),
-    AgencyInfo("SEDENA", "MEX", "Secretariat of National Defense",
-               "Secretaría de la Defensa Nacional"),
+    AgencyInfo(
+        "CBP",
+        "USA",
+        "U.S. Customs and Border Protection",
+        "Oficina de Aduanas y Protección Fronteriza de EE. UU.",
+    ),
+    AgencyInfo(
+        "DEA", "USA", "Drug Enforcement Administration", "Administración para el Control de Drogas"
+    ),
+    AgencyInfo(
+        "ATF",
+        "USA",
+        "Bureau of Alcohol, Tobacco, Firearms and Explosives",
+        "Oficina de Alcohol, Tabaco, Armas de Fuego y Explosivos",
+    ),
+    AgencyInfo(
+        "HSI", "USA", "Homeland Security Investigations", "Investigaciones de Seguridad Nacional"
+    ),
+    AgencyInfo("FBI", "USA", "Federal Bureau of Investigation", "Buró Federal de Investigaciones"),
+    AgencyInfo(
+        "INL",
+        "USA",
+        "Bureau of International Narcotics and Law Enforcement Affairs, U.S. Department of State",
+        "Oficina de Asuntos Internacionales de Narcóticos y Aplicación de la Ley, "
+        "Departamento de Estado de EE. UU.",
+    ),
+    AgencyInfo(
+        "SSPC",
+        "MEX",
+        "Secretariat of Security and Citizen Protection",
+        "Secretaría de Seguridad y Protección Ciudadana",
+    ),
+    AgencyInfo(
+        "FGR",
+        "MEX",
+        "Office of the Attorney General of the Republic",
+        "Fiscalía General de la República",
+    ),
+    AgencyInfo(
+        "SEDENA", "MEX", "Secretariat of National Defense", "Secretaría de la Defensa Nacional"
+    ),
     AgencyInfo("SEMAR", "MEX", "Secretariat of the Navy", "Secretaría de Marina"),
     AgencyInfo("GN", "MEX", "National Guard", "Guardia Nacional"),
-    AgencyInfo("ANAM", "MEX", "National Customs Agency of Mexico",
-               "Agencia Nacional de Aduanas de México"),
+    AgencyInfo(
+        "ANAM", "MEX", "National Customs Agency of Mexico", "Agencia Nacional de Aduanas de México"
+    ),
     AgencyInfo("UIF", "MEX", "Financial Intelligence Unit", "Unidad de Inteligencia Financiera"),
     AgencyInfo("CNI", "MEX", "National Intelligence Center", "Centro Nacional de Inteligencia"),
-    AgencyInfo("SRE", "MEX", "Secretariat of Foreign Affairs", "Secretaría de Relaciones Exteriores"),
+    AgencyInfo(
+        "SRE", "MEX", "Secretariat of Foreign Affairs", "Secretaría de Relaciones Exteriores"
+    ),
 )
 
 BY_CODE = {a.code: a for a in CATALOG}

@@ -7,7 +7,13 @@ from sqlalchemy.orm import Session
 
 from puente.accounts import service
 from puente.accounts.schemas import (
-    AgencyPublic, TokenCreate, TokenIssued, TokenPublic, UserCreate, UserPublic, WhoAmI,
+    AgencyPublic,
+    TokenCreate,
+    TokenIssued,
+    TokenPublic,
+    UserCreate,
+    UserPublic,
+    WhoAmI,
 )
 from puente.accounts.service import Principal
 from puente.node import Node
@@ -18,44 +24,85 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 @router.get("/me", response_model=WhoAmI, summary="Who the token or session belongs to")
 def me(who: Principal = Depends(principal)) -> WhoAmI:
-    return WhoAmI(username=who.username, agency=who.agency, country=who.country,
-                  roles=sorted(who.roles))
+    return WhoAmI(
+        username=who.username, agency=who.agency, country=who.country, roles=sorted(who.roles)
+    )
 
 
 @router.get("/agencies", response_model=list[AgencyPublic], summary="Agencies known to this node")
-def agencies(session: Session = Depends(db_session), who: Principal = Depends(principal)) -> list[AgencyPublic]:
-    return [AgencyPublic(code=a.code, country=a.country, name_en=a.name_en, name_es=a.name_es)
-            for a in service.list_agencies(session)]
+def agencies(
+    session: Session = Depends(db_session), who: Principal = Depends(principal)
+) -> list[AgencyPublic]:
+    return [
+        AgencyPublic(code=a.code, country=a.country, name_en=a.name_en, name_es=a.name_es)
+        for a in service.list_agencies(session)
+    ]
 
 
 @router.get("/users", response_model=list[UserPublic], summary="Users (admin)")
-def users(session: Session = Depends(db_session), who: Principal = Depends(principal)) -> list[UserPublic]:
-    return [UserPublic(username=u.username, display_name=u.display_name, agency=u.agency_code,
-                       roles=u.roles.split(","), active=u.active)
-            for u in service.list_users(session, who)]
+def users(
+    session: Session = Depends(db_session), who: Principal = Depends(principal)
+) -> list[UserPublic]:
+    return [
+        UserPublic(
+            username=u.username,
+            display_name=u.display_name,
+            agency=u.agency_code,
+            roles=u.roles.split(","),
+            active=u.active,
+        )
+        for u in service.list_users(session, who)
+    ]
 
 
 @router.post("/users", status_code=201, response_model=UserPublic, summary="Add a user (admin)")
 def add_user(
-    body: UserCreate, session: Session = Depends(db_session), node: Node = Depends(get_node),
+    body: UserCreate,
+    session: Session = Depends(db_session),
+    node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> UserPublic:
-    user = service.create_user(session, who, body.username, body.password, body.agency,
-                               body.roles, body.display_name, node.settings)
-    return UserPublic(username=user.username, display_name=user.display_name,
-                      agency=user.agency_code, roles=user.roles.split(","), active=user.active)
+    user = service.create_user(
+        session,
+        who,
+        body.username,
+        body.password,
+        body.agency,
+        body.roles,
+        body.display_name,
+        node.settings,
+    )
+    return UserPublic(
+        username=user.username,
+        display_name=user.display_name,
+        agency=user.agency_code,
+        roles=user.roles.split(","),
+        active=user.active,
+    )
 
 
 @router.get("/tokens", response_model=list[TokenPublic], summary="Your API tokens")
-def tokens(session: Session = Depends(db_session), who: Principal = Depends(principal)) -> list[TokenPublic]:
-    return [TokenPublic(id=t.id, name=t.name, prefix=t.prefix, created_at=t.created_at,
-                        expires_at=t.expires_at, revoked=t.revoked_at is not None)
-            for t in service.list_tokens(session, who)]
+def tokens(
+    session: Session = Depends(db_session), who: Principal = Depends(principal)
+) -> list[TokenPublic]:
+    return [
+        TokenPublic(
+            id=t.id,
+            name=t.name,
+            prefix=t.prefix,
+            created_at=t.created_at,
+            expires_at=t.expires_at,
+            revoked=t.revoked_at is not None,
+        )
+        for t in service.list_tokens(session, who)
+    ]
 
 
 @router.post("/tokens", status_code=201, response_model=TokenIssued, summary="Issue an API token")
 def create_token(
-    body: TokenCreate, session: Session = Depends(db_session), who: Principal = Depends(principal),
+    body: TokenCreate,
+    session: Session = Depends(db_session),
+    who: Principal = Depends(principal),
 ) -> TokenIssued:
     issued = service.create_token(session, who, body.username or who.username, body.name, body.days)
     return TokenIssued(id=issued.id, token=issued.token, expires_at=issued.expires_at)
@@ -63,6 +110,8 @@ def create_token(
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke an API token")
 def revoke_token(
-    token_id: int, session: Session = Depends(db_session), who: Principal = Depends(principal),
+    token_id: int,
+    session: Session = Depends(db_session),
+    who: Principal = Depends(principal),
 ) -> None:
     service.revoke_token(session, who, token_id)

@@ -6,6 +6,7 @@ Authorization lives here: every service entry point takes a :class:`Principal` a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
@@ -21,7 +22,16 @@ from puente.accounts.agencies import BY_CODE, for_country
 from puente.accounts.models import Agency, ApiToken, User, WebSession
 from puente.audit import service as audit
 from puente.config import Settings
-from puente.errors import Conflict, Forbidden, InvalidInput, Locked, N_, NotFound, Problem, Unauthenticated
+from puente.errors import (
+    N_,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    Locked,
+    NotFound,
+    Problem,
+    Unauthenticated,
+)
 from puente.policy.gate import LocalUser
 
 ROLES = ("analyst", "liaison", "coordinator", "auditor", "admin")
@@ -81,8 +91,11 @@ def seed_agencies(session: Session, country: str) -> int:
     added = 0
     for info in (*for_country("USA"), *for_country("MEX")):
         if session.get(Agency, info.code) is None:
-            session.add(Agency(code=info.code, country=info.country, name_en=info.name_en,
-                               name_es=info.name_es))
+            session.add(
+                Agency(
+                    code=info.code, country=info.country, name_en=info.name_en, name_es=info.name_es
+                )
+            )
             added += 1
     session.flush()
     return added
@@ -98,8 +111,14 @@ def list_agencies(session: Session, country: str | None = None) -> list[Agency]:
 def principal_for(user: User, settings: Settings) -> Principal:
     agency = BY_CODE.get(user.agency_code)
     country = agency.country if agency else settings.country
-    return Principal(user.username, user.agency_code, country,
-                     frozenset(r for r in user.roles.split(",") if r), user.id, user.locale)
+    return Principal(
+        user.username,
+        user.agency_code,
+        country,
+        frozenset(r for r in user.roles.split(",") if r),
+        user.id,
+        user.locale,
+    )
 
 
 def system_principal(settings: Settings) -> Principal:
@@ -120,32 +139,64 @@ def create_user(
     require(actor, "accounts.admin")
     problems: list[Problem] = []
     if not USERNAME.fullmatch(username):
-        problems.append(Problem(N_("A username is 2 to 64 lowercase letters, digits, dots, hyphens or underscores, starting with a letter."), "/username"))
+        problems.append(
+            Problem(
+                N_(
+                    "A username is 2 to 64 lowercase letters, digits, dots, hyphens or underscores, starting with a letter."
+                ),
+                "/username",
+            )
+        )
     if len(password) < 10:
         problems.append(Problem(N_("A password needs at least 10 characters."), "/password"))
     agency_row = session.get(Agency, agency)
     if agency_row is None:
         problems.append(Problem(N_("Unknown agency {agency}."), "/agency", {"agency": agency}))
     elif settings is not None and agency_row.country != settings.country:
-        problems.append(Problem(N_("Agency {agency} belongs to another country's node."), "/agency", {"agency": agency}))
+        problems.append(
+            Problem(
+                N_("Agency {agency} belongs to another country's node."),
+                "/agency",
+                {"agency": agency},
+            )
+        )
     for index, role in enumerate(roles):
         if role not in ROLES:
-            problems.append(Problem(N_("Unknown role {role}; use one of: {roles}."), f"/roles/{index}", {"role": role, "roles": ", ".join(ROLES)}))
+            problems.append(
+                Problem(
+                    N_("Unknown role {role}; use one of: {roles}."),
+                    f"/roles/{index}",
+                    {"role": role, "roles": ", ".join(ROLES)},
+                )
+            )
     if not roles:
         problems.append(Problem(N_("Give the user at least one role."), "/roles"))
     if problems:
         raise InvalidInput(problems)
     if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
-        raise Conflict(N_("The username {username} is taken."), pointer="/username", username=username)
+        raise Conflict(
+            N_("The username {username} is taken."), pointer="/username", username=username
+        )
     user = User(
-        username=username, display_name=display_name or username, agency_code=agency,
-        roles=",".join(sorted(set(roles))), password_hash=_hasher.hash(password),
-        locale="", active=True, failed_logins=0, created_at=now(),
+        username=username,
+        display_name=display_name or username,
+        agency_code=agency,
+        roles=",".join(sorted(set(roles))),
+        password_hash=_hasher.hash(password),
+        locale="",
+        active=True,
+        failed_logins=0,
+        created_at=now(),
     )
     session.add(user)
     session.flush()
-    audit.append(session, actor.username, "user.create", username,
-                 details={"agency": agency, "roles": sorted(set(roles))})
+    audit.append(
+        session,
+        actor.username,
+        "user.create",
+        username,
+        details={"agency": agency, "roles": sorted(set(roles))},
+    )
     return user
 
 
@@ -166,16 +217,18 @@ def authenticate(session: Session, settings: Settings, username: str, password: 
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     moment = now()
     if user is None or not user.active:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)  # same cost either way: no username oracle
-        except VerificationError:
-            pass
         audit.append(session, username[:64] or "-", "login.failure", details={"reason": "unknown"})
         raise Unauthenticated(N_("Wrong username or password."))
     if user.locked_until and _aware(user.locked_until) > moment:
         audit.append(session, user.username, "login.failure", details={"reason": "locked"})
-        raise Locked(N_("This account is locked after too many failed sign-ins; try again after {until} UTC."),
-                     until=_aware(user.locked_until).strftime("%H:%M"))
+        raise Locked(
+            N_(
+                "This account is locked after too many failed sign-ins; try again after {until} UTC."
+            ),
+            until=_aware(user.locked_until).strftime("%H:%M"),
+        )
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -221,12 +274,23 @@ def create_token(
     user = get_user(session, username)
     secret = "pte_" + secrets.token_urlsafe(32)
     expires = now() + timedelta(days=days)
-    row = ApiToken(user_id=user.id, name=name or "token", prefix=secret[:10],
-                   token_hash=_digest(secret), created_at=now(), expires_at=expires)
+    row = ApiToken(
+        user_id=user.id,
+        name=name or "token",
+        prefix=secret[:10],
+        token_hash=_digest(secret),
+        created_at=now(),
+        expires_at=expires,
+    )
     session.add(row)
     session.flush()
-    audit.append(session, actor.username, "token.create", username,
-                 details={"token_id": row.id, "name": row.name, "expires": expires.isoformat()})
+    audit.append(
+        session,
+        actor.username,
+        "token.create",
+        username,
+        details={"token_id": row.id, "name": row.name, "expires": expires.isoformat()},
+    )
     return IssuedToken(secret, row.id, expires)
 
 
@@ -238,16 +302,23 @@ def revoke_token(session: Session, actor: Principal, token_id: int) -> None:
     if owner is None or owner.username != actor.username:
         require(actor, "accounts.admin")
     row.revoked_at = now()
-    audit.append(session, actor.username, "token.revoke", owner.username if owner else "",
-                 details={"token_id": token_id})
+    audit.append(
+        session,
+        actor.username,
+        "token.revoke",
+        owner.username if owner else "",
+        details={"token_id": token_id},
+    )
 
 
 def list_tokens(session: Session, actor: Principal) -> list[ApiToken]:
     if actor.user_id is None:
         return []
-    return list(session.execute(
-        select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id)
-    ).scalars())
+    return list(
+        session.execute(
+            select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id)
+        ).scalars()
+    )
 
 
 def user_for_token(session: Session, token: str) -> User:
@@ -272,9 +343,15 @@ class OpenedSession:
 def open_session(session: Session, settings: Settings, user: User) -> OpenedSession:
     session_id = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
-    session.add(WebSession(id_hash=_digest(session_id), user_id=user.id, csrf_token=csrf,
-                           created_at=now(),
-                           expires_at=now() + timedelta(hours=settings.security.session_hours)))
+    session.add(
+        WebSession(
+            id_hash=_digest(session_id),
+            user_id=user.id,
+            csrf_token=csrf,
+            created_at=now(),
+            expires_at=now() + timedelta(hours=settings.security.session_hours),
+        )
+    )
     return OpenedSession(session_id, csrf)
 
 

@@ -16,19 +16,45 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 @router.get("", response_model=list[AuditEntryPublic], summary="Audit entries, newest first")
 def entries(
-    actor: str = "", action: str = "", target: str = "", since: str = "", until: str = "",
-    before: int | None = None, limit: int = 50,
-    session: Session = Depends(db_session), who: Principal = Depends(principal),
+    actor: str = "",
+    action: str = "",
+    target: str = "",
+    since: str = "",
+    until: str = "",
+    before: int | None = None,
+    limit: int = 50,
+    session: Session = Depends(db_session),
+    who: Principal = Depends(principal),
 ) -> list[AuditEntryPublic]:
-    rows = service.search(session, who, service.AuditFilter(actor, action, target, since, until),
-                          before, min(max(limit, 1), 500))
-    return [AuditEntryPublic(seq=r.seq, at=r.at, actor=r.actor, action=r.action, target=r.target,
-                             marking=r.marking, details=orjson.loads(r.details), hash=r.hash)
-            for r in rows]
+    rows = service.search(
+        session,
+        who,
+        service.AuditFilter(actor, action, target, since, until),
+        before,
+        min(max(limit, 1), 500),
+    )
+    return [
+        AuditEntryPublic(
+            seq=r.seq,
+            at=r.at,
+            actor=r.actor,
+            action=r.action,
+            target=r.target,
+            marking=r.marking,
+            details=orjson.loads(r.details),
+            hash=r.hash,
+        )
+        for r in rows
+    ]
 
 
 @router.get("/verify", response_model=VerifyPublic, summary="Verify the hash chain")
-def verify(session: Session = Depends(db_session), who: Principal = Depends(principal)) -> VerifyPublic:
+def verify(
+    session: Session = Depends(db_session), who: Principal = Depends(principal)
+) -> VerifyPublic:
     report = service.verify(session, who)
-    return VerifyPublic(ok=report.ok, entries=report.entries,
-                        breaks=[BreakPublic(seq=b.seq, problem=b.problem) for b in report.breaks])
+    return VerifyPublic(
+        ok=report.ok,
+        entries=report.entries,
+        breaks=[BreakPublic(seq=b.seq, problem=b.problem) for b in report.breaks],
+    )

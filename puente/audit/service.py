@@ -31,6 +31,7 @@ def require(principal: Principal, permission: str) -> None:
 
     require_permission(principal, permission)
 
+
 GENESIS = "0" * 64
 
 
@@ -39,7 +40,13 @@ def now_iso() -> str:
 
 
 def entry_hash(
-    prev_hash: str, seq: int, at: str, actor: str, action: str, target: str, marking: str,
+    prev_hash: str,
+    seq: int,
+    at: str,
+    actor: str,
+    action: str,
+    target: str,
+    marking: str,
     details: str,
 ) -> str:
     payload = orjson.dumps([prev_hash, seq, at, actor, action, target, marking, details])
@@ -66,8 +73,15 @@ def append(
     body = orjson.dumps(details or {}, option=orjson.OPT_SORT_KEYS).decode()
     digest = entry_hash(head.hash, seq, at, actor, action, target[:200], marking[:200], body)
     entry = AuditEntry(
-        seq=seq, at=at, actor=actor, action=action, target=target[:200], marking=marking[:200],
-        details=body, prev_hash=head.hash, hash=digest,
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        target=target[:200],
+        marking=marking[:200],
+        details=body,
+        prev_hash=head.hash,
+        hash=digest,
     )
     session.add(entry)
     head.seq, head.hash = seq, digest
@@ -100,19 +114,29 @@ def verify(session: Session, principal: Principal, batch: int = 5000) -> VerifyR
     for entry in _stream(session, batch):
         count += 1
         if entry.seq != expected_seq:
-            breaks.append(Break(entry.seq, N_("out of sequence: entries missing or inserted before it")))
+            breaks.append(
+                Break(entry.seq, N_("out of sequence: entries missing or inserted before it"))
+            )
         if entry.prev_hash != prev:
             breaks.append(Break(entry.seq, N_("does not link to the entry before it")))
         recomputed = entry_hash(
-            entry.prev_hash, entry.seq, entry.at, entry.actor, entry.action, entry.target,
-            entry.marking, entry.details,
+            entry.prev_hash,
+            entry.seq,
+            entry.at,
+            entry.actor,
+            entry.action,
+            entry.target,
+            entry.marking,
+            entry.details,
         )
         if recomputed != entry.hash:
             breaks.append(Break(entry.seq, N_("content does not match its hash: modified")))
         expected_seq, prev = entry.seq + 1, entry.hash
     head = session.get(AuditHead, 1)
     if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
-        breaks.append(Break(head.seq, N_("the chain ends before its recorded head: entries deleted")))
+        breaks.append(
+            Break(head.seq, N_("the chain ends before its recorded head: entries deleted"))
+        )
     if head is None and count:
         breaks.append(Break(0, N_("the chain head is missing")))
     return VerifyReport(count, breaks)
@@ -121,9 +145,16 @@ def verify(session: Session, principal: Principal, batch: int = 5000) -> VerifyR
 def _stream(session: Session, batch: int) -> Iterator[AuditEntry]:
     last = 0
     while True:
-        rows = session.execute(
-            select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
-        ).scalars().all()
+        rows = (
+            session.execute(
+                select(AuditEntry)
+                .where(AuditEntry.seq > last)
+                .order_by(AuditEntry.seq)
+                .limit(batch)
+            )
+            .scalars()
+            .all()
+        )
         if not rows:
             return
         yield from rows
@@ -141,7 +172,11 @@ class AuditFilter:
 
 
 def search(
-    session: Session, principal: Principal, flt: AuditFilter, before_seq: int | None = None, limit: int = 50
+    session: Session,
+    principal: Principal,
+    flt: AuditFilter,
+    before_seq: int | None = None,
+    limit: int = 50,
 ) -> list[AuditEntry]:
     """Newest first, keyset-paged by sequence number (auditors and admins)."""
     require(principal, "audit.read")

@@ -18,9 +18,17 @@ token_app = typer.Typer(help="API tokens.")
 def user_add(
     username: str,
     agency: str = typer.Option(..., "--agency", help="Agency code, e.g. CBP or FGR."),
-    role: list[str] = typer.Option(..., "--role", help="analyst, liaison, coordinator, auditor or admin; repeatable."),
-    password: str = typer.Option(..., "--password", prompt=True, hide_input=True,
-                                 confirmation_prompt=True, envvar="PUENTE_NEW_PASSWORD"),
+    role: list[str] = typer.Option(
+        ..., "--role", help="analyst, liaison, coordinator, auditor or admin; repeatable."
+    ),
+    password: str = typer.Option(
+        ...,
+        "--password",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        envvar="PUENTE_NEW_PASSWORD",
+    ),
     display_name: str = typer.Option("", "--name"),
     data_dir: Path | None = DataDir,
     act_as: str = ActAs,
@@ -29,10 +37,17 @@ def user_add(
     with opened(data_dir) as node:
         actor = acting_user(node, act_as)
         with node.db.session() as session:
-            accounts.create_user(session, actor, username, password, agency, role, display_name,
-                                 node.settings)
-    console.print(t("User {user} added ({agency}; {roles}).", user=username, agency=agency,
-                    roles=", ".join(role)))
+            accounts.create_user(
+                session, actor, username, password, agency, role, display_name, node.settings
+            )
+    console.print(
+        t(
+            "User {user} added ({agency}; {roles}).",
+            user=username,
+            agency=agency,
+            roles=", ".join(role),
+        )
+    )
 
 
 @token_app.command("create")
@@ -48,8 +63,14 @@ def token_create(
     with opened(data_dir) as node:
         actor = acting_user(node, act_as)
         with node.db.session() as session:
-            issued = accounts.create_token(session, actor, username, name,
-                                           days or node.settings.security.token_days)
-    console.print(t("Token for {user}, expires {when} (shown once; store it now):", user=username,
-                    when=issued.expires_at.strftime("%Y-%m-%d")))
+            issued = accounts.create_token(
+                session, actor, username, name, days or node.settings.security.token_days
+            )
+    console.print(
+        t(
+            "Token for {user}, expires {when} (shown once; store it now):",
+            user=username,
+            when=issued.expires_at.strftime("%Y-%m-%d"),
+        )
+    )
     print(issued.token)

@@ -7,7 +7,16 @@ from pathlib import Path
 import typer
 
 from puente.audit import service as audit
-from puente.cli.common import ActAs, DataDir, acting_user, console, errors, handles_errors, opened, t
+from puente.cli.common import (
+    ActAs,
+    DataDir,
+    acting_user,
+    console,
+    errors,
+    handles_errors,
+    opened,
+    t,
+)
 
 app = typer.Typer(help="The audit log.")
 
@@ -25,6 +34,11 @@ def verify(data_dir: Path | None = DataDir, act_as: str = ActAs) -> None:
         return
     for item in report.breaks:
         errors.print(t("Entry {seq}: {problem}", seq=item.seq, problem=t(item.problem)))
-    errors.print(t("Audit chain BROKEN: {count} problems in {entries} entries.",
-                   count=len(report.breaks), entries=report.entries))
+    errors.print(
+        t(
+            "Audit chain BROKEN: {count} problems in {entries} entries.",
+            count=len(report.breaks),
+            entries=report.entries,
+        )
+    )
     raise typer.Exit(1)

@@ -22,10 +22,19 @@ from puente.node import Node, open_node
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 
-DataDir = typer.Option(None, "--data-dir", "-d", envvar="PUENTE_HOME",
-                       help="The node's data directory (default ./puente-data).")
-ActAs = typer.Option("admin", "--as", envvar="PUENTE_USER",
-                     help="The user this command acts as (authorization and audit).")
+DataDir = typer.Option(
+    None,
+    "--data-dir",
+    "-d",
+    envvar="PUENTE_HOME",
+    help="The node's data directory (default ./puente-data).",
+)
+ActAs = typer.Option(
+    "admin",
+    "--as",
+    envvar="PUENTE_USER",
+    help="The user this command acts as (authorization and audit).",
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,8 +56,11 @@ def fail(exc: PuenteError) -> typer.Exit:
     locale = cli_locale()
     for problem in exc.problems:
         where = f"{problem.pointer}: " if problem.pointer else ""
-        errors.print(f"[bold red]error:[/] {where}{translate(locale, problem.message, **problem.params)}",
-                     markup=True, soft_wrap=True)
+        errors.print(
+            f"[bold red]error:[/] {where}{translate(locale, problem.message, **problem.params)}",
+            markup=True,
+            soft_wrap=True,
+        )
     return typer.Exit(1)
 
 

@@ -11,16 +11,22 @@ from puente.cli.common import console, handles_errors, t
 from puente.config import CONFIG_FILE
 from puente.node import initialize, open_node
 
-DEMO_ADMIN_PASSWORD = "puente-demo-2026"
+DEMO_ADMIN_PASSWORD = "puente-demo-2026"  # noqa: S105 - printed to the demo's user on purpose
 
 
 @handles_errors
 def demo(
-    data_dir: Path = typer.Option(Path("puente-demo"), "--data-dir", "-d",
-                                  help="Where the demo node lives (created if missing)."),
+    data_dir: Path = typer.Option(
+        Path("puente-demo"),
+        "--data-dir",
+        "-d",
+        help="Where the demo node lives (created if missing).",
+    ),
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
-    serve: bool = typer.Option(True, "--serve/--no-serve", help="Start the web server after seeding."),
+    serve: bool = typer.Option(
+        True, "--serve/--no-serve", help="Start the web server after seeding."
+    ),
 ) -> None:
     """Start a demo node seeded with ports of entry, seizures, persons, firearms and vehicles."""
     from puente.demo.seed import seed
@@ -28,8 +34,16 @@ def demo(
     if (data_dir / CONFIG_FILE).exists():
         node = open_node(data_dir)
     else:
-        node = initialize(data_dir, "us-demo", "USA", "Puente — United States (demo)", "",
-                          "admin", DEMO_ADMIN_PASSWORD, "INL")
+        node = initialize(
+            data_dir,
+            "us-demo",
+            "USA",
+            "Puente — United States (demo)",
+            "",
+            "admin",
+            DEMO_ADMIN_PASSWORD,
+            "INL",
+        )
     try:
         with console.status(t("Seeding the demo node…")):
             summary = seed(node)

@@ -24,31 +24,62 @@ def init(
     node_id: str = typer.Option(..., "--node-id", help="A short id, e.g. us-cbp-1."),
     country: str = typer.Option(..., "--country", help="USA or MEX (ISO 3166-1 alpha-3)."),
     name: str = typer.Option("", "--name", help="Display name of the node."),
-    database_url: str = typer.Option("", "--database-url",
-                                     help="Default: a SQLite file in the data directory."),
+    database_url: str = typer.Option(
+        "", "--database-url", help="Default: a SQLite file in the data directory."
+    ),
     admin: str = typer.Option("admin", "--admin", help="Username of the first administrator."),
-    admin_password: str = typer.Option("", "--admin-password", envvar="PUENTE_ADMIN_PASSWORD",
-                                       help="Default: a random password, printed once."),
+    admin_password: str = typer.Option(
+        "",
+        "--admin-password",
+        envvar="PUENTE_ADMIN_PASSWORD",
+        help="Default: a random password, printed once.",
+    ),
     admin_agency: str = typer.Option("", "--admin-agency", help="Agency code of the admin."),
 ) -> None:
     """Create a node: settings, signing key, database, agencies and the first admin."""
     country = country.upper()
     if country not in ("USA", "MEX"):
-        raise ConfigError(N_("The country must be USA or MEX, not {country}."), pointer="/country",
-                          country=country)
+        raise ConfigError(
+            N_("The country must be USA or MEX, not {country}."),
+            pointer="/country",
+            country=country,
+        )
     if admin_agency and (admin_agency not in BY_CODE or BY_CODE[admin_agency].country != country):
-        raise ConfigError(N_("Unknown agency {agency} for {country}."), pointer="/admin_agency",
-                          agency=admin_agency, country=country)
+        raise ConfigError(
+            N_("Unknown agency {agency} for {country}."),
+            pointer="/admin_agency",
+            agency=admin_agency,
+            country=country,
+        )
     password = admin_password or secrets.token_urlsafe(12)
     directory = data_dir or default_data_dir()
-    node = initialize(directory, node_id, country, name or f"Puente {country}", database_url,
-                      admin, password, admin_agency or None)
+    node = initialize(
+        directory,
+        node_id,
+        country,
+        name or f"Puente {country}",
+        database_url,
+        admin,
+        password,
+        admin_agency or None,
+    )
     node.close()
-    console.print(t("Node {node} ({country}) created in {path}.", node=node_id, country=country,
-                    path=str(directory)))
+    console.print(
+        t(
+            "Node {node} ({country}) created in {path}.",
+            node=node_id,
+            country=country,
+            path=str(directory),
+        )
+    )
     if not admin_password:
-        console.print(t("Administrator {user}, password {password} (shown once).", user=admin,
-                        password=password))
+        console.print(
+            t(
+                "Administrator {user}, password {password} (shown once).",
+                user=admin,
+                password=password,
+            )
+        )
 
 
 @db_app.command("upgrade")
@@ -76,7 +107,20 @@ def serve(
     settings = load_settings(directory)  # validate before starting workers
     upgrade(settings.resolved_database_url)
     os.environ["PUENTE_HOME"] = str(directory)
-    console.print(t("Serving {name} on http://{host}:{port}/", name=settings.display_name,
-                    host=host, port=port))
-    uvicorn.run("puente.web.asgi:create", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", proxy_headers=True)
+    console.print(
+        t(
+            "Serving {name} on http://{host}:{port}/",
+            name=settings.display_name,
+            host=host,
+            port=port,
+        )
+    )
+    uvicorn.run(
+        "puente.web.asgi:create",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        proxy_headers=True,
+    )

@@ -12,7 +12,16 @@ import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from puente.cli.common import ActAs, DataDir, acting_user, console, errors, handles_errors, opened, t
+from puente.cli.common import (
+    ActAs,
+    DataDir,
+    acting_user,
+    console,
+    errors,
+    handles_errors,
+    opened,
+    t,
+)
 from puente.errors import N_, InvalidInput, Problem, TooLarge
 from puente.policy.markings import Markings
 from puente.policy.schemas import MarkingsIn
@@ -26,9 +35,15 @@ WHOLE_FILE_LIMIT = 64 * 1024 * 1024  # above this, stream the bundle instead of 
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=errors, transient=False,
-                    disable=not errors.is_terminal)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=False,
+        disable=not errors.is_terminal,
+    )
 
 
 def stream_objects(handle: BinaryIO, max_objects: int) -> Iterator[Any]:
@@ -38,22 +53,35 @@ def stream_objects(handle: BinaryIO, max_objects: int) -> Iterator[Any]:
         for obj in ijson.items(handle, "objects.item", use_float=True):
             count += 1
             if count > max_objects:
-                raise TooLarge(N_("The bundle holds more than {limit} objects, the most this node accepts."),
-                               pointer="/objects", limit=max_objects)
+                raise TooLarge(
+                    N_("The bundle holds more than {limit} objects, the most this node accepts."),
+                    pointer="/objects",
+                    limit=max_objects,
+                )
             yield obj
     except ijson.JSONError as exc:
-        raise InvalidInput([Problem(N_("Malformed JSON after {count} objects: {reason}"), "",
-                                    {"count": count, "reason": str(exc)})]) from None
+        raise InvalidInput(
+            [
+                Problem(
+                    N_("Malformed JSON after {count} objects: {reason}"),
+                    "",
+                    {"count": count, "reason": str(exc)},
+                )
+            ]
+        ) from None
     except UnicodeDecodeError as exc:
-        raise InvalidInput([Problem(N_("The body is not valid UTF-8 (byte {offset})."), "",
-                                    {"offset": exc.start})]) from None
+        raise InvalidInput(
+            [Problem(N_("The body is not valid UTF-8 (byte {offset})."), "", {"offset": exc.start})]
+        ) from None
 
 
 @import_app.command("stix")
 @handles_errors
 def import_stix(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
-    tlp: str = typer.Option("", "--tlp", help="Mark objects that carry no Puente markings with this TLP level."),
+    tlp: str = typer.Option(
+        "", "--tlp", help="Mark objects that carry no Puente markings with this TLP level."
+    ),
     rel_to: list[str] = typer.Option([], "--rel-to", help="Countries for REL TO (with --tlp)."),
     handling: str = typer.Option("H0", "--handling"),
     data_dir: Path | None = DataDir,
@@ -65,7 +93,8 @@ def import_stix(
         override: Markings | None = None
         if tlp:
             override = MarkingsIn(tlp=tlp.upper(), rel_to=rel_to, handling=handling).to_markings(
-                node.settings.country, pointer="")
+                node.settings.country, pointer=""
+            )
         size = file.stat().st_size
         limit = node.settings.limits.max_bundle_objects
         with file.open("rb") as handle, _progress() as bar, node.db.session() as session:
@@ -76,10 +105,22 @@ def import_stix(
             else:
                 _check_bundle_head(handle)
                 objects = stream_objects(handle, limit)
-            result = service.import_objects(session, node.settings, actor, objects, override,
-                                            progress=lambda n: bar.advance(task, n))
-    console.print(t("Imported {stored} objects ({unchanged} already stored, {superseded} older versions superseded).",
-                    stored=result.stored, unchanged=result.unchanged, superseded=result.superseded))
+            result = service.import_objects(
+                session,
+                node.settings,
+                actor,
+                objects,
+                override,
+                progress=lambda n: bar.advance(task, n),
+            )
+    console.print(
+        t(
+            "Imported {stored} objects ({unchanged} already stored, {superseded} older versions superseded).",
+            stored=result.stored,
+            unchanged=result.unchanged,
+            superseded=result.superseded,
+        )
+    )
     console.print(f"sha256 {result.digest}")
 
 
@@ -90,11 +131,20 @@ def _check_bundle_head(handle: BinaryIO) -> None:
         text = head.decode("utf-8", errors="strict")
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:
-            raise InvalidInput([Problem(N_("The body is not valid UTF-8 (byte {offset})."), "",
-                                        {"offset": exc.start})]) from None
+            raise InvalidInput(
+                [
+                    Problem(
+                        N_("The body is not valid UTF-8 (byte {offset})."),
+                        "",
+                        {"offset": exc.start},
+                    )
+                ]
+            ) from None
         text = head[: exc.start].decode()
     if '"bundle"' not in text:
-        raise InvalidInput([Problem(N_("Expected a STIX bundle: an object with \"type\": \"bundle\"."), "/type")])
+        raise InvalidInput(
+            [Problem(N_('Expected a STIX bundle: an object with "type": "bundle".'), "/type")]
+        )
 
 
 @export_app.command("stix")

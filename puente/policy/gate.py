@@ -95,8 +95,10 @@ def decide(record: RecordFacts, audience: Audience) -> Decision:
             return Decision(False, N_("the user's country is not in REL TO"))
         if m.agencies and audience.agency not in m.agencies:
             return Decision(False, N_("the user's agency is not among the listed agencies"))
-        if m.tlp == "RED" and audience.username not in m.recipients and (
-            audience.username != record.created_by
+        if (
+            m.tlp == "RED"
+            and audience.username not in m.recipients
+            and (audience.username != record.created_by)
         ):
             return Decision(False, N_("TLP:RED is for named recipients only"))
         if (

@@ -21,8 +21,14 @@ def visible_to_user(user: LocalUser) -> ColumnElement[bool]:
     return and_(
         or_(Record.owner_country == user.country, _member(Record.rel_to, user.country)),
         or_(Record.agencies == "", _member(Record.agencies, user.agency)),
-        or_(Record.tlp != "RED", _member(Record.recipients, user.username),
-            Record.created_by == user.username),
-        or_(Record.tlp != "AMBER+STRICT", Record.originating_agency == user.agency,
-            _member(Record.agencies, user.agency)),
+        or_(
+            Record.tlp != "RED",
+            _member(Record.recipients, user.username),
+            Record.created_by == user.username,
+        ),
+        or_(
+            Record.tlp != "AMBER+STRICT",
+            Record.originating_agency == user.agency,
+            _member(Record.agencies, user.agency),
+        ),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from puente.accounts.agencies import BY_CODE
-from puente.errors import InvalidInput, N_, Problem
+from puente.errors import N_, InvalidInput, Problem
 from puente.policy.markings import CREDIBILITY, HANDLING_CODES, RELIABILITY, TLP_LEVELS, Markings
 from puente.records.validation import COUNTRY_RE
 
@@ -26,30 +26,60 @@ class MarkingsIn(BaseModel):
     def to_markings(self, owner_country: str, pointer: str = "/markings") -> Markings:
         problems: list[Problem] = []
         if self.tlp not in TLP_LEVELS:
-            problems.append(Problem(N_("Unknown TLP level {value}."), f"{pointer}/tlp", {"value": self.tlp}))
+            problems.append(
+                Problem(N_("Unknown TLP level {value}."), f"{pointer}/tlp", {"value": self.tlp})
+            )
         for prop in ("rel_to", "searchable_by"):
             for index, country in enumerate(getattr(self, prop)):
                 if not COUNTRY_RE.match(country):
-                    problems.append(Problem(N_("{prop} must be a list of ISO 3166-1 alpha-3 country codes."),
-                                            f"{pointer}/{prop}/{index}", {"prop": prop}))
+                    problems.append(
+                        Problem(
+                            N_("{prop} must be a list of ISO 3166-1 alpha-3 country codes."),
+                            f"{pointer}/{prop}/{index}",
+                            {"prop": prop},
+                        )
+                    )
         for index, agency in enumerate(self.agencies):
             if agency not in BY_CODE:
-                problems.append(Problem(N_("Unknown agency {agency}."), f"{pointer}/agencies/{index}", {"agency": agency}))
+                problems.append(
+                    Problem(
+                        N_("Unknown agency {agency}."),
+                        f"{pointer}/agencies/{index}",
+                        {"agency": agency},
+                    )
+                )
         if self.handling not in HANDLING_CODES:
-            problems.append(Problem(N_("handling must be one of H0, H1, H2, H3."), f"{pointer}/handling"))
+            problems.append(
+                Problem(N_("handling must be one of H0, H1, H2, H3."), f"{pointer}/handling")
+            )
         elif self.handling == "H3" and not self.handling_text.strip():
-            problems.append(Problem(N_("Handling H3 needs a handling text."), f"{pointer}/handling_text"))
+            problems.append(
+                Problem(N_("Handling H3 needs a handling text."), f"{pointer}/handling_text")
+            )
         if self.reliability is not None and self.reliability not in RELIABILITY:
-            problems.append(Problem(N_("Source reliability must be a letter from A to F."), f"{pointer}/reliability"))
+            problems.append(
+                Problem(
+                    N_("Source reliability must be a letter from A to F."), f"{pointer}/reliability"
+                )
+            )
         if self.credibility is not None and self.credibility not in CREDIBILITY:
-            problems.append(Problem(N_("Information credibility must be a number from 1 to 6."), f"{pointer}/credibility"))
+            problems.append(
+                Problem(
+                    N_("Information credibility must be a number from 1 to 6."),
+                    f"{pointer}/credibility",
+                )
+            )
         if problems:
             raise InvalidInput(problems)
         return Markings(
-            tlp=self.tlp, rel_to=frozenset({*self.rel_to, owner_country}),
-            agencies=frozenset(self.agencies), handling=self.handling,
-            handling_text=self.handling_text.strip(), searchable_by=frozenset(self.searchable_by),
-            reliability=self.reliability, credibility=self.credibility,
+            tlp=self.tlp,
+            rel_to=frozenset({*self.rel_to, owner_country}),
+            agencies=frozenset(self.agencies),
+            handling=self.handling,
+            handling_text=self.handling_text.strip(),
+            searchable_by=frozenset(self.searchable_by),
+            reliability=self.reliability,
+            credibility=self.credibility,
             recipients=frozenset(self.recipients),
         )
 
@@ -67,7 +97,14 @@ class MarkingsPublic(BaseModel):
 
     @classmethod
     def of(cls, m: Markings) -> MarkingsPublic:
-        return cls(tlp=m.tlp, rel_to=sorted(m.rel_to), agencies=sorted(m.agencies),
-                   handling=m.handling, handling_text=m.handling_text,
-                   searchable_by=sorted(m.searchable_by), reliability=m.reliability,
-                   credibility=m.credibility, banner=m.banner())
+        return cls(
+            tlp=m.tlp,
+            rel_to=sorted(m.rel_to),
+            agencies=sorted(m.agencies),
+            handling=m.handling,
+            handling_text=m.handling_text,
+            searchable_by=sorted(m.searchable_by),
+            reliability=m.reliability,
+            credibility=m.credibility,
+            banner=m.banner(),
+        )

@@ -16,7 +16,11 @@ from puente.node import Node
 from puente.records import service
 from puente.records.kinds import KINDS
 from puente.records.schemas import (
-    ImportResultPublic, RecordCreate, RecordPage, RecordPublic, RecordUpdate,
+    ImportResultPublic,
+    RecordCreate,
+    RecordPage,
+    RecordPublic,
+    RecordUpdate,
 )
 from puente.web.deps import db_session, get_node, principal
 
@@ -26,9 +30,19 @@ router = APIRouter(prefix="/api/v1", tags=["records"])
 @router.get("/kinds", summary="The kinds of record and their fields")
 def kinds() -> dict[str, Any]:
     return {
-        name: {"stix_type": k.stix_type, "label": k.label,
-               "fields": [{"name": f.name, "widget": f.widget, "required": f.required,
-                           "choices": list(f.choices)} for f in k.fields]}
+        name: {
+            "stix_type": k.stix_type,
+            "label": k.label,
+            "fields": [
+                {
+                    "name": f.name,
+                    "widget": f.widget,
+                    "required": f.required,
+                    "choices": list(f.choices),
+                }
+                for f in k.fields
+            ],
+        }
         for name, k in KINDS.items()
     }
 
@@ -42,7 +56,9 @@ def extensions() -> list[dict[str, Any]]:
 
 @router.post("/records", status_code=201, response_model=RecordPublic, summary="Create a record")
 def create_record(
-    body: RecordCreate, session: Session = Depends(db_session), node: Node = Depends(get_node),
+    body: RecordCreate,
+    session: Session = Depends(db_session),
+    node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> RecordPublic:
     markings = body.markings.to_markings(node.settings.country)
@@ -65,35 +81,60 @@ def parse_bundle(raw: bytes, max_objects: int) -> list[Any]:
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidInput([Problem(N_("The body is not valid UTF-8 (byte {offset})."), "", {"offset": exc.start})]) from None
+        raise InvalidInput(
+            [Problem(N_("The body is not valid UTF-8 (byte {offset})."), "", {"offset": exc.start})]
+        ) from None
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise InvalidInput([Problem(N_("Malformed JSON at line {line}, column {column}: {reason}"), "",
-                                    {"line": exc.lineno, "column": exc.colno, "reason": exc.msg})]) from None
+        raise InvalidInput(
+            [
+                Problem(
+                    N_("Malformed JSON at line {line}, column {column}: {reason}"),
+                    "",
+                    {"line": exc.lineno, "column": exc.colno, "reason": exc.msg},
+                )
+            ]
+        ) from None
     if not isinstance(data, dict) or data.get("type") != "bundle":
-        raise InvalidInput([Problem(N_("Expected a STIX bundle: an object with \"type\": \"bundle\"."), "/type")])
+        raise InvalidInput(
+            [Problem(N_('Expected a STIX bundle: an object with "type": "bundle".'), "/type")]
+        )
     objects = data.get("objects", [])
     if not isinstance(objects, list):
         raise InvalidInput([Problem(N_("objects must be a list."), "/objects")])
     if len(objects) > max_objects:
-        raise TooLarge(N_("The bundle holds {count} objects; this node accepts at most {limit}."),
-                       pointer="/objects", count=len(objects), limit=max_objects)
+        raise TooLarge(
+            N_("The bundle holds {count} objects; this node accepts at most {limit}."),
+            pointer="/objects",
+            count=len(objects),
+            limit=max_objects,
+        )
     return objects
 
 
-@router.post("/bundles", status_code=201, response_model=ImportResultPublic,
-             summary="Import a STIX 2.1 bundle (all or nothing)")
+@router.post(
+    "/bundles",
+    status_code=201,
+    response_model=ImportResultPublic,
+    summary="Import a STIX 2.1 bundle (all or nothing)",
+)
 async def import_bundle(
-    request: Request, session: Session = Depends(db_session), node: Node = Depends(get_node),
+    request: Request,
+    session: Session = Depends(db_session),
+    node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> ImportResultPublic:
     # The request's own unit of work: a second session would wait forever for the SQLite
     # write lock this one took when it resolved the caller's token.
     objects = await read_bundle(request, node)
     result = service.import_objects(session, node.settings, who, objects)
-    return ImportResultPublic(stored=result.stored, unchanged=result.unchanged,
-                              superseded=result.superseded, sha256=result.digest)
+    return ImportResultPublic(
+        stored=result.stored,
+        unchanged=result.unchanged,
+        superseded=result.superseded,
+        sha256=result.digest,
+    )
 
 
 @router.get("/records", response_model=RecordPage, summary="Search records")
@@ -111,61 +152,103 @@ def search_records(
     session: Session = Depends(db_session),
     who: Principal = Depends(principal),
 ) -> RecordPage:
-    page = service.search(session, who, service.SearchQuery(
-        text=q, kinds=tuple(kind), tlp=tuple(tlp), owner_node=owner_node,
-        modified_from=modified_from, modified_to=modified_to, related_to=related_to,
-        after=after, limit=limit))
-    next_url = str(request.url.include_query_params(after=page.next_after)) if page.next_after else None
-    return RecordPage(items=[RecordPublic.of(v) for v in page.items], next=next_url,
-                      banner=page.banner.banner() if page.banner else "")
+    page = service.search(
+        session,
+        who,
+        service.SearchQuery(
+            text=q,
+            kinds=tuple(kind),
+            tlp=tuple(tlp),
+            owner_node=owner_node,
+            modified_from=modified_from,
+            modified_to=modified_to,
+            related_to=related_to,
+            after=after,
+            limit=limit,
+        ),
+    )
+    next_url = (
+        str(request.url.include_query_params(after=page.next_after)) if page.next_after else None
+    )
+    return RecordPage(
+        items=[RecordPublic.of(v) for v in page.items],
+        next=next_url,
+        banner=page.banner.banner() if page.banner else "",
+    )
 
 
 @router.get("/records/{stix_id}", response_model=RecordPublic, summary="Read a record")
 def get_record(
-    stix_id: str, version: str | None = None, session: Session = Depends(db_session),
+    stix_id: str,
+    version: str | None = None,
+    session: Session = Depends(db_session),
     who: Principal = Depends(principal),
 ) -> RecordPublic:
     return RecordPublic.of(service.get(session, who, stix_id, version))
 
 
-@router.get("/records/{stix_id}/versions", response_model=list[RecordPublic],
-            summary="Every version of a record")
+@router.get(
+    "/records/{stix_id}/versions",
+    response_model=list[RecordPublic],
+    summary="Every version of a record",
+)
 def record_versions(
-    stix_id: str, session: Session = Depends(db_session), who: Principal = Depends(principal),
+    stix_id: str,
+    session: Session = Depends(db_session),
+    who: Principal = Depends(principal),
 ) -> list[RecordPublic]:
     return [RecordPublic.of(v) for v in service.versions(session, who, stix_id)]
 
 
-@router.get("/records/{stix_id}/related", response_model=list[RecordPublic],
-            summary="Records linked to a record")
+@router.get(
+    "/records/{stix_id}/related",
+    response_model=list[RecordPublic],
+    summary="Records linked to a record",
+)
 def record_related(
-    stix_id: str, session: Session = Depends(db_session), who: Principal = Depends(principal),
+    stix_id: str,
+    session: Session = Depends(db_session),
+    who: Principal = Depends(principal),
 ) -> list[RecordPublic]:
     return [RecordPublic.of(v) for v in service.related(session, who, stix_id)]
 
 
 @router.put("/records/{stix_id}", response_model=RecordPublic, summary="New version (owner only)")
 def update_record(
-    stix_id: str, body: RecordUpdate, session: Session = Depends(db_session),
-    node: Node = Depends(get_node), who: Principal = Depends(principal),
+    stix_id: str,
+    body: RecordUpdate,
+    session: Session = Depends(db_session),
+    node: Node = Depends(get_node),
+    who: Principal = Depends(principal),
 ) -> RecordPublic:
     markings = body.markings.to_markings(node.settings.country)
-    return RecordPublic.of(service.new_version(session, node.settings, who, stix_id, body.fields, markings))
+    return RecordPublic.of(
+        service.new_version(session, node.settings, who, stix_id, body.fields, markings)
+    )
 
 
-@router.post("/records/{stix_id}/revoke", response_model=RecordPublic, summary="Revoke (owner only)")
+@router.post(
+    "/records/{stix_id}/revoke", response_model=RecordPublic, summary="Revoke (owner only)"
+)
 def revoke_record(
-    stix_id: str, session: Session = Depends(db_session), node: Node = Depends(get_node),
+    stix_id: str,
+    session: Session = Depends(db_session),
+    node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> RecordPublic:
     return RecordPublic.of(service.revoke(session, node.settings, who, stix_id))
 
 
-@router.get("/export", summary="Export what you may see as a STIX 2.1 bundle",
-            response_class=StreamingResponse)
+@router.get(
+    "/export",
+    summary="Export what you may see as a STIX 2.1 bundle",
+    response_class=StreamingResponse,
+)
 def export_bundle(
-    kind: list[str] = Query([]), tlp: list[str] = Query([]),
-    session: Session = Depends(db_session), who: Principal = Depends(principal),
+    kind: list[str] = Query([]),
+    tlp: list[str] = Query([]),
+    session: Session = Depends(db_session),
+    who: Principal = Depends(principal),
 ) -> StreamingResponse:
     # The request's unit of work stays open until the response is sent (FastAPI's default
     # "request" scope for dependencies with yield), so the export streams inside it and its

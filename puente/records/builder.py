@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from puente.accounts.agencies import BY_CODE
-from puente.errors import InvalidInput, N_, Problem
+from puente.errors import N_, InvalidInput, Problem
 from puente.records.kinds import KINDS, PUENTE_IDENTITY, Kind
 from puente.records.validation import is_identifier, timestamp_key
 
@@ -25,9 +25,14 @@ def agency_identity_id(code: str) -> str:
 def agency_identity(code: str) -> dict[str, Any]:
     info = BY_CODE[code]
     return {
-        "type": "identity", "spec_version": "2.1", "id": agency_identity_id(code),
-        "created": "2025-01-01T00:00:00.000Z", "modified": "2025-01-01T00:00:00.000Z",
-        "name": info.name_en, "identity_class": "organization", "sectors": ["government"],
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": agency_identity_id(code),
+        "created": "2025-01-01T00:00:00.000Z",
+        "modified": "2025-01-01T00:00:00.000Z",
+        "name": info.name_en,
+        "identity_class": "organization",
+        "sectors": ["government"],
         "created_by_ref": PUENTE_IDENTITY,
     }
 
@@ -50,8 +55,12 @@ def _documents(lines: list[str], problems: list[Problem]) -> list[dict[str, str]
         doc_type, _, rest = line.partition(":")
         number, _, country = rest.partition(":")
         if not doc_type or not number:
-            problems.append(Problem(N_("Write each document as TYPE:NUMBER or TYPE:NUMBER:COUNTRY."),
-                                    f"/documents/{index}"))
+            problems.append(
+                Problem(
+                    N_("Write each document as TYPE:NUMBER or TYPE:NUMBER:COUNTRY."),
+                    f"/documents/{index}",
+                )
+            )
             continue
         doc = {"type": doc_type.strip().upper(), "number": number.strip().upper()}
         if country.strip():
@@ -70,11 +79,20 @@ def _value(kind: Kind, name: str, raw: Any, problems: list[Problem]) -> Any:
         if spec.widget == "refs":
             for index, ref in enumerate(values):
                 if not is_identifier(ref):
-                    problems.append(Problem(N_("{value} is not a record id."), f"{pointer}/{index}", {"value": ref}))
+                    problems.append(
+                        Problem(
+                            N_("{value} is not a record id."), f"{pointer}/{index}", {"value": ref}
+                        )
+                    )
         if name == "nationality":
             for index, country in enumerate(values):
                 if not ALPHA3.match(country.upper()):
-                    problems.append(Problem(N_("Use ISO 3166-1 alpha-3 codes such as MEX or USA."), f"{pointer}/{index}"))
+                    problems.append(
+                        Problem(
+                            N_("Use ISO 3166-1 alpha-3 codes such as MEX or USA."),
+                            f"{pointer}/{index}",
+                        )
+                    )
             values = [v.upper() for v in values]
         return values
     text = str(raw).strip() if raw is not None else ""
@@ -82,18 +100,29 @@ def _value(kind: Kind, name: str, raw: Any, problems: list[Problem]) -> Any:
         try:
             return date.fromisoformat(text).isoformat()
         except ValueError:
-            problems.append(Problem(N_("{field} must be a date such as 2025-01-31."), pointer, {"field": spec.label}))
+            problems.append(
+                Problem(
+                    N_("{field} must be a date such as 2025-01-31."), pointer, {"field": spec.label}
+                )
+            )
             return None
     if spec.widget == "number":
         try:
             number = float(text)
         except ValueError:
-            problems.append(Problem(N_("{field} must be a number."), pointer, {"field": spec.label}))
+            problems.append(
+                Problem(N_("{field} must be a number."), pointer, {"field": spec.label})
+            )
             return None
         return int(number) if number.is_integer() else number
     if spec.widget == "select" and spec.choices and text not in spec.choices:
-        problems.append(Problem(N_("{field} must be one of: {choices}."), pointer,
-                                {"field": spec.label, "choices": ", ".join(spec.choices)}))
+        problems.append(
+            Problem(
+                N_("{field} must be one of: {choices}."),
+                pointer,
+                {"field": spec.label, "choices": ", ".join(spec.choices)},
+            )
+        )
         return None
     if spec.widget == "ref" and not is_identifier(text):
         problems.append(Problem(N_("{value} is not a record id."), pointer, {"value": text}))
@@ -107,14 +136,18 @@ def build(
     """A new object (or, given ``previous``, its next version) from form fields."""
     kind = KINDS.get(kind_name)
     if kind is None:
-        raise InvalidInput([Problem(N_("Unknown kind of record {kind}."), "/kind", {"kind": kind_name})])
+        raise InvalidInput(
+            [Problem(N_("Unknown kind of record {kind}."), "/kind", {"kind": kind_name})]
+        )
     problems: list[Problem] = []
     values: dict[str, Any] = {}
     for spec in kind.fields:
         raw = fields.get(spec.name)
         if raw in (None, "", []):
             if spec.required:
-                problems.append(Problem(N_("{field} is required."), f"/{spec.name}", {"field": spec.label}))
+                problems.append(
+                    Problem(N_("{field} is required."), f"/{spec.name}", {"field": spec.label})
+                )
             continue
         value = _value(kind, spec.name, raw, problems)
         if value not in (None, "", []):
@@ -122,17 +155,23 @@ def build(
     if kind.name == "location" and "country" in values:
         values["country"] = str(values["country"]).upper()
         if not ALPHA2.match(values["country"]):
-            problems.append(Problem(N_("Use an ISO 3166-1 alpha-2 code such as US or MX."), "/country"))
+            problems.append(
+                Problem(N_("Use an ISO 3166-1 alpha-2 code such as US or MX."), "/country")
+            )
     if kind.name == "vehicle" and not (values.get("vin") or values.get("plate_number")):
         problems.append(Problem(N_("Give a VIN or a plate number."), "/vin"))
     if problems:
         raise InvalidInput(problems)
     now = stix_now()
     obj: dict[str, Any] = {
-        "type": kind.stix_type, "spec_version": "2.1",
+        "type": kind.stix_type,
+        "spec_version": "2.1",
         "id": previous["id"] if previous else f"{kind.stix_type}--{uuid.uuid4()}",
-        "created": previous["created"] if previous else now, "modified": now,
-        "created_by_ref": previous.get("created_by_ref", agency_identity_id(agency)) if previous else agency_identity_id(agency),
+        "created": previous["created"] if previous else now,
+        "modified": now,
+        "created_by_ref": previous.get("created_by_ref", agency_identity_id(agency))
+        if previous
+        else agency_identity_id(agency),
         **kind.fixed,
     }
     ext_body: dict[str, Any] = {}
@@ -142,7 +181,11 @@ def build(
         else:
             obj[name] = value
     if kind.name == "person":
-        names = [values.get("given_names", ""), values.get("paternal_surname", ""), values.get("maternal_surname", "")]
+        names = [
+            values.get("given_names", ""),
+            values.get("paternal_surname", ""),
+            values.get("maternal_surname", ""),
+        ]
         obj["name"] = " ".join(n for n in names if n)
     if kind.name == "seizure":
         obj["seizure_date"] = values["seizure_date"] + "T00:00:00Z"
@@ -153,7 +196,9 @@ def build(
     if kind.name == "firearm" and "recovery_date" in values:
         obj["recovery_date"] = values["recovery_date"] + "T00:00:00Z"
     if kind.extension:
-        extension_type = "new-sdo" if kind.stix_type.startswith("x-puente-") else "property-extension"
+        extension_type = (
+            "new-sdo" if kind.stix_type.startswith("x-puente-") else "property-extension"
+        )
         obj["extensions"] = {kind.extension: {"extension_type": extension_type, **ext_body}}
     if previous:
         obj["modified"] = later_than(previous["modified"], now)
@@ -183,7 +228,11 @@ def fields_of(kind_name: str, obj: dict[str, Any]) -> dict[str, str]:
             continue
         if spec.name == "documents":
             values[spec.name] = "\n".join(
-                ":".join(x for x in (d.get("type", ""), d.get("number", ""), d.get("issuing_country", "")) if x)
+                ":".join(
+                    x
+                    for x in (d.get("type", ""), d.get("number", ""), d.get("issuing_country", ""))
+                    if x
+                )
                 for d in raw
             )
         elif isinstance(raw, list):

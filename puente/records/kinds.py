@@ -50,107 +50,218 @@ class Kind:
 UNITS = ("kg", "g", "lb", "l", "ml", "pills", "units")
 DOC_TYPES = ("CURP", "RFC", "PASSPORT", "INE", "SSN", "DRIVER_LICENSE", "OTHER")
 CONCEALMENT = (
-    "vehicle-compartment", "vehicle-fuel-tank", "commercial-cargo", "body-carry", "luggage",
-    "mail-parcel", "tunnel", "maritime", "ultralight", "pedestrian", "other",
+    "vehicle-compartment",
+    "vehicle-fuel-tank",
+    "commercial-cargo",
+    "body-carry",
+    "luggage",
+    "mail-parcel",
+    "tunnel",
+    "maritime",
+    "ultralight",
+    "pedestrian",
+    "other",
 )
 
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
-        Kind("person", N_("Person"), "identity", (
-            Field("given_names", N_("Given names"), required=True),
-            Field("paternal_surname", N_("Paternal surname"), required=True),
-            Field("maternal_surname", N_("Maternal surname")),
-            Field("aliases", N_("Aliases"), "list", help=N_("One per line")),
-            Field("date_of_birth", N_("Date of birth"), "date"),
-            Field("nationality", N_("Nationality"), "list", help=N_("ISO 3166-1 alpha-3, one per line")),
-            Field("documents", N_("Identity documents"), "list",
-                  help=N_("TYPE:NUMBER[:COUNTRY], one per line, e.g. CURP:GOMJ840312HSLRRN05")),
-            Field("description", N_("Description"), "textarea"),
-        ), EXT_PERSON,
-            frozenset({"given_names", "paternal_surname", "maternal_surname", "aliases",
-                       "date_of_birth", "nationality", "documents"}),
-            {"identity_class": "individual"}),
-        Kind("organization", N_("Organization"), "identity", (
-            Field("name", N_("Name"), required=True),
-            Field("sectors", N_("Sectors"), "list"),
-            Field("contact_information", N_("Contact information")),
-            Field("description", N_("Description"), "textarea"),
-        ), fixed={"identity_class": "organization"}),
-        Kind("criminal-organization", N_("Criminal organization"), "threat-actor", (
-            Field("name", N_("Name"), required=True),
-            Field("aliases", N_("Aliases"), "list", help=N_("One per line")),
-            Field("first_seen", N_("First seen"), "date"),
-            Field("description", N_("Description"), "textarea"),
-        ), fixed={"threat_actor_types": ["crime-syndicate"]}),
-        Kind("seizure", N_("Seizure"), SEIZURE_TYPE, (
-            Field("name", N_("Title"), required=True),
-            Field("seizure_date", N_("Date of seizure"), "date", required=True),
-            Field("substance", N_("Drug or precursor"), required=True),
-            Field("substance_category", N_("Category"), "select", True, ("drug", "precursor", "currency", "other")),
-            Field("quantity", N_("Quantity"), "number", required=True),
-            Field("unit", N_("Unit"), "select", True, UNITS),
-            Field("location_ref", N_("Port of entry or place (record)"), "ref"),
-            Field("place", N_("Place (text)")),
-            Field("concealment_method", N_("Method of concealment"), "select", False, CONCEALMENT),
-            Field("description", N_("Description"), "textarea"),
-        ), EXT_SEIZURE),
-        Kind("firearm", N_("Firearm"), FIREARM_TYPE, (
-            Field("manufacturer", N_("Manufacturer"), required=True),
-            Field("importer", N_("Importer")),
-            Field("model", N_("Model")),
-            Field("caliber", N_("Caliber")),
-            Field("serial_number", N_("Serial number")),
-            Field("firearm_type", N_("Type"), "select", False,
-                  ("pistol", "revolver", "rifle", "shotgun", "machine-gun", "other")),
-            Field("recovery_place", N_("Recovery place")),
-            Field("recovery_date", N_("Recovery date"), "date"),
-            Field("trace_result", N_("Trace result"), "textarea"),
-            Field("description", N_("Description"), "textarea"),
-        ), EXT_FIREARM),
-        Kind("vehicle", N_("Vehicle"), VEHICLE_TYPE, (
-            Field("vin", N_("VIN")),
-            Field("make", N_("Make")),
-            Field("model", N_("Model")),
-            Field("year", N_("Year"), "number"),
-            Field("color", N_("Color")),
-            Field("plate_number", N_("Plate number")),
-            Field("plate_issuer", N_("Plate issuer"), help=N_("State or country, e.g. US-TX or MX-CHH")),
-            Field("description", N_("Description"), "textarea"),
-        ), EXT_VEHICLE),
-        Kind("location", N_("Port of entry or place"), "location", (
-            Field("name", N_("Name"), required=True),
-            Field("country", N_("Country (ISO alpha-2)"), required=True),
-            Field("administrative_area", N_("State")),
-            Field("city", N_("City")),
-            Field("latitude", N_("Latitude"), "number"),
-            Field("longitude", N_("Longitude"), "number"),
-            Field("port_code", N_("CBP port code")),
-            Field("description", N_("Description"), "textarea"),
-        ), EXT_PORT, frozenset({"port_code"})),
-        Kind("incident", N_("Incident"), "incident", (
-            Field("name", N_("Name"), required=True),
-            Field("description", N_("Description"), "textarea"),
-        )),
-        Kind("relationship", N_("Relationship"), "relationship", (
-            Field("source_ref", N_("Source record"), "ref", required=True),
-            Field("relationship_type", N_("Relationship type"), required=True,
-                  help=N_("e.g. member-of, owns, seized-at, related-to")),
-            Field("target_ref", N_("Target record"), "ref", required=True),
-            Field("description", N_("Description"), "textarea"),
-        )),
-        Kind("note", N_("Note"), "note", (
-            Field("abstract", N_("Summary")),
-            Field("content", N_("Content"), "textarea", required=True),
-            Field("object_refs", N_("About records"), "refs", required=True),
-        )),
-        Kind("report", N_("Report"), "report", (
-            Field("name", N_("Title"), required=True),
-            Field("published", N_("Published"), "date", required=True),
-            Field("report_types", N_("Report types"), "list"),
-            Field("object_refs", N_("Records in the report"), "refs", required=True),
-            Field("description", N_("Description"), "textarea"),
-        )),
+        Kind(
+            "person",
+            N_("Person"),
+            "identity",
+            (
+                Field("given_names", N_("Given names"), required=True),
+                Field("paternal_surname", N_("Paternal surname"), required=True),
+                Field("maternal_surname", N_("Maternal surname")),
+                Field("aliases", N_("Aliases"), "list", help=N_("One per line")),
+                Field("date_of_birth", N_("Date of birth"), "date"),
+                Field(
+                    "nationality",
+                    N_("Nationality"),
+                    "list",
+                    help=N_("ISO 3166-1 alpha-3, one per line"),
+                ),
+                Field(
+                    "documents",
+                    N_("Identity documents"),
+                    "list",
+                    help=N_("TYPE:NUMBER[:COUNTRY], one per line, e.g. CURP:GOMJ840312HSLRRN05"),
+                ),
+                Field("description", N_("Description"), "textarea"),
+            ),
+            EXT_PERSON,
+            frozenset(
+                {
+                    "given_names",
+                    "paternal_surname",
+                    "maternal_surname",
+                    "aliases",
+                    "date_of_birth",
+                    "nationality",
+                    "documents",
+                }
+            ),
+            {"identity_class": "individual"},
+        ),
+        Kind(
+            "organization",
+            N_("Organization"),
+            "identity",
+            (
+                Field("name", N_("Name"), required=True),
+                Field("sectors", N_("Sectors"), "list"),
+                Field("contact_information", N_("Contact information")),
+                Field("description", N_("Description"), "textarea"),
+            ),
+            fixed={"identity_class": "organization"},
+        ),
+        Kind(
+            "criminal-organization",
+            N_("Criminal organization"),
+            "threat-actor",
+            (
+                Field("name", N_("Name"), required=True),
+                Field("aliases", N_("Aliases"), "list", help=N_("One per line")),
+                Field("first_seen", N_("First seen"), "date"),
+                Field("description", N_("Description"), "textarea"),
+            ),
+            fixed={"threat_actor_types": ["crime-syndicate"]},
+        ),
+        Kind(
+            "seizure",
+            N_("Seizure"),
+            SEIZURE_TYPE,
+            (
+                Field("name", N_("Title"), required=True),
+                Field("seizure_date", N_("Date of seizure"), "date", required=True),
+                Field("substance", N_("Drug or precursor"), required=True),
+                Field(
+                    "substance_category",
+                    N_("Category"),
+                    "select",
+                    True,
+                    ("drug", "precursor", "currency", "other"),
+                ),
+                Field("quantity", N_("Quantity"), "number", required=True),
+                Field("unit", N_("Unit"), "select", True, UNITS),
+                Field("location_ref", N_("Port of entry or place (record)"), "ref"),
+                Field("place", N_("Place (text)")),
+                Field(
+                    "concealment_method", N_("Method of concealment"), "select", False, CONCEALMENT
+                ),
+                Field("description", N_("Description"), "textarea"),
+            ),
+            EXT_SEIZURE,
+        ),
+        Kind(
+            "firearm",
+            N_("Firearm"),
+            FIREARM_TYPE,
+            (
+                Field("manufacturer", N_("Manufacturer"), required=True),
+                Field("importer", N_("Importer")),
+                Field("model", N_("Model")),
+                Field("caliber", N_("Caliber")),
+                Field("serial_number", N_("Serial number")),
+                Field(
+                    "firearm_type",
+                    N_("Type"),
+                    "select",
+                    False,
+                    ("pistol", "revolver", "rifle", "shotgun", "machine-gun", "other"),
+                ),
+                Field("recovery_place", N_("Recovery place")),
+                Field("recovery_date", N_("Recovery date"), "date"),
+                Field("trace_result", N_("Trace result"), "textarea"),
+                Field("description", N_("Description"), "textarea"),
+            ),
+            EXT_FIREARM,
+        ),
+        Kind(
+            "vehicle",
+            N_("Vehicle"),
+            VEHICLE_TYPE,
+            (
+                Field("vin", N_("VIN")),
+                Field("make", N_("Make")),
+                Field("model", N_("Model")),
+                Field("year", N_("Year"), "number"),
+                Field("color", N_("Color")),
+                Field("plate_number", N_("Plate number")),
+                Field(
+                    "plate_issuer",
+                    N_("Plate issuer"),
+                    help=N_("State or country, e.g. US-TX or MX-CHH"),
+                ),
+                Field("description", N_("Description"), "textarea"),
+            ),
+            EXT_VEHICLE,
+        ),
+        Kind(
+            "location",
+            N_("Port of entry or place"),
+            "location",
+            (
+                Field("name", N_("Name"), required=True),
+                Field("country", N_("Country (ISO alpha-2)"), required=True),
+                Field("administrative_area", N_("State")),
+                Field("city", N_("City")),
+                Field("latitude", N_("Latitude"), "number"),
+                Field("longitude", N_("Longitude"), "number"),
+                Field("port_code", N_("CBP port code")),
+                Field("description", N_("Description"), "textarea"),
+            ),
+            EXT_PORT,
+            frozenset({"port_code"}),
+        ),
+        Kind(
+            "incident",
+            N_("Incident"),
+            "incident",
+            (
+                Field("name", N_("Name"), required=True),
+                Field("description", N_("Description"), "textarea"),
+            ),
+        ),
+        Kind(
+            "relationship",
+            N_("Relationship"),
+            "relationship",
+            (
+                Field("source_ref", N_("Source record"), "ref", required=True),
+                Field(
+                    "relationship_type",
+                    N_("Relationship type"),
+                    required=True,
+                    help=N_("e.g. member-of, owns, seized-at, related-to"),
+                ),
+                Field("target_ref", N_("Target record"), "ref", required=True),
+                Field("description", N_("Description"), "textarea"),
+            ),
+        ),
+        Kind(
+            "note",
+            N_("Note"),
+            "note",
+            (
+                Field("abstract", N_("Summary")),
+                Field("content", N_("Content"), "textarea", required=True),
+                Field("object_refs", N_("About records"), "refs", required=True),
+            ),
+        ),
+        Kind(
+            "report",
+            N_("Report"),
+            "report",
+            (
+                Field("name", N_("Title"), required=True),
+                Field("published", N_("Published"), "date", required=True),
+                Field("report_types", N_("Report types"), "list"),
+                Field("object_refs", N_("Records in the report"), "refs", required=True),
+                Field("description", N_("Description"), "textarea"),
+            ),
+        ),
     )
 }
 
@@ -163,7 +274,11 @@ def kind_of(obj: dict[str, Any]) -> str:
     if stix_type == "identity":
         return "person" if obj.get("identity_class") == "individual" else "organization"
     if stix_type == "threat-actor":
-        return "criminal-organization" if "crime-syndicate" in (obj.get("threat_actor_types") or []) else "other"
+        return (
+            "criminal-organization"
+            if "crime-syndicate" in (obj.get("threat_actor_types") or [])
+            else "other"
+        )
     for kind in KINDS.values():
         if kind.stix_type == stix_type:
             return kind.name

@@ -22,18 +22,27 @@ def as_column(values: frozenset[str] | set[str] | list[str]) -> str:
 
 def markings_of(row: Record) -> Markings:
     return Markings(
-        tlp=row.tlp, rel_to=as_set(row.rel_to), agencies=as_set(row.agencies),
-        handling=row.handling, handling_text=row.handling_text,
-        searchable_by=as_set(row.searchable_by), reliability=row.reliability or None,
-        credibility=row.credibility or None, recipients=as_set(row.recipients),
+        tlp=row.tlp,
+        rel_to=as_set(row.rel_to),
+        agencies=as_set(row.agencies),
+        handling=row.handling,
+        handling_text=row.handling_text,
+        searchable_by=as_set(row.searchable_by),
+        reliability=row.reliability or None,
+        credibility=row.credibility or None,
+        recipients=as_set(row.recipients),
     )
 
 
 def facts_of(row: Record) -> RecordFacts:
     return RecordFacts(
-        stix_id=row.stix_id, owner_country=row.owner_country, owned_here=not row.received,
-        originating_agency=row.originating_agency, markings=markings_of(row),
-        created_by=row.created_by, recalled=row.recalled,
+        stix_id=row.stix_id,
+        owner_country=row.owner_country,
+        owned_here=not row.received,
+        originating_agency=row.originating_agency,
+        markings=markings_of(row),
+        created_by=row.created_by,
+        recalled=row.recalled,
     )
 
 
@@ -61,10 +70,20 @@ class RecordView:
     @classmethod
     def of(cls, row: Record) -> RecordView:
         return cls(
-            pk=row.pk, stix_id=row.stix_id, type=row.type, kind=row.kind, name=row.name,
-            modified=row.modified_key, date_added=row.date_added, is_current=row.is_current,
-            revoked=row.revoked, received=row.received, owner_node=row.owner_node,
-            owner_country=row.owner_country, originating_agency=row.originating_agency,
-            created_by=row.created_by, markings=markings_of(row),
+            pk=row.pk,
+            stix_id=row.stix_id,
+            type=row.type,
+            kind=row.kind,
+            name=row.name,
+            modified=row.modified_key,
+            date_added=row.date_added,
+            is_current=row.is_current,
+            revoked=row.revoked,
+            received=row.received,
+            owner_node=row.owner_node,
+            owner_country=row.owner_country,
+            originating_agency=row.originating_agency,
+            created_by=row.created_by,
+            markings=markings_of(row),
             content=orjson.loads(row.content),
         )

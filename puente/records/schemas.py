@@ -13,8 +13,10 @@ from puente.records.rows import RecordView
 class RecordCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = Field(description="person, organization, criminal-organization, seizure, firearm, "
-                                  "vehicle, location, incident, relationship, note or report")
+    kind: str = Field(
+        description="person, organization, criminal-organization, seizure, firearm, "
+        "vehicle, location, incident, relationship, note or report"
+    )
     fields: dict[str, Any] = Field(description="the kind's fields (see GET /api/v1/kinds)")
     markings: MarkingsIn
 
@@ -44,11 +46,22 @@ class RecordPublic(BaseModel):
 
     @classmethod
     def of(cls, view: RecordView) -> RecordPublic:
-        return cls(id=view.stix_id, type=view.type, kind=view.kind, name=view.name,
-                   version=view.modified, date_added=view.date_added, current=view.is_current,
-                   revoked=view.revoked, received=view.received, owner_node=view.owner_node,
-                   owner_country=view.owner_country, originating_agency=view.originating_agency,
-                   markings=MarkingsPublic.of(view.markings), object=view.content)
+        return cls(
+            id=view.stix_id,
+            type=view.type,
+            kind=view.kind,
+            name=view.name,
+            version=view.modified,
+            date_added=view.date_added,
+            current=view.is_current,
+            revoked=view.revoked,
+            received=view.received,
+            owner_node=view.owner_node,
+            owner_country=view.owner_country,
+            originating_agency=view.originating_agency,
+            markings=MarkingsPublic.of(view.markings),
+            object=view.content,
+        )
 
 
 class RecordPage(BaseModel):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from puente.accounts.service import Principal, require
 from puente.audit import service as audit
 from puente.config import Settings
-from puente.errors import Forbidden, InvalidInput, N_, NotFound, Problem
+from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
 from puente.policy import gate
 from puente.policy.markings import TLP_LEVELS, Markings, most_restrictive
 from puente.policy.prefilter import visible_to_user
@@ -40,21 +40,36 @@ def _current(session: Session, stix_id: str) -> Record | None:
 
 
 def create(
-    session: Session, settings: Settings, principal: Principal, kind: str,
-    fields: dict[str, Any], markings: Markings,
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    kind: str,
+    fields: dict[str, Any],
+    markings: Markings,
 ) -> RecordView:
     """Create a record of ``kind`` from form fields, marked with ``markings``."""
     require(principal, "records.write")
     obj = builder.build(kind, fields, principal.agency)
     _check_refs_visible(session, principal, obj)
-    ingest(session, settings, principal, [obj], override=markings, action="record.create",
-           base_pointer="")
+    ingest(
+        session,
+        settings,
+        principal,
+        [obj],
+        override=markings,
+        action="record.create",
+        base_pointer="",
+    )
     return get(session, principal, obj["id"], audit_read=False)
 
 
 def new_version(
-    session: Session, settings: Settings, principal: Principal, stix_id: str,
-    fields: dict[str, Any], markings: Markings,
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    stix_id: str,
+    fields: dict[str, Any],
+    markings: Markings,
 ) -> RecordView:
     """The owner's next version of a record, from edited form fields."""
     require(principal, "records.write")
@@ -62,8 +77,15 @@ def new_version(
     previous = orjson.loads(row.content)
     obj = builder.build(row.kind, fields, principal.agency, previous=previous)
     _check_refs_visible(session, principal, obj)
-    ingest(session, settings, principal, [obj], override=markings, action="record.version",
-           base_pointer="")
+    ingest(
+        session,
+        settings,
+        principal,
+        [obj],
+        override=markings,
+        action="record.version",
+        base_pointer="",
+    )
     return get(session, principal, stix_id, audit_read=False)
 
 
@@ -78,8 +100,15 @@ def revoke(session: Session, settings: Settings, principal: Principal, stix_id: 
     obj["modified"] = builder.later_than(obj.get("modified", obj["created"]), builder.stix_now())
     from puente.records.rows import markings_of
 
-    ingest(session, settings, principal, [obj], override=markings_of(row), action="record.revoke",
-           base_pointer="")
+    ingest(
+        session,
+        settings,
+        principal,
+        [obj],
+        override=markings_of(row),
+        action="record.revoke",
+        base_pointer="",
+    )
     return get(session, principal, stix_id, audit_read=False)
 
 
@@ -87,9 +116,15 @@ def _owned_current(session: Session, principal: Principal, stix_id: str) -> Reco
     row = _current(session, stix_id)
     if row is None or not gate.decide(facts_of(row), principal.audience):
         raise NotFound(N_("No record {id} that you may see."), id=stix_id)
-    if row.received or (row.originating_agency != principal.agency and "admin" not in principal.roles):
-        raise Forbidden(N_("Only {agency} on node {node}, which owns {id}, may make new versions of it."),
-                        agency=row.originating_agency, node=row.owner_node, id=stix_id)
+    if row.received or (
+        row.originating_agency != principal.agency and "admin" not in principal.roles
+    ):
+        raise Forbidden(
+            N_("Only {agency} on node {node}, which owns {id}, may make new versions of it."),
+            agency=row.originating_agency,
+            node=row.owner_node,
+            id=stix_id,
+        )
     return row
 
 
@@ -100,14 +135,20 @@ def _check_refs_visible(session: Session, principal: Principal, obj: dict[str, A
     for prop, ref in refs_of(obj):
         row = _current(session, ref)
         if row is None or not gate.decide(facts_of(row), principal.audience):
-            problems.append(Problem(N_("No record {id} that you may see."), f"/{prop}", {"id": ref}))
+            problems.append(
+                Problem(N_("No record {id} that you may see."), f"/{prop}", {"id": ref})
+            )
     if problems:
         raise InvalidInput(problems)
 
 
 def import_objects(
-    session: Session, settings: Settings, principal: Principal, objects: Iterable[Any],
-    override: Markings | None = None, progress: Callable[[int], None] | None = None,
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    objects: Iterable[Any],
+    override: Markings | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> IngestResult:
     """Store a bundle's objects atomically (the caller's transaction)."""
     require(principal, "records.import")
@@ -115,7 +156,10 @@ def import_objects(
 
 
 def get(
-    session: Session, principal: Principal, stix_id: str, version: str | None = None,
+    session: Session,
+    principal: Principal,
+    stix_id: str,
+    version: str | None = None,
     audit_read: bool = True,
 ) -> RecordView:
     require(principal, "records.read")
@@ -131,8 +175,14 @@ def get(
         raise NotFound(N_("No record {id} that you may see."), id=stix_id)
     view = RecordView.of(rows[0])
     if audit_read:
-        audit.append(session, principal.username, "record.read", stix_id,
-                     marking=view.markings.banner(), details={"version": view.modified})
+        audit.append(
+            session,
+            principal.username,
+            "record.read",
+            stix_id,
+            marking=view.markings.banner(),
+            details={"version": view.modified},
+        )
     return view
 
 
@@ -144,8 +194,14 @@ def versions(session: Session, principal: Principal, stix_id: str) -> list[Recor
     released = [RecordView.of(r) for r in _release(rows, principal)]
     if not released:
         raise NotFound(N_("No record {id} that you may see."), id=stix_id)
-    audit.append(session, principal.username, "record.versions", stix_id,
-                 marking=_banner(v.markings for v in released), details={"count": len(released)})
+    audit.append(
+        session,
+        principal.username,
+        "record.versions",
+        stix_id,
+        marking=_banner(v.markings for v in released),
+        details={"count": len(released)},
+    )
     return released
 
 
@@ -153,8 +209,11 @@ def related(session: Session, principal: Principal, stix_id: str) -> list[Record
     """Current records linked to ``stix_id`` (either direction), as the reader may see them."""
     ids = _related_ids(stix_id)
     rows = session.execute(
-        select(Record).where(Record.stix_id.in_(ids), Record.is_current.is_(True))
-        .where(visible_to_user(principal.audience)).order_by(Record.type, Record.name).limit(200)
+        select(Record)
+        .where(Record.stix_id.in_(ids), Record.is_current.is_(True))
+        .where(visible_to_user(principal.audience))
+        .order_by(Record.type, Record.name)
+        .limit(200)
     ).scalars()
     return [RecordView.of(r) for r in _release(rows, principal)]
 
@@ -162,15 +221,22 @@ def related(session: Session, principal: Principal, stix_id: str) -> list[Record
 def _related_ids(stix_id: str) -> Any:
     current = select(Record.pk).where(Record.is_current.is_(True))
     referrers = select(RecordRef.source_id).where(
-        RecordRef.target_id == stix_id, RecordRef.record_pk.in_(current))
+        RecordRef.target_id == stix_id, RecordRef.record_pk.in_(current)
+    )
     via_relationship = select(RecordRef.target_id).where(
         RecordRef.source_id.in_(
             select(RecordRef.source_id).where(
-                RecordRef.target_id == stix_id, RecordRef.prop.in_(("source_ref", "target_ref")),
-                RecordRef.record_pk.in_(current))),
-        RecordRef.record_pk.in_(current), RecordRef.target_id != stix_id)
+                RecordRef.target_id == stix_id,
+                RecordRef.prop.in_(("source_ref", "target_ref")),
+                RecordRef.record_pk.in_(current),
+            )
+        ),
+        RecordRef.record_pk.in_(current),
+        RecordRef.target_id != stix_id,
+    )
     referenced = select(RecordRef.target_id).where(
-        RecordRef.source_id == stix_id, RecordRef.record_pk.in_(current))
+        RecordRef.source_id == stix_id, RecordRef.record_pk.in_(current)
+    )
     return referrers.union(via_relationship, referenced)
 
 
@@ -204,15 +270,26 @@ def search(session: Session, principal: Principal, q: SearchQuery) -> SearchPage
     problems = []
     for index, level in enumerate(q.tlp):
         if level not in TLP_LEVELS:
-            problems.append(Problem(N_("Unknown TLP level {value}."), f"/tlp/{index}", {"value": level}))
+            problems.append(
+                Problem(N_("Unknown TLP level {value}."), f"/tlp/{index}", {"value": level})
+            )
     for name, value in (("modified_from", q.modified_from), ("modified_to", q.modified_to)):
         if value and not _is_date(value):
-            problems.append(Problem(N_("{field} must be a date such as 2025-01-31."), f"/{name}", {"field": name}))
+            problems.append(
+                Problem(
+                    N_("{field} must be a date such as 2025-01-31."), f"/{name}", {"field": name}
+                )
+            )
     if q.related_to and not is_identifier(q.related_to):
-        problems.append(Problem(N_("{value} is not a record id."), "/related_to", {"value": q.related_to}))
+        problems.append(
+            Problem(N_("{value} is not a record id."), "/related_to", {"value": q.related_to})
+        )
     if problems:
         raise InvalidInput(problems)
-    conditions: list[ColumnElement[bool]] = [Record.is_current.is_(True), visible_to_user(principal.audience)]
+    conditions: list[ColumnElement[bool]] = [
+        Record.is_current.is_(True),
+        visible_to_user(principal.audience),
+    ]
     for token in fold(q.text).split()[:8]:
         conditions.append(Record.search_text.contains(token, autoescape=True))
     if q.kinds:
@@ -236,17 +313,27 @@ def search(session: Session, principal: Principal, q: SearchQuery) -> SearchPage
     if q.after is not None:
         conditions.append(Record.pk < q.after)
     limit = max(1, min(q.limit, 200))
-    rows = list(session.execute(
-        select(Record).where(*conditions).order_by(Record.pk.desc()).limit(limit + 1)
-    ).scalars())
+    rows = list(
+        session.execute(
+            select(Record).where(*conditions).order_by(Record.pk.desc()).limit(limit + 1)
+        ).scalars()
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     released = [RecordView.of(r) for r in _release(rows, principal)]
-    audit.append(session, principal.username, "records.search", q.text[:200],
-                 marking=_banner(v.markings for v in released),
-                 details={"results": len(released), "kinds": list(q.kinds), "tlp": list(q.tlp)})
-    return SearchPage(released, rows[-1].pk if more and rows else None,
-                      most_restrictive(v.markings for v in released))
+    audit.append(
+        session,
+        principal.username,
+        "records.search",
+        q.text[:200],
+        marking=_banner(v.markings for v in released),
+        details={"results": len(released), "kinds": list(q.kinds), "tlp": list(q.tlp)},
+    )
+    return SearchPage(
+        released,
+        rows[-1].pk if more and rows else None,
+        most_restrictive(v.markings for v in released),
+    )
 
 
 def _is_date(value: str) -> bool:
@@ -274,7 +361,10 @@ def export(
     """
     require(principal, "records.export")
     q = q or SearchQuery()
-    conditions: list[ColumnElement[bool]] = [Record.is_current.is_(True), visible_to_user(principal.audience)]
+    conditions: list[ColumnElement[bool]] = [
+        Record.is_current.is_(True),
+        visible_to_user(principal.audience),
+    ]
     if q.kinds:
         conditions.append(Record.kind.in_(q.kinds))
     if q.tlp:
@@ -284,9 +374,11 @@ def export(
     seen_markings: list[Markings] = []
     yield from preamble()
     while True:
-        rows = list(session.execute(
-            select(Record).where(*conditions, Record.pk > last).order_by(Record.pk).limit(batch)
-        ).scalars())
+        rows = list(
+            session.execute(
+                select(Record).where(*conditions, Record.pk > last).order_by(Record.pk).limit(batch)
+            ).scalars()
+        )
         if not rows:
             break
         last = rows[-1].pk
@@ -297,8 +389,14 @@ def export(
                 seen_markings = [m for m in [most_restrictive(seen_markings)] if m]
             yield orjson.loads(row.content)
         session.expunge_all()
-    audit.append(session, principal.username, "records.export", f"{count} objects",
-                 marking=_banner(seen_markings), details={"count": count})
+    audit.append(
+        session,
+        principal.username,
+        "records.export",
+        f"{count} objects",
+        marking=_banner(seen_markings),
+        details={"count": count},
+    )
 
 
 def preamble() -> list[dict[str, Any]]:
@@ -308,8 +406,11 @@ def preamble() -> list[dict[str, Any]]:
     from puente.policy.markings import TLP_LEVELS, tlp_marking_definition
     from puente.records.extensions import definitions
 
-    return [*definitions(), *(tlp_marking_definition(level) for level in TLP_LEVELS),
-            *(builder.agency_identity(a.code) for a in CATALOG)]
+    return [
+        *definitions(),
+        *(tlp_marking_definition(level) for level in TLP_LEVELS),
+        *(builder.agency_identity(a.code) for a in CATALOG),
+    ]
 
 
 def stats(session: Session, principal: Principal) -> dict[str, int]:
@@ -317,9 +418,12 @@ def stats(session: Session, principal: Principal) -> dict[str, int]:
     from sqlalchemy import func
 
     rows = session.execute(
-        select(Record.kind, func.count()).where(
-            Record.is_current.is_(True), Record.revoked.is_(False),
-            visible_to_user(principal.audience)).group_by(Record.kind)
+        select(Record.kind, func.count())
+        .where(
+            Record.is_current.is_(True),
+            Record.revoked.is_(False),
+            visible_to_user(principal.audience),
+        )
+        .group_by(Record.kind)
     ).all()
     return {kind: int(n) for kind, n in rows}
-

@@ -45,8 +45,9 @@ def create_app(node: Node | None = None, data_dir: Path | None = None) -> FastAP
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
-        request.state.locale = chosen if chosen in LOCALES else negotiate(
-            request.headers.get("accept-language"))
+        request.state.locale = (
+            chosen if chosen in LOCALES else negotiate(request.headers.get("accept-language"))
+        )
         response = await call_next(request)
         response.headers.setdefault("Content-Language", request.state.locale)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -67,8 +68,26 @@ def create_app(node: Node | None = None, data_dir: Path | None = None) -> FastAP
         assert isinstance(exc, RequestValidationError)
         return problems.from_validation(request, exc)
 
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        # Unknown pages get the HTML 404 page; the API keeps its JSON answer.
+        from starlette.exceptions import HTTPException
+        from starlette.responses import JSONResponse
+
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 404 and not request.url.path.startswith("/api/"):
+            from puente.errors import N_, NotFound
+            from puente.web.pages import error_page
+
+            return error_page(request, NotFound(N_("There is no page at this address.")))
+        return JSONResponse(
+            {"detail": exc.detail},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
     app.add_exception_handler(PuenteError, on_error)
     app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(404, on_http_error)
 
     from puente.accounts import api as accounts_api
     from puente.audit import api as audit_api

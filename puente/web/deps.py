@@ -52,14 +52,16 @@ async def optional_principal(
         ):
             sent = str((await request.form()).get("csrf_token", ""))
         if sent != web_session.csrf_token:
-            raise Forbidden(N_("The form has expired or did not come from this site; reload the page and try again."))
+            raise Forbidden(
+                N_(
+                    "The form has expired or did not come from this site; reload the page and try again."
+                )
+            )
     request.state.principal = accounts.principal_for(user, node.settings)
     return request.state.principal  # type: ignore[no-any-return]
 
 
-def principal(
-    request: Request, p: Principal | None = Depends(optional_principal)
-) -> Principal:
+def principal(request: Request, p: Principal | None = Depends(optional_principal)) -> Principal:
     if p is None:
         raise Unauthenticated(N_("Sign in, or send an API token as Authorization: Bearer <token>."))
     request.state.principal = p

@@ -12,14 +12,26 @@ from puente.errors import N_, PuenteError
 from puente.i18n import translate
 
 STATUS = {
-    "invalid-input": 422, "not-found": 404, "forbidden": 403, "unauthenticated": 401,
-    "conflict": 409, "too-large": 413, "locked": 423, "config": 500, "error": 400,
+    "invalid-input": 422,
+    "not-found": 404,
+    "forbidden": 403,
+    "unauthenticated": 401,
+    "conflict": 409,
+    "too-large": 413,
+    "locked": 423,
+    "config": 500,
+    "error": 400,
 }
 TITLES = {
-    "invalid-input": N_("The input is not valid"), "not-found": N_("Not found"),
-    "forbidden": N_("Not allowed"), "unauthenticated": N_("Sign-in required"),
-    "conflict": N_("Conflict"), "too-large": N_("Too large"), "locked": N_("Account locked"),
-    "config": N_("Node misconfigured"), "error": N_("Bad request"),
+    "invalid-input": N_("The input is not valid"),
+    "not-found": N_("Not found"),
+    "forbidden": N_("Not allowed"),
+    "unauthenticated": N_("Sign-in required"),
+    "conflict": N_("Conflict"),
+    "too-large": N_("Too large"),
+    "locked": N_("Account locked"),
+    "config": N_("Node misconfigured"),
+    "error": N_("Bad request"),
 }
 MEDIA_TYPE = "application/problem+json"
 
@@ -29,7 +41,11 @@ def locale_of(request: Request) -> str:
 
 
 def problem(
-    request: Request, kind: str, detail: str, errors: list[dict[str, Any]], status: int | None = None
+    request: Request,
+    kind: str,
+    detail: str,
+    errors: list[dict[str, Any]],
+    status: int | None = None,
 ) -> JSONResponse:
     locale = locale_of(request)
     code = status or STATUS.get(kind, 400)
@@ -61,9 +77,16 @@ def from_validation(request: Request, exc: RequestValidationError) -> JSONRespon
         loc = [str(p) for p in err.get("loc", ())]
         where = loc[0] if loc else "body"
         path = loc[1:] if where in ("body", "query", "path", "header") else loc
-        pointer = "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path) if path else ""
-        message = translate(locale, N_("{where} {pointer}: {reason}"), where=where,
-                            pointer=pointer or "/", reason=err.get("msg", ""))
+        pointer = (
+            "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path) if path else ""
+        )
+        message = translate(
+            locale,
+            N_("{where} {pointer}: {reason}"),
+            where=where,
+            pointer=pointer or "/",
+            reason=err.get("msg", ""),
+        )
         errors.append({"detail": message, "pointer": pointer, "in": where})
     detail = errors[0]["detail"] if errors else translate(locale, TITLES["invalid-input"])
     return problem(request, "invalid-input", detail, errors, 422)

@@ -7,7 +7,6 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,17 +36,21 @@ def matches(expected: str, output: str) -> bool:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, database_url: str) -> Iterator[dict[str, str]]:
+def workspace(tmp_path: Path, database_url: str) -> dict[str, str]:
     shared = ROOT.parent / "shared"
     (tmp_path / "work").mkdir()
     if shared.exists():
         os.symlink(shared, tmp_path / "shared")
-    env = {**os.environ, "PUENTE_LANG": "en", "COLUMNS": "200",
-           "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+    env = {
+        **os.environ,
+        "PUENTE_LANG": "en",
+        "COLUMNS": "200",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+    }
     env.pop("PUENTE_HOME", None)
     if database_url.startswith("postgresql"):
         env["PUENTE_DATABASE_URL"] = database_url
-    yield {**env, "_cwd": str(tmp_path / "work")}
+    return {**env, "_cwd": str(tmp_path / "work")}
 
 
 @pytest.mark.parametrize("guide", GUIDES, ids=[g.name for g in GUIDES])
@@ -60,17 +63,37 @@ def test_guide_examples_run(guide: Path, workspace: dict[str, str]) -> None:
     server = None
     if guide.name != "operator.md":
         # Guides other than the operator's start from a node, as their readers do.
-        subprocess.run([shutil.which("puente") or "puente", "init", "--node-id", "us-doc",
-                        "--country", "USA", "--admin-password", "admin-password-1"],
-                       cwd=cwd, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [
+                shutil.which("puente") or "puente",
+                "init",
+                "--node-id",
+                "us-doc",
+                "--country",
+                "USA",
+                "--admin-password",
+                "admin-password-1",
+            ],
+            cwd=cwd,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     if any("$PUENTE_URL" in command for command, _ in examples):
         port = free_port()
         env["PUENTE_URL"] = f"http://127.0.0.1:{port}"
         server = start_server(cwd / "puente-data", port)
     script = "".join(f"echo '{MARK}'\n{command}\n" for command, _ in examples)
     try:
-        done = subprocess.run(["bash", "-c", script], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, timeout=600)
+        done = subprocess.run(
+            ["bash", "-c", script],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=600,
+        )
     finally:
         if server is not None:
             server.terminate()

@@ -23,11 +23,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def puente(*args: str, data_dir: Path, env: dict[str, str] | None = None,
-           check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def puente(
+    *args: str,
+    data_dir: Path,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "puente", *args, "--data-dir", str(data_dir)],
-        capture_output=True, text=True, timeout=timeout, check=check,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=check,
         env={**os.environ, "PUENTE_LANG": "en", **(env or {})},
     )
 
@@ -35,7 +43,8 @@ def puente(*args: str, data_dir: Path, env: dict[str, str] | None = None,
 def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "puente", "serve", "--data-dir", str(data_dir), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -55,11 +64,18 @@ def write_bundle(path: Path, count: int) -> None:
     """A bundle of ``count`` simple, valid identity objects (fast to make, fast to parse)."""
     objects: list[dict[str, Any]] = []
     for index in range(count):
-        objects.append({
-            "type": "identity", "spec_version": "2.1", "id": f"identity--{uuid.uuid4()}",
-            "created": "2025-03-04T05:06:07.000Z", "modified": "2025-03-04T05:06:07.000Z",
-            "name": f"Persona {index}", "identity_class": "individual",
-            "object_marking_refs": [TLP_GREEN],
-        })
-    path.write_bytes(orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
-                                   "objects": objects}))
+        objects.append(
+            {
+                "type": "identity",
+                "spec_version": "2.1",
+                "id": f"identity--{uuid.uuid4()}",
+                "created": "2025-03-04T05:06:07.000Z",
+                "modified": "2025-03-04T05:06:07.000Z",
+                "name": f"Persona {index}",
+                "identity_class": "individual",
+                "object_marking_refs": [TLP_GREEN],
+            }
+        )
+    path.write_bytes(
+        orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects})
+    )

@@ -22,13 +22,24 @@ def test_kill_9_during_import_stores_nothing_and_the_chain_verifies(
     tmp_path: Path, database_url: str
 ) -> None:
     data = tmp_path / "node"
-    puente("init", "--node-id", "us-kill", "--country", "USA", "--admin-password",
-           "admin-password-1", "--database-url", database_url, data_dir=data)
+    puente(
+        "init",
+        "--node-id",
+        "us-kill",
+        "--country",
+        "USA",
+        "--admin-password",
+        "admin-password-1",
+        "--database-url",
+        database_url,
+        data_dir=data,
+    )
     puente("import", "stix", str(_bundle(tmp_path, 200)), data_dir=data)  # some committed work
     big = _bundle(tmp_path, 60_000)
     proc = subprocess.Popen(
         [sys.executable, "-m", "puente", "import", "stix", str(big), "--data-dir", str(data)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env={**os.environ, "PUENTE_DATABASE_URL": database_url},
     )
     engine = create_engine(database_url)
@@ -43,8 +54,14 @@ def test_kill_9_during_import_stores_nothing_and_the_chain_verifies(
     assert stored == 200, "the interrupted import must leave nothing half-written"
     verified = puente("audit", "verify", data_dir=data, env={"PUENTE_DATABASE_URL": database_url})
     assert "intact" in verified.stdout
-    again = puente("import", "stix", str(big), data_dir=data,
-                   env={"PUENTE_DATABASE_URL": database_url}, timeout=300)
+    again = puente(
+        "import",
+        "stix",
+        str(big),
+        data_dir=data,
+        env={"PUENTE_DATABASE_URL": database_url},
+        timeout=300,
+    )
     assert "Imported 60000 objects" in again.stdout
 
 
