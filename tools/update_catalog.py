@@ -19,7 +19,7 @@ PACKAGE = ROOT / "puente"
 PO = PACKAGE / "locale" / "es" / "LC_MESSAGES" / "messages.po"
 PO_EN = PACKAGE / "locale" / "en" / "LC_MESSAGES" / "messages.po"
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
-KEYWORDS = {"_": None, "N_": None}
+KEYWORDS = {"_": None, "N_": None, "t": None}
 
 
 def extract() -> Catalog:

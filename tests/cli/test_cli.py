@@ -1,0 +1,240 @@
+"""The `puente` command, run as an operator runs it (Typer's runner, in this process)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from puente.cli.main import app
+
+runner = CliRunner()
+ICS = Path(__file__).resolve().parents[3] / "shared" / "data" / "stix" / "ics-attack-18.1.json"
+
+
+@pytest.fixture
+def home(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    data = tmp_path / "node"
+    monkeypatch.setenv("PUENTE_HOME", str(data))
+    monkeypatch.setenv("PUENTE_LANG", "en")
+    if database_url.startswith("postgresql"):
+        monkeypatch.setenv("PUENTE_DATABASE_URL", database_url)
+    result = runner.invoke(
+        app,
+        [
+            "init",
+            "--node-id",
+            "us-test",
+            "--country",
+            "USA",
+            "--admin-password",
+            "admin-password-1",
+            "--database-url",
+            database_url,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return data
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env=env)
+    return result.exit_code, result.output
+
+
+def test_init_refuses_an_unknown_country_and_names_it(tmp_path: Path) -> None:
+    code, output = run(
+        "init",
+        "--node-id",
+        "ca-1",
+        "--country",
+        "CAN",
+        "--data-dir",
+        str(tmp_path / "x"),
+        "--admin-password",
+        "admin-password-1",
+    )
+    assert code == 1
+    assert "/country: The country must be USA or MEX, not CAN." in output
+
+
+def test_init_twice_in_the_same_directory_is_refused(home: Path) -> None:
+    code, output = run(
+        "init", "--node-id", "us-test", "--country", "USA", "--admin-password", "admin-password-1"
+    )
+    assert code == 1
+    assert "A node already exists" in output
+
+
+def test_init_prints_a_random_admin_password_once(tmp_path: Path) -> None:
+    code, output = run(
+        "init", "--node-id", "us-2", "--country", "USA", "--data-dir", str(tmp_path / "n")
+    )
+    assert code == 0
+    assert "Administrator admin, password " in output
+
+
+def test_user_add_reports_each_bad_field(home: Path) -> None:
+    code, output = run(
+        "user", "add", "Bad Name", "--agency", "XYZ", "--role", "boss", "--password", "short"
+    )
+    assert code == 1
+    assert "/username" in output
+    assert "/password: A password needs at least 10 characters." in output
+    assert "/agency: Unknown agency XYZ." in output
+    assert "/roles/0: Unknown role boss" in output
+
+
+def test_user_add_refuses_an_agency_of_the_other_country(home: Path) -> None:
+    code, output = run(
+        "user", "add", "fer", "--agency", "FGR", "--role", "analyst", "--password", "analyst-pass-1"
+    )
+    assert code == 1
+    assert "belongs to another country's node" in output
+
+
+def test_an_analyst_cannot_add_users(home: Path) -> None:
+    assert (
+        run(
+            "user",
+            "add",
+            "ana",
+            "--agency",
+            "CBP",
+            "--role",
+            "analyst",
+            "--password",
+            "analyst-pass-1",
+        )[0]
+        == 0
+    )
+    code, output = run(
+        "user",
+        "add",
+        "bob",
+        "--agency",
+        "CBP",
+        "--role",
+        "analyst",
+        "--password",
+        "analyst-pass-1",
+        "--as",
+        "ana",
+    )
+    assert code == 1
+    assert "Your role does not allow this action (accounts.admin)." in output
+
+
+def test_token_is_printed_once_and_works(home: Path) -> None:
+    run(
+        "user", "add", "ana", "--agency", "CBP", "--role", "analyst", "--password", "analyst-pass-1"
+    )
+    code, output = run("token", "create", "ana", "--days", "5")
+    assert code == 0
+    token = output.strip().splitlines()[-1]
+    assert token.startswith("pte_")
+    from puente.accounts import service as accounts
+    from puente.node import open_node
+
+    node = open_node(home)
+    try:
+        with node.db.session() as session:
+            assert accounts.user_for_token(session, token).username == "ana"
+    finally:
+        node.close()
+
+
+@pytest.mark.skipif(not ICS.exists(), reason="needs ../shared/data")
+def test_import_then_export_through_the_gate(home: Path, tmp_path: Path) -> None:
+    run(
+        "user", "add", "ana", "--agency", "CBP", "--role", "analyst", "--password", "analyst-pass-1"
+    )
+    run(
+        "user", "add", "dan", "--agency", "DEA", "--role", "analyst", "--password", "analyst-pass-1"
+    )
+    code, output = run("import", "stix", str(ICS), "--tlp", "AMBER+STRICT", "--as", "ana")
+    assert code == 0, output
+    assert "Imported 1826 objects" in output
+    out = tmp_path / "ana.json"
+    assert run("export", "stix", "--as", "ana", "-o", str(out))[0] == 0
+    ana_ids = {o["id"] for o in orjson.loads(out.read_bytes())["objects"]}
+    assert "x-mitre-matrix--575f48f4-8897-4468-897b-48bb364af6c7" in ana_ids
+    out_dea = tmp_path / "dan.json"
+    assert run("export", "stix", "--as", "dan", "-o", str(out_dea))[0] == 0
+    dea_ids = {o["id"] for o in orjson.loads(out_dea.read_bytes())["objects"]}
+    # AMBER+STRICT stays within CBP: DEA gets only the definitions every export carries.
+    assert not dea_ids & {o["id"] for o in orjson.loads(ICS.read_bytes())["objects"]}
+    assert len(ana_ids) - len(dea_ids) == 1826
+    assert run("audit", "verify")[0] == 0
+
+
+def test_import_of_a_malformed_file_stores_nothing(home: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"type": "bundle", "objects": [{"type": "identity",', encoding="utf-8")
+    code, output = run("import", "stix", str(bad))
+    assert code == 1
+    assert "Malformed JSON at line 1" in output
+    latin = tmp_path / "latin.json"
+    latin.write_bytes('{"type": "bundle", "objects": [{"name": "Peña"}]}'.encode("latin-1"))
+    code, output = run("import", "stix", str(latin))
+    assert code == 1
+    assert "not valid UTF-8" in output
+
+
+def test_import_reports_where_each_object_is_wrong(home: Path, tmp_path: Path) -> None:
+    bundle = {
+        "type": "bundle",
+        "id": "bundle--0b1c4a3e-8f5d-4a8b-9c3e-2d1f0a6b7c8d",
+        "objects": [
+            {
+                "type": "identity",
+                "spec_version": "2.1",
+                "id": "identity--not-a-uuid",
+                "created": "2025-01-01T00:00:00Z",
+                "modified": "2025-01-01T00:00:00Z",
+                "name": "x",
+            },
+            {
+                "type": "identity",
+                "spec_version": "2.1",
+                "id": "identity--5a3c2b1d-0e9f-4a8b-b7c6-d5e4f3a2b1c0",
+                "created": "yesterday",
+                "modified": "2025-01-01T00:00:00Z",
+                "name": "y",
+            },
+        ],
+    }
+    path = tmp_path / "b.json"
+    path.write_bytes(orjson.dumps(bundle))
+    code, output = run("import", "stix", str(path))
+    assert code == 1
+    assert "/objects/0/id" in output
+    assert "/objects/1/created" in output
+
+
+def test_audit_verify_fails_on_a_tampered_chain(home: Path) -> None:
+    from sqlalchemy import update
+
+    from puente.audit.models import AuditEntry
+    from puente.node import open_node
+
+    node = open_node(home)
+    try:
+        with node.db.session() as session:
+            session.execute(update(AuditEntry).where(AuditEntry.seq == 1).values(actor="mallory"))
+    finally:
+        node.close()
+    code, output = run("audit", "verify")
+    assert code == 1
+    assert "Audit chain BROKEN" in output
+
+
+def test_messages_follow_the_operators_language(tmp_path: Path) -> None:
+    code, output = run(
+        "audit", "verify", "--data-dir", str(tmp_path / "none"), env={"PUENTE_LANG": "es"}
+    )
+    assert code == 1
+    assert "puente init" in output
+    assert "No node is configured" not in output

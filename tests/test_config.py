@@ -1,0 +1,60 @@
+"""Settings are validated once, with messages that name the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from puente.config import load_settings, validate_settings
+from puente.errors import ConfigError
+
+
+def test_a_missing_node_says_how_to_create_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    assert "puente init" in str(caught.value)
+
+
+def test_invalid_settings_name_each_field(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        validate_settings(
+            {
+                "node_id": "US NODE",
+                "country": "CAN",
+                "display_name": "",
+                "data_dir": str(tmp_path),
+                "limits": {"max_object_bytes": 3},
+            }
+        )
+    message = str(caught.value)
+    for field in ("node_id", "country", "display_name", "limits.max_object_bytes"):
+        assert field in message
+
+
+def test_a_broken_settings_file_is_reported_with_its_path(tmp_path: Path) -> None:
+    (tmp_path / "puente.toml").write_text("node_id = [", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    assert "puente.toml is not valid TOML" in str(caught.value)
+
+
+def test_unknown_country_in_default_markings_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        validate_settings(
+            {
+                "node_id": "us-1",
+                "country": "USA",
+                "display_name": "n",
+                "data_dir": str(tmp_path),
+                "default_markings": {"person": {"rel_to": ["XXX"]}},
+            }
+        )
+    assert "default_markings.person: unknown country XXX" in str(caught.value)
+
+
+def test_the_owner_country_is_always_in_default_rel_to(tmp_path: Path) -> None:
+    settings = validate_settings(
+        {"node_id": "mx-1", "country": "MEX", "display_name": "n", "data_dir": str(tmp_path)}
+    )
+    assert settings.markings_for("person").rel_to == ["MEX"]
