@@ -25,7 +25,10 @@ def init(
     country: str = typer.Option(..., "--country", help="USA or MEX (ISO 3166-1 alpha-3)."),
     name: str = typer.Option("", "--name", help="Display name of the node."),
     database_url: str = typer.Option(
-        "", "--database-url", help="Default: a SQLite file in the data directory."
+        "",
+        "--database-url",
+        envvar="PUENTE_DATABASE_URL",
+        help="Default: a SQLite file in the data directory.",
     ),
     admin: str = typer.Option("admin", "--admin", help="Username of the first administrator."),
     admin_password: str = typer.Option(
