@@ -52,7 +52,6 @@ def demo(
     table = Table(title=t("Demo logins"))
     for column in (t("Username"), t("Password"), t("Role"), t("Agency")):
         table.add_column(column)
-    table.add_row("admin", DEMO_ADMIN_PASSWORD, "admin", "INL")
     for login in summary.logins:
         table.add_row(login.username, login.password, login.role, login.agency)
     console.print(table)
