@@ -42,7 +42,10 @@ def main() -> int:
     catalog.update(template, no_fuzzy_matching=True)
     PO.parent.mkdir(parents=True, exist_ok=True)
     with PO.open("wb") as handle:
-        write_po(handle, catalog, omit_header=False, sort_output=True, width=100)
+        # Obsolete entries are dropped, not kept as #~ comments: git keeps the history.
+        write_po(
+            handle, catalog, omit_header=False, sort_output=True, width=100, ignore_obsolete=True
+        )
     english = Catalog(locale="en", project="puente")
     for message in template:
         if message.id:

@@ -1,5 +1,175 @@
-"""HTML views."""
+"""HTML views for signing in and out and for a user's API tokens."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from puente.accounts import service as accounts
+from puente.accounts.service import Principal
+from puente.errors import N_, InvalidInput, Locked, Problem, Unauthenticated
+from puente.i18n import LOCALES, translate
+from puente.node import Node
+from puente.web.deps import (
+    LANG_COOKIE,
+    SESSION_COOKIE,
+    db_session,
+    get_node,
+    optional_principal,
+    principal,
+)
+from puente.web.forms import errors_by_field
+from puente.web.pages import page_locale, redirect, render, safe_next
+from puente.web.views import set_lang_cookie
 
 router = APIRouter(include_in_schema=False)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(
+    request: Request,
+    next: str = "/",
+    who: Principal | None = Depends(optional_principal),
+) -> Response:
+    if who is not None:
+        return redirect(safe_next(next))
+    return render(request, "login.html", next=safe_next(next), username="", error="")
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(
+    request: Request,
+    session: Session = Depends(db_session),
+    node: Node = Depends(get_node),
+) -> Response:
+    """Check the password; on success open a session and carry the user's language over."""
+    form = await request.form()
+    username = str(form.get("username") or "").strip()
+    password = str(form.get("password") or "")
+    target = safe_next(str(form.get("next") or "/"))
+    try:
+        user = accounts.authenticate(session, node.settings, username, password)
+    except (Unauthenticated, Locked) as exc:
+        # Returned, not raised: the failure count and its audit entry must be committed.
+        message = translate(page_locale(request), exc.message, **exc.params)
+        return render(
+            request,
+            "login.html",
+            status=423 if isinstance(exc, Locked) else 401,
+            next=target,
+            username=username,
+            error=message,
+        )
+    if old := request.cookies.get(SESSION_COOKIE):
+        accounts.close_session(session, old)
+    opened = accounts.open_session(session, node.settings, user)
+    response = redirect(target)
+    response.set_cookie(
+        SESSION_COOKIE,
+        opened.session_id,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=node.settings.security.secure_cookies,
+        max_age=node.settings.security.session_hours * 3600,
+    )
+    chosen = request.cookies.get(LANG_COOKIE, "")
+    if user.locale in LOCALES:
+        set_lang_cookie(response, node, user.locale)
+    elif chosen in LOCALES:
+        accounts.set_locale(session, user.id, chosen)  # chosen on the sign-in page: keep it
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request,
+    session: Session = Depends(db_session),
+    node: Node = Depends(get_node),
+    who: Principal = Depends(principal),
+) -> Response:
+    if session_id := request.cookies.get(SESSION_COOKIE):
+        accounts.close_session(session, session_id)
+    response = redirect("/login")
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=node.settings.security.secure_cookies,
+    )
+    return response
+
+
+def _tokens_page(
+    request: Request,
+    session: Session,
+    who: Principal,
+    node: Node,
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    context.setdefault("errors", {})
+    context.setdefault("name", "")
+    context.setdefault("days", str(node.settings.security.token_days))
+    moment = accounts.now()
+    rows = [
+        (t, _state(t.revoked_at, t.expires_at, moment)) for t in accounts.list_tokens(session, who)
+    ]
+    return render(request, "tokens.html", status=status, tokens=rows, **context)
+
+
+def _state(revoked_at: datetime | None, expires_at: datetime, moment: datetime) -> str:
+    if revoked_at is not None:
+        return "revoked"
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    expires = expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=UTC)
+    return "expired" if expires <= moment else "active"
+
+
+@router.get("/account/tokens", response_class=HTMLResponse)
+def tokens(
+    request: Request,
+    session: Session = Depends(db_session),
+    node: Node = Depends(get_node),
+    who: Principal = Depends(principal),
+) -> Response:
+    return _tokens_page(request, session, who, node)
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+async def create_token(
+    request: Request,
+    session: Session = Depends(db_session),
+    node: Node = Depends(get_node),
+    who: Principal = Depends(principal),
+) -> Response:
+    """Issue a token and show it this once; only its hash is kept."""
+    form = await request.form()
+    name = str(form.get("name") or "").strip()[:100]
+    days_text = str(form.get("days") or "").strip()
+    days = int(days_text) if days_text.isdigit() else 0
+    if not 1 <= days <= 3650:
+        problem = Problem(
+            N_("The validity must be a whole number of days from 1 to 3650."), "/days"
+        )
+        errors = errors_by_field(InvalidInput([problem]).problems, page_locale(request))
+        return _tokens_page(
+            request, session, who, node, status=422, errors=errors, name=name, days=days_text
+        )
+    issued = accounts.create_token(session, who, who.username, name or "token", days)
+    return _tokens_page(request, session, who, node, status=201, issued=issued)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(
+    token_id: int,
+    session: Session = Depends(db_session),
+    who: Principal = Depends(principal),
+) -> Response:
+    accounts.revoke_token(session, who, token_id)
+    return redirect("/account/tokens")

@@ -1,0 +1,93 @@
+"""Every message the node can show has a Spanish translation that keeps its placeholders.
+
+The messages are extracted from the code and templates exactly as ``tools/update_catalog.py``
+does, so a string added without running the script (or left untranslated) fails here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import string
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+from puente.i18n import Translator
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCALE = ROOT / "puente" / "locale"
+
+
+def _load_tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "update_catalog", ROOT / "tools" / "update_catalog.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def messages() -> set[str]:
+    extracted: Catalog = _load_tool().extract()
+    return {str(m.id) for m in extracted if m.id}
+
+
+def _catalog(locale: str) -> Catalog:
+    with (LOCALE / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        return read_po(handle, locale=locale)
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_extraction_finds_the_code_and_the_templates(messages: set[str]) -> None:
+    assert "Wrong username or password." in messages  # N_() in Python
+    assert "Skip to main content" in messages  # _() in a template
+    assert len(messages) > 300
+
+
+def test_every_message_has_a_spanish_translation(messages: set[str]) -> None:
+    spanish = {str(m.id): str(m.string) for m in _catalog("es") if m.id}
+    missing = sorted(m for m in messages if not spanish.get(m, "").strip())
+    assert not missing, (
+        f"{len(missing)} messages lack Spanish; run tools/update_catalog.py:\n"
+        + "\n".join(missing[:40])
+    )
+
+
+def test_no_spanish_entry_is_fuzzy() -> None:
+    fuzzy = [str(m.id) for m in _catalog("es") if m.id and m.fuzzy]
+    assert not fuzzy, f"fuzzy entries are ignored at run time; review them: {fuzzy[:20]}"
+
+
+def test_translations_keep_the_placeholders() -> None:
+    wrong = [
+        (str(m.id), str(m.string))
+        for m in _catalog("es")
+        if m.id and m.string and placeholders(str(m.id)) != placeholders(str(m.string))
+    ]
+    assert not wrong, f"placeholders differ: {wrong[:10]}"
+
+
+def test_the_english_catalog_covers_every_message(messages: set[str]) -> None:
+    english = {str(m.id) for m in _catalog("en") if m.id}
+    assert messages <= english, sorted(messages - english)[:40]
+
+
+def test_the_spanish_catalog_holds_no_stale_entries(messages: set[str]) -> None:
+    # Obsolete entries (#~) are not read back as messages; anything else should be in use.
+    stale = sorted({str(m.id) for m in _catalog("es") if m.id} - messages)
+    assert not stale, f"entries no longer in the code; run tools/update_catalog.py: {stale[:20]}"
+
+
+def test_a_translated_message_reads_in_spanish_with_its_values() -> None:
+    spanish = Translator("es")
+    assert spanish("Wrong username or password.") != "Wrong username or password."
+    assert spanish("Unknown agency {agency}.", agency="XYZ") == "Dependencia desconocida: XYZ."
