@@ -133,10 +133,16 @@ def verify(session: Session, principal: Principal, batch: int = 5000) -> VerifyR
             breaks.append(Break(entry.seq, N_("content does not match its hash: modified")))
         expected_seq, prev = entry.seq + 1, entry.hash
     head = session.get(AuditHead, 1)
-    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
+    if head is not None and head.seq > expected_seq - 1:
         breaks.append(
             Break(head.seq, N_("the chain ends before its recorded head: entries deleted"))
         )
+    elif head is not None and head.seq < expected_seq - 1:
+        breaks.append(
+            Break(expected_seq - 1, N_("entries after the recorded head of the chain: inserted"))
+        )
+    elif head is not None and head.hash != prev:
+        breaks.append(Break(head.seq, N_("the last entry is not the recorded head: replaced")))
     if head is None and count:
         breaks.append(Break(0, N_("the chain head is missing")))
     return VerifyReport(count, breaks)

@@ -254,9 +254,10 @@ def export_bundle(
     # "request" scope for dependencies with yield), so the export streams inside it and its
     # audit entry commits with it.
     query = service.SearchQuery(kinds=tuple(kind), tlp=tuple(tlp))
+    objects = service.export(session, who, query)  # refuses now, before the response starts
 
     def body() -> Iterator[bytes]:
-        yield from stream_bundle(service.export(session, who, query))
+        yield from stream_bundle(objects)
 
     return StreamingResponse(body(), media_type="application/stix+json;version=2.1")
 

@@ -51,6 +51,7 @@ def create(
     require(principal, "records.write")
     obj = builder.build(kind, fields, principal.agency)
     _check_refs_visible(session, principal, obj)
+    _check_author_sees(settings, principal, obj, markings, principal.agency)
     ingest(
         session,
         settings,
@@ -77,6 +78,7 @@ def new_version(
     previous = orjson.loads(row.content)
     obj = builder.build(row.kind, fields, principal.agency, previous=previous)
     _check_refs_visible(session, principal, obj)
+    _check_author_sees(settings, principal, obj, markings, row.originating_agency)
     ingest(
         session,
         settings,
@@ -140,6 +142,35 @@ def _check_refs_visible(session: Session, principal: Principal, obj: dict[str, A
             )
     if problems:
         raise InvalidInput(problems)
+
+
+def _check_author_sees(
+    settings: Settings,
+    principal: Principal,
+    obj: dict[str, Any],
+    markings: Markings,
+    originating_agency: str,
+) -> None:
+    """Refuse markings that would hide a record from the person writing it.
+
+    Listing agencies without one's own would store a record its owner can neither read nor
+    version; say so at the field instead of failing later as "not found".
+    """
+    facts = gate.RecordFacts(
+        stix_id=obj["id"],
+        owner_country=settings.country,
+        owned_here=True,
+        originating_agency=originating_agency,
+        markings=markings,
+        created_by=principal.username,
+    )
+    if not gate.decide(facts, principal.audience):
+        problem = Problem(
+            N_("List your own agency {agency} too, or you could not see this record yourself."),
+            "/markings/agencies",
+            {"agency": principal.agency},
+        )
+        raise InvalidInput([problem])
 
 
 def import_objects(
@@ -215,7 +246,17 @@ def related(session: Session, principal: Principal, stix_id: str) -> list[Record
         .order_by(Record.type, Record.name)
         .limit(200)
     ).scalars()
-    return [RecordView.of(r) for r in _release(rows, principal)]
+    released = [RecordView.of(r) for r in _release(rows, principal)]
+    # Related records are record content too: their read is audited like any other.
+    audit.append(
+        session,
+        principal.username,
+        "record.related",
+        stix_id,
+        marking=_banner(v.markings for v in released),
+        details={"count": len(released)},
+    )
+    return released
 
 
 def _related_ids(stix_id: str) -> Any:
@@ -359,8 +400,14 @@ def export(
     The caller must exhaust the iterator inside its transaction; the audit entry is written
     when it ends.
     """
+    # Checked now, not at the first object: a streamed response has started by then.
     require(principal, "records.export")
-    q = q or SearchQuery()
+    return _export(session, principal, q or SearchQuery(), batch)
+
+
+def _export(
+    session: Session, principal: Principal, q: SearchQuery, batch: int
+) -> Iterator[dict[str, Any]]:
     conditions: list[ColumnElement[bool]] = [
         Record.is_current.is_(True),
         visible_to_user(principal.audience),
