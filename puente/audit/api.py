@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import orjson
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import Principal
 from puente.audit import service
 from puente.audit.schemas import AuditEntryPublic, BreakPublic, VerifyPublic
+from puente.i18n import translate
 from puente.web.deps import db_session, principal
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -50,11 +51,16 @@ def entries(
 
 @router.get("/verify", response_model=VerifyPublic, summary="Verify the hash chain")
 def verify(
-    session: Session = Depends(db_session), who: Principal = Depends(principal)
+    request: Request,
+    session: Session = Depends(db_session),
+    who: Principal = Depends(principal),
 ) -> VerifyPublic:
     report = service.verify(session, who)
+    locale = str(getattr(request.state, "locale", "en"))
     return VerifyPublic(
         ok=report.ok,
         entries=report.entries,
-        breaks=[BreakPublic(seq=b.seq, problem=b.problem) for b in report.breaks],
+        breaks=[
+            BreakPublic(seq=b.seq, problem=translate(locale, b.problem)) for b in report.breaks
+        ],
     )

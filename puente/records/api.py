@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -25,6 +26,22 @@ from puente.records.schemas import (
 from puente.web.deps import db_session, get_node, principal
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
+
+
+@contextmanager
+def fields_pointer() -> Iterator[None]:
+    """Point form-field problems into the request body, where the fields sit under /fields."""
+    try:
+        yield
+    except InvalidInput as exc:
+        raise InvalidInput(
+            [
+                p
+                if p.pointer.startswith(("/markings", "/kind")) or not p.pointer
+                else Problem(p.message, "/fields" + p.pointer, p.params)
+                for p in exc.problems
+            ]
+        ) from None
 
 
 @router.get("/kinds", summary="The kinds of record and their fields")
@@ -62,7 +79,8 @@ def create_record(
     who: Principal = Depends(principal),
 ) -> RecordPublic:
     markings = body.markings.to_markings(node.settings.country)
-    view = service.create(session, node.settings, who, body.kind, body.fields, markings)
+    with fields_pointer():
+        view = service.create(session, node.settings, who, body.kind, body.fields, markings)
     return RecordPublic.of(view)
 
 
@@ -222,9 +240,9 @@ def update_record(
     who: Principal = Depends(principal),
 ) -> RecordPublic:
     markings = body.markings.to_markings(node.settings.country)
-    return RecordPublic.of(
-        service.new_version(session, node.settings, who, stix_id, body.fields, markings)
-    )
+    with fields_pointer():
+        view = service.new_version(session, node.settings, who, stix_id, body.fields, markings)
+    return RecordPublic.of(view)
 
 
 @router.post(
