@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from puente.accounts import service as accounts
 from puente.accounts.service import Principal
@@ -18,6 +19,7 @@ from puente.web.deps import (
     LANG_COOKIE,
     SESSION_COOKIE,
     db_session,
+    form_data,
     get_node,
     optional_principal,
     principal,
@@ -41,13 +43,13 @@ def login_form(
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login(
+def login(
     request: Request,
-    session: Session = Depends(db_session),
+    form: FormData = Depends(form_data),
+    session: Session = db_session,
     node: Node = Depends(get_node),
 ) -> Response:
     """Check the password; on success open a session and carry the user's language over."""
-    form = await request.form()
     username = str(form.get("username") or "").strip()
     password = str(form.get("password") or "")
     target = safe_next(str(form.get("next") or "/"))
@@ -88,7 +90,7 @@ async def login(
 @router.post("/logout")
 def logout(
     request: Request,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> Response:
@@ -134,7 +136,7 @@ def _state(revoked_at: datetime | None, expires_at: datetime, moment: datetime) 
 @router.get("/account/tokens", response_class=HTMLResponse)
 def tokens(
     request: Request,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> Response:
@@ -142,14 +144,14 @@ def tokens(
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
-async def create_token(
+def create_token(
     request: Request,
-    session: Session = Depends(db_session),
+    form: FormData = Depends(form_data),
+    session: Session = db_session,
     node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> Response:
     """Issue a token and show it this once; only its hash is kept."""
-    form = await request.form()
     name = str(form.get("name") or "").strip()[:100]
     days_text = str(form.get("days") or "").strip()
     days = int(days_text) if days_text.isdigit() else 0
@@ -168,7 +170,7 @@ async def create_token(
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(
     token_id: int,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     who: Principal = Depends(principal),
 ) -> Response:
     accounts.revoke_token(session, who, token_id)

@@ -24,7 +24,7 @@ def entries(
     until: str = "",
     before: int | None = None,
     limit: int = 50,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     who: Principal = Depends(principal),
 ) -> list[AuditEntryPublic]:
     rows = service.search(
@@ -52,7 +52,7 @@ def entries(
 @router.get("/verify", response_model=VerifyPublic, summary="Verify the hash chain")
 def verify(
     request: Request,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     who: Principal = Depends(principal),
 ) -> VerifyPublic:
     report = service.verify(session, who)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -74,7 +75,7 @@ def extensions() -> list[dict[str, Any]]:
 @router.post("/records", status_code=201, response_model=RecordPublic, summary="Create a record")
 def create_record(
     body: RecordCreate,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> RecordPublic:
@@ -84,7 +85,7 @@ def create_record(
     return RecordPublic.of(view)
 
 
-async def read_bundle(request: Request, node: Node) -> list[Any]:
+async def bundle_objects(request: Request, node: Node = Depends(get_node)) -> list[Any]:
     """Parse a STIX bundle body, explaining exactly where it is malformed."""
     limit = node.settings.limits.max_request_bytes
     if int(request.headers.get("content-length") or 0) > limit:
@@ -137,15 +138,12 @@ def parse_bundle(raw: bytes, max_objects: int) -> list[Any]:
     response_model=ImportResultPublic,
     summary="Import a STIX 2.1 bundle (all or nothing)",
 )
-async def import_bundle(
-    request: Request,
-    session: Session = Depends(db_session),
+def import_bundle(
+    objects: list[Any] = Depends(bundle_objects),
+    session: Session = db_session,
     node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> ImportResultPublic:
-    # The request's own unit of work: a second session would wait forever for the SQLite
-    # write lock this one took when it resolved the caller's token.
-    objects = await read_bundle(request, node)
     result = service.import_objects(session, node.settings, who, objects)
     return ImportResultPublic(
         stored=result.stored,
@@ -167,7 +165,7 @@ def search_records(
     related_to: str = "",
     after: int | None = None,
     limit: int = Query(25, ge=1, le=200),
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     who: Principal = Depends(principal),
 ) -> RecordPage:
     page = service.search(
@@ -199,7 +197,7 @@ def search_records(
 def get_record(
     stix_id: str,
     version: str | None = None,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     who: Principal = Depends(principal),
 ) -> RecordPublic:
     return RecordPublic.of(service.get(session, who, stix_id, version))
@@ -212,7 +210,7 @@ def get_record(
 )
 def record_versions(
     stix_id: str,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     who: Principal = Depends(principal),
 ) -> list[RecordPublic]:
     return [RecordPublic.of(v) for v in service.versions(session, who, stix_id)]
@@ -225,7 +223,7 @@ def record_versions(
 )
 def record_related(
     stix_id: str,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     who: Principal = Depends(principal),
 ) -> list[RecordPublic]:
     return [RecordPublic.of(v) for v in service.related(session, who, stix_id)]
@@ -235,7 +233,7 @@ def record_related(
 def update_record(
     stix_id: str,
     body: RecordUpdate,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> RecordPublic:
@@ -250,7 +248,7 @@ def update_record(
 )
 def revoke_record(
     stix_id: str,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> RecordPublic:
@@ -265,19 +263,27 @@ def revoke_record(
 def export_bundle(
     kind: list[str] = Query([]),
     tlp: list[str] = Query([]),
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     who: Principal = Depends(principal),
 ) -> StreamingResponse:
-    # The request's unit of work stays open until the response is sent (FastAPI's default
-    # "request" scope for dependencies with yield), so the export streams inside it and its
-    # audit entry commits with it.
+    # The bundle is spooled (memory, then disk) inside the request's transaction, which
+    # commits with its audit entry before the first byte leaves: a slow or vanished client
+    # neither holds the database nor leaves a disclosure unaudited.
     query = service.SearchQuery(kinds=tuple(kind), tlp=tuple(tlp))
-    objects = service.export(session, who, query)  # refuses now, before the response starts
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+    for chunk in stream_bundle(service.export(session, who, query)):
+        spool.write(chunk)
+    spool.seek(0)
 
     def body() -> Iterator[bytes]:
-        yield from stream_bundle(objects)
+        with spool:
+            while chunk := spool.read(65536):
+                yield chunk
 
     return StreamingResponse(body(), media_type="application/stix+json;version=2.1")
+
+
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
 
 def stream_bundle(objects: Iterator[dict[str, Any]]) -> Iterator[bytes]:

@@ -14,6 +14,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from puente.accounts import service as accounts
 from puente.accounts.service import Principal
@@ -24,7 +25,7 @@ from puente.records import builder
 from puente.records import service as records
 from puente.records.kinds import KINDS
 from puente.records.rows import RecordView
-from puente.web.deps import db_session, get_node, principal
+from puente.web.deps import db_session, form_data, get_node, principal
 from puente.web.forms import MarkingsForm, errors_by_field, record_fields
 from puente.web.pages import page_locale, redirect, render
 
@@ -58,7 +59,7 @@ def search_page(
     related_to: str = "",
     include_revoked: str = "",
     after: str = "",
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     who: Principal = Depends(principal),
 ) -> Response:
     query = records.SearchQuery(
@@ -159,7 +160,7 @@ def choose_kind(request: Request, who: Principal = Depends(principal)) -> Respon
 def new_record_form(
     request: Request,
     kind: str,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> Response:
@@ -198,15 +199,15 @@ def _checked(
 
 
 @router.post("/records/new/{kind}", response_class=HTMLResponse)
-async def create_record(
+def create_record(
     request: Request,
     kind: str,
-    session: Session = Depends(db_session),
+    form: FormData = Depends(form_data),
+    session: Session = db_session,
     node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> Response:
     kind = _kind_or_404(kind)
-    form = await request.form()
     values, marking_values = record_fields(kind, form), MarkingsForm.parse(form)
     markings, errors = _checked(request, kind, values, marking_values, node, who)
     if markings is not None:
@@ -235,7 +236,7 @@ def record_page(
     request: Request,
     stix_id: str,
     version: str = "",
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     who: Principal = Depends(principal),
 ) -> Response:
     view = records.get(session, who, stix_id, version or None)
@@ -277,7 +278,7 @@ def _editable(session: Session, who: Principal, stix_id: str) -> RecordView:
 def edit_record_form(
     request: Request,
     stix_id: str,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     who: Principal = Depends(principal),
 ) -> Response:
     view = _editable(session, who, stix_id)
@@ -296,15 +297,15 @@ def edit_record_form(
 
 
 @router.post("/records/{stix_id}/edit", response_class=HTMLResponse)
-async def edit_record(
+def edit_record(
     request: Request,
     stix_id: str,
-    session: Session = Depends(db_session),
+    form: FormData = Depends(form_data),
+    session: Session = db_session,
     node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> Response:
     view = _editable(session, who, stix_id)
-    form = await request.form()
     values, marking_values = record_fields(view.kind, form), MarkingsForm.parse(form)
     markings, errors = _checked(request, view.kind, values, marking_values, node, who)
     if markings is not None:
@@ -334,7 +335,7 @@ async def edit_record(
 def revoke_confirm(
     request: Request,
     stix_id: str,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     who: Principal = Depends(principal),
 ) -> Response:
     view = _editable(session, who, stix_id)
@@ -346,7 +347,7 @@ def revoke_confirm(
 @router.post("/records/{stix_id}/revoke")
 def revoke_record(
     stix_id: str,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> Response:

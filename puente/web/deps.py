@@ -1,11 +1,18 @@
-"""Request dependencies: the node, a unit of work, and who is calling."""
+"""Request dependencies: the node, a unit of work, the submitted form, and who is calling.
+
+Database work never runs on the event loop: dependencies and routes that touch the database
+are plain functions, which FastAPI runs in its thread pool; only reading the request body is
+async, in dependencies that touch nothing else.
+"""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from puente.accounts import service as accounts
 from puente.accounts.service import Principal
@@ -16,6 +23,7 @@ SESSION_COOKIE = "puente_session"
 LANG_COOKIE = "puente_lang"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def get_node(request: Request) -> Node:
@@ -23,20 +31,40 @@ def get_node(request: Request) -> Node:
     return node
 
 
-def db_session(node: Node = Depends(get_node)) -> Iterator[Session]:
+def _unit_of_work(node: Node = Depends(get_node)) -> Iterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error."""
     with node.db.session() as session:
         yield session
 
 
-async def optional_principal(
-    request: Request, session: Session = Depends(db_session), node: Node = Depends(get_node)
+# "function" scope: the transaction commits before the response is sent, so nothing is
+# disclosed unless its audit entry is durable, and no lock is held while a client reads.
+db_session = Depends(_unit_of_work, scope="function")
+
+
+async def form_data(request: Request) -> FormData:
+    """The submitted form (empty for other bodies), read once without touching the database."""
+    if request.headers.get("content-type", "").startswith(FORM_TYPES):
+        return await request.form()
+    return FormData()
+
+
+async def submitted_csrf(request: Request, form: FormData = Depends(form_data)) -> str:
+    return request.headers.get(CSRF_HEADER) or str(form.get("csrf_token") or "")
+
+
+def optional_principal(
+    request: Request,
+    session: Session = db_session,
+    node: Node = Depends(get_node),
+    csrf: str = Depends(submitted_csrf),
 ) -> Principal | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         user = accounts.user_for_token(session, header[7:].strip())
-        request.state.principal = accounts.principal_for(user, node.settings)
-        return request.state.principal  # type: ignore[no-any-return]
+        who = accounts.principal_for(user, node.settings)
+        request.state.principal = who
+        return who
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:
         return None
@@ -45,20 +73,17 @@ async def optional_principal(
         return None
     user, web_session = found
     request.state.csrf_token = web_session.csrf_token
-    if request.method not in SAFE_METHODS:
-        sent = request.headers.get(CSRF_HEADER, "")
-        if not sent and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")
-        ):
-            sent = str((await request.form()).get("csrf_token", ""))
-        if sent != web_session.csrf_token:
-            raise Forbidden(
-                N_(
-                    "The form has expired or did not come from this site; reload the page and try again."
-                )
+    if request.method not in SAFE_METHODS and not hmac.compare_digest(
+        csrf.encode(), web_session.csrf_token.encode()
+    ):
+        raise Forbidden(
+            N_(
+                "The form has expired or did not come from this site; reload the page and try again."
             )
-    request.state.principal = accounts.principal_for(user, node.settings)
-    return request.state.principal  # type: ignore[no-any-return]
+        )
+    who = accounts.principal_for(user, node.settings)
+    request.state.principal = who
+    return who
 
 
 def principal(request: Request, p: Principal | None = Depends(optional_principal)) -> Principal:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from puente.accounts import service as accounts
 from puente.accounts.service import Principal
@@ -12,7 +13,14 @@ from puente.i18n import LOCALES
 from puente.node import Node
 from puente.records import service as records
 from puente.records.kinds import KINDS
-from puente.web.deps import LANG_COOKIE, db_session, get_node, optional_principal, principal
+from puente.web.deps import (
+    LANG_COOKIE,
+    db_session,
+    form_data,
+    get_node,
+    optional_principal,
+    principal,
+)
 from puente.web.pages import redirect, render, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -36,7 +44,7 @@ def set_lang_cookie(response: Response, node: Node, locale: str) -> None:
 @router.get("/", response_class=HTMLResponse)
 def dashboard(
     request: Request,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     who: Principal = Depends(principal),
 ) -> Response:
     counts = records.stats(session, who)
@@ -57,14 +65,14 @@ def dashboard(
 
 
 @router.post("/language")
-async def switch_language(
+def switch_language(
     request: Request,
-    session: Session = Depends(db_session),
+    form: FormData = Depends(form_data),
+    session: Session = db_session,
     node: Node = Depends(get_node),
     who: Principal | None = Depends(optional_principal),
 ) -> Response:
     """Set the language cookie and, for a signed-in user, remember the choice."""
-    form = await request.form()
     locale = str(form.get("lang") or "")
     response = redirect(safe_next(str(form.get("next") or "/")))
     if locale in LOCALES:
