@@ -31,7 +31,7 @@ def me(who: Principal = Depends(principal)) -> WhoAmI:
 
 @router.get("/agencies", response_model=list[AgencyPublic], summary="Agencies known to this node")
 def agencies(
-    session: Session = Depends(db_session), who: Principal = Depends(principal)
+    session: Session = db_session, who: Principal = Depends(principal)
 ) -> list[AgencyPublic]:
     return [
         AgencyPublic(code=a.code, country=a.country, name_en=a.name_en, name_es=a.name_es)
@@ -41,7 +41,7 @@ def agencies(
 
 @router.get("/users", response_model=list[UserPublic], summary="Users (admin)")
 def users(
-    session: Session = Depends(db_session), who: Principal = Depends(principal)
+    session: Session = db_session, who: Principal = Depends(principal)
 ) -> list[UserPublic]:
     return [
         UserPublic(
@@ -58,7 +58,7 @@ def users(
 @router.post("/users", status_code=201, response_model=UserPublic, summary="Add a user (admin)")
 def add_user(
     body: UserCreate,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> UserPublic:
@@ -83,7 +83,7 @@ def add_user(
 
 @router.get("/tokens", response_model=list[TokenPublic], summary="Your API tokens")
 def tokens(
-    session: Session = Depends(db_session), who: Principal = Depends(principal)
+    session: Session = db_session, who: Principal = Depends(principal)
 ) -> list[TokenPublic]:
     return [
         TokenPublic(
@@ -101,7 +101,7 @@ def tokens(
 @router.post("/tokens", status_code=201, response_model=TokenIssued, summary="Issue an API token")
 def create_token(
     body: TokenCreate,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     who: Principal = Depends(principal),
 ) -> TokenIssued:
     issued = service.create_token(session, who, body.username or who.username, body.name, body.days)
@@ -111,7 +111,7 @@ def create_token(
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke an API token")
 def revoke_token(
     token_id: int,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     who: Principal = Depends(principal),
 ) -> None:
     service.revoke_token(session, who, token_id)

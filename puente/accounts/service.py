@@ -27,7 +27,6 @@ from puente.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
-    Locked,
     NotFound,
     Problem,
     Unauthenticated,
@@ -213,22 +212,31 @@ def list_users(session: Session, actor: Principal) -> list[User]:
 
 
 def authenticate(session: Session, settings: Settings, username: str, password: str) -> User:
-    """Check a password, counting failures and locking the account after too many."""
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    """Check a password, counting failures and locking the account after too many.
+
+    Every refusal says the same thing, whether the user is unknown, the password wrong or the
+    account locked, so sign-in reveals nothing about which accounts exist.
+    """
+    refusal = Unauthenticated(
+        N_(
+            "Wrong username or password. After {threshold} failed attempts an account is locked for {minutes} minutes."
+        ),
+        threshold=settings.security.lockout_threshold,
+        minutes=settings.security.lockout_minutes,
+    )
+    # FOR UPDATE: concurrent failures must each count (PostgreSQL; SQLite writes serially).
+    user = session.execute(
+        select(User).where(User.username == username).with_for_update()
+    ).scalar_one_or_none()
     moment = now()
     if user is None or not user.active:
         with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)  # same cost either way: no username oracle
         audit.append(session, username[:64] or "-", "login.failure", details={"reason": "unknown"})
-        raise Unauthenticated(N_("Wrong username or password."))
+        raise refusal
     if user.locked_until and _aware(user.locked_until) > moment:
         audit.append(session, user.username, "login.failure", details={"reason": "locked"})
-        raise Locked(
-            N_(
-                "This account is locked after too many failed sign-ins; try again after {until} UTC."
-            ),
-            until=_aware(user.locked_until).strftime("%H:%M"),
-        )
+        raise refusal
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -239,7 +247,7 @@ def authenticate(session: Session, settings: Settings, username: str, password: 
             user.failed_logins = 0
             details["locked"] = True
         audit.append(session, user.username, "login.failure", details=details)
-        raise Unauthenticated(N_("Wrong username or password.")) from None
+        raise refusal from None
     user.failed_logins = 0
     user.locked_until = None
     if _hasher.check_needs_rehash(user.password_hash):

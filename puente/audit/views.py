@@ -36,7 +36,7 @@ def audit_log(
     since: str = "",
     until: str = "",
     before: str = "",
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     who: Principal = Depends(principal),
 ) -> Response:
     flt = audit.AuditFilter(
@@ -77,7 +77,7 @@ def audit_log(
 @router.get("/audit/verify", response_class=HTMLResponse)
 def verify_chain(
     request: Request,
-    session: Session = Depends(db_session),
+    session: Session = db_session,
     who: Principal = Depends(principal),
 ) -> Response:
     report = audit.verify(session, who)

@@ -6,6 +6,7 @@ leaves an audit entry; every write is audited in the same transaction.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,7 @@ from puente.records.ingest import IngestResult, ingest
 from puente.records.models import Record, RecordRef
 from puente.records.rows import RecordView, facts_of
 from puente.records.text import fold
-from puente.records.validation import is_identifier, timestamp_key
+from puente.records.validation import is_identifier, refs_of, timestamp_key
 
 
 def _release(rows: Iterable[Record], principal: Principal) -> list[Record]:
@@ -198,6 +199,9 @@ def get(
         raise NotFound(N_("No record {id} that you may see."), id=stix_id)
     query = select(Record).where(Record.stix_id == stix_id)
     if version:
+        # The originator's newest markings govern the whole record: tightening them must
+        # also hide the versions that were marked more widely.
+        _require_current_visible(session, principal, stix_id)
         query = query.where(Record.modified_key == timestamp_key(version))
     else:
         query = query.where(Record.is_current.is_(True))
@@ -217,8 +221,15 @@ def get(
     return view
 
 
+def _require_current_visible(session: Session, principal: Principal, stix_id: str) -> None:
+    current = _current(session, stix_id)
+    if current is None or not gate.decide(facts_of(current), principal.audience):
+        raise NotFound(N_("No record {id} that you may see."), id=stix_id)
+
+
 def versions(session: Session, principal: Principal, stix_id: str) -> list[RecordView]:
     require(principal, "records.read")
+    _require_current_visible(session, principal, stix_id)
     rows = session.execute(
         select(Record).where(Record.stix_id == stix_id).order_by(Record.modified_key.desc())
     ).scalars()
@@ -238,7 +249,8 @@ def versions(session: Session, principal: Principal, stix_id: str) -> list[Recor
 
 def related(session: Session, principal: Principal, stix_id: str) -> list[RecordView]:
     """Current records linked to ``stix_id`` (either direction), as the reader may see them."""
-    ids = _related_ids(stix_id)
+    require(principal, "records.read")
+    ids = _visible_related_ids(session, principal, stix_id)
     rows = session.execute(
         select(Record)
         .where(Record.stix_id.in_(ids), Record.is_current.is_(True))
@@ -254,31 +266,39 @@ def related(session: Session, principal: Principal, stix_id: str) -> list[Record
         "record.related",
         stix_id,
         marking=_banner(v.markings for v in released),
-        details={"count": len(released)},
+        details={"count": len(released), "ids": [v.stix_id for v in released]},
     )
     return released
 
 
-def _related_ids(stix_id: str) -> Any:
-    current = select(Record.pk).where(Record.is_current.is_(True))
-    referrers = select(RecordRef.source_id).where(
-        RecordRef.target_id == stix_id, RecordRef.record_pk.in_(current)
-    )
-    via_relationship = select(RecordRef.target_id).where(
-        RecordRef.source_id.in_(
-            select(RecordRef.source_id).where(
-                RecordRef.target_id == stix_id,
-                RecordRef.prop.in_(("source_ref", "target_ref")),
-                RecordRef.record_pk.in_(current),
-            )
-        ),
-        RecordRef.record_pk.in_(current),
-        RecordRef.target_id != stix_id,
-    )
-    referenced = select(RecordRef.target_id).where(
-        RecordRef.source_id == stix_id, RecordRef.record_pk.in_(current)
-    )
-    return referrers.union(via_relationship, referenced)
+RELATED_LIMIT = 2000
+
+
+def _visible_related_ids(session: Session, principal: Principal, stix_id: str) -> set[str]:
+    """Ids linked to ``stix_id`` through records the reader may see, and nothing else.
+
+    A link is only followed through an object the gate releases to the reader: the record
+    itself (its own references), or a relationship, note or report that points at it. A
+    hidden relationship must not reveal that its two ends are connected.
+    """
+    anchor = _current(session, stix_id)
+    if anchor is None or not gate.decide(facts_of(anchor), principal.audience):
+        raise NotFound(N_("No record {id} that you may see."), id=stix_id)
+    linked = {target for _prop, target in refs_of(orjson.loads(anchor.content))}
+    referrers = session.execute(
+        select(Record)
+        .join(RecordRef, RecordRef.record_pk == Record.pk)
+        .where(RecordRef.target_id == stix_id, Record.is_current.is_(True))
+        .where(visible_to_user(principal.audience))
+        .limit(RELATED_LIMIT)
+    ).scalars()
+    for referrer in _release(referrers, principal):
+        linked.add(referrer.stix_id)
+        if referrer.type == "relationship":
+            content = orjson.loads(referrer.content)
+            linked.update(str(content.get(end, "")) for end in ("source_ref", "target_ref"))
+    linked.discard(stix_id)
+    return linked
 
 
 @dataclass(frozen=True)
@@ -350,7 +370,9 @@ def search(session: Session, principal: Principal, q: SearchQuery) -> SearchPage
     if not q.include_revoked:
         conditions.append(Record.revoked.is_(False))
     if q.related_to:
-        conditions.append(Record.stix_id.in_(_related_ids(q.related_to)))
+        conditions.append(
+            Record.stix_id.in_(_visible_related_ids(session, principal, q.related_to))
+        )
     if q.after is not None:
         conditions.append(Record.pk < q.after)
     limit = max(1, min(q.limit, 200))
@@ -368,7 +390,12 @@ def search(session: Session, principal: Principal, q: SearchQuery) -> SearchPage
         "records.search",
         q.text[:200],
         marking=_banner(v.markings for v in released),
-        details={"results": len(released), "kinds": list(q.kinds), "tlp": list(q.tlp)},
+        details={
+            "results": len(released),
+            "ids": [v.stix_id for v in released],
+            "kinds": list(q.kinds),
+            "tlp": list(q.tlp),
+        },
     )
     return SearchPage(
         released,
@@ -419,6 +446,8 @@ def _export(
     last = 0
     count = 0
     seen_markings: list[Markings] = []
+    # What left, provably: the digest of every released version, in order.
+    released = hashlib.sha256()
     yield from preamble()
     while True:
         rows = list(
@@ -431,6 +460,7 @@ def _export(
         last = rows[-1].pk
         for row in _release(rows, principal):
             count += 1
+            released.update(f"{row.stix_id}|{row.modified_key}|{row.content_hash}\n".encode())
             seen_markings.append(facts_of(row).markings)
             if len(seen_markings) > 64:
                 seen_markings = [m for m in [most_restrictive(seen_markings)] if m]
@@ -442,7 +472,12 @@ def _export(
         "records.export",
         f"{count} objects",
         marking=_banner(seen_markings),
-        details={"count": count},
+        details={
+            "count": count,
+            "sha256": released.hexdigest(),
+            "kinds": list(q.kinds),
+            "tlp": list(q.tlp),
+        },
     )
 
 

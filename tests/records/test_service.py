@@ -176,8 +176,10 @@ def test_an_invisible_record_reads_exactly_like_a_missing_one(
                 records.get(session, dea, stix_id)
             with pytest.raises(NotFound) as versions:
                 records.versions(session, dea, stix_id)
-            assert records.related(session, dea, stix_id) == []
-        assert got.value.message == versions.value.message == "No record {id} that you may see."
+            with pytest.raises(NotFound) as related:
+                records.related(session, dea, stix_id)
+        assert got.value.message == versions.value.message == related.value.message
+        assert got.value.message == "No record {id} that you may see."
         assert got.value.params == {"id": stix_id}
 
 
@@ -452,3 +454,49 @@ def _without_puente_markings(obj: dict[str, Any]) -> dict[str, Any]:
     if extensions:
         bare["extensions"] = extensions
     return bare
+
+
+def test_a_hidden_relationship_does_not_reveal_what_it_links(
+    node: Node, analyst: Principal, dea: Principal
+) -> None:
+    """Two records both may see, linked by a relationship only DEA may see."""
+    shared = marks(tlp="GREEN")
+    a = _create(node, dea, "person", {"given_names": "Alfa", "paternal_surname": "Visible"}, shared)
+    b = _create(
+        node, dea, "person", {"given_names": "Bravo", "paternal_surname": "Visible"}, shared
+    )
+    link = _create(
+        node,
+        dea,
+        "relationship",
+        {"source_ref": a.stix_id, "relationship_type": "informant-for", "target_ref": b.stix_id},
+        marks(tlp="AMBER", agencies=["DEA"]),
+    )
+    with node.db.session() as session:
+        assert {v.stix_id for v in records.related(session, dea, a.stix_id)} == {
+            link.stix_id,
+            b.stix_id,
+        }
+        assert records.related(session, analyst, a.stix_id) == []
+        page = records.search(session, analyst, records.SearchQuery(related_to=a.stix_id))
+        assert page.items == []
+
+
+def test_tightening_the_markings_hides_the_earlier_versions_too(
+    node: Node, analyst: Principal, dea: Principal
+) -> None:
+    first = _create(node, dea, "incident", {"name": "Widely shared at first"}, marks(tlp="GREEN"))
+    with node.db.session() as session:
+        records.new_version(
+            session,
+            node.settings,
+            dea,
+            first.stix_id,
+            {"name": "Now DEA only"},
+            marks(tlp="AMBER", agencies=["DEA"]),
+        )
+    with node.db.session() as session:
+        with pytest.raises(NotFound):
+            records.get(session, analyst, first.stix_id, version=first.content["modified"])
+        with pytest.raises(NotFound):
+            records.versions(session, analyst, first.stix_id)

@@ -176,7 +176,9 @@ def test_signing_out_needs_the_form_token(client: TestClient) -> None:
     assert client.get("/").status_code == 303  # the session is gone
 
 
-def test_repeated_failures_lock_the_account_and_say_so(client: TestClient, node: Node) -> None:
+def test_repeated_failures_lock_the_account_without_telling_who_exists(
+    client: TestClient, node: Node
+) -> None:
     add_user(node, "ana", "CBP", ["analyst"])
     for _ in range(node.settings.security.lockout_threshold):
         assert (
@@ -184,10 +186,12 @@ def test_repeated_failures_lock_the_account_and_say_so(client: TestClient, node:
             == 401
         )
     locked = client.post("/login", data={"username": "ana", "password": PASSWORD})
-    assert locked.status_code == 423
+    assert locked.status_code == 401
     message = page(locked.text).one(id="error-summary").text()
-    assert "locked after too many failed sign-ins" in message
+    assert "an account is locked for" in message
     assert locked.cookies.get("puente_session") is None
+    unknown = client.post("/login", data={"username": "nobody", "password": PASSWORD})
+    assert page(unknown.text).one(id="error-summary").text() == message
 
 
 # --- language -----------------------------------------------------------------------------------
