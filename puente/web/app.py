@@ -17,6 +17,13 @@ from puente.i18n import LOCALES, negotiate
 from puente.node import Node, open_node
 from puente.web import problems
 from puente.web.deps import LANG_COOKIE
+from puente.web.limits import BodyLimit
+
+# Everything the pages use is served by the node itself; Swagger UI sets inline styles.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+)
 
 
 def create_app(node: Node | None = None, data_dir: Path | None = None) -> FastAPI:
@@ -34,7 +41,7 @@ def create_app(node: Node | None = None, data_dir: Path | None = None) -> FastAP
         version=__version__,
         description="One sovereign node of Puente. Errors are RFC 9457 problem details.",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # served below from vendored assets: nothing loads from a CDN
         openapi_url="/api/v1/openapi.json",
         redoc_url=None,
     )
@@ -53,7 +60,14 @@ def create_app(node: Node | None = None, data_dir: Path | None = None) -> FastAP
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if request.url.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        if the_node.settings.security.secure_cookies:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+    app.add_middleware(BodyLimit, max_bytes=the_node.settings.limits.max_request_bytes)
 
     async def on_error(request: Request, exc: Exception) -> Response:
         if request.url.path.startswith("/api/"):
@@ -97,6 +111,12 @@ def create_app(node: Node | None = None, data_dir: Path | None = None) -> FastAP
     app.include_router(accounts_api.router)
     app.include_router(audit_api.router)
     _include_views(app)
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs(request: Request) -> Response:
+        from puente.web.pages import render
+
+        return render(request, "api_docs.html")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
