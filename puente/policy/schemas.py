@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from puente.accounts.agencies import BY_CODE
 from puente.errors import N_, InvalidInput, Problem
 from puente.policy.markings import CREDIBILITY, HANDLING_CODES, RELIABILITY, TLP_LEVELS, Markings
 from puente.records.validation import COUNTRY_RE
+
+# A named recipient is a username of this node, or user@node for a partner's user.
+RECIPIENT = re.compile(r"[a-z][a-z0-9._-]{1,63}(@[a-z0-9][a-z0-9-]{1,62})?")
 
 
 class MarkingsIn(BaseModel):
@@ -39,6 +44,15 @@ class MarkingsIn(BaseModel):
                             {"prop": prop},
                         )
                     )
+        for index, name in enumerate(self.recipients):
+            if not RECIPIENT.fullmatch(name):
+                problems.append(
+                    Problem(
+                        N_("{value} is not a username."),
+                        f"{pointer}/recipients/{index}",
+                        {"value": name},
+                    )
+                )
         for index, agency in enumerate(self.agencies):
             if agency not in BY_CODE:
                 problems.append(
