@@ -40,9 +40,7 @@ def agencies(
 
 
 @router.get("/users", response_model=list[UserPublic], summary="Users (admin)")
-def users(
-    session: Session = db_session, who: Principal = Depends(principal)
-) -> list[UserPublic]:
+def users(session: Session = db_session, who: Principal = Depends(principal)) -> list[UserPublic]:
     return [
         UserPublic(
             username=u.username,
@@ -82,9 +80,7 @@ def add_user(
 
 
 @router.get("/tokens", response_model=list[TokenPublic], summary="Your API tokens")
-def tokens(
-    session: Session = db_session, who: Principal = Depends(principal)
-) -> list[TokenPublic]:
+def tokens(session: Session = db_session, who: Principal = Depends(principal)) -> list[TokenPublic]:
     return [
         TokenPublic(
             id=t.id,

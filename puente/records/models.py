@@ -13,13 +13,16 @@ class Record(Base):
 
     __tablename__ = "records"
     __table_args__ = (
+        # Also the index for lookups by stix_id alone (its leading column): a second index on
+        # stix_id would only slow every insert down.
         Index("uq_records_version", "stix_id", "modified_key", unique=True),
         Index("ix_records_current_type", "is_current", "type"),
-        Index("ix_records_current_kind", "is_current", "kind"),
+        # Search filters by kind and TLP together (and by kind alone, the leading columns).
+        Index("ix_records_current_kind_tlp", "is_current", "kind", "tlp"),
     )
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
-    stix_id: Mapped[str] = mapped_column(String(300), index=True)
+    stix_id: Mapped[str] = mapped_column(String(300))
     type: Mapped[str] = mapped_column(String(250))
     kind: Mapped[str] = mapped_column(String(32))
     modified_key: Mapped[str] = mapped_column(String(32))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 06:39:23.314240
+Create Date: 2026-11-27 07:11:11.607303
 """
 from alembic import op
 import sqlalchemy as sa
@@ -78,10 +78,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('pk', name=op.f('pk_records'))
     )
     with op.batch_alter_table('records', schema=None) as batch_op:
-        batch_op.create_index('ix_records_current_kind', ['is_current', 'kind'], unique=False)
+        batch_op.create_index('ix_records_current_kind_tlp', ['is_current', 'kind', 'tlp'], unique=False)
         batch_op.create_index('ix_records_current_type', ['is_current', 'type'], unique=False)
         batch_op.create_index(batch_op.f('ix_records_date_added'), ['date_added'], unique=False)
-        batch_op.create_index(batch_op.f('ix_records_stix_id'), ['stix_id'], unique=False)
         batch_op.create_index('uq_records_version', ['stix_id', 'modified_key'], unique=True)
 
     op.create_table('record_refs',
@@ -167,10 +166,9 @@ def downgrade() -> None:
     op.drop_table('record_refs')
     with op.batch_alter_table('records', schema=None) as batch_op:
         batch_op.drop_index('uq_records_version')
-        batch_op.drop_index(batch_op.f('ix_records_stix_id'))
         batch_op.drop_index(batch_op.f('ix_records_date_added'))
         batch_op.drop_index('ix_records_current_type')
-        batch_op.drop_index('ix_records_current_kind')
+        batch_op.drop_index('ix_records_current_kind_tlp')
 
     op.drop_table('records')
     op.drop_table('audit_head')

@@ -1,0 +1,231 @@
+"""What the Puente benchmarks share: the work directory, bundles, the machine, real processes.
+
+Every benchmark runs Puente the way an operator does (``python -m puente ...`` in a fresh
+data directory, ``puente serve`` on loopback) or calls its services in-process; nothing here
+is imported by Puente itself.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+WORK_DIR = Path(os.environ.get("PUENTE_BENCH_DIR", "/tmp/puente-bench"))
+RESULTS_DIR = BENCH_DIR / "results"
+SEED = 20250304
+ICS_BUNDLE = REPO.parent / "shared" / "data" / "stix" / "ics-attack-18.1.json"
+ADMIN_PASSWORD = "bench-admin-password-1"  # throwaway nodes on loopback: not secrets
+ANALYST = "ana"
+ANALYST_PASSWORD = "bench-analyst-password-1"
+ANALYST_AGENCY = "CBP"
+SERVER_START_TIMEOUT_S = 90.0
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def ensure_bundle(count: int, seed: int = SEED) -> Path:
+    """The generated bundle of ``count`` objects (bench/gen_bundle.py), made once and kept.
+
+    The generator is deterministic per position, so the first N objects of any bundle with
+    the same seed are the same objects: every size and every peer sees identical data.
+    """
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    path = WORK_DIR / f"bundle-{count}-seed{seed}.json"
+    if not path.exists():
+        log(f"generating {count} objects -> {path}")
+        partial = path.with_suffix(".tmp")
+        subprocess.run(
+            [sys.executable, str(BENCH_DIR / "gen_bundle.py"), str(count), str(partial),
+             "--seed", str(seed)],
+            check=True, timeout=1800,
+        )  # fmt: skip
+        partial.rename(path)
+    return path
+
+
+def load_objects(path: Path) -> list[dict[str, Any]]:
+    objects: list[dict[str, Any]] = orjson.loads(path.read_bytes())["objects"]
+    return objects
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on, including how busy the machine was."""
+    cpu = ""
+    with open("/proc/cpuinfo", encoding="utf-8") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    free = subprocess.run(["free", "-h"], capture_output=True, text=True, check=False).stdout
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory": free.strip(),
+        "python": sys.version.split()[0],
+        "sqlite": sqlite_version(),
+        "platform": platform.platform(),
+        "load_average": os.getloadavg(),
+        "git_commit": git_commit(),
+    }
+
+
+def sqlite_version() -> str:
+    import sqlite3
+
+    return sqlite3.sqlite_version
+
+
+def git_commit() -> str:
+    result = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    dirty = subprocess.run(
+        ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()  # fmt: skip
+    return result.stdout.strip() + ("+uncommitted changes" if dirty else "")
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float]:
+    """p50, p95, p99 (nearest rank), max and mean, in the values' unit."""
+    ordered = sorted(values)
+    if not ordered:
+        return {}
+
+    def rank(p: float) -> float:
+        return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered)) - 1))]
+
+    return {
+        "n": len(ordered),
+        "p50": round(rank(50), 3),
+        "p95": round(rank(95), 3),
+        "p99": round(rank(99), 3),
+        "max": round(ordered[-1], 3),
+        "mean": round(sum(ordered) / len(ordered), 3),
+    }
+
+
+def puente(*args: str, data_dir: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m puente ARGS --data-dir DATA_DIR`` (English messages) and check it."""
+    return subprocess.run(
+        [sys.executable, "-m", "puente", *args, "--data-dir", str(data_dir)],
+        capture_output=True, text=True, timeout=timeout, check=True,
+        env={**os.environ, "PUENTE_LANG": "en", "PUENTE_NEW_PASSWORD": ANALYST_PASSWORD},
+    )  # fmt: skip
+
+
+def init_node(data_dir: Path, node_id: str = "us-bench") -> None:
+    """A fresh SQLite node (USA) with a CBP analyst, the way an operator sets one up."""
+    if data_dir.exists():
+        subprocess.run(["rm", "-rf", str(data_dir)], check=True)
+    puente("init", "--node-id", node_id, "--country", "USA", "--admin-password", ADMIN_PASSWORD,
+           data_dir=data_dir)  # fmt: skip
+    puente("user", "add", ANALYST, "--agency", ANALYST_AGENCY, "--role", "analyst",
+           data_dir=data_dir)  # fmt: skip
+
+
+def create_token(data_dir: Path, username: str = ANALYST) -> str:
+    """An API token from ``puente token create`` (its last line of output)."""
+    out = puente("token", "create", username, data_dir=data_dir).stdout
+    return out.strip().splitlines()[-1].strip()
+
+
+def measure_command(command: Sequence[str], timeout: float = 1800) -> dict[str, Any]:
+    """Run one command; its wall time, CPU time and peak RSS (from wait4's rusage).
+
+    A wrapper process runs it so that the rusage is that of this command alone.
+    """
+    wrapper = (
+        "import json, resource, subprocess, sys, time\n"
+        "start = time.perf_counter()\n"
+        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "wall = time.perf_counter() - start\n"
+        "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(json.dumps({'returncode': done.returncode, 'wall_s': wall,\n"
+        "    'user_s': usage.ru_utime, 'system_s': usage.ru_stime,\n"
+        "    'max_rss_mb': usage.ru_maxrss / 1024, 'stdout': done.stdout[-2000:],\n"
+        "    'stderr': done.stderr[-2000:]}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", wrapper, *command],
+        capture_output=True, text=True, timeout=timeout, check=True,
+        env={**os.environ, "PUENTE_LANG": "en"},
+    )  # fmt: skip
+    measured: dict[str, Any] = orjson.loads(result.stdout)
+    if measured["returncode"] != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{measured['stderr']}")
+    for key in ("wall_s", "user_s", "system_s", "max_rss_mb"):
+        measured[key] = round(measured[key], 3)
+    return measured
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def puente_server(data_dir: Path) -> Iterator[str]:
+    """``puente serve`` on a free loopback port; yields its base URL, stops it on exit."""
+    port = free_port()
+    log_path = data_dir.parent / f"serve-{port}.log"
+    with log_path.open("wb") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "puente", "serve", "--data-dir", str(data_dir),
+             "--port", str(port)],
+            stdout=log_file, stderr=subprocess.STDOUT, env={**os.environ, "PUENTE_LANG": "en"},
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"puente serve exited:\n{log_path.read_text()[-4000:]}")
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"puente serve not ready after {SERVER_START_TIMEOUT_S}s")
+                time.sleep(0.1)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=20)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+NUMBER = re.compile(r"Imported (\d+) objects")

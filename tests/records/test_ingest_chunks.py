@@ -1,0 +1,150 @@
+"""The bulk import works the same whatever the chunk boundaries, on SQLite and PostgreSQL.
+
+Chunks are made tiny here so that versions, references and a late problem fall in different
+chunks, as they do in a real 100,000-object bundle.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from puente.accounts.service import Principal
+from puente.audit.models import AuditEntry
+from puente.errors import InvalidInput
+from puente.node import Node
+from puente.records import ingest, service
+from puente.records.models import Record, RecordRef
+
+GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+
+
+@pytest.fixture(autouse=True)
+def tiny_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ingest, "CHUNK", 2)
+
+
+def person(name: str, modified: str = "2025-01-01T00:00:00.000Z", **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "identity", "spec_version": "2.1", "id": f"identity--{uuid.uuid4()}",
+        "created": "2025-01-01T00:00:00.000Z", "modified": modified, "name": name,
+        "identity_class": "individual", "object_marking_refs": [GREEN], **extra,
+    }  # fmt: skip
+
+
+def link(source: str, target: str) -> dict[str, Any]:
+    return {
+        "type": "relationship", "spec_version": "2.1", "id": f"relationship--{uuid.uuid4()}",
+        "created": "2025-01-02T00:00:00.000Z", "modified": "2025-01-02T00:00:00.000Z",
+        "relationship_type": "related-to", "source_ref": source, "target_ref": target,
+        "object_marking_refs": [GREEN],
+    }  # fmt: skip
+
+
+def import_(node: Node, who: Principal, objects: list[dict[str, Any]]) -> ingest.IngestResult:
+    with node.db.session() as session:
+        return service.import_objects(session, node.settings, who, objects)
+
+
+def count(node: Node, table: type[Record] | type[RecordRef] | type[AuditEntry]) -> int:
+    with node.db.session() as session:
+        return session.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def test_versions_in_different_chunks_leave_the_newest_current(
+    node: Node, analyst: Principal
+) -> None:
+    first = person("Rosa Elena Vázquez", "2025-01-01T00:00:00.000Z")
+    third = {**first, "name": "Rosa Elena Vázquez Soto", "modified": "2025-03-01T00:00:00.000Z"}
+    second = {**first, "name": "Rosa E. Vázquez", "modified": "2025-02-01T00:00:00.000Z"}
+    others = [person("Ana Torres"), person("Luis Peña")]
+
+    result = import_(node, analyst, [first, *others, third, second])
+
+    assert result.stored == 5
+    with node.db.session() as session:
+        versions = service.versions(session, analyst, first["id"])
+        current = service.get(session, analyst, first["id"])
+    assert [v.modified for v in versions] == [
+        "2025-03-01T00:00:00.000000Z", "2025-02-01T00:00:00.000000Z",
+        "2025-01-01T00:00:00.000000Z",
+    ]  # fmt: skip
+    assert [v.is_current for v in versions] == [True, False, False]
+    assert current.name == "Rosa Elena Vázquez Soto"
+
+
+def test_a_later_import_supersedes_the_stored_version(node: Node, analyst: Principal) -> None:
+    old = person("Jorge Ibarra")
+    import_(node, analyst, [old, person("Marta Ruiz")])
+    new = {**old, "name": "Jorge Ibarra Luna", "modified": "2025-05-05T00:00:00.000Z"}
+
+    result = import_(node, analyst, [person("Otro"), new])
+
+    assert (result.stored, result.superseded) == (2, 1)
+    with node.db.session() as session:
+        assert service.get(session, analyst, old["id"]).name == "Jorge Ibarra Luna"
+
+
+def test_a_problem_in_the_last_chunk_stores_nothing_of_the_first(
+    node: Node, analyst: Principal
+) -> None:
+    objects = [person(f"Persona {n}") for n in range(5)]
+    objects.append({**person("Sin fecha"), "created": "yesterday"})
+    records, audit_entries = count(node, Record), count(node, AuditEntry)
+
+    with pytest.raises(InvalidInput) as refused:
+        import_(node, analyst, objects)
+
+    assert [p.pointer for p in refused.value.problems] == ["/objects/5/created"]
+    assert (count(node, Record), count(node, AuditEntry)) == (records, audit_entries)
+
+
+def test_references_across_chunks_link_the_right_records(node: Node, analyst: Principal) -> None:
+    a, b, c = person("Alicia"), person("Bruno"), person("Carmen")
+    objects = [a, b, c, link(a["id"], b["id"]), person("Diego"), link(c["id"], a["id"])]
+
+    import_(node, analyst, objects)
+
+    with node.db.session() as session:
+        related = {view.name for view in service.related(session, analyst, a["id"])}
+    assert {"Bruno", "Carmen"} <= related
+    assert count(node, RecordRef) == 4
+
+
+def test_the_given_objects_are_not_changed(node: Node, analyst: Principal) -> None:
+    objects = [person("Elena"), person("Félix"), link("identity--" + str(uuid.uuid4()),
+                                                     "identity--" + str(uuid.uuid4()))]  # fmt: skip
+    before = copy.deepcopy(objects)
+
+    import_(node, analyst, objects)
+
+    assert objects == before
+
+
+def test_importing_the_same_bundle_again_stores_nothing_new(node: Node, analyst: Principal) -> None:
+    objects = [person(f"Persona {n}") for n in range(5)]
+    first = import_(node, analyst, objects)
+    again = import_(node, analyst, objects)
+
+    assert (first.stored, again.stored, again.unchanged) == (5, 0, 5)
+    assert count(node, Record) == 5
+    with node.db.session() as session:
+        targets = session.execute(
+            select(AuditEntry.target).where(AuditEntry.action == "records.import")
+        ).scalars()
+        assert list(targets) == ["5 objects", "0 objects"]
+
+
+def test_records_created_after_an_import_get_their_own_keys(node: Node, analyst: Principal) -> None:
+    import_(node, analyst, [person("Gabriela"), person("Héctor"), person("Inés")])
+    with node.db.session() as session:
+        created = service.create(session, node.settings, analyst, "organization",
+                                 {"name": "Transportes Rápidos"}, ingest.default_markings(
+                                     node.settings, "organization"))  # fmt: skip
+    assert count(node, Record) == 4
+    with node.db.session() as session:
+        assert service.get(session, analyst, created.stix_id).name == "Transportes Rápidos"
