@@ -12,6 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -46,7 +47,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    # Made on first use, not at import: every CLI command would otherwise pay for it.
+    return _hasher.hash("not-a-real-password")
+
+
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
 
 
@@ -231,7 +239,7 @@ def authenticate(session: Session, settings: Settings, username: str, password: 
     moment = now()
     if user is None or not user.active:
         with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password)  # same cost either way: no username oracle
+            _hasher.verify(_dummy_hash(), password)  # same cost either way: no username oracle
         audit.append(session, username[:64] or "-", "login.failure", details={"reason": "unknown"})
         raise refusal
     if user.locked_until and _aware(user.locked_until) > moment:

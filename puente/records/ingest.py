@@ -35,6 +35,7 @@ from puente.accounts.service import Principal
 from puente.audit import service as audit
 from puente.config import Settings
 from puente.errors import N_, Conflict, Forbidden, InvalidInput, Problem
+from puente.policy import gate
 from puente.policy.markings import (
     MARKINGS_EXTENSION,
     TLP_BY_MARKING_ID,
@@ -44,7 +45,7 @@ from puente.policy.markings import (
 )
 from puente.records.kinds import display_name, kind_of
 from puente.records.models import Record, RecordRef
-from puente.records.rows import as_column
+from puente.records.rows import as_column, facts_of
 from puente.records.text import search_text
 from puente.records.validation import ObjectChecker, timestamp_key
 
@@ -532,18 +533,26 @@ class _Ingest:
                 fresh.append(row)
                 continue
             same = next((v for v in versions if v.modified_key == row.modified_key), None)
-            if same is not None:
-                if same.content_hash != row.content_hash:
-                    raise Conflict(
-                        N_(
-                            "A different object with id {id} and the same modified time is "
-                            "already stored; change modified to make a new version."
-                        ),
-                        pointer=row.at + "/modified",
-                        id=row.stix_id,
-                    )
-                self.result.unchanged += 1
+            if same is not None and same.content_hash == row.content_hash:
+                self.result.unchanged += 1  # the importer already holds this very content
                 continue
+            if not self._may_see(versions):
+                # Nothing about a record the importer may not see: not its owner, not its
+                # versions; only that the id cannot be used.
+                raise Forbidden(
+                    N_("You may not make new versions of {id}."),
+                    pointer=row.at + "/id",
+                    id=row.stix_id,
+                )
+            if same is not None:
+                raise Conflict(
+                    N_(
+                        "A different object with id {id} and the same modified time is "
+                        "already stored; change modified to make a new version."
+                    ),
+                    pointer=row.at + "/modified",
+                    id=row.stix_id,
+                )
             owner = versions[0]
             if owner.received or (
                 owner.originating_agency != principal.agency and "admin" not in principal.roles
@@ -561,6 +570,12 @@ class _Ingest:
             row.originating_agency = owner.originating_agency
             fresh.append(row)
         return fresh
+
+    def _may_see(self, versions: list[_Stored]) -> bool:
+        """Whether the gate lets the importer see the record's current version."""
+        current = next((v for v in versions if v.is_current), versions[0])
+        record = self.session.get(Record, current.pk)
+        return record is not None and bool(gate.decide(facts_of(record), self.principal.audience))
 
     def _supersede(self, existing: dict[str, list[_Stored]], newest: dict[str, str]) -> None:
         superseded = [

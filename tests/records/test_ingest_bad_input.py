@@ -304,3 +304,34 @@ def test_a_bundle_refused_for_ownership_late_stores_nothing(
     good = [cartel(name=f"Célula {n}") for n in range(2500)]
     errors = _refused(client, node, dea, bundle(*good, newer), status=403)
     assert errors[0]["pointer"] == "/objects/2500/id"
+
+
+def test_an_import_cannot_overwrite_or_probe_a_record_the_importer_may_not_see(
+    node: Node,
+) -> None:
+    """Security review: a bundle reusing the id of a hidden record is refused without a word
+    about its owner, and the hidden record is untouched."""
+    from puente.errors import Forbidden
+    from puente.policy.schemas import MarkingsIn
+    from puente.records import service as records
+    from tests.conftest import add_user
+
+    dea = add_user(node, "dan", "DEA", ["analyst"])
+    other_dea = add_user(node, "dora", "DEA", ["analyst"])
+    with node.db.session() as session:
+        hidden = records.create(
+            session,
+            node.settings,
+            dea,
+            "incident",
+            {"name": "Informant meeting"},
+            MarkingsIn(tlp="RED").to_markings("USA"),
+        )
+    takeover = dict(hidden.content, name="Overwritten", modified="2030-01-01T00:00:00.000Z")
+    with node.db.session() as session, pytest.raises(Forbidden) as refused:
+        records.import_objects(session, node.settings, other_dea, [takeover])
+    assert refused.value.message == "You may not make new versions of {id}."
+    assert "DEA" not in str(refused.value)
+    assert "us-node" not in str(refused.value)
+    with node.db.session() as session:
+        assert records.get(session, dea, hidden.stix_id).name == "Informant meeting"

@@ -40,12 +40,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_entries_actor'), ['actor'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_entries_at'), ['at'], unique=False)
 
-    op.create_table('audit_head',
+    audit_head = op.create_table('audit_head',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_head'))
     )
+    # The chain's head exists from the start, so the first two appends serialise on its row
+    # lock instead of racing to create it.
+    op.bulk_insert(audit_head, [{'id': 1, 'seq': 0, 'hash': '0' * 64}])
     op.create_table('records',
     sa.Column('pk', sa.Integer(), nullable=False),
     sa.Column('stix_id', sa.String(length=300), nullable=False),
