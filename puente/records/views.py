@@ -7,6 +7,7 @@ banner carries the most restrictive of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +21,7 @@ from puente.accounts import service as accounts
 from puente.accounts.service import Principal
 from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
 from puente.node import Node
-from puente.policy.markings import TLP_LEVELS
+from puente.policy.markings import TLP_LEVELS, Markings
 from puente.records import builder
 from puente.records import service as records
 from puente.records.kinds import KINDS
@@ -198,6 +199,29 @@ def _checked(
     return None, errors_by_field(problems, page_locale(request))
 
 
+def _submit(
+    request: Request,
+    form: FormData,
+    session: Session,
+    node: Node,
+    who: Principal,
+    kind: str,
+    save: Callable[[dict[str, str], Markings], str],
+) -> tuple[Response | None, dict[str, str], MarkingsForm, dict[str, list[str]]]:
+    """Check a create or edit form and save it; a redirect on success, else what to redraw."""
+    values, marking_values = record_fields(kind, form), MarkingsForm.parse(form)
+    markings, errors = _checked(request, kind, values, marking_values, node, who)
+    if markings is not None:
+        try:
+            with session.begin_nested():  # a rejected record leaves nothing behind
+                stix_id = save(values, markings)
+        except InvalidInput as exc:
+            errors = errors_by_field(exc.problems, page_locale(request))
+        else:
+            return redirect(f"/records/{stix_id}"), values, marking_values, errors
+    return None, values, marking_values, errors
+
+
 @router.post("/records/new/{kind}", response_class=HTMLResponse)
 def create_record(
     request: Request,
@@ -208,16 +232,13 @@ def create_record(
     who: Principal = Depends(principal),
 ) -> Response:
     kind = _kind_or_404(kind)
-    values, marking_values = record_fields(kind, form), MarkingsForm.parse(form)
-    markings, errors = _checked(request, kind, values, marking_values, node, who)
-    if markings is not None:
-        try:
-            with session.begin_nested():  # a rejected record leaves nothing behind
-                view = records.create(session, node.settings, who, kind, values, markings)
-        except InvalidInput as exc:
-            errors = errors_by_field(exc.problems, page_locale(request))
-        else:
-            return redirect(f"/records/{view.stix_id}")
+
+    def save(values: dict[str, str], markings: Markings) -> str:
+        return records.create(session, node.settings, who, kind, values, markings).stix_id
+
+    saved, values, marking_values, errors = _submit(request, form, session, node, who, kind, save)
+    if saved is not None:
+        return saved
     return _form_page(
         request,
         session,
@@ -306,16 +327,15 @@ def edit_record(
     who: Principal = Depends(principal),
 ) -> Response:
     view = _editable(session, who, stix_id)
-    values, marking_values = record_fields(view.kind, form), MarkingsForm.parse(form)
-    markings, errors = _checked(request, view.kind, values, marking_values, node, who)
-    if markings is not None:
-        try:
-            with session.begin_nested():
-                records.new_version(session, node.settings, who, stix_id, values, markings)
-        except InvalidInput as exc:
-            errors = errors_by_field(exc.problems, page_locale(request))
-        else:
-            return redirect(f"/records/{stix_id}")
+
+    def save(values: dict[str, str], markings: Markings) -> str:
+        return records.new_version(session, node.settings, who, stix_id, values, markings).stix_id
+
+    saved, values, marking_values, errors = _submit(
+        request, form, session, node, who, view.kind, save
+    )
+    if saved is not None:
+        return saved
     return _form_page(
         request,
         session,
