@@ -16,7 +16,7 @@ from puente.config import (
     validate_settings,
     write_settings,
 )
-from puente.db import Database, upgrade
+from puente.db import Database, schema_is_current, upgrade
 from puente.errors import N_, ConfigError
 
 
@@ -31,9 +31,10 @@ class Node:
 
 def open_node(data_dir: Path | None = None, migrate: bool = True) -> Node:
     settings = load_settings(data_dir)
-    if migrate:
+    database = Database(settings.resolved_database_url)
+    if migrate and not schema_is_current(database.engine):
         upgrade(settings.resolved_database_url)
-    return Node(settings, Database(settings.resolved_database_url))
+    return Node(settings, database)
 
 
 DEFAULT_MARKINGS = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
@@ -22,3 +24,35 @@ def test_migrations_match_the_models(database_url: str) -> None:
 def test_upgrade_twice_changes_nothing(database_url: str) -> None:
     upgrade(database_url)
     upgrade(database_url)
+
+
+def test_schema_head_names_the_newest_migration() -> None:
+    from alembic.script import ScriptDirectory
+
+    from puente.db import SCHEMA_HEAD, alembic_config
+
+    assert (
+        ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() == SCHEMA_HEAD
+    )
+
+
+def test_a_node_opened_on_an_old_schema_is_upgraded(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from puente.db import alembic_config
+    from puente.node import initialize, open_node
+
+    node = initialize(tmp_path / "node", "us-x", "USA", "X", "", "admin", "long-enough-pass-1")
+    url = node.settings.resolved_database_url
+    node.close()
+    command.downgrade(alembic_config(url), "0001")
+    engine = create_engine(url)
+    assert "ix_record_refs_source_id" in {
+        i["name"] for i in inspect(engine).get_indexes("record_refs")
+    }
+    engine.dispose()
+    reopened = open_node(tmp_path / "node")
+    indexes = {i["name"] for i in inspect(reopened.db.engine).get_indexes("record_refs")}
+    reopened.close()
+    assert "ix_record_refs_source_id" not in indexes

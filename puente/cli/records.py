@@ -26,7 +26,7 @@ from puente.errors import N_, InvalidInput, Problem, TooLarge
 from puente.policy.markings import Markings
 from puente.policy.schemas import MarkingsIn
 from puente.records import service
-from puente.records.api import parse_bundle, stream_bundle
+from puente.records.bundles import parse_bundle, stream_bundle
 
 import_app = typer.Typer(help="Import data.")
 export_app = typer.Typer(help="Export data, through the egress gate.")

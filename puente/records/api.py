@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
@@ -16,6 +15,7 @@ from puente.accounts.service import Principal
 from puente.errors import N_, InvalidInput, Problem, TooLarge
 from puente.node import Node
 from puente.records import service
+from puente.records.bundles import parse_bundle, stream_bundle
 from puente.records.kinds import KINDS
 from puente.records.schemas import (
     ImportResultPublic,
@@ -94,42 +94,6 @@ async def bundle_objects(request: Request, node: Node = Depends(get_node)) -> li
     if len(raw) > limit:
         raise TooLarge(N_("The request is larger than {limit} bytes."), limit=limit)
     return parse_bundle(raw, node.settings.limits.max_bundle_objects)
-
-
-def parse_bundle(raw: bytes, max_objects: int) -> list[Any]:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(
-            [Problem(N_("The body is not valid UTF-8 (byte {offset})."), "", {"offset": exc.start})]
-        ) from None
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput(
-            [
-                Problem(
-                    N_("Malformed JSON at line {line}, column {column}: {reason}"),
-                    "",
-                    {"line": exc.lineno, "column": exc.colno, "reason": exc.msg},
-                )
-            ]
-        ) from None
-    if not isinstance(data, dict) or data.get("type") != "bundle":
-        raise InvalidInput(
-            [Problem(N_('Expected a STIX bundle: an object with "type": "bundle".'), "/type")]
-        )
-    objects = data.get("objects", [])
-    if not isinstance(objects, list):
-        raise InvalidInput([Problem(N_("objects must be a list."), "/objects")])
-    if len(objects) > max_objects:
-        raise TooLarge(
-            N_("The bundle holds {count} objects; this node accepts at most {limit}."),
-            pointer="/objects",
-            count=len(objects),
-            limit=max_objects,
-        )
-    return objects
 
 
 @router.post(
@@ -284,14 +248,3 @@ def export_bundle(
 
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
-
-
-def stream_bundle(objects: Iterator[dict[str, Any]]) -> Iterator[bytes]:
-    import uuid
-
-    yield b'{"type":"bundle","id":"bundle--' + str(uuid.uuid4()).encode() + b'","objects":['
-    first = True
-    for obj in objects:
-        yield (b"" if first else b",") + orjson.dumps(obj)
-        first = False
-    yield b"]}"

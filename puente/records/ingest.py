@@ -109,15 +109,14 @@ class IngestResult:
 
 
 def markings_from_object(obj: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
-    tlp = next(
-        (
-            TLP_BY_MARKING_ID[r]
-            for r in obj.get("object_marking_refs") or []
-            if r in TLP_BY_MARKING_ID
-        ),
-        None,
-    )
-    body = (obj.get("extensions") or {}).get(MARKINGS_EXTENSION)
+    """The object's TLP (from its first TLP marking reference) and its markings extension."""
+    tlp = None
+    for ref in obj.get("object_marking_refs") or ():  # a plain loop: this runs once an object
+        tlp = TLP_BY_MARKING_ID.get(ref)
+        if tlp is not None:
+            break
+    extensions = obj.get("extensions")
+    body = extensions.get(MARKINGS_EXTENSION) if isinstance(extensions, dict) else None
     return tlp, body if isinstance(body, dict) else None
 
 

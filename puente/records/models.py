@@ -59,6 +59,6 @@ class RecordRef(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_pk: Mapped[int] = mapped_column(ForeignKey("records.pk", ondelete="CASCADE"), index=True)
-    source_id: Mapped[str] = mapped_column(String(300), index=True)
+    source_id: Mapped[str] = mapped_column(String(300))
     prop: Mapped[str] = mapped_column(String(64))
     target_id: Mapped[str] = mapped_column(String(300), index=True)
