@@ -49,9 +49,12 @@ class Security(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     session_hours: int = Field(default=12, ge=1, le=24 * 7)
+    # A session left untouched this long ends, whatever session_hours allows.
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     lockout_threshold: int = Field(default=5, ge=1)
     lockout_minutes: int = Field(default=15, ge=1)
-    token_days: int = Field(default=90, ge=1, le=3650)
+    token_days: int = Field(default=90, ge=1, le=3650)  # validity when none is asked for
+    token_max_days: int = Field(default=365, ge=1, le=3650)  # the longest anyone may ask for
     secure_cookies: bool = False
 
 

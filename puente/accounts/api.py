@@ -99,8 +99,13 @@ def create_token(
     body: TokenCreate,
     session: Session = db_session,
     who: Principal = Depends(principal),
+    node: Node = Depends(get_node),
 ) -> TokenIssued:
-    issued = service.create_token(session, who, body.username or who.username, body.name, body.days)
+    security = node.settings.security
+    issued = service.create_token(
+        session, who, body.username or who.username, body.name,
+        body.days or security.token_days, max_days=security.token_max_days,
+    )  # fmt: skip
     return TokenIssued(id=issued.id, token=issued.token, expires_at=issued.expires_at)
 
 

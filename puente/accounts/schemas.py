@@ -29,7 +29,8 @@ class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(default="token", max_length=100)
-    days: int = Field(default=90, ge=1, le=3650)
+    # Omitted: the node's security.token_days; at most security.token_max_days.
+    days: int | None = Field(default=None, ge=1)
     username: str | None = Field(default=None, description="admins may issue for another user")
 
 

@@ -16,7 +16,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from puente.accounts.agencies import BY_CODE, for_country
@@ -282,11 +282,21 @@ class IssuedToken:
 
 
 def create_token(
-    session: Session, actor: Principal, username: str, name: str, days: int
+    session: Session, actor: Principal, username: str, name: str, days: int, max_days: int = 365
 ) -> IssuedToken:
-    """Issue an API token; only its hash is kept."""
+    """Issue an API token valid ``days`` (1 to ``max_days``); only its hash is kept."""
     if actor.username != username:
         require(actor, "accounts.admin")
+    if not 1 <= days <= max_days:
+        raise InvalidInput(
+            [
+                Problem(
+                    N_("The validity must be a whole number of days from 1 to {max}."),
+                    "/days",
+                    {"max": max_days},
+                )
+            ]
+        )
     user = get_user(session, username)
     secret = "pte_" + secrets.token_urlsafe(32)
     expires = now() + timedelta(days=days)
@@ -357,6 +367,14 @@ class OpenedSession:
 
 
 def open_session(session: Session, settings: Settings, user: User) -> OpenedSession:
+    moment = now()
+    # Sessions that ended (expired or left idle) go when a new one opens: none pile up.
+    idle = timedelta(minutes=settings.security.session_idle_minutes)
+    session.execute(
+        delete(WebSession).where(
+            or_(WebSession.expires_at <= moment, WebSession.last_seen_at <= moment - idle)
+        )
+    )
     session_id = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     session.add(
@@ -364,20 +382,34 @@ def open_session(session: Session, settings: Settings, user: User) -> OpenedSess
             id_hash=_digest(session_id),
             user_id=user.id,
             csrf_token=csrf,
-            created_at=now(),
-            expires_at=now() + timedelta(hours=settings.security.session_hours),
+            created_at=moment,
+            expires_at=moment + timedelta(hours=settings.security.session_hours),
+            last_seen_at=moment,
         )
     )
     return OpenedSession(session_id, csrf)
 
 
-def resolve_session(session: Session, session_id: str) -> tuple[User, WebSession] | None:
+SEEN_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often per session
+
+
+def resolve_session(
+    session: Session, settings: Settings, session_id: str
+) -> tuple[User, WebSession] | None:
+    """The live session's user, or None when it is unknown, expired or was left idle."""
     row = session.get(WebSession, _digest(session_id))
-    if row is None or _aware(row.expires_at) <= now():
+    if row is None:
+        return None
+    moment = now()
+    idle = timedelta(minutes=settings.security.session_idle_minutes)
+    if _aware(row.expires_at) <= moment or _aware(row.last_seen_at) <= moment - idle:
+        session.delete(row)
         return None
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         return None
+    if moment - _aware(row.last_seen_at) >= SEEN_EVERY:
+        row.last_seen_at = moment
     return user, row
 
 

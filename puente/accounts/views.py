@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +14,7 @@ from starlette.datastructures import FormData
 
 from puente.accounts import service as accounts
 from puente.accounts.service import Principal
-from puente.errors import N_, InvalidInput, Locked, Problem, Unauthenticated
+from puente.errors import N_, InvalidInput, Locked, Unauthenticated
 from puente.i18n import LOCALES, translate
 from puente.node import Node
 from puente.web.deps import (
@@ -31,15 +33,41 @@ from puente.web.views import set_lang_cookie
 router = APIRouter(include_in_schema=False)
 
 
+LOGIN_CSRF_COOKIE = "puente_login_csrf"
+
+
+def _login_page(request: Request, node: Node, status: int = 200, **context: Any) -> Response:
+    """The sign-in form, with a token that its post must send back beside the cookie.
+
+    Before sign-in there is no session to hold a CSRF token, so the form and a cookie scoped
+    to /login carry the same random value (double submit): another site can make a browser
+    post the form, but cannot read the cookie to fill the field, so it cannot sign a victim
+    in to an account of its choosing.
+    """
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    response = render(request, "login.html", status=status, login_csrf=token, **context)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        path="/login",
+        httponly=True,
+        samesite="strict",
+        secure=node.settings.security.secure_cookies,
+        max_age=3600,
+    )
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(
     request: Request,
     next: str = "/",
     who: Principal | None = Depends(optional_principal),
+    node: Node = Depends(get_node),
 ) -> Response:
     if who is not None:
         return redirect(safe_next(next))
-    return render(request, "login.html", next=safe_next(next), username="", error="")
+    return _login_page(request, node, next=safe_next(next), username="", error="")
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -53,19 +81,21 @@ def login(
     username = str(form.get("username") or "").strip()
     password = str(form.get("password") or "")
     target = safe_next(str(form.get("next") or "/"))
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    sent = str(form.get("login_csrf") or "")
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        message = translate(
+            page_locale(request),
+            N_("The sign-in form has expired or did not come from this site; please try again."),
+        )
+        return _login_page(request, node, 403, next=target, username=username, error=message)
     try:
         user = accounts.authenticate(session, node.settings, username, password)
     except (Unauthenticated, Locked) as exc:
         # Returned, not raised: the failure count and its audit entry must be committed.
         message = translate(page_locale(request), exc.message, **exc.params)
-        return render(
-            request,
-            "login.html",
-            status=423 if isinstance(exc, Locked) else 401,
-            next=target,
-            username=username,
-            error=message,
-        )
+        status = 423 if isinstance(exc, Locked) else 401
+        return _login_page(request, node, status, next=target, username=username, error=message)
     if old := request.cookies.get(SESSION_COOKIE):
         accounts.close_session(session, old)
     opened = accounts.open_session(session, node.settings, user)
@@ -155,15 +185,16 @@ def create_token(
     name = str(form.get("name") or "").strip()[:100]
     days_text = str(form.get("days") or "").strip()
     days = int(days_text) if days_text.isdigit() else 0
-    if not 1 <= days <= 3650:
-        problem = Problem(
-            N_("The validity must be a whole number of days from 1 to 3650."), "/days"
-        )
-        errors = errors_by_field(InvalidInput([problem]).problems, page_locale(request))
+    try:
+        issued = accounts.create_token(
+            session, who, who.username, name or "token", days,
+            max_days=node.settings.security.token_max_days,
+        )  # fmt: skip
+    except InvalidInput as exc:
+        errors = errors_by_field(exc.problems, page_locale(request))
         return _tokens_page(
             request, session, who, node, status=422, errors=errors, name=name, days=days_text
         )
-    issued = accounts.create_token(session, who, who.username, name or "token", days)
     return _tokens_page(request, session, who, node, status=201, issued=issued)
 
 

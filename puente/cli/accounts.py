@@ -64,7 +64,12 @@ def token_create(
         actor = acting_user(node, act_as)
         with node.db.session() as session:
             issued = accounts.create_token(
-                session, actor, username, name, days or node.settings.security.token_days
+                session,
+                actor,
+                username,
+                name,
+                days or node.settings.security.token_days,
+                max_days=node.settings.security.token_max_days,
             )
     console.print(
         t(

@@ -1,6 +1,6 @@
-"""The gate's local-user row, as a SQL condition, so searches page over what a user may see.
+"""The gate's rows for local users and partners as SQL conditions, so pages hold what they may see.
 
-This must agree with :func:`puente.policy.gate.decide` for :class:`LocalUser`; the gate still
+These must agree with :func:`puente.policy.gate.decide` for their audiences; the gate still
 checks every row that leaves, and a property test holds the two to the same answers.
 """
 
@@ -8,27 +8,45 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm.util import AliasedClass
 
-from puente.policy.gate import LocalUser
+from puente.policy.gate import LocalUser, PartnerNode
 from puente.records.models import Record
+
+# The records table or an alias of it (a subquery comparing a row with its other versions).
+Entity = type[Record] | AliasedClass[Record]
 
 
 def _member(column: InstrumentedAttribute[str], value: str) -> ColumnElement[bool]:
     return column.contains(f",{value},", autoescape=True)
 
 
-def visible_to_user(user: LocalUser) -> ColumnElement[bool]:
+def visible_to_user(user: LocalUser, entity: Entity = Record) -> ColumnElement[bool]:
     return and_(
-        or_(Record.owner_country == user.country, _member(Record.rel_to, user.country)),
-        or_(Record.agencies == "", _member(Record.agencies, user.agency)),
+        or_(entity.owner_country == user.country, _member(entity.rel_to, user.country)),
+        or_(entity.agencies == "", _member(entity.agencies, user.agency)),
         or_(
-            Record.tlp != "RED",
-            _member(Record.recipients, user.username),
-            Record.created_by == user.username,
+            entity.tlp != "RED",
+            _member(entity.recipients, user.username),
+            entity.created_by == user.username,
         ),
         or_(
-            Record.tlp != "AMBER+STRICT",
-            Record.originating_agency == user.agency,
-            _member(Record.agencies, user.agency),
+            entity.tlp != "AMBER+STRICT",
+            entity.originating_agency == user.agency,
+            _member(entity.agencies, user.agency),
         ),
+    )
+
+
+def released_to_partner(partner: PartnerNode, entity: Entity = Record) -> ColumnElement[bool]:
+    """The gate's partner row as SQL: what a partner's TAXII collection holds."""
+    partner_agencies = sorted(
+        code for code, country in partner.agency_countries.items() if country == partner.country
+    )
+    return and_(
+        entity.received.is_(False),
+        entity.recalled.is_(False),
+        _member(entity.rel_to, partner.country),
+        entity.tlp != "RED",
+        or_(entity.agencies == "", *(_member(entity.agencies, code) for code in partner_agencies)),
     )

@@ -68,7 +68,7 @@ def optional_principal(
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:
         return None
-    found = accounts.resolve_session(session, session_id)
+    found = accounts.resolve_session(session, node.settings, session_id)
     if found is None:
         return None
     user, web_session = found

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from puente.accounts import service as accounts
-from puente.accounts.models import ApiToken, User
+from puente.accounts.models import ApiToken, User, WebSession
 from puente.accounts.service import Principal
 from puente.audit import service as audit
 from puente.errors import Forbidden, InvalidInput, Locked, Unauthenticated
@@ -321,3 +321,33 @@ def test_creating_a_user_is_audited(node: Node, admin: Principal, auditor: Princ
     assert (entry.actor, entry.action) == ("admin", "user.create")
     assert entry.details == '{"agency":"DEA","roles":["analyst","liaison"]}'
     assert "long-enough-1" not in entry.details
+
+
+def test_a_token_may_not_outlive_the_node_limit(node: Node, analyst: Principal) -> None:
+    limit = node.settings.security.token_max_days
+    with node.db.session() as session, pytest.raises(InvalidInput) as refused:
+        accounts.create_token(session, analyst, "ana", "forever", limit + 1, max_days=limit)
+    assert refused.value.problems[0].pointer == "/days"
+    assert refused.value.problems[0].params == {"max": limit}
+    with node.db.session() as session:
+        issued = accounts.create_token(session, analyst, "ana", "a year", limit, max_days=limit)
+    assert (issued.expires_at - accounts.now()).days in (limit - 1, limit)
+
+
+def test_a_session_left_idle_ends_and_ended_sessions_are_purged(node: Node) -> None:
+    idle = timedelta(minutes=node.settings.security.session_idle_minutes)
+    with node.db.session() as session:
+        user = accounts.get_user(session, "admin")
+        first = accounts.open_session(session, node.settings, user)
+        second = accounts.open_session(session, node.settings, user)
+    with node.db.session() as session:
+        assert accounts.resolve_session(session, node.settings, first.session_id) is not None
+        for row in session.execute(select(WebSession)).scalars():
+            row.last_seen_at = accounts.now() - idle - timedelta(seconds=1)
+    with node.db.session() as session:
+        assert accounts.resolve_session(session, node.settings, first.session_id) is None
+        # Opening a new session sweeps the ones that ended: the idle second one goes too.
+        accounts.open_session(session, node.settings, accounts.get_user(session, "admin"))
+    with node.db.session() as session:
+        assert accounts.resolve_session(session, node.settings, second.session_id) is None
+        assert len(session.execute(select(WebSession)).scalars().all()) == 1

@@ -29,7 +29,7 @@ from puente.policy.gate import (
     decide,
 )
 from puente.policy.markings import HANDLING_CODES, TLP_LEVELS, Markings, most_restrictive
-from puente.policy.prefilter import visible_to_user
+from puente.policy.prefilter import released_to_partner, visible_to_user
 from puente.records import builder
 from puente.records import service as records
 from puente.records.models import Record, RecordRef
@@ -442,6 +442,7 @@ stored_record = st.fixed_dictionaries(
         ),
         # Simulate a record received over federation from the partner (no federation yet).
         "received_from": st.sampled_from((None, None, "MEX", "CAN")),
+        "recalled": st.sampled_from((False, False, False, True)),
     }
 )
 any_user = st.builds(
@@ -461,6 +462,10 @@ def _store(node: Node, authors: list[Principal], specs: list[dict[str, Any]]) ->
             author = authors[spec["author"]]
             obj = builder.build("incident", {"name": f"Incident {next(names)}"}, author.agency)
             records.import_objects(session, node.settings, author, [obj], override=spec["markings"])
+            if spec["recalled"]:
+                session.execute(
+                    update(Record).where(Record.stix_id == obj["id"]).values(recalled=True)
+                )
             if spec["received_from"]:
                 session.execute(
                     update(Record)
@@ -487,7 +492,7 @@ def _store(node: Node, authors: list[Principal], specs: list[dict[str, Any]]) ->
     specs=st.lists(stored_record, min_size=1, max_size=6),
     users=st.lists(any_user, min_size=1, max_size=3),
 )
-def test_prefilter_and_search_agree_with_the_gate(
+def test_prefilters_and_search_agree_with_the_gate(
     node: Node, authors: list[Principal], specs: list[dict[str, Any]], users: list[LocalUser]
 ) -> None:
     _store(node, authors, specs)
@@ -504,6 +509,17 @@ def test_prefilter_and_search_agree_with_the_gate(
             reader = Principal(user.username, user.agency, user.country, frozenset({"analyst"}))
             found = records.search(session, reader, records.SearchQuery(limit=200)).items
             assert {v.stix_id for v in found} == allowed, user
+        for country in ("MEX", "CAN", "USA"):
+            partner = PartnerNode(country, agency_countries())
+            allowed = {r.stix_id for r in rows if decide(facts_of(r), partner)}
+            released = set(
+                session.execute(
+                    select(Record.stix_id).where(
+                        Record.is_current.is_(True), released_to_partner(partner)
+                    )
+                ).scalars()
+            )
+            assert released == allowed, country
 
 
 # --- The markings banner --------------------------------------------------------------------

@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from puente.accounts import service as accounts
 from puente.node import Node
@@ -105,9 +106,16 @@ def client(node: Node) -> Iterator[TestClient]:
         yield test_client
 
 
+def post_login(client: TestClient, data: dict[str, str]) -> Response:
+    """Post the sign-in form as a browser does: with the token the form page handed out."""
+    form = page(client.get("/login").text)
+    token = form.one("input", name="login_csrf").attrs["value"]
+    return client.post("/login", data={**data, "login_csrf": token})
+
+
 def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
     """Sign in through the form; return the CSRF token the pages carry."""
-    response = client.post("/login", data={"username": username, "password": password})
+    response = post_login(client, {"username": username, "password": password})
     assert response.status_code == 303, response.text
     dashboard = page(client.get("/").text)
     return dashboard.all("input", name="csrf_token")[0].attrs["value"]
@@ -139,14 +147,14 @@ def test_pages_ask_for_sign_in_and_come_back_after_it(client: TestClient) -> Non
         == "/records?q=fentanyl"
     )
 
-    wrong = client.post("/login", data={"username": "admin", "password": "nope-nope-nope"})
+    wrong = post_login(client, {"username": "admin", "password": "nope-nope-nope"})
     assert wrong.status_code == 401
     assert "Wrong username or password." in page(wrong.text).one(id="error-summary").text()
     assert wrong.cookies.get("puente_session") is None
 
-    signed = client.post(
-        "/login",
-        data={"username": "admin", "password": ADMIN_PASSWORD, "next": "/records?q=fentanyl"},
+    signed = post_login(
+        client,
+        {"username": "admin", "password": ADMIN_PASSWORD, "next": "/records?q=fentanyl"},
     )
     assert signed.status_code == 303
     assert signed.headers["location"] == "/records?q=fentanyl"
@@ -157,9 +165,27 @@ def test_pages_ask_for_sign_in_and_come_back_after_it(client: TestClient) -> Non
     assert "Secure" not in cookie
 
 
+def test_sign_in_needs_the_token_of_its_own_form(client: TestClient, node: Node) -> None:
+    # A post made by another site carries no token (it cannot read the /login cookie).
+    forged = client.post("/login", data={"username": "admin", "password": ADMIN_PASSWORD})
+    assert forged.status_code == 403
+    assert "did not come from this site" in page(forged.text).one(id="error-summary").text()
+    assert forged.cookies.get("puente_session") is None
+    # A token of its own, without the matching cookie, does no better.
+    client.cookies.clear()
+    wrong = client.post(
+        "/login",
+        data={"username": "admin", "password": ADMIN_PASSWORD, "login_csrf": "made-up-token"},
+    )
+    assert wrong.status_code == 403
+    with node.db.session() as session:
+        assert accounts.get_user(session, "admin").failed_logins == 0  # not even tried
+    assert post_login(client, {"username": "admin", "password": ADMIN_PASSWORD}).status_code == 303
+
+
 def test_sign_in_refuses_to_redirect_off_site(client: TestClient) -> None:
-    signed = client.post(
-        "/login", data={"username": "admin", "password": ADMIN_PASSWORD, "next": "//evil.example/"}
+    signed = post_login(
+        client, {"username": "admin", "password": ADMIN_PASSWORD, "next": "//evil.example/"}
     )
     assert signed.headers["location"] == "/"
 
@@ -181,16 +207,13 @@ def test_repeated_failures_lock_the_account_without_telling_who_exists(
 ) -> None:
     add_user(node, "ana", "CBP", ["analyst"])
     for _ in range(node.settings.security.lockout_threshold):
-        assert (
-            client.post("/login", data={"username": "ana", "password": "guess-guess"}).status_code
-            == 401
-        )
-    locked = client.post("/login", data={"username": "ana", "password": PASSWORD})
+        assert post_login(client, {"username": "ana", "password": "guess-guess"}).status_code == 401
+    locked = post_login(client, {"username": "ana", "password": PASSWORD})
     assert locked.status_code == 401
     message = page(locked.text).one(id="error-summary").text()
     assert "an account is locked for" in message
     assert locked.cookies.get("puente_session") is None
-    unknown = client.post("/login", data={"username": "nobody", "password": PASSWORD})
+    unknown = post_login(client, {"username": "nobody", "password": PASSWORD})
     assert page(unknown.text).one(id="error-summary").text() == message
 
 
@@ -222,7 +245,7 @@ def test_the_switch_sets_the_language_and_the_user_keeps_it(client: TestClient, 
 
     # Another browser, English by its header and with no cookie: the saved choice wins.
     with TestClient(create_app(node), follow_redirects=False) as other:
-        signed = other.post("/login", data={"username": "ana", "password": PASSWORD})
+        signed = post_login(other, {"username": "ana", "password": PASSWORD})
         assert "puente_lang=es" in signed.headers.get("set-cookie", "")
         other.cookies.delete("puente_lang")
         dashboard = page(other.get("/", headers={"Accept-Language": "en"}).text)
@@ -478,7 +501,7 @@ def test_a_token_is_shown_once_and_can_be_revoked(client: TestClient, node: Node
     assert client.post(revoke_action, data={"csrf_token": csrf}).status_code == 303
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     bad = page(client.post("/account/tokens", data={"csrf_token": csrf, "days": "forever"}).text)
-    assert "from 1 to 3650" in bad.one(id="f-days-error-1").text()
+    assert "from 1 to 365." in bad.one(id="f-days-error-1").text()  # security.token_max_days
 
 
 def test_auditors_filter_the_log_and_verify_the_chain(client: TestClient, node: Node) -> None:
@@ -511,7 +534,7 @@ def test_unknown_pages_get_the_html_not_found_page(client: TestClient) -> None:
 
 def test_the_secure_flag_follows_the_settings(client: TestClient, node: Node) -> None:
     node.settings.security.secure_cookies = True
-    signed = client.post("/login", data={"username": "admin", "password": ADMIN_PASSWORD})
+    signed = post_login(client, {"username": "admin", "password": ADMIN_PASSWORD})
     assert "Secure" in signed.headers["set-cookie"]
 
 
