@@ -4,6 +4,7 @@ from puente.accounts.models import Agency, ApiToken, User, WebSession
 from puente.audit.models import AuditEntry, AuditHead
 from puente.db import Base
 from puente.records.models import Record, RecordRef
+from puente.sharing.models import Partner, TaxiiStatus
 
 __all__ = [
     "Agency",
@@ -11,8 +12,10 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Base",
+    "Partner",
     "Record",
     "RecordRef",
+    "TaxiiStatus",
     "User",
     "WebSession",
 ]

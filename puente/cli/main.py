@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from puente import __version__
-from puente.cli import accounts, audit, demo, node, records
+from puente.cli import accounts, audit, demo, node, records, sharing
 
 app = typer.Typer(
     name="puente",
@@ -22,6 +22,8 @@ app.add_typer(accounts.token_app, name="token")
 app.add_typer(records.import_app, name="import")
 app.add_typer(records.export_app, name="export")
 app.add_typer(audit.app, name="audit")
+app.add_typer(sharing.partner_app, name="partner")
+app.add_typer(sharing.node_app, name="node")
 
 
 @app.command("version")

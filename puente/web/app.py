@@ -15,11 +15,13 @@ from puente import __version__
 from puente.errors import PuenteError
 from puente.i18n import LOCALES, negotiate
 from puente.node import Node, open_node
+from puente.sharing import api as taxii_api
 from puente.web import problems
 from puente.web.deps import LANG_COOKIE
 from puente.web.limits import BodyLimit
 
 # Everything the pages use is served by the node itself; Swagger UI sets inline styles.
+TAXII_PREFIX = "/taxii2/"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
@@ -61,7 +63,7 @@ def create_app(node: Node | None = None, data_dir: Path | None = None) -> FastAP
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        if request.url.path.startswith("/api/"):
+        if request.url.path.startswith(("/api/", TAXII_PREFIX)):
             response.headers.setdefault("Cache-Control", "no-store")
         if the_node.settings.security.secure_cookies:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
@@ -70,6 +72,9 @@ def create_app(node: Node | None = None, data_dir: Path | None = None) -> FastAP
     app.add_middleware(BodyLimit, max_bytes=the_node.settings.limits.max_request_bytes)
 
     async def on_error(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith(TAXII_PREFIX):
+            assert isinstance(exc, PuenteError)
+            return taxii_api.from_error(request, exc)
         if request.url.path.startswith("/api/"):
             assert isinstance(exc, PuenteError)
             return problems.from_error(request, exc)
@@ -88,6 +93,8 @@ def create_app(node: Node | None = None, data_dir: Path | None = None) -> FastAP
         from starlette.responses import JSONResponse
 
         assert isinstance(exc, HTTPException)
+        if request.url.path.startswith(TAXII_PREFIX):
+            return taxii_api.error_response(request, exc.status_code, str(exc.detail))
         if exc.status_code == 404 and not request.url.path.startswith("/api/"):
             from puente.errors import N_, NotFound
             from puente.web.pages import error_page
@@ -99,7 +106,13 @@ def create_app(node: Node | None = None, data_dir: Path | None = None) -> FastAP
             headers=getattr(exc, "headers", None),
         )
 
+    async def on_media_type(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, taxii_api.MediaTypeError)
+        return taxii_api.error_response(request, exc.status, exc.message)
+
     app.add_exception_handler(PuenteError, on_error)
+    app.add_exception_handler(taxii_api.MediaTypeError, on_media_type)
+    app.add_exception_handler(405, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(404, on_http_error)
 
@@ -110,6 +123,7 @@ def create_app(node: Node | None = None, data_dir: Path | None = None) -> FastAP
     app.include_router(records_api.router)
     app.include_router(accounts_api.router)
     app.include_router(audit_api.router)
+    app.include_router(taxii_api.router)
     _include_views(app)
 
     @app.get("/api/docs", include_in_schema=False)

@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 
 from puente.accounts import service as accounts
 from puente.accounts.service import Principal
+from puente.config import Settings
 from puente.node import Node
 from puente.policy import gate
 from puente.policy.gate import Audience
@@ -33,6 +34,7 @@ from puente.records import service as records
 from puente.records.kinds import KINDS
 from puente.records.models import Record
 from puente.records.rows import facts_of
+from puente.sharing.collections import collection_id
 from puente.web.app import create_app
 from puente.web.deps import SESSION_COOKIE
 from tests.conftest import add_user
@@ -204,7 +206,9 @@ def _references(node: Node) -> dict[str, set[str]]:
     return found
 
 
-def _requests(app: FastAPI, seeded: dict[str, str], caller: Caller) -> Iterator[str]:
+def _requests(
+    app: FastAPI, settings: Settings, seeded: dict[str, str], caller: Caller
+) -> Iterator[str]:
     """Every GET route, with each known value in its path and query parameters."""
     ids = [*seeded.values(), MISSING_ID]
     pools: dict[str, list[str]] = {
@@ -218,6 +222,10 @@ def _requests(app: FastAPI, seeded: dict[str, str], caller: Caller) -> Iterator[
         "q": ["visible", "oculto", "zafiro", "rubi", "mexicano"],
         "username": [caller.principal.username],
         "seq": ["1"],
+        # TAXII: the caller's own collection (users of the node see the "records" one).
+        "collection_id": [collection_id(settings, "records"), collection_id(settings, "nope")],
+        "object_id": ids,
+        "status_id": ["00000000-0000-4000-8000-000000000000"],
     }
     fallback = [*ids, *sorted(KINDS), "1"]
     for path in get_routes(app):
@@ -290,7 +298,7 @@ def test_every_get_route_releases_records_only_through_the_gate(
     called: set[str] = set()
     with_records = 0
     try:
-        for url in _requests(client.app, seeded, caller):  # type: ignore[arg-type]
+        for url in _requests(client.app, node.settings, seeded, caller):  # type: ignore[arg-type]
             released.clear()
             response = client.get(url, headers=caller.headers)
             called.add(url.split("?")[0])
@@ -320,3 +328,5 @@ def test_every_get_route_releases_records_only_through_the_gate(
         stop()
     assert with_records >= 3, "no route returned any record: the test checked nothing"
     assert {"/api/v1/records", "/api/v1/export"} <= called
+    records_collection = collection_id(node.settings, "records")
+    assert f"/taxii2/api/collections/{records_collection}/objects/" in called

@@ -1,0 +1,103 @@
+"""`puente partner add|list|disable|enable` and `puente node key`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from puente.cli.common import ActAs, DataDir, acting_user, console, handles_errors, opened, t
+from puente.config import load_settings
+from puente.errors import N_
+from puente.node import public_key_hex
+from puente.sharing import partners
+from puente.sharing.collections import collection_id
+
+partner_app = typer.Typer(help="Partner nodes: who pulls from this node, and whom it pulls from.")
+node_app = typer.Typer(help="This node's identity.")
+
+
+@node_app.command("key")
+@handles_errors
+def node_key(data_dir: Path | None = DataDir) -> None:
+    """Print this node's public signing key: partners pin it when they add this node."""
+    print(public_key_hex(load_settings(data_dir)))
+
+
+@partner_app.command("add")
+@handles_errors
+def partner_add(
+    node_id: str = typer.Argument(..., help="The partner node's id, e.g. mx-fgr-1."),
+    country: str = typer.Option(..., "--country", help="Its country (ISO 3166-1 alpha-3)."),
+    url: str = typer.Option(..., "--url", help="Its TAXII server, e.g. https://puente.fgr.mx."),
+    key: str = typer.Option(..., "--key", help="Its public key, from `puente node key` there."),
+    secret: str = typer.Option(
+        ...,
+        "--secret",
+        envvar="PUENTE_PARTNER_SECRET",
+        help="The secret the partner issued to this node (to pull from it).",
+    ),
+    their_secret: str | None = typer.Option(
+        None,
+        "--issue-secret",
+        envvar="PUENTE_ISSUE_SECRET",
+        help="The secret the partner will use here (default: a new random one).",
+    ),
+    name: str = typer.Option("", "--name", help="Display name."),
+    data_dir: Path | None = DataDir,
+    act_as: str = ActAs,
+) -> None:
+    """Add a partner node and print the credentials it must use to pull from this one."""
+    with opened(data_dir) as node:
+        actor = acting_user(node, act_as)
+        with node.db.session() as session:
+            added = partners.add_partner(
+                session, actor, node_id=node_id, country=country.upper(), display_name=name,
+                base_url=url, public_key=key, outbound_secret=secret, inbound_secret=their_secret,
+            )  # fmt: skip
+        released = collection_id(node.settings, f"released/{node_id}")
+        own_id = node.settings.node_id
+    console.print(t("Partner {node} ({country}) added.", node=node_id, country=country.upper()))
+    console.print(t("Give it these credentials to pull from this node (shown once):"))
+    print(f"  username: {own_id}")
+    print(f"  secret:   {added.inbound_secret}")
+    console.print(t("Its collection here: {id}", id=released))
+
+
+@partner_app.command("list")
+@handles_errors
+def partner_list(data_dir: Path | None = DataDir, act_as: str = ActAs) -> None:
+    """List partner nodes."""
+    with opened(data_dir) as node:
+        actor = acting_user(node, act_as)
+        with node.db.session() as session:
+            rows = partners.list_partners(session, actor)
+            table = Table(t("Node"), t("Country"), t("URL"), t("State"), t("Key"))
+            for row in rows:
+                state = t("enabled") if row.enabled else t("disabled")
+                table.add_row(row.node_id, row.country, row.base_url, state, row.public_key[:16])
+    console.print(table if rows else t("No partners yet."))
+
+
+def _set_enabled(node_id: str, enabled: bool, data_dir: Path | None, act_as: str) -> None:
+    with opened(data_dir) as node:
+        actor = acting_user(node, act_as)
+        with node.db.session() as session:
+            partners.set_enabled(session, actor, node_id, enabled)
+    message = N_("Partner {node} enabled.") if enabled else N_("Partner {node} disabled.")
+    console.print(t(message, node=node_id))
+
+
+@partner_app.command("disable")
+@handles_errors
+def partner_disable(node_id: str, data_dir: Path | None = DataDir, act_as: str = ActAs) -> None:
+    """Stop a partner: it can no longer sign in here, and this node stops pulling from it."""
+    _set_enabled(node_id, False, data_dir, act_as)
+
+
+@partner_app.command("enable")
+@handles_errors
+def partner_enable(node_id: str, data_dir: Path | None = DataDir, act_as: str = ActAs) -> None:
+    """Let a disabled partner sign in and be pulled from again."""
+    _set_enabled(node_id, True, data_dir, act_as)

@@ -1,0 +1,117 @@
+"""Which TAXII collections a requester has, and which stored rows each one holds.
+
+A partner node sees one collection: what the egress gate releases to its country (TAXII 2.1
+§5.2: can_read, not can_write). A user of this node, signed in with an API token, sees the
+node's records that the gate lets them see, and may add to it and delete from it as their
+role allows. Collection ids are stable UUIDs derived from this node's id, so a partner's
+sync keeps working across restarts, and nobody can reach another requester's collection by
+guessing: the collection is looked up among the requester's own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy.orm import aliased
+
+from puente.accounts.service import Principal
+from puente.config import Settings
+from puente.errors import N_, NotFound
+from puente.policy.gate import Audience
+from puente.policy.prefilter import Entity, released_to_partner, visible_to_user
+from puente.records.models import Record
+from puente.sharing.partners import PartnerPrincipal
+
+Requester = Principal | PartnerPrincipal
+# The SQL condition for "this row is in the collection", for any alias of the records table.
+Membership = Callable[[Entity], ColumnElement[bool]]
+
+COLLECTION_NAMESPACE = uuid.UUID("5b0f1a52-8c1e-4f6e-9d1e-3f7a2c4b9e10")
+STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
+
+
+@dataclass(frozen=True)
+class CollectionSpec:
+    id: str
+    alias: str
+    title: str
+    description: str
+    can_read: bool
+    can_write: bool
+    audience: Audience
+    membership: Membership
+    kind: str  # "released" (to a partner) or "records" (this node's, for its users)
+
+
+def collection_id(settings: Settings, name: str) -> str:
+    return str(uuid.uuid5(COLLECTION_NAMESPACE, f"{settings.node_id}/{name}"))
+
+
+def requester_name(requester: Requester) -> str:
+    return requester.name if isinstance(requester, PartnerPrincipal) else requester.username
+
+
+def collections_for(settings: Settings, requester: Requester) -> list[CollectionSpec]:
+    if isinstance(requester, PartnerPrincipal):
+        audience = requester.audience
+        return [
+            CollectionSpec(
+                id=collection_id(settings, f"released/{requester.node_id}"),
+                alias=f"released-to-{requester.node_id}",
+                title=f"{settings.display_name} → {requester.node_id}",
+                description=(
+                    f"What node {settings.node_id} ({settings.country}) releases to "
+                    f"{requester.country}: its own records marked REL TO {requester.country}, "
+                    "never TLP:RED, recalled or received records."
+                ),
+                can_read=True,
+                can_write=False,
+                audience=audience,
+                membership=lambda entity: released_to_partner(audience, entity),
+                kind="released",
+            )
+        ]
+    user = requester.audience
+
+    def visible(entity: Entity) -> ColumnElement[bool]:
+        return and_(visible_to_user(user, entity), ~_deleted(entity))
+
+    return [
+        CollectionSpec(
+            id=collection_id(settings, "records"),
+            alias="records",
+            title=f"{settings.display_name}: records",
+            description=(
+                "The records of this node that you may see. Adding objects imports them as "
+                "you; deleting an object revokes it."
+            ),
+            can_read=requester.can("records.read"),
+            can_write=requester.can("records.import"),
+            audience=user,
+            membership=visible,
+            kind="records",
+        )
+    ]
+
+
+def _deleted(entity: Entity) -> ColumnElement[bool]:
+    """The object was deleted through TAXII, that is revoked: its current version says so."""
+    current = aliased(Record)
+    return exists(
+        select(current.pk).where(
+            current.stix_id == entity.stix_id,
+            current.is_current.is_(True),
+            current.revoked.is_(True),
+        )
+    )
+
+
+def find_collection(settings: Settings, requester: Requester, key: str) -> CollectionSpec:
+    """The requester's collection with this id (TAXII 2.1 §5.2), or 404 as for any other."""
+    for spec in collections_for(settings, requester):
+        if key == spec.id:
+            return spec
+    raise NotFound(N_("No collection {id} that you may use."), id=key)

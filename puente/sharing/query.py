@@ -1,0 +1,238 @@
+"""TAXII 2.1 filtering and pagination over a collection (§3.4, §3.4.1, §3.5).
+
+Pages are cut by keyset on (date_added, pk), the order §3.3 asks for ("ascending order by
+the date it was added"), so the last page costs what the first does. ``added_after`` is
+exclusive. ``next`` is an opaque token that carries the keyset position, signed with a key
+derived from the node's own and bound to the collection, the requester and the query: a
+token is useless with any other query, and is re-checked, not trusted (Appendix B).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import orjson
+from sqlalchemy import ColumnElement, exists, or_, select, true, tuple_
+from sqlalchemy.orm import Session, aliased
+
+from puente.errors import N_, InvalidInput, Problem
+from puente.records.models import Record
+from puente.records.validation import timestamp_key
+from puente.sharing.collections import CollectionSpec
+
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 5000  # the server's own cap (§3.4: it "MAY" return fewer than asked)
+# §2: TAXII timestamps; a client may send fewer fraction digits (taxii2-client strips zeros).
+TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
+FILTERS = ("added_after", "limit", "next", "match[id]", "match[type]", "match[version]",
+           "match[spec_version]")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Filters:
+    added_after: str = ""  # as a date_added key: fixed-width microseconds
+    limit: int = DEFAULT_LIMIT
+    next: str = ""
+    ids: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    versions: tuple[str, ...] = ("last",)  # "last", "first", "all" or version keys
+    spec_versions: tuple[str, ...] = ()
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def digest(self) -> str:
+        """What a next token is bound to: the query, not the page size or the position."""
+        query = [self.added_after, self.ids, self.types, self.versions, self.spec_versions]
+        return hashlib.sha256(orjson.dumps(query)).hexdigest()[:32]
+
+
+def parse_filters(
+    params: Sequence[tuple[str, str]], allowed: Sequence[str], default_version: str = "last"
+) -> Filters:
+    """The URL query of a TAXII request; any malformed parameter is a 400 (§3.4)."""
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for name, value in params:
+        if name in seen:
+            problems.append(Problem(N_("{name} may appear only once."), name, {"name": name}))
+        seen[name] = value
+
+    def bad(name: str, message: str) -> None:
+        problems.append(Problem(message, name, {"name": name, "value": seen[name][:80]}))
+
+    added_after = ""
+    if "added_after" in seen:
+        value = seen["added_after"]
+        if TIMESTAMP.fullmatch(value):
+            added_after = timestamp_key(value)
+        else:
+            bad("added_after", N_("{name} must be a UTC timestamp such as 2026-01-31T17:05:00.000000Z, not {value}."))  # fmt: skip
+    limit = DEFAULT_LIMIT
+    if "limit" in seen:
+        if seen["limit"].isdigit() and int(seen["limit"]) > 0:
+            limit = min(int(seen["limit"]), MAX_LIMIT)
+        else:
+            bad("limit", N_("{name} must be a whole number above 0, not {value}."))
+    versions: tuple[str, ...] = (default_version,)
+    if "match[version]" in seen:
+        versions = tuple(seen["match[version]"].split(","))
+        keys = []
+        for value in versions:
+            if value in ("last", "first", "all"):
+                keys.append(value)
+            elif TIMESTAMP.fullmatch(value):
+                keys.append(timestamp_key(value))
+            else:
+                bad("match[version]", N_("{name} takes last, first, all or STIX timestamps, not {value}."))  # fmt: skip
+        if "all" in keys and len(keys) > 1:
+            bad("match[version]", N_("{name}: all may not be combined with other values."))
+        if len(set(keys)) < len(keys):
+            bad("match[version]", N_("{name} names the same value twice."))
+        versions = tuple(keys)
+    for name in seen:
+        if name not in allowed and name in FILTERS:
+            bad(name, N_("{name} does not apply to this endpoint."))
+    if problems:
+        raise InvalidInput(problems)
+
+    def listed(name: str) -> tuple[str, ...]:
+        return tuple(v for v in seen.get(name, "").split(",") if v)
+
+    return Filters(
+        added_after=added_after,
+        limit=limit,
+        next=seen.get("next", ""),
+        ids=listed("match[id]"),
+        types=listed("match[type]"),
+        versions=versions,
+        spec_versions=listed("match[spec_version]"),
+        extra={k: v for k, v in seen.items() if k not in FILTERS},
+    )
+
+
+# -- next tokens ------------------------------------------------------------------------------
+
+
+@cache
+def _token_key(key_path: Path, mtime_ns: int) -> bytes:
+    # Derived from the node's signing key (never the key itself): a restart or another worker
+    # reading the same key accepts the same tokens. mtime_ns keys the cache to the key file.
+    return hashlib.sha256(b"puente/taxii/next/1\x00" + key_path.read_bytes()).digest()
+
+
+def token_key(key_path: Path) -> bytes:
+    return _token_key(key_path, key_path.stat().st_mtime_ns)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def make_token(key: bytes, binding: str, date_added: str, pk: int) -> str:
+    body = _b64(orjson.dumps([date_added, pk]))
+    mac = hmac.new(key, f"{binding}|{body}".encode(), hashlib.sha256).digest()[:16]
+    return f"{body}.{_b64(mac)}"
+
+
+def read_token(key: bytes, binding: str, token: str) -> tuple[str, int]:
+    """The keyset position in ``token``, if this node made it for this very query."""
+    try:
+        body, mac = token.split(".")
+        expected = hmac.new(key, f"{binding}|{body}".encode(), hashlib.sha256).digest()[:16]
+        if not hmac.compare_digest(_unb64(mac), expected):
+            raise ValueError("signature")
+        date_added, pk = orjson.loads(_unb64(body))
+        if not isinstance(date_added, str) or not isinstance(pk, int):
+            raise ValueError("shape")
+    except (ValueError, orjson.JSONDecodeError):
+        raise InvalidInput(
+            [Problem(N_("next is not a token this server gave for this query."), "next")]
+        ) from None
+    return date_added, pk
+
+
+# -- pages ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    rows: list[Record]
+    more: bool
+    next: str = ""
+
+
+def _version_condition(spec: CollectionSpec, versions: tuple[str, ...]) -> ColumnElement[bool]:
+    """§3.4.1 match[version], where first and last are among the versions in the collection."""
+    if "all" in versions:
+        return true()
+    conditions: list[ColumnElement[bool]] = []
+    keys = [v for v in versions if v not in ("last", "first")]
+    if keys:
+        conditions.append(Record.modified_key.in_(keys))
+    for word in ("last", "first"):
+        if word in versions:
+            other = aliased(Record)
+            newer = (
+                other.modified_key > Record.modified_key
+                if word == "last"
+                else other.modified_key < Record.modified_key
+            )
+            conditions.append(
+                ~exists(
+                    select(other.pk).where(
+                        other.stix_id == Record.stix_id, newer, spec.membership(other)
+                    )
+                )
+            )
+    return or_(*conditions)
+
+
+def page(
+    session: Session,
+    spec: CollectionSpec,
+    filters: Filters,
+    key: bytes,
+    binding: str,
+    object_id: str | None = None,
+) -> Page:
+    """One page of the collection's rows matching ``filters``, oldest date_added first."""
+    query = select(Record).where(spec.membership(Record))
+    if object_id is not None:
+        query = query.where(Record.stix_id == object_id)
+    if filters.ids:
+        query = query.where(Record.stix_id.in_(filters.ids))
+    if filters.types:
+        query = query.where(Record.type.in_(filters.types))
+    if filters.spec_versions and "2.1" not in filters.spec_versions:
+        return Page([], False)  # every object Puente stores is STIX 2.1
+    query = query.where(_version_condition(spec, filters.versions))
+    if filters.added_after:
+        query = query.where(Record.date_added > filters.added_after)
+    if filters.next:
+        date_added, pk = read_token(key, binding, filters.next)
+        query = query.where(tuple_(Record.date_added, Record.pk) > tuple_(date_added, pk))
+    rows = list(
+        session.execute(
+            query.order_by(Record.date_added, Record.pk).limit(filters.limit + 1)
+        ).scalars()
+    )
+    more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
+    token = make_token(key, binding, rows[-1].date_added, rows[-1].pk) if more else ""
+    return Page(rows, more, token)
+
+
+def version_of(row: Record) -> str:
+    """A row's STIX version as a timestamp, in milliseconds when that loses nothing."""
+    key = row.modified_key
+    return key[:-4] + "Z" if key.endswith("000Z") else key

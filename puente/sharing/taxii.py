@@ -1,0 +1,372 @@
+"""The TAXII 2.1 server's operations, as services: no HTTP here (see sharing/views.py).
+
+Every operation that returns objects passes its rows through the egress gate
+(:func:`puente.policy.gate.release`) after the collection's SQL membership picked them, and
+appends one audit entry per response naming the requester, the collection and a SHA-256 over
+the object versions released.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from puente.accounts.service import Principal, require
+from puente.audit import service as audit
+from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem, PuenteError
+from puente.node import Node
+from puente.policy import gate
+from puente.policy.markings import most_restrictive
+from puente.records import service as records
+from puente.records.models import Record
+from puente.records.rows import facts_of, markings_of
+from puente.records.validation import ObjectChecker, is_identifier
+from puente.sharing.collections import (
+    STIX_MEDIA_TYPE,
+    CollectionSpec,
+    Requester,
+    collections_for,
+    find_collection,
+    requester_name,
+)
+from puente.sharing.models import TaxiiStatus
+from puente.sharing.query import Filters, Page, page, token_key, version_of
+
+MEDIA_TYPE = "application/taxii+json;version=2.1"
+API_ROOT = "/taxii2/api/"
+
+
+# -- §4.1 Server Discovery, §4.2 API Root ------------------------------------------------------
+
+
+def discovery(node: Node) -> dict[str, Any]:
+    """§4.1.1 discovery resource: one API Root, on this server."""
+    settings = node.settings
+    return {
+        "title": f"Puente — {settings.display_name}",
+        "description": f"Node {settings.node_id} ({settings.country}) of Puente, TAXII 2.1.",
+        "default": API_ROOT,
+        "api_roots": [API_ROOT],
+    }
+
+
+def api_root(node: Node) -> dict[str, Any]:
+    """§4.2.1 api-root resource."""
+    return {
+        "title": f"Puente — {node.settings.display_name}",
+        "description": "Records shared under markings the originator controls.",
+        "versions": [MEDIA_TYPE],
+        "max_content_length": node.settings.limits.max_request_bytes,
+    }
+
+
+# -- §5.1 Collections, §5.2 Collection ---------------------------------------------------------
+
+
+def collection_resource(spec: CollectionSpec) -> dict[str, Any]:
+    """§5.2.1 collection resource."""
+    return {
+        "id": spec.id,
+        "title": spec.title,
+        "description": spec.description,
+        "alias": spec.alias,
+        "can_read": spec.can_read,
+        "can_write": spec.can_write,
+        "media_types": [STIX_MEDIA_TYPE],
+    }
+
+
+def collections(node: Node, requester: Requester) -> dict[str, Any]:
+    """§5.1.1: the requester's collections; an empty list is omitted, not sent empty (§2)."""
+    found = [collection_resource(s) for s in collections_for(node.settings, requester)]
+    return {"collections": found} if found else {}
+
+
+def collection(node: Node, requester: Requester, collection_id: str) -> dict[str, Any]:
+    return collection_resource(find_collection(node.settings, requester, collection_id))
+
+
+# -- §5.3 Manifest, §5.4 Objects, §5.6 Object, §5.8 Versions -----------------------------------
+
+
+@dataclass
+class Served:
+    """One response's worth of released rows, and the envelope headers (§3.2)."""
+
+    body: bytes
+    first: str = ""  # X-TAXII-Date-Added-First
+    last: str = ""  # X-TAXII-Date-Added-Last
+
+
+def _readable(node: Node, requester: Requester, collection_id: str) -> CollectionSpec:
+    spec = find_collection(node.settings, requester, collection_id)
+    if not spec.can_read:
+        raise Forbidden(N_("You may not read collection {id}."), id=collection_id)
+    return spec
+
+
+def _binding(spec: CollectionSpec, requester: Requester, filters: Filters, scope: str) -> str:
+    return "|".join((spec.id, requester_name(requester), scope, filters.digest()))
+
+
+def _released_page(
+    session: Session,
+    node: Node,
+    requester: Requester,
+    spec: CollectionSpec,
+    filters: Filters,
+    scope: str,
+    object_id: str | None = None,
+) -> tuple[Page, list[Record]]:
+    key = token_key(node.settings.key_path)
+    found = page(session, spec, filters, key, _binding(spec, requester, filters, scope), object_id)
+    released = gate.release(found.rows, facts_of, spec.audience)
+    return found, released
+
+
+def _audit(
+    session: Session, requester: Requester, action: str, spec: CollectionSpec, rows: list[Record]
+) -> None:
+    digest = hashlib.sha256(
+        "".join(f"{r.stix_id}|{r.modified_key}|{r.content_hash}\n" for r in rows).encode()
+    ).hexdigest()
+    banner = most_restrictive(markings_of(r) for r in rows)
+    audit.append(
+        session,
+        requester_name(requester),
+        action,
+        spec.alias,
+        marking=banner.banner() if banner else "",
+        details={
+            "collection": spec.id,
+            "count": len(rows),
+            "sha256": digest,
+            "first": rows[0].date_added if rows else "",
+            "last": rows[-1].date_added if rows else "",
+        },
+    )
+
+
+def _envelope(found: Page, rows: list[Record], key: str, items: Sequence[bytes]) -> Served:
+    """§3.7 envelope (or §5.3.1 manifest, §5.8.1 versions): empty lists left out (§2)."""
+    if not rows:
+        return Served(b"{}")  # "an empty envelope" (§3.7)
+    parts = [b"{"]
+    if found.more:
+        # taxii2-client's as_pages follows next; it must come with every "more": true.
+        parts.append(b'"more":true,"next":' + orjson.dumps(found.next) + b",")
+    else:
+        parts.append(b'"more":false,')
+    parts += [b'"', key.encode(), b'":[', b",".join(items), b"]}"]
+    return Served(b"".join(parts), rows[0].date_added, rows[-1].date_added)
+
+
+def get_objects(
+    session: Session, node: Node, requester: Requester, collection_id: str, filters: Filters
+) -> Served:
+    """§5.4 Get Objects."""
+    spec = _readable(node, requester, collection_id)
+    found, rows = _released_page(session, node, requester, spec, filters, "objects")
+    _audit(session, requester, "taxii.objects", spec, rows)
+    return _envelope(found, rows, "objects", [r.content.encode() for r in rows])
+
+
+def get_object(
+    session: Session,
+    node: Node,
+    requester: Requester,
+    collection_id: str,
+    object_id: str,
+    filters: Filters,
+) -> Served:
+    """§5.6 Get an Object: the versions of one object that match (an envelope)."""
+    spec = _readable(node, requester, collection_id)
+    found, rows = _released_page(session, node, requester, spec, filters, "object", object_id)
+    if not rows and not found.more and not _present(session, spec, object_id):
+        raise NotFound(N_("No object {id} in this collection."), id=object_id)
+    _audit(session, requester, "taxii.object", spec, rows)
+    return _envelope(found, rows, "objects", [r.content.encode() for r in rows])
+
+
+def _present(session: Session, spec: CollectionSpec, object_id: str) -> bool:
+    """Whether any version of the object is in the collection (and the gate lets it out)."""
+    rows = session.execute(
+        select(Record).where(Record.stix_id == object_id, spec.membership(Record)).limit(50)
+    ).scalars()
+    return any(gate.decide(facts_of(r), spec.audience) for r in rows)
+
+
+def get_manifest(
+    session: Session, node: Node, requester: Requester, collection_id: str, filters: Filters
+) -> Served:
+    """§5.3 Get Object Manifests: one manifest-record per object version that matches."""
+    spec = _readable(node, requester, collection_id)
+    found, rows = _released_page(session, node, requester, spec, filters, "manifest")
+    _audit(session, requester, "taxii.manifest", spec, rows)
+    items = [
+        orjson.dumps(
+            {
+                "id": r.stix_id,
+                "date_added": r.date_added,
+                "version": version_of(r),
+                "media_type": STIX_MEDIA_TYPE,
+            }
+        )
+        for r in rows
+    ]
+    return _envelope(found, rows, "objects", items)
+
+
+def get_versions(
+    session: Session,
+    node: Node,
+    requester: Requester,
+    collection_id: str,
+    object_id: str,
+    filters: Filters,
+) -> Served:
+    """§5.8 Get Object Versions: every version of the object, oldest added first."""
+    spec = _readable(node, requester, collection_id)
+    found, rows = _released_page(session, node, requester, spec, filters, "versions", object_id)
+    if not rows and not found.more and not _present(session, spec, object_id):
+        raise NotFound(N_("No object {id} in this collection."), id=object_id)
+    _audit(session, requester, "taxii.versions", spec, rows)
+    return _envelope(found, rows, "versions", [orjson.dumps(version_of(r)) for r in rows])
+
+
+# -- §5.5 Add Objects, §4.3 Status -------------------------------------------------------------
+
+
+def _writable(node: Node, requester: Requester, collection_id: str) -> CollectionSpec:
+    spec = find_collection(node.settings, requester, collection_id)
+    if not spec.can_write:
+        raise Forbidden(N_("You may not add objects to collection {id}."), id=collection_id)
+    return spec
+
+
+def _detail(obj: Any, message: str = "") -> dict[str, str]:
+    """§4.3.1 status-details: the object's id and version (modified, else created)."""
+    body = obj if isinstance(obj, dict) else {}
+    detail = {
+        "id": str(body.get("id", "")),
+        "version": str(body.get("modified") or body.get("created") or ""),
+    }
+    if message:
+        detail["message"] = message
+    return detail
+
+
+def add_objects(
+    session: Session,
+    node: Node,
+    requester: Requester,
+    collection_id: str,
+    envelope: Any,
+    translate: Callable[..., str],
+) -> dict[str, Any]:
+    """§5.5 Add Objects: store what passes, report each object; exact duplicates succeed."""
+    spec = _writable(node, requester, collection_id)
+    if not isinstance(requester, Principal):  # partners have no writable collection yet
+        raise Forbidden(N_("You may not add objects to collection {id}."), id=collection_id)
+    require(requester, "records.import")
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("objects", []), list):
+        raise InvalidInput(
+            [Problem(N_("The body must be a TAXII envelope with a list of objects."), "/objects")]
+        )
+    objects: list[Any] = envelope.get("objects") or []
+    failures: dict[int, str] = {}
+    checker = ObjectChecker()
+    for index, obj in enumerate(objects):
+        before = len(checker.problems)
+        if not checker.check(obj, f"/objects/{index}"):
+            problem = checker.problems[before]
+            failures[index] = translate(problem.message, **problem.params)
+    # Store the rest together; an object the store refuses (not the importer's to change,
+    # say) is reported and the others are stored without it, each try in a savepoint.
+    while True:
+        batch = [i for i in range(len(objects)) if i not in failures]
+        try:
+            with session.begin_nested():
+                records.import_objects(
+                    session, node.settings, requester, [objects[i] for i in batch]
+                )
+            break
+        except PuenteError as exc:
+            where = next((p.pointer for p in exc.problems if p.pointer.startswith("/")), "")
+            parts = where.split("/")  # "/objects/3/id" -> ["", "objects", "3", "id"]
+            position = parts[2] if len(parts) > 2 else ""
+            problem = exc.problems[0]
+            if not position.isdigit() or int(position) >= len(batch):
+                for i in batch:
+                    failures[i] = translate(problem.message, **problem.params)
+                break
+            failures[batch[int(position)]] = translate(problem.message, **problem.params)
+    successes = [_detail(objects[i]) for i in range(len(objects)) if i not in failures]
+    failed = [_detail(objects[i], failures[i]) for i in sorted(failures)]
+    status = TaxiiStatus(
+        id=str(uuid.uuid4()),
+        requester=requester_name(requester),
+        collection_id=spec.id,
+        request_timestamp=audit.now_iso(),
+        total_count=len(objects),
+        details=orjson.dumps({"successes": successes, "failures": failed}).decode(),
+    )
+    session.add(status)
+    session.flush()
+    return status_resource(status)
+
+
+def status_resource(status: TaxiiStatus) -> dict[str, Any]:
+    """§4.3.1 status resource; every count present, empty lists left out (§2)."""
+    details = orjson.loads(status.details)
+    body: dict[str, Any] = {
+        "id": status.id,
+        "status": "complete",
+        "request_timestamp": status.request_timestamp,
+        "total_count": status.total_count,
+        "success_count": len(details["successes"]),
+        "failure_count": len(details["failures"]),
+        "pending_count": 0,
+    }
+    for name in ("successes", "failures"):
+        if details[name]:
+            body[name] = details[name]
+    return body
+
+
+def get_status(session: Session, requester: Requester, status_id: str) -> dict[str, Any]:
+    """§4.3 Get Status: only the requester's own requests."""
+    status = session.get(TaxiiStatus, status_id)
+    if status is None or status.requester != requester_name(requester):
+        raise NotFound(N_("No status {id}."), id=status_id)
+    return status_resource(status)
+
+
+# -- §5.7 Delete an Object ---------------------------------------------------------------------
+
+
+def delete_object(
+    session: Session, node: Node, requester: Requester, collection_id: str, object_id: str
+) -> None:
+    """§5.7: deleting from this node's records revokes the object (STIX 2.1 §3.6).
+
+    Records are never erased (the audit trail must hold); a revoked object leaves the
+    collection, so later reads answer 404 as the section requires.
+    """
+    spec = find_collection(node.settings, requester, collection_id)
+    if not (spec.can_read and spec.can_write):
+        if not spec.can_read and not spec.can_write:
+            raise NotFound(N_("No collection {id} that you may use."), id=collection_id)
+        raise Forbidden(N_("You may not delete from collection {id}."), id=collection_id)
+    if not isinstance(requester, Principal) or not is_identifier(object_id):
+        raise NotFound(N_("No object {id} in this collection."), id=object_id)
+    if not _present(session, spec, object_id):
+        raise NotFound(N_("No object {id} in this collection."), id=object_id)
+    records.revoke(session, node.settings, requester, object_id)
