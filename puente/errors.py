@@ -80,5 +80,11 @@ class Locked(PuenteError):
     kind = "locked"
 
 
+class Unavailable(PuenteError):
+    """A partner node could not be reached or did not answer as TAXII 2.1 requires."""
+
+    kind = "unavailable"
+
+
 class ConfigError(PuenteError):
     kind = "config"

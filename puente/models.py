@@ -4,15 +4,26 @@ from puente.accounts.models import Agency, ApiToken, User, WebSession
 from puente.audit.models import AuditEntry, AuditHead
 from puente.db import Base
 from puente.records.models import Record, RecordRef
-from puente.sharing.models import Partner, TaxiiStatus
+from puente.sharing.models import (
+    Acknowledgement,
+    Partner,
+    Quarantined,
+    Receipt,
+    ReceivedVersion,
+    TaxiiStatus,
+)
 
 __all__ = [
+    "Acknowledgement",
     "Agency",
     "ApiToken",
     "AuditEntry",
     "AuditHead",
     "Base",
     "Partner",
+    "Quarantined",
+    "Receipt",
+    "ReceivedVersion",
     "Record",
     "RecordRef",
     "TaxiiStatus",

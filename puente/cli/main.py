@@ -24,6 +24,8 @@ app.add_typer(records.export_app, name="export")
 app.add_typer(audit.app, name="audit")
 app.add_typer(sharing.partner_app, name="partner")
 app.add_typer(sharing.node_app, name="node")
+app.command("sync")(sharing.sync_command)
+app.add_typer(sharing.receipts_app, name="receipts")
 
 
 @app.command("version")

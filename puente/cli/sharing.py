@@ -1,4 +1,4 @@
-"""`puente partner add|list|disable|enable` and `puente node key`."""
+"""`puente partner ...`, `puente node key`, `puente sync PARTNER`, `puente receipts verify`."""
 
 from __future__ import annotations
 
@@ -7,15 +7,25 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from puente.cli.common import ActAs, DataDir, acting_user, console, handles_errors, opened, t
+from puente.cli.common import (
+    ActAs,
+    DataDir,
+    acting_user,
+    console,
+    errors,
+    handles_errors,
+    opened,
+    t,
+)
 from puente.config import load_settings
 from puente.errors import N_
 from puente.node import public_key_hex
-from puente.sharing import partners
+from puente.sharing import partners, receipts, sync
 from puente.sharing.collections import collection_id
 
 partner_app = typer.Typer(help="Partner nodes: who pulls from this node, and whom it pulls from.")
 node_app = typer.Typer(help="This node's identity.")
+receipts_app = typer.Typer(help="Signed receipts: proof of what crossed the border.")
 
 
 @node_app.command("key")
@@ -101,3 +111,56 @@ def partner_disable(node_id: str, data_dir: Path | None = DataDir, act_as: str =
 def partner_enable(node_id: str, data_dir: Path | None = DataDir, act_as: str = ActAs) -> None:
     """Let a disabled partner sign in and be pulled from again."""
     _set_enabled(node_id, True, data_dir, act_as)
+
+
+@handles_errors
+def sync_command(
+    partner: str = typer.Argument(..., help="The partner's node id."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Pull everything new from a partner now (resumable; safe to run again)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with (
+        opened(data_dir) as node,
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("{task.completed:,}"),
+            TimeElapsedColumn(),
+            console=errors,
+            disable=not errors.is_terminal,
+        ) as bar,
+    ):
+        task = bar.add_task(t("Objects from {node}", node=partner), total=None)
+        report = sync.sync(node, partner, progress=lambda done: bar.update(task, completed=done))
+    console.print(
+        t(
+            "Synced with {node}: {stored} stored, {unchanged} already held, {quarantined} "
+            "quarantined, {pages} pages, {receipts} receipts delivered.",
+            node=partner,
+            stored=report.stored,
+            unchanged=report.unchanged,
+            quarantined=report.quarantined,
+            pages=report.pages,
+            receipts=report.receipts_posted,
+        )
+    )
+
+
+@receipts_app.command("verify")
+@handles_errors
+def receipts_verify(data_dir: Path | None = DataDir, act_as: str = ActAs) -> None:
+    """Check every receipt: signatures, digests, and the versions they name."""
+    with opened(data_dir) as node:
+        actor = acting_user(node, act_as)
+        with node.db.session() as session:
+            report = receipts.verify_all(session, node, actor)
+    if report.ok:
+        console.print(t("All {count} receipts verify.", count=report.checked))
+        return
+    for receipt_id, problem in report.problems:
+        errors.print(t("Receipt {id}: {problem}", id=receipt_id, problem=t(problem)))
+    errors.print(t("{count} of {total} receipts do not verify.", count=len(report.problems),
+                   total=report.checked))  # fmt: skip
+    raise typer.Exit(1)

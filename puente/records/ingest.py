@@ -5,34 +5,32 @@ Objects arrive as an iterable (a parsed bundle, or a stream read from a file) an
 in chunks, so memory stays flat however large the bundle. Incoming objects are left as they
 are: the stored form, with its markings written in, is serialized from a shallow copy.
 
-Two writers sit behind one small interface. On SQLite the rows go straight to the DBAPI cursor
-of the session's own transaction, with primary keys assigned here: the transaction began with
-``BEGIN IMMEDIATE`` (see :mod:`puente.db`), so no other writer can take the same keys, and no
-``RETURNING`` round trip is needed to link references. Elsewhere (PostgreSQL) SQLAlchemy Core
-inserts the rows, asking for the new keys only when references need them.
+The rows go to the database through one of the writers in :mod:`puente.records.writers`.
+Objects received from a partner (``received``) are stored as they came, under their
+originator's markings.
 """
 
 from __future__ import annotations
 
-import contextlib
+import calendar
 import gc
 import hashlib
 import itertools
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol, cast
+from typing import Any
 
 import orjson
-from sqlalchemy import Table, insert, select, update
-from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from puente.accounts.agencies import CATALOG
 from puente.accounts.service import Principal
 from puente.audit import service as audit
+from puente.audit.models import AuditHead
 from puente.config import Settings
 from puente.errors import N_, Conflict, Forbidden, InvalidInput, Problem
 from puente.policy import gate
@@ -43,29 +41,15 @@ from puente.policy.markings import (
     Markings,
     most_restrictive,
 )
+from puente.records.builder import agency_identity_id
 from puente.records.kinds import display_name, kind_of
-from puente.records.models import Record, RecordRef
+from puente.records.models import Record
 from puente.records.rows import as_column, facts_of
 from puente.records.text import search_text
 from puente.records.validation import ObjectChecker, timestamp_key
+from puente.records.writers import CoreWriter, SqliteWriter, Stored, Writer
 
 CHUNK = 5000  # objects validated, looked up and inserted together
-LOOKUP_BATCH = 500  # ids per "stix_id IN (...)": well under every SQLite build's variable limit
-SQLITE_CACHE_KIB = 32768  # page cache while importing: keeps the indexes of ~10^5 rows hot
-
-RECORDS = cast(Table, Record.__table__)
-RECORD_REFS = cast(Table, RecordRef.__table__)
-
-# The columns an import writes, in the order of the tuples the SQLite writer builds.
-COLUMNS = (
-    "pk", "stix_id", "type", "kind", "modified_key", "created_key", "date_added", "is_current",
-    "revoked", "recalled", "owner_node", "owner_country", "received", "originating_agency",
-    "created_by", "tlp", "rel_to", "agencies", "handling", "handling_text", "searchable_by",
-    "reliability", "credibility", "recipients", "name", "search_text", "content", "content_hash",
-)  # fmt: skip
-MARKING_COLUMNS = COLUMNS[15:24]
-if tuple(RECORDS.c.keys()) != COLUMNS:
-    raise RuntimeError("ingest.COLUMNS must list the columns of records, in their order")
 
 
 class _Clock:
@@ -80,10 +64,14 @@ class _Clock:
     def next(self) -> str:
         return self.take(1)[0]
 
-    def take(self, count: int) -> list[str]:
-        """``count`` consecutive stamps, each later than every stamp handed out before."""
+    def take(self, count: int, after: int = 0) -> list[str]:
+        """``count`` consecutive stamps, each later than every stamp handed out before.
+
+        ``after`` (microseconds) is the latest stamp in the database: another process (a
+        worker on another host, with its own clock) may have handed it out.
+        """
         with self._lock:
-            start = max(time.time_ns() // 1000, self.last + 1)
+            start = max(time.time_ns() // 1000, self.last + 1, after + 1)
             self.last = start + count - 1
             return [self._format(moment) for moment in range(start, start + count)]
 
@@ -96,6 +84,20 @@ class _Clock:
 
 
 clock = _Clock()
+
+
+def stamp_micros(stamp: str) -> int:
+    """A date_added stamp (2026-01-31T17:05:00.123456Z) as microseconds since the epoch."""
+    seconds = calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S"))
+    return seconds * 1_000_000 + int(stamp[20:26])
+
+
+@dataclass(frozen=True)
+class ReceivedFrom:
+    """Objects arriving from a partner node over federation: stored verbatim, read-only."""
+
+    node_id: str
+    country: str
 
 
 @dataclass
@@ -219,7 +221,7 @@ class _Marked:
 _NO_REFS: list[tuple[str, str]] = []  # shared by every object without references: never modify
 
 
-class _Pending:
+class Pending:
     """A validated object ready to be stored."""
 
     __slots__ = (
@@ -259,144 +261,6 @@ class _Pending:
         self.date_added = ""
 
 
-class _Stored(NamedTuple):
-    """What the import needs to know about a version already in the database."""
-
-    pk: int
-    stix_id: str
-    modified_key: str
-    content_hash: str
-    is_current: bool
-    received: bool
-    originating_agency: str
-    owner_node: str
-
-
-_STORED_COLUMNS = [RECORDS.c[name] for name in _Stored._fields]
-
-
-class _Writer(Protocol):
-    def stored_versions(self, ids: list[str]) -> list[_Stored]: ...
-
-    def insert(self, rows: list[_Pending], constants: dict[str, Any]) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class _SqliteWriter:
-    """Rows through the DBAPI cursor of the session's transaction (see the module docstring)."""
-
-    insert_record = str(insert(RECORDS).compile(dialect=sqlite_dialect()))
-    insert_ref = str(
-        insert(RECORD_REFS).compile(
-            dialect=sqlite_dialect(), column_keys=["record_pk", "source_id", "prop", "target_id"]
-        )
-    )
-
-    def __init__(self, session: Session) -> None:
-        driver = session.connection().connection.driver_connection
-        if not isinstance(driver, sqlite3.Connection):
-            raise TypeError(f"expected a sqlite3 connection, not {type(driver).__name__}")
-        self.cursor = driver.cursor()
-        self.saved_cache_size = self._number("PRAGMA cache_size")
-        self.cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-        self.next_pk = self._number("SELECT coalesce(max(pk), 0) FROM records") + 1
-
-    def _number(self, sql: str) -> int:
-        self.cursor.execute(sql)
-        return int(self.cursor.fetchall()[0][0])
-
-    def stored_versions(self, ids: list[str]) -> list[_Stored]:
-        found: list[_Stored] = []
-        names = ", ".join(_Stored._fields)
-        for start in range(0, len(ids), LOOKUP_BATCH):
-            batch = ids[start : start + LOOKUP_BATCH]
-            marks = ", ".join("?" * len(batch))
-            # Only constant names and placeholders are interpolated, never input.
-            sql = f"SELECT {names} FROM records WHERE stix_id IN ({marks})"  # noqa: S608
-            self.cursor.execute(sql, batch)
-            found.extend(_Stored._make(row) for row in self.cursor.fetchall())
-        return found
-
-    def insert(self, rows: list[_Pending], constants: dict[str, Any]) -> None:
-        recalled, owner_node, owner_country, received, created_by = (
-            constants[name]
-            for name in ("recalled", "owner_node", "owner_country", "received", "created_by")
-        )
-        first = self.next_pk
-        self.next_pk += len(rows)
-        # Generators, not lists: each row's tuple lives only while SQLite reads it.
-        self.cursor.executemany(
-            self.insert_record,
-            (
-                (
-                    pk, row.stix_id, row.type, row.kind, row.modified_key, row.created_key,
-                    row.date_added, row.is_current, row.revoked, recalled, owner_node,
-                    owner_country, received, row.originating_agency, created_by,
-                    *row.marked.columns, row.name, row.search_text, row.content,
-                    row.content_hash,
-                )
-                for pk, row in enumerate(rows, first)
-            ),
-        )  # fmt: skip
-        self.cursor.executemany(
-            self.insert_ref,
-            (
-                (pk, row.stix_id, prop, target)
-                for pk, row in enumerate(rows, first)
-                for prop, target in row.refs
-            ),
-        )
-
-    def close(self) -> None:
-        # Also after a failed import: the pooled connection goes back with its usual cache.
-        with contextlib.suppress(sqlite3.Error):
-            self.cursor.execute(f"PRAGMA cache_size = {self.saved_cache_size}")
-            self.cursor.close()
-
-
-class _CoreWriter:
-    """Rows through SQLAlchemy Core: any backend (PostgreSQL in production)."""
-
-    def __init__(self, session: Session) -> None:
-        self.connection = session.connection()
-
-    def stored_versions(self, ids: list[str]) -> list[_Stored]:
-        rows = self.connection.execute(
-            select(*_STORED_COLUMNS).where(RECORDS.c.stix_id.in_(ids))
-        ).all()
-        return [_Stored._make(row) for row in rows]
-
-    def insert(self, rows: list[_Pending], constants: dict[str, Any]) -> None:
-        values = [
-            {
-                "stix_id": row.stix_id, "type": row.type, "kind": row.kind,
-                "modified_key": row.modified_key, "created_key": row.created_key,
-                "date_added": row.date_added, "is_current": row.is_current,
-                "revoked": row.revoked, "originating_agency": row.originating_agency,
-                "name": row.name, "search_text": row.search_text, "content": row.content,
-                "content_hash": row.content_hash,
-                **constants, **dict(zip(MARKING_COLUMNS, row.marked.columns, strict=True)),
-            }
-            for row in rows
-        ]  # fmt: skip
-        if not any(row.refs for row in rows):
-            self.connection.execute(insert(RECORDS), values)
-            return
-        pks = self.connection.execute(
-            insert(RECORDS).returning(RECORDS.c.pk, sort_by_parameter_order=True), values
-        ).scalars()
-        links = [
-            {"record_pk": pk, "source_id": row.stix_id, "prop": prop, "target_id": target}
-            for pk, row in zip(pks, rows, strict=True)
-            for prop, target in row.refs
-        ]
-        self.connection.execute(insert(RECORD_REFS), links)
-
-    def close(self) -> None:
-        pass
-
-
 class _Ingest:
     """One import: the state that spans its chunks."""
 
@@ -406,11 +270,13 @@ class _Ingest:
         settings: Settings,
         principal: Principal,
         override: Markings | None,
+        received: ReceivedFrom | None = None,
     ) -> None:
         self.session = session
         self.settings = settings
         self.principal = principal
         self.override = override
+        self.received = received
         self.checker = ObjectChecker()
         self.result = IngestResult()
         self.seen: set[tuple[str, str]] = set()  # (id, version) of every object so far
@@ -423,11 +289,17 @@ class _Ingest:
             "recalled": False, "owner_node": settings.node_id, "owner_country": settings.country,
             "received": False, "created_by": principal.username,
         }  # fmt: skip
+        if received is not None:
+            self.constants.update(
+                owner_node=received.node_id, owner_country=received.country, received=True,
+                created_by=f"partner:{received.node_id}",
+            )  # fmt: skip
         session.flush()  # the writers bypass the unit of work: nothing may be pending in it
+        self.floor = _latest_stamp(session)
         sqlite = session.get_bind().dialect.name == "sqlite"
-        self.writer: _Writer = _SqliteWriter(session) if sqlite else _CoreWriter(session)
+        self.writer: Writer = SqliteWriter(session) if sqlite else CoreWriter(session)
 
-    def prepare(self, obj: Any, at: str) -> _Pending | None:
+    def prepare(self, obj: Any, at: str) -> Pending | None:
         """Check one object and build its row; None (with problems noted) if it fails."""
         checker = self.checker
         if not checker.check(obj, at):
@@ -444,7 +316,10 @@ class _Ingest:
         self.seen.add(key)
         kind = kind_of(obj)
         marked = self._marked(obj, kind)
-        stored_form = obj | _marked_properties(obj, marked.tlp_ref, marked.extension)
+        if self.received is None:
+            stored_form = obj | _marked_properties(obj, marked.tlp_ref, marked.extension)
+        else:
+            stored_form = obj  # the originator's object, byte for byte once keys are sorted
         content = orjson.dumps(stored_form, option=orjson.OPT_SORT_KEYS)
         limit = self.settings.limits.max_object_bytes
         if len(content) > limit:
@@ -456,10 +331,15 @@ class _Ingest:
             )
             return None
         refs = checker.refs or _NO_REFS  # as refs_of() gives them; a fresh list each time
-        return _Pending(obj, kind, marked, version, content, refs, self.principal.agency, at)
+        agency = self.principal.agency
+        if self.received is not None:
+            agency = AGENCY_BY_IDENTITY.get(obj.get("created_by_ref", ""), "")
+        return Pending(obj, kind, marked, version, content, refs, agency, at)
 
     def _marked(self, obj: dict[str, Any], kind: str) -> _Marked:
         tlp, body = markings_from_object(obj)
+        if self.received is not None:
+            return self._distinct(originator_markings(tlp, body or {}))
         if body is None:  # the common case: the same answer for every object of this kind
             cached = self.by_kind.get((kind, tlp))
             if cached is None:
@@ -484,11 +364,11 @@ class _Ingest:
             markings = [m for m in [most_restrictive(markings)] if m]
         self.result.markings = markings
 
-    def store(self, rows: list[_Pending]) -> None:
+    def store(self, rows: list[Pending]) -> None:
         """Insert one chunk's fresh rows, after checking them against stored versions."""
         if not rows:
             return
-        existing: dict[str, list[_Stored]] = {}
+        existing: dict[str, list[Stored]] = {}
         for version in self.writer.stored_versions(list({row.stix_id for row in rows})):
             existing.setdefault(version.stix_id, []).append(version)
         fresh = self._fresh(rows, existing) if existing else rows
@@ -507,7 +387,7 @@ class _Ingest:
         self._supersede(existing, newest)
         ids = self.result.ids
         used = self.used
-        for row, stamp in zip(fresh, clock.take(len(fresh)), strict=True):
+        for row, stamp in zip(fresh, clock.take(len(fresh), self.floor), strict=True):
             row.date_added = stamp
             used[row.marked] = None
             if len(ids) < 2 and (not ids or ids[0] != row.stix_id):
@@ -522,7 +402,7 @@ class _Ingest:
         if len(used) > 64:
             self._fold_markings()
 
-    def _fresh(self, rows: list[_Pending], existing: dict[str, list[_Stored]]) -> list[_Pending]:
+    def _fresh(self, rows: list[Pending], existing: dict[str, list[Stored]]) -> list[Pending]:
         """The rows not stored yet; raises if one contradicts or may not follow what is."""
         fresh = []
         principal = self.principal
@@ -534,6 +414,9 @@ class _Ingest:
             same = next((v for v in versions if v.modified_key == row.modified_key), None)
             if same is not None and same.content_hash == row.content_hash:
                 self.result.unchanged += 1  # the importer already holds this very content
+                continue
+            if self.received is not None:
+                fresh.append(self._from_partner(row, versions, same))
                 continue
             if not self._may_see(versions):
                 # Nothing about a record the importer may not see: not its owner, not its
@@ -570,13 +453,34 @@ class _Ingest:
             fresh.append(row)
         return fresh
 
-    def _may_see(self, versions: list[_Stored]) -> bool:
+    def _from_partner(self, row: Pending, versions: list[Stored], same: Stored | None) -> Pending:
+        """A new version from the partner that owns the object, and only from it."""
+        assert self.received is not None
+        if any(not v.received or v.owner_node != self.received.node_id for v in versions):
+            raise Forbidden(
+                N_("Object {id} belongs to another node; node {node} may not change it."),
+                pointer=row.at + "/id",
+                id=row.stix_id,
+                node=self.received.node_id,
+            )
+        if same is not None:
+            raise Conflict(
+                N_(
+                    "A different object with id {id} and the same modified time is "
+                    "already stored; change modified to make a new version."
+                ),
+                pointer=row.at + "/modified",
+                id=row.stix_id,
+            )
+        return row
+
+    def _may_see(self, versions: list[Stored]) -> bool:
         """Whether the gate lets the importer see the record's current version."""
         current = next((v for v in versions if v.is_current), versions[0])
         record = self.session.get(Record, current.pk)
         return record is not None and bool(gate.decide(facts_of(record), self.principal.audience))
 
-    def _supersede(self, existing: dict[str, list[_Stored]], newest: dict[str, str]) -> None:
+    def _supersede(self, existing: dict[str, list[Stored]], newest: dict[str, str]) -> None:
         superseded = [
             version.pk
             for versions in existing.values()
@@ -639,12 +543,14 @@ def ingest(
     action: str = "records.import",
     base_pointer: str = "/objects",
     progress: Callable[[int], None] | None = None,
+    received: ReceivedFrom | None = None,
 ) -> IngestResult:
     """Validate and store every object, or raise :class:`InvalidInput` and store nothing.
 
-    The caller owns the transaction: on an exception it must roll back.
+    The caller owns the transaction: on an exception it must roll back. ``received`` stores
+    a partner's objects as they came, under their originator's markings.
     """
-    run = _Ingest(session, settings, principal, override)
+    run = _Ingest(session, settings, principal, override, received)
     try:
         with _collector_paused():
             result = _run(run, objects, base_pointer, progress)
@@ -676,7 +582,7 @@ def _run(
     checker = run.checker
     position = 0
     for chunk in _chunks(objects, CHUNK):
-        rows: list[_Pending] = []
+        rows: list[Pending] = []
         for obj in chunk:
             row = run.prepare(obj, f"{base_pointer}/{position}")
             position += 1
@@ -723,3 +629,36 @@ def _check_marking_refs(session: Session, checker: ObjectChecker, defined: set[s
 
 def problems_to_text(problems: list[Problem]) -> str:
     return "; ".join(f"{p.pointer}: {p.message.format(**p.params)}" for p in problems)
+
+
+# Puente's objects name their originating agency by its identity (records.builder).
+AGENCY_BY_IDENTITY = {agency_identity_id(a.code): a.code for a in CATALOG}
+
+
+def originator_markings(tlp: str | None, body: dict[str, Any]) -> Markings:
+    """The markings a partner's object carries, exactly: no defaults, nothing added."""
+    return Markings(
+        tlp=tlp or "AMBER",
+        rel_to=frozenset(body.get("rel_to") or []),
+        agencies=frozenset(body.get("agencies") or []),
+        handling=body.get("handling", "H0"),
+        handling_text=body.get("handling_text", ""),
+        searchable_by=frozenset(body.get("searchable_by") or []),
+        reliability=body.get("source_reliability"),
+        credibility=body.get("information_credibility"),
+        recipients=frozenset(body.get("recipients") or []),
+    )
+
+
+def _latest_stamp(session: Session) -> int:
+    """Take the records write lock, then read the latest date_added (microseconds).
+
+    TAXII partners page by date_added (added_after is exclusive): a stamp must be later than
+    every stamp already committed and commit before any later one, or a partner that paged
+    past it would never see it. SQLite's BEGIN IMMEDIATE already makes writers take turns;
+    elsewhere the audit head row, which every write locks anyway, is locked first here.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(select(AuditHead.id).where(AuditHead.id == 1).with_for_update())
+    latest = session.execute(select(func.max(Record.date_added))).scalar()
+    return stamp_micros(latest) if latest else 0

@@ -39,6 +39,7 @@ STATUS = {
     "too-large": 413,
     "locked": 401,
     "config": 500,
+    "unavailable": 503,
     "error": 400,
 }
 TITLES = {
@@ -52,6 +53,7 @@ TITLES = {
     415: N_("Unsupported media type"),
     422: N_("The objects could not be processed"),
     500: N_("Node misconfigured"),
+    503: N_("Partner unavailable"),
 }
 
 router = APIRouter(prefix="/taxii2", tags=["TAXII 2.1"])

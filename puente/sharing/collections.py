@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy import ColumnElement, and_, exists, false, select
 from sqlalchemy.orm import aliased
 
 from puente.accounts.service import Principal
@@ -43,7 +43,7 @@ class CollectionSpec:
     can_write: bool
     audience: Audience
     membership: Membership
-    kind: str  # "released" (to a partner) or "records" (this node's, for its users)
+    kind: str  # "released" or "inbox" (a partner's), "records" (this node's, for its users)
 
 
 def collection_id(settings: Settings, name: str) -> str:
@@ -72,7 +72,21 @@ def collections_for(settings: Settings, requester: Requester) -> list[Collection
                 audience=audience,
                 membership=lambda entity: released_to_partner(audience, entity),
                 kind="released",
-            )
+            ),
+            CollectionSpec(
+                id=collection_id(settings, f"inbox/{requester.node_id}"),
+                alias=f"receipts-from-{requester.node_id}",
+                title=f"{requester.node_id} → {settings.display_name}: receipts",
+                description=(
+                    "Where the partner posts its signed receipts for what it stored, and its "
+                    "acknowledgements of recalls."
+                ),
+                can_read=False,
+                can_write=True,
+                audience=audience,
+                membership=lambda entity: false(),
+                kind="inbox",
+            ),
         ]
     user = requester.audience
 

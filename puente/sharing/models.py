@@ -1,10 +1,10 @@
-"""Tables for federation: partners and the TAXII status of objects they post."""
+"""Tables for federation: partners, what was received from them, receipts, quarantine."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from puente.db import Base
@@ -31,6 +31,86 @@ class Partner(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Pulling from it: the collection found there, and how far this node has stored it (the
+    # partner's own date_added, from its X-TAXII-Date-Added-Last header, never this clock).
+    pull_url: Mapped[str] = mapped_column(String(500), default="")
+    push_url: Mapped[str] = mapped_column(String(500), default="")
+    cursor: Mapped[str] = mapped_column(String(32), default="")
+    received_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row, for the backoff
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The worker pulling it now: one at a time, whatever the number of `puente serve` workers.
+    lease_owner: Mapped[str] = mapped_column(String(100), default="")
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ReceivedVersion(Base):
+    """Provenance of one stored version that came from a partner."""
+
+    __tablename__ = "received_versions"
+
+    record_pk: Mapped[int] = mapped_column(
+        ForeignKey("records.pk", ondelete="CASCADE"), primary_key=True
+    )
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    collection_id: Mapped[str] = mapped_column(String(36))
+    date_added: Mapped[str] = mapped_column(String(32))  # the partner's
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    receipt_id: Mapped[str] = mapped_column(String(100))
+
+
+class Quarantined(Base):
+    """An object a partner served that failed validation: kept aside with the reason."""
+
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    object_id: Mapped[str] = mapped_column(String(300))
+    version: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)  # as served, cut at QUARANTINE_KEEP characters
+    size: Mapped[int] = mapped_column(Integer)
+    date_added: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Receipt(Base):
+    """A signed receipt for one page of objects: proof of what crossed the border.
+
+    ``direction`` is "issued" for receipts this node signed for what it stored, "held" for
+    receipts a partner signed for what this node released to it.
+    """
+
+    __tablename__ = "receipts"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(8))
+    collection_id: Mapped[str] = mapped_column(String(36))
+    object_count: Mapped[int] = mapped_column(Integer)
+    first_date_added: Mapped[str] = mapped_column(String(32))
+    last_date_added: Mapped[str] = mapped_column(String(32))
+    versions_sha256: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)  # the signed receipt object, as signed
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Acknowledgement(Base):
+    """A released version the partner acknowledged, and by which receipt."""
+
+    __tablename__ = "acknowledgements"
+
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+    record_pk: Mapped[int] = mapped_column(
+        ForeignKey("records.pk", ondelete="CASCADE"), primary_key=True
+    )
+    receipt_id: Mapped[str] = mapped_column(ForeignKey("receipts.id"), index=True)
+    acknowledged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class TaxiiStatus(Base):

@@ -20,14 +20,16 @@ from sqlalchemy.orm import Session
 
 from puente.accounts.service import Principal, require
 from puente.audit import service as audit
-from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem, PuenteError
+from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
 from puente.node import Node
 from puente.policy import gate
 from puente.policy.markings import most_restrictive
 from puente.records import service as records
 from puente.records.models import Record
+from puente.records.partial import store_what_passes
 from puente.records.rows import facts_of, markings_of
-from puente.records.validation import ObjectChecker, is_identifier
+from puente.records.validation import is_identifier
+from puente.sharing import receipts
 from puente.sharing.collections import (
     STIX_MEDIA_TYPE,
     CollectionSpec,
@@ -37,6 +39,7 @@ from puente.sharing.collections import (
     requester_name,
 )
 from puente.sharing.models import TaxiiStatus
+from puente.sharing.partners import PartnerPrincipal
 from puente.sharing.query import Filters, Page, page, token_key, version_of
 
 MEDIA_TYPE = "application/taxii+json;version=2.1"
@@ -273,41 +276,16 @@ def add_objects(
 ) -> dict[str, Any]:
     """§5.5 Add Objects: store what passes, report each object; exact duplicates succeed."""
     spec = _writable(node, requester, collection_id)
-    if not isinstance(requester, Principal):  # partners have no writable collection yet
-        raise Forbidden(N_("You may not add objects to collection {id}."), id=collection_id)
-    require(requester, "records.import")
     if not isinstance(envelope, dict) or not isinstance(envelope.get("objects", []), list):
         raise InvalidInput(
             [Problem(N_("The body must be a TAXII envelope with a list of objects."), "/objects")]
         )
     objects: list[Any] = envelope.get("objects") or []
-    failures: dict[int, str] = {}
-    checker = ObjectChecker()
-    for index, obj in enumerate(objects):
-        before = len(checker.problems)
-        if not checker.check(obj, f"/objects/{index}"):
-            problem = checker.problems[before]
-            failures[index] = translate(problem.message, **problem.params)
-    # Store the rest together; an object the store refuses (not the importer's to change,
-    # say) is reported and the others are stored without it, each try in a savepoint.
-    while True:
-        batch = [i for i in range(len(objects)) if i not in failures]
-        try:
-            with session.begin_nested():
-                records.import_objects(
-                    session, node.settings, requester, [objects[i] for i in batch]
-                )
-            break
-        except PuenteError as exc:
-            where = next((p.pointer for p in exc.problems if p.pointer.startswith("/")), "")
-            parts = where.split("/")  # "/objects/3/id" -> ["", "objects", "3", "id"]
-            position = parts[2] if len(parts) > 2 else ""
-            problem = exc.problems[0]
-            if not position.isdigit() or int(position) >= len(batch):
-                for i in batch:
-                    failures[i] = translate(problem.message, **problem.params)
-                break
-            failures[batch[int(position)]] = translate(problem.message, **problem.params)
+    if isinstance(requester, PartnerPrincipal):
+        failures = _accept_receipts(session, node, requester, objects, translate)
+    else:
+        require(requester, "records.import")
+        failures = _import(session, node, requester, objects, translate)
     successes = [_detail(objects[i]) for i in range(len(objects)) if i not in failures]
     failed = [_detail(objects[i], failures[i]) for i in sorted(failures)]
     status = TaxiiStatus(
@@ -321,6 +299,40 @@ def add_objects(
     session.add(status)
     session.flush()
     return status_resource(status)
+
+
+def _accept_receipts(
+    session: Session,
+    node: Node,
+    partner: PartnerPrincipal,
+    objects: list[Any],
+    translate: Callable[..., str],
+) -> dict[int, str]:
+    """A partner's inbox: each receipt checked and kept on its own (a savepoint each)."""
+    failures: dict[int, str] = {}
+    for index, obj in enumerate(objects):
+        with session.begin_nested() as savepoint:
+            refused = receipts.accept(session, node, partner, obj)
+            if refused:
+                failures[index] = translate(refused)
+                savepoint.rollback()
+    return failures
+
+
+def _import(
+    session: Session,
+    node: Node,
+    requester: Principal,
+    objects: list[Any],
+    translate: Callable[..., str],
+) -> dict[int, str]:
+    """This node's records: what passes is imported as the user; each refusal reported."""
+    refused = store_what_passes(
+        session,
+        objects,
+        lambda passing: records.import_objects(session, node.settings, requester, passing),
+    )
+    return {i: translate(p.message, **p.params) for i, p in refused.items()}
 
 
 def status_resource(status: TaxiiStatus) -> dict[str, Any]:

@@ -20,6 +20,7 @@ STATUS = {
     "too-large": 413,
     "locked": 423,
     "config": 500,
+    "unavailable": 503,
     "error": 400,
 }
 TITLES = {
@@ -31,6 +32,7 @@ TITLES = {
     "too-large": N_("Too large"),
     "locked": N_("Account locked"),
     "config": N_("Node misconfigured"),
+    "unavailable": N_("Partner unavailable"),
     "error": N_("Bad request"),
 }
 MEDIA_TYPE = "application/problem+json"

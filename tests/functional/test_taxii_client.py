@@ -48,8 +48,9 @@ def test_the_oasis_client_discovers_and_pages_through_everything(
     assert server.title.startswith("Puente")
     (root,) = server.api_roots
     assert root.versions == ["application/taxii+json;version=2.1"]
-    (collection,) = root.collections
+    collection, inbox = root.collections
     assert (collection.can_read, collection.can_write) == (True, False)
+    assert (inbox.can_read, inbox.can_write) == (False, True)  # where its receipts go
 
     pages = list(as_pages(collection.get_objects, per_request=1000))
     assert [len(p.get("objects", [])) for p in pages] == [1000, 1000, 500]

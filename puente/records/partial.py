@@ -1,0 +1,59 @@
+"""Store what passes of a batch, and say why each other object was refused.
+
+A bundle import is all or nothing; a TAXII "Add Objects" request and a page pulled from a
+partner are not: each object gets its own verdict (TAXII 2.1 §4.3.1 status details; the sync
+quarantines what fails). Objects are first checked one by one; the rest are stored together
+in a savepoint, and when the store refuses one of them (an id that is not the sender's to
+change, say) that one is set aside and the others are stored without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from puente.errors import Problem, PuenteError
+from puente.records.validation import ObjectChecker
+
+
+def store_what_passes(
+    session: Session,
+    objects: list[Any],
+    store: Callable[[list[Any]], object],
+    checker: ObjectChecker | None = None,
+) -> dict[int, Problem]:
+    """Call ``store`` with every object that passes; the refusals by position in ``objects``.
+
+    ``store`` receives the passing objects in order and must raise a :class:`PuenteError`
+    whose pointer starts with ``/objects/N`` (N its position in what it received) to refuse
+    one of them.
+    """
+    refused: dict[int, Problem] = {}
+    checker = checker or ObjectChecker(max_problems=len(objects) + 1)
+    for index, obj in enumerate(objects):
+        before = len(checker.problems)
+        if not checker.check(obj, f"/objects/{index}"):
+            refused[index] = checker.problems[before]
+    while True:
+        batch = [i for i in range(len(objects)) if i not in refused]
+        if not batch:
+            return refused
+        try:
+            with session.begin_nested():
+                store([objects[i] for i in batch])
+        except PuenteError as exc:
+            blamed: dict[int, Problem] = {}
+            for problem in exc.problems:
+                position = (
+                    problem.pointer.split("/")[2] if problem.pointer.startswith("/objects/") else ""
+                )
+                if position.isdigit() and int(position) < len(batch):
+                    blamed.setdefault(batch[int(position)], problem)
+            if not blamed:  # not one object's fault: every one fails with it
+                refused.update(dict.fromkeys(batch, exc.problems[0]))
+                return refused
+            refused.update(blamed)
+            continue
+        return refused

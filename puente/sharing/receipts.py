@@ -1,0 +1,235 @@
+"""Receipts: the receiver signs what it stored, the sender checks and keeps it.
+
+A receipt is a STIX 2.1 object of Puente's type ``x-puente-receipt`` (a new-sdo extension
+definition, :data:`EXT_RECEIPT`), signed with the receiver's Ed25519 key (see
+:mod:`puente.sharing.signing`). It names each object version stored from one page, as
+``[id, version, sha256 of the stored content]``, and a SHA-256 over those lines, so both nodes
+can later prove what crossed the border. The sender accepts it only if the signature
+verifies with the key it pinned for that partner and every listed version is one it released
+to that partner, with the same content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from puente.accounts.service import Principal, now, require
+from puente.audit import service as audit
+from puente.errors import N_
+from puente.node import Node, public_key_hex
+from puente.policy import gate
+from puente.records.builder import stix_now
+from puente.records.models import Record
+from puente.records.rows import facts_of
+from puente.records.validation import timestamp_key
+from puente.sharing import signing
+from puente.sharing.models import Acknowledgement, Partner, Receipt
+from puente.sharing.partners import PartnerPrincipal
+
+RECEIPT_TYPE = "x-puente-receipt"
+EXT_RECEIPT = "extension-definition--0c6f2d7e-3a41-4b8e-9d25-7e1f4a6c8b30"
+ISSUED, HELD = "issued", "held"
+
+Version = tuple[str, str, str]  # stix id, version (modified), sha256 of the stored content
+
+
+def versions_digest(versions: list[Version]) -> str:
+    return hashlib.sha256("".join(f"{i}|{v}|{h}\n" for i, v, h in versions).encode()).hexdigest()
+
+
+def issue(
+    session: Session,
+    node: Node,
+    partner: Partner,
+    collection_id: str,
+    versions: list[Version],
+    first: str,
+    last: str,
+    quarantined: list[dict[str, str]],
+) -> Receipt:
+    """Sign a receipt for one stored page, in the caller's transaction (posted later)."""
+    created = stix_now()
+    body: dict[str, Any] = {
+        "type": RECEIPT_TYPE,
+        "spec_version": "2.1",
+        "id": f"{RECEIPT_TYPE}--{uuid.uuid4()}",
+        "created": created,
+        "modified": created,
+        "sender_node": partner.node_id,
+        "receiver_node": node.settings.node_id,
+        "collection_id": collection_id,
+        "object_count": len(versions),
+        "first_date_added": first,
+        "last_date_added": last,
+        "versions": [list(v) for v in versions],
+        "versions_sha256": versions_digest(versions),
+        "extensions": {EXT_RECEIPT: {"extension_type": "new-sdo"}},
+    }
+    if quarantined:
+        body["quarantined"] = quarantined
+    signed = signing.sign(node.settings.key_path, body)
+    receipt = Receipt(
+        id=signed["id"],
+        partner_id=partner.id,
+        direction=ISSUED,
+        collection_id=collection_id,
+        object_count=len(versions),
+        first_date_added=first,
+        last_date_added=last,
+        versions_sha256=signed["versions_sha256"],
+        body=orjson.dumps(signed).decode(),
+        created_at=now(),
+    )
+    session.add(receipt)
+    return receipt
+
+
+def accept(session: Session, node: Node, requester: PartnerPrincipal, obj: Any) -> str | None:
+    """Check and keep a receipt a partner posted; the reason it was refused, or None."""
+    if not isinstance(obj, dict) or obj.get("type") != RECEIPT_TYPE:
+        return N_("Only receipts may be posted to this collection.")
+    partner = session.get(Partner, requester.partner_id)
+    if partner is None:
+        return N_("Unknown partner.")
+    if (
+        obj.get("receiver_node") != partner.node_id
+        or obj.get("sender_node") != node.settings.node_id
+    ):
+        return N_("The receipt names other nodes than this one and its sender.")
+    if not signing.verify(partner.public_key, obj):
+        return N_("The receipt's signature does not verify with the partner's pinned key.")
+    raw = obj.get("versions")
+    if not isinstance(raw, list) or not all(
+        isinstance(v, list) and len(v) == 3 and all(isinstance(p, str) for p in v) for v in raw
+    ):
+        return N_("The receipt's versions must be [id, version, sha256] lists.")
+    versions: list[Version] = [(v[0], v[1], v[2]) for v in raw]
+    if versions_digest(versions) != obj.get("versions_sha256"):
+        return N_("The receipt's versions do not match its versions_sha256.")
+    existing = session.get(Receipt, obj.get("id"))
+    if existing is not None:
+        return (
+            None
+            if existing.body == orjson.dumps(obj).decode()
+            else N_("Another receipt has this id.")
+        )
+    rows = _released_rows(session, requester, versions)
+    if rows is None:
+        return N_("The receipt lists versions this node did not release to the partner.")
+    receipt = Receipt(
+        id=str(obj["id"]),
+        partner_id=partner.id,
+        direction=HELD,
+        collection_id=str(obj.get("collection_id", "")),
+        object_count=len(versions),
+        first_date_added=str(obj.get("first_date_added", "")),
+        last_date_added=str(obj.get("last_date_added", "")),
+        versions_sha256=str(obj["versions_sha256"]),
+        body=orjson.dumps(obj).decode(),
+        created_at=now(),
+    )
+    session.add(receipt)
+    session.flush()
+    moment = now()
+    acknowledged = set(
+        session.execute(
+            select(Acknowledgement.record_pk).where(
+                Acknowledgement.partner_id == partner.id,
+                Acknowledgement.record_pk.in_([r.pk for r in rows]),
+            )
+        ).scalars()
+    )
+    session.add_all(
+        Acknowledgement(partner_id=partner.id, record_pk=r.pk, receipt_id=receipt.id,
+                        acknowledged_at=moment)
+        for r in rows if r.pk not in acknowledged
+    )  # fmt: skip
+    audit.append(
+        session,
+        requester.name,
+        "sync.receipt",
+        receipt.id,
+        details={"count": len(versions), "sha256": receipt.versions_sha256},
+    )
+    return None
+
+
+def _released_rows(
+    session: Session, requester: PartnerPrincipal, versions: list[Version]
+) -> list[Record] | None:
+    """The rows the versions name, if every one was released to the partner unchanged."""
+    if not versions:
+        return []
+    keys = [(i, timestamp_key(v)) for i, v, _ in versions]
+    by_key = {(r.stix_id, r.modified_key): r for r in _rows_for(session, keys)}
+    audience = requester.audience
+    for (stix_id, key), (_, _, digest) in zip(keys, versions, strict=True):
+        row = by_key.get((stix_id, key))
+        if row is None or row.content_hash != digest:
+            return None
+        # Recalled since: the partner did receive it; the acknowledgement still counts.
+        if not row.recalled and not gate.decide(facts_of(row), audience):
+            return None
+    return list(by_key.values())
+
+
+@dataclass
+class VerifyReport:
+    checked: int
+    problems: list[tuple[str, str]]  # receipt id, what is wrong
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_all(session: Session, node: Node, actor: Principal) -> VerifyReport:
+    """`puente receipts verify`: every receipt's signature, digest and versions."""
+    require(actor, "audit.read")
+    own_key = public_key_hex(node.settings)
+    pinned = {p.id: p.public_key for p in session.execute(select(Partner)).scalars()}
+    problems: list[tuple[str, str]] = []
+    checked = 0
+    for receipt in session.execute(select(Receipt).order_by(Receipt.created_at)).scalars():
+        checked += 1
+        body = orjson.loads(receipt.body)
+        signer = own_key if receipt.direction == ISSUED else pinned.get(receipt.partner_id, "")
+        if not signing.verify(signer, body):
+            problems.append((receipt.id, N_("the signature does not verify")))
+            continue
+        versions = [tuple(v) for v in body.get("versions", [])]
+        if versions_digest(versions) != body.get("versions_sha256") or (
+            body.get("versions_sha256") != receipt.versions_sha256
+        ):
+            problems.append((receipt.id, N_("the versions do not match their digest")))
+            continue
+        keys = [(str(v[0]), timestamp_key(str(v[1]))) for v in versions]
+        stored = {(r.stix_id, r.modified_key): r.content_hash for r in _rows_for(session, keys)}
+        for (stix_id, key), (_, _, digest) in zip(keys, versions, strict=True):
+            held = stored.get((stix_id, key))
+            # A version no longer held (purged after a recall) proves nothing either way.
+            if held is not None and held != digest:
+                problems.append((receipt.id, N_("a listed version's content has changed")))
+                break
+    audit.append(session, actor.username, "receipts.verify", details={"checked": checked,
+                 "problems": len(problems)})  # fmt: skip
+    return VerifyReport(checked, problems)
+
+
+def _rows_for(session: Session, keys: list[tuple[str, str]]) -> list[Record]:
+    """The stored versions with these (stix id, modified key) pairs."""
+    rows: list[Record] = []
+    for start in range(0, len(keys), 500):
+        rows += session.execute(
+            select(Record).where(
+                tuple_(Record.stix_id, Record.modified_key).in_(keys[start : start + 500])
+            )
+        ).scalars()
+    return rows

@@ -1,0 +1,412 @@
+"""Pulling from a partner: incremental, resumable, idempotent, with receipts.
+
+One sync asks the partner's collection for what it added after the cursor (TAXII 2.1 §3.4,
+``added_after`` is exclusive), a page at a time. Each page is stored in one transaction
+together with the new cursor (the partner's X-TAXII-Date-Added-Last, never this node's
+clock), its provenance, the objects quarantined from it and the receipt signed for it. A sync
+killed at any point resumes from the last committed page: no gap, no duplicate, and a page
+delivered twice changes nothing. Receipts are posted after the commit; those not yet posted
+go out at the start of the next sync.
+
+Only one worker pulls a partner at a time: it holds a lease on the partner's row.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, cast
+from urllib.parse import urljoin
+
+import httpx
+import orjson
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
+
+from puente.accounts.service import now, system_principal
+from puente.audit import service as audit
+from puente.errors import N_, Conflict, Forbidden, Problem, Unavailable
+from puente.node import Node
+from puente.records.ingest import ReceivedFrom, ingest, markings_from_object
+from puente.records.models import Record
+from puente.records.partial import store_what_passes
+from puente.records.validation import timestamp_key
+from puente.sharing import receipts
+from puente.sharing.models import Partner, Quarantined, Receipt, ReceivedVersion
+from puente.sharing.partners import get_partner
+
+MEDIA_TYPE = "application/taxii+json;version=2.1"
+PAGE_SIZE = 1000
+LEASE = timedelta(minutes=5)
+ATTEMPTS = 3  # per request, within one sync, before the sync gives up
+QUARANTINE_KEEP = 65536  # characters of a quarantined object kept for the record
+
+
+@dataclass
+class SyncReport:
+    partner: str
+    pages: int = 0
+    stored: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    receipts_posted: int = 0
+
+
+def sync(
+    node: Node,
+    partner_node_id: str,
+    *,
+    progress: Callable[[int], None] | None = None,
+    worker: str = "cli",
+    page_size: int = PAGE_SIZE,
+) -> SyncReport:
+    """Pull everything new from the partner; raises :class:`Unavailable` if it cannot."""
+    owner = f"{worker}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    with node.db.session() as session:
+        partner = get_partner(session, partner_node_id)
+        if not partner.enabled:
+            raise Forbidden(N_("Partner {node} is disabled."), node=partner_node_id)
+        partner_id = partner.id
+    report = SyncReport(partner_node_id)
+    with _lease(node, partner_id, owner):
+        try:
+            with _client(node, partner_id) as http:
+                report.receipts_posted += post_pending_receipts(node, partner_id, http)
+                pull_url = _discover(node, partner_id, http)
+                while True:
+                    more = _pull_page(node, partner_id, http, pull_url, page_size, report, owner)
+                    report.receipts_posted += post_pending_receipts(node, partner_id, http)
+                    if progress is not None:
+                        progress(report.stored + report.unchanged + report.quarantined)
+                    if not more:
+                        break
+        except (httpx.HTTPError, ValueError) as exc:
+            _failed(node, partner_id, str(exc) or type(exc).__name__)
+            raise Unavailable(
+                N_("Could not sync with {node}: {reason}"), node=partner_node_id, reason=str(exc)
+            ) from None
+    _succeeded(node, partner_id)
+    return report
+
+
+# -- lease, client, discovery ------------------------------------------------------------------
+
+
+@contextmanager
+def _lease(node: Node, partner_id: int, owner: str) -> Iterator[None]:
+    with node.db.session() as session:
+        moment = now()
+        result = session.execute(
+            update(Partner)
+            .where(
+                Partner.id == partner_id,
+                (Partner.lease_until.is_(None))
+                | (Partner.lease_until < moment)
+                | (Partner.lease_owner == owner),
+            )
+            .values(lease_owner=owner, lease_until=moment + LEASE, last_attempt_at=moment)
+        )
+        taken = cast(CursorResult[Any], result).rowcount
+    if not taken:
+        raise Conflict(N_("Another worker is syncing with this partner now; try again later."))
+    try:
+        yield
+    finally:
+        with node.db.session() as session:
+            session.execute(
+                update(Partner)
+                .where(Partner.id == partner_id, Partner.lease_owner == owner)
+                .values(lease_owner="", lease_until=None)
+            )
+
+
+@contextmanager
+def _client(node: Node, partner_id: int) -> Iterator[httpx.Client]:
+    with node.db.session() as session:
+        partner = session.get(Partner, partner_id)
+        assert partner is not None
+        auth = httpx.BasicAuth(node.settings.node_id, partner.outbound_secret)
+        base = partner.base_url
+    headers = {"Accept": MEDIA_TYPE, "User-Agent": "puente-sync"}
+    with httpx.Client(base_url=base, auth=auth, headers=headers, timeout=60) as client:
+        yield client
+
+
+def _request(http: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One request, retried with backoff when the partner is down or failing (5xx)."""
+    for attempt in range(ATTEMPTS):
+        try:
+            response = http.request(method, url, **kwargs)
+            if response.status_code < 500:
+                response.raise_for_status()
+                return response
+        except httpx.TransportError:
+            if attempt == ATTEMPTS - 1:
+                raise
+        time.sleep(0.5 * 2**attempt)
+    response.raise_for_status()
+    return response
+
+
+def _discover(node: Node, partner_id: int, http: httpx.Client) -> str:
+    """The partner's collection for this node (§4.1, §5.1), found once and remembered."""
+    with node.db.session() as session:
+        partner = session.get(Partner, partner_id)
+        assert partner is not None
+        if partner.pull_url:
+            return partner.pull_url
+    discovery = _request(http, "GET", "/taxii2/").json()
+    root_url = urljoin(
+        str(http.base_url) + "/", discovery.get("default") or discovery["api_roots"][0]
+    )
+    found = _request(http, "GET", urljoin(root_url, "collections/")).json()
+    pull = push = ""
+    for collection in found.get("collections", []):
+        url = urljoin(root_url, f"collections/{collection['id']}/objects/")
+        if collection.get("can_read") and not pull:
+            pull = url
+        elif collection.get("can_write") and not push:
+            push = url
+    if not pull:
+        raise ValueError("the partner offers this node no collection to read")
+    with node.db.session() as session:
+        session.execute(
+            update(Partner).where(Partner.id == partner_id).values(pull_url=pull, push_url=push)
+        )
+    return pull
+
+
+# -- one page ----------------------------------------------------------------------------------
+
+
+def _pull_page(
+    node: Node,
+    partner_id: int,
+    http: httpx.Client,
+    pull_url: str,
+    page_size: int,
+    report: SyncReport,
+    owner: str,
+) -> bool:
+    """Fetch and store the next page; whether the partner said there is more."""
+    with node.db.session() as session:
+        partner = session.get(Partner, partner_id)
+        assert partner is not None
+        cursor = partner.cursor
+    params = {"limit": str(page_size), "match[version]": "all"}
+    if cursor:
+        params["added_after"] = cursor
+    response = _request(http, "GET", pull_url, params=params)
+    body = orjson.loads(response.content)
+    objects = body.get("objects") or []
+    if not objects:
+        return False
+    first = response.headers.get("X-TAXII-Date-Added-First", "")
+    last = response.headers.get("X-TAXII-Date-Added-Last", "")
+    if not last or (cursor and last <= cursor):
+        raise ValueError("the partner's page has no X-TAXII-Date-Added-Last past the cursor")
+    with node.db.session() as session:
+        partner = session.get(Partner, partner_id)
+        assert partner is not None
+        if partner.lease_owner != owner:
+            raise ValueError("the lease on this partner was lost")
+        stored = store_page(session, node, partner, pull_url, objects, first, last)
+        partner.lease_until = now() + LEASE
+    report.pages += 1
+    report.stored += stored.stored
+    report.unchanged += stored.unchanged
+    report.quarantined += stored.quarantined
+    return bool(body.get("more"))
+
+
+@dataclass
+class StoredPage:
+    stored: int
+    unchanged: int
+    quarantined: int
+    receipt_id: str
+
+
+def store_page(
+    session: Session,
+    node: Node,
+    partner: Partner,
+    pull_url: str,
+    objects: list[Any],
+    first: str,
+    last: str,
+) -> StoredPage:
+    """Store one page from ``partner``: verbatim, with provenance, a receipt and the cursor."""
+    origin = ReceivedFrom(partner.node_id, partner.country)
+    collection = pull_url.rstrip("/").split("/")[-2]
+    limit = node.settings.limits.max_object_bytes
+    unique: dict[tuple[str, str], int] = {}
+    refused: dict[int, Problem] = {}
+    for index, obj in enumerate(objects):
+        key = _version_key(obj)
+        if key in unique:
+            continue  # the same version twice in a page: once is enough
+        unique[key] = index
+        refusal = _refusal(obj, limit)
+        if refusal:
+            refused[index] = Problem(refusal, f"/objects/{index}")
+    keep = [i for i in unique.values() if i not in refused]
+    counts = {"stored": 0, "unchanged": 0}
+
+    def store(passing: list[Any]) -> None:
+        result = ingest(session, node.settings, system_principal(node.settings), passing,
+                        action="sync.receive", received=origin)  # fmt: skip
+        counts["stored"] += result.stored
+        counts["unchanged"] += result.unchanged
+
+    later = store_what_passes(session, [objects[i] for i in keep], store)
+    refused.update({keep[i]: problem for i, problem in later.items()})
+    kept = [objects[i] for i in keep if i not in refused]
+    versions = _stored_versions(session, partner, kept)
+    moment = now()
+    quarantined = [
+        Quarantined(
+            partner_id=partner.id,
+            object_id=str(_version_key(objects[i])[0])[:300],
+            version=_version_key(objects[i])[1][:40],
+            reason=problem.message.format(**problem.params),
+            content=orjson.dumps(objects[i]).decode()[:QUARANTINE_KEEP],
+            size=len(orjson.dumps(objects[i])),
+            date_added=last,
+            received_at=moment,
+        )
+        for i, problem in sorted(refused.items())
+    ]
+    session.add_all(quarantined)
+    receipt = receipts.issue(
+        session, node, partner, collection, [(i, v, h) for i, v, h, _ in versions], first, last,
+        [{"id": q.object_id, "version": q.version, "reason": q.reason} for q in quarantined],
+    )  # fmt: skip
+    held = set(
+        session.execute(
+            select(ReceivedVersion.record_pk).where(
+                ReceivedVersion.record_pk.in_([pk for *_, pk in versions])
+            )
+        ).scalars()
+    )
+    session.add_all(
+        ReceivedVersion(record_pk=pk, partner_id=partner.id, collection_id=collection,
+                        date_added=last, received_at=moment, receipt_id=receipt.id)
+        for *_, pk in versions if pk not in held
+    )  # fmt: skip
+    if quarantined:
+        audit.append(session, f"partner:{partner.node_id}", "sync.quarantine", partner.node_id,
+                     details={"count": len(quarantined),
+                              "ids": [q.object_id for q in quarantined][:50]})  # fmt: skip
+    partner.cursor = last
+    partner.received_count += counts["stored"]
+    return StoredPage(counts["stored"], counts["unchanged"], len(quarantined), receipt.id)
+
+
+def _version_key(obj: Any) -> tuple[str, str]:
+    if not isinstance(obj, dict):
+        return ("", "")
+    version = obj.get("modified") or obj.get("created") or ""
+    return (str(obj.get("id", "")), str(version))
+
+
+def _refusal(obj: Any, limit: int) -> str:
+    """Why a served object may not be stored, before the usual checks; "" if none."""
+    if len(orjson.dumps(obj)) > limit:
+        return N_("The object is larger than this node accepts.")
+    if isinstance(obj, dict):
+        tlp, body = markings_from_object(obj)
+        if tlp is None or body is None:
+            return N_("The object carries no Puente markings (a TLP and the markings extension).")
+    return ""
+
+
+def _stored_versions(
+    session: Session, partner: Partner, kept: list[Any]
+) -> list[tuple[str, str, str, int]]:
+    """(id, version, content sha256, pk) of each kept object, as this node now holds it."""
+    wanted = {(str(o["id"]), timestamp_key(_version_key(o)[1])): _version_key(o)[1] for o in kept}
+    ids = sorted({stix_id for stix_id, _ in wanted})
+    found: list[tuple[str, str, str, int]] = []
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(Record.stix_id, Record.modified_key, Record.content_hash, Record.pk).where(
+                Record.stix_id.in_(ids[start : start + 500]),
+                Record.owner_node == partner.node_id,
+                Record.received.is_(True),
+            )
+        ).all()
+        for stix_id, key, digest, pk in rows:
+            version = wanted.get((stix_id, key))
+            if version is not None:
+                found.append((stix_id, version, digest, pk))
+    return found
+
+
+# -- receipts out ------------------------------------------------------------------------------
+
+
+def post_pending_receipts(node: Node, partner_id: int, http: httpx.Client) -> int:
+    """Post every receipt not yet delivered to the partner's inbox; how many went."""
+    with node.db.session() as session:
+        partner = session.get(Partner, partner_id)
+        assert partner is not None
+        push_url = partner.push_url
+        pending = session.execute(
+            select(Receipt.id, Receipt.body)
+            .where(
+                Receipt.partner_id == partner_id,
+                Receipt.direction == receipts.ISSUED,
+                Receipt.posted_at.is_(None),
+            )
+            .order_by(Receipt.created_at)
+            .limit(100)
+        ).all()
+    if not push_url or not pending:
+        return 0
+    envelope = b'{"objects":[' + b",".join(body.encode() for _, body in pending) + b"]}"
+    response = _request(http, "POST", push_url, content=envelope,
+                        headers={"Content-Type": MEDIA_TYPE})  # fmt: skip
+    status = response.json()
+    accepted = {s["id"] for s in status.get("successes", [])}
+    with node.db.session() as session:
+        session.execute(
+            update(Receipt)
+            .where(Receipt.id.in_([i for i, _ in pending if i in accepted]))
+            .values(posted_at=now())
+        )
+        for failure in status.get("failures", []):
+            audit.append(session, "system", "sync.receipt-refused", failure.get("id", ""),
+                         details={"message": failure.get("message", "")})  # fmt: skip
+    return len(accepted)
+
+
+# -- the partner's sync state --------------------------------------------------------------------
+
+
+def _succeeded(node: Node, partner_id: int) -> None:
+    with node.db.session() as session:
+        session.execute(
+            update(Partner)
+            .where(Partner.id == partner_id)
+            .values(last_success_at=now(), last_error="", failures=0, next_attempt_at=None)
+        )
+
+
+def _failed(node: Node, partner_id: int, reason: str) -> None:
+    with node.db.session() as session:
+        partner = session.get(Partner, partner_id)
+        assert partner is not None
+        partner.failures += 1
+        partner.last_error = reason[:2000]
+        # 30 s, 1 min, 2 min ... at most 30 min between tries while the partner is down.
+        partner.next_attempt_at = now() + timedelta(
+            seconds=min(1800, 30 * 2 ** (partner.failures - 1))
+        )
+        audit.append(session, "system", "sync.failed", partner.node_id,
+                     details={"reason": partner.last_error})  # fmt: skip

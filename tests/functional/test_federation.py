@@ -1,0 +1,160 @@
+"""Two real nodes on loopback: Mexico pulls from the United States, with receipts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import pytest
+from sqlalchemy import select
+
+from puente.node import open_node
+from puente.policy.markings import MARKINGS_EXTENSION, TLP_MARKING_IDS
+from puente.records.models import Record
+from puente.sharing.models import Acknowledgement, Receipt
+from tests.functional.support import free_port, puente, start_server
+
+US_SECRET = "issued-by-us-to-mexico-0001"  # Mexico signs in to the US node with it
+MX_SECRET = "issued-by-mexico-to-us-0001"
+TLP = TLP_MARKING_IDS
+
+
+@dataclass
+class Pair:
+    us: Path
+    mx: Path
+    us_url: str
+    mx_env: dict[str, str]
+
+
+def incident(
+    name: str, tlp: str, rel_to: list[str], agencies: list[str] | None = None
+) -> dict[str, object]:
+    markings: dict[str, object] = {"extension_type": "property-extension", "rel_to": rel_to,
+                                   "handling": "H0"}  # fmt: skip
+    if agencies:
+        markings["agencies"] = agencies
+    return {
+        "type": "incident", "spec_version": "2.1", "id": f"incident--{uuid.uuid4()}",
+        "created": "2026-01-05T10:00:00.000Z", "modified": "2026-01-05T10:00:00.000Z",
+        "name": name, "object_marking_refs": [TLP[tlp]], "extensions": {MARKINGS_EXTENSION: markings},
+    }  # fmt: skip
+
+
+@pytest.fixture
+def pair(tmp_path: Path, database_url: str) -> Iterator[Pair]:
+    us, mx = tmp_path / "us", tmp_path / "mx"
+    puente("init", "--node-id", "us-node", "--country", "USA", "--admin-password",
+           "admin-password-1", "--database-url", database_url, data_dir=us)  # fmt: skip
+    # Mexico's node in a SQLite file of its own (the test database holds the US node).
+    puente("init", "--node-id", "mx-node", "--country", "MEX", "--admin-password",
+           "admin-password-1", data_dir=mx)  # fmt: skip
+    us_key = puente("node", "key", data_dir=us).stdout.strip()
+    mx_key = puente("node", "key", data_dir=mx).stdout.strip()
+    port = free_port()
+    us_url = f"http://127.0.0.1:{port}"
+    puente("partner", "add", "mx-node", "--country", "MEX", "--url", "http://127.0.0.1:9",
+           "--key", mx_key, "--secret", MX_SECRET, "--issue-secret", US_SECRET,
+           data_dir=us)  # fmt: skip
+    puente("partner", "add", "us-node", "--country", "USA", "--url", us_url, "--key", us_key,
+           "--secret", US_SECRET, "--issue-secret", MX_SECRET, data_dir=mx)  # fmt: skip
+    server = start_server(us, port)
+    try:
+        yield Pair(us, mx, us_url, {})
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _import(data_dir: Path, objects: list[dict[str, object]], tmp: Path) -> None:
+    bundle = tmp / f"bundle-{uuid.uuid4().hex}.json"
+    bundle.write_bytes(orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
+                                     "objects": objects}))  # fmt: skip
+    puente("import", "stix", str(bundle), data_dir=data_dir)
+
+
+def _held(data_dir: Path) -> dict[str, str]:
+    node = open_node(data_dir)
+    try:
+        with node.db.session() as session:
+            rows = session.execute(
+                select(Record.stix_id, Record.content_hash).where(Record.received.is_(True))
+            ).all()
+    finally:
+        node.close()
+    return dict(rows)
+
+
+def test_mexico_pulls_exactly_what_the_gate_releases_and_both_keep_receipts(
+    pair: Pair, tmp_path: Path
+) -> None:
+    shared = [incident(f"Compartido {n}", "GREEN", ["MEX", "USA"]) for n in range(30)]
+    for_fgr = incident("Para la FGR", "AMBER", ["MEX", "USA"], ["CBP", "FGR"])
+    kept = [
+        incident("Solo EUA", "GREEN", ["USA"]),
+        incident("Rojo", "RED", ["MEX", "USA"]),
+        incident("Solo agencias de EUA", "AMBER", ["MEX", "USA"], ["CBP", "DEA"]),
+    ]
+    _import(pair.us, [*shared, for_fgr, *kept], tmp_path)
+
+    first = puente("sync", "us-node", data_dir=pair.mx)
+    assert "31 stored" in first.stdout, first.stdout
+    held = _held(pair.mx)
+    assert set(held) == {str(o["id"]) for o in [*shared, for_fgr]}
+    # Verbatim: the content hashes are the sender's.
+    node = open_node(pair.us)
+    try:
+        with node.db.session() as session:
+            sender = dict(session.execute(select(Record.stix_id, Record.content_hash)).all())
+            held_receipts = session.execute(select(Receipt)).scalars().all()
+            acknowledged = len(session.execute(select(Acknowledgement)).scalars().all())
+    finally:
+        node.close()
+    assert all(sender[i] == h for i, h in held.items())
+    assert [r.direction for r in held_receipts] == ["held"]
+    assert acknowledged == 31
+
+    again = puente("sync", "us-node", data_dir=pair.mx)
+    assert "0 stored" in again.stdout
+    assert _held(pair.mx) == held
+    assert "receipts verify" in puente("receipts", "verify", data_dir=pair.mx).stdout
+    assert "receipts verify" in puente("receipts", "verify", data_dir=pair.us).stdout
+
+    # New records after the first sync: only they come over.
+    later = [incident(f"Nuevo {n}", "GREEN", ["MEX", "USA"]) for n in range(3)]
+    _import(pair.us, later, tmp_path)
+    third = puente("sync", "us-node", data_dir=pair.mx)
+    assert "3 stored" in third.stdout
+    assert len(_held(pair.mx)) == 34
+
+
+def test_a_sync_with_the_partner_down_fails_clearly_and_catches_up_later(
+    pair: Pair, tmp_path: Path
+) -> None:
+    _import(pair.us, [incident("Uno", "GREEN", ["MEX", "USA"])], tmp_path)
+    node = open_node(pair.mx)
+    try:
+        with node.db.session() as session:
+            from puente.sharing.models import Partner
+
+            partner = session.execute(select(Partner)).scalar_one()
+            partner.base_url = "http://127.0.0.1:9"  # nothing listens there
+    finally:
+        node.close()
+    down = puente("sync", "us-node", data_dir=pair.mx, check=False)
+    assert down.returncode == 1
+    assert "Could not sync with us-node" in down.stderr
+    node = open_node(pair.mx)
+    try:
+        with node.db.session() as session:
+            partner = session.execute(select(Partner)).scalar_one()
+            assert partner.failures == 1
+            assert partner.next_attempt_at is not None
+            partner.base_url = pair.us_url
+    finally:
+        node.close()
+    back = puente("sync", "us-node", data_dir=pair.mx)
+    assert "1 stored" in back.stdout
