@@ -58,6 +58,14 @@ class Security(BaseModel):
     secure_cookies: bool = False
 
 
+class Sync(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True  # `puente serve` pulls from every enabled partner on a schedule
+    interval_seconds: int = Field(default=60, ge=5, le=86_400)
+    page_size: int = Field(default=1000, ge=10, le=5000)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -69,6 +77,7 @@ class Settings(BaseModel):
     default_markings: dict[str, MarkingDefaults] = Field(default_factory=dict)
     limits: Limits = Field(default_factory=Limits)
     security: Security = Field(default_factory=Security)
+    sync: Sync = Field(default_factory=Sync)
 
     @field_validator("node_id")
     @classmethod

@@ -88,7 +88,8 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime."""
     # SQLite hands back naive datetimes; every stored time is UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -242,7 +243,7 @@ def authenticate(session: Session, settings: Settings, username: str, password: 
             _hasher.verify(_dummy_hash(), password)  # same cost either way: no username oracle
         audit.append(session, username[:64] or "-", "login.failure", details={"reason": "unknown"})
         raise refusal
-    if user.locked_until and _aware(user.locked_until) > moment:
+    if user.locked_until and as_utc(user.locked_until) > moment:
         audit.append(session, user.username, "login.failure", details={"reason": "locked"})
         raise refusal
     try:
@@ -351,7 +352,7 @@ def user_for_token(session: Session, token: str) -> User:
     row = session.execute(
         select(ApiToken).where(ApiToken.token_hash == _digest(token))
     ).scalar_one_or_none()
-    if row is None or row.revoked_at is not None or _aware(row.expires_at) <= now():
+    if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= now():
         raise Unauthenticated(N_("The API token is unknown, expired or revoked."))
     user = session.get(User, row.user_id)
     if user is None or not user.active:
@@ -402,13 +403,13 @@ def resolve_session(
         return None
     moment = now()
     idle = timedelta(minutes=settings.security.session_idle_minutes)
-    if _aware(row.expires_at) <= moment or _aware(row.last_seen_at) <= moment - idle:
+    if as_utc(row.expires_at) <= moment or as_utc(row.last_seen_at) <= moment - idle:
         session.delete(row)
         return None
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         return None
-    if moment - _aware(row.last_seen_at) >= SEEN_EVERY:
+    if moment - as_utc(row.last_seen_at) >= SEEN_EVERY:
         row.last_seen_at = moment
     return user, row
 

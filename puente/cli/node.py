@@ -101,7 +101,7 @@ def serve(
     port: int = typer.Option(8000, "--port"),
     workers: int = typer.Option(1, "--workers", min=1, help="Stateless worker processes."),
 ) -> None:
-    """Serve the web UI, the REST API and (later) TAXII."""
+    """Serve the web UI, the REST API and TAXII 2.1, and pull from partners on a schedule."""
     import os
 
     import uvicorn

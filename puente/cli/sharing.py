@@ -133,7 +133,12 @@ def sync_command(
         ) as bar,
     ):
         task = bar.add_task(t("Objects from {node}", node=partner), total=None)
-        report = sync.sync(node, partner, progress=lambda done: bar.update(task, completed=done))
+        report = sync.sync(
+            node,
+            partner,
+            progress=lambda done: bar.update(task, completed=done),
+            page_size=node.settings.sync.page_size,
+        )
     console.print(
         t(
             "Synced with {node}: {stored} stored, {unchanged} already held, {quarantined} "

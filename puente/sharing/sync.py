@@ -282,7 +282,7 @@ def store_page(
         )
         for i, problem in sorted(refused.items())
     ]
-    session.add_all(quarantined)
+    session.add_all(_not_yet_quarantined(session, partner, quarantined))
     receipt = receipts.issue(
         session, node, partner, collection, [(i, v, h) for i, v, h, _ in versions], first, last,
         [{"id": q.object_id, "version": q.version, "reason": q.reason} for q in quarantined],
@@ -306,6 +306,23 @@ def store_page(
     partner.cursor = last
     partner.received_count += counts["stored"]
     return StoredPage(counts["stored"], counts["unchanged"], len(quarantined), receipt.id)
+
+
+def _not_yet_quarantined(
+    session: Session, partner: Partner, entries: list[Quarantined]
+) -> list[Quarantined]:
+    """Leave out what is already in quarantine: a page delivered twice changes nothing."""
+    if not entries:
+        return []
+    held = set(
+        session.execute(
+            select(Quarantined.object_id, Quarantined.version, Quarantined.reason).where(
+                Quarantined.partner_id == partner.id,
+                Quarantined.object_id.in_({q.object_id for q in entries}),
+            )
+        ).all()
+    )
+    return [q for q in entries if (q.object_id, q.version, q.reason) not in held]
 
 
 def _version_key(obj: Any) -> tuple[str, str]:

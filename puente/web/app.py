@@ -28,13 +28,26 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def create_app(node: Node | None = None, data_dir: Path | None = None) -> FastAPI:
-    """Build the app for a node (opened from ``data_dir`` when not given)."""
+def create_app(
+    node: Node | None = None, data_dir: Path | None = None, background_sync: bool = False
+) -> FastAPI:
+    """Build the app for a node (opened from ``data_dir`` when not given).
+
+    ``background_sync`` (what `puente serve` asks for) pulls from partners on a schedule.
+    """
     the_node = node or open_node(data_dir)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler = None
+        if background_sync and the_node.settings.sync.enabled:
+            from puente.sharing.scheduler import SyncScheduler
+
+            scheduler = SyncScheduler(the_node, the_node.settings.sync.interval_seconds)
+            scheduler.start()
         yield
+        if scheduler is not None:
+            scheduler.stop()
         if node is None:
             the_node.close()
 

@@ -9,4 +9,4 @@ from puente.web.app import create_app
 
 
 def create() -> FastAPI:
-    return create_app(data_dir=default_data_dir())
+    return create_app(data_dir=default_data_dir(), background_sync=True)

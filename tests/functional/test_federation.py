@@ -158,3 +158,85 @@ def test_a_sync_with_the_partner_down_fails_clearly_and_catches_up_later(
         node.close()
     back = puente("sync", "us-node", data_dir=pair.mx)
     assert "1 stored" in back.stdout
+
+
+def _set_sync(data_dir: Path, **values: int) -> None:
+    import tomllib
+
+    import tomli_w
+
+    path = data_dir / "puente.toml"
+    settings = tomllib.loads(path.read_text())
+    settings.setdefault("sync", {}).update(values)
+    path.write_text(tomli_w.dumps(settings))
+
+
+def _received_count(data_dir: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(data_dir / "puente.db", timeout=30) as db:
+        return int(db.execute("SELECT count(*) FROM records WHERE received = 1").fetchone()[0])
+
+
+def test_a_receiver_killed_mid_sync_resumes_with_no_gap_and_no_duplicate(
+    pair: Pair, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+    import time
+
+    count = 20_000
+    objects = [incident(f"Lote {n}", "GREEN", ["MEX", "USA"]) for n in range(count)]
+    _import(pair.us, objects, tmp_path)
+    _set_sync(pair.mx, page_size=500)
+    sync_run = subprocess.Popen(
+        [sys.executable, "-m", "puente", "sync", "us-node", "--data-dir", str(pair.mx)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while _received_count(pair.mx) == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sync_run.kill()  # SIGKILL: no cleanup at all, mid-page or between pages
+    sync_run.wait()
+    partial = _received_count(pair.mx)
+    assert 0 < partial < count, "the sync was not interrupted part way"
+
+    # The lease the killed run held has to run out before another run may take the partner.
+    node = open_node(pair.mx)
+    try:
+        with node.db.session() as session:
+            from puente.sharing.models import Partner
+
+            session.execute(select(Partner)).scalar_one().lease_until = None
+    finally:
+        node.close()
+    resumed = puente("sync", "us-node", data_dir=pair.mx, timeout=600)
+    assert "Synced with us-node" in resumed.stdout
+    held = _held(pair.mx)
+    assert len(held) == count == _received_count(pair.mx)  # no gap, no duplicate
+    node = open_node(pair.us)
+    try:
+        with node.db.session() as session:
+            sender = dict(session.execute(select(Record.stix_id, Record.content_hash)).all())
+    finally:
+        node.close()
+    assert all(sender[stix_id] == digest for stix_id, digest in held.items())
+    assert "receipts verify" in puente("receipts", "verify", data_dir=pair.mx).stdout
+    assert "receipts verify" in puente("receipts", "verify", data_dir=pair.us).stdout
+
+
+def test_puente_serve_pulls_from_partners_on_its_schedule(pair: Pair, tmp_path: Path) -> None:
+    import time
+
+    _import(pair.us, [incident("Programado", "GREEN", ["MEX", "USA"])], tmp_path)
+    _set_sync(pair.mx, interval_seconds=5)
+    server = start_server(pair.mx, free_port())
+    try:
+        deadline = time.monotonic() + 60
+        while _received_count(pair.mx) == 0 and time.monotonic() < deadline:
+            time.sleep(0.5)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert _received_count(pair.mx) == 1

@@ -1,0 +1,186 @@
+"""The sync client against a partner that serves bad objects, pages twice, or goes down."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from puente.accounts.service import Principal
+from puente.node import Node
+from puente.policy.markings import MARKINGS_EXTENSION, TLP_MARKING_IDS
+from puente.records.models import Record
+from puente.sharing import partners, signing, sync
+from puente.sharing.models import Partner, Quarantined, ReceivedVersion
+from tests.sharing.test_taxii import store
+
+TAXII = "application/taxii+json;version=2.1"
+
+
+def incident(name: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "incident", "spec_version": "2.1", "id": f"incident--{uuid.uuid4()}",
+        "created": "2026-02-01T08:00:00.000Z", "modified": "2026-02-01T08:00:00.000Z",
+        "name": name, "object_marking_refs": [TLP_MARKING_IDS["GREEN"]],
+        "extensions": {MARKINGS_EXTENSION: {"extension_type": "property-extension",
+                                            "rel_to": ["MEX", "USA"], "handling": "H0"}},
+        **extra,
+    }  # fmt: skip
+
+
+@dataclass
+class FakePartner:
+    """A TAXII server with one page of objects, recording the receipts posted to it."""
+
+    pages: list[tuple[str, list[Any]]] = field(default_factory=list)  # (date_added, objects)
+    posted: list[Any] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _send(
+                self, body: Any, headers: dict[str, str] | None = None, status: int = 200
+            ) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", TAXII)
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                fake.requests.append(self.path)
+                if self.path == "/taxii2/":
+                    self._send({"title": "fake", "api_roots": ["/api/"], "default": "/api/"})
+                elif self.path == "/api/collections/":
+                    self._send({"collections": [
+                        {"id": "0b0b0b0b-0000-4000-8000-000000000001", "title": "out",
+                         "can_read": True, "can_write": False},
+                        {"id": "0b0b0b0b-0000-4000-8000-000000000002", "title": "in",
+                         "can_read": False, "can_write": True},
+                    ]})  # fmt: skip
+                elif "/objects/" in self.path:
+                    after = ""
+                    if "added_after=" in self.path:
+                        after = self.path.split("added_after=")[1].split("&")[0].replace("%3A", ":")
+                    for stamp, objects in fake.pages:
+                        if stamp > after:
+                            headers = {
+                                "X-TAXII-Date-Added-First": stamp,
+                                "X-TAXII-Date-Added-Last": stamp,
+                            }
+                            self._send({"more": False, "objects": objects}, headers)
+                            return
+                    self._send({})
+                else:
+                    self._send({"title": "not found"}, status=404)
+
+            def do_POST(self) -> None:
+                length = int(self.headers["Content-Length"])
+                envelope = json.loads(self.rfile.read(length))
+                fake.posted.extend(envelope["objects"])
+                successes = [{"id": o["id"], "version": o["modified"]} for o in envelope["objects"]]
+                self._send({"id": str(uuid.uuid4()), "status": "complete", "total_count": len(successes),
+                            "success_count": len(successes), "failure_count": 0, "pending_count": 0,
+                            "successes": successes}, status=202)  # fmt: skip
+
+        return Handler
+
+
+@pytest.fixture
+def fake(node: Node, admin: Principal) -> Iterator[FakePartner]:
+    partner = FakePartner()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partner.handler())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    with node.db.session() as session:
+        partners.add_partner(
+            session, admin, node_id="mx-fake", country="MEX", display_name="Fake",
+            base_url=f"http://127.0.0.1:{server.server_address[1]}", public_key="ab" * 32,
+            outbound_secret="secret-for-the-fake-partner",
+        )  # fmt: skip
+    yield partner
+    server.shutdown()
+
+
+def test_bad_objects_are_quarantined_with_the_reason_and_the_rest_syncs(
+    node: Node, analyst: Principal, fake: FakePartner
+) -> None:
+    ours = store(node, analyst, "Ours")
+    good = incident("Good")
+    missing_id = {k: v for k, v in incident("No id").items() if k != "id"}
+    oversized = incident("Huge", description="x" * (node.settings.limits.max_object_bytes + 10))
+    unmarked = {k: v for k, v in incident("Unmarked").items() if k != "extensions"}
+    hijack = {**incident("Hijack"), "id": ours}
+    fake.pages = [("2026-02-01T09:00:00.000001Z", [good, missing_id, oversized, unmarked, hijack])]
+
+    report = sync.sync(node, "mx-fake")
+    assert (report.stored, report.quarantined) == (1, 4)
+    with node.db.session() as session:
+        received = session.execute(select(Record).where(Record.received.is_(True))).scalars().all()
+        assert [r.stix_id for r in received] == [good["id"]]
+        assert received[0].owner_node == "mx-fake"
+        assert received[0].owner_country == "MEX"
+        ours_row = session.execute(select(Record).where(Record.stix_id == ours)).scalar_one()
+        assert ours_row.name == "Ours"  # a partner cannot overwrite this node's record
+        reasons = {q.object_id: q.reason for q in session.execute(select(Quarantined)).scalars()}
+        provenance = session.execute(select(ReceivedVersion)).scalar_one()
+        partner = session.execute(select(Partner)).scalar_one()
+    assert set(reasons) == {"", oversized["id"], unmarked["id"], ours}
+    assert "larger than this node accepts" in reasons[oversized["id"]]
+    assert "no Puente markings" in reasons[unmarked["id"]]
+    assert "belongs to another node" in reasons[ours]
+    assert provenance.record_pk == received[0].pk
+    assert partner.cursor == "2026-02-01T09:00:00.000001Z"
+
+    # The receipt went to the partner's inbox, signed, naming the one stored version.
+    (receipt,) = fake.posted
+    assert receipt["versions"] == [[good["id"], good["modified"], received[0].content_hash]]
+    assert len(receipt["quarantined"]) == 4
+    with node.db.session() as session:
+        from puente.node import public_key_hex
+
+        assert signing.verify(public_key_hex(node.settings), receipt)
+
+
+def test_the_same_page_delivered_twice_changes_nothing(
+    node: Node, analyst: Principal, fake: FakePartner
+) -> None:
+    good = incident("Good")
+    fake.pages = [("2026-02-01T09:00:00.000001Z", [good, good, {"type": "bad"}])]
+    sync.sync(node, "mx-fake")
+    with node.db.session() as session:
+        before = session.execute(select(Record.stix_id, Record.content_hash)).all()
+        quarantined = len(session.execute(select(Quarantined)).scalars().all())
+        session.execute(select(Partner)).scalar_one().cursor = ""  # as if the cursor was lost
+    again = sync.sync(node, "mx-fake")
+    assert (again.stored, again.unchanged) == (0, 1)
+    with node.db.session() as session:
+        assert session.execute(select(Record.stix_id, Record.content_hash)).all() == before
+        assert len(session.execute(select(Quarantined)).scalars().all()) == quarantined
+
+
+def test_the_cursor_follows_the_partners_clock_not_ours(
+    node: Node, analyst: Principal, fake: FakePartner
+) -> None:
+    # The partner's clock is years behind this node's: nothing may be lost for it.
+    first, second = incident("Old clock 1"), incident("Old clock 2")
+    fake.pages = [("2001-01-01T00:00:00.000001Z", [first])]
+    sync.sync(node, "mx-fake")
+    fake.pages.append(("2001-01-01T00:00:00.000002Z", [second]))
+    assert sync.sync(node, "mx-fake").stored == 1
+    assert any("added_after=2001-01-01T00" in r for r in fake.requests)
