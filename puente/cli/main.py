@@ -26,6 +26,8 @@ app.add_typer(sharing.partner_app, name="partner")
 app.add_typer(sharing.node_app, name="node")
 app.command("sync")(sharing.sync_command)
 app.add_typer(sharing.receipts_app, name="receipts")
+app.command("recall")(sharing.recall_command)
+app.command("recalls")(sharing.recalls_command)
 
 
 @app.command("version")

@@ -20,7 +20,7 @@ from puente.cli.common import (
 from puente.config import load_settings
 from puente.errors import N_
 from puente.node import public_key_hex
-from puente.sharing import partners, receipts, sync
+from puente.sharing import partners, recalls, receipts, sync
 from puente.sharing.collections import collection_id
 
 partner_app = typer.Typer(help="Partner nodes: who pulls from this node, and whom it pulls from.")
@@ -169,3 +169,41 @@ def receipts_verify(data_dir: Path | None = DataDir, act_as: str = ActAs) -> Non
     errors.print(t("{count} of {total} receipts do not verify.", count=len(report.problems),
                    total=report.checked))  # fmt: skip
     raise typer.Exit(1)
+
+
+@handles_errors
+def recall_command(
+    record_id: str = typer.Argument(..., help="The id of the record to recall."),
+    reason: str = typer.Option(..., "--reason", help="Why it is recalled (partners see it)."),
+    data_dir: Path | None = DataDir,
+    act_as: str = ActAs,
+) -> None:
+    """Recall a record shared by mistake: partners purge it and acknowledge."""
+    with opened(data_dir) as node:
+        actor = acting_user(node, act_as)
+        with node.db.session() as session:
+            result = recalls.recall(session, node, actor, record_id, reason)
+    console.print(t("Recalled {id} ({recall}).", id=record_id, recall=result.recall_id))
+    if result.partners:
+        console.print(
+            t("Pending acknowledgement from: {partners}", partners=", ".join(result.partners))
+        )
+    else:
+        console.print(t("No partner could have received it."))
+
+
+@handles_errors
+def recalls_command(data_dir: Path | None = DataDir, act_as: str = ActAs) -> None:
+    """List recalls: those this node sent (pending or acknowledged) and those it applied."""
+    with opened(data_dir) as node:
+        actor = acting_user(node, act_as)
+        with node.db.session() as session:
+            notices = recalls.list_recalls(session, actor)
+            names = {p.id: p.node_id for p in partners.list_partners(session, actor)}
+            table = Table(t("Record"), t("Direction"), t("Partner"), t("State"), t("Reason"))
+            for notice in notices:
+                sent = notice.direction == recalls.SENT
+                state = t("acknowledged") if notice.acknowledged_at else t("pending")
+                table.add_row(notice.record_id, t("sent") if sent else t("received"),
+                              names.get(notice.partner_id, "?"), state, notice.reason)  # fmt: skip
+    console.print(table if notices else t("No recalls."))

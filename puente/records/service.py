@@ -75,7 +75,7 @@ def new_version(
 ) -> RecordView:
     """The owner's next version of a record, from edited form fields."""
     require(principal, "records.write")
-    row = _owned_current(session, principal, stix_id)
+    row = owned_current(session, principal, stix_id)
     previous = orjson.loads(row.content)
     obj = builder.build(row.kind, fields, principal.agency, previous=previous)
     _check_refs_visible(session, principal, obj)
@@ -95,7 +95,7 @@ def new_version(
 def revoke(session: Session, settings: Settings, principal: Principal, stix_id: str) -> RecordView:
     """Revoke a record (STIX 2.1 §3.6): a final version with ``revoked: true``."""
     require(principal, "records.write")
-    row = _owned_current(session, principal, stix_id)
+    row = owned_current(session, principal, stix_id)
     if row.revoked:
         return get(session, principal, stix_id, audit_read=False)
     obj = orjson.loads(row.content)
@@ -115,7 +115,8 @@ def revoke(session: Session, settings: Settings, principal: Principal, stix_id: 
     return get(session, principal, stix_id, audit_read=False)
 
 
-def _owned_current(session: Session, principal: Principal, stix_id: str) -> Record:
+def owned_current(session: Session, principal: Principal, stix_id: str) -> Record:
+    """The current version of a record ``principal`` sees and may change (its owner)."""
     row = _current(session, stix_id)
     if row is None or not gate.decide(facts_of(row), principal.audience):
         raise NotFound(N_("No record {id} that you may see."), id=stix_id)

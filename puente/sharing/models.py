@@ -125,3 +125,27 @@ class TaxiiStatus(Base):
     total_count: Mapped[int] = mapped_column(Integer)
     # {"successes": [...], "failures": [...]} as status-details objects.
     details: Mapped[str] = mapped_column(Text)
+
+
+class RecallNotice(Base):
+    """One recall, as its owner tracks it per partner or as a recipient applied it.
+
+    On the owner ("sent"): one row per partner that may have received the record, pending
+    until the partner's signed acknowledgement arrives. On the recipient ("received"): the
+    recall as applied here, with the acknowledgement this node signed, until it is posted.
+    """
+
+    __tablename__ = "recall_notices"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # the recall object's id
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8))
+    record_id: Mapped[str] = mapped_column(String(300), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    recalled_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    body: Mapped[str] = mapped_column(Text)  # the signed recall object
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    ack_body: Mapped[str] = mapped_column(Text, default="")  # the signed acknowledgement
+    ack_posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    purged_versions: Mapped[int] = mapped_column(Integer, default=0)

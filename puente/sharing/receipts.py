@@ -30,7 +30,7 @@ from puente.records.models import Record
 from puente.records.rows import facts_of
 from puente.records.validation import timestamp_key
 from puente.sharing import signing
-from puente.sharing.models import Acknowledgement, Partner, Receipt
+from puente.sharing.models import Acknowledgement, Partner, RecallNotice, Receipt
 from puente.sharing.partners import PartnerPrincipal
 
 RECEIPT_TYPE = "x-puente-receipt"
@@ -94,7 +94,7 @@ def issue(
 def accept(session: Session, node: Node, requester: PartnerPrincipal, obj: Any) -> str | None:
     """Check and keep a receipt a partner posted; the reason it was refused, or None."""
     if not isinstance(obj, dict) or obj.get("type") != RECEIPT_TYPE:
-        return N_("Only receipts may be posted to this collection.")
+        return N_("Only receipts and recall acknowledgements may be posted to this collection.")
     partner = session.get(Partner, requester.partner_id)
     if partner is None:
         return N_("Unknown partner.")
@@ -218,6 +218,17 @@ def verify_all(session: Session, node: Node, actor: Principal) -> VerifyReport:
             if held is not None and held != digest:
                 problems.append((receipt.id, N_("a listed version's content has changed")))
                 break
+    for notice in session.execute(select(RecallNotice)).scalars():
+        checked += 1
+        owner, recipient = (
+            (own_key, pinned.get(notice.partner_id, ""))
+            if notice.direction == "sent"
+            else (pinned.get(notice.partner_id, ""), own_key)
+        )
+        if not signing.verify(owner, orjson.loads(notice.body)):
+            problems.append((notice.id, N_("the recall's signature does not verify")))
+        elif notice.ack_body and not signing.verify(recipient, orjson.loads(notice.ack_body)):
+            problems.append((notice.id, N_("the acknowledgement's signature does not verify")))
     audit.append(session, actor.username, "receipts.verify", details={"checked": checked,
                  "problems": len(problems)})  # fmt: skip
     return VerifyReport(checked, problems)

@@ -36,8 +36,8 @@ from puente.records.ingest import ReceivedFrom, ingest, markings_from_object
 from puente.records.models import Record
 from puente.records.partial import store_what_passes
 from puente.records.validation import timestamp_key
-from puente.sharing import receipts
-from puente.sharing.models import Partner, Quarantined, Receipt, ReceivedVersion
+from puente.sharing import recalls, receipts
+from puente.sharing.models import Partner, Quarantined, RecallNotice, Receipt, ReceivedVersion
 from puente.sharing.partners import get_partner
 
 MEDIA_TYPE = "application/taxii+json;version=2.1"
@@ -253,6 +253,8 @@ def store_page(
             continue  # the same version twice in a page: once is enough
         unique[key] = index
         refusal = _refusal(obj, limit)
+        if not refusal and isinstance(obj, dict) and obj.get("type") == recalls.RECALL_TYPE:
+            refusal = recalls.refusal(partner, obj)
         if refusal:
             refused[index] = Problem(refusal, f"/objects/{index}")
     keep = [i for i in unique.values() if i not in refused]
@@ -267,6 +269,9 @@ def store_page(
     later = store_what_passes(session, [objects[i] for i in keep], store)
     refused.update({keep[i]: problem for i, problem in later.items()})
     kept = [objects[i] for i in keep if i not in refused]
+    for obj in kept:
+        if obj.get("type") == recalls.RECALL_TYPE:
+            recalls.apply_received(session, node, partner, obj)
     versions = _stored_versions(session, partner, kept)
     moment = now()
     quarantined = [
@@ -369,12 +374,12 @@ def _stored_versions(
 
 
 def post_pending_receipts(node: Node, partner_id: int, http: httpx.Client) -> int:
-    """Post every receipt not yet delivered to the partner's inbox; how many went."""
+    """Post every receipt and recall acknowledgement not yet delivered; how many went."""
     with node.db.session() as session:
         partner = session.get(Partner, partner_id)
         assert partner is not None
         push_url = partner.push_url
-        pending = session.execute(
+        pending_receipts = session.execute(
             select(Receipt.id, Receipt.body)
             .where(
                 Receipt.partner_id == partner_id,
@@ -384,21 +389,39 @@ def post_pending_receipts(node: Node, partner_id: int, http: httpx.Client) -> in
             .order_by(Receipt.created_at)
             .limit(100)
         ).all()
-    if not push_url or not pending:
+        pending_acks = session.execute(
+            select(RecallNotice.id, RecallNotice.ack_body).where(
+                RecallNotice.partner_id == partner_id,
+                RecallNotice.direction == recalls.RECEIVED,
+                RecallNotice.ack_posted_at.is_(None),
+            )
+        ).all()
+    if not push_url or not (pending_receipts or pending_acks):
         return 0
-    envelope = b'{"objects":[' + b",".join(body.encode() for _, body in pending) + b"]}"
+    bodies = [body for _, body in pending_receipts] + [body for _, body in pending_acks]
+    envelope = b'{"objects":[' + b",".join(body.encode() for body in bodies) + b"]}"
     response = _request(http, "POST", push_url, content=envelope,
                         headers={"Content-Type": MEDIA_TYPE})  # fmt: skip
     status = response.json()
     accepted = {s["id"] for s in status.get("successes", [])}
+    acks = {orjson.loads(body)["id"]: recall_id for recall_id, body in pending_acks}
+    moment = now()
     with node.db.session() as session:
         session.execute(
             update(Receipt)
-            .where(Receipt.id.in_([i for i, _ in pending if i in accepted]))
-            .values(posted_at=now())
+            .where(Receipt.id.in_([i for i, _ in pending_receipts if i in accepted]))
+            .values(posted_at=moment)
+        )
+        session.execute(
+            update(RecallNotice)
+            .where(
+                RecallNotice.partner_id == partner_id,
+                RecallNotice.id.in_([acks[i] for i in accepted if i in acks]),
+            )
+            .values(ack_posted_at=moment)
         )
         for failure in status.get("failures", []):
-            audit.append(session, "system", "sync.receipt-refused", failure.get("id", ""),
+            audit.append(session, "system", "sync.post-refused", failure.get("id", ""),
                          details={"message": failure.get("message", "")})  # fmt: skip
     return len(accepted)
 

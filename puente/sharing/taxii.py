@@ -29,7 +29,7 @@ from puente.records.models import Record
 from puente.records.partial import store_what_passes
 from puente.records.rows import facts_of, markings_of
 from puente.records.validation import is_identifier
-from puente.sharing import receipts
+from puente.sharing import recalls, receipts
 from puente.sharing.collections import (
     STIX_MEDIA_TYPE,
     CollectionSpec,
@@ -308,11 +308,15 @@ def _accept_receipts(
     objects: list[Any],
     translate: Callable[..., str],
 ) -> dict[int, str]:
-    """A partner's inbox: each receipt checked and kept on its own (a savepoint each)."""
+    """A partner's inbox: receipts and recall acknowledgements, each checked on its own."""
     failures: dict[int, str] = {}
     for index, obj in enumerate(objects):
         with session.begin_nested() as savepoint:
-            refused = receipts.accept(session, node, partner, obj)
+            kind = obj.get("type") if isinstance(obj, dict) else None
+            if kind == recalls.ACK_TYPE:
+                refused = recalls.accept_ack(session, partner, obj)
+            else:
+                refused = receipts.accept(session, node, partner, obj)
             if refused:
                 failures[index] = translate(refused)
                 savepoint.rollback()

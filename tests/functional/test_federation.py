@@ -240,3 +240,77 @@ def test_puente_serve_pulls_from_partners_on_its_schedule(pair: Pair, tmp_path: 
         server.terminate()
         server.wait(timeout=30)
     assert _received_count(pair.mx) == 1
+
+
+def test_a_recall_purges_the_partners_copy_and_comes_back_acknowledged(
+    pair: Pair, tmp_path: Path
+) -> None:
+    mistake, fine = (
+        incident("Enviado por error", "GREEN", ["MEX", "USA"]),
+        incident("Correcto", "GREEN", ["MEX", "USA"]),
+    )
+    _import(pair.us, [mistake, fine], tmp_path)
+    puente("sync", "us-node", data_dir=pair.mx)
+    before = _held(pair.mx)
+
+    # Mexico's node is not syncing when the recall is made: it learns of it at its next pull.
+    recalled = puente("recall", str(mistake["id"]), "--reason", "Contains a source's name",
+                      data_dir=pair.us)  # fmt: skip
+    assert "Pending acknowledgement from: mx-node" in recalled.stdout
+    assert "pending" in puente("recalls", data_dir=pair.us).stdout
+
+    puente("sync", "us-node", data_dir=pair.mx)
+    node = open_node(pair.mx)
+    try:
+        with node.db.session() as session:
+            row = session.execute(
+                select(Record).where(Record.stix_id == str(mistake["id"]))
+            ).scalar_one()
+            other = session.execute(
+                select(Record).where(Record.stix_id == str(fine["id"]))
+            ).scalar_one()
+    finally:
+        node.close()
+    content = orjson.loads(row.content)
+    assert "Enviado por error" not in row.content
+    assert "name" not in content
+    assert content["x_puente_recalled"]["reason"] == "Contains a source's name"
+    assert row.recalled
+    assert row.content_hash == before[str(mistake["id"])]  # proof of what had been received
+    assert other.name == "Correcto"
+    listed = puente("recalls", data_dir=pair.us).stdout
+    assert "acknowledged" in listed
+    assert "pending" not in listed
+    assert "receipts verify" in puente("receipts", "verify", data_dir=pair.us).stdout
+    assert "receipts verify" in puente("receipts", "verify", data_dir=pair.mx).stdout
+
+    # A recall whose signature was tampered with no longer verifies.
+    node = open_node(pair.us)
+    try:
+        with node.db.session() as session:
+            from puente.sharing.models import RecallNotice
+
+            notice = session.execute(select(RecallNotice)).scalar_one()
+            notice.body = notice.body.replace("source", "sauce")
+    finally:
+        node.close()
+    tampered = puente("receipts", "verify", data_dir=pair.us, check=False)
+    assert tampered.returncode == 1
+    assert "the recall's signature does not verify" in " ".join(tampered.stderr.split())
+
+
+def test_a_tampered_receipt_fails_verification(pair: Pair, tmp_path: Path) -> None:
+    _import(pair.us, [incident("Uno", "GREEN", ["MEX", "USA"])], tmp_path)
+    puente("sync", "us-node", data_dir=pair.mx)
+    node = open_node(pair.us)
+    try:
+        with node.db.session() as session:
+            receipt = session.execute(select(Receipt)).scalar_one()
+            body = orjson.loads(receipt.body)
+            body["object_count"] = 2
+            receipt.body = orjson.dumps(body).decode()
+    finally:
+        node.close()
+    result = puente("receipts", "verify", data_dir=pair.us, check=False)
+    assert result.returncode == 1
+    assert "the signature does not verify" in " ".join(result.stderr.split())

@@ -184,3 +184,29 @@ def test_the_cursor_follows_the_partners_clock_not_ours(
     fake.pages.append(("2001-01-01T00:00:00.000002Z", [second]))
     assert sync.sync(node, "mx-fake").stored == 1
     assert any("added_after=2001-01-01T00" in r for r in fake.requests)
+
+
+def test_a_recall_that_does_not_verify_is_quarantined_and_purges_nothing(
+    node: Node, analyst: Principal, fake: FakePartner, tmp_path: Any
+) -> None:
+    from puente.node import generate_key
+    from puente.sharing import recalls
+
+    good = incident("Kept")
+    fake.pages = [("2026-02-01T09:00:00.000001Z", [good])]
+    sync.sync(node, "mx-fake")
+    generate_key(tmp_path / "impostor.pem")
+    forged = signing.sign(
+        tmp_path / "impostor.pem",
+        {**incident("Recall"), "type": recalls.RECALL_TYPE, "id": f"{recalls.RECALL_TYPE}--{uuid.uuid4()}",
+         "record_id": good["id"], "owner_node": "mx-fake", "reason": "forged"},
+    )  # fmt: skip
+    fake.pages.append(("2026-02-01T09:00:00.000002Z", [forged]))
+    report = sync.sync(node, "mx-fake")
+    assert report.quarantined == 1
+    with node.db.session() as session:
+        row = session.execute(select(Record).where(Record.stix_id == good["id"])).scalar_one()
+        reason = session.execute(select(Quarantined.reason)).scalar_one()
+    assert row.name == "Kept"
+    assert not row.recalled
+    assert "signature does not verify" in reason

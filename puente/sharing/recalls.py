@@ -1,0 +1,208 @@
+"""Recalls: the owner takes back a record shared by mistake; recipients purge and acknowledge.
+
+The owner marks every version of the record recalled (the egress gate then keeps it out of
+every partner's collection) and publishes a signed recall object (``x-puente-recall``, a
+new-sdo extension definition) as one of its own records, released to the partners that may
+have received the record. It travels like any other object, so a partner that was offline
+gets it at its next sync. The recipient checks the signature against the owner's pinned key,
+replaces the content of every version it holds by a tombstone (id, type, times and markings
+stay, and the content hash, which proves what had been received), and posts a signed
+acknowledgement (``x-puente-recall-ack``) to the owner's inbox, where it turns the owner's
+notice for that partner from pending to acknowledged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from puente.accounts.service import Principal, now, require
+from puente.audit import service as audit
+from puente.errors import N_, Conflict, InvalidInput, Problem
+from puente.node import Node
+from puente.policy import gate
+from puente.policy.markings import MARKINGS_EXTENSION, Markings
+from puente.records import service as records
+from puente.records.builder import stix_now
+from puente.records.ingest import apply_markings, ingest
+from puente.records.models import Record, RecordRef
+from puente.records.rows import facts_of
+from puente.sharing import signing
+from puente.sharing.models import Partner, RecallNotice
+from puente.sharing.partners import PartnerPrincipal
+
+RECALL_TYPE = "x-puente-recall"
+ACK_TYPE = "x-puente-recall-ack"
+EXT_RECALL = "extension-definition--5e9a1c47-8b2d-4f60-a3e1-9c7d2b4f6a18"
+EXT_RECALL_ACK = "extension-definition--2d8b6f13-4c7a-4e95-b0d2-6a1e8c3f5b79"
+SENT, RECEIVED = "sent", "received"
+
+
+@dataclass
+class RecallResult:
+    recall_id: str
+    record_id: str
+    partners: list[str]  # node ids told of it (pending until they acknowledge)
+
+
+def recall(
+    session: Session, node: Node, actor: Principal, stix_id: str, reason: str
+) -> RecallResult:
+    """Recall a record of this node from every partner that may have received it."""
+    require(actor, "records.write")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput([Problem(N_("Say why the record is recalled."), "/reason")])
+    current = records.owned_current(session, actor, stix_id)
+    versions = list(session.execute(select(Record).where(Record.stix_id == stix_id)).scalars())
+    if current.recalled:
+        raise Conflict(N_("Record {id} is already recalled."), id=stix_id)
+    all_partners = list(session.execute(select(Partner).order_by(Partner.node_id)).scalars())
+    told = [
+        p
+        for p in all_partners
+        if any(
+            gate.decide(facts_of(v), PartnerPrincipal(p.id, p.node_id, p.country).audience)
+            for v in versions
+        )
+    ]
+    session.execute(update(Record).where(Record.stix_id == stix_id).values(recalled=True))
+    created = stix_now()
+    body: dict[str, Any] = {
+        "type": RECALL_TYPE,
+        "spec_version": "2.1",
+        "id": f"{RECALL_TYPE}--{uuid.uuid4()}",
+        "created": created,
+        "modified": created,
+        "record_id": stix_id,
+        "owner_node": node.settings.node_id,
+        "reason": reason,
+        "extensions": {EXT_RECALL: {"extension_type": "new-sdo"}},
+    }
+    countries = {node.settings.country, *(p.country for p in told)}
+    markings = Markings(tlp="AMBER", rel_to=frozenset(countries), handling="H0")
+    apply_markings(body, markings)
+    signed = signing.sign(node.settings.key_path, body)
+    ingest(session, node.settings, actor, [signed], override=markings, action="record.recall",
+           base_pointer="")  # fmt: skip
+    moment = now()
+    text = orjson.dumps(signed, option=orjson.OPT_SORT_KEYS).decode()
+    session.add_all(
+        RecallNotice(id=signed["id"], partner_id=p.id, direction=SENT, record_id=stix_id,
+                     reason=reason, recalled_by=actor.username, created_at=moment, body=text)
+        for p in told
+    )  # fmt: skip
+    return RecallResult(signed["id"], stix_id, [p.node_id for p in told])
+
+
+def refusal(partner: Partner, obj: dict[str, Any]) -> str:
+    """Why a recall served by ``partner`` may not be applied (it is quarantined); "" if none."""
+    if not signing.verify(partner.public_key, obj):
+        return N_("The recall's signature does not verify with the partner's pinned key.")
+    if obj.get("owner_node") != partner.node_id or not isinstance(obj.get("record_id"), str):
+        return N_("A partner may recall only its own records.")
+    return ""
+
+
+def apply_received(session: Session, node: Node, partner: Partner, obj: dict[str, Any]) -> None:
+    """Apply a checked recall from ``partner``: purge, and sign the acknowledgement to post."""
+    if session.get(RecallNotice, (obj["id"], partner.id)) is not None:
+        return  # applied before: a page delivered twice changes nothing
+    record_id = obj["record_id"]
+    held = list(
+        session.execute(
+            select(Record).where(
+                Record.stix_id == record_id,
+                Record.received.is_(True),
+                Record.owner_node == partner.node_id,
+            )
+        ).scalars()
+    )
+    for row in held:
+        row.content = orjson.dumps(_tombstone(row, obj), option=orjson.OPT_SORT_KEYS).decode()
+        row.name = ""
+        row.search_text = " "
+        row.recalled = True
+    if held:
+        session.execute(delete(RecordRef).where(RecordRef.record_pk.in_([r.pk for r in held])))
+    created = stix_now()
+    ack = signing.sign(
+        node.settings.key_path,
+        {
+            "type": ACK_TYPE,
+            "spec_version": "2.1",
+            "id": f"{ACK_TYPE}--{uuid.uuid4()}",
+            "created": created,
+            "modified": created,
+            "recall_id": obj["id"],
+            "record_id": record_id,
+            "sender_node": partner.node_id,
+            "receiver_node": node.settings.node_id,
+            "purged_versions": len(held),
+            "extensions": {EXT_RECALL_ACK: {"extension_type": "new-sdo"}},
+        },
+    )
+    session.add(
+        RecallNotice(
+            id=obj["id"],
+            partner_id=partner.id,
+            direction=RECEIVED,
+            record_id=record_id,
+            reason=str(obj.get("reason", "")),
+            recalled_by=f"partner:{partner.node_id}",
+            created_at=now(),
+            body=orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode(),
+            acknowledged_at=now(),
+            ack_body=orjson.dumps(ack).decode(),
+            purged_versions=len(held),
+        )
+    )
+    audit.append(session, f"partner:{partner.node_id}", "sync.recall", record_id,
+                 details={"recall": obj["id"], "purged_versions": len(held)})  # fmt: skip
+
+
+def _tombstone(row: Record, recall_obj: dict[str, Any]) -> dict[str, Any]:
+    """What a recalled version becomes: its identity and markings, none of its content."""
+    content = orjson.loads(row.content)
+    kept = ("type", "spec_version", "id", "created", "modified", "object_marking_refs",
+            "created_by_ref")  # fmt: skip
+    stone = {key: content[key] for key in kept if key in content}
+    markings = (content.get("extensions") or {}).get(MARKINGS_EXTENSION)
+    if markings:
+        stone["extensions"] = {MARKINGS_EXTENSION: markings}
+    stone["x_puente_recalled"] = {
+        "recall": recall_obj["id"],
+        "reason": recall_obj.get("reason", ""),
+    }
+    return stone
+
+
+def accept_ack(session: Session, requester: PartnerPrincipal, obj: dict[str, Any]) -> str | None:
+    """The owner's side: a partner's signed acknowledgement of a recall."""
+    partner = session.get(Partner, requester.partner_id)
+    if partner is None or not signing.verify(partner.public_key, obj):
+        return N_("The acknowledgement's signature does not verify with the partner's pinned key.")
+    notice = session.get(RecallNotice, (obj.get("recall_id"), partner.id))
+    if notice is None or notice.direction != SENT or obj.get("receiver_node") != partner.node_id:
+        return N_("No recall {id} was sent to this partner.")
+    if notice.acknowledged_at is None:
+        notice.acknowledged_at = now()
+        notice.ack_body = orjson.dumps(obj).decode()
+        notice.purged_versions = int(obj.get("purged_versions") or 0)
+        audit.append(session, requester.name, "recall.acknowledged", notice.record_id,
+                     details={"recall": notice.id})  # fmt: skip
+    return None
+
+
+def list_recalls(session: Session, actor: Principal) -> list[RecallNotice]:
+    require(actor, "records.read")
+    return list(
+        session.execute(
+            select(RecallNotice).order_by(RecallNotice.created_at.desc(), RecallNotice.partner_id)
+        ).scalars()
+    )
