@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from pathlib import Path
 
@@ -118,12 +119,14 @@ def serve(
             port=port,
         )
     )
-    uvicorn.run(
-        "puente.web.asgi:create",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        proxy_headers=True,
-    )
+    # uvicorn re-raises the Ctrl-C it handled once the server has stopped: a clean exit here.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.run(
+            "puente.web.asgi:create",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            proxy_headers=True,
+        )

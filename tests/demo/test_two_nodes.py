@@ -1,0 +1,57 @@
+"""`puente demo`: two partner nodes, seeded and synced, each holding what the other shares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from puente.accounts.agencies import agency_countries
+from puente.node import open_node
+from puente.policy.gate import PartnerNode, decide
+from puente.records.models import Record
+from puente.records.rows import facts_of
+from tests.functional.support import free_port, puente
+
+
+def _own_and_received(folder: Path) -> tuple[list[Record], set[tuple[str, str]]]:
+    node = open_node(folder)
+    try:
+        with node.db.session() as session:
+            rows = list(session.execute(select(Record)).scalars())
+    finally:
+        node.close()
+    own = [r for r in rows if not r.received]
+    received = {(r.stix_id, r.modified_key) for r in rows if r.received}
+    return own, received
+
+
+def test_the_demo_starts_two_partner_nodes_that_share_through_the_gate(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
+    port, mx_port = free_port(), free_port()
+    result = puente("demo", "--no-serve", "--port", str(port), "--mx-port", str(mx_port),
+                    data_dir=demo, timeout=600)  # fmt: skip
+    out = " ".join(result.stdout.split())
+    assert f"http://127.0.0.1:{port}/" in out
+    assert f"http://127.0.0.1:{mx_port}/" in out
+    assert "cbp.analyst" in out
+    assert "fgr.analista" in out
+
+    us_own, us_received = _own_and_received(demo / "us")
+    mx_own, mx_received = _own_and_received(demo / "mx")
+    everyone = agency_countries()
+    assert mx_received == {
+        (r.stix_id, r.modified_key)
+        for r in us_own
+        if decide(facts_of(r), PartnerNode("MEX", everyone))
+    }
+    assert us_received == {
+        (r.stix_id, r.modified_key)
+        for r in mx_own
+        if decide(facts_of(r), PartnerNode("USA", everyone))
+    }
+    assert len(mx_received) > 100
+    assert len(us_received) > 100
+    # Some of each side's records stay home: national only, RED, or for its own agencies.
+    assert len(mx_received) < len(us_own)
+    assert len(us_received) < len(mx_own)
