@@ -66,6 +66,7 @@ class RecordView:
     created_by: str
     markings: Markings
     content: dict[str, Any]
+    recalled: bool = False
 
     @classmethod
     def of(cls, row: Record) -> RecordView:
@@ -86,4 +87,5 @@ class RecordView:
             created_by=row.created_by,
             markings=markings_of(row),
             content=orjson.loads(row.content),
+            recalled=row.recalled,
         )

@@ -26,6 +26,7 @@ from puente.records import builder
 from puente.records import service as records
 from puente.records.kinds import KINDS
 from puente.records.rows import RecordView
+from puente.sharing import ledger as sharing_ledger
 from puente.web.deps import db_session, form_data, get_node, principal
 from puente.web.forms import MarkingsForm, errors_by_field, record_fields
 from puente.web.pages import page_locale, redirect, render
@@ -263,6 +264,7 @@ def record_page(
     view = records.get(session, who, stix_id, version or None)
     history = records.versions(session, who, stix_id)
     linked = records.related(session, who, stix_id)
+    origin = sharing_ledger.provenance(session, who, view)
     kind = KINDS.get(view.kind)
     return render(
         request,
@@ -275,6 +277,7 @@ def record_page(
         related=linked,
         names={v.stix_id: v.name for v in [view, *linked]},
         can_edit=may_edit(view, who),
+        provenance=origin,
         kinds=KINDS,
         raw_json=orjson.dumps(view.content, option=orjson.OPT_INDENT_2).decode(),
     )

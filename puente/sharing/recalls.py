@@ -200,9 +200,17 @@ def accept_ack(session: Session, requester: PartnerPrincipal, obj: dict[str, Any
 
 
 def list_recalls(session: Session, actor: Principal) -> list[RecallNotice]:
+    """The recalls of records ``actor`` may see (the gate decides on the record's current
+    version: a recall must not reveal the id of a record hidden from the reader)."""
     require(actor, "records.read")
-    return list(
+    notices = list(
         session.execute(
             select(RecallNotice).order_by(RecallNotice.created_at.desc(), RecallNotice.partner_id)
         ).scalars()
     )
+    ids = sorted({n.record_id for n in notices})
+    current = session.execute(
+        select(Record).where(Record.stix_id.in_(ids), Record.is_current.is_(True))
+    ).scalars()
+    visible = {r.stix_id for r in gate.release(current, facts_of, actor.audience)}
+    return [n for n in notices if n.record_id in visible]
