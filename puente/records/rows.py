@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
+from sqlalchemy import Row
 
 from puente.policy.gate import RecordFacts
 from puente.policy.markings import Markings
@@ -20,21 +22,40 @@ def as_column(values: frozenset[str] | set[str] | list[str]) -> str:
     return "," + ",".join(sorted(values)) + "," if values else ""
 
 
-def markings_of(row: Record) -> Markings:
+def markings_of(row: Record | Row[Any]) -> Markings:
+    return _markings(
+        row.tlp, row.rel_to, row.agencies, row.handling, row.handling_text,
+        row.searchable_by, row.reliability, row.credibility, row.recipients,
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def _markings(
+    tlp: str,
+    rel_to: str,
+    agencies: str,
+    handling: str,
+    handling_text: str,
+    searchable_by: str,
+    reliability: str,
+    credibility: int,
+    recipients: str,
+) -> Markings:
+    # A page of rows shares a handful of distinct markings: each is parsed once.
     return Markings(
-        tlp=row.tlp,
-        rel_to=as_set(row.rel_to),
-        agencies=as_set(row.agencies),
-        handling=row.handling,
-        handling_text=row.handling_text,
-        searchable_by=as_set(row.searchable_by),
-        reliability=row.reliability or None,
-        credibility=row.credibility or None,
-        recipients=as_set(row.recipients),
+        tlp=tlp,
+        rel_to=as_set(rel_to),
+        agencies=as_set(agencies),
+        handling=handling,
+        handling_text=handling_text,
+        searchable_by=as_set(searchable_by),
+        reliability=reliability or None,
+        credibility=credibility or None,
+        recipients=as_set(recipients),
     )
 
 
-def facts_of(row: Record) -> RecordFacts:
+def facts_of(row: Record | Row[Any]) -> RecordFacts:
     return RecordFacts(
         stix_id=row.stix_id,
         owner_country=row.owner_country,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import select, tuple_
+from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import Principal, now, require
@@ -146,11 +146,13 @@ def accept(session: Session, node: Node, requester: PartnerPrincipal, obj: Any) 
             )
         ).scalars()
     )
-    session.add_all(
-        Acknowledgement(partner_id=partner.id, record_pk=r.pk, receipt_id=receipt.id,
-                        acknowledged_at=moment)
+    fresh = [
+        {"partner_id": partner.id, "record_pk": r.pk, "receipt_id": receipt.id,
+         "acknowledged_at": moment}
         for r in rows if r.pk not in acknowledged
-    )  # fmt: skip
+    ]  # fmt: skip
+    if fresh:
+        session.execute(insert(Acknowledgement), fresh)
     audit.append(
         session,
         requester.name,
@@ -163,7 +165,7 @@ def accept(session: Session, node: Node, requester: PartnerPrincipal, obj: Any) 
 
 def _released_rows(
     session: Session, requester: PartnerPrincipal, versions: list[Version]
-) -> list[Record] | None:
+) -> list[Row[Any]] | None:
     """The rows the versions name, if every one was released to the partner unchanged."""
     if not versions:
         return []
@@ -234,13 +236,20 @@ def verify_all(session: Session, node: Node, actor: Principal) -> VerifyReport:
     return VerifyReport(checked, problems)
 
 
-def _rows_for(session: Session, keys: list[tuple[str, str]]) -> list[Record]:
+# What checking a receipt needs of a stored version: not its content (plain rows, no ORM).
+CHECK_COLUMNS = [
+    column for column in Record.__table__.c if column.name not in ("content", "search_text")
+]
+
+
+def _rows_for(session: Session, keys: list[tuple[str, str]]) -> list[Row[Any]]:
     """The stored versions with these (stix id, modified key) pairs."""
-    rows: list[Record] = []
-    for start in range(0, len(keys), 500):
-        rows += session.execute(
-            select(Record).where(
-                tuple_(Record.stix_id, Record.modified_key).in_(keys[start : start + 500])
-            )
-        ).scalars()
+    wanted = set(keys)
+    rows: list[Row[Any]] = []
+    ids = sorted({stix_id for stix_id, _ in keys})
+    for start in range(0, len(ids), 500):
+        found = session.execute(
+            select(*CHECK_COLUMNS).where(Record.stix_id.in_(ids[start : start + 500]))
+        )
+        rows += [row for row in found if (row.stix_id, row.modified_key) in wanted]
     return rows

@@ -14,18 +14,20 @@ Only one worker pulls a partner at a time: it holds a lease on the partner's row
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from queue import Empty, Full, Queue
 from typing import Any, cast
 from urllib.parse import urljoin
 
 import httpx
 import orjson
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import now, system_principal
@@ -44,6 +46,7 @@ MEDIA_TYPE = "application/taxii+json;version=2.1"
 PAGE_SIZE = 1000
 LEASE = timedelta(minutes=5)
 ATTEMPTS = 3  # per request, within one sync, before the sync gives up
+RECEIPTS_EVERY = 10  # pages between two posts of receipts
 QUARANTINE_KEEP = 65536  # characters of a quarantined object kept for the record
 
 
@@ -78,13 +81,20 @@ def sync(
             with _client(node, partner_id) as http:
                 report.receipts_posted += post_pending_receipts(node, partner_id, http)
                 pull_url = _discover(node, partner_id, http)
-                while True:
-                    more = _pull_page(node, partner_id, http, pull_url, page_size, report, owner)
-                    report.receipts_posted += post_pending_receipts(node, partner_id, http)
+                with node.db.session() as session:
+                    cursor = get_partner(session, partner_node_id).cursor
+                # The next page downloads (and the partner serves it) while this one is
+                # stored: the two nodes work at the same time.
+                pages = _prefetched(_fetch_pages(http, pull_url, cursor, page_size))
+                for fetched in pages:
+                    _store_fetched(node, partner_id, pull_url, fetched, report, owner)
+                    # Receipts go back in batches (they are stored already): one request for
+                    # every RECEIPTS_EVERY pages, and the rest when the pull ends.
+                    if report.pages % RECEIPTS_EVERY == 0:
+                        report.receipts_posted += post_pending_receipts(node, partner_id, http)
                     if progress is not None:
                         progress(report.stored + report.unchanged + report.quarantined)
-                    if not more:
-                        break
+                report.receipts_posted += post_pending_receipts(node, partner_id, http)
         except (httpx.HTTPError, ValueError) as exc:
             _failed(node, partner_id, str(exc) or type(exc).__name__)
             raise Unavailable(
@@ -184,44 +194,103 @@ def _discover(node: Node, partner_id: int, http: httpx.Client) -> str:
 # -- one page ----------------------------------------------------------------------------------
 
 
-def _pull_page(
+@dataclass
+class _Fetched:
+    objects: list[Any]
+    first: str  # X-TAXII-Date-Added-First
+    last: str  # X-TAXII-Date-Added-Last: the cursor once this page is stored
+    more: bool
+
+
+def _fetch_pages(
+    http: httpx.Client, pull_url: str, cursor: str, page_size: int
+) -> Iterator[_Fetched]:
+    """The partner's pages after ``cursor``, in order, each asked for after the one before."""
+    while True:
+        params = {"limit": str(page_size), "match[version]": "all"}
+        if cursor:
+            params["added_after"] = cursor
+        response = _request(http, "GET", pull_url, params=params)
+        body = orjson.loads(response.content)
+        objects = body.get("objects") or []
+        if not objects:
+            return
+        first = response.headers.get("X-TAXII-Date-Added-First", "")
+        last = response.headers.get("X-TAXII-Date-Added-Last", "")
+        if not last or (cursor and last <= cursor):
+            raise ValueError("the partner's page has no X-TAXII-Date-Added-Last past the cursor")
+        more = bool(body.get("more"))
+        yield _Fetched(objects, first, last, more)
+        if not more:
+            return
+        cursor = last
+
+
+_DONE = object()
+
+
+def _prefetched(pages: Iterator[_Fetched], depth: int = 2) -> Iterator[_Fetched]:
+    """``pages``, fetched on a thread of their own up to ``depth`` pages ahead."""
+    queue: Queue[object] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        queue.put(page, timeout=0.2)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, raised there
+            queue.put(exc)
+
+    worker = threading.Thread(target=fetch, name="sync-fetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = queue.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, _Fetched)
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # let a blocked put finish, then the thread ends
+            try:
+                queue.get(timeout=0.2)
+            except Empty:
+                continue
+        worker.join()
+
+
+def _store_fetched(
     node: Node,
     partner_id: int,
-    http: httpx.Client,
     pull_url: str,
-    page_size: int,
+    fetched: _Fetched,
     report: SyncReport,
     owner: str,
-) -> bool:
-    """Fetch and store the next page; whether the partner said there is more."""
-    with node.db.session() as session:
-        partner = session.get(Partner, partner_id)
-        assert partner is not None
-        cursor = partner.cursor
-    params = {"limit": str(page_size), "match[version]": "all"}
-    if cursor:
-        params["added_after"] = cursor
-    response = _request(http, "GET", pull_url, params=params)
-    body = orjson.loads(response.content)
-    objects = body.get("objects") or []
-    if not objects:
-        return False
-    first = response.headers.get("X-TAXII-Date-Added-First", "")
-    last = response.headers.get("X-TAXII-Date-Added-Last", "")
-    if not last or (cursor and last <= cursor):
-        raise ValueError("the partner's page has no X-TAXII-Date-Added-Last past the cursor")
+) -> None:
+    """Store one fetched page, with the cursor it moves to, in one transaction."""
     with node.db.session() as session:
         partner = session.get(Partner, partner_id)
         assert partner is not None
         if partner.lease_owner != owner:
             raise ValueError("the lease on this partner was lost")
-        stored = store_page(session, node, partner, pull_url, objects, first, last)
+        stored = store_page(session, node, partner, pull_url, fetched.objects, fetched.first,
+                            fetched.last)  # fmt: skip
         partner.lease_until = now() + LEASE
     report.pages += 1
     report.stored += stored.stored
     report.unchanged += stored.unchanged
     report.quarantined += stored.quarantined
-    return bool(body.get("more"))
 
 
 @dataclass
@@ -244,7 +313,6 @@ def store_page(
     """Store one page from ``partner``: verbatim, with provenance, a receipt and the cursor."""
     origin = ReceivedFrom(partner.node_id, partner.country)
     collection = pull_url.rstrip("/").split("/")[-2]
-    limit = node.settings.limits.max_object_bytes
     unique: dict[tuple[str, str], int] = {}
     refused: dict[int, Problem] = {}
     for index, obj in enumerate(objects):
@@ -252,7 +320,7 @@ def store_page(
         if key in unique:
             continue  # the same version twice in a page: once is enough
         unique[key] = index
-        refusal = _refusal(obj, limit)
+        refusal = _refusal(obj)
         if not refusal and isinstance(obj, dict) and obj.get("type") == recalls.RECALL_TYPE:
             refusal = recalls.refusal(partner, obj)
         if refusal:
@@ -299,11 +367,13 @@ def store_page(
             )
         ).scalars()
     )
-    session.add_all(
-        ReceivedVersion(record_pk=pk, partner_id=partner.id, collection_id=collection,
-                        date_added=last, received_at=moment, receipt_id=receipt.id)
+    provenance = [
+        {"record_pk": pk, "partner_id": partner.id, "collection_id": collection,
+         "date_added": last, "received_at": moment, "receipt_id": receipt.id}
         for *_, pk in versions if pk not in held
-    )  # fmt: skip
+    ]  # fmt: skip
+    if provenance:  # Core, not ORM objects: a page stores up to thousands of them
+        session.execute(insert(ReceivedVersion), provenance)
     if quarantined:
         audit.append(session, f"partner:{partner.node_id}", "sync.quarantine", partner.node_id,
                      details={"count": len(quarantined),
@@ -337,10 +407,9 @@ def _version_key(obj: Any) -> tuple[str, str]:
     return (str(obj.get("id", "")), str(version))
 
 
-def _refusal(obj: Any, limit: int) -> str:
+def _refusal(obj: Any) -> str:
     """Why a served object may not be stored, before the usual checks; "" if none."""
-    if len(orjson.dumps(obj)) > limit:
-        return N_("The object is larger than this node accepts.")
+    # Size is checked by the store itself (records.ingest), which serializes the object anyway.
     if isinstance(obj, dict):
         tlp, body = markings_from_object(obj)
         if tlp is None or body is None:

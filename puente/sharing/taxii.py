@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import Principal, require
@@ -127,7 +127,7 @@ def _released_page(
     filters: Filters,
     scope: str,
     object_id: str | None = None,
-) -> tuple[Page, list[Record]]:
+) -> tuple[Page, list[Row[Any]]]:
     key = token_key(node.settings.key_path)
     found = page(session, spec, filters, key, _binding(spec, requester, filters, scope), object_id)
     released = gate.release(found.rows, facts_of, spec.audience)
@@ -135,12 +135,16 @@ def _released_page(
 
 
 def _audit(
-    session: Session, requester: Requester, action: str, spec: CollectionSpec, rows: list[Record]
+    session: Session,
+    requester: Requester,
+    action: str,
+    spec: CollectionSpec,
+    rows: Sequence[Row[Any]],
 ) -> None:
     digest = hashlib.sha256(
         "".join(f"{r.stix_id}|{r.modified_key}|{r.content_hash}\n" for r in rows).encode()
     ).hexdigest()
-    banner = most_restrictive(markings_of(r) for r in rows)
+    banner = most_restrictive({markings_of(r) for r in rows})
     audit.append(
         session,
         requester_name(requester),
@@ -157,7 +161,7 @@ def _audit(
     )
 
 
-def _envelope(found: Page, rows: list[Record], key: str, items: Sequence[bytes]) -> Served:
+def _envelope(found: Page, rows: list[Row[Any]], key: str, items: Sequence[bytes]) -> Served:
     """§3.7 envelope (or §5.3.1 manifest, §5.8.1 versions): empty lists left out (§2)."""
     if not rows:
         return Served(b"{}")  # "an empty envelope" (§3.7)

@@ -141,7 +141,7 @@ def test_bad_objects_are_quarantined_with_the_reason_and_the_rest_syncs(
         provenance = session.execute(select(ReceivedVersion)).scalar_one()
         partner = session.execute(select(Partner)).scalar_one()
     assert set(reasons) == {"", oversized["id"], unmarked["id"], ours}
-    assert "larger than this node accepts" in reasons[oversized["id"]]
+    assert "this node accepts at most" in reasons[oversized["id"]]
     assert "no Puente markings" in reasons[unmarked["id"]]
     assert "belongs to another node" in reasons[ours]
     assert provenance.record_pk == received[0].pk
