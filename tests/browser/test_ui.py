@@ -145,3 +145,37 @@ def test_the_banner_in_the_browser_follows_the_search_results(page: Page, served
     expect(page.locator("#results").get_by_role("link")).to_have_count(2)
     expect(page.locator("#banner-top")).to_have_text("TLP:AMBER · REL TO USA · H0")
     expect(page.locator("#banner-bottom")).to_have_text("TLP:AMBER · REL TO USA · H0")
+
+
+def test_recall_a_shared_record_and_follow_it_on_the_partner_pages(
+    page: Page, served: Served, screenshots: Path
+) -> None:
+    from puente.sharing import partners
+
+    add_user(served.node, "ana", "CBP", ["analyst"])
+    with served.node.db.session() as session:
+        admin = accounts.principal_for(accounts.get_user(session, "admin"), served.node.settings)
+        partners.add_partner(
+            session, admin, node_id="mx-node", country="MEX", display_name="México",
+            base_url="http://127.0.0.1:9", public_key="ab" * 32,
+            outbound_secret="mexico-issued-secret-0001",
+        )  # fmt: skip
+        ana = accounts.principal_for(accounts.get_user(session, "ana"), served.node.settings)
+        view = records.create(
+            session, served.node.settings, ana, "incident", {"name": "Sent by mistake"},
+            Markings(tlp="GREEN", rel_to=frozenset({"USA", "MEX"})),
+        )  # fmt: skip
+    sign_in(page, served)
+    page.get_by_role("link", name="Partners").click()
+    expect(page.locator("h1")).to_have_text("Partners")
+    expect(page.locator("main")).to_contain_text("mx-node")
+
+    page.goto(f"{served.url}/records/{view.stix_id}")
+    page.get_by_role("link", name="Recall from partners").click()
+    page.get_by_label("Why is it recalled?").fill("Sent before the case officer cleared it")
+    page.get_by_role("button", name="Recall from partners").click()
+    expect(page).to_have_url(re.compile(r"/recalls$"))
+    row = page.locator("tbody tr").first
+    expect(row).to_contain_text("mx-node")
+    expect(row).to_contain_text("pending")
+    page.screenshot(path=str(screenshots / "recalls.png"), full_page=True)
