@@ -3,6 +3,7 @@
 Usage::
 
     python bench/report.py [--ingest bench/results/ingest.json] [--search bench/results/search.json]
+    python bench/report.py --federation [bench/results/federation.json]   # that section alone
 """
 
 from __future__ import annotations
@@ -113,12 +114,120 @@ def search_tables(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def federation_tables(report: dict[str, Any]) -> list[str]:
+    """Issue 3: the targets, the pull, the OASIS client, and the first page against size."""
+    lines = ['| target (issue 3, "Speed") | measured | met? |', "|---|---|---|"]
+    for row in report.get("targets", []):
+        met = {True: "**yes**", False: "**no**", None: "–"}[row["met"]]
+        margin = f" ({row['margin']})" if row.get("margin") and row["met"] is not None else ""
+        lines.append(f"| {row['target']} | {row['measured']}{margin} | {met} |")
+    pull = report.get("pull")
+    if pull:
+        sync, server, idle = pull["sync"], pull["server_a"], pull["nothing_new"]
+        cpu = sync["user_s"] + sync["system_s"]
+        lines += [
+            "",
+            f"### Pull: `puente sync` of {pull['objects']:,} objects, node B from node A",
+            "",
+            "| | wall s | CPU s | peak RSS MB | objects/s | objects/CPU-s |",
+            "|---|---:|---:|---:|---:|---:|",
+            f"| `puente sync us-bench` on B | {sync['wall_s']:.2f} | {cpu:.2f} "
+            f"| {sync['max_rss_mb']:.0f} | {sync['rate']:,.0f} | {sync['cpu_rate']:,.0f} |",
+            f"| `puente serve` on A, during the pull | – | {server['cpu_s']:.2f} "
+            f"| {server['peak_rss_mb']:.0f} | – | – |",
+            f"| the same sync again, nothing new (fixed cost) | {idle['wall_s']:.2f} "
+            f"| {idle['user_s'] + idle['system_s']:.2f} | {idle['max_rss_mb']:.0f} | – | – |",
+        ]
+        if "peak_rss_anon_sampled_mb" in server:
+            lines += [
+                "",
+                f"A's peak RSS split (sampled every 50 ms): {server['peak_rss_anon_sampled_mb']:.0f}"
+                f" MB anonymous (heap, SQLite page cache), {server['peak_rss_file_sampled_mb']:.0f}"
+                " MB mapped file pages (the database, mapped with `mmap_size`, and the code).",
+            ]
+        pages = pull.get("pages", {})
+        if pages:
+            tenths = [pages["seconds"][i : i + 10] for i in range(0, len(pages["seconds"]), 10)]
+            curve = ", ".join(f"{sum(t) / len(t):.2f}" for t in tenths)
+            lines += [
+                "",
+                f"{sync['pages']} pages, {sync['receipts_delivered']} receipts delivered; "
+                f"seconds per page (between B's receipts), mean of each tenth of the pull: "
+                f"{curve}.",
+            ]
+        checks = pull["checks"]
+        lines += [
+            "",
+            f"Afterwards: {checks['received_records_on_b']:,} received records on B; "
+            f"{checks['receipts_issued_by_b']} receipts issued by B, "
+            f"{checks['receipts_held_by_a']} held by A, {checks['acknowledged_on_a']:,} "
+            f"versions acknowledged on A; B: {checks['receipts_verify_b']} "
+            f"A: {checks['receipts_verify_a']}",
+        ]
+    client = report.get("taxii_client")
+    if client:
+        first = client["first_byte"]
+        stats = client["page_seconds"]
+        lines += [
+            "",
+            f"### OASIS {client['client']}: `as_pages(get_objects, per_request="
+            f"{client['per_request']})`",
+            "",
+            "| objects | pages | seconds | objects/s | first page s | last page s | last / first "
+            "| page s median / p95 / max |",
+            "|---:|---:|---:|---:|---:|---:|---:|---|",
+            f"| {client['objects']:,} | {client['pages']} | {client['seconds']:.2f} "
+            f"| {client['rate']:,.0f} | {client['first_page_s']:.3f} | {client['last_page_s']:.3f} "
+            f"| {client['last_over_first']:.2f} | {stats['median']:.3f} / {stats['p95']:.3f} / "
+            f"{stats['max']:.3f} |",
+            "",
+            f"Time to the first byte of the first page (httpx, new connection each time, "
+            f"{len(first['runs'])} requests): first {first['first_ms']:.1f} ms, median "
+            f"{first['median_ms']:.1f} ms, max {first['max_ms']:.1f} ms; the headers arrive "
+            "with the body (the page is built before the response starts).",
+        ]
+    curve = report.get("curve")
+    if curve:
+        lines += [
+            "",
+            "### First page and whole pagination against the collection's size",
+            "",
+            "| peer | objects | first page s | all pages s | pages (objects each) |",
+            "|---|---:|---:|---:|---|",
+        ]
+        peers = [("Puente", curve.get("puente", {})),
+                 ("medallion", curve.get("medallion", {}).get("sizes", {}))]  # fmt: skip
+        for name, sizes in peers:
+            for size, row in sorted(sizes.items(), key=lambda item: int(item[0])):
+                counts = ", ".join(f"{count:,}" for count in row["page_objects"])
+                if len(row["page_objects"]) > 6:
+                    counts = f"{len(row['page_objects'])} × {row['page_objects'][0]:,}"
+                lines.append(f"| {name} | {int(size):,} | {row['first_page_s']:.3f} "
+                             f"| {row['seconds']:.3f} | {counts} |")  # fmt: skip
+        medallion = curve.get("medallion")
+        if medallion:
+            lines += ["", f"medallion {medallion['version']} ({medallion['server']}, "
+                          f"{medallion['backend']} backend, `max_page_size` "
+                          f"{medallion['max_page_size']:,}), loaded from its data file; "
+                          f"{medallion['repeat']} run(s) per size. Puente: median of "
+                          f"{len(next(iter(curve['puente'].values()))['runs'])} paginations "
+                          "per size, each node fresh."]  # fmt: skip
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ingest", type=Path, default=RESULTS / "ingest.json")
     parser.add_argument("--search", type=Path, default=RESULTS / "search.json")
+    parser.add_argument("--federation", type=Path, nargs="?", const=RESULTS / "federation.json",
+                        default=None, help="print only the federation section (issue 3)")  # fmt: skip
     args = parser.parse_args(argv)
     out: list[str] = []
+    if args.federation is not None:
+        report = orjson.loads(args.federation.read_bytes())
+        out += ["## Federation (issue 3)", "", *machine(report), "", *federation_tables(report)]
+        print("\n".join(out))
+        return 0
     if args.ingest.exists():
         report = orjson.loads(args.ingest.read_bytes())
         out += ["## Ingest", "", *machine(report), "", *ingest_tables(report), ""]
