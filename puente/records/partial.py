@@ -23,16 +23,19 @@ def store_what_passes(
     objects: list[Any],
     store: Callable[[list[Any]], object],
     checker: ObjectChecker | None = None,
+    precheck: bool = True,
 ) -> dict[int, Problem]:
     """Call ``store`` with every object that passes; the refusals by position in ``objects``.
 
     ``store`` receives the passing objects in order and must raise a :class:`PuenteError`
     whose pointer starts with ``/objects/N`` (N its position in what it received) to refuse
-    one of them.
+    one of them. Without ``precheck`` the objects are not checked here first: a batch that
+    is usually clean (a partner's page) is then validated once, by ``store``, and a refused
+    batch is tried again without the objects ``store`` named.
     """
     refused: dict[int, Problem] = {}
     checker = checker or ObjectChecker(max_problems=len(objects) + 1)
-    for index, obj in enumerate(objects):
+    for index, obj in enumerate(objects if precheck else ()):
         before = len(checker.problems)
         if not checker.check(obj, f"/objects/{index}"):
             refused[index] = checker.problems[before]

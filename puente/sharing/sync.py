@@ -13,6 +13,7 @@ Only one worker pulls a partner at a time: it holds a lease on the partner's row
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -41,6 +42,8 @@ from puente.records.validation import timestamp_key
 from puente.sharing import recalls, receipts
 from puente.sharing.models import Partner, Quarantined, RecallNotice, Receipt, ReceivedVersion
 from puente.sharing.partners import get_partner
+
+log = logging.getLogger(__name__)
 
 MEDIA_TYPE = "application/taxii+json;version=2.1"
 PAGE_SIZE = 1000
@@ -86,14 +89,18 @@ def sync(
                 # The next page downloads (and the partner serves it) while this one is
                 # stored: the two nodes work at the same time.
                 pages = _prefetched(_fetch_pages(http, pull_url, cursor, page_size))
-                for fetched in pages:
-                    _store_fetched(node, partner_id, pull_url, fetched, report, owner)
-                    # Receipts go back in batches (they are stored already): one request for
-                    # every RECEIPTS_EVERY pages, and the rest when the pull ends.
-                    if report.pages % RECEIPTS_EVERY == 0:
-                        report.receipts_posted += post_pending_receipts(node, partner_id, http)
-                    if progress is not None:
-                        progress(report.stored + report.unchanged + report.quarantined)
+                # Receipts go back in batches (they are stored already) on a thread of their
+                # own, every RECEIPTS_EVERY pages, and the rest when the pull ends.
+                poster = _ReceiptPoster(node, partner_id, http)
+                try:
+                    for fetched in pages:
+                        _store_fetched(node, partner_id, pull_url, fetched, report, owner)
+                        if report.pages % RECEIPTS_EVERY == 0:
+                            poster.nudge()
+                        if progress is not None:
+                            progress(report.stored + report.unchanged + report.quarantined)
+                finally:
+                    report.receipts_posted += poster.finish()
                 report.receipts_posted += post_pending_receipts(node, partner_id, http)
         except (httpx.HTTPError, ValueError) as exc:
             _failed(node, partner_id, str(exc) or type(exc).__name__)
@@ -192,6 +199,39 @@ def _discover(node: Node, partner_id: int, http: httpx.Client) -> str:
 
 
 # -- one page ----------------------------------------------------------------------------------
+
+
+class _ReceiptPoster:
+    """Posts pending receipts when nudged, beside the pull; a failure waits for the next try."""
+
+    def __init__(self, node: Node, partner_id: int, http: httpx.Client) -> None:
+        self.node, self.partner_id, self.http = node, partner_id, http
+        self.posted = 0
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="sync-receipts", daemon=True)
+        self._thread.start()
+
+    def nudge(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._stopping:
+                return
+            try:
+                self.posted += post_pending_receipts(self.node, self.partner_id, self.http)
+            except (httpx.HTTPError, ValueError) as exc:  # posted again at the end, or next sync
+                log.warning("posting receipts: %s", exc)
+
+    def finish(self) -> int:
+        """Stop after any post under way; how many receipts went."""
+        self._stopping = True
+        self._wake.set()
+        self._thread.join()
+        return self.posted
 
 
 @dataclass
@@ -334,7 +374,7 @@ def store_page(
         counts["stored"] += result.stored
         counts["unchanged"] += result.unchanged
 
-    later = store_what_passes(session, [objects[i] for i in keep], store)
+    later = store_what_passes(session, [objects[i] for i in keep], store, precheck=False)
     refused.update({keep[i]: problem for i, problem in later.items()})
     kept = [objects[i] for i in keep if i not in refused]
     for obj in kept:
