@@ -48,9 +48,8 @@ def workspace(tmp_path: Path, database_url: str) -> dict[str, str]:
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
     }
     env.pop("PUENTE_HOME", None)
-    if database_url.startswith("postgresql"):
-        env["PUENTE_DATABASE_URL"] = database_url
-    return {**env, "_cwd": str(tmp_path / "work")}
+    env.pop("PUENTE_DATABASE_URL", None)
+    return {**env, "_cwd": str(tmp_path / "work"), "_database_url": database_url}
 
 
 @pytest.mark.parametrize("guide", GUIDES, ids=[g.name for g in GUIDES])
@@ -59,8 +58,14 @@ def test_guide_examples_run(guide: Path, workspace: dict[str, str]) -> None:
     if not examples:
         pytest.skip("no console examples")
     cwd = Path(workspace.pop("_cwd"))
+    database_url = workspace.pop("_database_url")
     env = dict(workspace)
     server = None
+    on_postgresql = database_url.startswith("postgresql")
+    if on_postgresql and guide.name == "operator.md":
+        # The operator's guide runs its own `puente init`: the database comes from the
+        # environment, as an operator may set it.
+        env["PUENTE_DATABASE_URL"] = database_url
     if guide.name != "operator.md":
         # Guides other than the operator's start from a node, as their readers do.
         subprocess.run(
@@ -73,6 +78,9 @@ def test_guide_examples_run(guide: Path, workspace: dict[str, str]) -> None:
                 "USA",
                 "--admin-password",
                 "admin-password-1",
+                # In the node's settings, not the environment: a guide may start a second
+                # node (federation.md), which keeps its own SQLite file.
+                *(["--database-url", database_url] if on_postgresql else []),
             ],
             cwd=cwd,
             env=env,
