@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -184,16 +185,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass
+class Server:
+    base: str
+    pid: int
+
+
 @contextmanager
-def puente_server(data_dir: Path) -> Iterator[str]:
-    """``puente serve`` on a free loopback port; yields its base URL, stops it on exit."""
-    port = free_port()
-    log_path = data_dir.parent / f"serve-{port}.log"
+def puente_serve(data_dir: Path, port: int | None = None) -> Iterator[Server]:
+    """``puente serve`` (one worker: uvicorn in that process) on loopback; stops it on exit."""
+    port = port or free_port()
+    log_path = data_dir.parent / f"serve-{data_dir.name}-{port}.log"
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
             [sys.executable, "-m", "puente", "serve", "--data-dir", str(data_dir),
              "--port", str(port)],
-            stdout=log_file, stderr=subprocess.STDOUT, env={**os.environ, "PUENTE_LANG": "en"},
+            stdout=log_file, stderr=subprocess.STDOUT,
+            env={**os.environ, "PUENTE_LANG": "en"},
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         try:
@@ -209,14 +217,21 @@ def puente_server(data_dir: Path) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"puente serve not ready after {SERVER_START_TIMEOUT_S}s")
                 time.sleep(0.1)
-            yield base
+            yield Server(base, proc.pid)
         finally:
             proc.terminate()
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                proc.wait(timeout=20)
+                proc.wait(timeout=30)
+
+
+@contextmanager
+def puente_server(data_dir: Path) -> Iterator[str]:
+    """``puente serve`` on a free loopback port; yields its base URL, stops it on exit."""
+    with puente_serve(data_dir) as server:
+        yield server.base
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

@@ -39,8 +39,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -58,7 +57,6 @@ from common import (
     REPO,
     RESULTS_DIR,
     SEED,
-    SERVER_START_TIMEOUT_S,
     WORK_DIR,
     ensure_bundle,
     free_port,
@@ -67,6 +65,7 @@ from common import (
     machine,
     measure_command,
     puente,
+    puente_serve,
     write_json,
 )
 
@@ -180,48 +179,6 @@ class ProcessWatch:
             if self.reset
             else "since the process started (VmHWM could not be reset)",
         }
-
-
-@dataclass
-class Server:
-    base: str
-    pid: int
-
-
-@contextmanager
-def puente_serve(data_dir: Path, port: int | None = None) -> Iterator[Server]:
-    """``puente serve`` (one worker: uvicorn in this very process) on loopback."""
-    port = port or free_port()
-    log_path = data_dir.parent / f"serve-{data_dir.name}-{port}.log"
-    with log_path.open("wb") as log_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "puente", "serve", "--data-dir", str(data_dir),
-             "--port", str(port)],
-            stdout=log_file, stderr=subprocess.STDOUT,
-            env={**os.environ, "PUENTE_LANG": "en"},
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"puente serve exited:\n{log_path.read_text()[-4000:]}")
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"puente serve not ready after {SERVER_START_TIMEOUT_S}s")
-                time.sleep(0.1)
-            yield Server(base, proc.pid)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=30)
 
 
 # -- nodes ---------------------------------------------------------------------------------------

@@ -194,12 +194,27 @@ def get_object(
     filters: Filters,
 ) -> Served:
     """§5.6 Get an Object: the versions of one object that match (an envelope)."""
+    found, rows = _object_page(session, node, requester, collection_id, object_id, filters,
+                               "object")  # fmt: skip
+    return _envelope(found, rows, "objects", [r.content.encode() for r in rows])
+
+
+def _object_page(
+    session: Session,
+    node: Node,
+    requester: Requester,
+    collection_id: str,
+    object_id: str,
+    filters: Filters,
+    scope: str,
+) -> tuple[Page, list[Row[Any]]]:
+    """One object's released versions (§5.6, §5.8), audited; 404 if none is in the collection."""
     spec = _readable(node, requester, collection_id)
-    found, rows = _released_page(session, node, requester, spec, filters, "object", object_id)
+    found, rows = _released_page(session, node, requester, spec, filters, scope, object_id)
     if not rows and not found.more and not _present(session, spec, object_id):
         raise NotFound(N_("No object {id} in this collection."), id=object_id)
-    _audit(session, requester, "taxii.object", spec, rows)
-    return _envelope(found, rows, "objects", [r.content.encode() for r in rows])
+    _audit(session, requester, f"taxii.{scope}", spec, rows)
+    return found, rows
 
 
 def _present(session: Session, spec: CollectionSpec, object_id: str) -> bool:
@@ -240,11 +255,8 @@ def get_versions(
     filters: Filters,
 ) -> Served:
     """§5.8 Get Object Versions: every version of the object, oldest added first."""
-    spec = _readable(node, requester, collection_id)
-    found, rows = _released_page(session, node, requester, spec, filters, "versions", object_id)
-    if not rows and not found.more and not _present(session, spec, object_id):
-        raise NotFound(N_("No object {id} in this collection."), id=object_id)
-    _audit(session, requester, "taxii.versions", spec, rows)
+    found, rows = _object_page(session, node, requester, collection_id, object_id, filters,
+                               "versions")  # fmt: skip
     return _envelope(found, rows, "versions", [orjson.dumps(version_of(r)) for r in rows])
 
 
