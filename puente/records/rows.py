@@ -22,6 +22,37 @@ def as_column(values: frozenset[str] | set[str] | list[str]) -> str:
     return "," + ",".join(sorted(values)) + "," if values else ""
 
 
+# What the egress gate reads of a row besides its id, in this order: selected together, a page
+# of rows (which shares a handful of distinct combinations) is decided once per combination.
+MARKING_COLUMNS = (
+    Record.tlp, Record.rel_to, Record.agencies, Record.handling, Record.handling_text,
+    Record.searchable_by, Record.reliability, Record.credibility, Record.recipients,
+)  # fmt: skip
+GATE_COLUMNS = (
+    Record.owner_country, Record.received, Record.originating_agency, Record.created_by,
+    Record.recalled, *MARKING_COLUMNS,
+)  # fmt: skip
+GateValues = tuple[Any, ...]  # one row's GATE_COLUMNS
+
+
+def facts_from(stix_id: str, gate: GateValues) -> RecordFacts:
+    """The gate's facts from a row's GATE_COLUMNS values."""
+    owner_country, received, originating_agency, created_by, recalled = gate[:5]
+    return RecordFacts(
+        stix_id=stix_id,
+        owner_country=owner_country,
+        owned_here=not received,
+        originating_agency=originating_agency,
+        markings=_markings(*gate[5:]),
+        created_by=created_by,
+        recalled=recalled,
+    )
+
+
+def markings_from(gate: GateValues) -> Markings:
+    return _markings(*gate[5:])
+
+
 def markings_of(row: Record | Row[Any]) -> Markings:
     return _markings(
         row.tlp, row.rel_to, row.agencies, row.handling, row.handling_text,

@@ -11,7 +11,7 @@ guessing: the collection is looked up among the requester's own.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, exists, false, select
@@ -43,6 +43,8 @@ class CollectionSpec:
     can_write: bool
     audience: Audience
     membership: Membership
+    # Everything ``membership`` depends on (page statements are cached by it).
+    membership_key: Hashable
     kind: str  # "released" or "inbox" (a partner's), "records" (this node's, for its users)
 
 
@@ -71,6 +73,8 @@ def collections_for(settings: Settings, requester: Requester) -> list[Collection
                 can_write=False,
                 audience=audience,
                 membership=lambda entity: released_to_partner(audience, entity),
+                # The partner's agencies come from the fixed catalog: the country decides.
+                membership_key=("released", requester.country),
                 kind="released",
             ),
             CollectionSpec(
@@ -85,6 +89,7 @@ def collections_for(settings: Settings, requester: Requester) -> list[Collection
                 can_write=True,
                 audience=audience,
                 membership=lambda entity: false(),
+                membership_key=("inbox",),
                 kind="inbox",
             ),
         ]
@@ -106,6 +111,7 @@ def collections_for(settings: Settings, requester: Requester) -> list[Collection
             can_write=requester.can("records.import"),
             audience=user,
             membership=visible,
+            membership_key=("records", user),
             kind="records",
         )
     ]

@@ -13,18 +13,29 @@ import base64
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import ColumnElement, Row, exists, or_, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    exists,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.orm import Session, aliased
 
 from puente.errors import N_, InvalidInput, Problem
 from puente.records.models import Record
+from puente.records.rows import GATE_COLUMNS, GateValues
 from puente.records.validation import timestamp_key
 from puente.sharing.collections import CollectionSpec
 
@@ -165,14 +176,28 @@ def read_token(key: bytes, binding: str, token: str) -> tuple[str, int]:
 # -- pages ------------------------------------------------------------------------------------
 
 
-# Every column but the search text: plain rows, not ORM objects, which cost several times as
-# much per row on a page of 1,000 (attribute instrumentation).
-PAGE_COLUMNS = [column for column in Record.__table__.c if column.name != "search_text"]
+class PageRow(NamedTuple):
+    """One stored version on a page: what the envelope, the headers and the audit need."""
+
+    pk: int
+    date_added: str
+    stix_id: str
+    modified_key: str
+    content_hash: str
+    content: str
+    gate: GateValues  # the row's GATE_COLUMNS, for the egress gate
+
+
+# Plain Core rows read by position: an ORM row's attribute access costs several times as much,
+# which on a page of 1,000 is more than the query itself.
+ROW_COLUMNS = (Record.pk, Record.date_added, Record.stix_id, Record.modified_key,
+               Record.content_hash, Record.content, *GATE_COLUMNS)  # fmt: skip
+GATE_START = 6
 
 
 @dataclass
 class Page:
-    rows: list[Row[Any]]
+    rows: list[PageRow]
     more: bool
     next: str = ""
 
@@ -182,9 +207,8 @@ def _version_condition(spec: CollectionSpec, versions: tuple[str, ...]) -> Colum
     if "all" in versions:
         return true()
     conditions: list[ColumnElement[bool]] = []
-    keys = [v for v in versions if v not in ("last", "first")]
-    if keys:
-        conditions.append(Record.modified_key.in_(keys))
+    if any(v not in ("last", "first") for v in versions):
+        conditions.append(Record.modified_key.in_(bindparam("version_keys", expanding=True)))
     for word in ("last", "first"):
         if word in versions:
             other = aliased(Record)
@@ -203,6 +227,47 @@ def _version_condition(spec: CollectionSpec, versions: tuple[str, ...]) -> Colum
     return or_(*conditions)
 
 
+PageQuery = Select[*tuple[Any, ...]]
+
+# (membership key, which filters are present) -> statement with bound parameters. Building
+# and hashing a statement with the gate's conditions costs milliseconds; a sync asks for
+# the same shape page after page. Bounded: cleared when full.
+_STATEMENTS: dict[tuple[Hashable, ...], PageQuery] = {}
+_STATEMENTS_MAX = 512
+
+
+def _statement(spec: CollectionSpec, filters: Filters, by_object: bool) -> PageQuery:
+    versions = tuple(v if v in ("last", "first", "all") else "key" for v in filters.versions)
+    shape = (spec.membership_key, by_object, bool(filters.ids), bool(filters.types), versions,
+             bool(filters.added_after), bool(filters.next))  # fmt: skip
+    statement = _STATEMENTS.get(shape)
+    if statement is None:
+        statement = _build(spec, filters, by_object)
+        if len(_STATEMENTS) >= _STATEMENTS_MAX:
+            _STATEMENTS.clear()
+        _STATEMENTS[shape] = statement
+    return statement
+
+
+def _build(spec: CollectionSpec, filters: Filters, by_object: bool) -> PageQuery:
+    """The page query for this shape of ``filters``; values are bound at execution."""
+    query = select(*ROW_COLUMNS).where(spec.membership(Record))
+    if by_object:
+        query = query.where(Record.stix_id == bindparam("object_id"))
+    if filters.ids:
+        query = query.where(Record.stix_id.in_(bindparam("ids", expanding=True)))
+    if filters.types:
+        query = query.where(Record.type.in_(bindparam("types", expanding=True)))
+    query = query.where(_version_condition(spec, filters.versions))
+    if filters.added_after:
+        query = query.where(Record.date_added > bindparam("added_after"))
+    if filters.next:
+        position = tuple_(bindparam("after_date"), bindparam("after_pk", type_=Integer))
+        query = query.where(tuple_(Record.date_added, Record.pk) > position)
+    ordered = query.order_by(Record.date_added, Record.pk)
+    return ordered.limit(bindparam("limit", type_=Integer))
+
+
 def page(
     session: Session,
     spec: CollectionSpec,
@@ -212,31 +277,34 @@ def page(
     object_id: str | None = None,
 ) -> Page:
     """One page of the collection's rows matching ``filters``, oldest date_added first."""
-    query = select(*PAGE_COLUMNS).where(spec.membership(Record))
-    if object_id is not None:
-        query = query.where(Record.stix_id == object_id)
-    if filters.ids:
-        query = query.where(Record.stix_id.in_(filters.ids))
-    if filters.types:
-        query = query.where(Record.type.in_(filters.types))
     if filters.spec_versions and "2.1" not in filters.spec_versions:
         return Page([], False)  # every object Puente stores is STIX 2.1
-    query = query.where(_version_condition(spec, filters.versions))
+    params: dict[str, Any] = {"limit": filters.limit + 1}
+    if object_id is not None:
+        params["object_id"] = object_id
+    if filters.ids:
+        params["ids"] = list(filters.ids)
+    if filters.types:
+        params["types"] = list(filters.types)
+    params["version_keys"] = [v for v in filters.versions if v not in ("last", "first", "all")]
     if filters.added_after:
-        query = query.where(Record.date_added > filters.added_after)
+        params["added_after"] = filters.added_after
     if filters.next:
-        date_added, pk = read_token(key, binding, filters.next)
-        query = query.where(tuple_(Record.date_added, Record.pk) > tuple_(date_added, pk))
-    rows = list(
-        session.execute(query.order_by(Record.date_added, Record.pk).limit(filters.limit + 1))
-    )
-    more = len(rows) > filters.limit
-    rows = rows[: filters.limit]
+        params["after_date"], params["after_pk"] = read_token(key, binding, filters.next)
+    if not params["version_keys"]:
+        del params["version_keys"]
+    statement = _statement(spec, filters, object_id is not None)
+    # Core, not the ORM session's execute: no ORM result processing for plain columns.
+    found = session.connection().execute(statement, params).all()
+    rows = [
+        PageRow(r[0], r[1], r[2], r[3], r[4], r[5], r[GATE_START:]) for r in found[: filters.limit]
+    ]
+    more = len(found) > filters.limit
     token = make_token(key, binding, rows[-1].date_added, rows[-1].pk) if more else ""
     return Page(rows, more, token)
 
 
-def version_of(row: Record | Row[Any]) -> str:
+def version_of(row: Record | PageRow) -> str:
     """A row's STIX version as a timestamp, in milliseconds when that loses nothing."""
     key = row.modified_key
     return key[:-4] + "Z" if key.endswith("000Z") else key

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import Principal, require
@@ -23,11 +23,12 @@ from puente.audit import service as audit
 from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
 from puente.node import Node
 from puente.policy import gate
+from puente.policy.gate import RecordFacts
 from puente.policy.markings import most_restrictive
 from puente.records import service as records
 from puente.records.models import Record
 from puente.records.partial import store_what_passes
-from puente.records.rows import facts_of, markings_of
+from puente.records.rows import GateValues, facts_from, facts_of, markings_from
 from puente.records.validation import is_identifier
 from puente.sharing import recalls, receipts
 from puente.sharing.collections import (
@@ -40,7 +41,7 @@ from puente.sharing.collections import (
 )
 from puente.sharing.models import TaxiiStatus
 from puente.sharing.partners import PartnerPrincipal
-from puente.sharing.query import Filters, Page, page, token_key, version_of
+from puente.sharing.query import Filters, Page, PageRow, page, token_key, version_of
 
 MEDIA_TYPE = "application/taxii+json;version=2.1"
 API_ROOT = "/taxii2/api/"
@@ -127,11 +128,19 @@ def _released_page(
     filters: Filters,
     scope: str,
     object_id: str | None = None,
-) -> tuple[Page, list[Row[Any]]]:
+) -> tuple[Page, list[PageRow]]:
     key = token_key(node.settings.key_path)
     found = page(session, spec, filters, key, _binding(spec, requester, filters, scope), object_id)
-    released = gate.release(found.rows, facts_of, spec.audience)
+    released = gate.release_by_key(found.rows, _gate_values, _facts, spec.audience)
     return found, released
+
+
+def _gate_values(row: PageRow) -> GateValues:
+    return row.gate
+
+
+def _facts(row: PageRow) -> RecordFacts:
+    return facts_from(row.stix_id, row.gate)
 
 
 def _audit(
@@ -139,12 +148,12 @@ def _audit(
     requester: Requester,
     action: str,
     spec: CollectionSpec,
-    rows: Sequence[Row[Any]],
+    rows: Sequence[PageRow],
 ) -> None:
     digest = hashlib.sha256(
         "".join(f"{r.stix_id}|{r.modified_key}|{r.content_hash}\n" for r in rows).encode()
     ).hexdigest()
-    banner = most_restrictive({markings_of(r) for r in rows})
+    banner = most_restrictive({markings_from(gate) for gate in {r.gate for r in rows}})
     audit.append(
         session,
         requester_name(requester),
@@ -161,7 +170,7 @@ def _audit(
     )
 
 
-def _envelope(found: Page, rows: list[Row[Any]], key: str, items: Sequence[bytes]) -> Served:
+def _envelope(found: Page, rows: list[PageRow], key: str, items: bytes) -> Served:
     """§3.7 envelope (or §5.3.1 manifest, §5.8.1 versions): empty lists left out (§2)."""
     if not rows:
         return Served(b"{}")  # "an empty envelope" (§3.7)
@@ -171,7 +180,7 @@ def _envelope(found: Page, rows: list[Row[Any]], key: str, items: Sequence[bytes
         parts.append(b'"more":true,"next":' + orjson.dumps(found.next) + b",")
     else:
         parts.append(b'"more":false,')
-    parts += [b'"', key.encode(), b'":[', b",".join(items), b"]}"]
+    parts += [b'"', key.encode(), b'":[', items, b"]}"]
     return Served(b"".join(parts), rows[0].date_added, rows[-1].date_added)
 
 
@@ -182,7 +191,7 @@ def get_objects(
     spec = _readable(node, requester, collection_id)
     found, rows = _released_page(session, node, requester, spec, filters, "objects")
     _audit(session, requester, "taxii.objects", spec, rows)
-    return _envelope(found, rows, "objects", [r.content.encode() for r in rows])
+    return _envelope(found, rows, "objects", _contents(rows))
 
 
 def get_object(
@@ -196,7 +205,7 @@ def get_object(
     """§5.6 Get an Object: the versions of one object that match (an envelope)."""
     found, rows = _object_page(session, node, requester, collection_id, object_id, filters,
                                "object")  # fmt: skip
-    return _envelope(found, rows, "objects", [r.content.encode() for r in rows])
+    return _envelope(found, rows, "objects", _contents(rows))
 
 
 def _object_page(
@@ -207,7 +216,7 @@ def _object_page(
     object_id: str,
     filters: Filters,
     scope: str,
-) -> tuple[Page, list[Row[Any]]]:
+) -> tuple[Page, list[PageRow]]:
     """One object's released versions (§5.6, §5.8), audited; 404 if none is in the collection."""
     spec = _readable(node, requester, collection_id)
     found, rows = _released_page(session, node, requester, spec, filters, scope, object_id)
@@ -225,6 +234,11 @@ def _present(session: Session, spec: CollectionSpec, object_id: str) -> bool:
     return any(gate.decide(facts_of(r), spec.audience) for r in rows)
 
 
+def _contents(rows: list[PageRow]) -> bytes:
+    """The stored objects, verbatim, comma-separated: one encode for the page."""
+    return ",".join(r.content for r in rows).encode()
+
+
 def get_manifest(
     session: Session, node: Node, requester: Requester, collection_id: str, filters: Filters
 ) -> Served:
@@ -232,17 +246,17 @@ def get_manifest(
     spec = _readable(node, requester, collection_id)
     found, rows = _released_page(session, node, requester, spec, filters, "manifest")
     _audit(session, requester, "taxii.manifest", spec, rows)
-    items = [
-        orjson.dumps(
+    items = orjson.dumps(
+        [
             {
                 "id": r.stix_id,
                 "date_added": r.date_added,
                 "version": version_of(r),
                 "media_type": STIX_MEDIA_TYPE,
             }
-        )
-        for r in rows
-    ]
+            for r in rows
+        ]
+    )[1:-1]  # the list's items, for the envelope
     return _envelope(found, rows, "objects", items)
 
 
@@ -257,7 +271,8 @@ def get_versions(
     """§5.8 Get Object Versions: every version of the object, oldest added first."""
     found, rows = _object_page(session, node, requester, collection_id, object_id, filters,
                                "versions")  # fmt: skip
-    return _envelope(found, rows, "versions", [orjson.dumps(version_of(r)) for r in rows])
+    items = orjson.dumps([version_of(r) for r in rows])[1:-1]
+    return _envelope(found, rows, "versions", items)
 
 
 # -- §5.5 Add Objects, §4.3 Status -------------------------------------------------------------

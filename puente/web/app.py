@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -13,19 +13,14 @@ from fastapi.staticfiles import StaticFiles
 
 from puente import __version__
 from puente.errors import PuenteError
-from puente.i18n import LOCALES, negotiate
 from puente.node import Node, open_node
 from puente.sharing import api as taxii_api
 from puente.web import problems
 from puente.web.deps import LANG_COOKIE
+from puente.web.headers import ResponseHeaders
 from puente.web.limits import BodyLimit
 
-# Everything the pages use is served by the node itself; Swagger UI sets inline styles.
 TAXII_PREFIX = "/taxii2/"
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
-)
 
 
 def create_app(
@@ -62,26 +57,11 @@ def create_app(
     )
     app.state.node = the_node
 
-    @app.middleware("http")
-    async def choose_locale(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
-        request.state.locale = (
-            chosen if chosen in LOCALES else negotiate(request.headers.get("accept-language"))
-        )
-        response = await call_next(request)
-        response.headers.setdefault("Content-Language", request.state.locale)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        if request.url.path.startswith(("/api/", TAXII_PREFIX)):
-            response.headers.setdefault("Cache-Control", "no-store")
-        if the_node.settings.security.secure_cookies:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
-
+    app.add_middleware(
+        ResponseHeaders,
+        lang_cookie=LANG_COOKIE,
+        secure_cookies=the_node.settings.security.secure_cookies,
+    )
     app.add_middleware(BodyLimit, max_bytes=the_node.settings.limits.max_request_bytes)
 
     async def on_error(request: Request, exc: Exception) -> Response:

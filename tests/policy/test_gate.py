@@ -7,6 +7,7 @@ prefilter used by search agrees with the gate on rows stored in a real database.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from typing import Any
 
@@ -33,7 +34,7 @@ from puente.policy.prefilter import released_to_partner, visible_to_user
 from puente.records import builder
 from puente.records import service as records
 from puente.records.models import Record, RecordRef
-from puente.records.rows import as_column, facts_of
+from puente.records.rows import GATE_COLUMNS, as_column, facts_from, facts_of
 from tests.conftest import add_user
 
 AGENCY_COUNTRY = agency_countries()
@@ -409,6 +410,29 @@ def test_release_keeps_exactly_what_the_table_allows_and_reports_it(
     assert seen == [(r.stix_id, audience) for r in expected]
 
 
+@cases(1500)
+@given(
+    records=st.lists(records_facts, max_size=8),
+    audience=st.one_of(partners, local_users, hit_indexes, st.just(PublicPage())),
+)
+def test_release_by_key_answers_as_release_does(
+    records: list[RecordFacts], audience: Audience
+) -> None:
+    # Pages decide once per distinct facts-but-the-id: same rows kept, every id reported.
+    records = records + [dataclasses.replace(r, stix_id=r.stix_id + "-copy") for r in records]
+    seen: list[tuple[str, Audience]] = []
+    stop = gate.observe(lambda stix_id, who: seen.append((stix_id, who)))
+    try:
+        kept = gate.release_by_key(
+            records, lambda r: dataclasses.replace(r, stix_id=""), lambda r: r, audience
+        )
+    finally:
+        stop()
+    expected = [r for r in records if may_see(r, audience)]
+    assert kept == expected
+    assert seen == [(r.stix_id, audience) for r in expected]
+
+
 def test_an_observer_removed_hears_nothing_more() -> None:
     seen: list[str] = []
     stop = gate.observe(lambda stix_id, _who: seen.append(stix_id))
@@ -498,6 +522,10 @@ def test_prefilters_and_search_agree_with_the_gate(
     _store(node, authors, specs)
     with node.db.session() as session:
         rows = list(session.execute(select(Record).where(Record.is_current.is_(True))).scalars())
+        gates = session.execute(select(Record.stix_id, *GATE_COLUMNS).where(Record.is_current))
+        by_id = {r.stix_id: r for r in rows}
+        for stix_id, *gate_values in gates:  # what TAXII pages decide on
+            assert facts_from(stix_id, tuple(gate_values)) == facts_of(by_id[stix_id])
         for user in users:
             allowed = {r.stix_id for r in rows if decide(facts_of(r), user)}
             prefiltered = set(
