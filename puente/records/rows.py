@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Row
+from sqlalchemy import ColumnElement, Row, select
+from sqlalchemy.orm import Session
 
 from puente.policy.gate import RecordFacts
 from puente.policy.markings import Markings
@@ -51,6 +53,43 @@ def facts_from(stix_id: str, gate: GateValues) -> RecordFacts:
 
 def markings_from(gate: GateValues) -> Markings:
     return _markings(*gate[5:])
+
+
+class VersionRow(NamedTuple):
+    """A stored version without its content: what checks of receipts and provenance need."""
+
+    pk: int
+    stix_id: str
+    modified_key: str
+    content_hash: str
+    gate: GateValues
+
+
+VERSION_COLUMNS = (Record.pk, Record.stix_id, Record.modified_key, Record.content_hash,
+                   *GATE_COLUMNS)  # fmt: skip
+LOOKUP_BATCH = 500  # ids per IN (...): well under every backend's parameter limit
+
+
+def stored_versions(
+    session: Session, keys: Iterable[tuple[str, str]], *conditions: ColumnElement[bool]
+) -> list[VersionRow]:
+    """The stored versions with these (stix id, modified key) pairs that meet ``conditions``.
+
+    Plain Core rows read by position: a receipt lists a thousand versions, and ORM rows cost
+    several times as much per row.
+    """
+    wanted = set(keys)
+    ids = sorted({stix_id for stix_id, _ in wanted})
+    connection = session.connection()
+    found: list[VersionRow] = []
+    for start in range(0, len(ids), LOOKUP_BATCH):
+        query = select(*VERSION_COLUMNS).where(
+            Record.stix_id.in_(ids[start : start + LOOKUP_BATCH]), *conditions
+        )
+        for row in connection.execute(query).all():
+            if (row[1], row[2]) in wanted:
+                found.append(VersionRow(row[0], row[1], row[2], row[3], row[4:]))
+    return found
 
 
 def markings_of(row: Record | Row[Any]) -> Markings:

@@ -14,10 +14,10 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import Principal, now, require
@@ -26,8 +26,7 @@ from puente.errors import N_
 from puente.node import Node, public_key_hex
 from puente.policy import gate
 from puente.records.builder import stix_now
-from puente.records.models import Record
-from puente.records.rows import facts_of
+from puente.records.rows import GateValues, VersionRow, facts_from, stored_versions
 from puente.records.validation import timestamp_key
 from puente.sharing import signing
 from puente.sharing.models import Acknowledgement, Partner, RecallNotice, Receipt
@@ -138,8 +137,9 @@ def accept(session: Session, node: Node, requester: PartnerPrincipal, obj: Any) 
     session.add(receipt)
     session.flush()
     moment = now()
+    connection = session.connection()  # Core: a receipt acknowledges up to thousands
     acknowledged = set(
-        session.execute(
+        connection.execute(
             select(Acknowledgement.record_pk).where(
                 Acknowledgement.partner_id == partner.id,
                 Acknowledgement.record_pk.in_([r.pk for r in rows]),
@@ -152,7 +152,7 @@ def accept(session: Session, node: Node, requester: PartnerPrincipal, obj: Any) 
         for r in rows if r.pk not in acknowledged
     ]  # fmt: skip
     if fresh:
-        session.execute(insert(Acknowledgement), fresh)
+        connection.execute(insert(cast(Table, Acknowledgement.__table__)), fresh)
     audit.append(
         session,
         requester.name,
@@ -165,19 +165,24 @@ def accept(session: Session, node: Node, requester: PartnerPrincipal, obj: Any) 
 
 def _released_rows(
     session: Session, requester: PartnerPrincipal, versions: list[Version]
-) -> list[Row[Any]] | None:
+) -> list[VersionRow] | None:
     """The rows the versions name, if every one was released to the partner unchanged."""
     if not versions:
         return []
     keys = [(i, timestamp_key(v)) for i, v, _ in versions]
-    by_key = {(r.stix_id, r.modified_key): r for r in _rows_for(session, keys)}
+    by_key = {(r.stix_id, r.modified_key): r for r in stored_versions(session, keys)}
     audience = requester.audience
+    released: dict[GateValues, bool] = {}  # one decision per distinct markings
     for (stix_id, key), (_, _, digest) in zip(keys, versions, strict=True):
         row = by_key.get((stix_id, key))
         if row is None or row.content_hash != digest:
             return None
-        # Recalled since: the partner did receive it; the acknowledgement still counts.
-        if not row.recalled and not gate.decide(facts_of(row), audience):
+        allowed = released.get(row.gate)
+        if allowed is None:
+            facts = facts_from(stix_id, row.gate)
+            # Recalled since: the partner did receive it; the acknowledgement still counts.
+            allowed = released[row.gate] = facts.recalled or bool(gate.decide(facts, audience))
+        if not allowed:
             return None
     return list(by_key.values())
 
@@ -213,7 +218,9 @@ def verify_all(session: Session, node: Node, actor: Principal) -> VerifyReport:
             problems.append((receipt.id, N_("the versions do not match their digest")))
             continue
         keys = [(str(v[0]), timestamp_key(str(v[1]))) for v in versions]
-        stored = {(r.stix_id, r.modified_key): r.content_hash for r in _rows_for(session, keys)}
+        stored = {
+            (r.stix_id, r.modified_key): r.content_hash for r in stored_versions(session, keys)
+        }
         for (stix_id, key), (_, _, digest) in zip(keys, versions, strict=True):
             held = stored.get((stix_id, key))
             # A version no longer held (purged after a recall) proves nothing either way.
@@ -234,22 +241,3 @@ def verify_all(session: Session, node: Node, actor: Principal) -> VerifyReport:
     audit.append(session, actor.username, "receipts.verify", details={"checked": checked,
                  "problems": len(problems)})  # fmt: skip
     return VerifyReport(checked, problems)
-
-
-# What checking a receipt needs of a stored version: not its content (plain rows, no ORM).
-CHECK_COLUMNS = [
-    column for column in Record.__table__.c if column.name not in ("content", "search_text")
-]
-
-
-def _rows_for(session: Session, keys: list[tuple[str, str]]) -> list[Row[Any]]:
-    """The stored versions with these (stix id, modified key) pairs."""
-    wanted = set(keys)
-    rows: list[Row[Any]] = []
-    ids = sorted({stix_id for stix_id, _ in keys})
-    for start in range(0, len(ids), 500):
-        found = session.execute(
-            select(*CHECK_COLUMNS).where(Record.stix_id.in_(ids[start : start + 500]))
-        )
-        rows += [row for row in found if (row.stix_id, row.modified_key) in wanted]
-    return rows

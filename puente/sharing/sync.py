@@ -28,7 +28,7 @@ from urllib.parse import urljoin
 
 import httpx
 import orjson
-from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy import CursorResult, Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import now, system_principal
@@ -38,6 +38,7 @@ from puente.node import Node
 from puente.records.ingest import ReceivedFrom, ingest, markings_from_object
 from puente.records.models import Record
 from puente.records.partial import store_what_passes
+from puente.records.rows import stored_versions
 from puente.records.validation import timestamp_key
 from puente.sharing import recalls, receipts
 from puente.sharing.models import Partner, Quarantined, RecallNotice, Receipt, ReceivedVersion
@@ -400,20 +401,23 @@ def store_page(
         session, node, partner, collection, [(i, v, h) for i, v, h, _ in versions], first, last,
         [{"id": q.object_id, "version": q.version, "reason": q.reason} for q in quarantined],
     )  # fmt: skip
-    held = set(
-        session.execute(
-            select(ReceivedVersion.record_pk).where(
-                ReceivedVersion.record_pk.in_([pk for *_, pk in versions])
-            )
-        ).scalars()
-    )
+    connection = session.connection()  # Core, not ORM objects: a page holds thousands
+    held: set[int] = set()
+    if counts["unchanged"]:  # a version stored just now has a new pk: no provenance yet
+        held = set(
+            connection.execute(
+                select(ReceivedVersion.record_pk).where(
+                    ReceivedVersion.record_pk.in_([pk for *_, pk in versions])
+                )
+            ).scalars()
+        )
     provenance = [
         {"record_pk": pk, "partner_id": partner.id, "collection_id": collection,
          "date_added": last, "received_at": moment, "receipt_id": receipt.id}
         for *_, pk in versions if pk not in held
     ]  # fmt: skip
-    if provenance:  # Core, not ORM objects: a page stores up to thousands of them
-        session.execute(insert(ReceivedVersion), provenance)
+    if provenance:
+        connection.execute(insert(cast(Table, ReceivedVersion.__table__)), provenance)
     if quarantined:
         audit.append(session, f"partner:{partner.node_id}", "sync.quarantine", partner.node_id,
                      details={"count": len(quarantined),
@@ -462,21 +466,9 @@ def _stored_versions(
 ) -> list[tuple[str, str, str, int]]:
     """(id, version, content sha256, pk) of each kept object, as this node now holds it."""
     wanted = {(str(o["id"]), timestamp_key(_version_key(o)[1])): _version_key(o)[1] for o in kept}
-    ids = sorted({stix_id for stix_id, _ in wanted})
-    found: list[tuple[str, str, str, int]] = []
-    for start in range(0, len(ids), 500):
-        rows = session.execute(
-            select(Record.stix_id, Record.modified_key, Record.content_hash, Record.pk).where(
-                Record.stix_id.in_(ids[start : start + 500]),
-                Record.owner_node == partner.node_id,
-                Record.received.is_(True),
-            )
-        ).all()
-        for stix_id, key, digest, pk in rows:
-            version = wanted.get((stix_id, key))
-            if version is not None:
-                found.append((stix_id, version, digest, pk))
-    return found
+    rows = stored_versions(session, wanted, Record.owner_node == partner.node_id,
+                           Record.received.is_(True))  # fmt: skip
+    return [(r.stix_id, wanted[(r.stix_id, r.modified_key)], r.content_hash, r.pk) for r in rows]
 
 
 # -- receipts out ------------------------------------------------------------------------------
