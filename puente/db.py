@@ -9,6 +9,7 @@ import contextlib
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -75,13 +76,21 @@ class Checkpointer:
     request or import that happened to commit. Here every commit only wakes this thread,
     which waits a moment for a burst of commits to end, then checkpoints PASSIVE (it never
     blocks readers or writers) on its own connection. SQLite does that work without Python's
-    global lock, so on a machine with two cores it overlaps the next request. The thread
-    also wakes every ``idle_seconds``, and the last checkpoint runs at :meth:`stop`.
+    global lock, so on a machine with two cores it overlaps the next request. A burst longer
+    than ``burst_seconds`` is checkpointed as it goes. The thread also wakes every
+    ``idle_seconds``, and the last checkpoint runs at :meth:`stop`.
     """
 
-    def __init__(self, path: str, settle_seconds: float = 0.2, idle_seconds: float = 30) -> None:
+    def __init__(
+        self,
+        path: str,
+        settle_seconds: float = 0.2,
+        idle_seconds: float = 30,
+        burst_seconds: float = 2.0,
+    ) -> None:
         self.path = path
         self.settle_seconds = settle_seconds
+        self.burst_seconds = burst_seconds
         self.idle_seconds = idle_seconds
         self._wake = threading.Event()
         self._stopping = False
@@ -99,8 +108,15 @@ class Checkpointer:
                 if self._stopping:
                     break
                 self._wake.clear()
-                # A burst of commits (an import in envelopes) ends with one checkpoint.
-                while self._wake.wait(self.settle_seconds) and not self._stopping:
+                # A burst of commits (an import in envelopes) ends with one checkpoint; a long
+                # one (a sync storing page after page) is checkpointed every few seconds, or
+                # the log grows without bound and every read of the burst slows down.
+                burst_ends = time.monotonic() + self.burst_seconds
+                while (
+                    self._wake.wait(self.settle_seconds)
+                    and not self._stopping
+                    and time.monotonic() < burst_ends
+                ):
                     self._wake.clear()
                 self.checkpoint(connection)
             self.checkpoint(connection)

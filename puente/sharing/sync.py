@@ -270,7 +270,7 @@ def _fetch_pages(
 _DONE = object()
 
 
-def _prefetched(pages: Iterator[_Fetched], depth: int = 2) -> Iterator[_Fetched]:
+def _prefetched(pages: Iterator[_Fetched], depth: int = 4) -> Iterator[_Fetched]:
     """``pages``, fetched on a thread of their own up to ``depth`` pages ahead."""
     queue: Queue[object] = Queue(maxsize=depth)
     stop = threading.Event()
