@@ -3,6 +3,7 @@
 from puente.accounts.models import Agency, ApiToken, User, WebSession
 from puente.audit.models import AuditEntry, AuditHead
 from puente.db import Base
+from puente.hits.models import HitIndexEntry, HitIndexState
 from puente.records.models import Record, RecordRef
 from puente.sharing.models import (
     Acknowledgement,
@@ -21,6 +22,8 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Base",
+    "HitIndexEntry",
+    "HitIndexState",
     "Partner",
     "Quarantined",
     "RecallNotice",

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,8 +19,26 @@ from puente.errors import PuenteError
 from puente.i18n import LOCALES, translate
 from puente.node import Node, open_node
 
+if TYPE_CHECKING:  # the CLI starts without loading Rich's progress bars
+    from rich.progress import Progress
+
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
+
+
+def counting() -> Progress:
+    """A spinner with a running count and the time, on stderr when that is a terminal."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,}"),
+        TimeElapsedColumn(),
+        console=errors,
+        disable=not errors.is_terminal,
+    )
+
 
 DataDir = typer.Option(
     None,

@@ -12,6 +12,7 @@ from puente.cli.common import (
     DataDir,
     acting_user,
     console,
+    counting,
     errors,
     handles_errors,
     opened,
@@ -119,18 +120,9 @@ def sync_command(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Pull everything new from a partner now (resumable; safe to run again)."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     with (
         opened(data_dir) as node,
-        Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TextColumn("{task.completed:,}"),
-            TimeElapsedColumn(),
-            console=errors,
-            disable=not errors.is_terminal,
-        ) as bar,
+        counting() as bar,
     ):
         task = bar.add_task(t("Objects from {node}", node=partner), total=None)
         report = sync.sync(

@@ -1,0 +1,120 @@
+"""A partner's index follows the records: searchable ones in, changed keys swapped, revoked,
+unsearchable and recalled ones out, each change under the refresh that made it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from puente.accounts.service import Principal
+from puente.hits import index, psi
+from puente.hits.models import HitIndexEntry
+from puente.hits.persons import person_keys
+from puente.node import Node
+from puente.policy.markings import Markings
+from puente.records import service as records
+from puente.sharing import recalls
+from puente.sharing.models import Partner
+from tests.sharing.test_ledger import add_keyed_partner
+
+SEARCHABLE = Markings(tlp="AMBER", rel_to=frozenset({"USA"}), searchable_by=frozenset({"MEX"}))
+NOT_SEARCHABLE = Markings(tlp="AMBER", rel_to=frozenset({"USA"}))
+PERSON = {"given_names": "José Luis", "paternal_surname": "Hernández",
+          "maternal_surname": "Peña", "date_of_birth": "1984-03-12"}  # fmt: skip
+
+
+@pytest.fixture
+def mexico(node: Node, admin: Principal, tmp_path: Path) -> Partner:
+    add_keyed_partner(node, admin, tmp_path)
+    with node.db.session() as session:
+        return session.execute(select(Partner)).scalar_one()
+
+
+def _person(node: Node, who: Principal, markings: Markings, **fields: str) -> str:
+    with node.db.session() as session:
+        view = records.create(session, node.settings, who, "person", {**PERSON, **fields},
+                              markings)  # fmt: skip
+    return view.stix_id
+
+
+def _refresh(node: Node, partner: Partner) -> index.RefreshReport:
+    with node.db.session() as session:
+        return index.refresh(session, partner)
+
+
+def _hits(node: Node, partner: Partner, **asked: str) -> bool:
+    """Whether the partner, asking about this person through PSI, gets a hit."""
+    query = {**PERSON, **asked}
+    keys = person_keys(query["given_names"], query["paternal_surname"],
+                       query["maternal_surname"], date_of_birth=query["date_of_birth"],
+                       query=True).encoded()  # fmt: skip
+    with node.db.session() as session:
+        secret = psi.IndexSecret(index.state_of(session, partner).secret)
+        published = index.live_fingerprints(session, partner)
+    blinding = psi.Blinding()
+    return any(blinding.unblind(secret.answer(blinding.blind(k))) in published for k in keys)
+
+
+def test_only_searchable_records_are_indexed(
+    node: Node, analyst: Principal, mexico: Partner
+) -> None:
+    _person(node, analyst, SEARCHABLE)
+    _person(node, analyst, NOT_SEARCHABLE, given_names="Ana", paternal_surname="Ruiz")
+    report = _refresh(node, mexico)
+    assert report.added == report.keys > 0
+    assert _hits(node, mexico, given_names="Pepe", maternal_surname="")
+    assert not _hits(node, mexico, given_names="Ana", paternal_surname="Ruiz")
+    assert _refresh(node, mexico).added == 0  # nothing new: nothing changes, no new refresh
+
+
+def test_a_new_version_swaps_only_the_keys_that_changed(
+    node: Node, analyst: Principal, mexico: Partner
+) -> None:
+    stix_id = _person(node, analyst, SEARCHABLE)
+    first = _refresh(node, mexico)
+    with node.db.session() as session:
+        records.new_version(session, node.settings, analyst, stix_id,
+                            {**PERSON, "date_of_birth": "1984-03-13"}, SEARCHABLE)  # fmt: skip
+    second = _refresh(node, mexico)
+    assert second.seq == first.seq + 1
+    assert 0 < second.removed < first.keys  # the date keys went; the year key stayed
+    assert second.added == second.removed
+    assert _hits(node, mexico, date_of_birth="1984-03-13")
+    assert not _hits(node, mexico, date_of_birth="1984-03-12")
+
+
+def test_unsearchable_markings_revocation_and_recall_take_records_out(
+    node: Node, analyst: Principal, mexico: Partner
+) -> None:
+    relabelled = _person(node, analyst, SEARCHABLE)
+    revoked = _person(node, analyst, SEARCHABLE, given_names="Ana", paternal_surname="Ruiz")
+    recalled = _person(node, analyst, SEARCHABLE, given_names="Eva", paternal_surname="Soto")
+    _refresh(node, mexico)
+    with node.db.session() as session:
+        records.new_version(session, node.settings, analyst, relabelled, PERSON, NOT_SEARCHABLE)
+        records.revoke(session, node.settings, analyst, revoked)
+        recalls.recall(session, node, analyst, recalled, "shared by mistake")
+    report = _refresh(node, mexico)
+    assert report.keys == 0
+    for asked in ({}, {"given_names": "Ana", "paternal_surname": "Ruiz"},
+                  {"given_names": "Eva", "paternal_surname": "Soto"}):  # fmt: skip
+        assert not _hits(node, mexico, **asked)
+    with node.db.session() as session:
+        tombstones = session.execute(
+            select(HitIndexEntry.removed_seq).where(HitIndexEntry.partner_id == mexico.id)
+        ).scalars()
+        assert set(tombstones) == {report.seq}  # every removal, under the refresh that made it
+
+
+def test_received_records_are_never_offered(node: Node, mexico: Partner) -> None:
+    from tests.sharing.test_ledger import receive
+
+    obj = {
+        "type": "identity", "spec_version": "2.1", "identity_class": "individual",
+        "id": "identity--9b7d6e52-1c41-4a57-9c1e-2f0e8d3a4b5c", "name": "Ana Ruiz",
+        "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+    }  # fmt: skip
+    receive(node, "mx-node", [obj], "2026-01-02T00:00:00.000000Z")
+    assert _refresh(node, mexico).keys == 0
