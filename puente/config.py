@@ -66,6 +66,19 @@ class Sync(BaseModel):
     page_size: int = Field(default=1000, ge=10, le=5000)
 
 
+class Hits(BaseModel):
+    """Hit/no-hit queries: how much may be asked, and how fresh a query must be."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    queries_per_user_per_day: int = Field(default=200, ge=1, le=100_000)
+    # What this node answers each partner node in a day (queries, not keys).
+    queries_per_partner_per_day: int = Field(default=5000, ge=1, le=1_000_000)
+    max_keys_per_query: int = Field(default=2000, ge=1, le=100_000)
+    # A signed query older than this (or as far in the future) is refused as a replay.
+    query_max_age_seconds: int = Field(default=300, ge=30, le=3600)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -78,6 +91,7 @@ class Settings(BaseModel):
     limits: Limits = Field(default_factory=Limits)
     security: Security = Field(default_factory=Security)
     sync: Sync = Field(default_factory=Sync)
+    hits: Hits = Field(default_factory=Hits)
 
     @field_validator("node_id")
     @classmethod

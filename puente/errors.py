@@ -86,5 +86,11 @@ class Unavailable(PuenteError):
     kind = "unavailable"
 
 
+class QuotaExceeded(PuenteError):
+    """A daily quota is used up (HTTP 429)."""
+
+    kind = "quota"
+
+
 class ConfigError(PuenteError):
     kind = "config"

@@ -3,7 +3,13 @@
 from puente.accounts.models import Agency, ApiToken, User, WebSession
 from puente.audit.models import AuditEntry, AuditHead
 from puente.db import Base
-from puente.hits.models import HitIndexEntry, HitIndexState
+from puente.hits.models import (
+    HitIndexEntry,
+    HitIndexState,
+    HitQuery,
+    PartnerPrint,
+    PartnerPrintState,
+)
 from puente.records.models import Record, RecordRef
 from puente.sharing.models import (
     Acknowledgement,
@@ -24,7 +30,10 @@ __all__ = [
     "Base",
     "HitIndexEntry",
     "HitIndexState",
+    "HitQuery",
     "Partner",
+    "PartnerPrint",
+    "PartnerPrintState",
     "Quarantined",
     "RecallNotice",
     "Receipt",

@@ -42,6 +42,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "records.write": frozenset({"analyst", "liaison", "admin"}),
     "records.import": frozenset({"analyst", "admin"}),
     "records.export": frozenset({"analyst", "liaison", "admin"}),
+    "hits.query": frozenset({"analyst", "liaison", "admin"}),
     "audit.read": frozenset({"auditor", "admin"}),
     "accounts.admin": frozenset({"admin"}),
 }

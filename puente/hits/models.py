@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from puente.db import Base
@@ -46,3 +46,43 @@ class HitIndexEntry(Base):
     fingerprint: Mapped[bytes] = mapped_column(LargeBinary(8))
     seq: Mapped[int] = mapped_column(Integer)  # the refresh that added it
     removed_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class HitQuery(Base):
+    """One hit/no-hit query, as the node that asked keeps it ("sent") or the node asked
+    ("received"). The asked node keeps only what it may learn: who asked, under which case
+    and legal basis, and how many keys."""
+
+    __tablename__ = "hit_queries"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the query's nonce
+    direction: Mapped[str] = mapped_column(String(8), primary_key=True)  # sent | received
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    username: Mapped[str] = mapped_column(String(80), default="", index=True)  # sent only
+    agency: Mapped[str] = mapped_column(String(16))
+    case_reference: Mapped[str] = mapped_column(String(200))
+    legal_basis: Mapped[str] = mapped_column(String(500))
+    key_count: Mapped[int] = mapped_column(Integer)
+    categories: Mapped[str] = mapped_column(String(100), default="")  # sent only
+    hits: Mapped[str] = mapped_column(Text, default="")  # sent only: JSON, per category
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class PartnerPrintState(Base):
+    """How much of a partner's published index this node holds (to test its own keys)."""
+
+    __tablename__ = "hit_partner_states"
+
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    key_count: Mapped[int] = mapped_column(Integer, default=0)
+    fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class PartnerPrint(Base):
+    """One fingerprint a partner published: a hit when one of this node's keys unblinds to it."""
+
+    __tablename__ = "hit_partner_prints"
+
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+    fingerprint: Mapped[bytes] = mapped_column(LargeBinary(8), primary_key=True)

@@ -19,14 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from puente.accounts import service as accounts
-from puente.errors import N_, InvalidInput, Problem, PuenteError, Unauthenticated
+from puente.errors import N_, PuenteError, Unauthenticated
 from puente.i18n import translate
 from puente.node import Node
 from puente.sharing import partners, taxii
 from puente.sharing.collections import Requester
 from puente.sharing.models import Partner
 from puente.sharing.query import Filters, parse_filters
-from puente.web.deps import db_session, get_node
+from puente.web.deps import db_session, get_node, json_body
 
 MEDIA_TYPE = taxii.MEDIA_TYPE
 REALM = 'Basic realm="Puente TAXII 2.1"'
@@ -278,14 +278,7 @@ async def add_objects(collection_id: str, request: Request) -> Response:
     # The body is read here, on the event loop; the database work runs in the thread pool.
     from starlette.concurrency import run_in_threadpool
 
-    raw = await request.body()
-    try:
-        envelope = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput(
-            [Problem(N_("Malformed JSON at line {line}, column {column}: {reason}"), "",
-                     {"line": exc.lineno, "column": exc.colno, "reason": exc.msg})]
-        ) from None  # fmt: skip
+    envelope = await json_body(request)
     return await run_in_threadpool(_add_objects, request, collection_id, envelope)
 
 

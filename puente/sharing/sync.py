@@ -82,7 +82,7 @@ def sync(
     report = SyncReport(partner_node_id)
     with _lease(node, partner_id, owner):
         try:
-            with _client(node, partner_id) as http:
+            with partner_client(node, partner_id) as http:
                 report.receipts_posted += post_pending_receipts(node, partner_id, http)
                 pull_url = _discover(node, partner_id, http)
                 with node.db.session() as session:
@@ -144,7 +144,7 @@ def _lease(node: Node, partner_id: int, owner: str) -> Iterator[None]:
 
 
 @contextmanager
-def _client(node: Node, partner_id: int) -> Iterator[httpx.Client]:
+def partner_client(node: Node, partner_id: int) -> Iterator[httpx.Client]:
     with node.db.session() as session:
         partner = session.get(Partner, partner_id)
         assert partner is not None

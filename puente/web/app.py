@@ -111,12 +111,14 @@ def create_app(
 
     from puente.accounts import api as accounts_api
     from puente.audit import api as audit_api
+    from puente.hits import api as hits_api
     from puente.records import api as records_api
 
     app.include_router(records_api.router)
     app.include_router(accounts_api.router)
     app.include_router(audit_api.router)
     app.include_router(taxii_api.router)
+    app.include_router(hits_api.router)
     _include_views(app)
 
     @app.get("/api/docs", include_in_schema=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator
+from typing import Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -16,7 +17,7 @@ from starlette.datastructures import FormData
 
 from puente.accounts import service as accounts
 from puente.accounts.service import Principal
-from puente.errors import N_, Forbidden, Unauthenticated
+from puente.errors import N_, Forbidden, InvalidInput, Problem, Unauthenticated
 from puente.node import Node
 
 SESSION_COOKIE = "puente_session"
@@ -91,3 +92,16 @@ def principal(request: Request, p: Principal | None = Depends(optional_principal
         raise Unauthenticated(N_("Sign in, or send an API token as Authorization: Bearer <token>."))
     request.state.principal = p
     return p
+
+
+async def json_body(request: Request) -> Any:
+    """The request's JSON body, read on the event loop; malformed JSON says where."""
+    import orjson
+
+    try:
+        return orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(
+            [Problem(N_("Malformed JSON at line {line}, column {column}: {reason}"), "",
+                     {"line": exc.lineno, "column": exc.colno, "reason": exc.msg})]
+        ) from None  # fmt: skip

@@ -21,6 +21,7 @@ STATUS = {
     "locked": 423,
     "config": 500,
     "unavailable": 503,
+    "quota": 429,
     "error": 400,
 }
 TITLES = {
@@ -33,6 +34,7 @@ TITLES = {
     "locked": N_("Account locked"),
     "config": N_("Node misconfigured"),
     "unavailable": N_("Partner unavailable"),
+    "quota": N_("Quota used up"),
     "error": N_("Bad request"),
 }
 MEDIA_TYPE = "application/problem+json"

@@ -1,0 +1,186 @@
+"""The asked side of hit/no-hit: a partner's copy of its index, and answers to its queries.
+
+A query is a signed object (Ed25519, the partner's pinned key) naming the asking agency, the
+case reference and the legal basis, with the partner's blinded keys. The answer raises each to
+this node's secret for that partner; nothing in it depends on what this node holds, so the
+answer discloses nothing, and this node learns only the metadata and the number of keys. A
+query seen before, or older than ``hits.query_max_age_seconds``, is refused (replay).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from puente.accounts.service import as_utc, now
+from puente.audit import service as audit
+from puente.errors import N_, Conflict, InvalidInput, Problem, QuotaExceeded, Unauthenticated
+from puente.hits import psi
+from puente.hits.index import state_of
+from puente.hits.models import HitIndexEntry, HitQuery
+from puente.node import Node
+from puente.sharing import signing
+from puente.sharing.models import Partner
+from puente.sharing.partners import PartnerPrincipal
+
+QUERY_TYPE = "x-puente-hit-query"
+SENT, RECEIVED = "sent", "received"
+
+
+def _b64(prints: list[bytes]) -> str:
+    return base64.b64encode(b"".join(prints)).decode()
+
+
+def index_changes(session: Session, requester: PartnerPrincipal, since: int) -> dict[str, Any]:
+    """What the partner must add and drop to hold this node's index for it as it stands.
+
+    ``since`` is the refresh the partner holds (0: none): it gets what changed after it, or
+    the whole index when it holds nothing or a refresh this node does not know.
+    """
+    partner = session.get(Partner, requester.partner_id)
+    assert partner is not None
+    state = state_of(session, partner)
+    live = (HitIndexEntry.partner_id == partner.id) & HitIndexEntry.removed_seq.is_(None)
+    full = since <= 0 or since > state.seq
+    if full:
+        added = list(session.execute(select(HitIndexEntry.fingerprint).where(live)).scalars())
+        removed: list[bytes] = []
+    else:
+        added = list(
+            session.execute(
+                select(HitIndexEntry.fingerprint).where(live, HitIndexEntry.seq > since)
+            ).scalars()
+        )
+        removed = list(
+            session.execute(
+                select(HitIndexEntry.fingerprint).where(
+                    HitIndexEntry.partner_id == partner.id,
+                    HitIndexEntry.seq <= since,
+                    HitIndexEntry.removed_seq > since,
+                )
+            ).scalars()
+        )
+        # Two records can share a key: a fingerprint stays while any live entry has it.
+        still_live: set[bytes] = set()
+        for start in range(0, len(removed), 500):
+            still_live |= set(
+                session.execute(
+                    select(HitIndexEntry.fingerprint).where(
+                        live, HitIndexEntry.fingerprint.in_(removed[start : start + 500])
+                    )
+                ).scalars()
+            )
+        removed = [f for f in dict.fromkeys(removed) if f not in still_live]
+    audit.append(session, requester.name, "hits.index", partner.node_id,
+                 details={"since": since, "seq": state.seq, "full": full,
+                          "added": len(added), "removed": len(removed)})  # fmt: skip
+    return {"seq": state.seq, "full": full, "fingerprint_bytes": psi.FINGERPRINT_BYTES,
+            "added": _b64(added), "removed": _b64(removed)}  # fmt: skip
+
+
+def _text(body: dict[str, Any], name: str, limit: int, problems: list[Problem]) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        problems.append(Problem(N_("{name} is required."), f"/{name}", {"name": name}))
+        return ""
+    if len(value) > limit:
+        problems.append(Problem(N_("{name} is longer than {limit} characters."), f"/{name}",
+                                {"name": name, "limit": limit}))  # fmt: skip
+    return value.strip()
+
+
+def _points(body: dict[str, Any], most: int, problems: list[Problem]) -> list[bytes]:
+    raw = body.get("points")
+    if not isinstance(raw, list) or not raw:
+        problems.append(Problem(N_("points must be a list of blinded keys."), "/points"))
+        return []
+    if len(raw) > most:
+        problems.append(Problem(N_("A query may hold at most {limit} keys, not {count}."),
+                                "/points", {"limit": most, "count": len(raw)}))  # fmt: skip
+        return []
+    points = []
+    for i, item in enumerate(raw):
+        try:
+            point = base64.b64decode(item, validate=True) if isinstance(item, str) else b""
+        except (binascii.Error, ValueError):
+            point = b""
+        if len(point) != 32:
+            problems.append(Problem(N_("Each point must be 32 bytes in base64."), f"/points/{i}"))
+            return []
+        points.append(point)
+    return points
+
+
+def _created(body: dict[str, Any], node: Node, problems: list[Problem]) -> datetime | None:
+    try:
+        created = as_utc(
+            datetime.fromisoformat(str(body.get("created", "")).replace("Z", "+00:00"))
+        )
+    except ValueError:
+        problems.append(Problem(N_("created must be a UTC timestamp."), "/created"))
+        return None
+    window = timedelta(seconds=node.settings.hits.query_max_age_seconds)
+    if abs(now() - created) > window:
+        problems.append(Problem(N_("The query is too old or too far in the future to answer."),
+                                "/created"))  # fmt: skip
+    return created
+
+
+def answer(session: Session, node: Node, requester: PartnerPrincipal, body: Any) -> dict[str, Any]:
+    """Answer a partner's signed query; it is recorded (metadata only) and audited."""
+    partner = session.get(Partner, requester.partner_id)
+    assert partner is not None
+    if not isinstance(body, dict) or body.get("type") != QUERY_TYPE:
+        raise InvalidInput([Problem(N_("The body must be a hit/no-hit query."), "/type")])
+    if not signing.verify(partner.public_key, body):
+        raise Unauthenticated(N_("The query's signature does not verify with the partner's pinned key."))  # fmt: skip
+    problems: list[Problem] = []
+    if (
+        body.get("asking_node") != partner.node_id
+        or body.get("asked_node") != node.settings.node_id
+    ):
+        problems.append(Problem(N_("The query names other nodes than its sender and this one."), "/asked_node"))  # fmt: skip
+    query_id = str(body.get("id", ""))
+    try:
+        uuid.UUID(query_id)
+    except ValueError:
+        problems.append(Problem(N_("id must be a UUID."), "/id"))
+    agency = _text(body, "agency", 16, problems)
+    case_reference = _text(body, "case_reference", 200, problems)
+    legal_basis = _text(body, "legal_basis", 500, problems)
+    created = _created(body, node, problems)
+    points = _points(body, node.settings.hits.max_keys_per_query, problems)
+    if problems or created is None:
+        raise InvalidInput(problems)
+    if session.get(HitQuery, (query_id, RECEIVED)) is not None:
+        raise Conflict(N_("Query {id} was already answered: a replay is refused."), id=query_id)
+    today = session.execute(
+        select(func.count()).where(
+            HitQuery.partner_id == partner.id,
+            HitQuery.direction == RECEIVED,
+            HitQuery.created_at >= now() - timedelta(days=1),
+        )
+    ).scalar_one()
+    if today >= node.settings.hits.queries_per_partner_per_day:
+        raise QuotaExceeded(N_("Node {node} has used its {limit} queries for the last 24 hours."),
+                            node=partner.node_id,
+                            limit=node.settings.hits.queries_per_partner_per_day)  # fmt: skip
+    state = state_of(session, partner)
+    secret = psi.IndexSecret(state.secret)
+    try:
+        answers = [base64.b64encode(secret.answer(point)).decode() for point in points]
+    except ValueError:  # a point of small order: not something a key blinds to
+        raise InvalidInput([Problem(N_("A point is not a blinded key."), "/points")]) from None
+    session.add(HitQuery(id=query_id, direction=RECEIVED, partner_id=partner.id, agency=agency,
+                         case_reference=case_reference, legal_basis=legal_basis,
+                         key_count=len(points), created_at=now()))  # fmt: skip
+    audit.append(session, requester.name, "hits.answer", query_id,
+                 details={"agency": agency, "case_reference": case_reference,
+                          "legal_basis": legal_basis, "keys": len(points)})  # fmt: skip
+    return {"id": query_id, "answers": answers, "seq": state.seq}

@@ -1,0 +1,57 @@
+"""Hit/no-hit over HTTP: the endpoints a partner node calls, and the one an analyst calls.
+
+Partner nodes sign in as for TAXII (HTTP Basic, their node id and secret); the query itself is
+also signed with their pinned key. Errors are RFC 9457 problem details, as the REST API's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from puente.errors import N_, Forbidden
+from puente.hits import answering
+from puente.node import Node
+from puente.sharing.api import requester
+from puente.sharing.collections import Requester
+from puente.sharing.partners import PartnerPrincipal
+from puente.web.deps import db_session, get_node, json_body
+
+router = APIRouter(prefix="/api/v1/hits", tags=["Hit/no-hit"])
+
+
+def _partner(who: Requester) -> PartnerPrincipal:
+    if not isinstance(who, PartnerPrincipal):
+        raise Forbidden(N_("Only partner nodes call this endpoint."))
+    return who
+
+
+def _json(data: dict[str, Any]) -> Response:
+    return Response(orjson.dumps(data), 200, media_type="application/json",
+                    headers={"Cache-Control": "no-store"})  # fmt: skip
+
+
+@router.get("/index", summary="A partner's copy of this node's index: what changed since")
+def get_index(
+    since: int = 0, session: Session = db_session, who: Requester = Depends(requester)
+) -> Response:
+    return _json(answering.index_changes(session, _partner(who), since))
+
+
+@router.post("/query", summary="Answer a partner's signed, blinded hit/no-hit query")
+async def post_query(request: Request) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    body = await json_body(request)
+    return await run_in_threadpool(_answer, request, body)
+
+
+def _answer(request: Request, body: Any) -> Response:
+    node: Node = get_node(request)
+    with node.db.session() as session:
+        who = _partner(requester(request, session))
+        return _json(answering.answer(session, node, who, body))

@@ -1,0 +1,244 @@
+"""The asking side of hit/no-hit: an analyst's keys, blinded, answered, looked up.
+
+:func:`ask` brings this node's copy of the partner's published index up to date (only what
+changed since the last time), sends the blinded keys in a query signed with this node's key
+under the analyst's agency, case reference and legal basis, unblinds the answers and looks
+them up. The answer is hit or no hit per category, with the key types that matched: nothing
+of the partner's records crosses. The query is kept and audited here in full.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, cast
+
+import httpx
+import orjson
+from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from puente.accounts.service import Principal, now, require
+from puente.audit import service as audit
+from puente.errors import (
+    N_,
+    Forbidden,
+    InvalidInput,
+    Problem,
+    PuenteError,
+    QuotaExceeded,
+    Unavailable,
+)
+from puente.hits import psi
+from puente.hits.answering import QUERY_TYPE, SENT
+from puente.hits.keys import Keys, MatchKey
+from puente.hits.models import HitQuery, PartnerPrint, PartnerPrintState
+from puente.node import Node
+from puente.records.builder import stix_now
+from puente.sharing import signing
+from puente.sharing.partners import get_partner
+from puente.sharing.sync import partner_client
+
+INDEX_PATH = "/api/v1/hits/index"  # the asked node's endpoints, for partner nodes only
+QUERY_PATH = "/api/v1/hits/query"
+LOOKUP_BATCH = 500
+
+
+@dataclass
+class Answer:
+    """What an analyst learns: per category asked, whether it hit and through which keys."""
+
+    query_id: str
+    partner: str
+    key_count: int
+    matched: dict[str, list[str]] = field(default_factory=dict)  # category -> key types
+
+    def hit(self, category: str) -> bool:
+        return bool(self.matched.get(category))
+
+
+def _check(node: Node, keys: Keys, case_reference: str, legal_basis: str) -> None:
+    problems = []
+    if not case_reference.strip():
+        problems.append(Problem(N_("A case reference is required."), "/case_reference"))
+    if not legal_basis.strip():
+        problems.append(Problem(N_("A legal basis is required."), "/legal_basis"))
+    if not keys.keys:
+        problems.append(Problem(N_("Nothing to ask: the input gives no match key."), "/keys"))
+    limit = node.settings.hits.max_keys_per_query
+    if len(keys.keys) > limit:
+        problems.append(Problem(N_("A query may hold at most {limit} keys, not {count}."),
+                                "/keys", {"limit": limit, "count": len(keys.keys)}))  # fmt: skip
+    if problems:
+        raise InvalidInput(problems)
+
+
+def _check_quota(session: Session, node: Node, principal: Principal) -> None:
+    limit = node.settings.hits.queries_per_user_per_day
+    asked = session.execute(
+        select(func.count()).where(
+            HitQuery.direction == SENT,
+            HitQuery.username == principal.username,
+            HitQuery.created_at >= now() - timedelta(days=1),
+        )
+    ).scalar_one()
+    if asked >= limit:
+        raise QuotaExceeded(N_("You have used your {limit} queries for the last 24 hours."),
+                            limit=limit)  # fmt: skip
+
+
+def _partner_error(response: httpx.Response, partner: str) -> PuenteError:
+    try:
+        detail = str(orjson.loads(response.content).get("detail", ""))
+    except (orjson.JSONDecodeError, AttributeError):
+        detail = response.text[:200]
+    if response.status_code == 429:
+        return QuotaExceeded(N_("{node} refused the query: {reason}"), node=partner, reason=detail)
+    return Unavailable(N_("Could not query {node}: {reason}"), node=partner,
+                       reason=f"HTTP {response.status_code} {detail}".strip())  # fmt: skip
+
+
+def _split(blob: str) -> list[bytes]:
+    raw = base64.b64decode(blob)
+    size = psi.FINGERPRINT_BYTES
+    return [raw[i : i + size] for i in range(0, len(raw), size)]
+
+
+def refresh_copy(node: Node, partner_id: int, partner_node_id: str, http: httpx.Client) -> int:
+    """Bring this node's copy of the partner's published index up to date; its size."""
+    with node.db.session() as session:
+        state = session.get(PartnerPrintState, partner_id)
+        since = state.seq if state is not None else 0
+    response = http.get(INDEX_PATH, params={"since": since}, headers={"Accept": "application/json"})
+    if response.status_code != 200:
+        raise _partner_error(response, partner_node_id)
+    body: dict[str, Any] = orjson.loads(response.content)
+    added, removed = _split(body["added"]), _split(body["removed"])
+    with node.db.session() as session:
+        state = session.get(PartnerPrintState, partner_id)
+        if state is None:
+            state = PartnerPrintState(partner_id=partner_id, seq=0, key_count=0)
+            session.add(state)
+        connection = session.connection()
+        if body["full"]:
+            connection.execute(delete(PartnerPrint).where(PartnerPrint.partner_id == partner_id))
+        for start in range(0, len(removed), LOOKUP_BATCH):
+            connection.execute(
+                delete(PartnerPrint).where(
+                    PartnerPrint.partner_id == partner_id,
+                    PartnerPrint.fingerprint.in_(removed[start : start + LOOKUP_BATCH]),
+                )
+            )
+        if added:
+            fresh = set(added)
+            if not body["full"]:  # a fingerprint two records share may already be here
+                fresh -= _held(session, partner_id, list(fresh))
+            if fresh:
+                rows = [{"partner_id": partner_id, "fingerprint": f} for f in fresh]
+                connection.execute(insert(cast(Table, PartnerPrint.__table__)), rows)
+        state.seq = int(body["seq"])
+        state.key_count = session.execute(
+            select(func.count()).where(PartnerPrint.partner_id == partner_id)
+        ).scalar_one()
+        state.fetched_at = now()
+        return state.key_count
+
+
+def _held(session: Session, partner_id: int, prints: list[bytes]) -> set[bytes]:
+    found: set[bytes] = set()
+    for start in range(0, len(prints), LOOKUP_BATCH):
+        found |= set(
+            session.execute(
+                select(PartnerPrint.fingerprint).where(
+                    PartnerPrint.partner_id == partner_id,
+                    PartnerPrint.fingerprint.in_(prints[start : start + LOOKUP_BATCH]),
+                )
+            ).scalars()
+        )
+    return found
+
+
+def ask(
+    node: Node,
+    principal: Principal,
+    partner_node_id: str,
+    keys: Keys,
+    *,
+    case_reference: str,
+    legal_basis: str,
+) -> Answer:
+    """Ask the partner whether it holds records with these keys; hit or no hit per category."""
+    require(principal, "hits.query")
+    _check(node, keys, case_reference, legal_basis)
+    with node.db.session() as session:
+        _check_quota(session, node, principal)
+        partner = get_partner(session, partner_node_id)
+        if not partner.enabled:
+            raise Forbidden(N_("Partner {node} is disabled."), node=partner_node_id)
+        partner_id = partner.id
+    ordered: list[MatchKey] = sorted(keys.keys)
+    blinding = psi.Blinding()
+    body: dict[str, Any] = {
+        "type": QUERY_TYPE,
+        "id": str(uuid.uuid4()),
+        "created": stix_now(),
+        "asking_node": node.settings.node_id,
+        "asked_node": partner_node_id,
+        "agency": principal.agency,
+        "case_reference": case_reference.strip(),
+        "legal_basis": legal_basis.strip(),
+        "points": [base64.b64encode(blinding.blind(k.encode())).decode() for k in ordered],
+    }
+    signed = signing.sign(node.settings.key_path, body)
+    try:
+        with partner_client(node, partner_id) as http:
+            refresh_copy(node, partner_id, partner_node_id, http)
+            response = http.post(QUERY_PATH, content=orjson.dumps(signed),
+                                 headers={"Content-Type": "application/json",
+                                          "Accept": "application/json"})  # fmt: skip
+    except httpx.HTTPError as exc:
+        raise Unavailable(N_("Could not query {node}: {reason}"), node=partner_node_id,
+                          reason=str(exc) or type(exc).__name__) from None  # fmt: skip
+    if response.status_code != 200:
+        raise _partner_error(response, partner_node_id)
+    answers = orjson.loads(response.content).get("answers", [])
+    if not isinstance(answers, list) or len(answers) != len(ordered):
+        raise Unavailable(N_("Could not query {node}: {reason}"), node=partner_node_id,
+                          reason="the answer does not match the query")  # fmt: skip
+    prints = [blinding.unblind(base64.b64decode(a)) for a in answers]
+    return _record(node, principal, partner_id, partner_node_id, signed, ordered, prints)
+
+
+def _record(
+    node: Node,
+    principal: Principal,
+    partner_id: int,
+    partner_node_id: str,
+    signed: dict[str, Any],
+    ordered: list[MatchKey],
+    prints: list[bytes],
+) -> Answer:
+    with node.db.session() as session:
+        held = _held(session, partner_id, prints)
+        answer = Answer(str(signed["id"]), partner_node_id, len(ordered))
+        for category in sorted({k.category for k in ordered}):
+            answer.matched[category] = []
+        for key, fingerprint in zip(ordered, prints, strict=True):
+            if fingerprint in held and key.type not in answer.matched[key.category]:
+                answer.matched[key.category].append(key.type)
+        session.add(HitQuery(
+            id=answer.query_id, direction=SENT, partner_id=partner_id,
+            username=principal.username, agency=principal.agency,
+            case_reference=signed["case_reference"], legal_basis=signed["legal_basis"],
+            key_count=len(ordered), categories=",".join(answer.matched),
+            hits=orjson.dumps(answer.matched).decode(), created_at=now(),
+        ))  # fmt: skip
+        audit.append(session, principal.username, "hits.ask", answer.query_id,
+                     details={"partner": partner_node_id, "case_reference":
+                              signed["case_reference"], "legal_basis": signed["legal_basis"],
+                              "keys": len(ordered),
+                              "key_types": sorted({k.type for k in ordered}),
+                              "matched": answer.matched})  # fmt: skip
+    return answer

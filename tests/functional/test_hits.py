@@ -1,0 +1,109 @@
+"""Hit/no-hit between two real nodes: Mexico asks, the United States answers blind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy import select
+
+from puente.audit.models import AuditEntry
+from puente.errors import InvalidInput
+from puente.hits import asking
+from puente.hits.answering import RECEIVED
+from puente.hits.models import HitQuery
+from puente.hits.persons import person_keys
+from puente.node import open_node
+from puente.policy.markings import Markings
+from puente.records import builder
+from puente.records.ingest import apply_markings
+from tests.conftest import add_user
+from tests.functional.support import puente
+from tests.functional.test_federation import US_SECRET, Pair, _import, pair
+
+__all__ = ["pair"]
+
+SEARCHABLE = Markings(tlp="AMBER", rel_to=frozenset({"USA"}), searchable_by=frozenset({"MEX"}))
+
+
+def _person(given: str, paternal: str, maternal: str, dob: str) -> dict[str, object]:
+    obj = builder.build("person", {"given_names": given, "paternal_surname": paternal,
+                                   "maternal_surname": maternal, "date_of_birth": dob}, "CBP")  # fmt: skip
+    apply_markings(obj, SEARCHABLE)
+    return obj
+
+
+def test_an_analyst_learns_hit_or_no_hit_and_nothing_else(pair: Pair, tmp_path: Path) -> None:
+    _import(pair.us, [_person("José Luis", "Hernández", "Peña", "1984-03-12")], tmp_path)
+    assert "Index for mx-node" in puente("hits", "index", data_dir=pair.us).stdout
+    mx = open_node(pair.mx)
+    try:
+        analyst = add_user(mx, "fer", "FGR", ["analyst"])
+        known = person_keys("Pepe", "Hernandez", "", date_of_birth="1984-03-12", query=True)
+        answer = asking.ask(mx, analyst, "us-node", known, case_reference="FGR/UEIDCS/0042/2026",
+                            legal_basis="Tratado de Asistencia Jurídica Mutua, art. 1")  # fmt: skip
+        assert answer.hit("person")
+        assert "person.name-dob" in answer.matched["person"]
+        unknown = person_keys("Ana", "Ruiz", "", date_of_birth="1990-05-01", query=True)
+        miss = asking.ask(mx, analyst, "us-node", unknown, case_reference="FGR/0043",
+                          legal_basis="TAJM art. 1")  # fmt: skip
+        assert not miss.hit("person")
+        with pytest.raises(InvalidInput):
+            asking.ask(mx, analyst, "us-node", known, case_reference=" ", legal_basis="")
+    finally:
+        mx.close()
+    us = open_node(pair.us)
+    try:
+        with us.db.session() as session:
+            received = list(session.execute(
+                select(HitQuery).where(HitQuery.direction == RECEIVED).order_by(HitQuery.created_at)
+            ).scalars())  # fmt: skip
+            assert [(q.agency, q.case_reference, q.key_count) for q in received] == [
+                ("FGR", "FGR/UEIDCS/0042/2026", len(known.keys)),
+                ("FGR", "FGR/0043", len(unknown.keys)),
+            ]
+            logged = " ".join(
+                str(e.details) for e in session.execute(
+                    select(AuditEntry).where(AuditEntry.action == "hits.answer")
+                ).scalars()
+            )  # fmt: skip
+            assert "FGR/UEIDCS/0042/2026" in logged
+            assert "HERNANDES" not in logged.upper()  # the asked node never sees the keys
+    finally:
+        us.close()
+
+
+def test_a_replayed_or_unsigned_query_is_refused(pair: Pair, tmp_path: Path) -> None:
+    mx = open_node(pair.mx)
+    try:
+        analyst = add_user(mx, "fer", "FGR", ["analyst"])
+        sent: list[bytes] = []
+        original = httpx.Client.post
+
+        def keep(self: httpx.Client, url: str, **kwargs: object) -> httpx.Response:
+            sent.append(kwargs["content"])  # type: ignore[arg-type]
+            return original(self, url, **kwargs)  # type: ignore[arg-type]
+
+        httpx.Client.post = keep  # type: ignore[method-assign]
+        try:
+            asking.ask(mx, analyst, "us-node", person_keys("Ana", "Ruiz", "",
+                       date_of_birth="1990-05-01", query=True), case_reference="C-1",
+                       legal_basis="L-1")  # fmt: skip
+        finally:
+            httpx.Client.post = original  # type: ignore[method-assign]
+    finally:
+        mx.close()
+    auth = ("mx-node", US_SECRET)  # Mexico signs in to the US node with it
+    url = f"{pair.us_url}{asking.QUERY_PATH}"
+    replay = httpx.post(url, content=sent[0], auth=auth,
+                        headers={"Content-Type": "application/json"})  # fmt: skip
+    assert replay.status_code == 409
+    assert "replay" in replay.json()["detail"]
+    forged = orjson.loads(sent[0])
+    forged["case_reference"] = "another case"
+    refused = httpx.post(url, content=orjson.dumps(forged), auth=auth)
+    assert refused.status_code == 401
+    garbage = httpx.post(url, content=b'{"type": "x-puente-hit-query"', auth=auth)
+    assert garbage.status_code == 422
