@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session
 
 from puente.accounts.service import as_utc, now
 from puente.audit import service as audit
-from puente.errors import N_, Conflict, InvalidInput, Problem, QuotaExceeded, Unauthenticated
+from puente.errors import (
+    N_,
+    Conflict,
+    InvalidInput,
+    Problem,
+    PuenteError,
+    QuotaExceeded,
+    Unauthenticated,
+)
 from puente.hits import psi
 from puente.hits.index import state_of
 from puente.hits.models import HitIndexEntry, HitQuery
@@ -184,3 +192,12 @@ def answer(session: Session, node: Node, requester: PartnerPrincipal, body: Any)
                  details={"agency": agency, "case_reference": case_reference,
                           "legal_basis": legal_basis, "keys": len(points)})  # fmt: skip
     return {"id": query_id, "answers": answers, "seq": state.seq}
+
+
+def record_refusal(node: Node, requester: PartnerPrincipal, body: Any, error: PuenteError) -> None:
+    """Audit a refused query in a transaction of its own (the refused one rolled back)."""
+    query_id = str(body.get("id", ""))[:100] if isinstance(body, dict) else ""
+    with node.db.session() as session:
+        audit.append(session, requester.name, "hits.refused", query_id,
+                     details={"kind": error.kind, "reason": error.problems[0].message,
+                              "where": [p.pointer for p in error.problems][:10]})  # fmt: skip

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from puente.errors import N_, Forbidden
+from puente.errors import N_, Forbidden, InvalidInput, PuenteError
 from puente.hits import answering
 from puente.node import Node
 from puente.sharing.api import requester
@@ -46,12 +46,28 @@ def get_index(
 async def post_query(request: Request) -> Response:
     from starlette.concurrency import run_in_threadpool
 
-    body = await json_body(request)
+    try:
+        body = await json_body(request)
+    except InvalidInput as exc:
+        await run_in_threadpool(_refuse, request, None, exc)
+        raise
     return await run_in_threadpool(_answer, request, body)
+
+
+def _refuse(request: Request, body: Any, error: PuenteError) -> None:
+    node: Node = get_node(request)
+    with node.db.session() as session:
+        who = _partner(requester(request, session))
+    answering.record_refusal(node, who, body, error)
 
 
 def _answer(request: Request, body: Any) -> Response:
     node: Node = get_node(request)
     with node.db.session() as session:
         who = _partner(requester(request, session))
-        return _json(answering.answer(session, node, who, body))
+    try:
+        with node.db.session() as session:
+            return _json(answering.answer(session, node, who, body))
+    except PuenteError as exc:
+        answering.record_refusal(node, who, body, exc)
+        raise

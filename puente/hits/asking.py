@@ -169,8 +169,30 @@ def ask(
     case_reference: str,
     legal_basis: str,
 ) -> Answer:
-    """Ask the partner whether it holds records with these keys; hit or no hit per category."""
+    """Ask the partner whether it holds records with these keys; hit or no hit per category.
+
+    A refusal, here or by the partner, is audited (in a transaction of its own) and raised.
+    """
     require(principal, "hits.query")
+    try:
+        return _ask(node, principal, partner_node_id, keys, case_reference, legal_basis)
+    except PuenteError as exc:
+        with node.db.session() as session:
+            audit.append(session, principal.username, "hits.refused", partner_node_id,
+                         details={"kind": exc.kind, "reason": exc.problems[0].message,
+                                  "case_reference": case_reference[:200],
+                                  "keys": len(keys.keys)})  # fmt: skip
+        raise
+
+
+def _ask(
+    node: Node,
+    principal: Principal,
+    partner_node_id: str,
+    keys: Keys,
+    case_reference: str,
+    legal_basis: str,
+) -> Answer:
     _check(node, keys, case_reference, legal_basis)
     with node.db.session() as session:
         _check_quota(session, node, principal)

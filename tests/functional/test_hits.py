@@ -52,6 +52,11 @@ def test_an_analyst_learns_hit_or_no_hit_and_nothing_else(pair: Pair, tmp_path: 
         assert not miss.hit("person")
         with pytest.raises(InvalidInput):
             asking.ask(mx, analyst, "us-node", known, case_reference=" ", legal_basis="")
+        with mx.db.session() as session:
+            refusals = list(session.execute(
+                select(AuditEntry).where(AuditEntry.action == "hits.refused")
+            ).scalars())  # fmt: skip
+        assert [(e.actor, e.target) for e in refusals] == [("fer", "us-node")]
     finally:
         mx.close()
     us = open_node(pair.us)
