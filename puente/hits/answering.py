@@ -75,15 +75,19 @@ def index_changes(session: Session, requester: PartnerPrincipal, since: int) -> 
             ).scalars()
         )
         # Two records can share a key: a fingerprint stays while any live entry has it.
+        # (removed_seq tested here, not in SQL, so the fingerprint index is the one used.)
         still_live: set[bytes] = set()
         for start in range(0, len(removed), 500):
-            still_live |= set(
-                session.execute(
-                    select(HitIndexEntry.fingerprint).where(
-                        live, HitIndexEntry.fingerprint.in_(removed[start : start + 500])
+            still_live |= {
+                fingerprint
+                for fingerprint, removed_seq in session.execute(
+                    select(HitIndexEntry.fingerprint, HitIndexEntry.removed_seq).where(
+                        HitIndexEntry.partner_id == partner.id,
+                        HitIndexEntry.fingerprint.in_(removed[start : start + 500]),
                     )
-                ).scalars()
-            )
+                )
+                if removed_seq is None
+            }
         removed = [f for f in dict.fromkeys(removed) if f not in still_live]
     audit.append(session, requester.name, "hits.index", partner.node_id,
                  details={"since": since, "seq": state.seq, "full": full,

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Row, Table, insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import now
@@ -39,7 +39,7 @@ MATCHED_KINDS = ("person", "firearm", "vehicle")
 BATCH = 2000  # record versions per round: bounded memory, however far behind the index is
 GATE_START = 4
 _COLUMNS = (Record.pk, Record.stix_id, Record.date_added, Record.content, *GATE_COLUMNS)
-CHUNK = 4000  # keys per task when a process pool computes fingerprints
+CHUNK = 250  # records per task when a process pool computes fingerprints
 
 
 @dataclass
@@ -63,18 +63,28 @@ def state_of(session: Session, partner: Partner) -> HitIndexState:
     return state
 
 
-def _fingerprint_chunk(secret: bytes, keys: Sequence[bytes]) -> list[bytes]:
+def record_prints(
+    secret: bytes, records: Sequence[tuple[int, str]]
+) -> list[tuple[int, list[bytes]]]:
+    """Each record's (pk, stored JSON) → its index keys' fingerprints (run in a worker)."""
     index_secret = psi.IndexSecret(secret)
-    return [index_secret.fingerprint(key) for key in keys]
+    found = []
+    for pk, content in records:
+        keys = record_keys(orjson.loads(content))
+        if keys is not None and keys.keys:
+            found.append((pk, [index_secret.fingerprint(key) for key in keys.encoded()]))
+    return found
 
 
-def fingerprints(secret: bytes, keys: Sequence[bytes], pool: Executor | None = None) -> list[bytes]:
-    """The fingerprints of ``keys``, in order; on a process pool when there are many."""
-    if pool is None or len(keys) <= CHUNK:
-        return _fingerprint_chunk(secret, keys)
-    chunks = [keys[i : i + CHUNK] for i in range(0, len(keys), CHUNK)]
-    found: list[bytes] = []
-    for part in pool.map(_fingerprint_chunk, [secret] * len(chunks), chunks):
+def _prints(
+    secret: bytes, records: list[tuple[int, str]], pool: Executor | None
+) -> list[tuple[int, list[bytes]]]:
+    """:func:`record_prints`, on a process pool when there are many records."""
+    if pool is None or len(records) <= CHUNK:
+        return record_prints(secret, records)
+    chunks = [records[i : i + CHUNK] for i in range(0, len(records), CHUNK)]
+    found: list[tuple[int, list[bytes]]] = []
+    for part in pool.map(record_prints, [secret] * len(chunks), chunks):
         found += part
     return found
 
@@ -82,20 +92,6 @@ def fingerprints(secret: bytes, keys: Sequence[bytes], pool: Executor | None = N
 def _searchable(row: Any, audience: HitIndex) -> bool:
     facts = facts_from(row.stix_id, tuple(row[GATE_START:]))
     return facts.owned_here and not facts.recalled and bool(gate.decide(facts, audience))
-
-
-def _wanted_keys(
-    rows: Iterable[Row[Any]] | Sequence[Any], audience: HitIndex
-) -> dict[int, list[bytes]]:
-    """The index keys of each current record the partner may search, by record pk."""
-    wanted: dict[int, list[bytes]] = {}
-    for row in rows:
-        if not _searchable(row, audience):
-            continue
-        keys = record_keys(orjson.loads(row.content))
-        if keys is not None and keys.keys:
-            wanted[row.pk] = keys.encoded()
-    return wanted
 
 
 def _apply(
@@ -115,24 +111,21 @@ def _apply(
             Record.revoked.is_(False),
         )
     ).all()
-    wanted = _wanted_keys(current, audience)
-    pk_by_id = {row.stix_id: row.pk for row in current}
-    flat = [key for keys in wanted.values() for key in keys]
-    prints = iter(fingerprints(state.secret, flat, pool))
+    searchable = [(row.pk, row.content) for row in current if _searchable(row, audience)]
+    id_by_pk = {row.pk: row.stix_id for row in current}
     new: dict[str, dict[bytes, int]] = defaultdict(dict)  # stix id -> fingerprint -> pk
-    id_by_pk = {pk: stix_id for stix_id, pk in pk_by_id.items()}
-    for pk, keys in wanted.items():
-        for _ in keys:
-            new[id_by_pk[pk]][next(prints)] = pk
-    live = session.execute(
-        select(HitIndexEntry.id, HitIndexEntry.fingerprint, HitIndexEntry.record_pk, Record.stix_id)
+    for pk, prints in _prints(state.secret, searchable, pool):
+        for fingerprint in prints:
+            new[id_by_pk[pk]][fingerprint] = pk
+    # removed_seq is tested here, not in SQL: with it there, SQLite walks the (partner,
+    # removed_seq) index over every live entry instead of starting from these records.
+    found = session.execute(
+        select(HitIndexEntry.id, HitIndexEntry.fingerprint, HitIndexEntry.record_pk,
+               Record.stix_id, HitIndexEntry.removed_seq)
         .join(Record, Record.pk == HitIndexEntry.record_pk)
-        .where(
-            HitIndexEntry.partner_id == state.partner_id,
-            HitIndexEntry.removed_seq.is_(None),
-            Record.stix_id.in_(stix_ids),
-        )
-    ).all()
+        .where(HitIndexEntry.partner_id == state.partner_id, Record.stix_id.in_(stix_ids))
+    ).all()  # fmt: skip
+    live = [row[:4] for row in found if row.removed_seq is None]
     gone: list[int] = []
     moved: dict[int, list[int]] = defaultdict(list)  # new pk -> entry ids kept for it
     held: dict[str, set[bytes]] = defaultdict(set)

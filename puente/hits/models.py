@@ -38,6 +38,8 @@ class HitIndexEntry(Base):
         Index("ix_hit_index_entries_partner_seq", "partner_id", "seq"),
         Index("ix_hit_index_entries_partner_removed", "partner_id", "removed_seq"),
         Index("ix_hit_index_entries_partner_record", "partner_id", "record_pk"),
+        # Whether a fingerprint is still live elsewhere, when one record loses it.
+        Index("ix_hit_index_entries_partner_fingerprint", "partner_id", "fingerprint"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -27,6 +27,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_hit_index_entries'))
     )
     with op.batch_alter_table('hit_index_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_hit_index_entries_partner_fingerprint', ['partner_id', 'fingerprint'], unique=False)
         batch_op.create_index('ix_hit_index_entries_partner_record', ['partner_id', 'record_pk'], unique=False)
         batch_op.create_index('ix_hit_index_entries_partner_removed', ['partner_id', 'removed_seq'], unique=False)
         batch_op.create_index('ix_hit_index_entries_partner_seq', ['partner_id', 'seq'], unique=False)
@@ -49,5 +50,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_hit_index_entries_partner_seq')
         batch_op.drop_index('ix_hit_index_entries_partner_removed')
         batch_op.drop_index('ix_hit_index_entries_partner_record')
+        batch_op.drop_index('ix_hit_index_entries_partner_fingerprint')
 
     op.drop_table('hit_index_entries')
