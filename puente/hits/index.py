@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, case, insert, select, update
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import now
@@ -40,6 +40,8 @@ BATCH = 2000  # record versions per round: bounded memory, however far behind th
 GATE_START = 4
 _COLUMNS = (Record.pk, Record.stix_id, Record.date_added, Record.content, *GATE_COLUMNS)
 CHUNK = 250  # records per task when a process pool computes fingerprints
+# Only a recall's own record is read whole (it names the record it recalls).
+_RECALL_CONTENT = case((Record.type == RECALL_TYPE, Record.content), else_="").label("content")
 
 
 @dataclass
@@ -76,17 +78,28 @@ def record_prints(
     return found
 
 
-def _prints(
+def _submit(
     secret: bytes, records: list[tuple[int, str]], pool: Executor | None
-) -> list[tuple[int, list[bytes]]]:
-    """:func:`record_prints`, on a process pool when there are many records."""
+) -> Callable[[], list[tuple[int, list[bytes]]]]:
+    """:func:`record_prints` started on the pool (when there is one and work enough for it):
+    what it returns gives the result, waiting for it if need be."""
     if pool is None or len(records) <= CHUNK:
-        return record_prints(secret, records)
+        return lambda: record_prints(secret, records)
     chunks = [records[i : i + CHUNK] for i in range(0, len(records), CHUNK)]
-    found: list[tuple[int, list[bytes]]] = []
-    for part in pool.map(record_prints, [secret] * len(chunks), chunks):
-        found += part
-    return found
+    futures = [pool.submit(record_prints, secret, chunk) for chunk in chunks]
+    return lambda: [found for future in futures for found in future.result()]
+
+
+@dataclass
+class _Batch:
+    """Changed records whose fingerprints are being computed while the previous batch is
+    written: the two processes of the pool and this one work at the same time."""
+
+    stix_ids: list[str]
+    id_by_pk: dict[int, str]
+    prints: Callable[[], list[tuple[int, list[bytes]]]]
+    watermark: str
+    versions: int
 
 
 def _searchable(row: Any, audience: HitIndex) -> bool:
@@ -94,16 +107,16 @@ def _searchable(row: Any, audience: HitIndex) -> bool:
     return facts.owned_here and not facts.recalled and bool(gate.decide(facts, audience))
 
 
-def _apply(
+def _prepare(
     session: Session,
     state: HitIndexState,
-    stix_ids: list[str],
+    changed: Sequence[Any],
     audience: HitIndex,
     pool: Executor | None,
-    report: RefreshReport,
-    seq: int,
-) -> None:
-    """Bring the entries of these records in line with their current versions."""
+) -> _Batch:
+    """Read the current versions of the changed records and start their fingerprints."""
+    # A recall flags the versions it recalls without a new one: its own record says which.
+    stix_ids = sorted({_followed_id(row) for row in changed})
     current = session.execute(
         select(*_COLUMNS).where(
             Record.stix_id.in_(stix_ids),
@@ -112,11 +125,20 @@ def _apply(
         )
     ).all()
     searchable = [(row.pk, row.content) for row in current if _searchable(row, audience)]
-    id_by_pk = {row.pk: row.stix_id for row in current}
+    return _Batch(stix_ids, {row.pk: row.stix_id for row in current},
+                  _submit(state.secret, searchable, pool), changed[-1].date_added,
+                  len(changed))  # fmt: skip
+
+
+def _apply(
+    session: Session, state: HitIndexState, batch: _Batch, report: RefreshReport, seq: int
+) -> None:
+    """Bring the entries of these records in line with their current versions."""
+    stix_ids = batch.stix_ids
     new: dict[str, dict[bytes, int]] = defaultdict(dict)  # stix id -> fingerprint -> pk
-    for pk, prints in _prints(state.secret, searchable, pool):
+    for pk, prints in batch.prints():
         for fingerprint in prints:
-            new[id_by_pk[pk]][fingerprint] = pk
+            new[batch.id_by_pk[pk]][fingerprint] = pk
     # removed_seq is tested here, not in SQL: with it there, SQLite walks the (partner,
     # removed_seq) index over every live entry instead of starting from these records.
     found = session.execute(
@@ -148,15 +170,31 @@ def _apply(
             update(HitIndexEntry).where(HitIndexEntry.id.in_(entry_ids)).values(record_pk=pk)
         )
     added = [
-        {"partner_id": state.partner_id, "record_pk": pk, "fingerprint": fingerprint, "seq": seq}
+        (state.partner_id, pk, fingerprint, seq)
         for stix_id, prints_of in new.items()
         for fingerprint, pk in prints_of.items()
         if fingerprint not in held[stix_id]
     ]
     if added:
-        session.connection().execute(insert(cast(Table, HitIndexEntry.__table__)), added)
+        _insert_entries(session, added)
     report.added += len(added)
     report.removed += len(gone)
+
+
+_ENTRY_COLUMNS = ("partner_id", "record_pk", "fingerprint", "seq")
+
+
+def _insert_entries(session: Session, rows: list[tuple[int, int, bytes, int]]) -> None:
+    """Insert entries through the driver: a first build writes a million of them, and Core's
+    per-row parameter processing cost more than SQLite's insert."""
+    connection = session.connection()
+    dialect = connection.dialect
+    sql = str(insert(cast(Table, HitIndexEntry.__table__)).compile(
+        dialect=dialect, column_keys=list(_ENTRY_COLUMNS)))  # fmt: skip
+    if dialect.paramstyle in ("qmark", "format", "numeric"):
+        connection.exec_driver_sql(sql, rows)
+    else:  # named or pyformat placeholders take mappings
+        connection.exec_driver_sql(sql, [dict(zip(_ENTRY_COLUMNS, r, strict=True)) for r in rows])
 
 
 def _followed_id(row: Any) -> str:
@@ -179,25 +217,28 @@ def refresh(
     audience = HitIndex(partner.country)
     report = RefreshReport(partner.node_id)
     seq = state.seq + 1  # every change of this refresh carries it; taken only if one is made
+    pending: _Batch | None = None
     while True:
+        after = pending.watermark if pending is not None else state.watermark
         changed = session.execute(
-            select(Record.stix_id, Record.date_added, Record.type, Record.content)
+            select(Record.stix_id, Record.date_added, Record.type, _RECALL_CONTENT)
             .where(
                 Record.kind.in_(MATCHED_KINDS) | (Record.type == RECALL_TYPE),
-                Record.date_added > state.watermark,
+                Record.date_added > after,
             )
             .order_by(Record.date_added, Record.pk)
             .limit(BATCH)
         ).all()
-        if not changed:
+        batch = _prepare(session, state, changed, audience, pool) if changed else None
+        if pending is not None:  # written while the pool computes the next batch
+            _apply(session, state, pending, report, seq)
+            state.watermark = pending.watermark
+            report.versions += pending.versions
+            if progress is not None:
+                progress(report.versions)
+        if batch is None:
             break
-        # A recall flags the versions it recalls without a new one: its own record says which.
-        stix_ids = sorted({_followed_id(row) for row in changed})
-        _apply(session, state, stix_ids, audience, pool, report, seq)
-        state.watermark = changed[-1].date_added
-        report.versions += len(changed)
-        if progress is not None:
-            progress(report.versions)
+        pending = batch
     if report.added or report.removed:
         state.seq = seq
     state.key_count += report.added - report.removed
