@@ -38,8 +38,8 @@ from puente.hits.models import HitQuery, PartnerPrint, PartnerPrintState
 from puente.node import Node
 from puente.records.builder import stix_now
 from puente.sharing import signing
+from puente.sharing.client import partner_client
 from puente.sharing.partners import get_partner
-from puente.sharing.sync import partner_client
 
 INDEX_PATH = "/api/v1/hits/index"  # the asked node's endpoints, for partner nodes only
 QUERY_PATH = "/api/v1/hits/query"

@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session
 
 from puente.accounts.service import now, system_principal
 from puente.audit import service as audit
-from puente.errors import N_, Conflict, Forbidden, Problem, Unavailable
+from puente.errors import N_, Conflict, Forbidden, Problem, PuenteError, Unavailable
+from puente.hits import asking as hit_copy
 from puente.node import Node
 from puente.records.ingest import ReceivedFrom, ingest, markings_from_object
 from puente.records.models import Record
@@ -41,6 +42,7 @@ from puente.records.partial import store_what_passes
 from puente.records.rows import stored_versions
 from puente.records.validation import timestamp_key
 from puente.sharing import recalls, receipts
+from puente.sharing.client import partner_client
 from puente.sharing.models import Partner, Quarantined, RecallNotice, Receipt, ReceivedVersion
 from puente.sharing.partners import get_partner
 
@@ -103,6 +105,7 @@ def sync(
                 finally:
                     report.receipts_posted += poster.finish()
                 report.receipts_posted += post_pending_receipts(node, partner_id, http)
+                _refresh_hit_copy(node, partner_id, partner_node_id, http)
         except (httpx.HTTPError, ValueError) as exc:
             _failed(node, partner_id, str(exc) or type(exc).__name__)
             raise Unavailable(
@@ -110,6 +113,17 @@ def sync(
             ) from None
     _succeeded(node, partner_id)
     return report
+
+
+def _refresh_hit_copy(
+    node: Node, partner_id: int, partner_node_id: str, http: httpx.Client
+) -> None:
+    """Bring this node's copy of the partner's hit/no-hit index up to date with the pull, so a
+    query need not download it. A partner that cannot serve it does not fail the sync."""
+    try:
+        hit_copy.refresh_copy(node, partner_id, partner_node_id, http)
+    except (PuenteError, httpx.HTTPError, KeyError, ValueError) as exc:
+        log.warning("hit/no-hit index of %s not refreshed: %s", partner_node_id, exc)
 
 
 # -- lease, client, discovery ------------------------------------------------------------------
@@ -141,18 +155,6 @@ def _lease(node: Node, partner_id: int, owner: str) -> Iterator[None]:
                 .where(Partner.id == partner_id, Partner.lease_owner == owner)
                 .values(lease_owner="", lease_until=None)
             )
-
-
-@contextmanager
-def partner_client(node: Node, partner_id: int) -> Iterator[httpx.Client]:
-    with node.db.session() as session:
-        partner = session.get(Partner, partner_id)
-        assert partner is not None
-        auth = httpx.BasicAuth(node.settings.node_id, partner.outbound_secret)
-        base = partner.base_url
-    headers = {"Accept": MEDIA_TYPE, "User-Agent": "puente-sync"}
-    with httpx.Client(base_url=base, auth=auth, headers=headers, timeout=60) as client:
-        yield client
 
 
 def _request(http: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:

@@ -13,7 +13,7 @@ from puente.audit.models import AuditEntry
 from puente.errors import InvalidInput
 from puente.hits import asking
 from puente.hits.answering import RECEIVED
-from puente.hits.models import HitQuery
+from puente.hits.models import HitQuery, PartnerPrintState
 from puente.hits.persons import person_keys
 from puente.node import open_node
 from puente.policy.markings import Markings
@@ -37,9 +37,14 @@ def _person(given: str, paternal: str, maternal: str, dob: str) -> dict[str, obj
 
 def test_an_analyst_learns_hit_or_no_hit_and_nothing_else(pair: Pair, tmp_path: Path) -> None:
     _import(pair.us, [_person("José Luis", "Hernández", "Peña", "1984-03-12")], tmp_path)
-    assert "Index for mx-node" in puente("hits", "index", data_dir=pair.us).stdout
+    indexed = puente("hits", "index", data_dir=pair.us).stdout
+    keys = int(indexed.split(": ")[1].split(" keys")[0])
+    puente("sync", "us-node", data_dir=pair.mx)  # brings the partner's index along
     mx = open_node(pair.mx)
     try:
+        with mx.db.session() as session:
+            held = session.execute(select(PartnerPrintState)).scalar_one()
+            assert (held.seq, held.key_count) == (1, keys)
         analyst = add_user(mx, "fer", "FGR", ["analyst"])
         known = person_keys("Pepe", "Hernandez", "", date_of_birth="1984-03-12", query=True)
         answer = asking.ask(mx, analyst, "us-node", known, case_reference="FGR/UEIDCS/0042/2026",
