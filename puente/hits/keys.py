@@ -10,7 +10,6 @@ and month swapped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 SPEC_VERSION = 1
@@ -61,10 +60,3 @@ class Keys:
 
     def types(self) -> set[str]:
         return {key.type for key in self.keys}
-
-
-def merge(all_keys: Iterable[Keys]) -> Keys:
-    merged = Keys()
-    for keys in all_keys:
-        merged.update(keys)
-    return merged

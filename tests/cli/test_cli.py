@@ -14,31 +14,6 @@ runner = CliRunner()
 ICS = Path(__file__).resolve().parents[3] / "shared" / "data" / "stix" / "ics-attack-18.1.json"
 
 
-@pytest.fixture
-def home(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
-    data = tmp_path / "node"
-    monkeypatch.setenv("PUENTE_HOME", str(data))
-    monkeypatch.setenv("PUENTE_LANG", "en")
-    if database_url.startswith("postgresql"):
-        monkeypatch.setenv("PUENTE_DATABASE_URL", database_url)
-    result = runner.invoke(
-        app,
-        [
-            "init",
-            "--node-id",
-            "us-test",
-            "--country",
-            "USA",
-            "--admin-password",
-            "admin-password-1",
-            "--database-url",
-            database_url,
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    return data
-
-
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     result = runner.invoke(app, list(args), env=env)
     return result.exit_code, result.output

@@ -10,9 +10,7 @@ import orjson
 from puente.policy.markings import Markings
 from puente.records import builder
 from puente.records.ingest import apply_markings
-from tests.cli.test_cli import home, run
-
-__all__ = ["home"]  # the fixture, used by name below
+from tests.cli.test_cli import run
 
 
 def _bundle(path: Path) -> Path:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,27 @@ import httpx
 import orjson
 
 TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+# The two-node pair of tests/functional/conftest.py: what each node issued to the other.
+US_SECRET = "issued-by-us-to-mexico-0001"  # Mexico signs in to the US node with it
+MX_SECRET = "issued-by-mexico-to-us-0001"
+
+
+@dataclass
+class Pair:
+    """A United States node served on loopback, and a Mexico node, partners of each other."""
+
+    us: Path
+    mx: Path
+    us_url: str
+    mx_env: dict[str, str]
+
+
+def import_objects(data_dir: Path, objects: list[dict[str, object]], tmp: Path) -> None:
+    """`puente import stix` of these objects, as a bundle written under ``tmp``."""
+    bundle = tmp / f"bundle-{uuid.uuid4().hex}.json"
+    bundle.write_bytes(orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
+                                     "objects": objects}))  # fmt: skip
+    puente("import", "stix", str(bundle), data_dir=data_dir)
 
 
 def free_port() -> int:

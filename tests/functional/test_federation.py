@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
-import pytest
 from sqlalchemy import select
 
 from puente.node import open_node
 from puente.policy.markings import MARKINGS_EXTENSION, TLP_MARKING_IDS
 from puente.records.models import Record
 from puente.sharing.models import Acknowledgement, Receipt
-from tests.functional.support import free_port, puente, start_server
+from tests.functional.support import Pair, free_port, import_objects, puente, start_server
 
-US_SECRET = "issued-by-us-to-mexico-0001"  # Mexico signs in to the US node with it
-MX_SECRET = "issued-by-mexico-to-us-0001"
 TLP = TLP_MARKING_IDS
-
-
-@dataclass
-class Pair:
-    us: Path
-    mx: Path
-    us_url: str
-    mx_env: dict[str, str]
 
 
 def incident(
@@ -42,38 +29,6 @@ def incident(
         "created": "2026-01-05T10:00:00.000Z", "modified": "2026-01-05T10:00:00.000Z",
         "name": name, "object_marking_refs": [TLP[tlp]], "extensions": {MARKINGS_EXTENSION: markings},
     }  # fmt: skip
-
-
-@pytest.fixture
-def pair(tmp_path: Path, database_url: str) -> Iterator[Pair]:
-    us, mx = tmp_path / "us", tmp_path / "mx"
-    puente("init", "--node-id", "us-node", "--country", "USA", "--admin-password",
-           "admin-password-1", "--database-url", database_url, data_dir=us)  # fmt: skip
-    # Mexico's node in a SQLite file of its own (the test database holds the US node).
-    puente("init", "--node-id", "mx-node", "--country", "MEX", "--admin-password",
-           "admin-password-1", data_dir=mx)  # fmt: skip
-    us_key = puente("node", "key", data_dir=us).stdout.strip()
-    mx_key = puente("node", "key", data_dir=mx).stdout.strip()
-    port = free_port()
-    us_url = f"http://127.0.0.1:{port}"
-    puente("partner", "add", "mx-node", "--country", "MEX", "--url", "http://127.0.0.1:9",
-           "--key", mx_key, "--secret", MX_SECRET, "--issue-secret", US_SECRET,
-           data_dir=us)  # fmt: skip
-    puente("partner", "add", "us-node", "--country", "USA", "--url", us_url, "--key", us_key,
-           "--secret", US_SECRET, "--issue-secret", MX_SECRET, data_dir=mx)  # fmt: skip
-    server = start_server(us, port)
-    try:
-        yield Pair(us, mx, us_url, {})
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def _import(data_dir: Path, objects: list[dict[str, object]], tmp: Path) -> None:
-    bundle = tmp / f"bundle-{uuid.uuid4().hex}.json"
-    bundle.write_bytes(orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
-                                     "objects": objects}))  # fmt: skip
-    puente("import", "stix", str(bundle), data_dir=data_dir)
 
 
 def _held(data_dir: Path) -> dict[str, str]:
@@ -98,7 +53,7 @@ def test_mexico_pulls_exactly_what_the_gate_releases_and_both_keep_receipts(
         incident("Rojo", "RED", ["MEX", "USA"]),
         incident("Solo agencias de EUA", "AMBER", ["MEX", "USA"], ["CBP", "DEA"]),
     ]
-    _import(pair.us, [*shared, for_fgr, *kept], tmp_path)
+    import_objects(pair.us, [*shared, for_fgr, *kept], tmp_path)
 
     first = puente("sync", "us-node", data_dir=pair.mx)
     assert "31 stored" in first.stdout, first.stdout
@@ -125,7 +80,7 @@ def test_mexico_pulls_exactly_what_the_gate_releases_and_both_keep_receipts(
 
     # New records after the first sync: only they come over.
     later = [incident(f"Nuevo {n}", "GREEN", ["MEX", "USA"]) for n in range(3)]
-    _import(pair.us, later, tmp_path)
+    import_objects(pair.us, later, tmp_path)
     third = puente("sync", "us-node", data_dir=pair.mx)
     assert "3 stored" in third.stdout
     assert len(_held(pair.mx)) == 34
@@ -134,7 +89,7 @@ def test_mexico_pulls_exactly_what_the_gate_releases_and_both_keep_receipts(
 def test_a_sync_with_the_partner_down_fails_clearly_and_catches_up_later(
     pair: Pair, tmp_path: Path
 ) -> None:
-    _import(pair.us, [incident("Uno", "GREEN", ["MEX", "USA"])], tmp_path)
+    import_objects(pair.us, [incident("Uno", "GREEN", ["MEX", "USA"])], tmp_path)
     node = open_node(pair.mx)
     try:
         with node.db.session() as session:
@@ -187,7 +142,7 @@ def test_a_receiver_killed_mid_sync_resumes_with_no_gap_and_no_duplicate(
 
     count = 20_000
     objects = [incident(f"Lote {n}", "GREEN", ["MEX", "USA"]) for n in range(count)]
-    _import(pair.us, objects, tmp_path)
+    import_objects(pair.us, objects, tmp_path)
     _set_sync(pair.mx, page_size=500)
     sync_run = subprocess.Popen(
         [sys.executable, "-m", "puente", "sync", "us-node", "--data-dir", str(pair.mx)],
@@ -229,7 +184,7 @@ def test_a_receiver_killed_mid_sync_resumes_with_no_gap_and_no_duplicate(
 def test_puente_serve_pulls_from_partners_on_its_schedule(pair: Pair, tmp_path: Path) -> None:
     import time
 
-    _import(pair.us, [incident("Programado", "GREEN", ["MEX", "USA"])], tmp_path)
+    import_objects(pair.us, [incident("Programado", "GREEN", ["MEX", "USA"])], tmp_path)
     _set_sync(pair.mx, interval_seconds=5)
     server = start_server(pair.mx, free_port())
     try:
@@ -249,7 +204,7 @@ def test_a_recall_purges_the_partners_copy_and_comes_back_acknowledged(
         incident("Enviado por error", "GREEN", ["MEX", "USA"]),
         incident("Correcto", "GREEN", ["MEX", "USA"]),
     )
-    _import(pair.us, [mistake, fine], tmp_path)
+    import_objects(pair.us, [mistake, fine], tmp_path)
     puente("sync", "us-node", data_dir=pair.mx)
     before = _held(pair.mx)
 
@@ -300,7 +255,7 @@ def test_a_recall_purges_the_partners_copy_and_comes_back_acknowledged(
 
 
 def test_a_tampered_receipt_fails_verification(pair: Pair, tmp_path: Path) -> None:
-    _import(pair.us, [incident("Uno", "GREEN", ["MEX", "USA"])], tmp_path)
+    import_objects(pair.us, [incident("Uno", "GREEN", ["MEX", "USA"])], tmp_path)
     puente("sync", "us-node", data_dir=pair.mx)
     node = open_node(pair.us)
     try:

@@ -20,10 +20,7 @@ from puente.policy.markings import Markings
 from puente.records import builder
 from puente.records.ingest import apply_markings
 from tests.conftest import add_user
-from tests.functional.support import puente
-from tests.functional.test_federation import US_SECRET, Pair, _import, pair
-
-__all__ = ["pair"]
+from tests.functional.support import US_SECRET, Pair, import_objects, puente
 
 SEARCHABLE = Markings(tlp="AMBER", rel_to=frozenset({"USA"}), searchable_by=frozenset({"MEX"}))
 
@@ -36,7 +33,7 @@ def _person(given: str, paternal: str, maternal: str, dob: str) -> dict[str, obj
 
 
 def test_an_analyst_learns_hit_or_no_hit_and_nothing_else(pair: Pair, tmp_path: Path) -> None:
-    _import(pair.us, [_person("José Luis", "Hernández", "Peña", "1984-03-12")], tmp_path)
+    import_objects(pair.us, [_person("José Luis", "Hernández", "Peña", "1984-03-12")], tmp_path)
     indexed = puente("hits", "index", data_dir=pair.us).stdout
     keys = int(indexed.split(": ")[1].split(" keys")[0])
     puente("sync", "us-node", data_dir=pair.mx)  # brings the partner's index along

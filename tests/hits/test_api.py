@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from puente.accounts.service import Principal
 from puente.audit.models import AuditEntry
 from puente.node import Node
-from tests.sharing.test_taxii import add_partner, basic, client
+from puente.web.app import create_app
+from tests.sharing.test_taxii import add_partner, basic
 
-__all__ = ["client"]
+
+@pytest.fixture
+def client(node: Node) -> Iterator[TestClient]:
+    with TestClient(create_app(node), follow_redirects=False) as test_client:
+        yield test_client
 
 
 def test_only_partner_nodes_call_the_endpoints(

@@ -1,0 +1,36 @@
+"""Fixtures for tests that run real `puente` processes on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.functional.support import MX_SECRET, US_SECRET, Pair, free_port, puente, start_server
+
+
+@pytest.fixture
+def pair(tmp_path: Path, database_url: str) -> Iterator[Pair]:
+    """The US node (on the test database, served) and the Mexico node, paired."""
+    us, mx = tmp_path / "us", tmp_path / "mx"
+    puente("init", "--node-id", "us-node", "--country", "USA", "--admin-password",
+           "admin-password-1", "--database-url", database_url, data_dir=us)  # fmt: skip
+    # Mexico's node in a SQLite file of its own (the test database holds the US node).
+    puente("init", "--node-id", "mx-node", "--country", "MEX", "--admin-password",
+           "admin-password-1", data_dir=mx)  # fmt: skip
+    us_key = puente("node", "key", data_dir=us).stdout.strip()
+    mx_key = puente("node", "key", data_dir=mx).stdout.strip()
+    port = free_port()
+    us_url = f"http://127.0.0.1:{port}"
+    puente("partner", "add", "mx-node", "--country", "MEX", "--url", "http://127.0.0.1:9",
+           "--key", mx_key, "--secret", MX_SECRET, "--issue-secret", US_SECRET,
+           data_dir=us)  # fmt: skip
+    puente("partner", "add", "us-node", "--country", "USA", "--url", us_url, "--key", us_key,
+           "--secret", US_SECRET, "--issue-secret", MX_SECRET, data_dir=mx)  # fmt: skip
+    server = start_server(us, port)
+    try:
+        yield Pair(us, mx, us_url, {})
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
