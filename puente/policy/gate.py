@@ -95,12 +95,10 @@ def decide(record: RecordFacts, audience: Audience) -> Decision:
             return Decision(False, N_("the user's country is not in REL TO"))
         if m.agencies and audience.agency not in m.agencies:
             return Decision(False, N_("the user's agency is not among the listed agencies"))
-        if (
-            m.tlp == "RED"
-            and audience.username not in m.recipients
-            and (audience.username != record.created_by)
-        ):
+        if m.tlp == "RED" and not _named(record, audience):
             return Decision(False, N_("TLP:RED is for named recipients only"))
+        if m.recipients and not _named(record, audience):
+            return Decision(False, N_("the record is for its named recipients only"))
         if (
             m.tlp == "AMBER+STRICT"
             and audience.agency != record.originating_agency
@@ -117,6 +115,18 @@ def decide(record: RecordFacts, audience: Audience) -> Decision:
     if not record.owned_here:
         return Decision(False, N_("only this node's own records are public"))
     return ALLOW
+
+
+def _named(record: RecordFacts, user: LocalUser) -> bool:
+    """Whether ``user`` is a named recipient of ``record``: by username on this node, or as
+    ``username@COUNTRY`` when a partner's liaison released the record to them (an answered
+    request for information). The creator of a record here is its first recipient."""
+    m = record.markings
+    return (
+        user.username in m.recipients
+        or f"{user.username}@{user.country}" in m.recipients
+        or (record.owned_here and user.username == record.created_by)
+    )
 
 
 Observer = Callable[[str, Audience], None]

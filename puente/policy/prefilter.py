@@ -26,9 +26,10 @@ def visible_to_user(user: LocalUser, entity: Entity = Record) -> ColumnElement[b
         or_(entity.owner_country == user.country, _member(entity.rel_to, user.country)),
         or_(entity.agencies == "", _member(entity.agencies, user.agency)),
         or_(
-            entity.tlp != "RED",
+            and_(entity.tlp != "RED", entity.recipients == ""),
             _member(entity.recipients, user.username),
-            entity.created_by == user.username,
+            _member(entity.recipients, f"{user.username}@{user.country}"),
+            and_(entity.received.is_(False), entity.created_by == user.username),
         ),
         or_(
             entity.tlp != "AMBER+STRICT",

@@ -191,6 +191,24 @@ RULES = [
         id="TLP:RED is shown to the user who created it (its first recipient)",
     ),
     pytest.param(
+        facts(tlp="AMBER", rel_to=("USA", "MEX"), recipients=("fer@MEX",)),
+        FGR_USER,
+        True,
+        id="a record a partner's liaison released to user@COUNTRY is shown to that user",
+    ),
+    pytest.param(
+        facts(tlp="AMBER", rel_to=("USA", "MEX"), recipients=("fer@MEX",)),
+        CBP_USER,
+        False,
+        id="named recipients limit who sees a record at any TLP, not only at TLP:RED",
+    ),
+    pytest.param(
+        facts(tlp="AMBER", rel_to=("USA", "MEX"), recipients=("fer@USA",)),
+        FGR_USER,
+        False,
+        id="a recipient named for another country is not this user",
+    ),
+    pytest.param(
         facts(tlp="RED", recipients=("beto",), agencies=("DEA",)),
         CBP_USER,
         False,
@@ -285,7 +303,7 @@ def test_every_audience_has_rules() -> None:
 
 COUNTRIES = ("USA", "MEX", "CAN")
 AGENCIES = tuple(a.code for a in CATALOG)
-USERNAMES = ("ana", "beto", "fer", "a_b", "axb")
+USERNAMES = ("ana", "beto", "fer", "a_b", "axb", "ana@MEX", "beto@USA")
 
 
 def may_see(record: RecordFacts, audience: Audience) -> bool:
@@ -301,12 +319,17 @@ def may_see(record: RecordFacts, audience: Audience) -> bool:
                 not record.recalled,
             ]
         case LocalUser(username=name, country=u, agency=a):
-            # The creator of a TLP:RED record is its first named recipient.
-            named = name in m.recipients or name == record.created_by
+            # The creator of a record here is its first named recipient; a partner's
+            # liaison names this node's users as user@COUNTRY.
+            named = (
+                name in m.recipients
+                or f"{name}@{u}" in m.recipients
+                or (record.owned_here and name == record.created_by)
+            )
             clauses = [
                 u == record.owner_country or u in m.rel_to,
                 not m.agencies or a in m.agencies,
-                m.tlp != "RED" or named,
+                (m.tlp != "RED" and not m.recipients) or named,
                 m.tlp != "AMBER+STRICT" or a == record.originating_agency or a in m.agencies,
             ]
         case HitIndex(country=c):
