@@ -79,6 +79,27 @@ class Hits(BaseModel):
     query_max_age_seconds: int = Field(default=300, ge=30, le=3600)
 
 
+class Rfis(BaseModel):
+    """Requests for information: how long the partner has to answer, per priority."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    due_hours: dict[str, int] = Field(
+        default_factory=lambda: {"routine": 48, "priority": 24, "urgent": 8}
+    )
+
+    @field_validator("due_hours")
+    @classmethod
+    def _every_priority_has_hours(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - {"routine", "priority", "urgent"})
+        if unknown:
+            raise ValueError(f"unknown priority {unknown[0]}; use routine, priority or urgent")
+        merged = {"routine": 48, "priority": 24, "urgent": 8} | value
+        if any(not 1 <= hours <= 24 * 90 for hours in merged.values()):
+            raise ValueError("each priority needs between 1 and 2160 hours")
+        return merged
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -92,6 +113,7 @@ class Settings(BaseModel):
     security: Security = Field(default_factory=Security)
     sync: Sync = Field(default_factory=Sync)
     hits: Hits = Field(default_factory=Hits)
+    rfis: Rfis = Field(default_factory=Rfis)
 
     @field_validator("node_id")
     @classmethod

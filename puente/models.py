@@ -11,6 +11,7 @@ from puente.hits.models import (
     PartnerPrintState,
 )
 from puente.records.models import Record, RecordRef
+from puente.rfis.models import Rfi, RfiEvent, RfiMessage
 from puente.sharing.models import (
     Acknowledgement,
     Partner,
@@ -40,6 +41,9 @@ __all__ = [
     "ReceivedVersion",
     "Record",
     "RecordRef",
+    "Rfi",
+    "RfiEvent",
+    "RfiMessage",
     "TaxiiStatus",
     "User",
     "WebSession",

@@ -43,6 +43,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "records.import": frozenset({"analyst", "admin"}),
     "records.export": frozenset({"analyst", "liaison", "admin"}),
     "hits.query": frozenset({"analyst", "liaison", "admin"}),
+    "rfis.request": frozenset({"analyst", "liaison", "admin"}),
+    "rfis.answer": frozenset({"liaison", "admin"}),
+    # Every request either way, not only one's own: for the partnership's oversight.
+    "rfis.oversee": frozenset({"liaison", "coordinator", "auditor", "admin"}),
     "audit.read": frozenset({"auditor", "admin"}),
     "accounts.admin": frozenset({"admin"}),
 }

@@ -41,6 +41,7 @@ from puente.records.models import Record
 from puente.records.partial import store_what_passes
 from puente.records.rows import stored_versions
 from puente.records.validation import timestamp_key
+from puente.rfis import transport as rfi_transport
 from puente.sharing import recalls, receipts
 from puente.sharing.client import partner_client
 from puente.sharing.models import Partner, Quarantined, RecallNotice, Receipt, ReceivedVersion
@@ -86,7 +87,7 @@ def sync(
         try:
             with partner_client(node, partner_id) as http:
                 report.receipts_posted += post_pending_receipts(node, partner_id, http)
-                pull_url = _discover(node, partner_id, http)
+                pull_url = discover(node, partner_id, http)
                 with node.db.session() as session:
                     cursor = get_partner(session, partner_node_id).cursor
                 # The next page downloads (and the partner serves it) while this one is
@@ -105,6 +106,9 @@ def sync(
                 finally:
                     report.receipts_posted += poster.finish()
                 report.receipts_posted += post_pending_receipts(node, partner_id, http)
+                # Messages about requests for information that could not go when they were
+                # made (the partner was down) go now.
+                rfi_transport.post_pending(node, partner_id, http)
                 _refresh_hit_copy(node, partner_id, partner_node_id, http)
         except (httpx.HTTPError, ValueError) as exc:
             _failed(node, partner_id, str(exc) or type(exc).__name__)
@@ -173,7 +177,7 @@ def _request(http: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.
     return response
 
 
-def _discover(node: Node, partner_id: int, http: httpx.Client) -> str:
+def discover(node: Node, partner_id: int, http: httpx.Client) -> str:
     """The partner's collection for this node (§4.1, §5.1), found once and remembered."""
     with node.db.session() as session:
         partner = session.get(Partner, partner_id)

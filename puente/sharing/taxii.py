@@ -30,6 +30,7 @@ from puente.records.models import Record
 from puente.records.partial import store_what_passes
 from puente.records.rows import GateValues, facts_from, facts_of, markings_from
 from puente.records.validation import is_identifier
+from puente.rfis import transport as rfi_transport
 from puente.sharing import recalls, receipts
 from puente.sharing.collections import (
     STIX_MEDIA_TYPE,
@@ -339,11 +340,20 @@ def _accept_receipts(
     objects: list[Any],
     translate: Callable[..., str],
 ) -> dict[int, str]:
-    """A partner's inbox: receipts and recall acknowledgements, each checked on its own."""
+    """A partner's inbox: receipts, recall acknowledgements and messages about requests for
+    information, each checked on its own."""
     failures: dict[int, str] = {}
     for index, obj in enumerate(objects):
         with session.begin_nested() as savepoint:
             kind = obj.get("type") if isinstance(obj, dict) else None
+            if kind == rfi_transport.MESSAGE_TYPE:
+                problem = rfi_transport.accept(session, node, partner, obj)
+                if problem is not None:
+                    params = {k: translate(v) if isinstance(v, str) else v
+                              for k, v in problem.params.items()}  # fmt: skip
+                    failures[index] = translate(problem.message, **params)
+                    savepoint.rollback()
+                continue
             if kind == recalls.ACK_TYPE:
                 refused = recalls.accept_ack(session, partner, obj)
             else:

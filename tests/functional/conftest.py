@@ -34,3 +34,28 @@ def pair(tmp_path: Path, database_url: str) -> Iterator[Pair]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture
+def served_pair(tmp_path: Path, database_url: str) -> Iterator[Pair]:
+    """Both nodes served on loopback, each knowing where the other is (messages go both ways)."""
+    us, mx = tmp_path / "us", tmp_path / "mx"
+    us_port, mx_port = free_port(), free_port()
+    us_url, mx_url = f"http://127.0.0.1:{us_port}", f"http://127.0.0.1:{mx_port}"
+    puente("init", "--node-id", "us-node", "--country", "USA", "--admin-password",
+           "admin-password-1", "--database-url", database_url, data_dir=us)  # fmt: skip
+    puente("init", "--node-id", "mx-node", "--country", "MEX", "--admin-password",
+           "admin-password-1", data_dir=mx)  # fmt: skip
+    us_key = puente("node", "key", data_dir=us).stdout.strip()
+    mx_key = puente("node", "key", data_dir=mx).stdout.strip()
+    puente("partner", "add", "mx-node", "--country", "MEX", "--url", mx_url, "--key", mx_key,
+           "--secret", MX_SECRET, "--issue-secret", US_SECRET, data_dir=us)  # fmt: skip
+    puente("partner", "add", "us-node", "--country", "USA", "--url", us_url, "--key", us_key,
+           "--secret", US_SECRET, "--issue-secret", MX_SECRET, data_dir=mx)  # fmt: skip
+    servers = [start_server(us, us_port), start_server(mx, mx_port)]
+    try:
+        yield Pair(us, mx, us_url, {}, mx_url)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)

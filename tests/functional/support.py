@@ -29,6 +29,7 @@ class Pair:
     mx: Path
     us_url: str
     mx_env: dict[str, str]
+    mx_url: str = ""  # when Mexico's node is served too
 
 
 def import_objects(data_dir: Path, objects: list[dict[str, object]], tmp: Path) -> None:
@@ -101,3 +102,14 @@ def write_bundle(path: Path, count: int) -> None:
     path.write_bytes(
         orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects})
     )
+
+
+def sync_now(data_dir: Path, partner: str) -> None:
+    """`puente sync PARTNER`, waiting while the served node's own scheduler holds the lease."""
+    for _ in range(60):
+        done = puente("sync", partner, data_dir=data_dir, check=False)
+        if done.returncode == 0:
+            return
+        assert "Another worker is syncing" in done.stderr + done.stdout, done.stderr
+        time.sleep(0.5)
+    raise AssertionError("the partner's lease was never free")

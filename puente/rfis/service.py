@@ -1,0 +1,260 @@
+"""Requests for information: what each side's users may do to a request, and reading them.
+
+A request lives on two nodes (see :mod:`puente.rfis.states`). Every change happens here, in
+one transaction with its history entry, its audit entry and the signed message that tells
+the partner (:mod:`puente.rfis.transport`); the message is posted once the transaction has
+committed. Every refusal is audited too, in a transaction of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from puente.accounts.models import User
+from puente.accounts.service import PERMISSIONS, Principal, now, require
+from puente.audit import service as audit
+from puente.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Problem, PuenteError
+from puente.node import Node
+from puente.rfis import release, states, transport
+from puente.rfis.models import Rfi, RfiEvent
+from puente.sharing.partners import get_partner
+
+ACTION_PERMISSIONS = {
+    "send": "rfis.request",
+    "withdraw": "rfis.request",
+    "assign": "rfis.answer",
+    "answer": "rfis.answer",
+    "decline": "rfis.answer",
+}
+LIMITS = {"title": 300, "question": 20_000, "case_reference": 200, "legal_basis": 500}
+
+
+@dataclass
+class NewRequest:
+    """What an analyst writes; from a hit, the subject and the keys that matched come along."""
+
+    partner: str
+    title: str
+    question: str
+    case_reference: str
+    legal_basis: str
+    priority: str = "routine"
+    recipients: list[str] = field(default_factory=list)  # other users here the answer is for
+    category: str = ""
+    subject: dict[str, Any] = field(default_factory=dict)
+    hit_query_id: str = ""
+    matched: list[str] = field(default_factory=list)
+    send: bool = True
+
+
+@contextmanager
+def _audited(node: Node, who: Principal, action: str, target: str) -> Iterator[None]:
+    try:
+        yield
+    except PuenteError as exc:
+        with node.db.session() as session:
+            audit.append(session, who.username, "rfi.refused", target,
+                         details={"action": action, "kind": exc.kind,
+                                  "reason": exc.problems[0].message})  # fmt: skip
+        raise
+
+
+def _event(session: Session, rfi: Rfi, actor: str, action: str, note: str = "") -> None:
+    session.add(RfiEvent(rfi_id=rfi.id, at=now(), actor=actor, action=action, state=rfi.state,
+                         note=note))  # fmt: skip
+
+
+def _check_new(session: Session, new: NewRequest) -> list[Problem]:
+    problems = []
+    for name, limit in LIMITS.items():
+        value = str(getattr(new, name)).strip()
+        if not value:
+            problems.append(Problem(N_("This field is required."), f"/{name}"))
+        elif len(value) > limit:
+            problems.append(Problem(N_("At most {limit} characters."), f"/{name}",
+                                    {"limit": limit}))  # fmt: skip
+    if new.priority not in states.PRIORITIES:
+        problems.append(Problem(N_("Unknown priority {value}; use routine, priority or urgent."),
+                                "/priority", {"value": new.priority}))  # fmt: skip
+    known = set(session.execute(
+        select(User.username).where(User.username.in_(new.recipients), User.active.is_(True))
+    ).scalars())  # fmt: skip
+    for index, name in enumerate(new.recipients):
+        if name not in known:
+            problems.append(Problem(N_("No active user {name} on this node."),
+                                    f"/recipients/{index}", {"name": name}))  # fmt: skip
+    return problems
+
+
+def create(node: Node, who: Principal, new: NewRequest) -> str:
+    """Draft a request to a partner (and send it, unless ``new.send`` is false); its id."""
+    require(who, "rfis.request")
+    with _audited(node, who, "create", new.partner), node.db.session() as session:
+        problems = _check_new(session, new)
+        if problems:
+            raise InvalidInput(problems)
+        partner = get_partner(session, new.partner)
+        if not partner.enabled:
+            raise Forbidden(N_("Partner {node} is disabled."), node=new.partner)
+        moment = now()
+        recipients = [r for r in dict.fromkeys(new.recipients) if r != who.username]
+        rfi = Rfi(
+            id=_new_id(), direction=states.OUTGOING, partner_id=partner.id,
+            state=states.DRAFT, priority=new.priority, title=new.title.strip(),
+            question=new.question.strip(), case_reference=new.case_reference.strip(),
+            legal_basis=new.legal_basis.strip(), category=new.category,
+            subject=orjson.dumps(new.subject).decode() if new.subject else "",
+            hit_query_id=new.hit_query_id, matched=",".join(new.matched),
+            requester=who.username, requester_agency=who.agency,
+            recipients=",".join(recipients), created_at=moment, updated_at=moment,
+        )  # fmt: skip
+        session.add(rfi)
+        session.flush()
+        _event(session, rfi, who.username, "create")
+        audit.append(session, who.username, "rfi.create", rfi.id,
+                     details={"partner": new.partner, "case_reference": rfi.case_reference,
+                              "hit_query": rfi.hit_query_id})  # fmt: skip
+        if new.send:
+            _send(session, node, who, rfi)
+        rfi_id, partner_id = rfi.id, partner.id
+    if new.send:
+        transport.deliver(node, partner_id)
+    return rfi_id
+
+
+def _new_id() -> str:
+    import uuid
+
+    return str(uuid.uuid4())
+
+
+def _send(session: Session, node: Node, who: Principal, rfi: Rfi) -> dict[str, Any]:
+    moment = now()
+    rfi.sent_at = moment
+    rfi.due_at = moment + timedelta(hours=node.settings.rfis.due_hours[rfi.priority])
+    rfi.state = states.SENT
+    _event(session, rfi, who.username, "send")
+    audit.append(session, who.username, "rfi.send", rfi.id,
+                 details={"due_at": rfi.due_at.isoformat()})  # fmt: skip
+    transport.queue(session, node, rfi, "send", who.username, **transport.request_payload(rfi))
+    return {}
+
+
+def may_see(who: Principal, rfi: Rfi) -> bool:
+    if who.can("rfis.oversee"):
+        return True
+    named = who.username == rfi.requester or who.username in rfi.recipients.split(",")
+    return rfi.direction == states.OUTGOING and named
+
+
+def held(session: Session, who: Principal, rfi_id: str) -> Rfi:
+    """The request ``who`` may see, or NotFound (never revealing that it exists)."""
+    rfi = session.get(Rfi, rfi_id)
+    if rfi is None or not may_see(who, rfi):
+        raise NotFound(N_("No request for information {id} that you may see."), id=rfi_id)
+    return rfi
+
+
+Change = Callable[[Session, Rfi], dict[str, Any]]
+
+
+def _act(node: Node, who: Principal, rfi_id: str, action: str, change: Change) -> None:
+    """Move a request by ``action``: check, change, record, queue; then post the message."""
+    require(who, ACTION_PERMISSIONS[action])
+    with _audited(node, who, action, rfi_id), node.db.session() as session:
+        rfi = held(session, who, rfi_id)
+        target = states.next_state(action, rfi.state, rfi.direction)
+        if target is None:
+            problem = states.refusal(rfi, action)
+            raise Conflict(problem.message, **problem.params)
+        payload = change(session, rfi)
+        if action == "send":
+            partner_id = rfi.partner_id
+        else:
+            rfi.state = target
+            rfi.updated_at = now()
+            if target in states.CLOSED:
+                rfi.closed_at = now()
+            _event(session, rfi, who.username, action, _note(payload))
+            audit.append(session, who.username, f"rfi.{action}", rfi.id,
+                         details={k: v for k, v in payload.items() if k != "answer"})  # fmt: skip
+            transport.queue(session, node, rfi, action, who.username, **payload)
+            partner_id = rfi.partner_id
+    transport.deliver(node, partner_id)
+
+
+def _note(payload: dict[str, Any]) -> str:
+    return str(payload.get("reason") or payload.get("assignee") or "")
+
+
+def send(node: Node, who: Principal, rfi_id: str) -> None:
+    _act(node, who, rfi_id, "send", lambda session, rfi: _send(session, node, who, rfi))
+
+
+def withdraw(node: Node, who: Principal, rfi_id: str, reason: str) -> None:
+    def change(session: Session, rfi: Rfi) -> dict[str, Any]:
+        if who.username != rfi.requester and "admin" not in who.roles:
+            raise Forbidden(N_("Only {user}, who asked, may withdraw this request."),
+                            user=rfi.requester)  # fmt: skip
+        return {"reason": reason.strip()[:5000]}
+
+    _act(node, who, rfi_id, "withdraw", change)
+
+
+def assign(node: Node, who: Principal, rfi_id: str, assignee: str) -> None:
+    def change(session: Session, rfi: Rfi) -> dict[str, Any]:
+        name = assignee.strip() or who.username
+        user = session.execute(select(User).where(User.username == name)).scalar_one_or_none()
+        roles = set(user.roles.split(",")) if user is not None else set()
+        if user is None or not user.active or not roles & PERMISSIONS["rfis.answer"]:
+            raise InvalidInput([Problem(N_("{name} is not a liaison of this node."),
+                                        "/assignee", {"name": name})])  # fmt: skip
+        rfi.assignee = name
+        return {"assignee": name}
+
+    _act(node, who, rfi_id, "assign", change)
+
+
+@dataclass
+class AnswerInput:
+    text: str
+    records: list[str] = field(default_factory=list)  # this node's records to release
+    tlp: str = "AMBER"
+    handling: str = "H2"
+
+
+def answer(node: Node, who: Principal, rfi_id: str, given: AnswerInput) -> None:
+    def change(session: Session, rfi: Rfi) -> dict[str, Any]:
+        text = given.text.strip()
+        if not text:
+            raise InvalidInput([Problem(N_("Write the answer."), "/answer")])
+        released: list[str] = []
+        if any(r.strip() for r in given.records):
+            markings = release.release_markings(session, node, who, rfi, given.tlp,
+                                                given.handling)  # fmt: skip
+            released = release.release(session, node, who, given.records, markings)
+        rfi.answer, rfi.released = text, ",".join(released)
+        rfi.released_tlp = given.tlp if released else ""
+        rfi.assignee = rfi.assignee or who.username
+        return {"answer": text, "released": released, "released_tlp": rfi.released_tlp}
+
+    _act(node, who, rfi_id, "answer", change)
+
+
+def decline(node: Node, who: Principal, rfi_id: str, reason: str) -> None:
+    def change(session: Session, rfi: Rfi) -> dict[str, Any]:
+        if not reason.strip():
+            raise InvalidInput([Problem(N_("Say why the request is declined."), "/reason")])
+        rfi.decline_reason = reason.strip()[:5000]
+        rfi.assignee = rfi.assignee or who.username
+        return {"reason": rfi.decline_reason}
+
+    _act(node, who, rfi_id, "decline", change)

@@ -1,0 +1,117 @@
+"""Requests for information between two real nodes: Mexico asks, the United States answers by
+releasing a record to the named analyst, and both nodes show the same state throughout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from puente.audit.models import AuditEntry
+from puente.errors import Conflict, InvalidInput, NotFound
+from puente.node import Node, open_node
+from puente.policy.markings import Markings
+from puente.records import builder
+from puente.records import service as records
+from puente.records.ingest import apply_markings
+from puente.rfis import reports, service, states
+from puente.rfis.models import Rfi
+from tests.conftest import add_user
+from tests.functional.support import Pair, import_objects, sync_now
+
+HELD = Markings(tlp="AMBER", rel_to=frozenset({"USA"}), searchable_by=frozenset({"MEX"}))
+
+
+def _state(node: Node, rfi_id: str) -> str:
+    with node.db.session() as session:
+        rfi = session.get(Rfi, rfi_id)
+        assert rfi is not None
+        return rfi.state
+
+
+def _request(**overrides: object) -> service.NewRequest:
+    values: dict[str, object] = {
+        "partner": "us-node", "title": "José Luis Hernández Peña, born 1984-03-12",
+        "question": "What do you hold on this person? Our hit matched name and date of birth.",
+        "case_reference": "FGR/UEIDCS/0042/2026", "legal_basis": "TAJM art. 1",
+    }  # fmt: skip
+    return service.NewRequest(**(values | overrides))  # type: ignore[arg-type]
+
+
+def test_a_request_is_answered_by_releasing_a_record_to_the_named_analyst(
+    served_pair: Pair, tmp_path: Path
+) -> None:
+    person = builder.build("person", {"given_names": "José Luis", "paternal_surname": "Hernández",
+                                      "maternal_surname": "Peña", "date_of_birth": "1984-03-12"},
+                           "CBP")  # fmt: skip
+    apply_markings(person, HELD)
+    import_objects(served_pair.us, [person], tmp_path)
+    us, mx = open_node(served_pair.us), open_node(served_pair.mx)
+    try:
+        fer = add_user(mx, "fer", "FGR", ["analyst"])
+        other = add_user(mx, "otro", "FGR", ["analyst"])
+        liaison = add_user(us, "lia", "CBP", ["liaison"])
+        rfi_id = service.create(mx, fer, _request())
+        # Delivered at once: both copies say "received".
+        assert _state(mx, rfi_id) == _state(us, rfi_id) == states.RECEIVED
+        service.assign(us, liaison, rfi_id, "")
+        assert _state(mx, rfi_id) == _state(us, rfi_id) == states.IN_REVIEW
+        service.answer(us, liaison, rfi_id, service.AnswerInput(
+            "We hold one record; released to you.", [person["id"]], "AMBER", "H2"))  # fmt: skip
+        assert _state(mx, rfi_id) == _state(us, rfi_id) == states.ANSWERED
+        with mx.db.session() as session:
+            before = reports.detail(session, fer, rfi_id)
+        assert before.rfi.answer == "We hold one record; released to you."
+        assert [r.label for r in before.released] == [""]  # not synced yet
+        sync_now(served_pair.mx, "us-node")
+        with mx.db.session() as session:
+            after = reports.detail(session, fer, rfi_id)
+            assert [r.label for r in after.released] == ["José Luis Hernández Peña"]
+            copy = records.get(session, fer, after.released[0].stix_id)
+            assert copy.markings.recipients == frozenset({"fer@MEX"})
+            # Another analyst of the same agency neither opens the request nor sees the record.
+            with pytest.raises(NotFound):
+                reports.detail(session, other, rfi_id)
+            with pytest.raises(NotFound):
+                records.get(session, other, after.released[0].stix_id)
+        with us.db.session() as session:
+            original = records.get(session, liaison, person["id"])
+            assert original.markings == HELD  # the original's markings are untouched
+            figures = reports.timeliness(session, liaison, states.INCOMING)
+        assert (figures.answered, figures.answered_on_time, figures.overdue) == (1, 1, 0)
+        assert figures.share_answered_on_time == 1.0
+    finally:
+        us.db.dispose()
+        mx.db.dispose()
+
+
+def test_bad_requests_are_refused_clearly_and_audited(served_pair: Pair) -> None:
+    us, mx = open_node(served_pair.us), open_node(served_pair.mx)
+    try:
+        fer = add_user(mx, "fer", "FGR", ["analyst"])
+        liaison = add_user(us, "lia", "CBP", ["liaison"])
+        with pytest.raises(NotFound, match="No partner with node id ca-node"):
+            service.create(mx, fer, _request(partner="ca-node"))
+        with pytest.raises(InvalidInput) as missing:
+            service.create(mx, fer, _request(case_reference=" ", legal_basis=""))
+        assert [p.pointer for p in missing.value.problems] == ["/case_reference", "/legal_basis"]
+        rfi_id = service.create(mx, fer, _request())
+        service.withdraw(mx, fer, rfi_id, "Solved locally.")
+        assert _state(mx, rfi_id) == _state(us, rfi_id) == states.WITHDRAWN
+        with pytest.raises(Conflict, match="withdrawn by the requesting node"):
+            service.answer(us, liaison, rfi_id, service.AnswerInput("Too late."))
+        assert _state(us, rfi_id) == states.WITHDRAWN
+        with mx.db.session() as session:
+            refused = session.execute(
+                select(AuditEntry.details).where(AuditEntry.action == "rfi.refused")
+            ).scalars().all()  # fmt: skip
+        assert len(refused) == 2
+        with us.db.session() as session:
+            refused = session.execute(
+                select(AuditEntry.details).where(AuditEntry.action == "rfi.refused")
+            ).scalars().all()  # fmt: skip
+        assert len(refused) == 1
+    finally:
+        us.db.dispose()
+        mx.db.dispose()
