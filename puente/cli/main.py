@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from puente import __version__
-from puente.cli import accounts, audit, demo, hits, node, records, sharing
+from puente.cli import accounts, audit, demo, hits, node, records, rfis, sharing
 
 app = typer.Typer(
     name="puente",
@@ -29,6 +29,7 @@ app.add_typer(sharing.receipts_app, name="receipts")
 app.command("recall")(sharing.recall_command)
 app.command("recalls")(sharing.recalls_command)
 app.add_typer(hits.hits_app, name="hits")
+app.add_typer(rfis.rfi_app, name="rfi")
 
 
 @app.command("version")

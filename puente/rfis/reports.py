@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from puente.accounts.service import Principal, as_utc, now, require
 from puente.policy import gate
+from puente.policy.markings import Markings
 from puente.records.models import Record
-from puente.records.rows import facts_of
+from puente.records.rows import facts_of, markings_of
 from puente.rfis import states
 from puente.rfis.models import Rfi, RfiEvent
 from puente.rfis.service import held, may_see
@@ -50,6 +51,7 @@ class RfiSummary:
 class ReleasedRecord:
     stix_id: str
     label: str  # "" when it has not arrived here, or the reader may not see it
+    markings: Markings | None = None
 
 
 @dataclass
@@ -133,7 +135,12 @@ def _released(session: Session, who: Principal, ids: list[str]) -> list[Released
         select(Record).where(Record.stix_id.in_(ids), Record.is_current.is_(True))
     ).scalars()
     visible = {r.stix_id: r for r in gate.release(rows, facts_of, who.audience)}
-    return [ReleasedRecord(i, visible[i].name or i if i in visible else "") for i in ids]
+    return [
+        ReleasedRecord(i, visible[i].name or i, markings_of(visible[i]))
+        if i in visible
+        else ReleasedRecord(i, "")
+        for i in ids
+    ]
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import now
@@ -38,6 +38,7 @@ MESSAGE_TYPE = "x-puente-rfi-message"
 EXT_RFI_MESSAGE = "extension-definition--b3c61f0e-5d2a-4c8e-9a47-1f6e2d8c0b95"
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 OUT, IN = "out", "in"
+MESSAGES_PATH = "/api/v1/rfis/messages"  # where a partner fetches what it was not sent
 # What the asking node tells about its request when it sends it (the asked node's copy).
 REQUEST_FIELDS = (
     "title", "question", "priority", "case_reference", "legal_basis", "category", "subject",
@@ -258,3 +259,91 @@ def _note(action: str, obj: dict[str, Any]) -> str:
     if action == "assign":
         return _text(obj, "assignee", 80)
     return ""
+
+
+# -- messages a partner fetches, when this node could not post them ----------------------------
+
+PULL_LIMIT = 500
+
+
+def messages_for(session: Session, partner: PartnerPrincipal, since: str) -> dict[str, Any]:
+    """The messages queued for ``partner`` after ``since`` (its cursor). Asking from a cursor
+    acknowledges everything up to it: those are marked delivered here."""
+    moment = now()
+    cursor = _parse_cursor(since)
+    if cursor is not None:
+        for message in session.execute(
+            select(RfiMessage).where(
+                RfiMessage.partner_id == partner.partner_id,
+                RfiMessage.direction == OUT,
+                RfiMessage.delivered_at.is_(None),
+                RfiMessage.created_at <= cursor,
+            )
+        ).scalars():
+            _delivered(session, message.id, None)
+    query = (
+        select(RfiMessage)
+        .where(RfiMessage.partner_id == partner.partner_id, RfiMessage.direction == OUT)
+        .order_by(RfiMessage.created_at)
+        .limit(PULL_LIMIT)
+    )
+    if cursor is not None:
+        query = query.where(RfiMessage.created_at > cursor)
+    found = list(session.execute(query).scalars())
+    return {
+        "messages": [orjson.loads(m.body) for m in found],
+        "next": _cursor(found[-1].created_at) if found else since,
+        "at": _cursor(moment),
+    }
+
+
+def _cursor(moment: Any) -> str:
+    from puente.accounts.service import as_utc
+
+    return str(as_utc(moment).isoformat())
+
+
+def _parse_cursor(text: str) -> Any:
+    from datetime import datetime
+
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def pull(node: Node, partner_id: int, http: httpx.Client) -> int:
+    """Fetch and apply the partner's messages this node has not had; how many were new."""
+    with node.db.session() as session:
+        partner = session.get(Partner, partner_id)
+        assert partner is not None
+        since, who = partner.rfi_cursor, PartnerPrincipal(partner.id, partner.node_id,
+                                                           partner.country)  # fmt: skip
+    applied = 0
+    while True:
+        response = http.get(MESSAGES_PATH, params={"since": since},
+                            headers={"Accept": "application/json"})  # fmt: skip
+        if response.status_code == 404:  # a partner of an earlier version: pushes only
+            return applied
+        response.raise_for_status()
+        body = response.json()
+        messages = body.get("messages") or []
+        with node.db.session() as session:
+            for obj in messages:
+                with session.begin_nested() as savepoint:
+                    new = session.get(RfiMessage, (obj.get("id"), IN)) is None
+                    problem = accept(session, node, who, obj)
+                    if problem is not None:
+                        savepoint.rollback()
+                        log.warning("message %s from %s refused: %s", obj.get("id"),
+                                    who.node_id, problem.message)  # fmt: skip
+                    else:
+                        applied += new
+            since = str(body.get("next") or since)
+            session.execute(
+                update(Partner).where(Partner.id == partner_id).values(rfi_cursor=since)
+            )
+        if len(messages) < PULL_LIMIT:
+            return applied

@@ -41,6 +41,9 @@ class Partner(Base):
     last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
     failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row, for the backoff
+    # How far this node has read the partner's messages about requests for information (the
+    # partner's own creation time of the last one), when they came with a sync, not a push.
+    rfi_cursor: Mapped[str] = mapped_column(String(40), default="")
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # The worker pulling it now: one at a time, whatever the number of `puente serve` workers.
     lease_owner: Mapped[str] = mapped_column(String(100), default="")

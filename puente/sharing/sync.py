@@ -106,9 +106,7 @@ def sync(
                 finally:
                     report.receipts_posted += poster.finish()
                 report.receipts_posted += post_pending_receipts(node, partner_id, http)
-                # Messages about requests for information that could not go when they were
-                # made (the partner was down) go now.
-                rfi_transport.post_pending(node, partner_id, http)
+                _exchange_rfi_messages(node, partner_id, partner_node_id, http)
                 _refresh_hit_copy(node, partner_id, partner_node_id, http)
         except (httpx.HTTPError, ValueError) as exc:
             _failed(node, partner_id, str(exc) or type(exc).__name__)
@@ -128,6 +126,19 @@ def _refresh_hit_copy(
         hit_copy.refresh_copy(node, partner_id, partner_node_id, http)
     except (PuenteError, httpx.HTTPError, KeyError, ValueError) as exc:
         log.warning("hit/no-hit index of %s not refreshed: %s", partner_node_id, exc)
+
+
+def _exchange_rfi_messages(
+    node: Node, partner_id: int, partner_node_id: str, http: httpx.Client
+) -> None:
+    """Messages about requests for information that could not be posted when they were made
+    (the partner was down) go now, and the partner's that could not reach this node come. A
+    partner that cannot exchange them does not fail the sync; the next one tries again."""
+    try:
+        rfi_transport.post_pending(node, partner_id, http)
+        rfi_transport.pull(node, partner_id, http)
+    except (httpx.HTTPError, KeyError, ValueError) as exc:
+        log.warning("request messages with %s not exchanged: %s", partner_node_id, exc)
 
 
 # -- lease, client, discovery ------------------------------------------------------------------

@@ -113,12 +113,14 @@ def create_app(
     from puente.audit import api as audit_api
     from puente.hits import api as hits_api
     from puente.records import api as records_api
+    from puente.rfis import api as rfis_api
 
     app.include_router(records_api.router)
     app.include_router(accounts_api.router)
     app.include_router(audit_api.router)
     app.include_router(taxii_api.router)
     app.include_router(hits_api.router)
+    app.include_router(rfis_api.router)
     _include_views(app)
 
     @app.get("/api/docs", include_in_schema=False)
@@ -140,10 +142,12 @@ def _include_views(app: FastAPI) -> None:
     from puente.accounts import views as accounts_views
     from puente.audit import views as audit_views
     from puente.records import views as records_views
+    from puente.rfis import views as rfi_views
     from puente.sharing import recall_views
     from puente.sharing import views as sharing_views
     from puente.web import views as web_views
 
-    modules = (web_views, accounts_views, records_views, audit_views, sharing_views, recall_views)
+    modules = (web_views, accounts_views, records_views, audit_views, sharing_views, recall_views,
+               rfi_views)  # fmt: skip
     for module in modules:
         app.include_router(module.router)

@@ -115,3 +115,38 @@ def test_bad_requests_are_refused_clearly_and_audited(served_pair: Pair) -> None
     finally:
         us.db.dispose()
         mx.db.dispose()
+
+
+def test_a_node_that_cannot_be_reached_gets_the_answer_with_its_next_sync(
+    pair: Pair, tmp_path: Path
+) -> None:
+    """Mexico's node is not served: the United States cannot post its answer, so Mexico
+    fetches it when it syncs, and its fetch acknowledges it."""
+    from puente.rfis.models import RfiMessage
+
+    person = builder.build("person", {"given_names": "Ana", "paternal_surname": "Ruiz",
+                                      "date_of_birth": "1990-05-01"}, "CBP")  # fmt: skip
+    apply_markings(person, HELD)
+    import_objects(pair.us, [person], tmp_path)
+    us, mx = open_node(pair.us), open_node(pair.mx)
+    try:
+        fer = add_user(mx, "fer", "FGR", ["analyst"])
+        liaison = add_user(us, "lia", "CBP", ["liaison"])
+        rfi_id = service.create(mx, fer, _request(title="Ana Ruiz, born 1990-05-01"))
+        service.answer(us, liaison, rfi_id, service.AnswerInput("One record.", [person["id"]]))
+        assert _state(us, rfi_id) == states.ANSWERED
+        assert _state(mx, rfi_id) == states.RECEIVED  # the answer could not be posted
+        sync_now(pair.mx, "us-node")
+        assert _state(mx, rfi_id) == states.ANSWERED
+        with mx.db.session() as session:
+            found = reports.detail(session, fer, rfi_id)
+        assert [r.label for r in found.released] == ["Ana Ruiz"]
+        sync_now(pair.mx, "us-node")  # its cursor now acknowledges the answer
+        with us.db.session() as session:
+            pending = session.execute(
+                select(RfiMessage).where(RfiMessage.delivered_at.is_(None))
+            ).scalars().all()  # fmt: skip
+        assert pending == []
+    finally:
+        us.db.dispose()
+        mx.db.dispose()

@@ -1,0 +1,105 @@
+"""A request that follows a hit: what the analyst asked about, and which records hit.
+
+On the asking node, a request from a hit takes its partner, case reference, legal basis,
+subject and matched key types from the query the analyst sent (never from the form, which
+could say otherwise). On the asked node, the liaison sees which of this node's records match
+the subject: its keys, fingerprinted with the secret of that partner's index, looked up in
+that index. Only records the partner could search are found, the ones that made the hit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from puente.accounts.service import Principal
+from puente.errors import N_, InvalidInput, NotFound, Problem
+from puente.hits import asking, psi
+from puente.hits.asking import SubjectAnswer
+from puente.hits.models import HitIndexEntry, HitIndexState
+from puente.hits.subjects import Subject
+from puente.node import Node
+from puente.policy import gate
+from puente.policy.markings import Markings
+from puente.records.models import Record
+from puente.records.rows import facts_of, markings_of
+from puente.rfis.models import Rfi
+from puente.rfis.service import NewRequest
+
+
+def _subject(session: Session, who: Principal, query_id: str, index: str) -> tuple[Any, int]:
+    sent = asking.sent_query(session, who, query_id)
+    number = int(index) if index.isdigit() else -1
+    if not 0 <= number < len(sent.subjects):
+        raise NotFound(N_("Query {id} has no subject {number}."), id=query_id, number=index)
+    return sent, number
+
+
+def prefill(session: Session, who: Principal, query_id: str, index: str) -> dict[str, Any]:
+    """The request form's values for a follow-up to subject ``index`` of a query."""
+    sent, number = _subject(session, who, query_id, index)
+    asked: SubjectAnswer = sent.subjects[number]
+    return {
+        "partner": sent.partner,
+        "case_reference": sent.case_reference,
+        "legal_basis": sent.legal_basis,
+        "title": asked.subject.label(),
+        "hit_query_id": query_id,
+        "subject_index": str(number),
+        "subject_label": asked.subject.label(),
+        "category": asked.subject.category,
+        "matched": asked.matched,
+    }
+
+
+def attach_hit(session: Session, who: Principal, new: NewRequest, index: str) -> None:
+    """Fill in what the request says about the hit from the query itself."""
+    sent, number = _subject(session, who, new.hit_query_id, index)
+    if new.partner != sent.partner:
+        raise InvalidInput([Problem(N_("The hit came from {node}: ask that partner."),
+                                    "/partner", {"node": sent.partner})])  # fmt: skip
+    asked: SubjectAnswer = sent.subjects[number]
+    new.category = asked.subject.category
+    new.subject = asked.subject.as_dict()
+    new.matched = list(asked.matched)
+
+
+@dataclass
+class Candidate:
+    stix_id: str
+    kind: str
+    label: str
+    markings: Markings
+
+
+def matching_records(session: Session, node: Node, who: Principal, rfi: Rfi) -> list[Candidate]:
+    """This node's current records that match the request's subject, as ``who`` may see them."""
+    if not rfi.subject:
+        return []
+    state = session.get(HitIndexState, rfi.partner_id)
+    if state is None:
+        return []
+    subject = Subject.stored(orjson.loads(rfi.subject))
+    secret = psi.IndexSecret(state.secret)
+    prints = [secret.fingerprint(key) for key in subject.keys().encoded()]
+    if not prints:
+        return []
+    versions = select(HitIndexEntry.record_pk).where(
+        HitIndexEntry.partner_id == rfi.partner_id,
+        HitIndexEntry.fingerprint.in_(prints),
+        HitIndexEntry.removed_seq.is_(None),
+    )
+    ids = select(Record.stix_id).where(Record.pk.in_(versions))
+    rows = session.execute(
+        select(Record)
+        .where(Record.stix_id.in_(ids), Record.is_current.is_(True), Record.revoked.is_(False))
+        .order_by(Record.name)
+    ).scalars()
+    return [
+        Candidate(r.stix_id, r.kind, r.name or r.stix_id, markings_of(r))
+        for r in gate.release(rows, facts_of, who.audience)
+    ]

@@ -1,0 +1,225 @@
+"""HTML views of requests for information: the outbox and the inbox, the form to ask, and one
+request with its history and what its reader may do next.
+
+Changes call :mod:`puente.rfis.service`, which opens its own units of work and posts to the
+partner once they commit; so those routes find their user outside a request-long unit of
+work (see :func:`puente.sharing.views.principal_outside_unit_of_work`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from puente.accounts.service import Principal, require
+from puente.errors import InvalidInput, PuenteError
+from puente.i18n import translate
+from puente.node import Node
+from puente.policy.markings import HANDLING_CODES
+from puente.rfis import candidates, release, reports, service, states
+from puente.sharing import partners
+from puente.web.deps import (
+    db_session,
+    form_data,
+    get_node,
+    principal,
+    principal_outside_unit_of_work,
+)
+from puente.web.forms import errors_by_field
+from puente.web.pages import page_locale, redirect, render, translated_params
+
+router = APIRouter(include_in_schema=False)
+
+BOXES = {states.OUTGOING: "/rfis", states.INCOMING: "/rfis/inbox"}
+
+
+def _box(request: Request, session: Session, who: Principal, direction: str) -> Response:
+    state = request.query_params.get("state", "")
+    overdue_only = request.query_params.get("overdue") == "1"
+    items = reports.listing(session, who, direction, state=state if state in states.STATES else "",
+                            overdue_only=overdue_only)  # fmt: skip
+    figures = reports.timeliness(session, who, direction)
+    return render(request, "rfis.html", direction=direction, items=items, figures=figures,
+                  state=state, overdue_only=overdue_only, boxes=BOXES,
+                  state_labels=states.STATE_LABELS,
+                  priority_labels=states.PRIORITY_LABELS)  # fmt: skip
+
+
+@router.get("/rfis", response_class=HTMLResponse)
+def outbox(
+    request: Request, session: Session = db_session, who: Principal = Depends(principal)
+) -> Response:
+    return _box(request, session, who, states.OUTGOING)
+
+
+@router.get("/rfis/inbox", response_class=HTMLResponse)
+def inbox(
+    request: Request, session: Session = db_session, who: Principal = Depends(principal)
+) -> Response:
+    require(who, "rfis.oversee")
+    return _box(request, session, who, states.INCOMING)
+
+
+def _form_page(
+    request: Request,
+    session: Session,
+    who: Principal,
+    values: dict[str, Any],
+    errors: dict[str, list[str]],
+    status: int = 200,
+) -> Response:
+    options = [(p.node_id, p.display_name) for p in partners.list_partners(session, who)
+               if p.enabled]  # fmt: skip
+    return render(request, "rfi_new.html", status=status, values=values, errors=errors,
+                  partners=options, priority_labels=states.PRIORITY_LABELS)  # fmt: skip
+
+
+@router.get("/rfis/new", response_class=HTMLResponse)
+def new_form(
+    request: Request, session: Session = db_session, who: Principal = Depends(principal)
+) -> Response:
+    require(who, "rfis.request")
+    values: dict[str, Any] = {"priority": "routine"}
+    query_id = request.query_params.get("query", "")
+    if query_id:
+        values |= candidates.prefill(session, who, query_id,
+                                     request.query_params.get("subject", "0"))  # fmt: skip
+    return _form_page(request, session, who, values, {})
+
+
+def _new_request(form: FormData) -> service.NewRequest:
+    def one(name: str) -> str:
+        return str(form.get(name) or "")
+
+    return service.NewRequest(
+        partner=one("partner"), title=one("title"), question=one("question"),
+        case_reference=one("case_reference"), legal_basis=one("legal_basis"),
+        priority=one("priority") or "routine",
+        recipients=[r.strip() for r in one("recipients").replace(",", "\n").splitlines()
+                    if r.strip()],
+        hit_query_id=one("hit_query_id"), send=one("action") != "draft",
+    )  # fmt: skip
+
+
+@router.post("/rfis", response_class=HTMLResponse)
+def create(
+    request: Request,
+    form: FormData = Depends(form_data),
+    node: Node = Depends(get_node),
+    who: Principal = Depends(principal_outside_unit_of_work),
+) -> Response:
+    new = _new_request(form)
+    subject_index = str(form.get("subject_index") or "")
+    try:
+        if new.hit_query_id:
+            with node.db.session() as session:
+                candidates.attach_hit(session, who, new, subject_index)
+        rfi_id = service.create(node, who, new)
+    except InvalidInput as exc:
+        values = {k: str(v) for k, v in form.items()}
+        with node.db.session() as session:
+            return _form_page(request, session, who, values,
+                              errors_by_field(exc.problems, page_locale(request)), 422)  # fmt: skip
+    except PuenteError as exc:
+        values = {k: str(v) for k, v in form.items()}
+        with node.db.session() as session:
+            return _form_page(request, session, who, values,
+                              {"partner": [_message(request, exc)]}, 422)  # fmt: skip
+    return redirect(f"/rfis/{rfi_id}")
+
+
+def _message(request: Request, exc: PuenteError) -> str:
+    locale = page_locale(request)
+    return translate(locale, exc.message, **translated_params(locale, exc.params))
+
+
+def _detail_page(
+    request: Request,
+    session: Session,
+    node: Node,
+    who: Principal,
+    rfi_id: str,
+    errors: dict[str, list[str]] | None = None,
+    answer_values: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    found = reports.detail(session, who, rfi_id)
+    may = _actions(who, found.summary)
+    suggestions = (
+        candidates.matching_records(session, node, who, found.rfi) if "answer" in may else []
+    )
+    markings = [r.markings for r in found.released if r.markings is not None]
+    return render(request, "rfi.html", status=status, markings=markings, found=found, may=may,
+                  errors=errors or {}, answer_values=answer_values or {"tlp": "AMBER",
+                  "handling": "H2"}, suggestions=suggestions, release_tlps=release.RELEASE_TLPS,
+                  handling_codes=HANDLING_CODES, state_labels=states.STATE_LABELS,
+                  priority_labels=states.PRIORITY_LABELS,
+                  action_labels=states.ACTION_LABELS)  # fmt: skip
+
+
+def _actions(who: Principal, summary: reports.RfiSummary) -> set[str]:
+    """What the reader may do to the request now (the service checks again)."""
+    allowed = set()
+    for action, permission in service.ACTION_PERMISSIONS.items():
+        if who.can(permission) and states.next_state(action, summary.state, summary.direction):
+            allowed.add(action)
+    if summary.direction == states.OUTGOING and who.username != summary.requester:
+        allowed -= {"send", "withdraw"} if "admin" not in who.roles else set()
+    return allowed
+
+
+@router.get("/rfis/{rfi_id}", response_class=HTMLResponse)
+def detail(
+    request: Request,
+    rfi_id: str,
+    session: Session = db_session,
+    node: Node = Depends(get_node),
+    who: Principal = Depends(principal),
+) -> Response:
+    return _detail_page(request, session, node, who, rfi_id)
+
+
+@router.post("/rfis/{rfi_id}/{action}", response_class=HTMLResponse)
+def act(
+    request: Request,
+    rfi_id: str,
+    action: str,
+    form: FormData = Depends(form_data),
+    node: Node = Depends(get_node),
+    who: Principal = Depends(principal_outside_unit_of_work),
+) -> Response:
+    def text(name: str) -> str:
+        return str(form.get(name) or "")
+
+    given = service.AnswerInput(
+        text=text("answer"),
+        records=[*form.getlist("records"), *text("more_records").split()],
+        tlp=text("tlp") or "AMBER",
+        handling=text("handling") or "H2",
+    )
+    moves = {
+        "send": lambda: service.send(node, who, rfi_id),
+        "withdraw": lambda: service.withdraw(node, who, rfi_id, text("reason")),
+        "assign": lambda: service.assign(node, who, rfi_id, text("assignee")),
+        "answer": lambda: service.answer(node, who, rfi_id, given),
+        "decline": lambda: service.decline(node, who, rfi_id, text("reason")),
+    }
+    move = moves.get(action)
+    if move is None:
+        return redirect(f"/rfis/{rfi_id}")
+    try:
+        move()
+    except (InvalidInput, PuenteError) as exc:
+        if isinstance(exc, InvalidInput):
+            errors = errors_by_field(exc.problems, page_locale(request))
+        else:
+            errors = {"": [_message(request, exc)]}
+        values = {"answer": given.text, "tlp": given.tlp, "handling": given.handling,
+                  "records": given.records, "reason": text("reason")}  # fmt: skip
+        with node.db.session() as session:
+            return _detail_page(request, session, node, who, rfi_id, errors, values, 422)
+    return redirect(f"/rfis/{rfi_id}")
