@@ -139,11 +139,20 @@ def create_app(
 def _include_views(app: FastAPI) -> None:
     from puente.accounts import views as accounts_views
     from puente.audit import views as audit_views
+    from puente.hits import views as hits_views
     from puente.records import views as records_views
     from puente.sharing import recall_views
     from puente.sharing import views as sharing_views
     from puente.web import views as web_views
 
-    modules = (web_views, accounts_views, records_views, audit_views, sharing_views, recall_views)
+    modules = (
+        web_views,
+        accounts_views,
+        records_views,
+        audit_views,
+        sharing_views,
+        recall_views,
+        hits_views,
+    )
     for module in modules:
         app.include_router(module.router)
