@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -17,10 +18,13 @@ from puente.cli.common import (
     opened,
     t,
 )
-from puente.errors import N_
+from puente.errors import N_, InvalidInput, Problem
+from puente.hits.labels import CATEGORY_LABELS
+
+if TYPE_CHECKING:
+    from puente.hits.subjects import Subject
 
 hits_app = typer.Typer(help="Hit/no-hit: ask partners, and keep what they may ask.")
-CATEGORY_NAMES = {"person": N_("Person"), "firearm": N_("Firearm"), "vehicle": N_("Vehicle")}
 
 
 @hits_app.command("index")
@@ -84,35 +88,68 @@ def ask_command(
     vin: str = typer.Option("", "--vin"),
     plate: str = typer.Option("", "--plate"),
     plate_issuer: str = typer.Option("", "--plate-issuer"),
+    csv_file: Path | None = typer.Option(
+        None, "--csv", help="A CSV list of subjects, one a row (docs/federation.md)."
+    ),
     data_dir: Path | None = DataDir,
     act_as: str = ActAs,
 ) -> None:
-    """Ask a partner whether it holds a person, firearm or vehicle: hit or no hit."""
+    """Ask a partner whether it holds persons, firearms or vehicles: hit or no hit for each."""
     from puente.hits import asking
-    from puente.hits.firearms import firearm_keys
-    from puente.hits.keys import Keys
-    from puente.hits.persons import person_keys
-    from puente.hits.vehicles import vehicle_keys
 
-    keys = Keys()
-    if given_names or paternal_surname or document:
-        keys.update(person_keys(given_names, paternal_surname, maternal_surname,
-                                date_of_birth=date_of_birth, documents=document, query=True))  # fmt: skip
-    if serial:
-        keys.update(firearm_keys(manufacturer, serial))
-    if vin or plate:
-        keys.update(vehicle_keys(vin, plate, plate_issuer))
-    for warning in keys.warnings:
-        errors.print(t(warning.message, value=warning.value))
+    fields: dict[str, object] = {
+        "given_names": given_names, "paternal_surname": paternal_surname,
+        "maternal_surname": maternal_surname, "date_of_birth": date_of_birth,
+        "documents": document, "manufacturer": manufacturer, "serial": serial, "vin": vin,
+        "plate": plate, "plate_issuer": plate_issuer,
+    }  # fmt: skip
     with opened(data_dir) as node:
+        subjects = _subjects(fields, csv_file, node.settings.hits.max_keys_per_query)
         actor = acting_user(node, act_as)
-        answer = asking.ask(node, actor, partner, keys, case_reference=case_reference,
+        answer = asking.ask(node, actor, partner, subjects, case_reference=case_reference,
                             legal_basis=legal_basis)  # fmt: skip
-    for category, matched in answer.matched.items():
-        if matched:
-            console.print(t("{category}: HIT ({keys})", category=t(CATEGORY_NAMES[category]),
-                            keys=", ".join(matched)))  # fmt: skip
+    for number, item in enumerate(answer.subjects, start=1):
+        for warning in item.warnings:
+            errors.print(t(warning.message, value=warning.value))
+        what = t(CATEGORY_LABELS[item.subject.category])
+        if item.hit:
+            console.print(t("{number}. {category} {label}: HIT ({keys})", number=number,
+                            category=what, label=item.subject.label(),
+                            keys=", ".join(item.matched)), soft_wrap=True)  # fmt: skip
         else:
-            console.print(t("{category}: no hit", category=t(CATEGORY_NAMES[category])))
+            console.print(t("{number}. {category} {label}: no hit", number=number,
+                            category=what, label=item.subject.label()), soft_wrap=True)  # fmt: skip
     console.print(t("Query {id}: {count} keys asked of {node}.", id=answer.query_id,
                     count=answer.key_count, node=answer.partner))  # fmt: skip
+
+
+def _subjects(fields: dict[str, object], csv_file: Path | None, max_rows: int) -> list[Subject]:
+    """The subjects the options give: a CSV list, or one subject per category filled in."""
+    from puente.hits.subjects import FIELDS, Subject, subjects_from_csv
+
+    filled = {name: value for name, value in fields.items() if value}
+    if csv_file is not None:
+        if filled:
+            raise InvalidInput([Problem(N_("Give either --csv or the fields of one subject, not "
+                                           "both."), "/csv")])  # fmt: skip
+        try:
+            data = csv_file.read_bytes()
+        except OSError as exc:
+            raise InvalidInput([Problem(N_("Cannot read {path}: {reason}"), "/csv",
+                                        {"path": str(csv_file), "reason": exc.strerror or ""})]) from None  # fmt: skip
+        return subjects_from_csv(data, max_rows=max_rows)
+    subjects: list[Subject] = []
+    problems: list[Problem] = []
+    for category, names in FIELDS.items():
+        given = {name: filled[name] for name in names if name in filled}
+        if given:
+            try:
+                subjects.append(Subject.from_dict({"category": category, **given}))
+            except InvalidInput as exc:
+                problems += exc.problems
+    if problems:
+        raise InvalidInput(problems)
+    if not subjects:
+        raise InvalidInput([Problem(N_("Nothing to ask: give the fields of a person, a firearm "
+                                       "or a vehicle, or --csv with a list."), "/subjects")])  # fmt: skip
+    return subjects

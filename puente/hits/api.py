@@ -1,7 +1,8 @@
-"""Hit/no-hit over HTTP: the endpoints a partner node calls, and the one an analyst calls.
+"""Hit/no-hit over HTTP: the endpoints a partner node calls, and the ones an analyst calls.
 
 Partner nodes sign in as for TAXII (HTTP Basic, their node id and secret); the query itself is
-also signed with their pinned key. Errors are RFC 9457 problem details, as the REST API's.
+also signed with their pinned key. Analysts sign in as for the rest of the REST API (a bearer
+token or the session). Errors are RFC 9457 problem details, as the REST API's.
 """
 
 from __future__ import annotations
@@ -9,17 +10,26 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from puente.accounts.service import Principal
 from puente.errors import N_, Forbidden, InvalidInput, PuenteError
-from puente.hits import answering
+from puente.hits import answering, asking
+from puente.hits.schemas import HitAnswerPublic, HitAsk
 from puente.node import Node
 from puente.sharing.api import requester
 from puente.sharing.collections import Requester
 from puente.sharing.partners import PartnerPrincipal
-from puente.web.deps import db_session, get_node, json_body
+from puente.web.deps import (
+    db_session,
+    get_node,
+    json_body,
+    principal,
+    principal_outside_unit_of_work,
+)
+from puente.web.problems import locale_of
 
 router = APIRouter(prefix="/api/v1/hits", tags=["Hit/no-hit"])
 
@@ -71,3 +81,42 @@ def _answer(request: Request, body: Any) -> Response:
     except PuenteError as exc:
         answering.record_refusal(node, who, body, exc)
         raise
+
+
+@router.post("/ask", response_model=HitAnswerPublic, summary="Ask a partner: hit or no hit")
+def ask(
+    request: Request,
+    body: HitAsk,
+    node: Node = Depends(get_node),
+    who: Principal = Depends(principal_outside_unit_of_work),
+) -> HitAnswerPublic:
+    """Hit or no hit for each subject, with the match-key types that hit.
+
+    A plain function, run in the thread pool, with no unit of work of the request's: the query
+    calls the partner and opens units of work of its own.
+    """
+    subjects = body.to_subjects(node.settings.hits.max_keys_per_query)
+    answer = asking.ask(node, who, body.partner, subjects, case_reference=body.case_reference,
+                        legal_basis=body.legal_basis)  # fmt: skip
+    return HitAnswerPublic.of(answer, locale_of(request))
+
+
+@router.get("/queries", response_model=list[HitAnswerPublic], summary="Your recent queries")
+def queries(
+    request: Request,
+    limit: int = Query(20, ge=1, le=200),
+    session: Session = db_session,
+    who: Principal = Depends(principal),
+) -> list[HitAnswerPublic]:
+    locale = locale_of(request)
+    return [HitAnswerPublic.of(q, locale) for q in asking.sent_queries(session, who, limit)]
+
+
+@router.get("/queries/{query_id}", response_model=HitAnswerPublic, summary="One of your queries")
+def query(
+    request: Request,
+    query_id: str,
+    session: Session = db_session,
+    who: Principal = Depends(principal),
+) -> HitAnswerPublic:
+    return HitAnswerPublic.of(asking.sent_query(session, who, query_id), locale_of(request))

@@ -67,6 +67,9 @@ class HitQuery(Base):
     key_count: Mapped[int] = mapped_column(Integer)
     categories: Mapped[str] = mapped_column(String(100), default="")  # sent only
     hits: Mapped[str] = mapped_column(Text, default="")  # sent only: JSON, per category
+    # Sent only: JSON, the subjects asked about and the key types of each that hit. The asked
+    # node never receives them: it leaves this empty.
+    subjects: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 

@@ -197,7 +197,7 @@ def act(
 
     given = service.AnswerInput(
         text=text("answer"),
-        records=[*form.getlist("records"), *text("more_records").split()],
+        records=[*(str(r) for r in form.getlist("records")), *text("more_records").split()],
         tlp=text("tlp") or "AMBER",
         handling=text("handling") or "H2",
     )

@@ -26,9 +26,8 @@ from puente.sharing import ledger
 from puente.web.deps import (
     db_session,
     get_node,
-    optional_principal,
     principal,
-    submitted_csrf,
+    principal_outside_unit_of_work,
 )
 from puente.web.pages import page_locale, render, translated_params
 
@@ -206,21 +205,6 @@ def quarantine_page(
         first_url=base if before else "",
         next_url=_url(base, [("before", str(page.next_before))]) if page.next_before else "",
     )
-
-
-def principal_outside_unit_of_work(
-    request: Request,
-    node: Node = Depends(get_node),
-    csrf: str = Depends(submitted_csrf),
-) -> Principal:
-    """Who is calling (CSRF checked), in a unit of work that ends before the route runs.
-
-    The sync opens its own units of work; one held open by the request would keep SQLite's
-    only write lock (and PostgreSQL's audit head row) from it until the request ended.
-    """
-    with node.db.session() as session:
-        found = optional_principal(request, session, node, csrf)
-    return principal(request, found)
 
 
 @router.post("/partners/{node_id}/sync", response_class=HTMLResponse)

@@ -141,13 +141,22 @@ def create_app(
 def _include_views(app: FastAPI) -> None:
     from puente.accounts import views as accounts_views
     from puente.audit import views as audit_views
+    from puente.hits import views as hits_views
     from puente.records import views as records_views
     from puente.rfis import views as rfi_views
     from puente.sharing import recall_views
     from puente.sharing import views as sharing_views
     from puente.web import views as web_views
 
-    modules = (web_views, accounts_views, records_views, audit_views, sharing_views, recall_views,
-               rfi_views)  # fmt: skip
+    modules = (
+        web_views,
+        accounts_views,
+        records_views,
+        audit_views,
+        sharing_views,
+        recall_views,
+        hits_views,
+        rfi_views,
+    )
     for module in modules:
         app.include_router(module.router)

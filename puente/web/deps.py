@@ -94,6 +94,22 @@ def principal(request: Request, p: Principal | None = Depends(optional_principal
     return p
 
 
+def principal_outside_unit_of_work(
+    request: Request,
+    node: Node = Depends(get_node),
+    csrf: str = Depends(submitted_csrf),
+) -> Principal:
+    """Who is calling (CSRF checked), in a unit of work that ends before the route runs.
+
+    For routes that call a partner node and open their own units of work (a sync, a hit/no-hit
+    query): one held open by the request would keep SQLite's only write lock (and
+    PostgreSQL's audit head row) from them until the request ended.
+    """
+    with node.db.session() as session:
+        found = optional_principal(request, session, node, csrf)
+    return principal(request, found)
+
+
 async def json_body(request: Request) -> Any:
     """The request's JSON body, read on the event loop; malformed JSON says where."""
     import orjson

@@ -6,11 +6,13 @@ import re
 from pathlib import Path
 
 import orjson
+import pytest
 
 from puente.policy.markings import Markings
 from puente.records import builder
 from puente.records.ingest import apply_markings
 from tests.cli.test_cli import run
+from tests.hits.conftest import linked  # noqa: F401 (the fixture: a US node Mexico asks)
 
 
 def _bundle(path: Path) -> Path:
@@ -46,3 +48,41 @@ def test_the_index_takes_what_the_partner_may_search_and_says_so(
     code, output = run("hits", "index", "nobody")
     assert code != 0
     assert "No partner with node id nobody" in output
+
+
+def test_ask_reads_a_csv_list_and_says_where_it_is_wrong(home: Path, tmp_path: Path) -> None:
+    code, _ = run("partner", "add", "mx-x", "--country", "MEX", "--url", "http://127.0.0.1:9",
+                  "--key", "ab" * 32, "--secret", "mexico-issued-secret-0001",
+                  "--issue-secret", "us-issued-secret-00000001")  # fmt: skip
+    assert code == 0
+    listed = tmp_path / "list.csv"
+    listed.write_bytes("given_names,paternal_surname,date_of_birth,serial,manufacturer\n"
+                       "Ana,Ruiz,1990-05-01,,\n,,,12345,\n".encode("latin-1"))  # fmt: skip
+    case = ("--case", "C-1", "--legal-basis", "L-1")
+    code, output = run("hits", "ask", "mx-x", *case, "--csv", str(listed))
+    assert code == 1
+    assert "/csv/3/manufacturer: A firearm needs its manufacturer" in " ".join(output.split())
+    code, output = run("hits", "ask", "mx-x", *case, "--csv", str(listed), "--vin", "X")
+    assert "either --csv or the fields" in output
+    listed.write_text("vin\n1HGCM82633A004352\n")
+    code, output = run("hits", "ask", "mx-x", *case, "--csv", str(listed))
+    assert code == 1
+    assert "Could not query mx-x" in output  # checked, then asked: nobody listens there
+    code, output = run("hits", "ask", "mx-x", *case, "--serial", "12345")
+    assert "/manufacturer: A firearm needs its manufacturer" in " ".join(output.split())
+
+
+@pytest.mark.usefixtures("linked")
+def test_ask_prints_one_line_a_subject(tmp_path: Path) -> None:
+    listed = tmp_path / "list.csv"
+    listed.write_text("category,given_names,paternal_surname,date_of_birth,manufacturer,serial\n"
+                      "person,Pepe,Hernandez,1984-03-12,,\nfirearm,,,,Colt,X1\n")  # fmt: skip
+    code, output = run("hits", "ask", "us-node", "--case", "C-1", "--legal-basis", "L-1",
+                       "--csv", str(listed), "--data-dir", str(tmp_path / "mx"))  # fmt: skip
+    assert code == 0, output
+    lines = output.splitlines()
+    assert lines[0].startswith("1. Person Pepe Hernandez, 1984-03-12: HIT (")
+    assert "person.name-dob" in lines[0]
+    assert lines[1] == "2. Firearm Colt X1: no hit"
+    assert lines[2].startswith("Query ")
+    assert lines[2].endswith("keys asked of us-node.")

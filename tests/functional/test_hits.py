@@ -14,7 +14,7 @@ from puente.errors import InvalidInput
 from puente.hits import asking
 from puente.hits.answering import RECEIVED
 from puente.hits.models import HitQuery, PartnerPrintState
-from puente.hits.persons import person_keys
+from puente.hits.subjects import Subject
 from puente.node import open_node
 from puente.policy.markings import Markings
 from puente.records import builder
@@ -43,17 +43,18 @@ def test_an_analyst_learns_hit_or_no_hit_and_nothing_else(pair: Pair, tmp_path: 
             held = session.execute(select(PartnerPrintState)).scalar_one()
             assert (held.seq, held.key_count) == (1, keys)
         analyst = add_user(mx, "fer", "FGR", ["analyst"])
-        known = person_keys("Pepe", "Hernandez", "", date_of_birth="1984-03-12", query=True)
-        answer = asking.ask(mx, analyst, "us-node", known, case_reference="FGR/UEIDCS/0042/2026",
+        known = Subject("person", "Pepe", "Hernandez", date_of_birth="1984-03-12")
+        answer = asking.ask(mx, analyst, "us-node", [known], case_reference="FGR/UEIDCS/0042/2026",
                             legal_basis="Tratado de Asistencia Jurídica Mutua, art. 1")  # fmt: skip
         assert answer.hit("person")
         assert "person.name-dob" in answer.matched["person"]
-        unknown = person_keys("Ana", "Ruiz", "", date_of_birth="1990-05-01", query=True)
-        miss = asking.ask(mx, analyst, "us-node", unknown, case_reference="FGR/0043",
+        assert answer.subjects[0].matched == answer.matched["person"]
+        unknown = Subject("person", "Ana", "Ruiz", date_of_birth="1990-05-01")
+        miss = asking.ask(mx, analyst, "us-node", [unknown], case_reference="FGR/0043",
                           legal_basis="TAJM art. 1")  # fmt: skip
         assert not miss.hit("person")
         with pytest.raises(InvalidInput):
-            asking.ask(mx, analyst, "us-node", known, case_reference=" ", legal_basis="")
+            asking.ask(mx, analyst, "us-node", [known], case_reference=" ", legal_basis="")
         with mx.db.session() as session:
             refusals = list(session.execute(
                 select(AuditEntry).where(AuditEntry.action == "hits.refused")
@@ -68,9 +69,10 @@ def test_an_analyst_learns_hit_or_no_hit_and_nothing_else(pair: Pair, tmp_path: 
                 select(HitQuery).where(HitQuery.direction == RECEIVED).order_by(HitQuery.created_at)
             ).scalars())  # fmt: skip
             assert [(q.agency, q.case_reference, q.key_count) for q in received] == [
-                ("FGR", "FGR/UEIDCS/0042/2026", len(known.keys)),
-                ("FGR", "FGR/0043", len(unknown.keys)),
+                ("FGR", "FGR/UEIDCS/0042/2026", len(known.keys().keys)),
+                ("FGR", "FGR/0043", len(unknown.keys().keys)),
             ]
+            assert {q.subjects for q in received} == {"[]"}  # the subjects never cross
             logged = " ".join(
                 str(e.details) for e in session.execute(
                     select(AuditEntry).where(AuditEntry.action == "hits.answer")
@@ -95,8 +97,8 @@ def test_a_replayed_or_unsigned_query_is_refused(pair: Pair, tmp_path: Path) -> 
 
         httpx.Client.post = keep  # type: ignore[method-assign]
         try:
-            asking.ask(mx, analyst, "us-node", person_keys("Ana", "Ruiz", "",
-                       date_of_birth="1990-05-01", query=True), case_reference="C-1",
+            asking.ask(mx, analyst, "us-node", [Subject("person", "Ana", "Ruiz",
+                       date_of_birth="1990-05-01")], case_reference="C-1",
                        legal_basis="L-1")  # fmt: skip
         finally:
             httpx.Client.post = original  # type: ignore[method-assign]

@@ -1,0 +1,84 @@
+"""Two nodes in one process: Mexico asks, the United States answers, over an in-memory HTTP.
+
+Faster than tests/functional's pair of real processes, and the same code runs on both sides:
+Mexico's calls to the partner go to the United States node's app through a test client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from puente.accounts.service import Principal
+from puente.hits import asking, index
+from puente.node import Node
+from puente.policy.markings import Markings
+from puente.records import service as records
+from puente.sharing import partners, signing
+from tests.conftest import add_user, make_node
+
+US_SECRET = "issued-by-us-to-mexico-0001"  # Mexico signs in to the US node with it
+MX_SECRET = "issued-by-mexico-to-us-0001"
+SEARCHABLE = Markings(tlp="AMBER", rel_to=frozenset({"USA"}), searchable_by=frozenset({"MEX"}))
+# What the United States node holds: nothing of it may reach Mexico's analyst.
+HELD_PERSON = {"given_names": "José Luis", "paternal_surname": "Hernández",
+               "maternal_surname": "Peña", "date_of_birth": "1984-03-12"}  # fmt: skip
+HELD_FIREARM = {"name": "Pistola asegurada", "manufacturer": "Glock", "serial_number": "BKRT512"}
+
+
+@dataclass
+class Linked:
+    us: Node
+    mx: Node
+    held: list[str]  # the stix ids of the US records Mexico may search
+
+
+def _public_key(node: Node) -> str:
+    return signing.private_key(node.settings.key_path).public_key().public_bytes_raw().hex()
+
+
+@pytest.fixture
+def linked(
+    node: Node, admin: Principal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Linked]:
+    mx = make_node(tmp_path / "mx", f"sqlite:///{tmp_path / 'mx.db'}", "MEX", "mx-node")
+    mx_admin = add_user(mx, "mxadmin", "FGR", ["admin"])
+    with node.db.session() as session:
+        partners.add_partner(session, admin, node_id="mx-node", country="MEX",
+                             display_name="Nodo México", base_url="http://127.0.0.1:9",
+                             public_key=_public_key(mx), outbound_secret=MX_SECRET,
+                             inbound_secret=US_SECRET)  # fmt: skip
+    with mx.db.session() as session:
+        partners.add_partner(session, mx_admin, node_id="us-node", country="USA",
+                             display_name="US node", base_url="http://us.test",
+                             public_key=_public_key(node), outbound_secret=US_SECRET,
+                             inbound_secret=MX_SECRET)  # fmt: skip
+    officer = add_user(node, "cbp1", "CBP", ["analyst"])
+    held = []
+    with node.db.session() as session:
+        for kind, fields in (("person", HELD_PERSON), ("firearm", HELD_FIREARM)):
+            view = records.create(session, node.settings, officer, kind, dict(fields), SEARCHABLE)
+            held.append(view.stix_id)
+    index.refresh_partners(node)
+    us_app = TestClient(_app(node), base_url="http://us.test")
+
+    @contextmanager
+    def to_us(_node: Node, _partner_id: int) -> Iterator[httpx.Client]:
+        us_app.auth = httpx.BasicAuth("mx-node", US_SECRET)
+        yield us_app
+
+    monkeypatch.setattr(asking, "partner_client", to_us)
+    yield Linked(node, mx, held)
+    mx.close()
+
+
+def _app(node: Node) -> object:
+    from puente.web.app import create_app
+
+    return create_app(node)
