@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -17,6 +18,9 @@ from sqlalchemy import create_engine, text
 from puente.accounts import service as accounts
 from puente.accounts.service import Principal
 from puente.node import Node, initialize
+
+if TYPE_CHECKING:
+    from tests.linked import Linked
 
 PG_URL = os.environ.get("PUENTE_TEST_DATABASE_URL", "")
 ADMIN_PASSWORD = "admin-password-1"
@@ -78,3 +82,13 @@ def analyst(node: Node) -> Principal:
 @pytest.fixture
 def auditor(node: Node) -> Principal:
     return add_user(node, "otto", "INL", ["auditor"])
+
+
+@pytest.fixture
+def linked(
+    node: Node, admin: Principal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Linked]:
+    """Two nodes in one process: Mexico's calls to the partner reach the US node's app."""
+    from tests.linked import link
+
+    yield from link(node, admin, tmp_path, monkeypatch)

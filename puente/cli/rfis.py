@@ -45,10 +45,11 @@ def list_command(
     console.print(table)
     median = figures.median_hours_to_answer
     share = figures.share_answered_on_time
+    on_time = "—" if share is None else f"{share:.0%}"
     console.print(t("{answered} of {sent} answered; median {hours} h; {share} on time; "
                     "{overdue} overdue.", answered=figures.answered, sent=figures.sent,
                     hours="—" if median is None else median,
-                    share="—" if share is None else f"{share:.0%}",
+                    share=on_time,
                     overdue=figures.overdue))  # fmt: skip
 
 

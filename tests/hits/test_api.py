@@ -14,7 +14,7 @@ from puente.audit.models import AuditEntry
 from puente.node import Node
 from puente.web.app import create_app
 from tests.conftest import add_user
-from tests.hits.conftest import Linked
+from tests.linked import Linked
 from tests.sharing.test_taxii import add_partner, basic
 
 

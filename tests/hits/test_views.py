@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from puente.web.app import create_app
 from tests.conftest import add_user
-from tests.hits.conftest import HELD_PERSON, Linked
+from tests.linked import HELD_PERSON, Linked
 from tests.web.test_views import Element, page, sign_in
 
 CASE = {"case_reference": "FGR/UEIDCS/0042/2026", "legal_basis": "TAJM art. 1"}

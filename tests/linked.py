@@ -43,10 +43,10 @@ def _public_key(node: Node) -> str:
     return signing.private_key(node.settings.key_path).public_key().public_bytes_raw().hex()
 
 
-@pytest.fixture
-def linked(
+def link(
     node: Node, admin: Principal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Linked]:
+    """The `linked` fixture (tests/conftest.py): the US node ``node`` and a Mexico node."""
     mx = make_node(tmp_path / "mx", f"sqlite:///{tmp_path / 'mx.db'}", "MEX", "mx-node")
     mx_admin = add_user(mx, "mxadmin", "FGR", ["admin"])
     with node.db.session() as session:

@@ -1,0 +1,142 @@
+"""Requests for information in the browser's HTML, both sides in one process: Mexico's analyst
+follows a hit with a request; the United States liaison answers by releasing the record."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from puente.node import Node
+from puente.rfis import transport
+from puente.sharing import sync
+from puente.web.app import create_app
+from tests.conftest import add_user
+from tests.hits.test_views import ask
+from tests.linked import HELD_PERSON, MX_SECRET, US_SECRET, Linked
+from tests.web.test_views import Element, page, sign_in
+
+QUESTION = "What do you hold on him? We investigate a fentanyl shipment through Nogales."
+
+
+@dataclass
+class Desks:
+    linked: Linked
+    mx: TestClient
+    mx_csrf: str
+    us: TestClient
+    us_csrf: str
+
+
+@pytest.fixture
+def desks(linked: Linked, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desks]:
+    add_user(linked.mx, "fer", "FGR", ["analyst"])
+    add_user(linked.us, "lia", "HSI", ["liaison"])
+    us_app, mx_app = create_app(linked.us), create_app(linked.mx)
+    # Each node's calls to its partner reach the other's app, signed in as for TAXII.
+    to_us = TestClient(us_app, base_url="http://us.test")
+    to_us.auth = httpx.BasicAuth("mx-node", US_SECRET)
+    to_mx = TestClient(mx_app, base_url="http://mx.test")
+    to_mx.auth = httpx.BasicAuth("us-node", MX_SECRET)
+
+    @contextmanager
+    def partner_client(node: Node, _partner_id: int) -> Iterator[httpx.Client]:
+        yield to_us if node is linked.mx else to_mx
+
+    monkeypatch.setattr(transport, "partner_client", partner_client)
+    monkeypatch.setattr(sync, "partner_client", partner_client)
+    with (
+        TestClient(mx_app, follow_redirects=False) as mx,
+        TestClient(us_app, follow_redirects=False) as us,
+    ):
+        yield Desks(linked, mx, sign_in(mx, "fer"), us, sign_in(us, "lia"))
+
+
+def _follow(client: TestClient, response: httpx.Response) -> Element:
+    assert response.status_code == 303, response.text
+    return page(client.get(response.headers["location"]).text)
+
+
+def _state(doc: Element) -> str:
+    return doc.one(id="rfi-state").text()
+
+
+def _send_from_hit(desks: Desks) -> str:
+    _, answer, _ = ask(desks.mx, desks.mx_csrf, category="person", given_names="Pepe",
+                       paternal_surname="Hernandez",
+                       date_of_birth=HELD_PERSON["date_of_birth"])  # fmt: skip
+    link = next(
+        a.attrs["href"] for a in answer.all("a") if a.attrs.get("href", "").startswith("/rfis/new")
+    )
+    form = page(desks.mx.get(link).text)
+    values = {i.attrs["name"]: i.attrs.get("value", "") for i in form.all("input")
+              if "name" in i.attrs}  # fmt: skip
+    assert values["case_reference"] == "FGR/UEIDCS/0042/2026"
+    assert values["title"] == "Pepe Hernandez, 1984-03-12"
+    assert "Follows the hit on Pepe Hernandez, 1984-03-12" in form.one(id="from-hit").text()
+    posted = desks.mx.post("/rfis", data={**values, "partner": "us-node", "question": QUESTION,
+                                          "priority": "priority", "action": "send"})  # fmt: skip
+    doc = _follow(desks.mx, posted)
+    assert _state(doc) == "Received"
+    return posted.headers["location"].rsplit("/", 1)[1]
+
+
+def test_a_hit_becomes_a_request_that_the_liaison_answers_with_the_record(desks: Desks) -> None:
+    rfi_id = _send_from_hit(desks)
+    inbox = page(desks.us.get("/rfis/inbox").text)
+    assert inbox.one("a", href=f"/rfis/{rfi_id}").text() == "Pepe Hernandez, 1984-03-12"
+    doc = page(desks.us.get(f"/rfis/{rfi_id}").text)
+    assert doc.one(id="rfi-question").text() == QUESTION
+    # The liaison sees which records of the node match the subject the hit came from.
+    boxes = doc.one(id="answer-form").all("input", type="checkbox")
+    assert [b.attrs["value"] for b in boxes] == [desks.linked.held[0]]
+    answered = _follow(desks.us, desks.us.post(f"/rfis/{rfi_id}/answer", data={
+        "csrf_token": desks.us_csrf, "answer": "He crossed at Nogales twice in 2025.",
+        "records": desks.linked.held[0], "tlp": "AMBER", "handling": "H2"}))  # fmt: skip
+    assert _state(answered) == "Answered"
+    mine = page(desks.mx.get(f"/rfis/{rfi_id}").text)
+    assert _state(mine) == "Answered"
+    assert "He crossed at Nogales twice in 2025." in mine.one(id="rfi-answer").text()
+    assert "arrives with the next sync" in mine.one(id="released-records").text()
+    sync.sync(desks.linked.mx, "us-node")
+    mine = page(desks.mx.get(f"/rfis/{rfi_id}").text)
+    (link,) = mine.one(id="released-records").all("a")
+    assert link.text() == "José Luis Hernández Peña"
+    record = page(desks.mx.get(link.attrs["href"]).text)
+    assert "TLP:AMBER" in record.one(id="banner-top").text()
+    history = [[c.text() for c in r.all("td")[1:]]
+               for r in mine.one(id="rfi-history").one("tbody").all("tr")]  # fmt: skip
+    assert history == [["fer", "Drafted", "Draft"], ["fer", "Sent", "Sent"],
+                       ["system", "Delivered to the partner", "Received"],
+                       ["lia@us-node", "Answered", "Answered"]]  # fmt: skip
+
+
+def test_the_pages_speak_spanish(desks: Desks) -> None:
+    rfi_id = _send_from_hit(desks)
+    doc = page(desks.mx.get(f"/rfis/{rfi_id}?lang=es").text)
+    assert _state(doc) == "Recibido"
+    assert doc.one("h2", id="history-heading").text() == "Historial"
+
+
+def test_bad_input_is_shown_next_to_the_field(desks: Desks) -> None:
+    refused = desks.mx.post("/rfis", data={"csrf_token": desks.mx_csrf, "partner": "us-node",
+                                           "title": "X", "question": "", "case_reference": "C1",
+                                           "legal_basis": "TAJM", "action": "send"})  # fmt: skip
+    assert refused.status_code == 422
+    doc = page(refused.text)
+    assert "This field is required." in doc.one(id="error-summary").text()
+    rfi_id = _send_from_hit(desks)
+    empty = desks.us.post(f"/rfis/{rfi_id}/answer", data={"csrf_token": desks.us_csrf,
+                                                         "answer": " "})  # fmt: skip
+    assert empty.status_code == 422
+    assert "Write the answer." in page(empty.text).one(id="error-summary").text()
+    withdrawn = desks.mx.post(f"/rfis/{rfi_id}/withdraw", data={"csrf_token": desks.mx_csrf})
+    assert withdrawn.status_code == 303
+    late = desks.us.post(f"/rfis/{rfi_id}/answer", data={"csrf_token": desks.us_csrf,
+                                                        "answer": "Here it is."})  # fmt: skip
+    assert late.status_code == 422
+    assert "withdrawn by the requesting node" in page(late.text).one(id="error-summary").text()
