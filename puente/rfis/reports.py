@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import Principal, as_utc, now, require
+from puente.hits.subjects import Subject
 from puente.policy import gate
 from puente.policy.markings import Markings
 from puente.records.models import Record
@@ -59,6 +60,7 @@ class RfiDetail:
     summary: RfiSummary
     rfi: Rfi
     subject: dict[str, Any]
+    subject_label: str
     matched: list[str]
     recipients: list[str]
     events: list[RfiEvent]
@@ -119,10 +121,12 @@ def detail(session: Session, who: Principal, rfi_id: str) -> RfiDetail:
 
 
 def detail_of(rfi: Rfi, partner: str, events: list[RfiEvent]) -> RfiDetail:
+    subject = orjson.loads(rfi.subject) if rfi.subject else {}
     return RfiDetail(
         summary=_summary(rfi, partner, now()),
         rfi=rfi,
-        subject=orjson.loads(rfi.subject) if rfi.subject else {},
+        subject=subject,
+        subject_label=Subject.stored(subject).label() if subject else "",
         matched=[m for m in rfi.matched.split(",") if m],
         recipients=[rfi.requester, *(r for r in rfi.recipients.split(",") if r)],
         events=events,

@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 
 from puente.accounts.service import Principal, require
 from puente.errors import InvalidInput, PuenteError
+from puente.hits.labels import CATEGORY_LABELS, key_type_label
 from puente.i18n import translate
 from puente.node import Node
 from puente.policy.markings import HANDLING_CODES
@@ -75,7 +76,8 @@ def _form_page(
     options = [(p.node_id, p.display_name) for p in partners.list_partners(session, who)
                if p.enabled]  # fmt: skip
     return render(request, "rfi_new.html", status=status, values=values, errors=errors,
-                  partners=options, priority_labels=states.PRIORITY_LABELS)  # fmt: skip
+                  partners=options, priority_labels=states.PRIORITY_LABELS,
+                  key_type_label=key_type_label)  # fmt: skip
 
 
 @router.get("/rfis/new", response_class=HTMLResponse)
@@ -158,7 +160,8 @@ def _detail_page(
                   "handling": "H2"}, suggestions=suggestions, release_tlps=release.RELEASE_TLPS,
                   handling_codes=HANDLING_CODES, state_labels=states.STATE_LABELS,
                   priority_labels=states.PRIORITY_LABELS,
-                  action_labels=states.ACTION_LABELS)  # fmt: skip
+                  action_labels=states.ACTION_LABELS, category_labels=CATEGORY_LABELS,
+                  key_type_label=key_type_label)  # fmt: skip
 
 
 def _actions(who: Principal, summary: reports.RfiSummary) -> set[str]:
