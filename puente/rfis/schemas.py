@@ -77,7 +77,8 @@ class RfiOut(RfiSummaryOut):
     matched: list[str]
     answer: str
     decline_reason: str
-    released: list[str]
+    released: list[str] = Field(description="The released records this reader may open here")
+    released_count: int = Field(description="How many were released, seen or not")
     released_tlp: str
     history: list[RfiEventOut]
 
@@ -88,7 +89,8 @@ class RfiOut(RfiSummaryOut):
             **found.summary.__dict__, question=rfi.question, legal_basis=rfi.legal_basis,
             recipients=found.recipients, category=rfi.category, subject=found.subject,
             matched=found.matched, answer=rfi.answer, decline_reason=rfi.decline_reason,
-            released=[r.stix_id for r in found.released], released_tlp=rfi.released_tlp,
+            released=[r.stix_id for r in found.released if r.label],
+            released_count=len(found.released), released_tlp=rfi.released_tlp,
             history=[RfiEventOut(at=e.at, actor=e.actor, action=e.action, state=e.state,
                                  note=e.note) for e in found.events],
         )  # fmt: skip

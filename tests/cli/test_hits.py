@@ -12,7 +12,6 @@ from puente.policy.markings import Markings
 from puente.records import builder
 from puente.records.ingest import apply_markings
 from tests.cli.test_cli import run
-from tests.linked import linked  # noqa: F401 (the fixture: a US node Mexico asks)
 
 
 def _bundle(path: Path) -> Path:

@@ -102,6 +102,7 @@ def test_a_hit_becomes_a_request_that_the_liaison_answers_with_the_record(desks:
     assert _state(mine) == "Answered"
     assert "He crossed at Nogales twice in 2025." in mine.one(id="rfi-answer").text()
     assert "arrives with the next sync" in mine.one(id="released-records").text()
+    assert desks.linked.held[0] not in mine.one(id="released-records").text()
     sync.sync(desks.linked.mx, "us-node")
     mine = page(desks.mx.get(f"/rfis/{rfi_id}").text)
     (link,) = mine.one(id="released-records").all("a")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -161,6 +162,32 @@ def _seed(node: Node, ana: Principal) -> dict[str, str]:
     return made
 
 
+RFI_IDS = ("11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222")
+
+
+def _seed_requests(node: Node, ana: Principal, seeded: dict[str, str]) -> None:
+    """Two answered requests, one each way, that released every seeded record."""
+    from puente.rfis.models import Rfi
+    from puente.sharing import partners
+
+    moment = datetime.now(UTC)
+    with node.db.session() as session:
+        admin = accounts.principal_for(accounts.get_user(session, "admin"), node.settings)
+        partner = partners.add_partner(session, admin, node_id="mx-node", country="MEX",
+                                       display_name="Nodo México", base_url="http://127.0.0.1:9",
+                                       public_key="00" * 32, outbound_secret="s" * 32,
+                                       inbound_secret="t" * 32).partner  # fmt: skip
+        for rfi_id, direction in zip(RFI_IDS, ("outgoing", "incoming"), strict=True):
+            session.add(Rfi(id=rfi_id, direction=direction, partner_id=partner.id,
+                            state="answered", priority="routine", title="Solicitud",
+                            question="?", case_reference="C-1", legal_basis="TAJM",
+                            requester=ana.username, requester_agency=ana.agency,
+                            subject='{"category": "person", "given_names": "Persona", '
+                            '"paternal_surname": "Buscada"}', category="person",
+                            created_at=moment, updated_at=moment, answer="Aqui",
+                            released=",".join(seeded.values())))  # fmt: skip
+
+
 @dataclass
 class Caller:
     principal: Principal
@@ -226,6 +253,7 @@ def _requests(
         "collection_id": [collection_id(settings, "records"), collection_id(settings, "nope")],
         "object_id": ids,
         "status_id": ["00000000-0000-4000-8000-000000000000"],
+        "rfi_id": [*RFI_IDS, "00000000-0000-4000-8000-000000000000"],
     }
     fallback = [*ids, *sorted(KINDS), "1"]
     for path in get_routes(app):
@@ -286,6 +314,7 @@ def test_every_get_route_releases_records_only_through_the_gate(
     expected_hidden: set[str],
 ) -> None:
     seeded = _seed(node, analyst)
+    _seed_requests(node, analyst, seeded)
     caller = _caller(node, username, agency, ["analyst", "liaison"])
     hidden = _hidden_from(node, caller, seeded)
     assert set(hidden) == expected_hidden
