@@ -1,0 +1,101 @@
+"""Requests for information over the REST API: analysts and liaisons with tokens, partner nodes
+fetching the messages they were not sent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from puente.accounts import service as accounts
+from puente.node import Node
+from puente.rfis import transport
+from puente.sharing import sync
+from puente.web.app import create_app
+from tests.conftest import add_user
+from tests.linked import MX_SECRET, US_SECRET, Linked
+
+REQUEST = {"partner": "us-node", "title": "José Luis Hernández Peña",
+           "question": "What do you hold on him?", "case_reference": "FGR/0042/2026",
+           "legal_basis": "TAJM art. 1"}  # fmt: skip
+
+
+def _token(node: Node, username: str, agency: str, role: str) -> dict[str, str]:
+    who = add_user(node, username, agency, [role])
+    with node.db.session() as session:
+        issued = accounts.create_token(session, who, username, "tests", 1)
+    return {"Authorization": f"Bearer {issued.token}"}
+
+
+@pytest.fixture
+def apis(
+    linked: Linked, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[TestClient, TestClient]]:
+    us_app, mx_app = create_app(linked.us), create_app(linked.mx)
+    to_us = TestClient(us_app, base_url="http://us.test")
+    to_us.auth = httpx.BasicAuth("mx-node", US_SECRET)
+    to_mx = TestClient(mx_app, base_url="http://mx.test")
+    to_mx.auth = httpx.BasicAuth("us-node", MX_SECRET)
+
+    @contextmanager
+    def partner_client(node: Node, _partner_id: int) -> Iterator[httpx.Client]:
+        yield to_us if node is linked.mx else to_mx
+
+    monkeypatch.setattr(transport, "partner_client", partner_client)
+    monkeypatch.setattr(sync, "partner_client", partner_client)
+    with TestClient(mx_app) as mx, TestClient(us_app) as us:
+        yield mx, us
+
+
+def test_a_request_and_its_answer_through_the_api(
+    apis: tuple[TestClient, TestClient], linked: Linked
+) -> None:
+    mx, us = apis
+    fer = _token(linked.mx, "fer", "FGR", "analyst")
+    lia = _token(linked.us, "lia", "HSI", "liaison")
+    sent = mx.post("/api/v1/rfis", json=REQUEST | {"priority": "urgent"}, headers=fer)
+    assert sent.status_code == 201, sent.text
+    rfi = sent.json()
+    assert (rfi["state"], rfi["priority"], rfi["direction"]) == ("received", "urgent", "outgoing")
+    inbox = us.get("/api/v1/rfis", params={"direction": "incoming"}, headers=lia).json()
+    assert [r["id"] for r in inbox] == [rfi["id"]]
+    answered = us.post(f"/api/v1/rfis/{rfi['id']}/answer", headers=lia,
+                       json={"answer": "One record.", "records": [linked.held[0]]})  # fmt: skip
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["released_count"] == 1
+    mine = mx.get(f"/api/v1/rfis/{rfi['id']}", headers=fer).json()
+    assert (mine["state"], mine["answer"], mine["released"]) == ("answered", "One record.", [])
+    sync.sync(linked.mx, "us-node")
+    mine = mx.get(f"/api/v1/rfis/{rfi['id']}", headers=fer).json()
+    assert len(mine["released"]) == 1
+    assert [h["action"] for h in mine["history"]] == ["create", "send", "deliver", "answer"]
+    figures = us.get("/api/v1/rfis/timeliness", headers=lia).json()
+    assert (figures["answered"], figures["answered_on_time"], figures["overdue"]) == (1, 1, 0)
+
+
+def test_bad_requests_get_problem_details(
+    apis: tuple[TestClient, TestClient], linked: Linked
+) -> None:
+    mx, us = apis
+    fer = _token(linked.mx, "fer", "FGR", "analyst")
+    unknown = mx.post("/api/v1/rfis", json=REQUEST | {"partner": "ca-node"}, headers=fer)
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("application/problem+json")
+    assert "ca-node" in unknown.json()["detail"]
+    missing = mx.post("/api/v1/rfis", json=REQUEST | {"legal_basis": ""}, headers=fer)
+    assert missing.status_code == 422
+    assert [e["pointer"] for e in missing.json()["errors"]] == ["/legal_basis"]
+    rfi = mx.post("/api/v1/rfis", json=REQUEST, headers=fer).json()
+    assert mx.post(f"/api/v1/rfis/{rfi['id']}/withdraw", json={}, headers=fer).status_code == 200
+    lia = _token(linked.us, "lia", "HSI", "liaison")
+    late = us.post(f"/api/v1/rfis/{rfi['id']}/answer", json={"answer": "x"}, headers=lia)
+    assert late.status_code == 409
+    assert "withdrawn" in late.json()["detail"]
+    spanish = us.post(f"/api/v1/rfis/{rfi['id']}/answer", json={"answer": "x"},
+                      headers=lia | {"Accept-Language": "es"})  # fmt: skip
+    assert "retiró la solicitud" in spanish.json()["detail"]
+    # Only partner nodes fetch messages; an analyst is refused.
+    assert us.get("/api/v1/rfis/messages", headers=lia).status_code == 403
