@@ -50,6 +50,7 @@ from puente.accounts import service as accounts
 from puente.hits import asking
 from puente.hits.keys import Keys
 from puente.hits.persons import person_keys
+from puente.hits.subjects import Subject
 from puente.node import open_node
 from puente.policy.markings import Markings
 from puente.records import builder
@@ -138,17 +139,19 @@ class Wire:
         httpx.Client.send = self._send  # type: ignore[method-assign]
 
 
-def query_keys(persons: list[Person], size: int) -> Keys:
-    """About ``size`` query keys: persons A holds, asked as the other side might write them."""
-    keys = Keys()
+def query_subjects(persons: list[Person], size: int) -> list[Subject]:
+    """Persons A holds, asked as the other side might write them, until they give ``size``
+    query keys or a few more (an analyst asks about whole persons, not single keys)."""
+    subjects: list[Subject] = []
+    count = 0
     for person in persons:
-        more = person_keys(person.given, person.paternal, "", date_of_birth=person.dob,
-                           query=True)  # fmt: skip
-        for key in sorted(more.keys)[: size - len(keys.keys)]:
-            keys.keys.add(key)
-        if len(keys.keys) >= size:
+        subject = Subject("person", given_names=person.given, paternal_surname=person.paternal,
+                          date_of_birth=person.dob)  # fmt: skip
+        subjects.append(subject)
+        count += len(subject.keys().keys)
+        if count >= size:
             break
-    return keys
+    return subjects
 
 
 def ask_timed(mx_dir: Path, persons: list[Person], count: int) -> dict[str, Any]:
@@ -159,10 +162,10 @@ def ask_timed(mx_dir: Path, persons: list[Person], count: int) -> dict[str, Any]
             analyst = accounts.principal_for(user, node.settings)
         runs = []
         for i in range(count):
-            keys = query_keys(persons[i * 7 :], 100)
+            subjects = query_subjects(persons[i * 7 :], 100)
             with Wire() as wire:
                 started = time.perf_counter()
-                answer = asking.ask(node, analyst, "us-hits", keys, case_reference=f"BENCH-{i}",
+                answer = asking.ask(node, analyst, "us-hits", subjects, case_reference=f"BENCH-{i}",
                                     legal_basis="benchmark")  # fmt: skip
                 seconds = time.perf_counter() - started
             runs.append({"ms": round(seconds * 1000, 2), "keys": answer.key_count,

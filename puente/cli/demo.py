@@ -79,6 +79,7 @@ def demo(
     try:
         _wait_ready(servers, urls)
         _sync_both(data_dir)
+        _seed_requests(data_dir)
         for spec, url, summary in zip(NODES, urls, summaries, strict=True):
             _print_node(spec, url, summary)
         if not serve:
@@ -157,6 +158,24 @@ def _sync_both(data_dir: Path) -> None:
             t("{node} received {count} records from {other}.", node=spec.node_id,
               count=report.stored, other=other.node_id)
         )  # fmt: skip
+
+
+def _seed_requests(data_dir: Path) -> None:
+    """A few requests for information each way, answered, in review, declined or open."""
+    from puente.demo.requests import seed_requests
+
+    us, mx = (open_node(data_dir / spec.folder) for spec in NODES)
+    try:
+        with console.status(t("Exchanging requests for information…")):
+            made = seed_requests(us, mx)
+    except PuenteError as exc:
+        errors.print(t(exc.message, **exc.params))
+        return
+    finally:
+        us.close()
+        mx.close()
+    if made:
+        console.print(t("{count} requests for information exchanged.", count=made))
 
 
 def _print_node(spec: DemoNode, url: str, summary: DemoSummary) -> None:

@@ -11,18 +11,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import orjson
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import select
 
 from puente.accounts import service as accounts
 from puente.demo.logins import PASSWORD
+from puente.demo.requests import searchable_person
 from puente.node import open_node
-from puente.policy import gate
-from puente.records import builder
-from puente.records.models import Record
-from puente.records.rows import facts_of
 from tests.functional.support import free_port, puente, start_server
 
 pytestmark = pytest.mark.browser
@@ -37,30 +32,17 @@ class Demo:
 
 
 def _searchable_person(folder: Path) -> tuple[dict[str, str], str]:
-    """A current US person record that Mexico may search and the US liaison may see."""
+    """A person the US node holds, Mexico may search and the US liaison may release."""
     node = open_node(folder)
     try:
         with node.db.session() as session:
             liaison = accounts.principal_for(accounts.get_user(session, "hsi.liaison"),
                                              node.settings)  # fmt: skip
-            rows = session.execute(
-                select(Record).where(Record.kind == "person", Record.is_current.is_(True),
-                                     Record.received.is_(False), Record.revoked.is_(False),
-                                     Record.searchable_by.contains(",MEX,"))
-                .order_by(Record.stix_id)
-            ).scalars()  # fmt: skip
-            for row in rows:
-                fields = builder.fields_of("person", orjson.loads(row.content))
-                full_date = len(fields.get("date_of_birth", "")) == 10
-                if (
-                    full_date
-                    and fields.get("maternal_surname")
-                    and gate.decide(facts_of(row), liaison.audience)
-                ):
-                    return fields, row.name
+        held = searchable_person(node, liaison, "MEX")
     finally:
         node.close()
-    raise AssertionError("the demo holds no searchable person with a full date of birth")
+    assert held is not None, "the demo holds no searchable person with a full date of birth"
+    return held.fields, held.name
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from puente.node import open_node
 from puente.policy.gate import PartnerNode, decide
 from puente.records.models import Record
 from puente.records.rows import facts_of
+from puente.rfis.models import Rfi
 from tests.functional.support import free_port, puente
 
 
@@ -36,6 +37,7 @@ def test_the_demo_starts_two_partner_nodes_that_share_through_the_gate(tmp_path:
     assert f"http://127.0.0.1:{mx_port}/" in out
     assert "cbp.analyst" in out
     assert "fgr.analista" in out
+    assert "5 requests for information exchanged." in out
 
     us_own, us_received = _own_and_received(demo / "us")
     mx_own, mx_received = _own_and_received(demo / "mx")
@@ -55,3 +57,27 @@ def test_the_demo_starts_two_partner_nodes_that_share_through_the_gate(tmp_path:
     # Some of each side's records stay home: national only, RED, or for its own agencies.
     assert len(mx_received) < len(us_own)
     assert len(us_received) < len(mx_own)
+
+
+def _requests(folder: Path) -> dict[str, tuple[str, str]]:
+    node = open_node(folder)
+    try:
+        with node.db.session() as session:
+            return {r.id: (r.direction, r.state) for r in session.execute(select(Rfi)).scalars()}
+    finally:
+        node.close()
+
+
+def test_the_demo_nodes_hold_the_same_requests_in_the_same_states(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
+    puente("demo", "--no-serve", "--port", str(free_port()), "--mx-port", str(free_port()),
+           data_dir=demo, timeout=600)  # fmt: skip
+    us, mx = _requests(demo / "us"), _requests(demo / "mx")
+    assert set(us) == set(mx)
+    assert {rfi_id: state for rfi_id, (_, state) in us.items()} == {
+        rfi_id: state for rfi_id, (_, state) in mx.items()
+    }
+    asked_by_mexico = sorted(state for direction, state in us.values() if direction == "incoming")
+    assert asked_by_mexico == ["answered", "declined", "in_review"]
+    asked_by_us = sorted(state for direction, state in mx.values() if direction == "incoming")
+    assert asked_by_us == ["answered", "received"]
