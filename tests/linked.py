@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -82,3 +83,24 @@ def _app(node: Node) -> object:
     from puente.web.app import create_app
 
     return create_app(node)
+
+
+def route_both_ways(linked: Linked, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    """Each node's calls to its partner (messages, syncs) reach the other's app, signed in as
+    for TAXII; the two apps, US first."""
+    from puente.rfis import transport
+    from puente.sharing import sync
+
+    us_app, mx_app = _app(linked.us), _app(linked.mx)
+    to_us = TestClient(us_app, base_url="http://us.test")
+    to_us.auth = httpx.BasicAuth("mx-node", US_SECRET)
+    to_mx = TestClient(mx_app, base_url="http://mx.test")
+    to_mx.auth = httpx.BasicAuth("us-node", MX_SECRET)
+
+    @contextmanager
+    def partner_client(node: Node, _partner_id: int) -> Iterator[httpx.Client]:
+        yield to_us if node is linked.mx else to_mx
+
+    monkeypatch.setattr(transport, "partner_client", partner_client)
+    monkeypatch.setattr(sync, "partner_client", partner_client)
+    return us_app, mx_app

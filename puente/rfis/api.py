@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import Principal
-from puente.errors import N_, Forbidden, InvalidInput, Problem
+from puente.errors import N_, Forbidden
 from puente.node import Node
 from puente.rfis import candidates, reports, service, transport
 from puente.rfis.schemas import RfiAction, RfiCreate, RfiOut, RfiSummaryOut, TimelinessOut
@@ -92,20 +92,7 @@ def act(
     node: Node = Depends(get_node),
     who: Principal = Depends(principal_outside_unit_of_work),
 ) -> RfiOut:
-    if action == "send":
-        service.send(node, who, rfi_id)
-    elif action == "withdraw":
-        service.withdraw(node, who, rfi_id, body.reason)
-    elif action == "assign":
-        service.assign(node, who, rfi_id, body.assignee)
-    elif action == "answer":
-        given = service.AnswerInput(body.answer, body.records, body.tlp, body.handling)
-        service.answer(node, who, rfi_id, given)
-    elif action == "decline":
-        service.decline(node, who, rfi_id, body.reason)
-    else:
-        raise InvalidInput([Problem(N_("Unknown action {action}; use one of: {actions}."), "",
-                                    {"action": action,
-                                     "actions": ", ".join(service.ACTION_PERMISSIONS)})])  # fmt: skip
+    given = service.AnswerInput(body.answer, body.records, body.tlp, body.handling)
+    service.perform(node, who, rfi_id, service.Move(action, body.reason, body.assignee, given))
     with node.db.session() as session:
         return RfiOut.of(reports.detail(session, who, rfi_id))

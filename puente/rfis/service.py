@@ -258,3 +258,28 @@ def decline(node: Node, who: Principal, rfi_id: str, reason: str) -> None:
         return {"reason": rfi.decline_reason}
 
     _act(node, who, rfi_id, "decline", change)
+
+
+@dataclass
+class Move:
+    """One user's move on a request, as an edge received it (a form, a JSON body, a command)."""
+
+    action: str
+    reason: str = ""
+    assignee: str = ""
+    answer: AnswerInput = field(default_factory=lambda: AnswerInput(""))
+
+
+def perform(node: Node, who: Principal, rfi_id: str, move: Move) -> None:
+    """Make ``move``; an unknown action is refused with the ones there are."""
+    moves: dict[str, Callable[[], None]] = {
+        "send": lambda: send(node, who, rfi_id),
+        "withdraw": lambda: withdraw(node, who, rfi_id, move.reason),
+        "assign": lambda: assign(node, who, rfi_id, move.assignee),
+        "answer": lambda: answer(node, who, rfi_id, move.answer),
+        "decline": lambda: decline(node, who, rfi_id, move.reason),
+    }
+    if move.action not in moves:
+        raise NotFound(N_("Unknown action {action}; use one of: {actions}."),
+                       action=move.action, actions=", ".join(moves))  # fmt: skip
+    moves[move.action]()

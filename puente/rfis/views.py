@@ -204,18 +204,9 @@ def act(
         tlp=text("tlp") or "AMBER",
         handling=text("handling") or "H2",
     )
-    moves = {
-        "send": lambda: service.send(node, who, rfi_id),
-        "withdraw": lambda: service.withdraw(node, who, rfi_id, text("reason")),
-        "assign": lambda: service.assign(node, who, rfi_id, text("assignee")),
-        "answer": lambda: service.answer(node, who, rfi_id, given),
-        "decline": lambda: service.decline(node, who, rfi_id, text("reason")),
-    }
-    move = moves.get(action)
-    if move is None:
-        return redirect(f"/rfis/{rfi_id}")
     try:
-        move()
+        service.perform(node, who, rfi_id, service.Move(action, text("reason"), text("assignee"),
+                                                        given))  # fmt: skip
     except (InvalidInput, PuenteError) as exc:
         if isinstance(exc, InvalidInput):
             errors = errors_by_field(exc.problems, page_locale(request))

@@ -4,19 +4,15 @@ fetching the messages they were not sent."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from puente.accounts import service as accounts
 from puente.node import Node
-from puente.rfis import transport
 from puente.sharing import sync
-from puente.web.app import create_app
 from tests.conftest import add_user
-from tests.linked import MX_SECRET, US_SECRET, Linked
+from tests.linked import Linked, route_both_ways
 
 REQUEST = {"partner": "us-node", "title": "José Luis Hernández Peña",
            "question": "What do you hold on him?", "case_reference": "FGR/0042/2026",
@@ -34,18 +30,7 @@ def _token(node: Node, username: str, agency: str, role: str) -> dict[str, str]:
 def apis(
     linked: Linked, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[TestClient, TestClient]]:
-    us_app, mx_app = create_app(linked.us), create_app(linked.mx)
-    to_us = TestClient(us_app, base_url="http://us.test")
-    to_us.auth = httpx.BasicAuth("mx-node", US_SECRET)
-    to_mx = TestClient(mx_app, base_url="http://mx.test")
-    to_mx.auth = httpx.BasicAuth("us-node", MX_SECRET)
-
-    @contextmanager
-    def partner_client(node: Node, _partner_id: int) -> Iterator[httpx.Client]:
-        yield to_us if node is linked.mx else to_mx
-
-    monkeypatch.setattr(transport, "partner_client", partner_client)
-    monkeypatch.setattr(sync, "partner_client", partner_client)
+    us_app, mx_app = route_both_ways(linked, monkeypatch)
     with TestClient(mx_app) as mx, TestClient(us_app) as us:
         yield mx, us
 

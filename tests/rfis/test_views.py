@@ -4,20 +4,16 @@ follows a hit with a request; the United States liaison answers by releasing the
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from puente.node import Node
-from puente.rfis import transport
 from puente.sharing import sync
-from puente.web.app import create_app
 from tests.conftest import add_user
 from tests.hits.test_views import ask
-from tests.linked import HELD_PERSON, MX_SECRET, US_SECRET, Linked
+from tests.linked import HELD_PERSON, Linked, route_both_ways
 from tests.web.test_views import Element, page, sign_in
 
 QUESTION = "What do you hold on him? We investigate a fentanyl shipment through Nogales."
@@ -36,19 +32,7 @@ class Desks:
 def desks(linked: Linked, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desks]:
     add_user(linked.mx, "fer", "FGR", ["analyst"])
     add_user(linked.us, "lia", "HSI", ["liaison"])
-    us_app, mx_app = create_app(linked.us), create_app(linked.mx)
-    # Each node's calls to its partner reach the other's app, signed in as for TAXII.
-    to_us = TestClient(us_app, base_url="http://us.test")
-    to_us.auth = httpx.BasicAuth("mx-node", US_SECRET)
-    to_mx = TestClient(mx_app, base_url="http://mx.test")
-    to_mx.auth = httpx.BasicAuth("us-node", MX_SECRET)
-
-    @contextmanager
-    def partner_client(node: Node, _partner_id: int) -> Iterator[httpx.Client]:
-        yield to_us if node is linked.mx else to_mx
-
-    monkeypatch.setattr(transport, "partner_client", partner_client)
-    monkeypatch.setattr(sync, "partner_client", partner_client)
+    us_app, mx_app = route_both_ways(linked, monkeypatch)
     with (
         TestClient(mx_app, follow_redirects=False) as mx,
         TestClient(us_app, follow_redirects=False) as us,
