@@ -344,16 +344,21 @@ def _accept_receipts(
     information, each checked on its own."""
     failures: dict[int, str] = {}
     for index, obj in enumerate(objects):
-        with session.begin_nested() as savepoint:
-            kind = obj.get("type") if isinstance(obj, dict) else None
-            if kind == rfi_transport.MESSAGE_TYPE:
+        kind = obj.get("type") if isinstance(obj, dict) else None
+        if kind == rfi_transport.MESSAGE_TYPE:
+            with session.begin_nested() as savepoint:
                 problem = rfi_transport.accept(session, node, partner, obj)
                 if problem is not None:
-                    params = {k: translate(v) if isinstance(v, str) else v
-                              for k, v in problem.params.items()}  # fmt: skip
-                    failures[index] = translate(problem.message, **params)
                     savepoint.rollback()
-                continue
+            if problem is not None:
+                params = {k: translate(v) if isinstance(v, str) else v
+                          for k, v in problem.params.items()}  # fmt: skip
+                failures[index] = translate(problem.message, **params)
+                audit.append(session, partner.name, "rfi.message-refused", str(obj.get("id", "")),
+                             details={"rfi": str(obj.get("rfi_id", "")),
+                                      "reason": failures[index]})  # fmt: skip
+            continue
+        with session.begin_nested() as savepoint:
             if kind == recalls.ACK_TYPE:
                 refused = recalls.accept_ack(session, partner, obj)
             else:
