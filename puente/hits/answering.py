@@ -55,7 +55,9 @@ def index_changes(session: Session, requester: PartnerPrincipal, since: int) -> 
     assert partner is not None
     state = state_of(session, partner)
     live = (HitIndexEntry.partner_id == partner.id) & HitIndexEntry.removed_seq.is_(None)
-    full = since <= 0 or since > state.seq
+    full = since <= 0 or since > state.seq or since < state.compacted_seq
+    if not full:
+        state.partner_seq = max(state.partner_seq, since)  # it holds that refresh: see compact
     if full:
         added = list(session.execute(select(HitIndexEntry.fingerprint).where(live)).scalars())
         removed: list[bytes] = []

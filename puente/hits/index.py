@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, case, insert, select, update
+from sqlalchemy import Table, case, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import now
@@ -259,6 +259,24 @@ def live_fingerprints(session: Session, partner: Partner) -> set[bytes]:
     )
 
 
+def compact(session: Session, partner: Partner) -> int:
+    """Delete the removed entries the partner no longer needs: those removed at or before the
+    refresh it last said it holds. A partner asking from before that gets the whole index."""
+    state = state_of(session, partner)
+    floor = min(state.partner_seq, state.seq)
+    if floor <= state.compacted_seq:
+        return 0
+    result = session.execute(
+        delete(HitIndexEntry).where(
+            HitIndexEntry.partner_id == partner.id,
+            HitIndexEntry.removed_seq.is_not(None),
+            HitIndexEntry.removed_seq <= floor,
+        )
+    )
+    state.compacted_seq = floor
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def refresh_partners(
     node: Node,
     only: str | None = None,
@@ -284,4 +302,5 @@ def refresh_partners(
             partner = get_partner(session, name)
             tick = None if progress is None else (lambda done, n=name: progress(n, done))
             reports.append(refresh(session, partner, pool=pool, progress=tick))
+            compact(session, partner)
     return reports

@@ -23,6 +23,10 @@ class HitIndexState(Base):
     # Each refresh that changes the index takes the next number; entries carry it.
     seq: Mapped[int] = mapped_column(Integer, default=0)
     key_count: Mapped[int] = mapped_column(Integer, default=0)  # live fingerprints
+    # The refresh the partner last said it holds (asking for changes since it), and the one up
+    # to which removed entries were deleted: a partner holding an older one gets it all anew.
+    partner_seq: Mapped[int] = mapped_column(Integer, default=0)
+    compacted_seq: Mapped[int] = mapped_column(Integer, default=0)
     refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 

@@ -118,3 +118,39 @@ def test_received_records_are_never_offered(node: Node, mexico: Partner) -> None
     }  # fmt: skip
     receive(node, "mx-node", [obj], "2026-01-02T00:00:00.000000Z")
     assert _refresh(node, mexico).keys == 0
+
+
+def test_removed_entries_go_once_the_partner_holds_what_removed_them(
+    node: Node, analyst: Principal, mexico: Partner
+) -> None:
+    from puente.hits import answering
+    from puente.sharing.partners import PartnerPrincipal
+
+    asker = PartnerPrincipal(mexico.id, mexico.node_id, mexico.country)
+    stix_id = _person(node, analyst, SEARCHABLE)
+    first = _refresh(node, mexico)
+    with node.db.session() as session:
+        records.new_version(session, node.settings, analyst, stix_id,
+                            {**PERSON, "date_of_birth": "1984-03-13"}, SEARCHABLE)  # fmt: skip
+    second = _refresh(node, mexico)
+
+    def tombstones() -> int:
+        with node.db.session() as session:
+            return len(session.execute(select(HitIndexEntry).where(
+                HitIndexEntry.removed_seq.is_not(None))).all())  # fmt: skip
+
+    with node.db.session() as session:
+        assert index.compact(session, mexico) == 0  # the partner never said what it holds
+        # Mexico holds the first refresh and asks what changed: it needs the removals still.
+        delta = answering.index_changes(session, asker, first.seq)
+        assert not delta["full"]
+        assert index.compact(session, mexico) == 0
+        answering.index_changes(session, asker, second.seq)  # now it holds the second
+    assert tombstones() == second.removed
+    with node.db.session() as session:
+        assert index.compact(session, mexico) == second.removed
+    assert tombstones() == 0
+    with node.db.session() as session:
+        late = answering.index_changes(session, asker, first.seq)  # from before the compaction
+    assert late["full"]
+    assert _hits(node, mexico, date_of_birth="1984-03-13")
