@@ -78,8 +78,9 @@ def demo(
     ]
     try:
         _wait_ready(servers, urls)
-        _sync_both(data_dir)
+        # Requests first: the records an answer releases then come with the sync.
         _seed_requests(data_dir)
+        _sync_both(data_dir)
         for spec, url, summary in zip(NODES, urls, summaries, strict=True):
             _print_node(spec, url, summary)
         if not serve:
