@@ -28,13 +28,24 @@ def catalog(locale: str) -> dict[str, str]:
 
 
 def translate(locale: str, message: str, **params: Any) -> str:
+    """``message`` in ``locale`` with ``params`` filled in. A parameter that is itself a
+    problem (an error found inside a file, shown as "Line 3: ...") is translated first."""
     text = catalog(locale if locale in LOCALES else DEFAULT_LOCALE).get(message, message)
+    params = {k: _nested(locale, v) for k, v in params.items()}
     if params:
         try:
             return text.format(**params)
         except (KeyError, IndexError, ValueError):
             return message.format(**params)
     return text
+
+
+def _nested(locale: str, value: Any) -> Any:
+    from puente.errors import Problem
+
+    if isinstance(value, Problem):
+        return translate(locale, value.message, **value.params)
+    return value
 
 
 def negotiate(accept_language: str | None) -> str:

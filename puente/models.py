@@ -10,6 +10,7 @@ from puente.hits.models import (
     PartnerPrint,
     PartnerPrintState,
 )
+from puente.plan.models import PlanElement, PlanUpdate
 from puente.records.models import Record, RecordRef
 from puente.rfis.models import Rfi, RfiEvent, RfiMessage
 from puente.sharing.models import (
@@ -35,6 +36,8 @@ __all__ = [
     "Partner",
     "PartnerPrint",
     "PartnerPrintState",
+    "PlanElement",
+    "PlanUpdate",
     "Quarantined",
     "RecallNotice",
     "Receipt",

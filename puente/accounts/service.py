@@ -47,6 +47,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "rfis.answer": frozenset({"liaison", "admin"}),
     # Every request either way, not only one's own: for the partnership's oversight.
     "rfis.oversee": frozenset({"liaison", "coordinator", "auditor", "admin"}),
+    "plan.write": frozenset({"coordinator", "admin"}),
+    "plan.update": frozenset({"coordinator", "liaison", "admin"}),
     "audit.read": frozenset({"auditor", "admin"}),
     "accounts.admin": frozenset({"admin"}),
 }

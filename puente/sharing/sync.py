@@ -36,6 +36,7 @@ from puente.audit import service as audit
 from puente.errors import N_, Conflict, Forbidden, Problem, PuenteError, Unavailable
 from puente.hits import asking as hit_copy
 from puente.node import Node
+from puente.plan import projection as plan_projection
 from puente.records.ingest import ReceivedFrom, ingest, markings_from_object
 from puente.records.models import Record
 from puente.records.partial import store_what_passes
@@ -398,6 +399,7 @@ def store_page(
     for obj in kept:
         if obj.get("type") == recalls.RECALL_TYPE:
             recalls.apply_received(session, node, partner, obj)
+    plan_projection.apply(session, kept, partner.node_id)  # the partner's plan elements, updates
     versions = _stored_versions(session, partner, kept)
     moment = now()
     quarantined = [

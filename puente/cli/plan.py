@@ -1,0 +1,124 @@
+"""`puente plan`: the joint action plan — import, export, show, and record progress."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from puente.cli.common import (
+    ActAs,
+    DataDir,
+    acting_user,
+    cli_locale,
+    console,
+    handles_errors,
+    opened,
+    t,
+)
+from puente.errors import N_, InvalidInput, Problem
+
+plan_app = typer.Typer(help="The joint action plan: goals, areas, objectives and actions.")
+
+
+@plan_app.command("import")
+@handles_errors
+def import_command(
+    path: Path = typer.Argument(..., help="A plan file (docs/plan-format.md)."),
+    data_dir: Path | None = DataDir,
+    act_as: str = ActAs,
+) -> None:
+    """Bring the plan to what the file says: all of it, or nothing and every problem."""
+    from puente.plan import yaml_io
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput([Problem(N_("Cannot read {path}: {reason}"), "",
+                                    {"path": str(path), "reason": str(exc)})]) from None  # fmt: skip
+    with opened(data_dir) as node:
+        actor = acting_user(node, act_as)
+        with node.db.session() as session:
+            report = yaml_io.import_plan(session, node, actor, text)
+    console.print(t("Plan imported: {created} elements created, {changed} changed, {unchanged} "
+                    "unchanged, {partner} of the partner's left as they are; {updates} updates "
+                    "added.", created=report.created, changed=report.changed,
+                    unchanged=report.unchanged, partner=report.partner_elements,
+                    updates=report.updates_added))  # fmt: skip
+
+
+@plan_app.command("export")
+@handles_errors
+def export_command(
+    output: Path | None = typer.Option(None, "--output", "-o", help="Default: standard output."),
+    data_dir: Path | None = DataDir,
+    act_as: str = ActAs,
+) -> None:
+    """Write the whole plan (both nodes' elements and updates) as a plan file."""
+    from puente.plan import yaml_io
+
+    with opened(data_dir) as node:
+        actor = acting_user(node, act_as)
+        with node.db.session() as session:
+            text = yaml_io.export(session, actor)
+    if output is None:
+        print(text, end="")
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(t("Plan written to {path}.", path=str(output)))
+
+
+@plan_app.command("show")
+@handles_errors
+def show_command(data_dir: Path | None = DataDir, act_as: str = ActAs) -> None:
+    """The plan as a tree, with each element's status and progress."""
+    from puente.plan import reading
+    from puente.plan.elements import STATUS_LABELS
+
+    locale = cli_locale()
+    with opened(data_dir) as node:
+        acting_user(node, act_as)
+        with node.db.session() as session:
+            roots = reading.tree(session)
+
+    def show(items: list[reading.TreeNode], depth: int) -> None:
+        for item in items:
+            late = " · " + t("Overdue") if item.overdue else ""
+            status = t(STATUS_LABELS[item.status]) if item.element.is_action else ""
+            console.print(f"{'  ' * depth}{item.element.code} {item.element.title.get(locale)}"
+                          f"  {item.progress}% {status}{late}", highlight=False)  # fmt: skip
+            show(item.children, depth + 1)
+
+    show(roots, 0)
+
+
+@plan_app.command("update")
+@handles_errors
+def update_command(
+    code: str = typer.Argument(..., help="The element's code, e.g. 2.1.3.1."),
+    text: str = typer.Option("", "--text", help="What progress was made."),
+    status: str = typer.Option(
+        ..., "--status", help="not_started, on_track, at_risk, delayed, completed or cancelled"
+    ),
+    progress: int = typer.Option(..., "--progress", help="0 to 100"),
+    language: str = typer.Option("", "--lang", help="en or es (default: yours)"),
+    on: str = typer.Option("", "--date", help="YYYY-MM-DD (default: today)"),
+    data_dir: Path | None = DataDir,
+    act_as: str = ActAs,
+) -> None:
+    """Record a dated progress update on an element (this side's or the partner's)."""
+    from puente.plan import service
+
+    try:
+        day = date.fromisoformat(on) if on else None
+    except ValueError:
+        raise InvalidInput([Problem(N_("{value} is not a date: write YYYY-MM-DD."), "/date",
+                                    {"value": on})]) from None  # fmt: skip
+    with opened(data_dir) as node:
+        actor = acting_user(node, act_as)
+        with node.db.session() as session:
+            service.add_update(session, node, actor, code, text=text,
+                               language=language or cli_locale(), status=status,
+                               progress=progress, on=day)  # fmt: skip
+    console.print(t("Progress on {code} recorded.", code=code))

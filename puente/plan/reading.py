@@ -1,0 +1,105 @@
+"""Reading the plan: the tree with each element's effective status and progress, the
+elements as data (for export), and an element's updates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from puente.plan.elements import CLOSED, Element, Evidence, Milestone, Text
+from puente.plan.models import PlanElement, PlanUpdate
+
+
+def element_of(row: PlanElement, codes: dict[str, str]) -> Element:
+    """The element a row holds; ``codes`` maps STIX ids to codes (for the parent's)."""
+    milestones: list[dict[str, Any]] = orjson.loads(row.milestones)
+    evidence: list[dict[str, Any]] = orjson.loads(row.evidence)
+    return Element(
+        level=row.level, code=row.code, title=Text(row.title_en, row.title_es),
+        description=Text(row.description_en, row.description_es),
+        parent_code=codes.get(row.parent_id, ""), stix_id=row.stix_id, status=row.status,
+        progress=row.progress, start_date=row.start_date, due_date=row.due_date,
+        leads=orjson.loads(row.leads), supporting=orjson.loads(row.supporting),
+        milestones=[Milestone(Text(m.get("title", {}).get("en", ""),
+                                   m.get("title", {}).get("es", "")),
+                              _day(m.get("due_date")), _day(m.get("done_date")))
+                    for m in milestones],
+        evidence=[Evidence(e.get("kind", ""), e.get("ref", ""), e.get("label", ""))
+                  for e in evidence],
+    )  # fmt: skip
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _code_key(code: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in code.split(".") if part.isdigit())
+
+
+@dataclass
+class TreeNode:
+    element: Element
+    owner_node: str
+    status: str  # the latest update's, else the element's own
+    progress: int  # an action's as above; a parent's the mean of its children's
+    last_update: date | None
+    overdue: bool
+    children: list[TreeNode] = field(default_factory=list)
+
+
+def elements(session: Session) -> list[tuple[Element, str]]:
+    """Every element with its owner node, in code order."""
+    rows = list(session.execute(select(PlanElement)).scalars())
+    codes = {row.stix_id: row.code for row in rows}
+    return sorted(((element_of(r, codes), r.owner_node) for r in rows),
+                  key=lambda pair: _code_key(pair[0].code))  # fmt: skip
+
+
+def updates(session: Session, element_id: str | None = None) -> list[PlanUpdate]:
+    query = select(PlanUpdate).order_by(PlanUpdate.on, PlanUpdate.created)
+    if element_id is not None:
+        query = query.where(PlanUpdate.element_id == element_id)
+    return list(session.execute(query).scalars())
+
+
+def tree(session: Session, today: date | None = None) -> list[TreeNode]:
+    """The goals, each with its areas, objectives and actions, in code order."""
+    today = today or date.today()
+    latest: dict[str, PlanUpdate] = {}
+    for written in updates(session):
+        latest[written.element_id] = written  # in date order: the last one wins
+    nodes: dict[str, TreeNode] = {}
+    for element, owner in elements(session):
+        update = latest.get(element.stix_id)
+        status = update.status if update else element.status
+        progress = update.progress if update else element.progress
+        late = bool(element.due_date and element.due_date < today and status not in CLOSED)
+        nodes[element.code] = TreeNode(element, owner, status, progress,
+                                       update.on if update else None,
+                                       late and element.is_action)  # fmt: skip
+    roots = []
+    for node in nodes.values():
+        parent = nodes.get(node.element.parent_code)
+        if parent is None:
+            roots.append(node)
+        else:
+            parent.children.append(node)
+    for root in roots:
+        _roll_up(root)
+    return roots
+
+
+def _roll_up(node: TreeNode) -> int:
+    if node.children:
+        active = [c for c in node.children if c.status != "cancelled"] or node.children
+        node.progress = round(sum(_roll_up(c) for c in active) / len(active))
+        for child in node.children:
+            if child not in active:
+                _roll_up(child)
+    return node.progress

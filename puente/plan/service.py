@@ -1,0 +1,173 @@
+"""Writing the plan: this node's elements and progress updates, as STIX objects it owns.
+
+Every write is one transaction: the objects are checked, stored as this node's records
+(TLP:GREEN, REL TO both countries, so the federation shares them), projected into the plan's
+tables and audited. An element belongs to the node that created it; the partner's elements
+are read-only here, but either side writes progress updates on any element.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from puente.accounts.service import Principal, require
+from puente.errors import N_, InvalidInput, NotFound, Problem
+from puente.node import Node
+from puente.plan import projection, stix
+from puente.plan.elements import LEVEL_LABELS, PARENT_LEVEL, STATUSES, Element, check
+from puente.plan.models import PlanElement
+from puente.policy.markings import Markings
+from puente.records.builder import agency_identity_id, later_than, stix_now
+from puente.records.ingest import ingest
+from puente.records.models import Record
+
+PLAN_MARKINGS = Markings(tlp="GREEN", rel_to=frozenset({"USA", "MEX"}))
+
+
+def _by_code(session: Session) -> dict[str, PlanElement]:
+    return {row.code: row for row in session.execute(select(PlanElement)).scalars()}
+
+
+def _current(session: Session, stix_id: str) -> dict[str, Any] | None:
+    row = session.execute(
+        select(Record.content).where(Record.stix_id == stix_id, Record.is_current.is_(True))
+    ).scalar_one_or_none()
+    return orjson.loads(row) if row else None
+
+
+def save_elements(session: Session, node: Node, who: Principal, elements: list[Element],
+                  *, base: str = "/elements") -> list[str]:  # fmt: skip
+    """Create or change these elements of this node's, all or none; their STIX ids."""
+    require(who, "plan.write")
+    held = _by_code(session)
+    problems: list[Problem] = []
+    batch = {e.code: e for e in elements}
+    for index, element in enumerate(elements):
+        at = f"{base}/{index}"
+        problems += check(element, at)
+        existing = held.get(element.code)
+        if existing is not None and existing.owner_node != node.settings.node_id:
+            problems.append(Problem(N_("{code} belongs to node {node}: only it may change it."),
+                                    f"{at}/code", {"code": element.code,
+                                                   "node": existing.owner_node}))  # fmt: skip
+        problems += _check_parent(element, batch, held, at)
+    problems += _cycles(batch, held, base, elements)
+    if problems:
+        raise InvalidInput(problems)
+    ids = {code: (held[code].stix_id if code in held else stix.new_id(stix.ELEMENT_TYPE))
+           for code in batch}  # fmt: skip
+    objects = []
+    moment = stix_now()
+    author = agency_identity_id(who.agency)
+    for element in _parents_first(elements):
+        stix_id = ids[element.code]
+        previous = _current(session, stix_id) if element.code in held else None
+        parent_ref = ids.get(element.parent_code) or (
+            held[element.parent_code].stix_id if element.parent_code in held else "")  # fmt: skip
+        created = previous["created"] if previous else moment
+        modified = later_than(previous["modified"], moment) if previous else moment
+        obj = stix.element_object(replace(element, stix_id=stix_id), parent_ref, created,
+                                  modified, previous["created_by_ref"] if previous else author)  # fmt: skip
+        if previous is not None and _same(previous, obj):
+            continue  # unchanged: no new version
+        objects.append(obj)
+    if objects:
+        ingest(session, node.settings, who, objects, override=PLAN_MARKINGS,
+               action="plan.write", base_pointer="")  # fmt: skip
+        projection.apply(session, objects, node.settings.node_id)
+    return [ids[e.code] for e in elements]
+
+
+def _same(previous: dict[str, Any], obj: dict[str, Any]) -> bool:
+    ignored = {"modified", "extensions"}
+    return {k: v for k, v in previous.items() if k not in ignored} == {
+        k: v for k, v in obj.items() if k not in ignored
+    }
+
+
+def _check_parent(element: Element, batch: dict[str, Element], held: dict[str, PlanElement],
+                  at: str) -> list[Problem]:  # fmt: skip
+    wanted = PARENT_LEVEL.get(element.level)
+    if wanted is None:
+        if element.parent_code:
+            return [Problem(N_("A goal has no parent."), f"{at}/parent")]
+        return []
+    if not element.parent_code:
+        return [Problem(N_("A {level} needs a parent {parent}."), f"{at}/parent",
+                        {"level": LEVEL_LABELS[element.level],
+                         "parent": LEVEL_LABELS[wanted]})]  # fmt: skip
+    parent_level = (batch[element.parent_code].level if element.parent_code in batch
+                    else held[element.parent_code].level if element.parent_code in held
+                    else None)  # fmt: skip
+    if parent_level is None:
+        return [Problem(N_("No element {code} in the plan to be the parent."), f"{at}/parent",
+                        {"code": element.parent_code})]  # fmt: skip
+    if parent_level != wanted:
+        return [Problem(N_("The parent of a {level} must be a {parent}."), f"{at}/parent",
+                        {"level": LEVEL_LABELS[element.level],
+                         "parent": LEVEL_LABELS[wanted]})]  # fmt: skip
+    return []
+
+
+def _cycles(batch: dict[str, Element], held: dict[str, PlanElement], base: str,
+            elements: list[Element]) -> list[Problem]:  # fmt: skip
+    """Parents that lead back to the element: reported once, on the element that starts it."""
+    parents = {row.code: _parent_code(row, held) for row in held.values()}
+    parents |= {code: e.parent_code for code, e in batch.items()}
+    problems = []
+    for index, element in enumerate(elements):
+        seen, code = [element.code], parents.get(element.code, "")
+        while code and code not in seen:
+            seen.append(code)
+            code = parents.get(code, "")
+        if code and code == element.code:
+            problems.append(Problem(N_("The parents form a cycle: {path}."), f"{base}/{index}/parent",
+                                    {"path": " → ".join([*seen, code])}))  # fmt: skip
+    return problems
+
+
+def _parent_code(row: PlanElement, held: dict[str, PlanElement]) -> str:
+    for other in held.values():
+        if other.stix_id == row.parent_id:
+            return other.code
+    return ""
+
+
+def _parents_first(elements: list[Element]) -> list[Element]:
+    return sorted(elements, key=lambda e: (e.code.count("."), e.code))
+
+
+def add_update(session: Session, node: Node, who: Principal, code: str, *, text: str,
+               language: str, status: str, progress: int, on: date | None = None) -> str:  # fmt: skip
+    """A dated progress update on element ``code`` (this side's or the partner's); its id."""
+    require(who, "plan.update")
+    row = session.execute(select(PlanElement).where(PlanElement.code == code)).scalars().first()
+    if row is None:
+        raise NotFound(N_("No element {code} in the plan."), code=code)
+    problems = []
+    if not text.strip():
+        problems.append(Problem(N_("Say what progress was made."), "/text"))
+    if status not in STATUSES:
+        problems.append(Problem(N_("Unknown status {status}; use one of: {statuses}."),
+                                "/status", {"status": status, "statuses": ", ".join(STATUSES)}))  # fmt: skip
+    if not 0 <= progress <= 100:
+        problems.append(Problem(N_("Progress is a percentage, from 0 to 100."), "/progress"))
+    if language not in ("en", "es"):
+        problems.append(Problem(N_("Write the update in English (en) or Spanish (es)."),
+                                "/language"))  # fmt: skip
+    if problems:
+        raise InvalidInput(problems)
+    obj = stix.update_object(stix_id=stix.new_id(stix.UPDATE_TYPE), element_ref=row.stix_id,
+                             on=on or date.today(), text=text.strip(), language=language,
+                             status=status, progress=progress, author=who.username,
+                             created=stix_now(), created_by_ref=agency_identity_id(who.agency))  # fmt: skip
+    ingest(session, node.settings, who, [obj], override=PLAN_MARKINGS, action="plan.update",
+           base_pointer="")  # fmt: skip
+    projection.apply(session, [obj], node.settings.node_id)
+    return str(obj["id"])

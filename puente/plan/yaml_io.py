@@ -1,0 +1,348 @@
+"""The whole plan as a YAML file (docs/plan-format.md): export, and import all or nothing.
+
+The file lists every element (both nodes') and every progress update. Exported and imported
+again, it changes nothing. On import, this node's elements are created or changed, the
+partner's must be as held (they are not this node's to change), and updates without an id
+are added. Every scalar is read as text (so a code ``2.10`` stays ``2.10``), and every error
+names the line of the file it is on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import yaml
+from sqlalchemy.orm import Session
+
+from puente.accounts.service import Principal, require
+from puente.errors import N_, InvalidInput, Problem
+from puente.node import Node
+from puente.plan import reading, service
+from puente.plan.elements import Element, Evidence, Milestone, Text
+from puente.plan.models import PlanUpdate
+
+FORMAT_VERSION = "1"
+ELEMENT_KEYS = frozenset({"id", "code", "level", "parent", "owner", "title", "description",
+                          "status", "progress", "start_date", "due_date", "leads", "supporting",
+                          "milestones", "evidence"})  # fmt: skip
+UPDATE_KEYS = frozenset({"id", "element", "date", "text", "language", "status", "progress",
+                         "author", "node"})  # fmt: skip
+
+
+# -- export -------------------------------------------------------------------------------------
+
+
+def _text(value: Text) -> dict[str, str]:
+    return {"en": value.en, "es": value.es}
+
+
+def _element_data(element: Element, owner: str) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": element.stix_id, "code": element.code, "level": element.level}
+    if element.parent_code:
+        data["parent"] = element.parent_code
+    data |= {"owner": owner, "title": _text(element.title)}
+    if element.description.en or element.description.es:
+        data["description"] = _text(element.description)
+    if element.is_action or element.status != "not_started" or element.progress:
+        data |= {"status": element.status, "progress": element.progress}
+    for name in ("start_date", "due_date"):
+        value = getattr(element, name)
+        if value:
+            data[name] = value.isoformat()
+    if element.leads:
+        data["leads"] = {country: list(codes) for country, codes in element.leads.items()}
+    if element.supporting:
+        data["supporting"] = list(element.supporting)
+    if element.milestones:
+        data["milestones"] = [
+            {"title": _text(m.title)}
+            | ({"due_date": m.due_date.isoformat()} if m.due_date else {})
+            | ({"done_date": m.done_date.isoformat()} if m.done_date else {})
+            for m in element.milestones
+        ]
+    if element.evidence:
+        data["evidence"] = [{"kind": e.kind, "ref": e.ref} | ({"label": e.label} if e.label
+                            else {}) for e in element.evidence]  # fmt: skip
+    return data
+
+
+def export(session: Session, who: Principal) -> str:
+    """The whole plan, both nodes' elements and updates, as the YAML file."""
+    require(who, "records.read")
+    listed = reading.elements(session)
+    codes = {element.stix_id: element.code for element, _ in listed}
+    document = {
+        "format": f"puente-plan/{FORMAT_VERSION}",
+        "elements": [_element_data(element, owner) for element, owner in listed],
+        "updates": [
+            {"id": u.stix_id, "element": codes.get(u.element_id, u.element_id),
+             "date": u.on.isoformat(), "node": u.owner_node, "author": u.author,
+             "language": u.language, "status": u.status, "progress": u.progress,
+             "text": u.text}
+            for u in reading.updates(session)
+        ],
+    }  # fmt: skip
+    return str(yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100))
+
+
+# -- import -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    updates_added: int = 0
+    partner_elements: int = 0  # the partner's, as held: left as they are
+    codes: list[str] = field(default_factory=list)
+
+
+class _Lines:
+    """The line (from 1) of each JSON pointer in the composed YAML."""
+
+    def __init__(self, root: yaml.Node | None) -> None:
+        self.lines: dict[str, int] = {}
+        if root is not None:
+            self._walk(root, "")
+
+    def _walk(self, node: yaml.Node, pointer: str) -> None:
+        self.lines[pointer] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                self.lines[f"{pointer}/{key.value}"] = key.start_mark.line + 1
+                self._walk(value, f"{pointer}/{key.value}")
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self._walk(item, f"{pointer}/{index}")
+
+    def of(self, pointer: str) -> int:
+        while pointer and pointer not in self.lines:
+            pointer = pointer.rpartition("/")[0]
+        return self.lines.get(pointer, 1)
+
+
+def _with_lines(problems: list[Problem], lines: _Lines) -> InvalidInput:
+    return InvalidInput([
+        Problem(N_("Line {line}: {problem}"), p.pointer,
+                {"line": lines.of(p.pointer), "problem": p})
+        for p in problems
+    ])  # fmt: skip
+
+
+def _parse(text: str) -> tuple[Any, _Lines]:
+    try:
+        root = yaml.compose(text, Loader=yaml.BaseLoader)
+        data = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds no objects
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise InvalidInput([Problem(N_("Line {line}: this is not valid YAML ({reason})."), "",
+                                    {"line": line, "reason": getattr(exc, "problem", "") or
+                                     str(exc)})]) from None  # fmt: skip
+    return data, _Lines(root)
+
+
+def _field(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> str:
+    value = data.get(name, "")
+    if not isinstance(value, str):
+        problems.append(Problem(N_("{field} must be text."), f"{at}/{name}", {"field": name}))
+        return ""
+    return value.strip()
+
+
+def _bilingual(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> Text:
+    value = data.get(name)
+    if value is None:
+        return Text("", "")
+    if not isinstance(value, dict):
+        problems.append(Problem(N_("{field} needs en and es."), f"{at}/{name}", {"field": name}))
+        return Text("", "")
+    return Text(_field(value, "en", f"{at}/{name}", problems),
+                _field(value, "es", f"{at}/{name}", problems))  # fmt: skip
+
+
+def _date(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> date | None:
+    text = _field(data, name, at, problems)
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        problems.append(Problem(N_("{value} is not a date: write YYYY-MM-DD."), f"{at}/{name}",
+                                {"value": text}))  # fmt: skip
+        return None
+
+
+def _number(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> int:
+    text = _field(data, name, at, problems)
+    if not text:
+        return 0
+    if not text.isdigit():
+        problems.append(Problem(N_("{value} is not a whole number."), f"{at}/{name}",
+                                {"value": text}))  # fmt: skip
+        return 0
+    return int(text)
+
+
+def _texts(value: Any, at: str, problems: list[Problem]) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(Problem(N_("This must be a list of agency codes."), at))
+        return []
+    return [v.strip() for v in value]
+
+
+def _element(data: Any, at: str, problems: list[Problem]) -> Element | None:
+    if not isinstance(data, dict):
+        problems.append(Problem(N_("Each element is a mapping of fields."), at))
+        return None
+    for key in sorted(set(data) - ELEMENT_KEYS):
+        problems.append(Problem(N_("Unknown field {field}."), f"{at}/{key}", {"field": key}))
+    leads_data = data.get("leads") or {}
+    if not isinstance(leads_data, dict):
+        problems.append(Problem(N_("Leads are given per country: USA and MEX."), f"{at}/leads"))
+        leads_data = {}
+    milestones, evidence = [], []
+    for index, item in enumerate(data.get("milestones") or []):
+        where = f"{at}/milestones/{index}"
+        item = item if isinstance(item, dict) else {}
+        milestones.append(Milestone(_bilingual(item, "title", where, problems),
+                                    _date(item, "due_date", where, problems),
+                                    _date(item, "done_date", where, problems)))  # fmt: skip
+    for index, item in enumerate(data.get("evidence") or []):
+        where = f"{at}/evidence/{index}"
+        item = item if isinstance(item, dict) else {}
+        evidence.append(Evidence(_field(item, "kind", where, problems),
+                                 _field(item, "ref", where, problems),
+                                 _field(item, "label", where, problems)))  # fmt: skip
+    status = _field(data, "status", at, problems) or "not_started"
+    return Element(
+        level=_field(data, "level", at, problems), code=_field(data, "code", at, problems),
+        title=_bilingual(data, "title", at, problems),
+        description=_bilingual(data, "description", at, problems),
+        parent_code=_field(data, "parent", at, problems),
+        stix_id=_field(data, "id", at, problems), status=status,
+        progress=_number(data, "progress", at, problems),
+        start_date=_date(data, "start_date", at, problems),
+        due_date=_date(data, "due_date", at, problems),
+        leads={country: _texts(codes, f"{at}/leads/{country}", problems)
+               for country, codes in leads_data.items()},
+        supporting=_texts(data.get("supporting"), f"{at}/supporting", problems),
+        milestones=milestones, evidence=evidence,
+    )  # fmt: skip
+
+
+def import_plan(session: Session, node: Node, who: Principal, text: str) -> ImportReport:
+    """Bring the plan to what the file says, all or nothing (the caller's transaction)."""
+    require(who, "plan.write")
+    data, lines = _parse(text)
+    problems: list[Problem] = []
+    if not isinstance(data, dict) or data.get("format") != f"puente-plan/{FORMAT_VERSION}":
+        raise _with_lines([Problem(N_("The file must start with format: puente-plan/1."),
+                                   "/format")], lines)  # fmt: skip
+    raw = data.get("elements") or []
+    if not isinstance(raw, list):
+        raise _with_lines([Problem(N_("elements must be a list."), "/elements")], lines)
+    parsed = [_element(item, f"/elements/{i}", problems) for i, item in enumerate(raw)]
+    codes: dict[str, int] = {}
+    for index, element in enumerate(parsed):
+        if element is None or not element.code:
+            continue
+        if element.code in codes:
+            problems.append(Problem(N_("Code {code} is used twice (also on entry {first})."),
+                                    f"/elements/{index}/code",
+                                    {"code": element.code, "first": codes[element.code] + 1}))  # fmt: skip
+        codes.setdefault(element.code, index)
+    if problems:
+        raise _with_lines(problems, lines)
+    report = ImportReport()
+    held = {e.code: (e, owner) for e, owner in reading.elements(session)}
+    mine: list[Element] = []
+    positions: list[int] = []
+    for index, element in enumerate(parsed):
+        assert element is not None
+        found = held.get(element.code)
+        if found is not None and found[1] != node.settings.node_id:
+            if _differs(element, found[0]):
+                problems.append(Problem(N_("{code} belongs to node {node}: only it may change "
+                                           "it."), f"/elements/{index}",
+                                        {"code": element.code, "node": found[1]}))  # fmt: skip
+            report.partner_elements += 1
+            continue
+        if element.stix_id and found is not None and element.stix_id != found[0].stix_id:
+            problems.append(Problem(N_("The id of {code} is not the one this plan holds."),
+                                    f"/elements/{index}/id", {"code": element.code}))  # fmt: skip
+        mine.append(element)
+        positions.append(index)
+        if found is None:
+            report.created += 1
+        elif _differs(element, found[0]):
+            report.changed += 1
+        else:
+            report.unchanged += 1
+    if problems:
+        raise _with_lines(problems, lines)
+    try:
+        service.save_elements(session, node, who, mine)
+    except InvalidInput as exc:
+        raise _with_lines([_repoint(p, positions) for p in exc.problems], lines) from None
+    report.updates_added = _import_updates(session, node, who, data.get("updates"), lines)
+    report.codes = [e.code for e in mine]
+    return report
+
+
+def _repoint(problem: Problem, positions: list[int]) -> Problem:
+    """A problem about the n-th element saved, pointed at that element's entry in the file."""
+    parts = problem.pointer.split("/")
+    if len(parts) > 2 and parts[1] == "elements" and parts[2].isdigit():
+        parts[2] = str(positions[int(parts[2])])
+    return Problem(problem.message, "/".join(parts), problem.params)
+
+
+def _differs(element: Element, held: Element) -> bool:
+    from dataclasses import replace
+
+    return replace(element, stix_id=held.stix_id) != held
+
+
+def _import_updates(session: Session, node: Node, who: Principal, raw: Any, lines: _Lines) -> int:
+    if raw is None:
+        return 0
+    problems: list[Problem] = []
+    if not isinstance(raw, list):
+        raise _with_lines([Problem(N_("updates must be a list."), "/updates")], lines)
+    added = 0
+    for index, item in enumerate(raw):
+        at = f"/updates/{index}"
+        if not isinstance(item, dict):
+            problems.append(Problem(N_("Each update is a mapping of fields."), at))
+            continue
+        for key in sorted(set(item) - UPDATE_KEYS):
+            problems.append(Problem(N_("Unknown field {field}."), f"{at}/{key}", {"field": key}))
+        stix_id = _field(item, "id", at, problems)
+        if stix_id and session.get(PlanUpdate, stix_id) is not None:
+            continue  # held already: updates are written once
+        if stix_id:
+            problems.append(Problem(N_("Update {id} is not in this plan; leave the id out to "
+                                       "add it."), f"{at}/id", {"id": stix_id}))  # fmt: skip
+            continue
+        on = _date(item, "date", at, problems)
+        progress = _number(item, "progress", at, problems)
+        if problems:
+            continue
+        try:
+            service.add_update(session, node, who, _field(item, "element", at, problems),
+                               text=_field(item, "text", at, problems),
+                               language=_field(item, "language", at, problems) or "en",
+                               status=_field(item, "status", at, problems), progress=progress,
+                               on=on)  # fmt: skip
+            added += 1
+        except InvalidInput as exc:
+            problems += [Problem(p.message, f"{at}{p.pointer}", p.params) for p in exc.problems]
+    if problems:
+        raise _with_lines(problems, lines)
+    return added

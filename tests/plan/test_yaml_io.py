@@ -1,0 +1,109 @@
+"""The plan file: imported all or nothing with errors that name the line, exported losslessly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from puente.accounts.service import Principal
+from puente.errors import InvalidInput
+from puente.i18n import translate
+from puente.node import Node
+from puente.plan import reading, yaml_io
+from tests.conftest import add_user
+
+SAMPLE = (Path(__file__).parent / "sample.yaml").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def coordinator(node: Node) -> Principal:
+    return add_user(node, "laura", "INL", ["coordinator"])
+
+
+def _import(node: Node, who: Principal, text: str) -> yaml_io.ImportReport:
+    with node.db.session() as session:
+        return yaml_io.import_plan(session, node, who, text)
+
+
+def _export(node: Node, who: Principal) -> str:
+    with node.db.session() as session:
+        return yaml_io.export(session, who)
+
+
+def _messages(exc: pytest.ExceptionInfo[InvalidInput], locale: str = "en") -> list[str]:
+    return [translate(locale, p.message, **p.params) for p in exc.value.problems]
+
+
+def test_a_plan_imports_and_exports_again_without_losing_anything(
+    node: Node, coordinator: Principal
+) -> None:
+    report = _import(node, coordinator, SAMPLE)
+    assert (report.created, report.updates_added) == (4, 1)
+    exported = _export(node, coordinator)
+    again = _import(node, coordinator, exported)
+    assert (again.created, again.changed, again.unchanged, again.updates_added) == (0, 0, 4, 0)
+    assert _export(node, coordinator) == exported
+    with node.db.session() as session:
+        (goal,) = reading.tree(session)
+    action = goal.children[0].children[0].children[0]
+    assert action.element.leads == {"USA": ["DEA"], "MEX": ["FGR"]}
+    assert action.element.milestones[0].title.es == "Célula integrada"
+    assert (action.status, action.progress) == ("on_track", 45)  # the latest update's
+    assert goal.progress == 45  # rolled up
+
+
+def test_changing_an_element_makes_a_new_version(node: Node, coordinator: Principal) -> None:
+    _import(node, coordinator, SAMPLE)
+    changed = SAMPLE.replace('progress: "40"', 'progress: "60"')
+    report = _import(node, coordinator, changed)
+    assert (report.changed, report.unchanged) == (1, 3)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (("parent: \"1.1.1\"", "parent: \"9.9.9\""),
+         "Line 19: No element 9.9.9 in the plan to be the parent."),
+        (("leads: {USA: [DEA], MEX: [FGR]}", "leads: {}"),
+         "Line 25: An action needs a lead agency on at least one side."),
+        (("due_date: \"2026-12-31\"", "due_date: \"2025-12-31\""),
+         "Line 24: The due date comes before the start date."),
+        (("supporting: [CBP, ANAM]", "supporting: [CBP, XYZ]"),
+         "Line 26: Unknown agency XYZ."),
+        (("leads: {USA: [DEA], MEX: [FGR]}", "leads: {USA: [DEA], MEX: [DEA]}"),
+         "Line 25: DEA is not an agency of MEX."),
+        (("start_date: \"2026-01-15\"", "start_date: \"15/01/2026\""),
+         "Line 23: 15/01/2026 is not a date: write YYYY-MM-DD."),
+        (("  - code: \"1.1\"\n    level: area\n    parent: \"1\"",
+          "  - code: \"1.1\"\n    level: area\n    parent: \"1.1.1\""),
+         "The parents form a cycle"),
+        (("elements:", "elements: [\n"), "this is not valid YAML"),
+    ],
+    ids=["dangling parent", "no lead", "dates out of order", "unknown agency",
+         "agency of the other country", "bad date", "cycle", "truncated"],
+)  # fmt: skip
+def test_bad_input_names_the_line_and_imports_nothing(
+    node: Node, coordinator: Principal, edit: tuple[str, str], expected: str
+) -> None:
+    old, new = edit
+    assert old in SAMPLE
+    with pytest.raises(InvalidInput) as refused:
+        _import(node, coordinator, SAMPLE.replace(old, new, 1))
+    assert any(expected in m for m in _messages(refused)), _messages(refused)
+    with node.db.session() as session:
+        assert reading.elements(session) == []  # nothing half-imported
+
+
+def test_errors_read_in_spanish_too(node: Node, coordinator: Principal) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        _import(node, coordinator, SAMPLE.replace("supporting: [CBP, ANAM]", "supporting: [XYZ]"))
+    assert _messages(refused, "es") == ["Línea 26: Dependencia desconocida: XYZ."]
+
+
+def test_only_coordinators_import(node: Node) -> None:
+    from puente.errors import Forbidden
+
+    analyst = add_user(node, "ana", "CBP", ["analyst"])
+    with pytest.raises(Forbidden):
+        _import(node, analyst, SAMPLE)
