@@ -1,0 +1,67 @@
+"""The plan over the REST API: write elements, record progress, read the tree, move the file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from puente.accounts import service as accounts
+from puente.node import Node
+from puente.web.app import create_app
+from tests.conftest import add_user
+
+SAMPLE = (Path(__file__).parent / "sample.yaml").read_text(encoding="utf-8")
+
+
+def _token(node: Node, username: str, agency: str, role: str) -> dict[str, str]:
+    who = add_user(node, username, agency, [role])
+    with node.db.session() as session:
+        issued = accounts.create_token(session, who, username, "tests", 1)
+    return {"Authorization": f"Bearer {issued.token}"}
+
+
+@pytest.fixture
+def client(node: Node) -> Iterator[TestClient]:
+    with TestClient(create_app(node)) as test_client:
+        yield test_client
+
+
+def test_a_coordinator_writes_the_plan_and_records_progress(client: TestClient, node: Node) -> None:
+    laura = _token(node, "laura", "INL", "coordinator")
+    imported = client.post("/api/v1/plan/import", content=SAMPLE.encode(),
+                           headers=laura | {"Content-Type": "application/yaml"})  # fmt: skip
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["created"] == 4
+    added = client.put("/api/v1/plan/elements", headers=laura, json=[{
+        "code": "1.1.1.2", "level": "action", "parent": "1.1.1",
+        "title": {"en": "Port scanners", "es": "Escáneres en puertos"},
+        "leads": {"USA": ["CBP"]}, "due_date": "2026-06-30"}])  # fmt: skip
+    assert added.status_code == 200, added.text
+    update = client.post("/api/v1/plan/elements/1.1.1.2/updates", headers=laura,
+                         json={"text": "Two scanners installed", "status": "delayed",
+                               "progress": 20, "date": "2026-11-01"})  # fmt: skip
+    assert update.status_code == 201
+    (goal,) = client.get("/api/v1/plan", headers=laura).json()
+    actions = goal["children"][0]["children"][0]["children"]
+    assert [(a["code"], a["status"], a["progress"]) for a in actions] == [
+        ("1.1.1.1", "on_track", 45), ("1.1.1.2", "delayed", 20)]  # fmt: skip
+    assert actions[1]["overdue"] is True  # due 2026-06-30, not completed
+    exported = client.get("/api/v1/plan/export", headers=laura)
+    assert exported.headers["content-type"].startswith("application/yaml")
+    assert "Escáneres en puertos" in exported.text
+
+
+def test_bad_elements_get_problem_details_with_pointers(client: TestClient, node: Node) -> None:
+    laura = _token(node, "laura", "INL", "coordinator")
+    refused = client.put("/api/v1/plan/elements", headers=laura | {"Accept-Language": "es"},
+                         json=[{"code": "1.1.1.1", "level": "action", "parent": "1.1.1",
+                                "title": {"en": "X", "es": "X"}}])  # fmt: skip
+    assert refused.status_code == 422
+    errors = {e["pointer"]: e["detail"] for e in refused.json()["errors"]}
+    assert errors["/0/parent"] == "No hay un elemento 1.1.1 en el plan que pueda ser el superior."
+    assert "/0/leads" in errors
+    analyst = _token(node, "ana", "CBP", "analyst")
+    assert client.put("/api/v1/plan/elements", headers=analyst, json=[]).status_code == 403
