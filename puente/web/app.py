@@ -144,6 +144,7 @@ def _include_views(app: FastAPI) -> None:
     from puente.accounts import views as accounts_views
     from puente.audit import views as audit_views
     from puente.hits import views as hits_views
+    from puente.plan import views as plan_views
     from puente.records import views as records_views
     from puente.rfis import views as rfi_views
     from puente.sharing import recall_views
@@ -159,6 +160,7 @@ def _include_views(app: FastAPI) -> None:
         recall_views,
         hits_views,
         rfi_views,
+        plan_views,
     )
     for module in modules:
         app.include_router(module.router)
