@@ -58,6 +58,7 @@ def demo(
 ) -> None:
     """Start two partner nodes, seeded with ports of entry, seizures, persons, firearms and
     vehicles under a mix of markings, and synced: each sees what the other shares."""
+    from puente.demo.action_plan import seed_plan
     from puente.demo.pairing import pair
     from puente.demo.seed import seed
 
@@ -68,6 +69,7 @@ def demo(
         for node, spec in zip(nodes, NODES, strict=True):
             with console.status(t("Seeding the {country} node…", country=spec.country)):
                 summaries.append(seed(node))
+        seed_plan(nodes[0])  # the plan's structure and the United States' actions
         pair(nodes[0], urls[0], nodes[1], urls[1])
     finally:
         for node in nodes:
@@ -81,6 +83,9 @@ def demo(
         # Requests first: the records an answer releases then come with the sync.
         _seed_requests(data_dir)
         _sync_both(data_dir)
+        # Mexico's part of the plan hangs under the objectives the sync just brought it.
+        _seed_plan(data_dir / NODES[1].folder)
+        _sync(data_dir, NODES[0], NODES[1])
         for spec, url, summary in zip(NODES, urls, summaries, strict=True):
             _print_node(spec, url, summary)
         if not serve:
@@ -142,23 +147,37 @@ def _wait_ready(servers: list[subprocess.Popen[bytes]], urls: list[str]) -> None
 
 def _sync_both(data_dir: Path) -> None:
     """Each node pulls what the other releases to it, now (then every few seconds)."""
+    for spec, other in ((NODES[0], NODES[1]), (NODES[1], NODES[0])):
+        _sync(data_dir, spec, other)
+
+
+def _sync(data_dir: Path, spec: DemoNode, other: DemoNode) -> None:
     from puente.sharing import sync
 
-    for spec, other in ((NODES[0], NODES[1]), (NODES[1], NODES[0])):
-        node = open_node(data_dir / spec.folder)
-        try:
-            with console.status(t("{node} pulls from {other}…", node=spec.node_id,
-                                  other=other.node_id)):  # fmt: skip
-                report = sync.sync(node, other.node_id, worker="demo")
-        except PuenteError as exc:
-            errors.print(t(exc.message, **exc.params))
-            continue
-        finally:
-            node.close()
-        console.print(
-            t("{node} received {count} records from {other}.", node=spec.node_id,
-              count=report.stored, other=other.node_id)
-        )  # fmt: skip
+    node = open_node(data_dir / spec.folder)
+    try:
+        with console.status(t("{node} pulls from {other}…", node=spec.node_id,
+                              other=other.node_id)):  # fmt: skip
+            report = sync.sync(node, other.node_id, worker="demo")
+    except PuenteError as exc:
+        errors.print(t(exc.message, **exc.params))
+        return
+    finally:
+        node.close()
+    console.print(
+        t("{node} received {count} records from {other}.", node=spec.node_id,
+          count=report.stored, other=other.node_id)
+    )  # fmt: skip
+
+
+def _seed_plan(folder: Path) -> None:
+    from puente.demo.action_plan import seed_plan
+
+    node = open_node(folder)
+    try:
+        seed_plan(node)
+    finally:
+        node.close()
 
 
 def _seed_requests(data_dir: Path) -> None:

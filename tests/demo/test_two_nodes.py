@@ -81,3 +81,14 @@ def test_the_demo_nodes_hold_the_same_requests_in_the_same_states(tmp_path: Path
     assert asked_by_mexico == ["answered", "declined", "in_review"]
     asked_by_us = sorted(state for direction, state in mx.values() if direction == "incoming")
     assert asked_by_us == ["answered", "received"]
+
+
+def test_the_demo_nodes_hold_one_plan_each_side_writing_its_part(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
+    puente("demo", "--no-serve", "--port", str(free_port()), "--mx-port", str(free_port()),
+           data_dir=demo, timeout=600)  # fmt: skip
+    us = puente("plan", "export", data_dir=demo / "us").stdout
+    mx = puente("plan", "export", data_dir=demo / "mx").stdout
+    assert us == mx
+    assert us.count("owner: us-demo") == 22
+    assert us.count("owner: mx-demo") == 4
