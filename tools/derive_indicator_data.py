@@ -20,15 +20,16 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+# Run as a script from a clone, where the package need not be installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from puente.indicators.sources.cbp_drugs import read_cbp_drugs
+from puente.indicators.sources.cbp_weapons import read_cbp_weapons
+from puente.indicators.sources.common import ImportReport, Observation
+from puente.indicators.sources.sesnsp import read_sesnsp
+from puente.indicators.sources.shipped import SUBSETS, Subset
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from puente.indicators.sources.cbp_drugs import read_cbp_drugs  # noqa: E402
-from puente.indicators.sources.cbp_weapons import read_cbp_weapons  # noqa: E402
-from puente.indicators.sources.common import ImportReport, Observation  # noqa: E402
-from puente.indicators.sources.sesnsp import read_sesnsp  # noqa: E402
-from puente.indicators.sources.shipped import SUBSETS, Subset  # noqa: E402
-
 OUT = ROOT / "puente" / "indicators" / "data"
 DRUG_FILES = (
     "cbp/cbp_drug_seizures_fy19_22.csv",

@@ -100,6 +100,7 @@ def _read_window(path: Path, order: int, report: ImportReport) -> _Window:
         dims = dimensions(aor=normalize_name(aor), component=component, drug=drug,
                           land_filter=land, region=region)  # fmt: skip
         cells = window.by_year.setdefault(fiscal[0], {})
+        repeated = False
         for measure, value in figures:
             if value is None:
                 continue
@@ -111,7 +112,8 @@ def _read_window(path: Path, order: int, report: ImportReport) -> _Window:
             # differs between releases) would meet here: add them, and say so once a row.
             first = cells[cell][1]
             cells[cell] = (cells[cell][0] + value, first)
-            if measure == "events":
+            if not repeated:
+                repeated = True
                 report.warnings.append(
                     Note(
                         window.source,
