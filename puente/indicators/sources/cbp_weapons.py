@@ -61,7 +61,7 @@ class _Cell:
 def read_cbp_weapons(path: Path) -> tuple[list[Observation], ImportReport]:
     """Observations of one CBP weapons and ammunition seizures file."""
     table = Table(path, COLUMNS)
-    report = ImportReport(files=[path.name])
+    report = ImportReport(files=[table.source])
     cells: dict[tuple[date, Dimensions], _Cell] = {}
     placeholder_lines: list[int] = []
     for row in table.rows():
@@ -77,7 +77,7 @@ def read_cbp_weapons(path: Path) -> tuple[list[Observation], ImportReport]:
         if event == PLACEHOLDER_EVENT:
             placeholder_lines.append(row.line)
         period = fiscal_month(fiscal[0], month)
-        report.fiscal_year_sources[fiscal[0]] = path.name
+        report.fiscal_year_sources[fiscal[0]] = table.source
         direction = direction.capitalize()
         southbound = "yes" if direction == "Outbound" and region == SOUTHWEST else "no"
         for seizure_type in (kind, ALL_TYPES):
@@ -92,12 +92,12 @@ def read_cbp_weapons(path: Path) -> tuple[list[Observation], ImportReport]:
     if placeholder_lines:
         # Within one cell these rows count as one event, which is what they look like (one
         # month, area and direction); they are not merged with anything else.
-        report.warnings.append(Note(path.name, placeholder_lines[0], N_(
+        report.warnings.append(Note(table.source, placeholder_lines[0], N_(
             "Event ID {event} on lines {lines} is a placeholder, not an identifier; within a "
             "month, area and direction those rows count as one event."),
             {"event": PLACEHOLDER_EVENT, "lines": ", ".join(map(str, placeholder_lines))}))  # fmt: skip
     observations = [
-        Observation(SERIES, period, dims, measure, value, path.name, cell.line)
+        Observation(SERIES, period, dims, measure, value, table.source, cell.line)
         for (period, dims), cell in cells.items()
         for measure, value in (("events", float(len(cell.events))), ("items", cell.items))
     ]

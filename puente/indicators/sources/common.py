@@ -123,11 +123,13 @@ def dimensions(**values: str) -> Dimensions:
     return tuple(sorted(values.items()))
 
 
+@cache  # a few hundred distinct months across all files, tens of thousands of rows
 def fiscal_month(fiscal_year: int, month: int) -> date:
     """The first day of ``month`` of a US federal fiscal year (FY2023 runs Oct 2022 … Sep 2023)."""
     return date(fiscal_year - 1 if month >= 10 else fiscal_year, month, 1)
 
 
+@cache
 def parse_fiscal_year(label: str) -> tuple[int, bool] | None:
     """``"2026 (FYTD)"`` -> ``(2026, True)``; ``"2024"`` -> ``(2024, False)``; else None."""
     found = _FISCAL_YEAR.fullmatch(label.strip())

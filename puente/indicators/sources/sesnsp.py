@@ -47,7 +47,7 @@ COLUMNS = (YEAR, STATE_CODE, STATE, GOOD, TYPE, SUBTYPE, MODALITY, *MONTHS)
 def read_sesnsp(path: Path, *, modalities: bool = False) -> tuple[list[Observation], ImportReport]:
     """Observations of one SESNSP state-level incidence file (latin-1, or UTF-8 if it is)."""
     table = Table(path, COLUMNS, encoding=_encoding(path))
-    report = ImportReport(files=[path.name])
+    report = ImportReport(files=[table.source])
     cells: dict[tuple[date, Dimensions], tuple[float, int]] = {}
     unpublished: dict[int, dict[int, int]] = {}  # year -> month -> empty figures
     for row in table.rows():
@@ -82,12 +82,12 @@ def read_sesnsp(path: Path, *, modalities: bool = False) -> tuple[list[Observati
             total, line = cells.get(key, (0.0, row.line))
             cells[key] = (total + value, line)
     for year, months in sorted(unpublished.items()):
-        report.warnings.append(Note(path.name, 0, N_(
+        report.warnings.append(Note(table.source, 0, N_(
             "{year}: no figure for {months} ({count} empty cells): not yet published."),
             {"year": year, "months": ", ".join(MONTHS[m - 1] for m in sorted(months)),
              "count": sum(months.values())}))  # fmt: skip
     observations = [
-        Observation(SERIES, period, dims, "incidents", value, path.name, line)
+        Observation(SERIES, period, dims, "incidents", value, table.source, line)
         for (period, dims), (value, line) in cells.items()
     ]
     report.rows_read = table.rows_read
