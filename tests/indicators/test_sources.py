@@ -393,6 +393,10 @@ def test_bad_weapons_and_sesnsp_files(tmp_path: Path) -> None:
                        [sesnsp_row("15", "México", "Homicidio doloso", "x", ["1.234,5"])],
                        encoding="latin-1")  # fmt: skip
     assert rejected(lambda: read_sesnsp(sesnsp)).problems[0].pointer == "/s.csv/line/2/Enero"
+    infinite = write_csv(tmp_path / "i.csv", SESNSP_HEADER,
+                         [sesnsp_row("15", "México", "Homicidio doloso", "x", ["1", "inf"])],
+                         encoding="latin-1")  # fmt: skip
+    assert rejected(lambda: read_sesnsp(infinite)).problems[0].pointer == "/i.csv/line/2/Febrero"
     missing = rejected(lambda: read_sesnsp(tmp_path / "absent.csv"))
     assert missing.problems[0].pointer == "/absent.csv"
     empty = tmp_path / "empty.csv"

@@ -62,7 +62,11 @@ class _Window:
 
 
 def read_cbp_drugs(paths: Sequence[Path]) -> tuple[list[Observation], ImportReport]:
-    """Observations of every window in ``paths``, each fiscal year from the newest file."""
+    """Observations of every window in ``paths``, each fiscal year from the newest file.
+
+    The order of ``paths`` does not matter (newest is decided by the data); observations
+    come by fiscal year, then in the order of the file that gave the year.
+    """
     if not paths:
         raise InvalidInput([Problem(N_("No CBP drug seizure file was given."))])
     report = ImportReport(files=[path.name for path in paths])

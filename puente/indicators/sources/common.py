@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -328,12 +328,3 @@ class Table:
                 row.line, column, value=text,
             )  # fmt: skip
         return parsed
-
-
-def total_by(observations: Sequence[Observation], *names: str) -> Mapping[tuple[Any, ...], float]:
-    """Sum ``value`` by period and the named dimensions (a convenience for checks and tools)."""
-    sums: dict[tuple[Any, ...], float] = {}
-    for obs in observations:
-        key = (obs.period, *(obs.dimension(name) for name in names))
-        sums[key] = sums.get(key, 0.0) + obs.value
-    return sums

@@ -18,6 +18,7 @@ de fuego + con arma blanca + con otro elemento + no especificado). With
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -74,7 +75,7 @@ def read_sesnsp(path: Path, *, modalities: bool = False) -> tuple[list[Observati
                 value = float(text)
             except ValueError:
                 value = None
-            if value is None or value < 0 or value != value:
+            if value is None or value < 0 or not math.isfinite(value):
                 value = table.number(row, column)
                 if value is None:
                     continue
