@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import REPO, RESULTS_DIR, log, machine, write_json
+from common import REPO, RESULTS_DIR, init_node, log, machine, measure_command, write_json
 
 from puente.indicators.sources.cbp_drugs import read_cbp_drugs
 from puente.indicators.sources.cbp_weapons import read_cbp_weapons
@@ -93,10 +93,32 @@ def measure(files: list[Path], read: Read, repeat: int) -> dict[str, Any]:
     }
 
 
+def import_commands(work: Path) -> dict[str, Any]:
+    """The whole import as an operator runs it: ``puente indicators import`` into a fresh
+    SQLite node (the target: all CBP drug files in at most 10 s), then the same files again
+    (nothing changes), then the weapons and SESNSP files."""
+    init_node(work)
+    puente_cmd = [sys.executable, "-m", "puente", "indicators", "import"]
+    where = ["--data-dir", str(work), "--as", "admin"]
+    runs = {
+        "cbp_drugs_first": [*puente_cmd, "cbp-drugs", *map(str, DRUG_FILES), *where],
+        "cbp_drugs_again": [*puente_cmd, "cbp-drugs", *map(str, DRUG_FILES), *where],
+        "cbp_weapons": [*puente_cmd, "cbp-weapons", str(WEAPONS_FILE), *where],
+        "sesnsp": [*puente_cmd, "sesnsp", str(SESNSP_FILE), *where],
+    }
+    found: dict[str, Any] = {}
+    for name, command in runs.items():
+        found[name] = measure_command(command)
+        log(f"{name}: {found[name]['wall_s']} s, peak RSS {found[name]['max_rss_mb']} MB: "
+            f"{found[name]['stdout'].strip().splitlines()[-1]}")  # fmt: skip
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "indicator_import.json")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/puente-bench-indicators"))
     args = parser.parse_args(argv)
     if not DATA.exists():
         log(f"no public data at {DATA}: nothing to time")
@@ -109,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             f"in {figures['wall_s']['median']} s (median of {args.repeat}; "
             f"cpu {figures['cpu_s_median']} s)")  # fmt: skip
     report["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    report["into_the_database"] = import_commands(args.work)
     write_json(args.out, report)
     log(f"wrote {args.out}")
     return 0

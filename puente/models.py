@@ -10,6 +10,7 @@ from puente.hits.models import (
     PartnerPrint,
     PartnerPrintState,
 )
+from puente.indicators.models import SourceFigure, SourceImport
 from puente.plan.models import PlanElement, PlanUpdate
 from puente.records.models import Record, RecordRef
 from puente.rfis.models import Rfi, RfiEvent, RfiMessage
@@ -47,6 +48,8 @@ __all__ = [
     "Rfi",
     "RfiEvent",
     "RfiMessage",
+    "SourceFigure",
+    "SourceImport",
     "TaxiiStatus",
     "User",
     "WebSession",

@@ -58,7 +58,7 @@ def demo(
 ) -> None:
     """Start two partner nodes, seeded with ports of entry, seizures, persons, firearms and
     vehicles under a mix of markings, and synced: each sees what the other shares."""
-    from puente.demo.action_plan import seed_plan
+    from puente.demo.action_plan import seed_indicator_data, seed_plan
     from puente.demo.pairing import pair
     from puente.demo.seed import seed
 
@@ -69,6 +69,7 @@ def demo(
         for node, spec in zip(nodes, NODES, strict=True):
             with console.status(t("Seeding the {country} node…", country=spec.country)):
                 summaries.append(seed(node))
+                seed_indicator_data(node)
         seed_plan(nodes[0])  # the plan's structure and the United States' actions
         pair(nodes[0], urls[0], nodes[1], urls[1])
     finally:

@@ -5,7 +5,18 @@ from __future__ import annotations
 import typer
 
 from puente import __version__
-from puente.cli import accounts, audit, demo, hits, node, plan, records, rfis, sharing
+from puente.cli import (
+    accounts,
+    audit,
+    demo,
+    hits,
+    indicators,
+    node,
+    plan,
+    records,
+    rfis,
+    sharing,
+)
 
 app = typer.Typer(
     name="puente",
@@ -31,6 +42,7 @@ app.command("recalls")(sharing.recalls_command)
 app.add_typer(hits.hits_app, name="hits")
 app.add_typer(rfis.rfi_app, name="rfi")
 app.add_typer(plan.plan_app, name="plan")
+app.add_typer(indicators.indicators_app, name="indicators")
 
 
 @app.command("version")

@@ -35,3 +35,15 @@ def seed_plan(node: Node) -> int:
             resources.files("puente") / "demo" / "data" / FILES[node.settings.country]
         ).read_text(encoding="utf-8")
         return yaml_io.import_plan(session, node, who, text).created
+
+
+def seed_indicator_data(node: Node) -> int:
+    """The public figures the demo's indicators are measured against (the shipped subset);
+    importing them again changes nothing. How many figures were added."""
+    from puente.indicators import store
+
+    with node.db.session() as session:
+        who = accounts.principal_for(
+            accounts.get_user(session, COORDINATORS[node.settings.country]), node.settings
+        )
+        return store.import_shipped(session, who).added

@@ -1,0 +1,46 @@
+"""`puente indicators`: bring public datasets (CBP seizures, SESNSP incidence) into the node."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from puente.cli.common import (
+    ActAs,
+    DataDir,
+    acting_user,
+    console,
+    errors,
+    handles_errors,
+    opened,
+    t,
+)
+
+indicators_app = typer.Typer(help="Indicators: the public data the plan is measured against.")
+
+
+@indicators_app.command("import")
+@handles_errors
+def import_command(
+    kind: str = typer.Argument(..., help="cbp-drugs, cbp-weapons or sesnsp"),
+    files: list[Path] = typer.Argument(..., help="The dataset's files (cbp-drugs: every window)."),
+    data_dir: Path | None = DataDir,
+    act_as: str = ActAs,
+) -> None:
+    """Import a public dataset: all of it or nothing; again, it changes only what was revised."""
+    from puente.indicators import store
+
+    with opened(data_dir) as node:
+        actor = acting_user(node, act_as)
+        with node.db.session() as session:
+            stored = store.import_files(session, actor, kind, files)
+    for note in stored.skipped_notes:
+        errors.print(t("Skipped: {file} line {line}: {reason}", file=note.source, line=note.line,
+                       reason=t(note.message, **note.params)))  # fmt: skip
+    for note in stored.warnings:
+        errors.print(t("Note: {reason}", reason=t(note.message, **note.params)))
+    console.print(t("{kind}: {rows} rows read; {added} figures added, {changed} revised, "
+                    "{unchanged} unchanged; {skipped} rows skipped.", kind=kind,
+                    rows=stored.rows_read, added=stored.added, changed=stored.changed,
+                    unchanged=stored.unchanged, skipped=stored.skipped))  # fmt: skip
