@@ -100,6 +100,17 @@ class Rfis(BaseModel):
         return merged
 
 
+class Plan(BaseModel):
+    """The thresholds of the plan's gap rules (docs/plan-gaps.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # A partner whose last successful sync is older than this is a gap in information sharing.
+    sync_lag_hours: int = Field(default=24, ge=1, le=24 * 90)
+    # An indicator with no observation in this many months has no data to judge it by.
+    indicator_stale_months: int = Field(default=3, ge=1, le=36)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -114,6 +125,7 @@ class Settings(BaseModel):
     sync: Sync = Field(default_factory=Sync)
     hits: Hits = Field(default_factory=Hits)
     rfis: Rfis = Field(default_factory=Rfis)
+    plan: Plan = Field(default_factory=Plan)
 
     @field_validator("node_id")
     @classmethod

@@ -122,3 +122,21 @@ def update_command(
                                language=language or cli_locale(), status=status,
                                progress=progress, on=day)  # fmt: skip
     console.print(t("Progress on {code} recorded.", code=code))
+
+
+@plan_app.command("gaps")
+@handles_errors
+def gaps_command(data_dir: Path | None = DataDir, act_as: str = ActAs) -> None:
+    """What the assessment must point out, rule by rule (docs/plan-gaps.md)."""
+    from puente.plan import gaps
+
+    locale = cli_locale()
+    with opened(data_dir) as node:
+        acting_user(node, act_as)
+        with node.db.session() as session:
+            found = gaps.find_gaps(session, node)
+    for rule, label in gaps.RULES.items():
+        mine = [g for g in found if g.rule == rule]
+        console.print(f"[bold]{t(label)}[/]: {len(mine)}")
+        for gap in mine:
+            console.print(f"  {gaps.describe(gap, locale)}", highlight=False)

@@ -78,3 +78,19 @@ def add_update(
                                  language=body.language, status=body.status,
                                  progress=body.progress, on=body.date)  # fmt: skip
     return {"id": stix_id}
+
+
+@router.get("/gaps", summary="What the assessment must point out, rule by rule")
+def gaps_list(
+    request: Request,
+    session: Session = db_session,
+    node: Node = Depends(get_node),
+    who: Principal = Depends(principal),
+) -> list[dict[str, str]]:
+    from puente.plan import gaps
+    from puente.web.problems import locale_of
+
+    require(who, "records.read")
+    locale = locale_of(request)
+    return [{"rule": g.rule, "subject": g.subject, "text": gaps.describe(g, locale),
+             "link": g.link} for g in gaps.find_gaps(session, node)]  # fmt: skip

@@ -15,7 +15,7 @@ from puente.accounts.agencies import for_country
 from puente.accounts.service import Principal, require
 from puente.errors import N_, InvalidInput, NotFound, Problem
 from puente.node import Node
-from puente.plan import reading, service, yaml_io
+from puente.plan import gaps, reading, service, yaml_io
 from puente.plan.elements import (
     LEVEL_LABELS,
     LEVELS,
@@ -63,7 +63,16 @@ def plan_page(
 ) -> Response:
     require(who, "records.read")
     return render(request, "plan.html", roots=reading.tree(session),
-                  own_node=node.settings.node_id, **LABELS)  # fmt: skip
+                  own_node=node.settings.node_id, gaps=_gaps(request, session, node),
+                  **LABELS)  # fmt: skip
+
+
+def _gaps(request: Request, session: Session, node: Node) -> list[tuple[str, list[Any]]]:
+    """The gaps, grouped by rule, each as (sentence, link), in the page's language."""
+    locale = page_locale(request)
+    found = gaps.find_gaps(session, node)
+    return [(label, [(gaps.describe(g, locale), g.link) for g in found if g.rule == rule])
+            for rule, label in gaps.RULES.items()]  # fmt: skip
 
 
 @router.get("/plan/export", response_class=Response)
