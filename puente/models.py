@@ -10,7 +10,12 @@ from puente.hits.models import (
     PartnerPrint,
     PartnerPrintState,
 )
-from puente.indicators.models import SourceFigure, SourceImport
+from puente.indicators.models import (
+    ManualObservation,
+    PlanIndicator,
+    SourceFigure,
+    SourceImport,
+)
 from puente.plan.models import PlanElement, PlanUpdate
 from puente.records.models import Record, RecordRef
 from puente.rfis.models import Rfi, RfiEvent, RfiMessage
@@ -34,10 +39,12 @@ __all__ = [
     "HitIndexEntry",
     "HitIndexState",
     "HitQuery",
+    "ManualObservation",
     "Partner",
     "PartnerPrint",
     "PartnerPrintState",
     "PlanElement",
+    "PlanIndicator",
     "PlanUpdate",
     "Quarantined",
     "RecallNotice",

@@ -46,6 +46,10 @@ def import_command(
                     "added.", created=report.created, changed=report.changed,
                     unchanged=report.unchanged, partner=report.partner_elements,
                     updates=report.updates_added))  # fmt: skip
+    if report.indicators or report.observations_added:
+        console.print(t("{indicators} indicators saved; {observations} observations added.",
+                        indicators=report.indicators,
+                        observations=report.observations_added))  # fmt: skip
 
 
 @plan_app.command("export")

@@ -50,3 +50,31 @@ class SourceImport(Base):
     report: Mapped[str] = mapped_column(Text)  # JSON: skipped rows and warnings, with lines
     imported_by: Mapped[str] = mapped_column(String(80))
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PlanIndicator(Base):
+    """The current version of one indicator's definition (a projection of its STIX object)."""
+
+    __tablename__ = "plan_indicators"
+
+    stix_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    code: Mapped[str] = mapped_column(String(10), index=True)
+    owner_node: Mapped[str] = mapped_column(String(64))
+    objective_id: Mapped[str] = mapped_column(String(100), default="")
+    body: Mapped[str] = mapped_column(Text)  # the STIX object, read back as an Indicator
+    modified: Mapped[str] = mapped_column(String(32))
+
+
+class ManualObservation(Base):
+    """A figure entered by hand for an indicator, by either side."""
+
+    __tablename__ = "plan_observations"
+
+    stix_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(100), index=True)
+    period: Mapped[date] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(120))
+    owner_node: Mapped[str] = mapped_column(String(64))
+    created: Mapped[str] = mapped_column(String(32))

@@ -15,8 +15,9 @@ import orjson
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import now
+from puente.indicators.models import ManualObservation, PlanIndicator
 from puente.plan.models import PlanElement, PlanUpdate
-from puente.plan.stix import ELEMENT_TYPE, UPDATE_TYPE
+from puente.plan.stix import ELEMENT_TYPE, INDICATOR_TYPE, OBSERVATION_TYPE, UPDATE_TYPE
 from puente.records.validation import timestamp_key
 
 
@@ -34,7 +35,36 @@ def apply(session: Session, objects: Iterable[Any], owner_node: str) -> int:
             count += _element(session, obj, owner_node)
         elif obj.get("type") == UPDATE_TYPE:
             count += _update(session, obj, owner_node)
+        elif obj.get("type") == INDICATOR_TYPE:
+            count += _indicator(session, obj, owner_node)
+        elif obj.get("type") == OBSERVATION_TYPE:
+            count += _observation(session, obj, owner_node)
     return count
+
+
+def _indicator(session: Session, obj: dict[str, Any], owner_node: str) -> int:
+    row = session.get(PlanIndicator, obj["id"])
+    modified = str(obj.get("modified", ""))
+    if row is not None and timestamp_key(row.modified) >= timestamp_key(modified):
+        return 0
+    if row is None:
+        row = PlanIndicator(stix_id=obj["id"], owner_node=owner_node)
+        session.add(row)
+    row.code, row.objective_id = str(obj.get("code", "")), str(obj.get("objective_ref", ""))
+    row.body, row.modified = _json(obj), modified
+    return 1
+
+
+def _observation(session: Session, obj: dict[str, Any], owner_node: str) -> int:
+    if session.get(ManualObservation, obj["id"]) is not None:
+        return 0
+    session.add(ManualObservation(
+        stix_id=obj["id"], indicator_id=str(obj.get("indicator_ref", "")),
+        period=_day(obj.get("period")) or date.today(), value=float(obj.get("value", 0)),
+        note=str(obj.get("note", "")), author=str(obj.get("author", ""))[:120],
+        owner_node=owner_node, created=str(obj.get("created", "")),
+    ))  # fmt: skip
+    return 1
 
 
 def _element(session: Session, obj: dict[str, Any], owner_node: str) -> int:

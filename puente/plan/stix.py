@@ -13,6 +13,7 @@ import uuid
 from datetime import date
 from typing import Any
 
+from puente.indicators.definitions import Indicator
 from puente.plan.elements import Element, Evidence, Milestone, Text
 
 ELEMENT_TYPE = "x-puente-plan-element"
@@ -125,3 +126,67 @@ def update_object(*, stix_id: str, element_ref: str, on: date, text: str, langua
         "author": author,
         "extensions": {EXT_UPDATE: {"extension_type": "new-sdo"}},
     }
+
+
+INDICATOR_TYPE = "x-puente-plan-indicator"
+OBSERVATION_TYPE = "x-puente-plan-observation"
+EXT_INDICATOR = "extension-definition--9a3e5f17-6c2b-4d8e-b1f4-5e7a0c2d9b86"
+EXT_OBSERVATION = "extension-definition--4f1d8b2e-7a6c-4e93-8b5d-2c9e0f6a1d37"
+PLAN_TYPES = PLAN_TYPES | {INDICATOR_TYPE, OBSERVATION_TYPE}
+
+
+def indicator_object(indicator: Indicator, objective_ref: str, created: str, modified: str,
+                     created_by_ref: str) -> dict[str, Any]:  # fmt: skip
+    """An indicator's definition (its observations from data are each node's own import)."""
+    body: dict[str, Any] = {
+        "type": INDICATOR_TYPE, "spec_version": "2.1", "id": indicator.stix_id,
+        "created": created, "modified": modified, "created_by_ref": created_by_ref,
+        "code": indicator.code, "name": _text(indicator.name), "unit": _text(indicator.unit),
+        "good_direction": indicator.good_direction, "source": indicator.source,
+        "extensions": {EXT_INDICATOR: {"extension_type": "new-sdo"}},
+    }  # fmt: skip
+    optional: dict[str, Any] = {
+        "objective_ref": objective_ref,
+        "dataset": indicator.dataset,
+        "measure": indicator.measure,
+        "filters": dict(sorted(indicator.filters.items())) or None,
+        "split_by": indicator.split_by,
+        "baseline": {"date": indicator.baseline.on.isoformat(), "value": indicator.baseline.value}
+        if indicator.baseline else None,
+        "targets": [{"date": t.on.isoformat(), "value": t.value} for t in indicator.targets]
+        or None,
+    }  # fmt: skip
+    body.update({k: v for k, v in optional.items() if v})
+    return body
+
+
+def observation_object(*, stix_id: str, indicator_ref: str, period: date, value: float,
+                       unit: str, note: str, author: str, created: str,
+                       created_by_ref: str) -> dict[str, Any]:  # fmt: skip
+    """An observation entered by hand, with who entered it."""
+    return {
+        "type": OBSERVATION_TYPE, "spec_version": "2.1", "id": stix_id, "created": created,
+        "modified": created, "created_by_ref": created_by_ref, "indicator_ref": indicator_ref,
+        "period": period.isoformat(), "value": value, "unit": unit, "note": note,
+        "author": author, "extensions": {EXT_OBSERVATION: {"extension_type": "new-sdo"}},
+    }  # fmt: skip
+
+
+def indicator_of(obj: dict[str, Any], objective_code: str) -> Indicator:
+    """The indicator a stored ``x-puente-plan-indicator`` defines."""
+    from puente.indicators.definitions import Point
+
+    baseline = obj.get("baseline")
+    return Indicator(
+        code=str(obj.get("code", "")), name=_read_text(obj.get("name")),
+        unit=_read_text(obj.get("unit")), good_direction=str(obj.get("good_direction", "")),
+        source=str(obj.get("source", "")), objective_code=objective_code,
+        dataset=str(obj.get("dataset", "")), measure=str(obj.get("measure", "")),
+        filters={str(k): str(v) for k, v in (obj.get("filters") or {}).items()},
+        split_by=str(obj.get("split_by", "")),
+        baseline=Point(date.fromisoformat(baseline["date"]), float(baseline["value"]))
+        if baseline else None,
+        targets=[Point(date.fromisoformat(target["date"]), float(target["value"]))
+                 for target in obj.get("targets") or []],
+        stix_id=str(obj["id"]),
+    )  # fmt: skip

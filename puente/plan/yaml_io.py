@@ -17,13 +17,21 @@ import yaml
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import Principal, require
-from puente.errors import N_, InvalidInput, Problem
+from puente.errors import N_, InvalidInput, NotFound, Problem
+from puente.indicators import service as indicator_service
+from puente.indicators.definitions import Indicator, Point
+from puente.indicators.models import ManualObservation
 from puente.node import Node
 from puente.plan import reading, service
 from puente.plan.elements import Element, Evidence, Milestone, Text
 from puente.plan.models import PlanUpdate
 
 FORMAT_VERSION = "1"
+INDICATOR_KEYS = frozenset({"id", "code", "owner", "objective", "name", "unit", "good_direction",
+                            "source", "dataset", "measure", "filters", "split_by", "baseline",
+                            "targets"})  # fmt: skip
+OBSERVATION_KEYS = frozenset({"id", "indicator", "period", "value", "unit", "note", "node",
+                              "author"})  # fmt: skip
 ELEMENT_KEYS = frozenset({"id", "code", "level", "parent", "owner", "title", "description",
                           "status", "progress", "start_date", "due_date", "leads", "supporting",
                           "milestones", "evidence"})  # fmt: skip
@@ -68,6 +76,45 @@ def _element_data(element: Element, owner: str) -> dict[str, Any]:
     return data
 
 
+def _number_text(value: float) -> str:
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+def _indicator_data(indicator: Indicator, owner: str) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": indicator.stix_id, "code": indicator.code, "owner": owner}
+    if indicator.objective_code:
+        data["objective"] = indicator.objective_code
+    data |= {"name": _text(indicator.name), "unit": _text(indicator.unit),
+             "good_direction": indicator.good_direction, "source": indicator.source}  # fmt: skip
+    for name in ("dataset", "measure", "split_by"):
+        if getattr(indicator, name):
+            data[name] = getattr(indicator, name)
+    if indicator.filters:
+        data["filters"] = dict(sorted(indicator.filters.items()))
+    if indicator.baseline:
+        data["baseline"] = {"date": indicator.baseline.on.isoformat(),
+                            "value": _number_text(indicator.baseline.value)}  # fmt: skip
+    if indicator.targets:
+        data["targets"] = [{"date": t.on.isoformat(), "value": _number_text(t.value)}
+                           for t in indicator.targets]  # fmt: skip
+    return data
+
+
+def _observations_data(session: Session) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    listed = [i for i, _ in indicator_service.indicators(session)]
+    codes = {i.stix_id: i.code for i in listed}
+    units = {i.stix_id: i.unit.en for i in listed}
+    rows = session.execute(select(ManualObservation).order_by(ManualObservation.period,
+                                                              ManualObservation.created))  # fmt: skip
+    return [{"id": o.stix_id, "indicator": codes.get(o.indicator_id, o.indicator_id),
+             "period": o.period.isoformat()[:7], "value": _number_text(o.value),
+             "unit": units.get(o.indicator_id, ""),
+             "node": o.owner_node, "author": o.author} | ({"note": o.note} if o.note else {})
+            for o in rows.scalars()]  # fmt: skip
+
+
 def export(session: Session, who: Principal) -> str:
     """The whole plan, both nodes' elements and updates, as the YAML file."""
     require(who, "records.read")
@@ -76,6 +123,8 @@ def export(session: Session, who: Principal) -> str:
     document = {
         "format": f"puente-plan/{FORMAT_VERSION}",
         "elements": [_element_data(element, owner) for element, owner in listed],
+        "indicators": [_indicator_data(i, owner) for i, owner in indicator_service.indicators(session)],
+        "observations": _observations_data(session),
         "updates": [
             {"id": u.stix_id, "element": codes.get(u.element_id, u.element_id),
              "date": u.on.isoformat(), "node": u.owner_node, "author": u.author,
@@ -97,6 +146,8 @@ class ImportReport:
     unchanged: int = 0
     updates_added: int = 0
     partner_elements: int = 0  # the partner's, as held: left as they are
+    indicators: int = 0  # this node's, created or changed
+    observations_added: int = 0
     codes: list[str] = field(default_factory=list)
 
 
@@ -291,6 +342,9 @@ def import_plan(session: Session, node: Node, who: Principal, text: str) -> Impo
     except InvalidInput as exc:
         raise _with_lines([_repoint(p, positions) for p in exc.problems], lines) from None
     report.updates_added = _import_updates(session, node, who, data.get("updates"), lines)
+    report.indicators = _import_indicators(session, node, who, data.get("indicators"), lines)
+    report.observations_added = _import_observations(session, node, who,
+                                                     data.get("observations"), lines)  # fmt: skip
     report.codes = [e.code for e in mine]
     return report
 
@@ -343,6 +397,147 @@ def _import_updates(session: Session, node: Node, who: Principal, raw: Any, line
             added += 1
         except InvalidInput as exc:
             problems += [Problem(p.message, f"{at}{p.pointer}", p.params) for p in exc.problems]
+    if problems:
+        raise _with_lines(problems, lines)
+    return added
+
+
+def _float(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> float | None:
+    text = _field(data, name, at, problems)
+    try:
+        return float(text.replace(",", "")) if text else None
+    except ValueError:
+        problems.append(Problem(N_("{value} is not a number."), f"{at}/{name}", {"value": text}))
+        return None
+
+
+def _point(data: Any, at: str, problems: list[Problem]) -> Point | None:
+    if not isinstance(data, dict):
+        problems.append(Problem(N_("A baseline or target is a date and a value."), at))
+        return None
+    on = _date(data, "date", at, problems)
+    value = _float(data, "value", at, problems)
+    if on is None:
+        problems.append(Problem(N_("A target or baseline needs a date."), f"{at}/date"))
+    if value is None:
+        problems.append(Problem(N_("A target or baseline needs a value."), f"{at}/value"))
+    return Point(on, value) if on is not None and value is not None else None
+
+
+def _indicator(data: Any, at: str, problems: list[Problem]) -> Indicator | None:
+    if not isinstance(data, dict):
+        problems.append(Problem(N_("Each indicator is a mapping of fields."), at))
+        return None
+    for key in sorted(set(data) - INDICATOR_KEYS):
+        problems.append(Problem(N_("Unknown field {field}."), f"{at}/{key}", {"field": key}))
+    filters = data.get("filters") or {}
+    if not isinstance(filters, dict):
+        problems.append(Problem(N_("filters maps a dimension to its value."), f"{at}/filters"))
+        filters = {}
+    targets = [_point(t, f"{at}/targets/{i}", problems)
+               for i, t in enumerate(data.get("targets") or [])]  # fmt: skip
+    baseline = _point(data["baseline"], f"{at}/baseline", problems) if "baseline" in data else None
+    return Indicator(
+        code=_field(data, "code", at, problems), name=_bilingual(data, "name", at, problems),
+        unit=_bilingual(data, "unit", at, problems),
+        good_direction=_field(data, "good_direction", at, problems),
+        source=_field(data, "source", at, problems),
+        objective_code=_field(data, "objective", at, problems),
+        dataset=_field(data, "dataset", at, problems),
+        measure=_field(data, "measure", at, problems),
+        filters={str(k): str(v) for k, v in filters.items()},
+        split_by=_field(data, "split_by", at, problems), baseline=baseline,
+        targets=[t for t in targets if t is not None], stix_id=_field(data, "id", at, problems),
+    )  # fmt: skip
+
+
+def _import_indicators(session: Session, node: Node, who: Principal, raw: Any,
+                       lines: _Lines) -> int:  # fmt: skip
+    if raw is None:
+        return 0
+    if not isinstance(raw, list):
+        raise _with_lines([Problem(N_("indicators must be a list."), "/indicators")], lines)
+    problems: list[Problem] = []
+    parsed = [_indicator(item, f"/indicators/{i}", problems) for i, item in enumerate(raw)]
+    if problems:
+        raise _with_lines(problems, lines)
+    held = {i.code: (i, owner) for i, owner in indicator_service.indicators(session)}
+    mine, positions = [], []
+    for index, item in enumerate(parsed):
+        assert item is not None
+        found = held.get(item.code)
+        if found is not None and found[1] != node.settings.node_id:
+            if _replace_id(item, found[0]) != found[0]:
+                problems.append(Problem(N_("{code} belongs to node {node}: only it may change "
+                                           "it."), f"/indicators/{index}",
+                                        {"code": item.code, "node": found[1]}))  # fmt: skip
+            continue
+        if found is None or _replace_id(item, found[0]) != found[0]:
+            mine.append(item)
+            positions.append(index)
+    if problems:
+        raise _with_lines(problems, lines)
+    try:
+        indicator_service.save_indicators(session, node, who, mine)
+    except InvalidInput as exc:
+        moved = [Problem(p.message, _renumber(p.pointer, "indicators", positions), p.params)
+                 for p in exc.problems]  # fmt: skip
+        raise _with_lines(moved, lines) from None
+    return len(mine)
+
+
+def _replace_id(item: Indicator, held: Indicator) -> Indicator:
+    from dataclasses import replace
+
+    return replace(item, stix_id=held.stix_id)
+
+
+def _renumber(pointer: str, section: str, positions: list[int]) -> str:
+    parts = pointer.split("/")
+    if len(parts) > 2 and parts[1] == section and parts[2].isdigit():
+        parts[2] = str(positions[int(parts[2])])
+    return "/".join(parts)
+
+
+def _import_observations(session: Session, node: Node, who: Principal, raw: Any,
+                         lines: _Lines) -> int:  # fmt: skip
+    if raw is None:
+        return 0
+    if not isinstance(raw, list):
+        raise _with_lines([Problem(N_("observations must be a list."), "/observations")], lines)
+    problems: list[Problem] = []
+    added = 0
+    for index, item in enumerate(raw):
+        at = f"/observations/{index}"
+        if not isinstance(item, dict):
+            problems.append(Problem(N_("Each observation is a mapping of fields."), at))
+            continue
+        for key in sorted(set(item) - OBSERVATION_KEYS):
+            problems.append(Problem(N_("Unknown field {field}."), f"{at}/{key}", {"field": key}))
+        stix_id = _field(item, "id", at, problems)
+        if stix_id and session.get(ManualObservation, stix_id) is not None:
+            continue
+        period_text = _field(item, "period", at, problems)
+        try:
+            period = date.fromisoformat(
+                period_text + "-01" if len(period_text) == 7 else period_text
+            )
+        except ValueError:
+            problems.append(Problem(N_("{value} is not a month: write YYYY-MM."), f"{at}/period",
+                                    {"value": period_text}))  # fmt: skip
+            continue
+        value = _float(item, "value", at, problems)
+        if value is None or problems:
+            continue
+        try:
+            indicator_service.add_observation(
+                session, node, who, _field(item, "indicator", at, problems), period=period,
+                value=value, unit=_field(item, "unit", at, problems),
+                note=_field(item, "note", at, problems))  # fmt: skip
+            added += 1
+        except (InvalidInput, NotFound) as exc:
+            problems += [Problem(p.message, f"{at}{p.pointer}" if p.pointer else at, p.params)
+                         for p in exc.problems]  # fmt: skip
     if problems:
         raise _with_lines(problems, lines)
     return added

@@ -1,0 +1,94 @@
+"""An indicator ("benchmark") of the joint action plan, as data, and its rules.
+
+An indicator has a bilingual name and unit, the direction that is good, a baseline, targets
+by date, and where its observations come from: a public dataset the node imports (a measure
+of a series, the cells selected by their dimensions, summed by month), the platform itself
+(requests answered on time, hit/no-hit queries, records shared), or entry by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from puente.errors import N_, Problem
+from puente.plan.elements import Text
+
+DATASETS = {
+    "cbp.drugs": ("weight_lb", "events"),
+    "cbp.weapons": ("events", "items"),
+    "sesnsp.incidence": ("incidents",),
+}
+PLATFORM_METRICS = (
+    "rfis.answered_on_time",  # share of requests answered by their due time, by month answered
+    "rfis.answered",  # requests answered, by month
+    "hits.queries",  # hit/no-hit queries this node sent, by month
+    "records.sent",  # record versions partners signed receipts for, by month
+    "records.received",  # record versions this node received and signed for, by month
+)
+SOURCES = ("dataset", "platform", "manual")
+DIRECTIONS = ("up", "down")
+CODE = re.compile(r"I[0-9]{1,3}")
+
+
+@dataclass(frozen=True)
+class Point:
+    on: date
+    value: float
+
+
+@dataclass
+class Indicator:
+    code: str  # I1, I2 ...
+    name: Text
+    unit: Text
+    good_direction: str  # up | down
+    source: str  # dataset | platform | manual
+    objective_code: str = ""  # the joint objective it measures, if any
+    dataset: str = ""  # for source "dataset": cbp.drugs ...
+    measure: str = ""  # for source "dataset": weight_lb ... ; for "platform": the metric
+    filters: dict[str, str] = field(default_factory=dict)  # dimension -> value
+    split_by: str = ""  # a dimension to chart one line per value (field office, state)
+    baseline: Point | None = None
+    targets: list[Point] = field(default_factory=list)
+    stix_id: str = ""
+
+
+def check(indicator: Indicator, at: str = "") -> list[Problem]:
+    problems: list[Problem] = []
+
+    def add(message: str, where: str, **params: object) -> None:
+        problems.append(Problem(message, f"{at}/{where}", dict(params)))
+
+    if not CODE.fullmatch(indicator.code):
+        add(N_("An indicator's code is I and a number, e.g. I3."), "code")
+    if not indicator.name.en.strip():
+        add(N_("The English name is required."), "name/en")
+    if not indicator.name.es.strip():
+        add(N_("The Spanish name is required."), "name/es")
+    if not (indicator.unit.en.strip() and indicator.unit.es.strip()):
+        add(N_("The unit is required in English and Spanish."), "unit")
+    if indicator.good_direction not in DIRECTIONS:
+        add(N_("Say whether up or down is good."), "good_direction")
+    if indicator.source not in SOURCES:
+        add(N_("Unknown source {source}; use dataset, platform or manual."), "source",
+            source=indicator.source)  # fmt: skip
+    elif indicator.source == "dataset":
+        measures = DATASETS.get(indicator.dataset)
+        if measures is None:
+            add(N_("Unknown dataset {dataset}; use one of: {datasets}."), "dataset",
+                dataset=indicator.dataset, datasets=", ".join(DATASETS))  # fmt: skip
+        elif indicator.measure not in measures:
+            add(N_("{dataset} has no measure {measure}; use one of: {measures}."), "measure",
+                dataset=indicator.dataset, measure=indicator.measure,
+                measures=", ".join(measures))  # fmt: skip
+    elif indicator.source == "platform" and indicator.measure not in PLATFORM_METRICS:
+        add(N_("Unknown platform measure {measure}; use one of: {measures}."), "measure",
+            measure=indicator.measure, measures=", ".join(PLATFORM_METRICS))  # fmt: skip
+    days = [t.on for t in indicator.targets]
+    if days != sorted(days) or len(set(days)) != len(days):
+        add(N_("Targets go in date order, one per date."), "targets")
+    if indicator.baseline and days and days[0] <= indicator.baseline.on:
+        add(N_("A target's date must come after the baseline's."), "targets/0/date")
+    return problems

@@ -1,0 +1,113 @@
+"""Indicators in the plan file: defined, computed from imported figures or entered by hand,
+with clear errors for a target without a date or an observation in the wrong unit."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from puente.accounts.service import Principal
+from puente.errors import InvalidInput
+from puente.i18n import translate
+from puente.indicators import compute, store
+from puente.indicators import service as indicators
+from puente.indicators.definitions import Point
+from puente.node import Node
+from puente.plan import yaml_io
+from tests.conftest import add_user
+
+SAMPLE = (Path(__file__).resolve().parents[1] / "plan" / "sample.yaml").read_text("utf-8")
+INDICATORS = """indicators:
+  - code: I1
+    objective: "1.1.1"
+    name: {en: Fentanyl seized at the Southwest border, es: Fentanilo asegurado en la frontera suroeste}
+    unit: {en: lb, es: lb}
+    good_direction: up
+    source: dataset
+    dataset: cbp.drugs
+    measure: weight_lb
+    filters: {region: Southwest Border, drug: Fentanyl}
+    split_by: aor
+    baseline: {date: "2023-10-01", value: "100"}
+    targets:
+      - {date: "2024-09-01", value: "150"}
+  - code: I2
+    name: {en: Joint operations, es: Operativos conjuntos}
+    unit: {en: operations, es: operativos}
+    good_direction: up
+    source: manual
+observations:
+  - {indicator: I2, period: "2026-10", value: "4", unit: operations, note: Two in Sonora}
+"""
+HEADER = "FY,Month (abbv),Component,Region,Land Filter,Area of Responsibility,Drug Type," \
+         "Count of Event,Sum Qty (lbs)\n"  # fmt: skip
+
+
+@pytest.fixture
+def coordinator(node: Node) -> Principal:
+    return add_user(node, "laura", "INL", ["coordinator"])
+
+
+def _import(node: Node, who: Principal, text: str) -> yaml_io.ImportReport:
+    with node.db.session() as session:
+        return yaml_io.import_plan(session, node, who, text)
+
+
+def test_indicators_are_computed_from_the_imported_figures_and_from_entries(
+    node: Node, coordinator: Principal, tmp_path: Path
+) -> None:
+    figures = tmp_path / "drugs.csv"
+    figures.write_text(HEADER + "".join(
+        f"2024,OCT,Office of Field Operations,Southwest Border,Land Only,{aor},{drug},1,{lbs}\n"
+        for aor, drug, lbs in (("SAN DIEGO FIELD OFFICE", "Fentanyl", 60.5),
+                               ("TUCSON FIELD OFFICE", "Fentanyl", 40),
+                               ("TUCSON FIELD OFFICE", "Cocaine", 999))), encoding="utf-8")  # fmt: skip
+    with node.db.session() as session:
+        store.import_files(session, coordinator, "cbp-drugs", [figures])
+    report = _import(node, coordinator, SAMPLE + INDICATORS)
+    assert (report.indicators, report.observations_added) == (2, 1)
+    with node.db.session() as session:
+        fentanyl, _ = indicators.get(session, "I1")
+        assert fentanyl.objective_code == "1.1.1"
+        assert compute.series(session, fentanyl) == {
+            "San Diego Field Office": [Point(date(2023, 10, 1), 60.5)],
+            "Tucson Field Office": [Point(date(2023, 10, 1), 40.0)],
+        }
+        manual, _ = indicators.get(session, "I2")
+        assert compute.series(session, manual) == {"": [Point(date(2026, 10, 1), 4.0)]}
+        exported = yaml_io.export(session, coordinator)
+    again = _import(node, coordinator, exported)
+    assert (again.indicators, again.observations_added, again.changed) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            ('- {date: "2024-09-01", value: "150"}', '- {value: "150"}'),
+            "Line 55: A target or baseline needs a date.",
+        ),
+        (
+            ("unit: operations, note", "unit: kg, note"),
+            "Line 62: I2 is measured in operations, not kg.",
+        ),
+        (
+            ("measure: weight_lb", "measure: tonnes"),
+            "Line 50: cbp.drugs has no measure tonnes; use one of: weight_lb, events.",
+        ),
+    ],
+    ids=["target without a date", "observation in the wrong unit", "unknown measure"],
+)
+def test_bad_indicators_name_the_line_and_import_nothing(
+    node: Node, coordinator: Principal, edit: tuple[str, str], expected: str
+) -> None:
+    old, new = edit
+    assert old in INDICATORS
+    with pytest.raises(InvalidInput) as refused:
+        _import(node, coordinator, SAMPLE + INDICATORS.replace(old, new))
+    messages = [translate("en", p.message, **p.params) for p in refused.value.problems]
+    assert expected in messages, messages
+    with node.db.session() as session:
+        assert indicators.indicators(session) == []
