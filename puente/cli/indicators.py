@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import typer
@@ -44,3 +45,36 @@ def import_command(
                     "{unchanged} unchanged; {skipped} rows skipped.", kind=kind,
                     rows=stored.rows_read, added=stored.added, changed=stored.changed,
                     unchanged=stored.unchanged, skipped=stored.skipped))  # fmt: skip
+
+
+@indicators_app.command("list")
+@handles_errors
+def list_command(data_dir: Path | None = DataDir, act_as: str = ActAs) -> None:
+    """The plan's indicators, with their latest observation against baseline and target."""
+    from puente.cli.common import cli_locale
+    from puente.indicators import compute
+    from puente.indicators import service as indicators
+
+    locale = cli_locale()
+    with opened(data_dir) as node:
+        acting_user(node, act_as)
+        with node.db.session() as session:
+            found = [(i, compute.series(session, i)) for i, _ in indicators.indicators(session)]
+    for indicator, series in found:
+        totals: dict[date, float] = {}
+        for points in series.values():
+            for point in points:
+                totals[point.on] = totals.get(point.on, 0.0) + point.value
+        latest = max(totals) if totals else None
+        last = t("no observation yet")
+        if latest is not None:
+            amount = f"{totals[latest]:,.0f}"
+            last = t("{value} {unit} in {month}", value=amount, unit=indicator.unit.get(locale),
+                     month=str(latest)[:7])  # fmt: skip
+        target = indicator.targets[-1] if indicator.targets else None
+        goal = ""
+        if target is not None:
+            aim = f"{target.value:,.0f}"
+            goal = t("target {value} by {date}", value=aim, date=target.on.isoformat())
+        console.print(f"{indicator.code} {indicator.name.get(locale)}: {last}; {goal}",
+                      highlight=False)  # fmt: skip
