@@ -2,9 +2,7 @@
 
 Each rule finds its gaps in the node's own data, says which rule found them and on what
 (an element's code, a request's id, a partner's node id), and links to the page that shows
-the evidence. The rules on indicators (no recent observation, off the path to the target)
-join these when indicators are defined.
-"""
+the evidence."""
 
 from __future__ import annotations
 
@@ -31,6 +29,8 @@ RULES = {
     "action-without-lead": N_("An action without a lead agency on one side"),
     "rfi-overdue": N_("A request for information past its due time"),
     "partner-sync-lag": N_("A partner whose sync lags beyond the threshold"),
+    "indicator-stale": N_("An indicator with no recent observation"),
+    "indicator-off-path": N_("An indicator off the straight path from baseline to target"),
 }
 COUNTRY_LABELS = {"USA": N_("the United States"), "MEX": N_("Mexico")}
 
@@ -126,11 +126,46 @@ def sync_gaps(session: Session, node: Node, moment: datetime) -> list[Gap]:
 Rule = Callable[[], list[Gap]]
 
 
+def indicator_gaps(session: Session, node: Node, moment: datetime) -> list[Gap]:
+    """Indicators with no observation in the last ``[plan] indicator_stale_months`` months,
+    and those whose latest observation is on the wrong side of the straight path from the
+    baseline to the targets (below it when up is good, above it when down is good)."""
+    from puente.indicators import reading
+    from puente.indicators import service as indicators
+
+    months = node.settings.plan.indicator_stale_months
+    today = moment.date()
+    since = date(today.year, today.month, 1)
+    for _ in range(months):
+        since = date(
+            since.year - (since.month == 1), 12 if since.month == 1 else since.month - 1, 1
+        )
+    found = []
+    for indicator, owner in indicators.indicators(session):
+        read = reading.read(session, indicator, owner, "en")
+        link = f"/indicators/{indicator.code}"
+        names = {"code": indicator.code, "title": indicator.name.en, "title_es": indicator.name.es}
+        if read.latest is None or read.latest.on < since:
+            last = read.latest.on.isoformat()[:7] if read.latest else "—"
+            found.append(Gap("indicator-stale", indicator.code,
+                             N_("Indicator {code} {title} has no observation since {last} (more "
+                                "than {months} months)."), names | {"last": last, "months": months},
+                             link))  # fmt: skip
+        if read.on_track is False and read.latest is not None and read.expected is not None:
+            found.append(Gap("indicator-off-path", indicator.code,
+                             N_("Indicator {code} {title} stood at {value} in {month}; the path "
+                                "to its target is at {expected}."),
+                             names | {"value": f"{read.latest.value:,.0f}",
+                                      "month": read.latest.on.isoformat()[:7],
+                                      "expected": f"{read.expected:,.0f}"}, link))  # fmt: skip
+    return found
+
+
 def find_gaps(session: Session, node: Node, moment: datetime | None = None) -> list[Gap]:
     """Every gap the rules find now, grouped by rule in the order of :data:`RULES`."""
     moment = moment or now()
     found = [*plan_gaps(session, moment.date()), *rfi_gaps(session, moment),
-             *sync_gaps(session, node, moment)]  # fmt: skip
+             *sync_gaps(session, node, moment), *indicator_gaps(session, node, moment)]  # fmt: skip
     order = list(RULES)
     return sorted(found, key=lambda g: (order.index(g.rule), g.subject))
 

@@ -93,3 +93,31 @@ def test_overdue_requests_and_lagging_partners(node: Node, admin: Principal) -> 
     with node.db.session() as session:
         session.get(Partner, added.partner.id).last_success_at = MOMENT - timedelta(hours=2)  # type: ignore[union-attr]
     assert _found(node, "partner-sync-lag") == []
+
+
+INDICATORS = """indicators:
+  - {code: I1, name: {en: Joint operations, es: Operativos conjuntos}, unit: {en: operations, es: operativos},
+     good_direction: up, source: manual, baseline: {date: "2026-01-01", value: "10"},
+     targets: [{date: "2026-12-01", value: "20"}]}
+  - {code: I2, name: {en: Trainings, es: Capacitaciones}, unit: {en: courses, es: cursos},
+     good_direction: up, source: manual}
+observations:
+  - {indicator: I1, period: "2026-10", value: "5", unit: operations}
+  - {indicator: I2, period: "2026-01", value: "3", unit: courses}
+"""
+
+
+def test_indicators_stale_or_off_the_path_to_their_target(node: Node) -> None:
+    laura = add_user(node, "laura", "INL", ["coordinator"])
+    with node.db.session() as session:
+        yaml_io.import_plan(session, node, laura, PLAN + INDICATORS)
+    (stale,) = _found(node, "indicator-stale")
+    assert stale.subject == "I2"  # three months is the threshold; I1's October is recent
+    assert gaps.describe(stale, "en") == (
+        "Indicator I2 Trainings has no observation since 2026-01 (more than 3 months)."
+    )
+    (off,) = _found(node, "indicator-off-path")
+    assert off.subject == "I1"
+    assert gaps.describe(off, "en") == (
+        "Indicator I1 Joint operations stood at 5 in 2026-10; the path to its target is at 18."
+    )
