@@ -16,7 +16,7 @@ from puente.indicators.models import (
     SourceFigure,
     SourceImport,
 )
-from puente.plan.models import PlanElement, PlanUpdate
+from puente.plan.models import PlanElement, PlanMeeting, PlanUpdate
 from puente.records.models import Record, RecordRef
 from puente.rfis.models import Rfi, RfiEvent, RfiMessage
 from puente.sharing.models import (
@@ -45,6 +45,7 @@ __all__ = [
     "PartnerPrintState",
     "PlanElement",
     "PlanIndicator",
+    "PlanMeeting",
     "PlanUpdate",
     "Quarantined",
     "RecallNotice",

@@ -46,10 +46,11 @@ def import_command(
                     "added.", created=report.created, changed=report.changed,
                     unchanged=report.unchanged, partner=report.partner_elements,
                     updates=report.updates_added))  # fmt: skip
-    if report.indicators or report.observations_added:
-        console.print(t("{indicators} indicators saved; {observations} observations added.",
-                        indicators=report.indicators,
-                        observations=report.observations_added))  # fmt: skip
+    if report.indicators or report.observations_added or report.meetings:
+        console.print(t("{indicators} indicators saved; {observations} observations added; "
+                        "{meetings} meetings recorded.", indicators=report.indicators,
+                        observations=report.observations_added,
+                        meetings=report.meetings))  # fmt: skip
 
 
 @plan_app.command("export")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from typing import Any
 
 import orjson
 from sqlalchemy import select
@@ -18,10 +17,9 @@ from puente.indicators.models import PlanIndicator
 from puente.node import Node
 from puente.plan import projection, stix
 from puente.plan.models import PlanElement
-from puente.plan.service import PLAN_MARKINGS
-from puente.records.builder import agency_identity_id, later_than, stix_now
+from puente.plan.service import PLAN_MARKINGS, next_version, same_object, store_objects
+from puente.records.builder import agency_identity_id, stix_now
 from puente.records.ingest import ingest
-from puente.records.models import Record
 
 
 def indicators(session: Session) -> list[tuple[Indicator, str]]:
@@ -40,13 +38,6 @@ def get(session: Session, code: str) -> tuple[Indicator, str]:
         if indicator.code == code:
             return indicator, owner
     raise NotFound(N_("No indicator {code} in the plan."), code=code)
-
-
-def _current(session: Session, stix_id: str) -> dict[str, Any] | None:
-    content = session.execute(
-        select(Record.content).where(Record.stix_id == stix_id, Record.is_current.is_(True))
-    ).scalar_one_or_none()
-    return orjson.loads(content) if content else None
 
 
 def save_indicators(session: Session, node: Node, who: Principal, items: list[Indicator],
@@ -72,25 +63,17 @@ def save_indicators(session: Session, node: Node, who: Principal, items: list[In
     moment, author = stix_now(), agency_identity_id(who.agency)
     objects, ids = [], []
     for item in items:
-        stix_id = held[item.code][0].stix_id if item.code in held else stix.new_id(
-            stix.INDICATOR_TYPE)  # fmt: skip
+        known = item.code in held
+        stix_id = held[item.code][0].stix_id if known else stix.new_id(stix.INDICATOR_TYPE)
+        created, modified, by, previous = next_version(session, stix_id if known else None,
+                                                       moment, author)  # fmt: skip
+        obj = stix.indicator_object(replace(item, stix_id=stix_id),
+                                    objectives.get(item.objective_code, ""), created, modified,
+                                    by)  # fmt: skip
         ids.append(stix_id)
-        previous = _current(session, stix_id) if item.code in held else None
-        obj = stix.indicator_object(
-            replace(item, stix_id=stix_id), objectives.get(item.objective_code, ""),
-            previous["created"] if previous else moment,
-            later_than(previous["modified"], moment) if previous else moment,
-            previous["created_by_ref"] if previous else author,
-        )  # fmt: skip
-        if previous is not None and {k: v for k, v in previous.items() if k != "modified"} == {
-            k: v for k, v in obj.items() if k != "modified"
-        }:
-            continue
-        objects.append(obj)
-    if objects:
-        ingest(session, node.settings, who, objects, override=PLAN_MARKINGS,
-               action="plan.indicator", base_pointer="")  # fmt: skip
-        projection.apply(session, objects, node.settings.node_id)
+        if not same_object(previous, obj):
+            objects.append(obj)
+    store_objects(session, node, who, objects, "plan.indicator")
     return ids
 
 

@@ -53,3 +53,17 @@ class PlanUpdate(Base):
     author: Mapped[str] = mapped_column(String(120))
     owner_node: Mapped[str] = mapped_column(String(64))
     created: Mapped[str] = mapped_column(String(32))
+
+
+class PlanMeeting(Base):
+    """The current version of one meeting of the plan (a projection of its STIX object)."""
+
+    __tablename__ = "plan_meetings"
+
+    stix_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    on: Mapped[date] = mapped_column(Date, index=True)
+    owner_node: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    modified: Mapped[str] = mapped_column(String(32))

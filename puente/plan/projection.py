@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from puente.accounts.service import now
 from puente.indicators.models import ManualObservation, PlanIndicator
-from puente.plan.models import PlanElement, PlanUpdate
+from puente.plan.meetings import MEETING_TYPE
+from puente.plan.models import PlanElement, PlanMeeting, PlanUpdate
 from puente.plan.stix import ELEMENT_TYPE, INDICATOR_TYPE, OBSERVATION_TYPE, UPDATE_TYPE
 from puente.records.validation import timestamp_key
 
@@ -39,7 +40,23 @@ def apply(session: Session, objects: Iterable[Any], owner_node: str) -> int:
             count += _indicator(session, obj, owner_node)
         elif obj.get("type") == OBSERVATION_TYPE:
             count += _observation(session, obj, owner_node)
+        elif obj.get("type") == MEETING_TYPE:
+            count += _meeting(session, obj, owner_node)
     return count
+
+
+def _meeting(session: Session, obj: dict[str, Any], owner_node: str) -> int:
+    row = session.get(PlanMeeting, obj["id"])
+    modified = str(obj.get("modified", ""))
+    if row is not None and timestamp_key(row.modified) >= timestamp_key(modified):
+        return 0
+    if row is None:
+        row = PlanMeeting(stix_id=obj["id"], owner_node=owner_node)
+        session.add(row)
+    row.code, row.kind = str(obj.get("code", "")), str(obj.get("kind", ""))
+    row.on = _day(obj.get("date")) or date.today()
+    row.body, row.modified = _json(obj), modified
+    return 1
 
 
 def _indicator(session: Session, obj: dict[str, Any], owner_node: str) -> int:

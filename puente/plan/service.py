@@ -21,7 +21,9 @@ from puente.errors import N_, InvalidInput, NotFound, Problem
 from puente.node import Node
 from puente.plan import projection, stix
 from puente.plan.elements import LEVEL_LABELS, PARENT_LEVEL, STATUSES, Element, check
-from puente.plan.models import PlanElement
+from puente.plan.meetings import MEETING_TYPE, Meeting, meeting_object, meeting_of
+from puente.plan.meetings import check as check_meeting
+from puente.plan.models import PlanElement, PlanMeeting
 from puente.policy.markings import Markings
 from puente.records.builder import agency_identity_id, later_than, stix_now
 from puente.records.ingest import ingest
@@ -171,3 +173,68 @@ def add_update(session: Session, node: Node, who: Principal, code: str, *, text:
            base_pointer="")  # fmt: skip
     projection.apply(session, [obj], node.settings.node_id)
     return str(obj["id"])
+
+
+def next_version(session: Session, stix_id: str | None, moment: str,
+                 author: str) -> tuple[str, str, str, dict[str, Any] | None]:  # fmt: skip
+    """(created, modified, created_by_ref, the current object) for a new version of the plan
+    object ``stix_id`` (None: a new object)."""
+    previous = _current(session, stix_id) if stix_id else None
+    if previous is None:
+        return moment, moment, author, None
+    return (previous["created"], later_than(previous["modified"], moment),
+            previous["created_by_ref"], previous)  # fmt: skip
+
+
+def same_object(previous: dict[str, Any] | None, obj: dict[str, Any]) -> bool:
+    """Whether ``obj`` says what ``previous`` said (no new version needed)."""
+    return previous is not None and _same(previous, obj)
+
+
+def store_objects(session: Session, node: Node, who: Principal, objects: list[dict[str, Any]],
+                  action: str) -> None:  # fmt: skip
+    """Store plan objects as this node's records and project them."""
+    if objects:
+        ingest(session, node.settings, who, objects, override=PLAN_MARKINGS, action=action,
+               base_pointer="")  # fmt: skip
+        projection.apply(session, objects, node.settings.node_id)
+
+
+def meetings(session: Session) -> list[tuple[Meeting, str]]:
+    """Every meeting with its owner node, by date."""
+    rows = session.execute(select(PlanMeeting).order_by(PlanMeeting.on)).scalars()
+    return [(meeting_of(orjson.loads(row.body)), row.owner_node) for row in rows]
+
+
+def save_meetings(session: Session, node: Node, who: Principal, items: list[Meeting],
+                  *, base: str = "/meetings") -> list[str]:  # fmt: skip
+    """Record or change these meetings of this node's, all or none; their STIX ids."""
+    require(who, "plan.write")
+    held = {m.code: (m, owner) for m, owner in meetings(session)}
+    codes = set(_by_code(session))
+    problems: list[Problem] = []
+    for index, item in enumerate(items):
+        at = f"{base}/{index}"
+        problems += check_meeting(item, at)
+        found = held.get(item.code)
+        if found is not None and found[1] != node.settings.node_id:
+            problems.append(Problem(N_("{code} belongs to node {node}: only it may change it."),
+                                    f"{at}/code", {"code": item.code, "node": found[1]}))  # fmt: skip
+        for position, code in enumerate(item.actions):
+            if code not in codes:
+                problems.append(Problem(N_("No element {code} in the plan."),
+                                        f"{at}/actions/{position}", {"code": code}))  # fmt: skip
+    if problems:
+        raise InvalidInput(problems)
+    moment, author = stix_now(), agency_identity_id(who.agency)
+    objects, ids = [], []
+    for item in items:
+        stix_id = held[item.code][0].stix_id if item.code in held else stix.new_id(MEETING_TYPE)
+        created, modified, by, previous = next_version(
+            session, stix_id if item.code in held else None, moment, author)  # fmt: skip
+        obj = meeting_object(replace(item, stix_id=stix_id), created, modified, by)
+        ids.append(stix_id)
+        if not same_object(previous, obj):
+            objects.append(obj)
+    store_objects(session, node, who, objects, "plan.meeting")
+    return ids

@@ -9,7 +9,7 @@ names the line of the file it is on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -24,12 +24,15 @@ from puente.indicators.models import ManualObservation
 from puente.node import Node
 from puente.plan import reading, service
 from puente.plan.elements import Element, Evidence, Milestone, Text
+from puente.plan.meetings import Expectation, Meeting, Participant
 from puente.plan.models import PlanUpdate
 
 FORMAT_VERSION = "1"
 INDICATOR_KEYS = frozenset({"id", "code", "owner", "objective", "name", "unit", "good_direction",
                             "source", "dataset", "measure", "filters", "split_by", "baseline",
                             "targets"})  # fmt: skip
+MEETING_KEYS = frozenset({"id", "code", "owner", "kind", "title", "date", "place",
+                          "participants", "agenda", "decisions", "actions", "expectations"})  # fmt: skip
 OBSERVATION_KEYS = frozenset({"id", "indicator", "period", "value", "unit", "note", "node",
                               "author"})  # fmt: skip
 ELEMENT_KEYS = frozenset({"id", "code", "level", "parent", "owner", "title", "description",
@@ -115,6 +118,29 @@ def _observations_data(session: Session) -> list[dict[str, Any]]:
             for o in rows.scalars()]  # fmt: skip
 
 
+def _meeting_data(meeting: Meeting, owner: str) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": meeting.stix_id, "code": meeting.code, "owner": owner,
+                            "kind": meeting.kind, "title": _text(meeting.title),
+                            "date": meeting.on.isoformat()}  # fmt: skip
+    if meeting.place:
+        data["place"] = meeting.place
+    if meeting.participants:
+        data["participants"] = [{k: v for k, v in (("name", p.name), ("role", p.role),
+                                                   ("agency", p.agency)) if v}
+                                for p in meeting.participants]  # fmt: skip
+    for name in ("agenda", "decisions"):
+        items = getattr(meeting, name)
+        if items:
+            data[name] = [_text(item) for item in items]
+    if meeting.actions:
+        data["actions"] = list(meeting.actions)
+    if meeting.expectations:
+        data["expectations"] = [{"text": _text(e.text)} | ({"subject": e.subject} if e.subject
+                                else {}) | ({"due_date": e.due_date.isoformat()} if e.due_date
+                                else {}) for e in meeting.expectations]  # fmt: skip
+    return data
+
+
 def export(session: Session, who: Principal) -> str:
     """The whole plan, both nodes' elements and updates, as the YAML file."""
     require(who, "records.read")
@@ -125,6 +151,7 @@ def export(session: Session, who: Principal) -> str:
         "elements": [_element_data(element, owner) for element, owner in listed],
         "indicators": [_indicator_data(i, owner) for i, owner in indicator_service.indicators(session)],
         "observations": _observations_data(session),
+        "meetings": [_meeting_data(m, owner) for m, owner in service.meetings(session)],
         "updates": [
             {"id": u.stix_id, "element": codes.get(u.element_id, u.element_id),
              "date": u.on.isoformat(), "node": u.owner_node, "author": u.author,
@@ -148,6 +175,7 @@ class ImportReport:
     partner_elements: int = 0  # the partner's, as held: left as they are
     indicators: int = 0  # this node's, created or changed
     observations_added: int = 0
+    meetings: int = 0  # this node's, recorded or changed
     codes: list[str] = field(default_factory=list)
 
 
@@ -345,6 +373,7 @@ def import_plan(session: Session, node: Node, who: Principal, text: str) -> Impo
     report.indicators = _import_indicators(session, node, who, data.get("indicators"), lines)
     report.observations_added = _import_observations(session, node, who,
                                                      data.get("observations"), lines)  # fmt: skip
+    report.meetings = _import_meetings(session, node, who, data.get("meetings"), lines)
     report.codes = [e.code for e in mine]
     return report
 
@@ -541,3 +570,84 @@ def _import_observations(session: Session, node: Node, who: Principal, raw: Any,
     if problems:
         raise _with_lines(problems, lines)
     return added
+
+
+def _texts_list(raw: Any, at: str, problems: list[Problem]) -> list[Text]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.append(Problem(N_("This must be a list of texts in en and es."), at))
+        return []
+    return [_bilingual({"item": item}, "item", f"{at}/{i}", problems) for i, item in enumerate(raw)]
+
+
+def _meeting(data: Any, at: str, problems: list[Problem]) -> Meeting | None:
+    if not isinstance(data, dict):
+        problems.append(Problem(N_("Each meeting is a mapping of fields."), at))
+        return None
+    for key in sorted(set(data) - MEETING_KEYS):
+        problems.append(Problem(N_("Unknown field {field}."), f"{at}/{key}", {"field": key}))
+    on = _date(data, "date", at, problems)
+    if on is None:
+        problems.append(Problem(N_("A meeting needs a date."), f"{at}/date"))
+    participants = []
+    for index, person in enumerate(data.get("participants") or []):
+        where = f"{at}/participants/{index}"
+        person = person if isinstance(person, dict) else {}
+        participants.append(Participant(_field(person, "name", where, problems),
+                                        _field(person, "role", where, problems),
+                                        _field(person, "agency", where, problems)))  # fmt: skip
+    expectations = []
+    for index, item in enumerate(data.get("expectations") or []):
+        where = f"{at}/expectations/{index}"
+        item = item if isinstance(item, dict) else {}
+        expectations.append(Expectation(_bilingual(item, "text", where, problems),
+                                        _field(item, "subject", where, problems),
+                                        _date(item, "due_date", where, problems)))  # fmt: skip
+    if on is None:
+        return None
+    return Meeting(
+        code=_field(data, "code", at, problems), kind=_field(data, "kind", at, problems),
+        title=_bilingual(data, "title", at, problems), on=on,
+        place=_field(data, "place", at, problems), participants=participants,
+        agenda=_texts_list(data.get("agenda"), f"{at}/agenda", problems),
+        decisions=_texts_list(data.get("decisions"), f"{at}/decisions", problems),
+        actions=_texts(data.get("actions"), f"{at}/actions", problems),
+        expectations=expectations, stix_id=_field(data, "id", at, problems),
+    )  # fmt: skip
+
+
+def _import_meetings(session: Session, node: Node, who: Principal, raw: Any,
+                     lines: _Lines) -> int:  # fmt: skip
+    if raw is None:
+        return 0
+    if not isinstance(raw, list):
+        raise _with_lines([Problem(N_("meetings must be a list."), "/meetings")], lines)
+    problems: list[Problem] = []
+    parsed = [_meeting(item, f"/meetings/{i}", problems) for i, item in enumerate(raw)]
+    if problems:
+        raise _with_lines(problems, lines)
+    held = {m.code: (m, owner) for m, owner in service.meetings(session)}
+    mine, positions = [], []
+    for index, item in enumerate(parsed):
+        assert item is not None
+        found = held.get(item.code)
+        same = found is not None and replace(item, stix_id=found[0].stix_id) == found[0]
+        if found is not None and found[1] != node.settings.node_id:
+            if not same:
+                problems.append(Problem(N_("{code} belongs to node {node}: only it may change "
+                                           "it."), f"/meetings/{index}",
+                                        {"code": item.code, "node": found[1]}))  # fmt: skip
+            continue
+        if not same:
+            mine.append(item)
+            positions.append(index)
+    if problems:
+        raise _with_lines(problems, lines)
+    try:
+        service.save_meetings(session, node, who, mine)
+    except InvalidInput as exc:
+        moved = [Problem(p.message, _renumber(p.pointer, "meetings", positions), p.params)
+                 for p in exc.problems]  # fmt: skip
+        raise _with_lines(moved, lines) from None
+    return len(mine)

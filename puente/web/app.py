@@ -145,6 +145,7 @@ def _include_views(app: FastAPI) -> None:
     from puente.audit import views as audit_views
     from puente.hits import views as hits_views
     from puente.indicators import views as indicator_views
+    from puente.plan import meeting_views
     from puente.plan import views as plan_views
     from puente.records import views as records_views
     from puente.rfis import views as rfi_views
@@ -163,6 +164,7 @@ def _include_views(app: FastAPI) -> None:
         rfi_views,
         plan_views,
         indicator_views,
+        meeting_views,
     )
     for module in modules:
         app.include_router(module.router)

@@ -1,8 +1,8 @@
-"""indicators
+"""indicators and meetings
 
 Revision ID: 0013
 Revises: 0012
-Create Date: 2026-11-27 16:17:15.531117
+Create Date: 2026-11-27 16:22:31.024104
 """
 from alembic import op
 import sqlalchemy as sa
@@ -27,6 +27,20 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('plan_indicators', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_plan_indicators_code'), ['code'], unique=False)
+
+    op.create_table('plan_meetings',
+    sa.Column('stix_id', sa.String(length=100), nullable=False),
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('on', sa.Date(), nullable=False),
+    sa.Column('owner_node', sa.String(length=64), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('modified', sa.String(length=32), nullable=False),
+    sa.PrimaryKeyConstraint('stix_id', name=op.f('pk_plan_meetings'))
+    )
+    with op.batch_alter_table('plan_meetings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_plan_meetings_code'), ['code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_plan_meetings_on'), ['on'], unique=False)
 
     op.create_table('plan_observations',
     sa.Column('stix_id', sa.String(length=100), nullable=False),
@@ -85,6 +99,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_plan_observations_indicator_id'))
 
     op.drop_table('plan_observations')
+    with op.batch_alter_table('plan_meetings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_plan_meetings_on'))
+        batch_op.drop_index(batch_op.f('ix_plan_meetings_code'))
+
+    op.drop_table('plan_meetings')
     with op.batch_alter_table('plan_indicators', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_plan_indicators_code'))
 
