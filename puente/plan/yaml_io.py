@@ -9,6 +9,7 @@ names the line of the file it is on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -491,34 +492,8 @@ def _import_indicators(session: Session, node: Node, who: Principal, raw: Any,
     if problems:
         raise _with_lines(problems, lines)
     held = {i.code: (i, owner) for i, owner in indicator_service.indicators(session)}
-    mine, positions = [], []
-    for index, item in enumerate(parsed):
-        assert item is not None
-        found = held.get(item.code)
-        if found is not None and found[1] != node.settings.node_id:
-            if _replace_id(item, found[0]) != found[0]:
-                problems.append(Problem(N_("{code} belongs to node {node}: only it may change "
-                                           "it."), f"/indicators/{index}",
-                                        {"code": item.code, "node": found[1]}))  # fmt: skip
-            continue
-        if found is None or _replace_id(item, found[0]) != found[0]:
-            mine.append(item)
-            positions.append(index)
-    if problems:
-        raise _with_lines(problems, lines)
-    try:
-        indicator_service.save_indicators(session, node, who, mine)
-    except InvalidInput as exc:
-        moved = [Problem(p.message, _renumber(p.pointer, "indicators", positions), p.params)
-                 for p in exc.problems]  # fmt: skip
-        raise _with_lines(moved, lines) from None
-    return len(mine)
-
-
-def _replace_id(item: Indicator, held: Indicator) -> Indicator:
-    from dataclasses import replace
-
-    return replace(item, stix_id=held.stix_id)
+    return _save_owned(node, parsed, held, "indicators", lines,
+                       lambda mine: indicator_service.save_indicators(session, node, who, mine))  # fmt: skip
 
 
 def _renumber(pointer: str, section: str, positions: list[int]) -> str:
@@ -628,15 +603,23 @@ def _import_meetings(session: Session, node: Node, who: Principal, raw: Any,
     if problems:
         raise _with_lines(problems, lines)
     held = {m.code: (m, owner) for m, owner in service.meetings(session)}
+    return _save_owned(node, parsed, held, "meetings", lines,
+                       lambda mine: service.save_meetings(session, node, who, mine))  # fmt: skip
+
+
+def _save_owned(node: Node, parsed: list[Any], held: dict[str, tuple[Any, str]], section: str,
+                lines: _Lines, save: Callable[[list[Any]], object]) -> int:  # fmt: skip
+    """Save the items of ``section`` (indicators, meetings) this node writes and the file
+    changes; the partner's must be as held. How many were saved."""
+    problems: list[Problem] = []
     mine, positions = [], []
     for index, item in enumerate(parsed):
-        assert item is not None
         found = held.get(item.code)
         same = found is not None and replace(item, stix_id=found[0].stix_id) == found[0]
         if found is not None and found[1] != node.settings.node_id:
             if not same:
                 problems.append(Problem(N_("{code} belongs to node {node}: only it may change "
-                                           "it."), f"/meetings/{index}",
+                                           "it."), f"/{section}/{index}",
                                         {"code": item.code, "node": found[1]}))  # fmt: skip
             continue
         if not same:
@@ -645,9 +628,9 @@ def _import_meetings(session: Session, node: Node, who: Principal, raw: Any,
     if problems:
         raise _with_lines(problems, lines)
     try:
-        service.save_meetings(session, node, who, mine)
+        save(mine)
     except InvalidInput as exc:
-        moved = [Problem(p.message, _renumber(p.pointer, "meetings", positions), p.params)
+        moved = [Problem(p.message, _renumber(p.pointer, section, positions), p.params)
                  for p in exc.problems]  # fmt: skip
         raise _with_lines(moved, lines) from None
     return len(mine)
