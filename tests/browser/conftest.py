@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from puente.node import Node
 from puente.web.app import create_app
+from tests.browser.demo import Demo, serve_demo
 from tests.conftest import make_node
 
 CHROMIUM = "/usr/bin/chromium"
@@ -92,3 +93,9 @@ def screenshots(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("PUENTE_SCREENSHOTS") or tmp_path / "screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """The two-node demo, seeded and served once for the browser tests that walk through it."""
+    yield from serve_demo(tmp_path_factory.mktemp("demo"))

@@ -6,70 +6,14 @@ answers by releasing the record; the analyst opens it, and reads the request in 
 from __future__ import annotations
 
 import re
-import subprocess
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from puente.accounts import service as accounts
-from puente.demo.logins import PASSWORD
-from puente.demo.requests import searchable_person
-from puente.node import open_node
-from tests.functional.support import free_port, puente, start_server
+from tests.browser.demo import Demo, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-@dataclass
-class Demo:
-    us_url: str
-    mx_url: str
-    person: dict[str, str]  # a person the US node holds, searchable by Mexico
-    name: str
-
-
-def _searchable_person(folder: Path) -> tuple[dict[str, str], str]:
-    """A person the US node holds, Mexico may search and the US liaison may release."""
-    node = open_node(folder)
-    try:
-        with node.db.session() as session:
-            liaison = accounts.principal_for(accounts.get_user(session, "hsi.liaison"),
-                                             node.settings)  # fmt: skip
-        held = searchable_person(node, liaison, "MEX")
-    finally:
-        node.close()
-    assert held is not None, "the demo holds no searchable person with a full date of birth"
-    return held.fields, held.name
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    folder = tmp_path_factory.mktemp("demo")
-    port, mx_port = free_port(), free_port()
-    puente("demo", "--no-serve", "--port", str(port), "--mx-port", str(mx_port),
-           data_dir=folder, timeout=600)  # fmt: skip
-    person, name = _searchable_person(folder / "us")
-    servers: list[subprocess.Popen[bytes]] = [
-        start_server(folder / "us", port),
-        start_server(folder / "mx", mx_port),
-    ]
-    try:
-        yield Demo(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{mx_port}", person, name)
-    finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=30)
-
-
-def _sign_in(page: Page, url: str, username: str) -> None:
-    page.goto(url + "/login")
-    page.locator("#username").fill(username)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#password").press("Enter")
-    expect(page).to_have_url(url + "/")
 
 
 def test_a_hit_leads_to_a_request_answered_with_the_record(
@@ -83,7 +27,7 @@ def test_a_hit_leads_to_a_request_answered_with_the_record(
     person = demo.person
 
     # Mexico's analyst, in Spanish, asks whether the United States knows the person.
-    _sign_in(analyst, demo.mx_url, "fgr.analista")
+    sign_in(analyst, demo.mx_url, "fgr.analista")
     if analyst.locator("html").get_attribute("lang") != "es":
         analyst.get_by_role("button", name="Español").click()
     analyst.get_by_role("link", name="Coincidencia/no coincidencia").click()
@@ -110,7 +54,7 @@ def test_a_hit_leads_to_a_request_answered_with_the_record(
     request_url = analyst.url
 
     # The US liaison, in English, finds it in the inbox and answers with the record.
-    _sign_in(liaison, demo.us_url, "hsi.liaison")
+    sign_in(liaison, demo.us_url, "hsi.liaison")
     liaison.get_by_role("link", name="Requests", exact=True).click()
     expect(liaison.locator("h1")).to_have_text("Requests for information")
     liaison.locator("#rfi-list a").first.click()

@@ -1,0 +1,65 @@
+"""The two-node demo for browser tests: seeded, served, and a person to ask about."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from puente.accounts import service as accounts
+from puente.demo.logins import PASSWORD
+from puente.demo.requests import searchable_person
+from puente.node import open_node
+from tests.functional.support import free_port, puente, start_server
+
+
+@dataclass
+class Demo:
+    us_url: str
+    mx_url: str
+    person: dict[str, str]  # a person the US node holds, searchable by Mexico
+    name: str
+
+
+def _searchable_person(folder: Path) -> tuple[dict[str, str], str]:
+    """A person the US node holds, Mexico may search and the US liaison may release."""
+    node = open_node(folder)
+    try:
+        with node.db.session() as session:
+            liaison = accounts.principal_for(accounts.get_user(session, "hsi.liaison"),
+                                             node.settings)  # fmt: skip
+        held = searchable_person(node, liaison, "MEX")
+    finally:
+        node.close()
+    assert held is not None, "the demo holds no searchable person with a full date of birth"
+    return held.fields, held.name
+
+
+def serve_demo(folder: Path) -> Iterator[Demo]:
+    """`puente demo --no-serve` into ``folder``, then both nodes served until the end."""
+    port, mx_port = free_port(), free_port()
+    puente("demo", "--no-serve", "--port", str(port), "--mx-port", str(mx_port),
+           data_dir=folder, timeout=600)  # fmt: skip
+    person, name = _searchable_person(folder / "us")
+    servers: list[subprocess.Popen[bytes]] = [
+        start_server(folder / "us", port),
+        start_server(folder / "mx", mx_port),
+    ]
+    try:
+        yield Demo(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{mx_port}", person, name)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def sign_in(page: Page, url: str, username: str) -> None:
+    """Sign in to a demo node with the demo's password."""
+    page.goto(url + "/login")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#password").press("Enter")
+    expect(page).to_have_url(url + "/")
