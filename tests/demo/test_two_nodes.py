@@ -90,5 +90,5 @@ def test_the_demo_nodes_hold_one_plan_each_side_writing_its_part(tmp_path: Path)
     us = puente("plan", "export", data_dir=demo / "us").stdout
     mx = puente("plan", "export", data_dir=demo / "mx").stdout
     assert us == mx
-    assert us.count("owner: us-demo") == 22 + 4  # elements and indicators
+    assert us.count("owner: us-demo") == 22 + 4 + 3  # elements, indicators, meetings
     assert us.count("owner: mx-demo") == 4
