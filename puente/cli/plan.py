@@ -145,3 +145,39 @@ def gaps_command(data_dir: Path | None = DataDir, act_as: str = ActAs) -> None:
         console.print(f"[bold]{t(label)}[/]: {len(mine)}")
         for gap in mine:
             console.print(f"  {gaps.describe(gap, locale)}", highlight=False)
+
+
+@plan_app.command("briefing")
+@handles_errors
+def briefing_command(
+    code: str = typer.Argument(..., help="The meeting's code, e.g. MIN-2027-02."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="A .pdf or .html file; with --all, a folder."
+    ),  # fmt: skip
+    language: str = typer.Option("", "--lang", help="en or es (default: yours)"),
+    both: bool = typer.Option(False, "--all", help="HTML and PDF in English and Spanish."),
+    data_dir: Path | None = DataDir,
+    act_as: str = ActAs,
+) -> None:
+    """Write the briefing for a meeting: its assessment, as PDF or HTML."""
+    from puente.plan import briefing
+
+    locale = language or cli_locale()
+    with opened(data_dir) as node:
+        acting_user(node, act_as)
+        if both:
+            output.mkdir(parents=True, exist_ok=True)
+            with node.db.session() as session:
+                briefing.assessment.find_meeting(session, code)  # an unknown code stops here
+            written = briefing.write_both_languages(str(node.settings.data_dir), code,
+                                                    str(output))  # fmt: skip
+            for path in written:
+                console.print(t("Briefing for {code} written to {path}.", code=code, path=path))
+            return
+        with node.db.session() as session:
+            if output.suffix.lower() == ".html":
+                output.write_text(briefing.render_html(session, node, code, locale),
+                                  encoding="utf-8")  # fmt: skip
+            else:
+                output.write_bytes(briefing.render_pdf(session, node, code, locale))
+    console.print(t("Briefing for {code} written to {path}.", code=code, path=str(output)))

@@ -57,3 +57,40 @@ def test_a_coordinator_records_progress_that_the_other_side_sees(
     coordinator.screenshot(path=str(screenshots / "indicator-en.png"), full_page=True)
     mexico.close()
     usa.close()
+
+
+def _pdf_text(path: Path) -> str:
+    import pypdf
+
+    return " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(path).pages).split())
+
+
+def test_a_coordinator_downloads_the_ministerial_briefing_in_both_languages(
+    browser: Browser, demo: Demo, tmp_path: Path
+) -> None:
+    context = browser.new_context(locale="es-MX", viewport={"width": 1280, "height": 900},
+                                  accept_downloads=True)  # fmt: skip
+    context.set_default_timeout(30_000)
+    coordinadora = context.new_page()
+    sign_in(coordinadora, demo.mx_url, "sre.coordinacion")
+    if coordinadora.locator("html").get_attribute("lang") != "es":
+        coordinadora.get_by_role("button", name="Español").click()
+    coordinadora.goto(demo.mx_url + "/meetings")
+    coordinadora.get_by_role("link", name="Reunión Ministerial de Seguridad").click()
+    texts = {}
+    for name, language in (("Informe en PDF en español", "es"),
+                           ("Informe en PDF en inglés", "en")):  # fmt: skip
+        with coordinadora.expect_download() as download:
+            coordinadora.get_by_role("link", name=name).click()
+        saved = tmp_path / f"briefing-{language}.pdf"
+        download.value.save_as(saved)
+        texts[language] = _pdf_text(saved)
+    assert "Informe: Reunión Ministerial de Seguridad" in texts["es"]
+    assert "Avance por objetivo general y objetivo" in texts["es"]
+    assert "Proteger a nuestras personas" in texts["es"]
+    assert "Briefing: Security Ministerial" in texts["en"]
+    assert "Progress by goal and objective" in texts["en"]
+    assert "Protect our people" in texts["en"]
+    coordinadora.get_by_role("link", name="Generar el informe").click()
+    expect(coordinadora.locator("h1")).to_have_text("Informe: Reunión Ministerial de Seguridad")
+    context.close()
