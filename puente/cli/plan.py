@@ -153,14 +153,14 @@ def briefing_command(
     code: str = typer.Argument(..., help="The meeting's code, e.g. MIN-2027-02."),
     output: Path = typer.Option(
         ..., "--output", "-o", help="A .pdf or .html file; with --all, a folder."
-    ),  # fmt: skip
+    ),
     language: str = typer.Option("", "--lang", help="en or es (default: yours)"),
     both: bool = typer.Option(False, "--all", help="HTML and PDF in English and Spanish."),
     data_dir: Path | None = DataDir,
     act_as: str = ActAs,
 ) -> None:
     """Write the briefing for a meeting: its assessment, as PDF or HTML."""
-    from puente.plan import briefing
+    from puente.plan import assessment, briefing
 
     locale = language or cli_locale()
     with opened(data_dir) as node:
@@ -168,7 +168,7 @@ def briefing_command(
         if both:
             output.mkdir(parents=True, exist_ok=True)
             with node.db.session() as session:
-                briefing.assessment.find_meeting(session, code)  # an unknown code stops here
+                assessment.find_meeting(session, code)  # an unknown code stops here
             written = briefing.write_both_languages(str(node.settings.data_dir), code,
                                                     str(output))  # fmt: skip
             for path in written:
