@@ -15,11 +15,10 @@ from puente.errors import N_, InvalidInput, NotFound, Problem
 from puente.indicators.definitions import Indicator, check
 from puente.indicators.models import PlanIndicator
 from puente.node import Node
-from puente.plan import projection, stix
+from puente.plan import stix
 from puente.plan.models import PlanElement
-from puente.plan.service import PLAN_MARKINGS, next_version, same_object, store_objects
+from puente.plan.service import next_version, same_object, store_objects
 from puente.records.builder import agency_identity_id, stix_now
-from puente.records.ingest import ingest
 
 
 def indicators(session: Session) -> list[tuple[Indicator, str]]:
@@ -98,7 +97,5 @@ def add_observation(session: Session, node: Node, who: Principal, code: str, *, 
         note=note.strip(), author=who.username, created=stix_now(),
         created_by_ref=agency_identity_id(who.agency),
     )  # fmt: skip
-    ingest(session, node.settings, who, [obj], override=PLAN_MARKINGS,
-           action="plan.observation", base_pointer="")  # fmt: skip
-    projection.apply(session, [obj], node.settings.node_id)
+    store_objects(session, node, who, [obj], "plan.observation")
     return str(obj["id"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy.orm import Session
@@ -20,6 +20,23 @@ from puente.plan.meetings import MEETING_TYPE
 from puente.plan.models import PlanElement, PlanMeeting, PlanUpdate
 from puente.plan.stix import ELEMENT_TYPE, INDICATOR_TYPE, OBSERVATION_TYPE, UPDATE_TYPE
 from puente.records.validation import timestamp_key
+
+Versioned = TypeVar("Versioned", PlanElement, PlanIndicator, PlanMeeting)
+
+
+def _to_fill(session: Session, model: type[Versioned], obj: dict[str, Any],
+             owner_node: str) -> Versioned | None:  # fmt: skip
+    """The row to bring to ``obj``'s version (a new one if none), or None when the row already
+    holds that version or a later one."""
+    row = session.get(model, obj["id"])
+    modified = str(obj.get("modified", ""))
+    if row is not None and timestamp_key(row.modified) >= timestamp_key(modified):
+        return None
+    if row is None:
+        row = model(stix_id=obj["id"], owner_node=owner_node)
+        session.add(row)
+    row.modified = modified
+    return row
 
 
 def _json(value: Any) -> str:
@@ -46,29 +63,21 @@ def apply(session: Session, objects: Iterable[Any], owner_node: str) -> int:
 
 
 def _meeting(session: Session, obj: dict[str, Any], owner_node: str) -> int:
-    row = session.get(PlanMeeting, obj["id"])
-    modified = str(obj.get("modified", ""))
-    if row is not None and timestamp_key(row.modified) >= timestamp_key(modified):
-        return 0
+    row = _to_fill(session, PlanMeeting, obj, owner_node)
     if row is None:
-        row = PlanMeeting(stix_id=obj["id"], owner_node=owner_node)
-        session.add(row)
+        return 0
     row.code, row.kind = str(obj.get("code", "")), str(obj.get("kind", ""))
     row.on = _day(obj.get("date")) or date.today()
-    row.body, row.modified = _json(obj), modified
+    row.body = _json(obj)
     return 1
 
 
 def _indicator(session: Session, obj: dict[str, Any], owner_node: str) -> int:
-    row = session.get(PlanIndicator, obj["id"])
-    modified = str(obj.get("modified", ""))
-    if row is not None and timestamp_key(row.modified) >= timestamp_key(modified):
-        return 0
+    row = _to_fill(session, PlanIndicator, obj, owner_node)
     if row is None:
-        row = PlanIndicator(stix_id=obj["id"], owner_node=owner_node)
-        session.add(row)
+        return 0
     row.code, row.objective_id = str(obj.get("code", "")), str(obj.get("objective_ref", ""))
-    row.body, row.modified = _json(obj), modified
+    row.body = _json(obj)
     return 1
 
 
@@ -85,13 +94,9 @@ def _observation(session: Session, obj: dict[str, Any], owner_node: str) -> int:
 
 
 def _element(session: Session, obj: dict[str, Any], owner_node: str) -> int:
-    row = session.get(PlanElement, obj["id"])
-    modified = str(obj.get("modified", ""))
-    if row is not None and timestamp_key(row.modified) >= timestamp_key(modified):
-        return 0
+    row = _to_fill(session, PlanElement, obj, owner_node)
     if row is None:
-        row = PlanElement(stix_id=obj["id"], owner_node=owner_node)
-        session.add(row)
+        return 0
     title, description = obj.get("title") or {}, obj.get("description") or {}
     row.level, row.code = str(obj.get("level", "")), str(obj.get("code", ""))
     row.parent_id = str(obj.get("parent_ref", ""))
@@ -105,7 +110,7 @@ def _element(session: Session, obj: dict[str, Any], owner_node: str) -> int:
     row.supporting = _json(obj.get("supporting_agencies") or [])
     row.milestones = _json(obj.get("milestones") or [])
     row.evidence = _json(obj.get("evidence") or [])
-    row.modified, row.updated_at = modified, now()
+    row.updated_at = now()
     return 1
 
 

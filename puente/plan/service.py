@@ -69,20 +69,15 @@ def save_elements(session: Session, node: Node, who: Principal, elements: list[E
     author = agency_identity_id(who.agency)
     for element in _parents_first(elements):
         stix_id = ids[element.code]
-        previous = _current(session, stix_id) if element.code in held else None
         parent_ref = ids.get(element.parent_code) or (
             held[element.parent_code].stix_id if element.parent_code in held else "")  # fmt: skip
-        created = previous["created"] if previous else moment
-        modified = later_than(previous["modified"], moment) if previous else moment
+        created, modified, by, previous = next_version(
+            session, stix_id if element.code in held else None, moment, author)  # fmt: skip
         obj = stix.element_object(replace(element, stix_id=stix_id), parent_ref, created,
-                                  modified, previous["created_by_ref"] if previous else author)  # fmt: skip
-        if previous is not None and _same(previous, obj):
-            continue  # unchanged: no new version
-        objects.append(obj)
-    if objects:
-        ingest(session, node.settings, who, objects, override=PLAN_MARKINGS,
-               action="plan.write", base_pointer="")  # fmt: skip
-        projection.apply(session, objects, node.settings.node_id)
+                                  modified, by)  # fmt: skip
+        if not same_object(previous, obj):  # unchanged: no new version
+            objects.append(obj)
+    store_objects(session, node, who, objects, "plan.write")
     return [ids[e.code] for e in elements]
 
 
@@ -169,9 +164,7 @@ def add_update(session: Session, node: Node, who: Principal, code: str, *, text:
                              on=on or date.today(), text=text.strip(), language=language,
                              status=status, progress=progress, author=who.username,
                              created=stix_now(), created_by_ref=agency_identity_id(who.agency))  # fmt: skip
-    ingest(session, node.settings, who, [obj], override=PLAN_MARKINGS, action="plan.update",
-           base_pointer="")  # fmt: skip
-    projection.apply(session, [obj], node.settings.node_id)
+    store_objects(session, node, who, [obj], "plan.update")
     return str(obj["id"])
 
 

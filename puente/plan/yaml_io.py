@@ -369,7 +369,9 @@ def import_plan(session: Session, node: Node, who: Principal, text: str) -> Impo
     try:
         service.save_elements(session, node, who, mine)
     except InvalidInput as exc:
-        raise _with_lines([_repoint(p, positions) for p in exc.problems], lines) from None
+        moved = [Problem(p.message, _renumber(p.pointer, "elements", positions), p.params)
+                 for p in exc.problems]  # fmt: skip
+        raise _with_lines(moved, lines) from None
     report.updates_added = _import_updates(session, node, who, data.get("updates"), lines)
     report.indicators = _import_indicators(session, node, who, data.get("indicators"), lines)
     report.observations_added = _import_observations(session, node, who,
@@ -377,14 +379,6 @@ def import_plan(session: Session, node: Node, who: Principal, text: str) -> Impo
     report.meetings = _import_meetings(session, node, who, data.get("meetings"), lines)
     report.codes = [e.code for e in mine]
     return report
-
-
-def _repoint(problem: Problem, positions: list[int]) -> Problem:
-    """A problem about the n-th element saved, pointed at that element's entry in the file."""
-    parts = problem.pointer.split("/")
-    if len(parts) > 2 and parts[1] == "elements" and parts[2].isdigit():
-        parts[2] = str(positions[int(parts[2])])
-    return Problem(problem.message, "/".join(parts), problem.params)
 
 
 def _differs(element: Element, held: Element) -> bool:
@@ -483,14 +477,7 @@ def _indicator(data: Any, at: str, problems: list[Problem]) -> Indicator | None:
 
 def _import_indicators(session: Session, node: Node, who: Principal, raw: Any,
                        lines: _Lines) -> int:  # fmt: skip
-    if raw is None:
-        return 0
-    if not isinstance(raw, list):
-        raise _with_lines([Problem(N_("indicators must be a list."), "/indicators")], lines)
-    problems: list[Problem] = []
-    parsed = [_indicator(item, f"/indicators/{i}", problems) for i, item in enumerate(raw)]
-    if problems:
-        raise _with_lines(problems, lines)
+    parsed = _section(raw, "indicators", N_("indicators must be a list."), _indicator, lines)
     held = {i.code: (i, owner) for i, owner in indicator_service.indicators(session)}
     return _save_owned(node, parsed, held, "indicators", lines,
                        lambda mine: indicator_service.save_indicators(session, node, who, mine))  # fmt: skip
@@ -594,17 +581,29 @@ def _meeting(data: Any, at: str, problems: list[Problem]) -> Meeting | None:
 
 def _import_meetings(session: Session, node: Node, who: Principal, raw: Any,
                      lines: _Lines) -> int:  # fmt: skip
-    if raw is None:
-        return 0
-    if not isinstance(raw, list):
-        raise _with_lines([Problem(N_("meetings must be a list."), "/meetings")], lines)
-    problems: list[Problem] = []
-    parsed = [_meeting(item, f"/meetings/{i}", problems) for i, item in enumerate(raw)]
-    if problems:
-        raise _with_lines(problems, lines)
+    parsed = _section(raw, "meetings", N_("meetings must be a list."), _meeting, lines)
     held = {m.code: (m, owner) for m, owner in service.meetings(session)}
     return _save_owned(node, parsed, held, "meetings", lines,
                        lambda mine: service.save_meetings(session, node, who, mine))  # fmt: skip
+
+
+def _section(
+    raw: Any,
+    section: str,
+    not_a_list: str,
+    parse: Callable[[Any, str, list[Problem]], Any],
+    lines: _Lines,
+) -> list[Any]:
+    """Every entry of a list section of the file, parsed; all its problems at once."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise _with_lines([Problem(not_a_list, f"/{section}")], lines)
+    problems: list[Problem] = []
+    parsed = [parse(item, f"/{section}/{i}", problems) for i, item in enumerate(raw)]
+    if problems:
+        raise _with_lines(problems, lines)
+    return parsed
 
 
 def _save_owned(node: Node, parsed: list[Any], held: dict[str, tuple[Any, str]], section: str,
