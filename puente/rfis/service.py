@@ -8,6 +8,7 @@ committed. Every refusal is audited too, in a transaction of its own.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from puente.audit import service as audit
 from puente.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Problem, PuenteError
 from puente.node import Node
 from puente.rfis import release, states, transport
-from puente.rfis.models import Rfi, RfiEvent
+from puente.rfis.models import Rfi
 from puente.sharing.partners import get_partner
 
 ACTION_PERMISSIONS = {
@@ -67,11 +68,6 @@ def _audited(node: Node, who: Principal, action: str, target: str) -> Iterator[N
         raise
 
 
-def _event(session: Session, rfi: Rfi, actor: str, action: str, note: str = "") -> None:
-    session.add(RfiEvent(rfi_id=rfi.id, at=now(), actor=actor, action=action, state=rfi.state,
-                         note=note))  # fmt: skip
-
-
 def _check_new(session: Session, new: NewRequest) -> list[Problem]:
     problems = []
     for name, limit in LIMITS.items():
@@ -107,7 +103,7 @@ def create(node: Node, who: Principal, new: NewRequest) -> str:
         moment = now()
         recipients = [r for r in dict.fromkeys(new.recipients) if r != who.username]
         rfi = Rfi(
-            id=_new_id(), direction=states.OUTGOING, partner_id=partner.id,
+            id=str(uuid.uuid4()), direction=states.OUTGOING, partner_id=partner.id,
             state=states.DRAFT, priority=new.priority, title=new.title.strip(),
             question=new.question.strip(), case_reference=new.case_reference.strip(),
             legal_basis=new.legal_basis.strip(), category=new.category,
@@ -118,7 +114,7 @@ def create(node: Node, who: Principal, new: NewRequest) -> str:
         )  # fmt: skip
         session.add(rfi)
         session.flush()
-        _event(session, rfi, who.username, "create")
+        transport.add_event(session, rfi, who.username, "create")
         audit.append(session, who.username, "rfi.create", rfi.id,
                      details={"partner": new.partner, "case_reference": rfi.case_reference,
                               "hit_query": rfi.hit_query_id})  # fmt: skip
@@ -130,18 +126,12 @@ def create(node: Node, who: Principal, new: NewRequest) -> str:
     return rfi_id
 
 
-def _new_id() -> str:
-    import uuid
-
-    return str(uuid.uuid4())
-
-
 def _send(session: Session, node: Node, who: Principal, rfi: Rfi) -> dict[str, Any]:
     moment = now()
     rfi.sent_at = moment
     rfi.due_at = moment + timedelta(hours=node.settings.rfis.due_hours[rfi.priority])
     rfi.state = states.SENT
-    _event(session, rfi, who.username, "send")
+    transport.add_event(session, rfi, who.username, "send")
     audit.append(session, who.username, "rfi.send", rfi.id,
                  details={"due_at": rfi.due_at.isoformat()})  # fmt: skip
     transport.queue(session, node, rfi, "send", who.username, **transport.request_payload(rfi))
@@ -183,7 +173,7 @@ def _act(node: Node, who: Principal, rfi_id: str, action: str, change: Change) -
             rfi.updated_at = now()
             if target in states.CLOSED:
                 rfi.closed_at = now()
-            _event(session, rfi, who.username, action, _note(payload))
+            transport.add_event(session, rfi, who.username, action, _note(payload))
             audit.append(session, who.username, f"rfi.{action}", rfi.id,
                          details={k: v for k, v in payload.items() if k != "answer"})  # fmt: skip
             transport.queue(session, node, rfi, action, who.username, **payload)

@@ -137,16 +137,17 @@ def _delivered(session: Session, message_id: str, refused: str | None) -> None:
         # The partner's copy did not move (it was withdrawn or closed there meanwhile): say so
         # in the history; this copy keeps the state its own user chose.
         message.refused = refused
-        _event(session, rfi, "system", "refused", refused)
+        add_event(session, rfi, "system", "refused", refused)
         audit.append(session, "system", "rfi.refused-by-partner", rfi.id,
                      details={"action": message.action, "reason": refused})  # fmt: skip
     elif message.action == "send" and rfi.state == states.SENT:
         rfi.state = states.RECEIVED
         rfi.updated_at = now()
-        _event(session, rfi, "system", "deliver")
+        add_event(session, rfi, "system", "deliver")
 
 
-def _event(session: Session, rfi: Rfi, actor: str, action: str, note: str = "") -> None:
+def add_event(session: Session, rfi: Rfi, actor: str, action: str, note: str = "") -> None:
+    """One step of the request's history, as this node saw it."""
     session.add(RfiEvent(rfi_id=rfi.id, at=now(), actor=actor, action=action, state=rfi.state,
                          note=note))  # fmt: skip
 
@@ -189,7 +190,7 @@ def _apply(session: Session, partner: Partner, obj: dict[str, Any]) -> Problem |
         if rfi is not None:
             return Problem(N_("Request {id} was already received."), "", {"id": rfi_id})
         rfi = _received(session, partner, obj)
-        _event(session, rfi, actor, "receive")
+        add_event(session, rfi, actor, "receive")
         return None
     if rfi is None or rfi.partner_id != partner.id or action not in states.MOVES:
         return Problem(N_("No request {id} is shared with this partner."), "", {"id": rfi_id})
@@ -197,7 +198,7 @@ def _apply(session: Session, partner: Partner, obj: dict[str, Any]) -> Problem |
     if target is None:
         return states.refusal(rfi, action)
     _mirror(rfi, action, target, obj)
-    _event(session, rfi, actor, action, _note(action, obj))
+    add_event(session, rfi, actor, action, _note(action, obj))
     return None
 
 
