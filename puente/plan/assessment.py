@@ -89,9 +89,9 @@ def assess(session: Session, node: Node, code: str, locale: str = "en") -> Asses
     overdue = [a for a in actions if a.overdue]
     at_risk = [a for a in actions if a.status in ("at_risk", "delayed") and not a.overdue]
     moment = datetime.combine(end, time(12), tzinfo=UTC)
-    found_gaps = gaps.find_gaps(session, node, moment)
     readings = [indicator_reading.read(session, i, owner, locale, (start.replace(day=1), end))
                 for i, owner in indicators.indicators(session)]  # fmt: skip
+    found_gaps = gaps.find_gaps(session, node, moment, readings)
     return Assessment(meeting, previous, start, end, [_progress(r) for r in roots], completed,
                       overdue, at_risk, found_gaps, readings,
                       draft_expectations(overdue, at_risk, found_gaps, readings, end))  # fmt: skip

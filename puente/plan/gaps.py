@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from puente.accounts.service import as_utc, now
 from puente.errors import N_
+from puente.indicators.reading import Reading
 from puente.node import Node
 from puente.plan import reading
 from puente.plan.elements import CLOSED, COUNTRIES
@@ -126,23 +127,24 @@ def sync_gaps(session: Session, node: Node, moment: datetime) -> list[Gap]:
 Rule = Callable[[], list[Gap]]
 
 
-def indicator_gaps(session: Session, node: Node, moment: datetime) -> list[Gap]:
+def indicator_gaps(session: Session, node: Node, moment: datetime,
+                   readings: list[Reading] | None = None) -> list[Gap]:  # fmt: skip
     """Indicators with no observation in the last ``[plan] indicator_stale_months`` months,
     and those whose latest observation is on the wrong side of the straight path from the
-    baseline to the targets (below it when up is good, above it when down is good)."""
+    baseline to the targets (below it when up is good, above it when down is good).
+    ``readings``: the indicators as the caller has already read them (an assessment's)."""
     from puente.indicators import reading
     from puente.indicators import service as indicators
 
     months = node.settings.plan.indicator_stale_months
-    today = moment.date()
-    since = date(today.year, today.month, 1)
-    for _ in range(months):
-        since = date(
-            since.year - (since.month == 1), 12 if since.month == 1 else since.month - 1, 1
-        )
+    first = moment.year * 12 + moment.month - 1 - months  # months since year 0, zero-based
+    since = date(first // 12, first % 12 + 1, 1)
+    if readings is None:
+        readings = [reading.read(session, indicator, owner, "en")
+                    for indicator, owner in indicators.indicators(session)]  # fmt: skip
     found = []
-    for indicator, owner in indicators.indicators(session):
-        read = reading.read(session, indicator, owner, "en")
+    for read in readings:
+        indicator = read.indicator
         link = f"/indicators/{indicator.code}"
         names = {"code": indicator.code, "title": indicator.name.en, "title_es": indicator.name.es}
         if read.latest is None or read.latest.on < since:
@@ -161,11 +163,13 @@ def indicator_gaps(session: Session, node: Node, moment: datetime) -> list[Gap]:
     return found
 
 
-def find_gaps(session: Session, node: Node, moment: datetime | None = None) -> list[Gap]:
+def find_gaps(session: Session, node: Node, moment: datetime | None = None,
+              readings: list[Reading] | None = None) -> list[Gap]:  # fmt: skip
     """Every gap the rules find now, grouped by rule in the order of :data:`RULES`."""
     moment = moment or now()
     found = [*plan_gaps(session, moment.date()), *rfi_gaps(session, moment),
-             *sync_gaps(session, node, moment), *indicator_gaps(session, node, moment)]  # fmt: skip
+             *sync_gaps(session, node, moment),
+             *indicator_gaps(session, node, moment, readings)]  # fmt: skip
     order = list(RULES)
     return sorted(found, key=lambda g: (order.index(g.rule), g.subject))
 
