@@ -92,3 +92,18 @@ def linked(
     from tests.linked import link
 
     yield from link(node, admin, tmp_path, monkeypatch)
+
+
+def _pango() -> bool:
+    try:
+        import weasyprint  # noqa: F401 - loads the system's Pango, or fails
+    except OSError:
+        return False
+    return True
+
+
+# The PDF briefing needs WeasyPrint, and WeasyPrint the system's Pango (Debian's
+# libpango-1.0-0); .ci/run installs it, a machine without it skips these tests and says why.
+needs_pango = pytest.mark.skipif(
+    not _pango(), reason="WeasyPrint needs the system's Pango (apt-get install libpango-1.0-0)"
+)

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from puente.node import Node
 from puente.plan import assessment, briefing, service, yaml_io
 from puente.web.app import create_app
-from tests.conftest import add_user
+from tests.conftest import add_user, needs_pango
 from tests.plan.test_gaps import PLAN
 from tests.web.test_views import page, sign_in
 
@@ -57,6 +57,7 @@ def _text(pdf: bytes) -> str:
     return " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
 
 
+@needs_pango
 def test_the_briefing_reads_in_both_languages_and_is_reproducible(planned: Node) -> None:
     with planned.db.session() as session:
         english = briefing.render_pdf(session, planned, "SIG-2026-11", "en")
@@ -79,6 +80,7 @@ def desk(planned: Node) -> Iterator[tuple[TestClient, str]]:
         yield client, sign_in(client, "laura")
 
 
+@needs_pango
 def test_the_coordinator_adopts_the_edited_draft(
     desk: tuple[TestClient, str], planned: Node
 ) -> None:
