@@ -166,13 +166,13 @@ def briefing_command(
     with opened(data_dir) as node:
         acting_user(node, act_as)
         if both:
-            output.mkdir(parents=True, exist_ok=True)
             with node.db.session() as session:
                 assessment.find_meeting(session, code)  # an unknown code stops here
-            written = briefing.write_both_languages(str(node.settings.data_dir), code,
-                                                    str(output))  # fmt: skip
+                output.mkdir(parents=True, exist_ok=True)
+                written = briefing.write_both_languages(session, node, code, output)
             for path in written:
-                console.print(t("Briefing for {code} written to {path}.", code=code, path=path))
+                console.print(t("Briefing for {code} written to {path}.", code=code,
+                                path=str(path)))  # fmt: skip
             return
         with node.db.session() as session:
             if output.suffix.lower() == ".html":

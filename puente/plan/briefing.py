@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, time
-from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from puente.i18n import Translator
-from puente.indicators import charts
+from puente.indicators import charts, drawing
+from puente.indicators.reading import Reading
 from puente.node import Node
 from puente.plan import assessment, gaps
 from puente.plan.elements import LEVEL_LABELS, STATUS_LABELS
@@ -20,56 +22,59 @@ from puente.plan.meetings import KIND_LABELS
 from puente.plan.service import PLAN_MARKINGS
 
 
-@lru_cache(maxsize=256)
-def _svg(spec_json: str) -> str:
-    """A chart's SVG, once per spec: the same spec always draws the same bytes."""
-    import orjson
-
-    return charts.render_svg(orjson.loads(spec_json))
-
-
-@lru_cache(maxsize=256)
-def _png_uri(svg: str) -> str:
-    """The chart as a PNG data URI for the PDF: WeasyPrint draws SVG in Python (0.2 s a chart
-    of a few hundred marks), an image in no time; resvg rasterizes the same SVG bytes."""
-    import base64
-
-    import vl_convert
-
-    png = vl_convert.svg_to_png(svg, scale=1.5)
-    return "data:image/png;base64," + base64.b64encode(png).decode()
-
-
 def render_html(session: Session, node: Node, code: str, locale: str, *,
-                links: bool = False, images: bool = False) -> str:  # fmt: skip
+                links: bool = False, images: dict[str, bytes] | None = None) -> str:  # fmt: skip
     """The briefing for meeting ``code`` as one self-contained HTML document; ``links`` adds
-    the way back to the meeting and to the PDF (the web page; the PDF has none), ``images``
-    puts the charts in as PNG rather than SVG (for the PDF)."""
+    the way back to the meeting and to the PDF (the web page; the PDF has none). Given
+    ``images``, the charts are ``<img>`` of JPEGs put in that dict by their ``chart:`` URL
+    (for the PDF) rather than inline SVG."""
     from puente.web.pages import agency_namer, environment
 
     found = assessment.assess(session, node, code, locale)
-    figures = []
-    for read in found.indicators:
-        spec = charts.vega_lite_spec(read.chart, locale)
-        svg = _svg(charts.spec_json(spec))
-        figures.append((read, _png_uri(svg) if images else svg))
+    svgs = drawing.svgs([charts.vega_lite_spec(read.chart, locale) for read in found.indicators])
+    figures: list[tuple[Reading, str]] = []
+    if images is None:
+        figures = list(zip(found.indicators, svgs, strict=True))
+    else:
+        for read, jpeg in zip(found.indicators, drawing.jpegs(svgs), strict=True):
+            # Named by content, so the HTML (whose digest is the PDF's identifier) changes
+            # whenever a chart does.
+            url = f"chart:{hashlib.sha256(jpeg).hexdigest()[:24]}.jpg"
+            images[url] = jpeg
+            figures.append((read, url))
     return environment().get_template("briefing.html").render(
         _=Translator(locale), locale=locale, a=found, figures=figures,
         gaps=[(label, [gaps.describe(g, locale) for g in found.found_gaps if g.rule == rule])
               for rule, label in gaps.RULES.items()],
         banner=PLAN_MARKINGS.banner(), node=node.settings, agency_name=agency_namer(locale),
         status_labels=STATUS_LABELS, level_labels=LEVEL_LABELS, kind_labels=KIND_LABELS,
-        links=links, images=images,
+        links=links, images=images is not None,
     )  # fmt: skip
+
+
+def _chart_fetcher(images: dict[str, bytes]) -> Any:
+    """WeasyPrint's fetcher for one briefing: its charts and nothing else, on the network
+    or on disk, whatever the briefing's text holds (WeasyPrint ≥ 70 takes a URLFetcher)."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class ChartFetcher(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            if url not in images:
+                raise ValueError(f"the briefing holds no {url}")
+            return URLFetcherResponse(url, images[url], {"Content-Type": "image/jpeg"})
+
+    return ChartFetcher(fail_on_errors=True)
 
 
 def render_pdf(session: Session, node: Node, code: str, locale: str) -> bytes:
     """The same briefing as a PDF, reproducible from the same data."""
     from weasyprint import HTML
 
-    html = render_html(session, node, code, locale, images=True)
+    images: dict[str, bytes] = {}
+    html = render_html(session, node, code, locale, images=images)
     meeting, _ = assessment.find_meeting(session, code)
-    document = HTML(string=html).render()
+
+    document = HTML(string=html, url_fetcher=_chart_fetcher(images)).render()
     stamp = datetime.combine(meeting.on, time(0), tzinfo=UTC).isoformat()
     document.metadata.created = stamp
     document.metadata.modified = stamp
@@ -80,30 +85,14 @@ def render_pdf(session: Session, node: Node, code: str, locale: str) -> bytes:
     return bytes(pdf)
 
 
-def write_both_languages(data_dir: str, code: str, folder: str) -> list[str]:
-    """The HTML and the PDF of the briefing in English and in Spanish, into ``folder``: each
-    language in a process of its own (the charts are drawn by one engine per process, so two
-    languages take the two cores). The files written."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(2) as pool:
-        done = pool.map(_write_language, [data_dir] * 2, [code] * 2, [folder] * 2, ["en", "es"])
-        return [path for paths in done for path in paths]
-
-
-def _write_language(data_dir: str, code: str, folder: str, locale: str) -> list[str]:
-    from pathlib import Path
-
-    from puente.node import open_node
-
-    node = open_node(Path(data_dir))
-    try:
-        with node.db.session() as session:
-            html = render_html(session, node, code, locale)
-            pdf = render_pdf(session, node, code, locale)
-    finally:
-        node.close()
-    out = Path(folder)
-    (out / f"briefing-{code}-{locale}.html").write_text(html, encoding="utf-8")
-    (out / f"briefing-{code}-{locale}.pdf").write_bytes(pdf)
-    return [str(out / f"briefing-{code}-{locale}.{kind}") for kind in ("html", "pdf")]
+def write_both_languages(session: Session, node: Node, code: str, folder: Path) -> list[Path]:
+    """The HTML and the PDF of the briefing in English and in Spanish, into ``folder``; the
+    files written."""
+    written = []
+    for locale in ("en", "es"):
+        html = folder / f"briefing-{code}-{locale}.html"
+        html.write_text(render_html(session, node, code, locale), encoding="utf-8")
+        pdf = folder / f"briefing-{code}-{locale}.pdf"
+        pdf.write_bytes(render_pdf(session, node, code, locale))
+        written += [html, pdf]
+    return written

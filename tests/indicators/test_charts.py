@@ -235,13 +235,15 @@ def test_another_process_renders_the_same_svg() -> None:
     assert other.stdout == render_svg(spec)
 
 
-def test_the_svg_has_the_title_and_spanish_months_in_dejavu_sans() -> None:
+def test_the_svg_has_the_title_and_spanish_months_in_liberation_sans() -> None:
     svg = render_svg(vega_lite_spec(fentanyl(title="Fentanilo decomisado"), "es"))
     words = texts(svg)
     assert "Fentanilo decomisado" in words
     assert "ene 2024" in words
     assert not any("Jan" in word for word in words)
-    assert set(re.findall(r'font-family="([^"]*)"', svg)) == {"DejaVu Sans"}
+    assert set(re.findall(r'font-family="([^"]*)"', svg)) == {
+        "Liberation Sans, Arial, Helvetica, sans-serif"
+    }
     assert "X-axis" not in svg  # Vega's English ARIA labels are off
 
 

@@ -1,0 +1,59 @@
+"""Charts drawn in worker processes: the same bytes as drawn in the process, in the order
+asked, kept once drawn, and still drawn when a worker dies."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+from dataclasses import replace
+
+from PIL import Image
+
+from puente.indicators import drawing
+from puente.indicators.charts import render_svg, vega_lite_spec
+from tests.indicators.test_charts import fentanyl
+
+
+def specs(count: int, locale: str = "en") -> list[dict[str, object]]:
+    return [vega_lite_spec(replace(fentanyl(), title=f"Chart {n}"), locale) for n in range(count)]
+
+
+def test_the_workers_draw_what_the_process_draws_in_the_order_asked() -> None:
+    asked = specs(4, "es")
+    drawn = drawing.svgs(asked)
+    assert drawn == [render_svg(spec) for spec in asked]
+    assert [f">Chart {n}<" in svg for n, svg in enumerate(drawn)] == [True] * 4
+
+
+def test_a_chart_drawn_once_is_kept() -> None:
+    asked = specs(3)
+    first = drawing.svgs(asked)
+    # The same specs again, one new: only the new one is drawn; the rest come back as kept.
+    again = drawing.svgs([*asked, vega_lite_spec(replace(fentanyl(), title="New"), "en")])
+    assert all(a is b for a, b in zip(first, again, strict=False))
+    assert ">New<" in again[3]
+
+
+def test_a_jpeg_for_print_is_flat_on_white_at_one_and_a_half_times() -> None:
+    svg = drawing.svgs(specs(2))[0]
+    jpeg = drawing.jpegs([svg])[0]
+    image = Image.open(io.BytesIO(jpeg))
+    assert image.format == "JPEG"
+    assert image.mode == "RGB"
+    width = int(svg.split('width="', 1)[1].split('"', 1)[0])
+    assert image.width == round(width * drawing.RASTER_SCALE)
+    assert image.getpixel((2, 2)) >= (250, 250, 250)  # the corner is white, not black
+
+
+def test_charts_are_still_drawn_when_a_worker_dies() -> None:
+    if drawing._workers() < 2:
+        return  # one core: there is no pool to break
+    drawing.svgs(specs(2, "en"))  # the pool is up
+    pool = drawing._get_pool()
+    for pid in list(pool._processes):  # a worker killed, as the kernel's OOM killer might
+        os.kill(pid, signal.SIGKILL)
+    fresh = [vega_lite_spec(replace(fentanyl(), title=f"After {n}"), "en") for n in range(3)]
+    drawn = drawing.svgs(fresh)
+    assert drawn == [render_svg(spec) for spec in fresh]
+    assert drawing._get_pool() is not pool  # a new pool for the next batch
