@@ -26,6 +26,7 @@ CODE = re.compile(r"[1-9][0-9]{0,2}(\.[1-9][0-9]{0,2}){0,3}")
 
 LEVEL_LABELS = {"goal": N_("Goal"), "area": N_("Cooperation area"),
                 "objective": N_("Joint objective"), "action": N_("Cooperative action")}  # fmt: skip
+EVIDENCE_LABELS = {"record": N_("Record"), "document": N_("Document"), "url": N_("Web page")}
 STATUS_LABELS = {
     "not_started": N_("Not started"),
     "on_track": N_("On track"),
@@ -52,6 +53,10 @@ class Milestone:
     title: Text
     due_date: date | None = None
     done_date: date | None = None
+
+    def overdue(self, today: date) -> bool:
+        """Due before ``today`` and not done."""
+        return self.done_date is None and self.due_date is not None and self.due_date < today
 
 
 @dataclass(frozen=True)
@@ -145,10 +150,20 @@ def _check_action(element: Element, at: str) -> list[Problem]:
         if not (milestone.title.en.strip() or milestone.title.es.strip()):
             problems.append(Problem(N_("A milestone needs a title."),
                                     f"{at}/milestones/{index}/title"))  # fmt: skip
+        if milestone.done_date and element.start_date and milestone.done_date < element.start_date:
+            problems.append(Problem(N_("A milestone cannot be done before the action starts ({start})."),
+                                    f"{at}/milestones/{index}/done_date",
+                                    {"start": element.start_date.isoformat()}))  # fmt: skip
     for index, item in enumerate(element.evidence):
-        if item.kind not in EVIDENCE_KINDS:
+        if not item.kind:
+            problems.append(Problem(N_("Say what the evidence is: a record, a document or a url."),
+                                    f"{at}/evidence/{index}/kind"))  # fmt: skip
+        elif item.kind not in EVIDENCE_KINDS:
             problems.append(Problem(N_("Evidence is a record, a document or a url, not {kind}."),
                                     f"{at}/evidence/{index}/kind", {"kind": item.kind}))  # fmt: skip
+        if not item.ref.strip():
+            problems.append(Problem(N_("Evidence needs a reference: a record id, a document's reference or a URL."),
+                                    f"{at}/evidence/{index}/ref"))  # fmt: skip
         elif item.kind == "url" and not item.ref.startswith(("https://", "http://")):
             problems.append(Problem(N_("A URL starts with https:// or http://."),
                                     f"{at}/evidence/{index}/ref"))  # fmt: skip

@@ -3,6 +3,8 @@ to record progress and to create or change this node's elements."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -17,12 +19,17 @@ from puente.errors import N_, InvalidInput, NotFound, Problem
 from puente.node import Node
 from puente.plan import gaps, reading, service, yaml_io
 from puente.plan.elements import (
+    EVIDENCE_KINDS,
+    EVIDENCE_LABELS,
     LEVEL_LABELS,
     LEVELS,
     STATUS_LABELS,
     STATUSES,
     Element,
+    Evidence,
+    Milestone,
     Text,
+    check,
 )
 from puente.web.deps import db_session, form_data, get_node, principal
 from puente.web.forms import errors_by_field
@@ -33,6 +40,7 @@ LABELS: dict[str, Any] = {
     "status_labels": STATUS_LABELS,
     "level_labels": LEVEL_LABELS,
     "statuses": STATUSES,
+    "evidence_labels": EVIDENCE_LABELS,
 }
 
 
@@ -128,7 +136,8 @@ def _element_page(request: Request, session: Session, node: Node, code: str,
     updates = reading.updates(session, item.element.stix_id)
     return render(request, "plan_element.html", status=status, item=item, trail=trail,
                   updates=list(reversed(updates)), own_node=node.settings.node_id, errors=errors,
-                  values=values, today=date.today().isoformat(), **LABELS)  # fmt: skip
+                  values=values, today=date.today().isoformat(), on=date.today(),
+                  **LABELS)  # fmt: skip
 
 
 @router.post("/plan/{code}/updates", response_class=HTMLResponse)
@@ -165,28 +174,88 @@ def add_update(
 # -- creating and changing this node's elements ---------------------------------------------------
 
 
+# An action's milestones and evidence are rows of fields, ``milestone-0-title_en`` and
+# ``evidence-1-ref``: one per item, then BLANK_ROWS empty ones to add more. A row left blank
+# is ignored, so clearing a row removes its item.
+MILESTONE_FIELDS = ("title_en", "title_es", "due_date", "done_date")
+EVIDENCE_FIELDS = ("kind", "ref", "label")
+ROWS = {"milestone": MILESTONE_FIELDS, "evidence": EVIDENCE_FIELDS}
+ROW_FIELD = re.compile(r"(milestone|evidence)-([0-9]{1,3})-([a-z_]+)")
+BLANK_ROWS = 2
+MAX_ROWS = 200
+
+
+def _day_text(day: date | None) -> str:
+    return day.isoformat() if day else ""
+
+
 def _form_values(element: Element | None, parent: str) -> dict[str, str]:
     if element is None:
         level = LEVELS[min(parent.count(".") + 1, 3)] if parent else "goal"
         return {"parent": parent, "level": level, "status": "not_started", "progress": "0"}
-    return {
+    values = {
         "code": element.code, "level": element.level, "parent": element.parent_code,
         "title_en": element.title.en, "title_es": element.title.es,
         "description_en": element.description.en, "description_es": element.description.es,
         "status": element.status, "progress": str(element.progress),
-        "start_date": element.start_date.isoformat() if element.start_date else "",
-        "due_date": element.due_date.isoformat() if element.due_date else "",
+        "start_date": _day_text(element.start_date), "due_date": _day_text(element.due_date),
         "lead_usa": ", ".join(element.leads.get("USA", [])),
         "lead_mex": ", ".join(element.leads.get("MEX", [])),
         "supporting": ", ".join(element.supporting),
     }  # fmt: skip
+    for index, m in enumerate(element.milestones):
+        items = (m.title.en, m.title.es, _day_text(m.due_date), _day_text(m.done_date))
+        values |= _row(f"milestone-{index}-", MILESTONE_FIELDS, items)
+    for index, e in enumerate(element.evidence):
+        values |= _row(f"evidence-{index}-", EVIDENCE_FIELDS, (e.kind, e.ref, e.label))
+    return values
+
+
+def _row(prefix: str, names: tuple[str, ...], items: tuple[str, ...]) -> dict[str, str]:
+    return {prefix + name: item for name, item in zip(names, items, strict=True)}
+
+
+def _row_values(form: FormData) -> dict[str, str]:
+    """The milestone and evidence rows' fields the form sent (rows past MAX_ROWS ignored)."""
+    values = {}
+    for name in form:
+        found = ROW_FIELD.fullmatch(name)
+        if found and found[3] in ROWS[found[1]] and int(found[2]) < MAX_ROWS:
+            values[name] = str(form.get(name) or "")
+    return values
+
+
+def _row_count(values: dict[str, str], kind: str) -> int:
+    """How many ``kind`` rows the form shows: up to the last filled one, then BLANK_ROWS."""
+    filled = [int(found[2]) for name, value in values.items()
+              if (found := ROW_FIELD.fullmatch(name)) and found[1] == kind and value.strip()]  # fmt: skip
+    return max(filled, default=-1) + 1 + BLANK_ROWS
+
+
+def _rows(values: dict[str, str], kind: str) -> Iterable[tuple[int, dict[str, str]]]:
+    """Each row of ``kind`` that is not blank: its number and its fields, stripped."""
+    count = max((int(found[2]) + 1 for name in values
+                 if (found := ROW_FIELD.fullmatch(name)) and found[1] == kind), default=0)  # fmt: skip
+    for index in range(count):
+        row = {name: values.get(f"{kind}-{index}-{name}", "").strip() for name in ROWS[kind]}
+        if any(row.values()):
+            yield index, row
 
 
 def _split(text: str) -> list[str]:
     return [part.strip().upper() for part in text.replace(";", ",").split(",") if part.strip()]
 
 
-def _element_from(values: dict[str, str], kept: Element | None) -> tuple[Element, list[Problem]]:
+# Which form row each of the element's milestones and evidence items came from.
+RowMap = dict[str, list[int]]
+
+
+def _element_from(values: dict[str, str],
+                  kept: Element | None) -> tuple[Element, list[Problem], RowMap]:  # fmt: skip
+    """The element the form describes, the values it could not read, and the rows' map.
+
+    A form without any milestone (or evidence) field keeps the element's own ``kept`` ones.
+    """
     problems: list[Problem] = []
 
     def day(name: str) -> date | None:
@@ -202,6 +271,20 @@ def _element_from(values: dict[str, str], kept: Element | None) -> tuple[Element
         problems.append(Problem(N_("{value} is not a whole number."), "/progress",
                                 {"value": progress}))  # fmt: skip
     leads = {"USA": _split(values.get("lead_usa", "")), "MEX": _split(values.get("lead_mex", ""))}
+    rows: RowMap = {"milestone": [], "evidence": []}
+    milestones, evidence = (kept.milestones, kept.evidence) if kept else ([], [])
+    if any(name.startswith("milestone-") for name in values):
+        milestones = []
+        for index, row in _rows(values, "milestone"):
+            rows["milestone"].append(index)
+            milestones.append(Milestone(Text(row["title_en"], row["title_es"]),
+                                        day(f"milestone-{index}-due_date"),
+                                        day(f"milestone-{index}-done_date")))  # fmt: skip
+    if any(name.startswith("evidence-") for name in values):
+        evidence = []
+        for index, row in _rows(values, "evidence"):
+            rows["evidence"].append(index)
+            evidence.append(Evidence(row["kind"], row["ref"], row["label"]))
     element = Element(
         level=values.get("level", ""), code=values.get("code", "").strip(),
         title=Text(values.get("title_en", ""), values.get("title_es", "")),
@@ -210,9 +293,9 @@ def _element_from(values: dict[str, str], kept: Element | None) -> tuple[Element
         progress=int(progress) if progress.isdigit() else 0, start_date=day("start_date"),
         due_date=day("due_date"), leads={c: a for c, a in leads.items() if a},
         supporting=_split(values.get("supporting", "")),
-        milestones=kept.milestones if kept else [], evidence=kept.evidence if kept else [],
+        milestones=milestones, evidence=evidence,
     )  # fmt: skip
-    return element, problems
+    return element, problems, rows
 
 
 FORM_FIELDS = ("code", "level", "parent", "title_en", "title_es", "description_en",
@@ -221,13 +304,18 @@ FORM_FIELDS = ("code", "level", "parent", "title_en", "title_es", "description_e
 # Service pointers → the form's fields.
 POINTERS = {"/title/en": "/title_en", "/title/es": "/title_es", "/leads": "/lead_usa",
             "/leads/USA": "/lead_usa", "/leads/MEX": "/lead_mex"}  # fmt: skip
+# A milestone's or evidence item's pointer (``/milestones/1/title/en``) → its row's field.
+ROW_POINTER = re.compile(r"/(milestone|evidence)s?/([0-9]+)(?:/([a-z_]+))?(?:/(en|es))?")
 
 
 def _form_page(request: Request, values: dict[str, str], errors: dict[str, list[str]],
                editing: str, status: int = 200) -> Response:  # fmt: skip
     agencies = {country: [a.code for a in for_country(country)] for country in ("USA", "MEX")}
     return render(request, "plan_form.html", status=status, values=values, errors=errors,
-                  editing=editing, levels=LEVELS, agencies=agencies, **LABELS)  # fmt: skip
+                  editing=editing, levels=LEVELS, agencies=agencies,
+                  milestone_rows=_row_count(values, "milestone"),
+                  evidence_rows=_row_count(values, "evidence"), evidence_kinds=EVIDENCE_KINDS,
+                  **LABELS)  # fmt: skip
 
 
 @router.get("/plan-new", response_class=HTMLResponse)
@@ -254,25 +342,35 @@ def save(
     node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> Response:
-    values = {name: str(form.get(name) or "") for name in FORM_FIELDS}
+    values = {name: str(form.get(name) or "") for name in FORM_FIELDS} | _row_values(form)
     editing = str(form.get("editing") or "")
     kept = _find(session, editing)[0].element if editing else None
-    element, problems = _element_from(values, kept)
+    element, problems, rows = _element_from(values, kept)
     try:
-        if problems:
-            raise InvalidInput(problems)
+        if problems:  # what the form could not read, with what the element's rules say
+            raise InvalidInput(problems + check(element, "/0"))
         with session.begin_nested():
             service.save_elements(session, node, who, [element], base="")
     except InvalidInput as exc:
-        moved = [Problem(p.message, _form_pointer(p.pointer), p.params) for p in exc.problems]
+        moved = [Problem(p.message, _form_pointer(p.pointer, rows), p.params)
+                 for p in exc.problems]  # fmt: skip
         errors = errors_by_field(moved, page_locale(request))
         return _form_page(request, values, errors, editing, 422)
     return redirect(f"/plan/{element.code}")
 
 
-def _form_pointer(pointer: str) -> str:
+def _form_pointer(pointer: str, rows: RowMap | None = None) -> str:
+    """The form field a service problem's pointer concerns; ``rows`` maps the element's
+    milestones and evidence to the form's rows."""
     bare = pointer[2:] if pointer.startswith("/0/") else pointer.removeprefix("/0")
     bare = "/" + bare.lstrip("/")
+    found = ROW_POINTER.fullmatch(bare)
+    if found:
+        kind, index, name = found[1], int(found[2]), found[3] or ""
+        numbers = (rows or {}).get(kind, [])
+        row = numbers[index] if index < len(numbers) else index
+        name = f"title_{found[4] or 'en'}" if name == "title" else name
+        return f"/{kind}-{row}-{name if name in ROWS[kind] else ROWS[kind][0]}"
     for prefix, target in POINTERS.items():
         if bare == prefix or bare.startswith(prefix + "/"):
             return target

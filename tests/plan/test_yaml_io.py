@@ -79,9 +79,16 @@ def test_changing_an_element_makes_a_new_version(node: Node, coordinator: Princi
           "  - code: \"1.1\"\n    level: area\n    parent: \"1.1.1\""),
          "The parents form a cycle"),
         (("elements:", "elements: [\n"), "this is not valid YAML"),
+        (("done_date: \"2026-02-20\"", "done_date: \"2025-12-20\""),
+         "Line 30: A milestone cannot be done before the action starts (2026-01-15)."),
+        (("ref: https://www.state.gov/", "ref: \"\""),
+         "Line 33: Evidence needs a reference: a record id, a document's reference or a URL."),
+        (("ref: https://www.state.gov/", "ref: ftp://www.state.gov/"),
+         "Line 33: A URL starts with https:// or http://."),
     ],
     ids=["dangling parent", "no lead", "dates out of order", "unknown agency",
-         "agency of the other country", "bad date", "cycle", "truncated"],
+         "agency of the other country", "bad date", "cycle", "truncated",
+         "milestone done before the start", "evidence without a reference", "ftp evidence"],
 )  # fmt: skip
 def test_bad_input_names_the_line_and_imports_nothing(
     node: Node, coordinator: Principal, edit: tuple[str, str], expected: str
