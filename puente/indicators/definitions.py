@@ -9,6 +9,7 @@ of a series, the cells selected by their dimensions, summed by month), the platf
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -19,6 +20,13 @@ DATASETS = {
     "cbp.drugs": ("weight_lb", "events"),
     "cbp.weapons": ("events", "items"),
     "sesnsp.incidence": ("incidents",),
+}
+# The dimensions each dataset's cells carry (see its reader in sources/): what filters and
+# split_by may name.
+DIMENSIONS = {
+    "cbp.drugs": ("aor", "component", "drug", "land_filter", "region"),
+    "cbp.weapons": ("aor", "component", "direction", "region", "seizure_type", "southbound"),
+    "sesnsp.incidence": ("bien_juridico", "modalidad", "state", "state_code", "subtipo", "tipo"),
 }
 PLATFORM_METRICS = (
     "rfis.answered_on_time",  # share of requests answered by their due time, by month answered
@@ -79,10 +87,12 @@ def check(indicator: Indicator, at: str = "") -> list[Problem]:
         if measures is None:
             add(N_("Unknown dataset {dataset}; use one of: {datasets}."), "dataset",
                 dataset=indicator.dataset, datasets=", ".join(DATASETS))  # fmt: skip
-        elif indicator.measure not in measures:
-            add(N_("{dataset} has no measure {measure}; use one of: {measures}."), "measure",
-                dataset=indicator.dataset, measure=indicator.measure,
-                measures=", ".join(measures))  # fmt: skip
+        else:
+            if indicator.measure not in measures:
+                add(N_("{dataset} has no measure {measure}; use one of: {measures}."), "measure",
+                    dataset=indicator.dataset, measure=indicator.measure,
+                    measures=", ".join(measures))  # fmt: skip
+            _check_dimensions(indicator, add)
     elif indicator.source == "platform" and indicator.measure not in PLATFORM_METRICS:
         add(N_("Unknown platform measure {measure}; use one of: {measures}."), "measure",
             measure=indicator.measure, measures=", ".join(PLATFORM_METRICS))  # fmt: skip
@@ -92,3 +102,17 @@ def check(indicator: Indicator, at: str = "") -> list[Problem]:
     if indicator.baseline and days and days[0] <= indicator.baseline.on:
         add(N_("A target's date must come after the baseline's."), "targets/0/date")
     return problems
+
+
+def _check_dimensions(indicator: Indicator, add: Callable[..., None]) -> None:
+    """Filters and the split name dimensions the indicator's dataset has."""
+    known = DIMENSIONS.get(indicator.dataset, ())
+    for name in sorted(indicator.filters):
+        if name not in known:
+            add(N_("{dataset} has no dimension {dimension}; use one of: {dimensions}."),
+                "filters/" + name.replace("~", "~0").replace("/", "~1"), dataset=indicator.dataset, dimension=name,
+                dimensions=", ".join(known))  # fmt: skip
+    if indicator.split_by and indicator.split_by not in known:
+        add(N_("{dataset} has no dimension {dimension}; use one of: {dimensions}."), "split_by",
+            dataset=indicator.dataset, dimension=indicator.split_by,
+            dimensions=", ".join(known))  # fmt: skip

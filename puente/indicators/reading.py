@@ -22,6 +22,7 @@ class Reading:
     expected: float | None  # where the straight path from baseline to targets is at ``latest``
     on_track: bool | None  # None: nothing to judge by
     chart: charts.Chart
+    series: dict[str, list[Point]]  # label ("" when not split) → every month computed
 
 
 def path_value(indicator: Indicator, on: date) -> float | None:
@@ -64,4 +65,4 @@ def read(session: Session, indicator: Indicator, owner_node: str, locale: str,
         period=period,
         stacked=len(series) > 1,  # split by field office or state: the border is their sum
     )  # fmt: skip
-    return Reading(indicator, owner_node, totals, latest, expected, on_track, chart)
+    return Reading(indicator, owner_node, totals, latest, expected, on_track, chart, series)
