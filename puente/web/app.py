@@ -113,6 +113,7 @@ def create_app(
     from puente.audit import api as audit_api
     from puente.hits import api as hits_api
     from puente.plan import api as plan_api
+    from puente.plan import meeting_api
     from puente.records import api as records_api
     from puente.rfis import api as rfis_api
 
@@ -123,6 +124,7 @@ def create_app(
     app.include_router(hits_api.router)
     app.include_router(rfis_api.router)
     app.include_router(plan_api.router)
+    app.include_router(meeting_api.router)
     _include_views(app)
 
     @app.get("/api/docs", include_in_schema=False)
