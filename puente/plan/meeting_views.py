@@ -1,9 +1,10 @@
-"""HTML views of the plan's meetings: the list by date, and one meeting with its agenda,
+"""HTML views of the plan's meetings: the list by date, one meeting with its agenda,
 decisions, participants, the actions it created or re-assigned and the expectations it
-adopted."""
+adopted, and the form to record or change this node's meetings."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
 
@@ -13,13 +14,14 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from puente.accounts.service import Principal, require
-from puente.errors import N_, NotFound, PuenteError
+from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem, PuenteError
 from puente.i18n import translate
 from puente.node import Node
 from puente.plan import assessment, briefing, service
 from puente.plan.elements import Text
-from puente.plan.meetings import KIND_LABELS, Expectation
+from puente.plan.meetings import KIND_LABELS, KINDS, Expectation, Meeting, Participant, check
 from puente.web.deps import db_session, form_data, get_node, principal
+from puente.web.forms import errors_by_field
 from puente.web.pages import page_locale, redirect, render, translated_params
 
 router = APIRouter(include_in_schema=False)
@@ -50,7 +52,8 @@ def _meeting(request: Request, session: Session, node: Node, who: Principal, cod
             mine = owner == node.settings.node_id and who.can("plan.write")
             draft = assessment.assess(session, node, code).draft if mine else []
             return render(request, "meeting.html", status=status, meeting=meeting, owner=owner,
-                          kind_labels=KIND_LABELS, draft=draft, may_adopt=mine, errors=errors)  # fmt: skip
+                          kind_labels=KIND_LABELS, draft=draft, may_adopt=mine, may_edit=mine,
+                          errors=errors)  # fmt: skip
     raise NotFound(N_("No meeting {code} in the plan."), code=code)
 
 
@@ -104,3 +107,153 @@ def adopt_expectations(
                   for p in exc.problems]  # fmt: skip
         return _meeting(request, session, node, who, code, errors, 422)
     return redirect(f"/meetings/{code}")
+
+
+# -- recording and changing this node's meetings --------------------------------------------------
+
+FORM_FIELDS = ("code", "kind", "title_en", "title_es", "date", "place", "participants", "agenda",
+               "decisions", "actions")  # fmt: skip
+LINES = ("participants", "agenda", "decisions")  # one entry a line
+
+
+def _form_values(meeting: Meeting | None) -> dict[str, str]:
+    if meeting is None:
+        return {"kind": KINDS[0]}
+    return {
+        "code": meeting.code, "kind": meeting.kind, "title_en": meeting.title.en,
+        "title_es": meeting.title.es, "date": meeting.on.isoformat(), "place": meeting.place,
+        "participants": "\n".join("; ".join((p.name, p.role, p.agency)).rstrip("; ")
+                                  for p in meeting.participants),
+        "agenda": "\n".join(f"{item.en} | {item.es}" for item in meeting.agenda),
+        "decisions": "\n".join(f"{item.en} | {item.es}" for item in meeting.decisions),
+        "actions": ", ".join(meeting.actions),
+    }  # fmt: skip
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    """The non-blank lines of a textarea, each with its number (from 1)."""
+    return [(number, line.strip()) for number, line in enumerate(text.splitlines(), 1)
+            if line.strip()]  # fmt: skip
+
+
+def _meeting_from(values: dict[str, str], kept: Meeting | None,
+                  ) -> tuple[Meeting, list[Problem], dict[str, list[int]]]:  # fmt: skip
+    """The meeting the form describes, what is wrong with how it is written, and the line
+    of each entry of the fields written one entry a line."""
+    problems: list[Problem] = []
+    lines: dict[str, list[int]] = {name: [] for name in LINES}
+    people: list[Participant] = []
+    for number, line in _lines(values["participants"]):
+        parts = [part.strip() for part in line.split(";")]
+        if len(parts) > 3:
+            problems.append(Problem(N_("Write a participant as: Name; role; AGENCY."),
+                                    f"/participants/{len(people)}"))  # fmt: skip
+        name, role, agency = (*parts, "", "")[:3]
+        people.append(Participant(name, role, agency.upper()))
+        lines["participants"].append(number)
+
+    def texts(field: str) -> list[Text]:
+        items: list[Text] = []
+        for number, line in _lines(values[field]):
+            en, bar, es = line.partition("|")
+            if not (bar and en.strip() and es.strip()):
+                problems.append(Problem(N_("Write it in English and in Spanish, separated by a "
+                                           "vertical bar: English | Español."),
+                                        f"/{field}/{len(items)}"))  # fmt: skip
+            items.append(Text(en.strip(), es.strip()))
+            lines[field].append(number)
+        return items
+
+    on = date.min  # never saved: a missing or wrong date is a problem
+    if not values["date"]:
+        problems.append(Problem(N_("A meeting needs a date."), "/date"))
+    else:
+        try:
+            on = date.fromisoformat(values["date"])
+        except ValueError:
+            problems.append(Problem(N_("{value} is not a date: write YYYY-MM-DD."), "/date",
+                                    {"value": values["date"]}))  # fmt: skip
+    meeting = Meeting(
+        code=values["code"].strip().upper(), kind=values["kind"],
+        title=Text(values["title_en"].strip(), values["title_es"].strip()), on=on,
+        place=values["place"].strip(), participants=people, agenda=texts("agenda"),
+        decisions=texts("decisions"),
+        actions=[code for code in re.split(r"[\s,;]+", values["actions"]) if code],
+        expectations=kept.expectations if kept else [],
+    )  # fmt: skip
+    return meeting, problems, lines
+
+
+def _on_form(problem: Problem, lines: dict[str, list[int]], values: dict[str, str]) -> Problem:
+    """A problem with the meeting (``/0/agenda/1``) as one of the form's (``/agenda``, on
+    its line)."""
+    pointer = problem.pointer
+    pointer = pointer[2:] if pointer.startswith("/0/") else pointer.removeprefix("/0")
+    parts = [part for part in pointer.split("/") if part]
+    name = parts[0] if parts else ""
+    if name in LINES and len(parts) > 1 and parts[1].isdigit():
+        number = lines[name][int(parts[1])] if int(parts[1]) < len(lines[name]) else 0
+        return Problem(N_("Line {line}: {problem}"), f"/{name}",
+                       {"line": number, "problem": problem})  # fmt: skip
+    if name == "title":
+        name = "title_es" if values["title_en"].strip() else "title_en"
+    elif name not in FORM_FIELDS:  # the expectations, adopted on the meeting's page
+        name = ""
+    return Problem(problem.message, f"/{name}" if name else "", problem.params)
+
+
+def _form_page(request: Request, values: dict[str, str], errors: dict[str, list[str]],
+               editing: str, status: int = 200) -> Response:  # fmt: skip
+    return render(request, "meeting_form.html", status=status, values=values, errors=errors,
+                  editing=editing, kinds=KINDS, kind_labels=KIND_LABELS)  # fmt: skip
+
+
+def _held(session: Session, code: str) -> tuple[Meeting, str] | None:
+    return next(((m, owner) for m, owner in service.meetings(session) if m.code == code), None)
+
+
+@router.get("/meetings-new", response_class=HTMLResponse)
+def new_form(request: Request, who: Principal = Depends(principal)) -> Response:
+    require(who, "plan.write")
+    return _form_page(request, _form_values(None), {}, "")
+
+
+@router.get("/meetings/{code}/edit", response_class=HTMLResponse)
+def edit_form(
+    request: Request, code: str, session: Session = db_session,
+    node: Node = Depends(get_node), who: Principal = Depends(principal),
+) -> Response:  # fmt: skip
+    require(who, "plan.write")
+    held = _held(session, code)
+    if held is None:
+        raise NotFound(N_("No meeting {code} in the plan."), code=code)
+    if held[1] != node.settings.node_id:
+        raise Forbidden(N_("{code} belongs to node {node}: only it may change it."),
+                        pointer="/code", code=code, node=held[1])  # fmt: skip
+    return _form_page(request, _form_values(held[0]), {}, code)
+
+
+@router.post("/meetings-save", response_class=HTMLResponse)
+def save(
+    request: Request, form: FormData = Depends(form_data), session: Session = db_session,
+    node: Node = Depends(get_node), who: Principal = Depends(principal),
+) -> Response:  # fmt: skip
+    require(who, "plan.write")
+    values = {name: str(form.get(name) or "") for name in FORM_FIELDS}
+    editing = str(form.get("editing") or "")
+    kept = _held(session, editing) if editing else None
+    meeting, problems, lines = _meeting_from(values, kept[0] if kept else None)
+    try:
+        found = None if editing else _held(session, meeting.code)
+        if found is not None and found[1] == node.settings.node_id:
+            problems.append(Problem(N_("Meeting {code} is already recorded: change it with Edit "
+                                       "on its page."), "/code", {"code": meeting.code}))  # fmt: skip
+        if problems:
+            raise InvalidInput(problems + check(meeting))
+        with session.begin_nested():
+            service.save_meetings(session, node, who, [meeting], base="")
+    except InvalidInput as exc:
+        moved = [_on_form(p, lines, values) for p in exc.problems]
+        errors = errors_by_field(moved, page_locale(request))
+        return _form_page(request, values, errors, editing, 422)
+    return redirect(f"/meetings/{meeting.code}")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from puente.plan import reading
 from puente.plan.elements import Element, Evidence, Milestone, Text
+from puente.plan.meetings import Expectation, Meeting, Participant
 
 
 class Bilingual(BaseModel):
@@ -97,3 +98,91 @@ class TreeNodeOut(BaseModel):
                    progress=node.progress, due_date=e.due_date, overdue=node.overdue,
                    last_update=node.last_update,
                    children=[cls.of(c) for c in node.children])  # fmt: skip
+
+
+class ParticipantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    role: str = ""
+    agency: str = Field("", description="An agency code, e.g. INL or SRE")
+
+
+class ExpectationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: Bilingual
+    subject: str = Field("", description="The action or indicator code it is about")
+    due_date: date | None = None
+
+
+class MeetingIn(BaseModel):
+    """One meeting to record or change (this node's own), found by its code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(description="e.g. SIG-2027-01, MIN-2027-02, WG-2027-03")
+    kind: str = Field(description="sig, ministerial or working_group")
+    title: Bilingual
+    date: dt.date
+    place: str = ""
+    participants: list[ParticipantIn] = Field(default_factory=list)
+    agenda: list[Bilingual] = Field(default_factory=list)
+    decisions: list[Bilingual] = Field(default_factory=list)
+    actions: list[str] = Field(default_factory=list, description="Codes of the actions it "
+                               "created or re-assigned")  # fmt: skip
+    expectations: list[ExpectationIn] | None = Field(
+        None, description="The expectations it adopted; left out, those held stay"
+    )
+
+    def meeting(self, kept: Meeting | None) -> Meeting:
+        """The meeting; with the expectations of ``kept`` (the one held) when left out."""
+        expectations = (
+            [Expectation(Text(e.text.en, e.text.es), e.subject, e.due_date)
+             for e in self.expectations] if self.expectations is not None
+            else kept.expectations if kept else [])  # fmt: skip
+        return Meeting(
+            code=self.code, kind=self.kind, title=Text(self.title.en, self.title.es),
+            on=self.date, place=self.place,
+            participants=[Participant(p.name, p.role, p.agency) for p in self.participants],
+            agenda=[Text(a.en, a.es) for a in self.agenda],
+            decisions=[Text(d.en, d.es) for d in self.decisions], actions=list(self.actions),
+            expectations=expectations,
+        )  # fmt: skip
+
+
+class ExpectationOut(BaseModel):
+    text: Bilingual
+    subject: str
+    due_date: date | None
+
+
+class MeetingOut(BaseModel):
+    code: str
+    kind: str
+    id: str
+    owner_node: str
+    title: Bilingual
+    date: dt.date
+    place: str
+    participants: list[ParticipantIn]
+    agenda: list[Bilingual]
+    decisions: list[Bilingual]
+    actions: list[str]
+    expectations: list[ExpectationOut]
+
+    @classmethod
+    def of(cls, meeting: Meeting, owner_node: str) -> MeetingOut:
+        def text(value: Text) -> Bilingual:
+            return Bilingual(en=value.en, es=value.es)
+
+        return cls(
+            code=meeting.code, kind=meeting.kind, id=meeting.stix_id, owner_node=owner_node,
+            title=text(meeting.title), date=meeting.on, place=meeting.place,
+            participants=[ParticipantIn(name=p.name, role=p.role, agency=p.agency)
+                          for p in meeting.participants],
+            agenda=[text(a) for a in meeting.agenda],
+            decisions=[text(d) for d in meeting.decisions], actions=list(meeting.actions),
+            expectations=[ExpectationOut(text=text(e.text), subject=e.subject,
+                                         due_date=e.due_date) for e in meeting.expectations],
+        )  # fmt: skip

@@ -204,7 +204,7 @@ def save_meetings(session: Session, node: Node, who: Principal, items: list[Meet
     """Record or change these meetings of this node's, all or none; their STIX ids."""
     require(who, "plan.write")
     held = {m.code: (m, owner) for m, owner in meetings(session)}
-    codes = set(_by_code(session))
+    elements = _by_code(session)
     problems: list[Problem] = []
     for index, item in enumerate(items):
         at = f"{base}/{index}"
@@ -214,9 +214,13 @@ def save_meetings(session: Session, node: Node, who: Principal, items: list[Meet
             problems.append(Problem(N_("{code} belongs to node {node}: only it may change it."),
                                     f"{at}/code", {"code": item.code, "node": found[1]}))  # fmt: skip
         for position, code in enumerate(item.actions):
-            if code not in codes:
+            if code not in elements:
                 problems.append(Problem(N_("No element {code} in the plan."),
                                         f"{at}/actions/{position}", {"code": code}))  # fmt: skip
+            elif elements[code].level != "action":
+                problems.append(Problem(N_("{code} is not an action: a meeting creates or "
+                                           "re-assigns actions."), f"{at}/actions/{position}",
+                                        {"code": code}))  # fmt: skip
     if problems:
         raise InvalidInput(problems)
     moment, author = stix_now(), agency_identity_id(who.agency)

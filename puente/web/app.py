@@ -114,6 +114,7 @@ def create_app(
     from puente.hits import api as hits_api
     from puente.indicators import api as indicators_api
     from puente.plan import api as plan_api
+    from puente.plan import meeting_api
     from puente.records import api as records_api
     from puente.rfis import api as rfis_api
 
@@ -125,6 +126,7 @@ def create_app(
     app.include_router(rfis_api.router)
     app.include_router(plan_api.router)
     app.include_router(indicators_api.router)
+    app.include_router(meeting_api.router)
     _include_views(app)
 
     @app.get("/api/docs", include_in_schema=False)

@@ -59,8 +59,10 @@ def test_a_meeting_is_recorded_shown_and_exported_again_unchanged(node: Node) ->
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [(('actions: ["1.1.1.1"]', 'actions: ["9.9.9.9"]'), "Line 52: No element 9.9.9.9 in the plan."),
+     (('actions: ["1.1.1.1"]', 'actions: ["1.1.1"]'),
+      "Line 52: 1.1.1 is not an action: a meeting creates or re-assigns actions."),
      (('    date: "2026-09-18"\n', ""), "Line 43: A meeting needs a date.")],
-    ids=["unknown action", "no date"],
+    ids=["unknown action", "not an action", "no date"],
 )  # fmt: skip
 def test_a_bad_meeting_names_its_line(node: Node, edit: tuple[str, str], expected: str) -> None:
     laura = add_user(node, "laura", "INL", ["coordinator"])
