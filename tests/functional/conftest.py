@@ -57,10 +57,12 @@ def served_pair(tmp_path: Path, database_url: str) -> Iterator[Pair]:
         text = config.read_text(encoding="utf-8")
         config.write_text(text.replace("[sync]\nenabled = true", "[sync]\nenabled = false"),
                           encoding="utf-8")  # fmt: skip
-    servers = [start_server(us, us_port), start_server(mx, mx_port)]
+    pair = Pair(us, mx, us_url, {}, mx_url)
     try:
-        yield Pair(us, mx, us_url, {}, mx_url)
+        pair.servers[us] = start_server(us, us_port)
+        pair.servers[mx] = start_server(mx, mx_port)
+        yield pair
     finally:
-        for server in servers:
+        for server in pair.servers.values():
             server.terminate()
             server.wait(timeout=30)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,18 @@ class Pair:
     us_url: str
     mx_env: dict[str, str]
     mx_url: str = ""  # when Mexico's node is served too
+    servers: dict[Path, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def stop(self, node: Path) -> None:
+        """Take a served node off the network (its data stays), as a power cut would."""
+        server = self.servers.pop(node)
+        server.kill()
+        server.wait(timeout=30)
+
+    def start(self, node: Path) -> None:
+        """Serve a stopped node again, at its address."""
+        url = self.us_url if node == self.us else self.mx_url
+        self.servers[node] = start_server(node, int(url.rsplit(":", 1)[1]))
 
 
 def import_objects(data_dir: Path, objects: list[dict[str, object]], tmp: Path) -> None:

@@ -52,3 +52,27 @@ def test_both_nodes_converge_on_one_plan(served_pair: Pair, tmp_path: Path) -> N
     refused = puente("plan", "import", str(tmp_path / "us.yaml"), data_dir=us, check=False)
     assert refused.returncode == 1
     assert "1.1.1.2 belongs to node mx-node: only it may change it." in refused.stderr
+
+
+def test_the_plan_converges_after_a_node_was_offline(served_pair: Pair, tmp_path: Path) -> None:
+    """Mexico's node goes down; both keep writing (each node's plan lives in its own
+    database); when it is back, one sync each way and both hold the same plan."""
+    us, mx = served_pair.us, served_pair.mx
+    puente("plan", "import", str(SAMPLE), data_dir=us)
+    sync_now(mx, "us-node")
+    served_pair.stop(mx)
+    puente("plan", "update", "1.1.1.1", "--text", "Cell met in El Paso.", "--status",
+           "at_risk", "--progress", "50", "--date", "2026-11-24", data_dir=us)  # fmt: skip
+    unreachable = puente("sync", "mx-node", data_dir=us, check=False)
+    assert unreachable.returncode != 0
+    assert "mx-node" in unreachable.stderr
+    (tmp_path / "mx.yaml").write_text(MEXICO_ACTION, encoding="utf-8")
+    puente("plan", "import", str(tmp_path / "mx.yaml"), data_dir=mx)
+    assert "Cell met in El Paso" not in puente("plan", "export", data_dir=mx).stdout
+    served_pair.start(mx)
+    sync_now(us, "mx-node")
+    sync_now(mx, "us-node")
+    us_plan = puente("plan", "export", data_dir=us).stdout
+    assert us_plan == puente("plan", "export", data_dir=mx).stdout
+    assert "Cell met in El Paso." in us_plan
+    assert "Inspecciones de precursores en Manzanillo" in us_plan
