@@ -24,6 +24,11 @@ class Reading:
     chart: charts.Chart
     series: dict[str, list[Point]]  # label ("" when not split) → every month computed
 
+    @property
+    def last_observed(self) -> date | None:
+        """The last month with a figure, in the period or before it: how fresh the data is."""
+        return max((p.on for points in self.series.values() for p in points), default=None)
+
 
 def path_value(indicator: Indicator, on: date) -> float | None:
     """The straight path from the baseline through the targets, at ``on`` (None outside it)."""

@@ -147,12 +147,18 @@ def indicator_gaps(session: Session, node: Node, moment: datetime,
         indicator = read.indicator
         link = f"/indicators/{indicator.code}"
         names = {"code": indicator.code, "title": indicator.name.en, "title_es": indicator.name.es}
-        if read.latest is None or read.latest.on < since:
-            last = read.latest.on.isoformat()[:7] if read.latest else "—"
+        # Freshness is judged on every figure, not the assessment's period: an indicator
+        # last observed before the period began is stale since that month, not "never".
+        last = read.last_observed
+        if last is None:
+            found.append(Gap("indicator-stale", indicator.code,
+                             N_("Indicator {code} {title} has no observation yet."), names,
+                             link))  # fmt: skip
+        elif last < since:
             found.append(Gap("indicator-stale", indicator.code,
                              N_("Indicator {code} {title} has no observation since {last} (more "
-                                "than {months} months)."), names | {"last": last, "months": months},
-                             link))  # fmt: skip
+                                "than {months} months)."),
+                             names | {"last": last.isoformat()[:7], "months": months}, link))  # fmt: skip
         if read.on_track is False and read.latest is not None and read.expected is not None:
             found.append(Gap("indicator-off-path", indicator.code,
                              N_("Indicator {code} {title} stood at {value} in {month}; the path "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -121,3 +121,27 @@ def test_indicators_stale_or_off_the_path_to_their_target(node: Node) -> None:
     assert gaps.describe(off, "en") == (
         "Indicator I1 Joint operations stood at 5 in 2026-10; the path to its target is at 18."
     )
+
+
+def test_an_indicator_never_observed_or_observed_before_the_period_read(node: Node) -> None:
+    from puente.indicators import reading
+    from puente.indicators import service as indicators
+
+    laura = add_user(node, "laura", "INL", ["coordinator"])
+    never = """  - {code: I3, name: {en: Extraditions, es: Extradiciones}, unit: {en: persons, es: personas},
+     good_direction: up, source: manual}
+"""
+    with node.db.session() as session:
+        yaml_io.import_plan(session, node, laura, PLAN + INDICATORS.replace("observations:",
+                                                                            never + "observations:"))  # fmt: skip
+        # As an assessment reads them: only the months since the previous meeting, which
+        # hold none of I2's figures; it is still stale since January, not "never" observed.
+        period = (date(2026, 9, 1), date(2026, 11, 30))
+        readings = [reading.read(session, indicator, owner, "en", period)
+                    for indicator, owner in indicators.indicators(session)]  # fmt: skip
+        found = gaps.find_gaps(session, node, MOMENT, readings)
+    stale = {g.subject: gaps.describe(g, "es") for g in found if g.rule == "indicator-stale"}
+    assert stale == {
+        "I2": "El indicador I2 Capacitaciones no tiene observaciones desde 2026-01 (más de 3 meses).",
+        "I3": "El indicador I3 Extradiciones aún no tiene observaciones.",
+    }
