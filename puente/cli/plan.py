@@ -1,4 +1,5 @@
-"""`puente plan`: the joint action plan — import, export, show, and record progress."""
+"""`puente plan`: the joint action plan — import, export, show, change an element, and record
+progress."""
 
 from __future__ import annotations
 
@@ -127,6 +128,65 @@ def update_command(
                                language=language or cli_locale(), status=status,
                                progress=progress, on=day)  # fmt: skip
     console.print(t("Progress on {code} recorded.", code=code))
+
+
+# Each option of `plan set` is the element's field of the same name (puente/plan/fields.py).
+SET_FIELDS = ("level", "parent", "title_en", "title_es", "description_en", "description_es",
+              "status", "progress", "start_date", "due_date", "lead_usa", "lead_mex",
+              "supporting")  # fmt: skip
+LEAD_POINTERS = {"/leads": "--lead-usa, --lead-mex", "/leads/USA": "--lead-usa",
+                 "/leads/MEX": "--lead-mex"}  # fmt: skip
+
+
+def _option_pointer(pointer: str) -> str:
+    """A problem's pointer as the option to put right (``/0/title/en`` → ``--title-en``)."""
+    bare = pointer.removeprefix("/0") or "/"
+    for prefix in ("/leads/USA", "/leads/MEX", "/leads"):  # an agency's pointer ends /leads/USA/0
+        if bare == prefix or bare.startswith(prefix + "/"):
+            return LEAD_POINTERS[prefix]
+    name = bare.strip("/").replace("/", "_")
+    return "--" + name.replace("_", "-") if name in SET_FIELDS else bare
+
+
+@plan_app.command("set")
+@handles_errors
+def set_command(
+    code: str = typer.Argument(..., help="The element's code, e.g. 2.1.3.1."),
+    level: str | None = typer.Option(None, help="goal, area, objective or action"),
+    parent: str | None = typer.Option(None, help="The parent's code: a new one moves it."),
+    title_en: str | None = typer.Option(None, help="Title in English"),
+    title_es: str | None = typer.Option(None, help="Title in Spanish"),
+    description_en: str | None = typer.Option(None, help="Description in English"),
+    description_es: str | None = typer.Option(None, help="Description in Spanish"),
+    status: str | None = typer.Option(
+        None, help="not_started, on_track, at_risk, delayed, completed or cancelled"
+    ),
+    progress: str | None = typer.Option(None, help="0 to 100"),
+    start_date: str | None = typer.Option(None, help="YYYY-MM-DD ('' clears it)"),
+    due_date: str | None = typer.Option(None, help="YYYY-MM-DD ('' clears it)"),
+    lead_usa: str | None = typer.Option(None, help="United States lead agencies: DEA, CBP"),
+    lead_mex: str | None = typer.Option(None, help="Mexico lead agencies: FGR, SSPC"),
+    supporting: str | None = typer.Option(None, help="Supporting agencies, either side"),
+    data_dir: Path | None = DataDir,
+    act_as: str = ActAs,
+) -> None:
+    """Create an element of this node's, or change the fields given and keep the rest:
+    --parent moves it, --status completed or cancelled closes it."""
+    from puente.plan import service
+
+    given = dict(zip(SET_FIELDS, (level, parent, title_en, title_es, description_en,
+                                  description_es, status, progress, start_date, due_date,
+                                  lead_usa, lead_mex, supporting), strict=True))  # fmt: skip
+    changes = {name: value for name, value in given.items() if value is not None}
+    with opened(data_dir) as node:
+        actor = acting_user(node, act_as)
+        try:
+            with node.db.session() as session:
+                service.set_element(session, node, actor, code, changes)
+        except InvalidInput as exc:
+            raise InvalidInput([Problem(p.message, _option_pointer(p.pointer), p.params)
+                                for p in exc.problems]) from None  # fmt: skip
+    console.print(t("{code} saved.", code=code))
 
 
 @plan_app.command("gaps")

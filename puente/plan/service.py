@@ -81,6 +81,26 @@ def save_elements(session: Session, node: Node, who: Principal, elements: list[E
     return [ids[e.code] for e in elements]
 
 
+def set_element(session: Session, node: Node, who: Principal, code: str,
+                changes: dict[str, str]) -> Element:  # fmt: skip
+    """Create element ``code`` of this node's, or change only the fields named in
+    ``changes`` (as :mod:`puente.plan.fields` names them: ``parent``, ``title_en``,
+    ``due_date`` ...) and keep the rest, milestones and evidence included. Re-parenting is a
+    new ``parent``; closing, a status of completed or cancelled. Problems point at the
+    fields."""
+    from puente.plan import fields, reading
+
+    held = {element.code: element for element, _ in reading.elements(session)}
+    current = held.get(code)
+    parent = changes.get("parent", code.rpartition(".")[0])
+    values = fields.field_values(current, parent) | {"code": code} | changes
+    element, problems, _ = fields.element_from(values, current)
+    if problems:  # what could not be read, with what the element's rules say
+        raise InvalidInput(problems + check(element))
+    save_elements(session, node, who, [element], base="")
+    return element
+
+
 def _same(previous: dict[str, Any], obj: dict[str, Any]) -> bool:
     ignored = {"modified", "extensions"}
     return {k: v for k, v in previous.items() if k not in ignored} == {

@@ -4,7 +4,6 @@ to record progress and to create or change this node's elements."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -17,7 +16,7 @@ from puente.accounts.agencies import for_country
 from puente.accounts.service import Principal, require
 from puente.errors import N_, InvalidInput, NotFound, Problem
 from puente.node import Node
-from puente.plan import gaps, reading, service, yaml_io
+from puente.plan import fields, gaps, reading, service, yaml_io
 from puente.plan.elements import (
     EVIDENCE_KINDS,
     EVIDENCE_LABELS,
@@ -25,10 +24,6 @@ from puente.plan.elements import (
     LEVELS,
     STATUS_LABELS,
     STATUSES,
-    Element,
-    Evidence,
-    Milestone,
-    Text,
     check,
 )
 from puente.web.deps import db_session, form_data, get_node, principal
@@ -177,50 +172,12 @@ def add_update(
 # An action's milestones and evidence are rows of fields, ``milestone-0-title_en`` and
 # ``evidence-1-ref``: one per item, then BLANK_ROWS empty ones to add more. A row left blank
 # is ignored, so clearing a row removes its item.
-MILESTONE_FIELDS = ("title_en", "title_es", "due_date", "done_date")
-EVIDENCE_FIELDS = ("kind", "ref", "label")
-ROWS = {"milestone": MILESTONE_FIELDS, "evidence": EVIDENCE_FIELDS}
-ROW_FIELD = re.compile(r"(milestone|evidence)-([0-9]{1,3})-([a-z_]+)")
-BLANK_ROWS = 2
-MAX_ROWS = 200
-
-
-def _day_text(day: date | None) -> str:
-    return day.isoformat() if day else ""
-
-
-def _form_values(element: Element | None, parent: str) -> dict[str, str]:
-    if element is None:
-        level = LEVELS[min(parent.count(".") + 1, 3)] if parent else "goal"
-        return {"parent": parent, "level": level, "status": "not_started", "progress": "0"}
-    values = {
-        "code": element.code, "level": element.level, "parent": element.parent_code,
-        "title_en": element.title.en, "title_es": element.title.es,
-        "description_en": element.description.en, "description_es": element.description.es,
-        "status": element.status, "progress": str(element.progress),
-        "start_date": _day_text(element.start_date), "due_date": _day_text(element.due_date),
-        "lead_usa": ", ".join(element.leads.get("USA", [])),
-        "lead_mex": ", ".join(element.leads.get("MEX", [])),
-        "supporting": ", ".join(element.supporting),
-    }  # fmt: skip
-    for index, m in enumerate(element.milestones):
-        items = (m.title.en, m.title.es, _day_text(m.due_date), _day_text(m.done_date))
-        values |= _row(f"milestone-{index}-", MILESTONE_FIELDS, items)
-    for index, e in enumerate(element.evidence):
-        values |= _row(f"evidence-{index}-", EVIDENCE_FIELDS, (e.kind, e.ref, e.label))
-    return values
-
-
-def _row(prefix: str, names: tuple[str, ...], items: tuple[str, ...]) -> dict[str, str]:
-    return {prefix + name: item for name, item in zip(names, items, strict=True)}
-
-
 def _row_values(form: FormData) -> dict[str, str]:
-    """The milestone and evidence rows' fields the form sent (rows past MAX_ROWS ignored)."""
+    """The milestone and evidence rows' fields the form sent (rows past fields.MAX_ROWS ignored)."""
     values = {}
     for name in form:
-        found = ROW_FIELD.fullmatch(name)
-        if found and found[3] in ROWS[found[1]] and int(found[2]) < MAX_ROWS:
+        found = fields.ROW_FIELD.fullmatch(name)
+        if found and found[3] in fields.ROWS[found[1]] and int(found[2]) < fields.MAX_ROWS:
             values[name] = str(form.get(name) or "")
     return values
 
@@ -228,79 +185,11 @@ def _row_values(form: FormData) -> dict[str, str]:
 def _row_count(values: dict[str, str], kind: str) -> int:
     """How many ``kind`` rows the form shows: up to the last filled one, then BLANK_ROWS."""
     filled = [int(found[2]) for name, value in values.items()
-              if (found := ROW_FIELD.fullmatch(name)) and found[1] == kind and value.strip()]  # fmt: skip
+              if (found := fields.ROW_FIELD.fullmatch(name)) and found[1] == kind and value.strip()]  # fmt: skip
     return max(filled, default=-1) + 1 + BLANK_ROWS
 
 
-def _rows(values: dict[str, str], kind: str) -> Iterable[tuple[int, dict[str, str]]]:
-    """Each row of ``kind`` that is not blank: its number and its fields, stripped."""
-    count = max((int(found[2]) + 1 for name in values
-                 if (found := ROW_FIELD.fullmatch(name)) and found[1] == kind), default=0)  # fmt: skip
-    for index in range(count):
-        row = {name: values.get(f"{kind}-{index}-{name}", "").strip() for name in ROWS[kind]}
-        if any(row.values()):
-            yield index, row
-
-
-def _split(text: str) -> list[str]:
-    return [part.strip().upper() for part in text.replace(";", ",").split(",") if part.strip()]
-
-
-# Which form row each of the element's milestones and evidence items came from.
-RowMap = dict[str, list[int]]
-
-
-def _element_from(values: dict[str, str],
-                  kept: Element | None) -> tuple[Element, list[Problem], RowMap]:  # fmt: skip
-    """The element the form describes, the values it could not read, and the rows' map.
-
-    A form without any milestone (or evidence) field keeps the element's own ``kept`` ones.
-    """
-    problems: list[Problem] = []
-
-    def day(name: str) -> date | None:
-        try:
-            return date.fromisoformat(values[name]) if values.get(name) else None
-        except ValueError:
-            problems.append(Problem(N_("{value} is not a date: write YYYY-MM-DD."), f"/{name}",
-                                    {"value": values[name]}))  # fmt: skip
-            return None
-
-    progress = values.get("progress", "0") or "0"
-    if not progress.isdigit():
-        problems.append(Problem(N_("{value} is not a whole number."), "/progress",
-                                {"value": progress}))  # fmt: skip
-    leads = {"USA": _split(values.get("lead_usa", "")), "MEX": _split(values.get("lead_mex", ""))}
-    rows: RowMap = {"milestone": [], "evidence": []}
-    milestones, evidence = (kept.milestones, kept.evidence) if kept else ([], [])
-    if any(name.startswith("milestone-") for name in values):
-        milestones = []
-        for index, row in _rows(values, "milestone"):
-            rows["milestone"].append(index)
-            milestones.append(Milestone(Text(row["title_en"], row["title_es"]),
-                                        day(f"milestone-{index}-due_date"),
-                                        day(f"milestone-{index}-done_date")))  # fmt: skip
-    if any(name.startswith("evidence-") for name in values):
-        evidence = []
-        for index, row in _rows(values, "evidence"):
-            rows["evidence"].append(index)
-            evidence.append(Evidence(row["kind"], row["ref"], row["label"]))
-    element = Element(
-        level=values.get("level", ""), code=values.get("code", "").strip(),
-        title=Text(values.get("title_en", ""), values.get("title_es", "")),
-        description=Text(values.get("description_en", ""), values.get("description_es", "")),
-        parent_code=values.get("parent", "").strip(), status=values.get("status", "not_started"),
-        progress=int(progress) if progress.isdigit() else 0, start_date=day("start_date"),
-        due_date=day("due_date"), leads={c: a for c, a in leads.items() if a},
-        supporting=_split(values.get("supporting", "")),
-        milestones=milestones, evidence=evidence,
-    )  # fmt: skip
-    return element, problems, rows
-
-
-FORM_FIELDS = ("code", "level", "parent", "title_en", "title_es", "description_en",
-               "description_es", "status", "progress", "start_date", "due_date", "lead_usa",
-               "lead_mex", "supporting")  # fmt: skip
+BLANK_ROWS = 2
 # Service pointers → the form's fields.
 POINTERS = {"/title/en": "/title_en", "/title/es": "/title_es", "/leads": "/lead_usa",
             "/leads/USA": "/lead_usa", "/leads/MEX": "/lead_mex"}  # fmt: skip
@@ -321,7 +210,9 @@ def _form_page(request: Request, values: dict[str, str], errors: dict[str, list[
 @router.get("/plan-new", response_class=HTMLResponse)
 def new_form(request: Request, who: Principal = Depends(principal)) -> Response:
     require(who, "plan.write")
-    return _form_page(request, _form_values(None, request.query_params.get("parent", "")), {}, "")
+    return _form_page(
+        request, fields.field_values(None, request.query_params.get("parent", "")), {}, ""
+    )
 
 
 @router.get("/plan/{code}/edit", response_class=HTMLResponse)
@@ -331,7 +222,7 @@ def edit_form(
 ) -> Response:  # fmt: skip
     require(who, "plan.write")
     item, _ = _find(session, code)
-    return _form_page(request, _form_values(item.element, ""), {}, code)
+    return _form_page(request, fields.field_values(item.element, ""), {}, code)
 
 
 @router.post("/plan-save", response_class=HTMLResponse)
@@ -342,10 +233,10 @@ def save(
     node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> Response:
-    values = {name: str(form.get(name) or "") for name in FORM_FIELDS} | _row_values(form)
+    values = {name: str(form.get(name) or "") for name in fields.FORM_FIELDS} | _row_values(form)
     editing = str(form.get("editing") or "")
     kept = _find(session, editing)[0].element if editing else None
-    element, problems, rows = _element_from(values, kept)
+    element, problems, rows = fields.element_from(values, kept)
     try:
         if problems:  # what the form could not read, with what the element's rules say
             raise InvalidInput(problems + check(element, "/0"))
@@ -359,7 +250,7 @@ def save(
     return redirect(f"/plan/{element.code}")
 
 
-def _form_pointer(pointer: str, rows: RowMap | None = None) -> str:
+def _form_pointer(pointer: str, rows: fields.RowMap | None = None) -> str:
     """The form field a service problem's pointer concerns; ``rows`` maps the element's
     milestones and evidence to the form's rows."""
     bare = pointer[2:] if pointer.startswith("/0/") else pointer.removeprefix("/0")
@@ -370,7 +261,7 @@ def _form_pointer(pointer: str, rows: RowMap | None = None) -> str:
         numbers = (rows or {}).get(kind, [])
         row = numbers[index] if index < len(numbers) else index
         name = f"title_{found[4] or 'en'}" if name == "title" else name
-        return f"/{kind}-{row}-{name if name in ROWS[kind] else ROWS[kind][0]}"
+        return f"/{kind}-{row}-{name if name in fields.ROWS[kind] else fields.ROWS[kind][0]}"
     for prefix, target in POINTERS.items():
         if bare == prefix or bare.startswith(prefix + "/"):
             return target
