@@ -94,3 +94,49 @@ def test_a_coordinator_downloads_the_ministerial_briefing_in_both_languages(
     coordinadora.get_by_role("link", name="Generar el informe").click()
     expect(coordinadora.locator("h1")).to_have_text("Informe: Reunión Ministerial de Seguridad")
     context.close()
+
+
+def test_a_coordinator_records_a_meeting_and_a_milestone_in_the_forms(
+    browser: Browser, demo: Demo, screenshots: Path
+) -> None:
+    """Mexico's coordinator, in Spanish: a working-group meeting through the meeting form
+    (first naming an objective where an action belongs, and told so next to the field), then
+    a milestone on one of Mexico's actions through the element form."""
+    context = browser.new_context(locale="es-MX", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    sign_in(page, demo.mx_url, "sre.coordinacion")
+    if page.locator("html").get_attribute("lang") != "es":
+        page.get_by_role("button", name="Español").click()
+    page.goto(demo.mx_url + "/meetings")
+    page.get_by_role("link", name="Nueva reunión").click()
+    page.locator("#f-code").fill("WG-2026-12")
+    page.locator("#f-kind").select_option("working_group")
+    page.locator("#f-title_en").fill("Firearms trafficking working group")
+    page.locator("#f-title_es").fill("Grupo de trabajo sobre tráfico de armas")
+    page.locator("#f-date").fill("2026-12-10")
+    page.locator("#f-place").fill("Ciudad de México")
+    page.locator("#f-participants").fill("Ana Paula Mendoza Lara; coordinadora; SRE")
+    page.locator("#f-agenda").fill("Southbound seizures | Decomisos hacia el sur")
+    page.locator("#f-actions").fill("1.2.1")
+    page.get_by_role("button", name="Guardar").click()
+    expect(page.locator("#f-actions-error-1")).to_contain_text("1.2.1 no es una acción")
+    page.locator("#f-actions").fill("1.2.1.1")
+    page.get_by_role("button", name="Guardar").click()
+    expect(page.locator("h1")).to_contain_text("Grupo de trabajo sobre tráfico de armas")
+    expect(page.locator("#meeting-agenda")).to_contain_text("Decomisos hacia el sur")
+
+    page.goto(demo.mx_url + "/plan/1.2.1.1/edit")
+    row = (
+        page.locator("#milestone-rows fieldset.plan-row")
+        .filter(has=page.locator("input[name$='title_es'][value='']"))
+        .first
+    )
+    row.locator("input[name$='title_en']").fill("Bulletin template agreed")
+    row.locator("input[name$='title_es']").fill("Formato del boletín acordado")
+    row.locator("input[name$='due_date']").fill("2027-01-31")
+    page.get_by_role("button", name="Guardar").click()
+    expect(page.locator("#plan-milestones")).to_contain_text("Formato del boletín acordado")
+    expect(page.locator("#plan-milestones")).to_contain_text("Aún no cumplido")
+    page.screenshot(path=str(screenshots / "plan-milestone-es.png"), full_page=True)
+    context.close()

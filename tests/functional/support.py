@@ -65,14 +65,18 @@ def puente(
     check: bool = True,
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "puente", *args, "--data-dir", str(data_dir)],
         capture_output=True,
         text=True,
         timeout=timeout,
-        check=check,
+        check=False,
         env={**os.environ, "PUENTE_LANG": "en", **(env or {})},
     )
+    if check and done.returncode != 0:  # say why, not only that it failed
+        raise AssertionError(f"puente {' '.join(args)} exited {done.returncode}:\n"
+                             f"{done.stderr[-4000:]}\n{done.stdout[-2000:]}")  # fmt: skip
+    return done
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
