@@ -8,6 +8,7 @@ of a series, the cells selected by their dimensions, summed by month), the platf
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -77,6 +78,11 @@ def check(indicator: Indicator, at: str = "") -> list[Problem]:
         add(N_("The Spanish name is required."), "name/es")
     if not (indicator.unit.en.strip() and indicator.unit.es.strip()):
         add(N_("The unit is required in English and Spanish."), "unit")
+    points = [("baseline", indicator.baseline)] if indicator.baseline else []
+    points += [(f"targets/{i}", target) for i, target in enumerate(indicator.targets)]
+    for where, point in points:
+        if not math.isfinite(point.value):  # JSON has no NaN: it would travel as null
+            add(N_("A value must be a finite number."), f"{where}/value")
     if indicator.good_direction not in DIRECTIONS:
         add(N_("Say whether up or down is good."), "good_direction")
     if indicator.source not in SOURCES:

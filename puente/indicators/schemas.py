@@ -19,7 +19,7 @@ class PointIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     date: dt.date
-    value: float
+    value: float = Field(allow_inf_nan=False)
 
 
 class IndicatorIn(BaseModel):
@@ -59,7 +59,7 @@ class ObservationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     period: str = Field(description="The month, YYYY-MM")
-    value: float
+    value: float = Field(allow_inf_nan=False)
     unit: str = Field(description="The indicator's unit, in English or Spanish")
     note: str = ""
 

@@ -3,6 +3,7 @@ objects like the plan's elements) and observations entered by hand (by either si
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import date
 
@@ -86,6 +87,8 @@ def add_observation(session: Session, node: Node, who: Principal, code: str, *, 
         problems.append(Problem(N_("{code} is computed from {source} data: it takes no figures "
                                    "by hand."), "/code",
                                 {"code": code, "source": indicator.source}))  # fmt: skip
+    if not math.isfinite(value):
+        problems.append(Problem(N_("A value must be a finite number."), "/value"))
     if unit not in (indicator.unit.en, indicator.unit.es):
         problems.append(Problem(N_("{code} is measured in {unit}, not {given}."), "/unit",
                                 {"code": code, "unit": indicator.unit.en, "given": unit}))  # fmt: skip

@@ -4,6 +4,7 @@ form to create or change this node's indicators."""
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from puente.accounts.service import Principal, require
-from puente.errors import N_, Forbidden, InvalidInput, Problem
+from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
 from puente.indicators import charts, reading
 from puente.indicators import service as indicators
 from puente.indicators.definitions import (
@@ -24,6 +25,7 @@ from puente.indicators.definitions import (
     SOURCES,
     Indicator,
     Point,
+    check,
 )
 from puente.node import Node
 from puente.plan.elements import Text
@@ -93,16 +95,15 @@ def add_observation(
     if period is None:
         problems.append(Problem(N_("{value} is not a month: write YYYY-MM."), "/period",
                                 {"value": values["period"]}))  # fmt: skip
-    try:
-        value = float(values["value"].replace(",", ""))
-    except ValueError:
+    value = _float(values["value"])
+    if value is None:
         problems.append(Problem(N_("{value} is not a number."), "/value",
                                 {"value": values["value"]}))  # fmt: skip
-        value = 0.0
     try:
         if problems:
             raise InvalidInput(problems)
         assert period is not None
+        assert value is not None
         with session.begin_nested():
             indicators.add_observation(session, node, who, code, period=period, value=value,
                                        unit=values["unit"], note=values["note"])  # fmt: skip
@@ -131,13 +132,24 @@ CHOICES: dict[str, Any] = {
     "measures": sorted({m for ms in DATASETS.values() for m in ms} | set(PLATFORM_METRICS)),
     "dimensions": sorted({d for ds in DIMENSIONS.values() for d in ds}),
     "measures_by_source": " · ".join([f"{d}: {', '.join(ms)}" for d, ms in DATASETS.items()]
-                                     + [f"platform: {', '.join(PLATFORM_METRICS)}"]),
+                                     + [", ".join(PLATFORM_METRICS)]),
     "dimensions_by_dataset": " · ".join(f"{d}: {', '.join(ds)}" for d, ds in DIMENSIONS.items()),
 }  # fmt: skip
 
 
 def _number(value: float) -> str:
-    return f"{value:g}" if abs(value) < 1e15 else str(value)
+    """A figure as the form shows it, every digit kept: 1234567, not 1.23457e+06."""
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def _float(text: str) -> float | None:
+    """A figure as typed (thousands separators allowed), or None: not a number, or not a
+    finite one (``nan``, ``inf``, ``1e999``)."""
+    try:
+        number = float(text.replace(",", ""))
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _form_values(indicator: Indicator | None) -> dict[str, str]:
@@ -176,9 +188,8 @@ def _point(day: str, value: str, at: str, problems: list[Problem]) -> Point | No
     if not value:
         problems.append(Problem(N_("A target or baseline needs a value."), f"{at}/value"))
     else:
-        try:
-            number = float(value.replace(",", ""))
-        except ValueError:
+        number = _float(value)
+        if number is None:
             problems.append(Problem(N_("{value} is not a number."), f"{at}/value",
                                     {"value": value}))  # fmt: skip
     return Point(on, number) if on is not None and number is not None else None
@@ -244,6 +255,14 @@ def _form_pointer(pointer: str) -> str:
     return f"/{head}"
 
 
+def _exists(session: Session, code: str) -> bool:
+    try:
+        indicators.get(session, code)
+    except NotFound:
+        return False
+    return True
+
+
 def _form_page(request: Request, values: dict[str, str], errors: dict[str, list[str]],
                editing: str, status: int = 200) -> Response:  # fmt: skip
     return render(request, "indicator_form.html", status=status, values=values, errors=errors,
@@ -277,12 +296,20 @@ def save(
     node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> Response:
+    require(who, "plan.write")
     values = {name: str(form.get(name) or "") for name in FORM_FIELDS}
     editing = str(form.get("editing") or "")
+    if editing:  # an edit keeps its code, whatever a crafted form sends
+        values["code"] = editing
     indicator, problems = _indicator_from(values)
+    if not editing and _exists(session, indicator.code):
+        problems.append(Problem(N_("{code} is already recorded: change it with Edit on its "
+                                   "page."), "/code", {"code": indicator.code}))  # fmt: skip
     try:
-        if problems:
-            raise InvalidInput(problems)
+        if problems:  # what the form could not read, with the rules its readable fields break
+            read = ("/targets", "/baseline", "/filters")
+            raise InvalidInput(problems + [p for p in check(indicator)
+                                           if not p.pointer.startswith(read)])  # fmt: skip
         with session.begin_nested():
             indicators.save_indicators(session, node, who, [indicator], base="")
     except InvalidInput as exc:

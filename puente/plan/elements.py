@@ -23,6 +23,9 @@ CLOSED = frozenset({"completed", "cancelled"})
 COUNTRIES = ("USA", "MEX")
 EVIDENCE_KINDS = ("record", "document", "url")
 CODE = re.compile(r"[1-9][0-9]{0,2}(\.[1-9][0-9]{0,2}){0,3}")
+STIX_ID = re.compile(
+    r"[a-z][a-z0-9-]*--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
 
 LEVEL_LABELS = {"goal": N_("Goal"), "area": N_("Cooperation area"),
                 "objective": N_("Joint objective"), "action": N_("Cooperative action")}  # fmt: skip
@@ -120,6 +123,7 @@ def check(element: Element, at: str = "") -> list[Problem]:
         add(N_("The due date comes before the start date."), "due_date")
     if element.is_action:
         problems += _check_action(element, at)
+    problems += _check_milestones_and_evidence(element, at)
     return problems
 
 
@@ -146,6 +150,12 @@ def _check_action(element: Element, at: str) -> list[Problem]:
         if code not in BY_CODE:
             problems.append(Problem(N_("Unknown agency {agency}."), f"{at}/supporting/{index}",
                                     {"agency": code}))  # fmt: skip
+    return problems
+
+
+def _check_milestones_and_evidence(element: Element, at: str) -> list[Problem]:
+    """Milestones and evidence, whatever the level: an objective may carry them too."""
+    problems: list[Problem] = []
     for index, milestone in enumerate(element.milestones):
         if not (milestone.title.en.strip() or milestone.title.es.strip()):
             problems.append(Problem(N_("A milestone needs a title."),
@@ -166,6 +176,10 @@ def _check_action(element: Element, at: str) -> list[Problem]:
                                     f"{at}/evidence/{index}/ref"))  # fmt: skip
         elif item.kind == "url" and not item.ref.startswith(("https://", "http://")):
             problems.append(Problem(N_("A URL starts with https:// or http://."),
+                                    f"{at}/evidence/{index}/ref"))  # fmt: skip
+        elif item.kind == "record" and not STIX_ID.fullmatch(item.ref):
+            problems.append(Problem(N_("A record is named by its id, e.g. "
+                                       "person--5f0c8e7a-3b1d-4c2e-9f6a-1d2e3f4a5b6c."),
                                     f"{at}/evidence/{index}/ref"))  # fmt: skip
     return problems
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from puente.accounts.service import Principal, require
-from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem, PuenteError
+from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
 from puente.i18n import translate
 from puente.node import Node
 from puente.plan import assessment, briefing, service
@@ -23,6 +23,8 @@ from puente.plan.meetings import KIND_LABELS, KINDS, Expectation, Meeting, Parti
 from puente.web.deps import db_session, form_data, get_node, principal
 from puente.web.forms import errors_by_field
 from puente.web.pages import page_locale, redirect, render, translated_params
+
+MAX_EXPECTATIONS = 200  # rows of a draft read at most
 
 router = APIRouter(include_in_schema=False)
 
@@ -88,20 +90,30 @@ def adopt_expectations(
     who: Principal = Depends(principal),
 ) -> Response:  # fmt: skip
     """Adopt the expectations the coordinator kept (and edited) from the draft."""
+    require(who, "plan.write")
     meeting, _ = assessment.find_meeting(session, code)
-    adopted = []
-    for index in range(int(str(form.get("count") or "0"))):
+    adopted: list[Expectation] = []
+    problems: list[Problem] = []
+    count = str(form.get("count") or "0")
+    for index in range(min(int(count), MAX_EXPECTATIONS) if count.isdigit() else 0):
         if form.get(f"adopt-{index}") != "1":
             continue
         due = str(form.get(f"due-{index}") or "")
+        try:
+            day = date.fromisoformat(due) if due else None
+        except ValueError:
+            problems.append(Problem(N_("{value} is not a date: write YYYY-MM-DD."),
+                                    f"/expectations/{len(adopted)}/due_date", {"value": due}))  # fmt: skip
+            day = None
         adopted.append(Expectation(
             Text(str(form.get(f"en-{index}") or ""), str(form.get(f"es-{index}") or "")),
-            str(form.get(f"subject-{index}") or ""),
-            date.fromisoformat(due) if due else None))  # fmt: skip
+            str(form.get(f"subject-{index}") or ""), day))  # fmt: skip
     try:
+        if problems:
+            raise InvalidInput(problems)
         with session.begin_nested():
             service.save_meetings(session, node, who, [replace(meeting, expectations=adopted)])
-    except PuenteError as exc:
+    except InvalidInput as exc:
         locale = page_locale(request)
         errors = [translate(locale, p.message, **translated_params(locale, p.params))
                   for p in exc.problems]  # fmt: skip
@@ -241,6 +253,8 @@ def save(
     require(who, "plan.write")
     values = {name: str(form.get(name) or "") for name in FORM_FIELDS}
     editing = str(form.get("editing") or "")
+    if editing:  # an edit keeps its code, whatever a crafted form sends
+        values["code"] = editing
     kept = _held(session, editing) if editing else None
     meeting, problems, lines = _meeting_from(values, kept[0] if kept else None)
     try:

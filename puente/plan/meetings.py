@@ -21,6 +21,8 @@ KIND_LABELS = {"sig": N_("Security Implementation Group"),
                "ministerial": N_("Security Ministerial"),
                "working_group": N_("Working group")}  # fmt: skip
 CODE = re.compile(r"[A-Z]{2,5}-[0-9]{4}-[0-9]{2}(-[0-9A-Z]{1,4})?")
+# What an expectation may be about: an element of the plan (2.1.3.1) or an indicator (I3).
+SUBJECT = re.compile(r"[1-9][0-9]{0,2}(\.[1-9][0-9]{0,2}){0,3}|I[0-9]{1,3}")
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,15 @@ def check(meeting: Meeting, at: str = "") -> list[Problem]:
         if not person.name.strip():
             problems.append(Problem(N_("A participant needs a name."),
                                     f"{at}/participants/{index}/name"))  # fmt: skip
+    for index, expectation in enumerate(meeting.expectations):
+        if not (expectation.text.en.strip() or expectation.text.es.strip()):
+            problems.append(Problem(N_("An expectation needs its text."),
+                                    f"{at}/expectations/{index}/text"))  # fmt: skip
+        if expectation.subject and not SUBJECT.fullmatch(expectation.subject):
+            problems.append(Problem(N_("An expectation is about an action (2.1.1.1) or an "
+                                       "indicator (I3), not {subject}."),
+                                    f"{at}/expectations/{index}/subject",
+                                    {"subject": expectation.subject}))  # fmt: skip
     return problems
 
 

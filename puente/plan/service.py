@@ -36,6 +36,12 @@ def _by_code(session: Session) -> dict[str, PlanElement]:
     return {row.code: row for row in session.execute(select(PlanElement)).scalars()}
 
 
+def owner_of(session: Session, code: str) -> str | None:
+    """The node that wrote element ``code``, or None when the plan has no such element."""
+    row = _by_code(session).get(code)
+    return row.owner_node if row is not None else None
+
+
 def _current(session: Session, stix_id: str) -> dict[str, Any] | None:
     row = session.execute(
         select(Record.content).where(Record.stix_id == stix_id, Record.is_current.is_(True))

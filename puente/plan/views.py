@@ -14,7 +14,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from puente.accounts.agencies import for_country
 from puente.accounts.service import Principal, require
-from puente.errors import N_, InvalidInput, NotFound, Problem
+from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
 from puente.node import Node
 from puente.plan import fields, gaps, reading, service, yaml_io
 from puente.plan.elements import (
@@ -190,6 +190,7 @@ def _row_count(values: dict[str, str], kind: str) -> int:
 
 
 BLANK_ROWS = 2
+ALREADY_RECORDED = N_("{code} is already recorded: change it with Edit on its page.")
 # Service pointers → the form's fields.
 POINTERS = {"/title/en": "/title_en", "/title/es": "/title_es", "/leads": "/lead_usa",
             "/leads/USA": "/lead_usa", "/leads/MEX": "/lead_mex"}  # fmt: skip
@@ -218,10 +219,13 @@ def new_form(request: Request, who: Principal = Depends(principal)) -> Response:
 @router.get("/plan/{code}/edit", response_class=HTMLResponse)
 def edit_form(
     request: Request, code: str, session: Session = db_session,
-    who: Principal = Depends(principal),
+    node: Node = Depends(get_node), who: Principal = Depends(principal),
 ) -> Response:  # fmt: skip
     require(who, "plan.write")
     item, _ = _find(session, code)
+    if item.owner_node != node.settings.node_id:
+        raise Forbidden(N_("{code} belongs to node {node}: only it may change it."), code=code,
+                        node=item.owner_node)  # fmt: skip
     return _form_page(request, fields.field_values(item.element, ""), {}, code)
 
 
@@ -233,10 +237,15 @@ def save(
     node: Node = Depends(get_node),
     who: Principal = Depends(principal),
 ) -> Response:
+    require(who, "plan.write")
     values = {name: str(form.get(name) or "") for name in fields.FORM_FIELDS} | _row_values(form)
     editing = str(form.get("editing") or "")
+    if editing:  # an edit keeps its code, whatever a crafted form sends
+        values["code"] = editing
     kept = _find(session, editing)[0].element if editing else None
     element, problems, rows = fields.element_from(values, kept)
+    if not editing and service.owner_of(session, element.code) is not None:
+        problems.append(Problem(ALREADY_RECORDED, "/code", {"code": element.code}))
     try:
         if problems:  # what the form could not read, with what the element's rules say
             raise InvalidInput(problems + check(element, "/0"))

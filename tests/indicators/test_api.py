@@ -110,6 +110,13 @@ def test_bad_indicators_get_problems_naming_the_field_and_nothing_is_saved(
                          json=[GUNS | {"targets": [{"value": 30}]}])  # fmt: skip
     assert undated.status_code == 422
     assert [e["pointer"] for e in undated.json()["errors"]] == ["/0/targets/0/date"]
+    # JSON's NaN (which Python's parser takes) is no figure: it would travel as null.
+    nan = client.put("/api/v1/indicators", headers=laura | {"Content-Type": "application/json"},
+                     content='[{"code": "I7", "name": {"en": "x", "es": "x"}, "unit": {"en": '
+                             '"u", "es": "u"}, "good_direction": "up", "source": "manual", '
+                             '"baseline": {"date": "2026-01-01", "value": NaN}}]')  # fmt: skip
+    assert nan.status_code == 422
+    assert [e["pointer"] for e in nan.json()["errors"]] == ["/0/baseline/value"]
     codes = [i["code"] for i in client.get("/api/v1/indicators", headers=laura).json()]
     assert codes == ["I1", "I2"]  # all or nothing: I5 was fine, and is not there either
     # A partner's indicator is only its node's to change.

@@ -184,3 +184,36 @@ def test_an_analyst_sees_no_form(node: Node, desk: tuple[TestClient, str]) -> No
     assert not page(client.get("/indicators").text).all(id="indicator-new")
     assert not page(client.get("/indicators/I1").text).all(id="indicator-edit")
     assert client.get("/indicators-new").status_code == 403
+
+
+def test_a_figure_that_is_not_finite_is_refused_and_big_ones_keep_every_digit(
+    desk: tuple[TestClient, str],
+) -> None:
+    client, csrf = desk
+    for bad in ("1e999", "nan", "inf"):
+        refused = client.post("/indicators-save", data={"csrf_token": csrf} | WEAPONS
+                              | {"baseline_value": bad})  # fmt: skip
+        assert refused.status_code == 422
+        assert _errors(refused)["baseline_value"] == [f"{bad} is not a number."]
+    wrong = client.post("/indicators/I2/observations", data={"csrf_token": csrf,
+                        "period": "2026-11", "value": "nan", "unit": "operations"})  # fmt: skip
+    assert wrong.status_code == 422
+    big = WEAPONS | {"baseline_value": "1,234,567", "targets": "2027-01-01 2345678.9"}
+    assert client.post("/indicators-save", data={"csrf_token": csrf} | big).status_code == 303
+    form = page(client.get("/indicators/I3/edit").text)
+    assert form.one("input", name="baseline_value").attrs["value"] == "1234567"
+    assert form.one("textarea", name="targets").text() == "2027-01-01 2345678.9"
+
+
+def test_new_never_replaces_and_an_edit_keeps_its_code(desk: tuple[TestClient, str]) -> None:
+    client, csrf = desk
+    taken = client.post("/indicators-save", data={"csrf_token": csrf} | WEAPONS | {"code": "I1"})
+    assert taken.status_code == 422
+    assert _errors(taken)["code"] == ["I1 is already recorded: change it with Edit on its page."]
+    crafted = client.post("/indicators-save", data={"csrf_token": csrf, "editing": "I2"}
+                          | WEAPONS | {"code": "I9", "source": "manual"})  # fmt: skip
+    assert crafted.headers["location"] == "/indicators/I2"
+    codes = [a.attrs["href"] for a in page(client.get("/indicators").text).all("a")
+             if a.attrs.get("href", "").startswith("/indicators/I")]  # fmt: skip
+    assert "/indicators/I9" not in codes
+    assert "/indicators/I1" in codes

@@ -167,3 +167,33 @@ def test_an_analyst_has_no_form(node: Node) -> None:
         refused = client.post("/meetings-save", data=FORM | {"csrf_token": csrf})
         assert refused.status_code == 403
     assert _codes(node) == []
+
+
+def test_adopting_expectations_with_a_bad_date_is_refused_not_an_error(
+    desk: tuple[TestClient, str],
+) -> None:
+    client, csrf = desk
+    sent = client.post("/meetings/SIG-2026-09/expectations", data={
+        "csrf_token": csrf, "count": "1", "adopt-0": "1", "en-0": "Staff the cell",
+        "es-0": "Integrar la célula", "subject-0": "1.1.1.1", "due-0": "2027-13-45"})  # fmt: skip
+    assert sent.status_code == 422
+    assert "2027-13-45 is not a date" in page(sent.text).one(id="error-summary").text()
+    blank = client.post("/meetings/SIG-2026-09/expectations", data={
+        "csrf_token": csrf, "count": "1", "adopt-0": "1", "en-0": "", "es-0": "",
+        "subject-0": "javascript:x"})  # fmt: skip
+    assert blank.status_code == 422
+    text = page(blank.text).one(id="error-summary").text()
+    assert "An expectation needs its text." in text
+    assert "not javascript:x" in text
+    assert "Cell fully staffed" in page(client.get("/meetings/SIG-2026-09").text).text()
+
+
+def test_an_edit_keeps_its_code_whatever_the_form_sends(desk: tuple[TestClient, str]) -> None:
+    client, csrf = desk
+    form = page(client.get("/meetings/SIG-2026-09/edit").text)
+    values = {name: form.one("input", name=name).attrs["value"]
+              for name in ("title_en", "title_es", "date", "place", "actions")}  # fmt: skip
+    crafted = client.post("/meetings-save", data=values | {
+        "csrf_token": csrf, "kind": "sig", "editing": "SIG-2026-09", "code": "SIG-2026-10"})  # fmt: skip
+    assert crafted.headers["location"] == "/meetings/SIG-2026-09"
+    assert client.get("/meetings/SIG-2026-10").status_code == 404

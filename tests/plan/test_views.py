@@ -213,3 +213,34 @@ def test_row_errors_read_in_spanish(desk: tuple[TestClient, str]) -> None:
     assert refused.status_code == 422
     assert field_errors(page(refused.text), "milestone-1-due_date").endswith(
         "mañana no es una fecha: escriba AAAA-MM-DD.")  # fmt: skip
+
+
+def test_new_never_replaces_an_element_and_an_edit_keeps_its_code(
+    desk: tuple[TestClient, str],
+) -> None:
+    client, csrf = desk
+    before = element_data(client, "1.1.1.1")
+    taken = client.post("/plan-save", data={"csrf_token": csrf} | NEW_ACTION | {"code": "1.1.1.1"})
+    assert taken.status_code == 422
+    assert field_errors(page(taken.text), "code") == (
+        "Error: 1.1.1.1 is already recorded: change it with Edit on its page.")  # fmt: skip
+    assert element_data(client, "1.1.1.1") == before
+    # A crafted edit that names another code changes the element it edits, no other.
+    crafted = client.post("/plan-save", data={"csrf_token": csrf, "editing": "1.1.1.1"}
+                          | NEW_ACTION | {"code": "1.1.1.7"})  # fmt: skip
+    assert crafted.headers["location"] == "/plan/1.1.1.1"
+    assert "1.1.1.7" not in client.get("/plan/export").text
+
+
+def test_evidence_names_a_record_by_its_id_and_any_level_is_checked(
+    desk: tuple[TestClient, str],
+) -> None:
+    client, csrf = desk
+    record = client.post("/plan-save", data={"csrf_token": csrf} | NEW_ACTION
+                         | {"evidence-0-kind": "record", "evidence-0-ref": "../../logout"})  # fmt: skip
+    assert record.status_code == 422
+    assert "A record is named by its id" in field_errors(page(record.text), "evidence-0-ref")
+    goal = form_data_of(page(client.get("/plan/1/edit").text))
+    refused = client.post("/plan-save", data=goal | {"csrf_token": csrf, "editing": "1",
+                          "evidence-0-kind": "", "evidence-0-ref": "", "evidence-0-label": "x"})  # fmt: skip
+    assert refused.status_code == 422
