@@ -16,6 +16,7 @@ twice, draw each chart once.
 from __future__ import annotations
 
 import io
+import logging
 import multiprocessing
 import os
 import threading
@@ -32,6 +33,7 @@ RASTER_SCALE = 1.5
 JPEG_QUALITY = 92
 KEPT = 512  # charts kept per kind (SVG, JPEG): a few briefings' worth
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -97,7 +99,8 @@ def _in_workers(draw: Callable[[T], R], items: list[T]) -> list[R] | None:
     pool = _get_pool()
     try:
         return list(pool.map(draw, items))
-    except BrokenProcessPool:
+    except BrokenProcessPool as exc:
+        log.warning("The chart workers stopped (%s); drawing in this process.", exc)
         with _lock:
             if _pool is pool:
                 _pool = None
