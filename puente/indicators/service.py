@@ -20,6 +20,7 @@ from puente.plan import stix
 from puente.plan.models import PlanElement
 from puente.plan.service import next_version, same_object, store_objects
 from puente.records.builder import agency_identity_id, stix_now
+from puente.records.ingest import lock_writes
 
 
 def indicators(session: Session) -> list[tuple[Indicator, str]]:
@@ -44,6 +45,7 @@ def save_indicators(session: Session, node: Node, who: Principal, items: list[In
                     *, base: str = "/indicators") -> list[str]:  # fmt: skip
     """Create or change these indicators of this node's, all or none; their STIX ids."""
     require(who, "plan.write")
+    lock_writes(session)
     held = {i.code: (i, owner) for i, owner in indicators(session)}
     objectives = {row.code: row.stix_id for row in session.execute(
         select(PlanElement).where(PlanElement.level == "objective")).scalars()}  # fmt: skip

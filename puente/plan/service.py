@@ -26,7 +26,7 @@ from puente.plan.meetings import check as check_meeting
 from puente.plan.models import PlanElement, PlanMeeting
 from puente.policy.markings import Markings
 from puente.records.builder import agency_identity_id, later_than, stix_now
-from puente.records.ingest import ingest
+from puente.records.ingest import ingest, lock_writes
 from puente.records.models import Record
 
 PLAN_MARKINGS = Markings(tlp="GREEN", rel_to=frozenset({"USA", "MEX"}))
@@ -53,6 +53,7 @@ def save_elements(session: Session, node: Node, who: Principal, elements: list[E
                   *, base: str = "/elements") -> list[str]:  # fmt: skip
     """Create or change these elements of this node's, all or none; their STIX ids."""
     require(who, "plan.write")
+    lock_writes(session)
     held = _by_code(session)
     problems: list[Problem] = []
     batch = {e.code: e for e in elements}
@@ -229,6 +230,7 @@ def save_meetings(session: Session, node: Node, who: Principal, items: list[Meet
                   *, base: str = "/meetings") -> list[str]:  # fmt: skip
     """Record or change these meetings of this node's, all or none; their STIX ids."""
     require(who, "plan.write")
+    lock_writes(session)
     held = {m.code: (m, owner) for m, owner in meetings(session)}
     elements = _by_code(session)
     problems: list[Problem] = []

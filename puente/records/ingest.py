@@ -650,6 +650,15 @@ def originator_markings(tlp: str | None, body: dict[str, Any]) -> Markings:
     )
 
 
+def lock_writes(session: Session) -> None:
+    """Take the node's write lock until the transaction ends: the audit head row, which every
+    write locks anyway (SQLite's BEGIN IMMEDIATE already makes writers take turns). Taken
+    before reading what a write depends on (the codes a plan already holds), two concurrent
+    writes cannot both find a code free."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(select(AuditHead.id).where(AuditHead.id == 1).with_for_update())
+
+
 def _latest_stamp(session: Session) -> int:
     """Take the records write lock, then read the latest date_added (microseconds).
 
@@ -658,7 +667,6 @@ def _latest_stamp(session: Session) -> int:
     past it would never see it. SQLite's BEGIN IMMEDIATE already makes writers take turns;
     elsewhere the audit head row, which every write locks anyway, is locked first here.
     """
-    if session.get_bind().dialect.name != "sqlite":
-        session.execute(select(AuditHead.id).where(AuditHead.id == 1).with_for_update())
+    lock_writes(session)
     latest = session.execute(select(func.max(Record.date_added))).scalar()
     return stamp_micros(latest) if latest else 0
