@@ -28,6 +28,7 @@ RULES = {
     "objective-without-action": N_("A joint objective with no active action"),
     "action-overdue": N_("An action past its due date and not completed"),
     "action-without-lead": N_("An action without a lead agency on one side"),
+    "code-shared": N_("A code two nodes gave to different elements"),
     "rfi-overdue": N_("A request for information past its due time"),
     "partner-sync-lag": N_("A partner whose sync lags beyond the threshold"),
     "indicator-stale": N_("An indicator with no recent observation"),
@@ -54,6 +55,16 @@ def _walk(items: list[reading.TreeNode]) -> Iterator[reading.TreeNode]:
 def plan_gaps(session: Session, today: date) -> list[Gap]:
     """The rules on the plan itself."""
     found: list[Gap] = []
+    for (first, first_node), *others in reading.shared_codes(session):
+        for other, other_node in others:
+            found.append(Gap("code-shared", first.code,
+                             N_("Code {code} is {first} for {first_node} and {other} for "
+                                "{other_node}; the plan shows the first: {other_node} should "
+                                "cancel its element and record it under a free code."),
+                             {"code": first.code, "first": first.title.en,
+                              "first_es": first.title.es, "first_node": first_node,
+                              "other": other.title.en, "other_es": other.title.es,
+                              "other_node": other_node}, f"/plan/{first.code}"))  # fmt: skip
     for item in _walk(reading.tree(session, today)):
         e = item.element
         link = f"/plan/{e.code}"
@@ -185,8 +196,9 @@ def describe(gap: Gap, locale: str) -> str:
     from puente.i18n import translate
 
     params = dict(gap.params)
-    if locale == "es" and params.get("title_es"):
-        params["title"] = params["title_es"]
+    for key, value in gap.params.items():  # title_es stands for title in Spanish
+        if locale == "es" and key.endswith("_es") and value:
+            params[key.removesuffix("_es")] = value
     if "country" in params:
         params["country"] = translate(locale, params["country"])
     return translate(locale, gap.message, **params)

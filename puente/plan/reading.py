@@ -57,8 +57,20 @@ def elements(session: Session) -> list[tuple[Element, str]]:
     """Every element with its owner node, in code order."""
     rows = list(session.execute(select(PlanElement)).scalars())
     codes = {row.stix_id: row.code for row in rows}
+    # Code order, then id: where both nodes gave one code to an element of their own (each
+    # offline), both nodes put the same one first.
     return sorted(((element_of(r, codes), r.owner_node) for r in rows),
-                  key=lambda pair: _code_key(pair[0].code))  # fmt: skip
+                  key=lambda pair: (_code_key(pair[0].code), pair[0].stix_id))  # fmt: skip
+
+
+def shared_codes(session: Session) -> list[list[tuple[Element, str]]]:
+    """Codes more than one element holds, each with its elements and their owners, the one
+    the tree shows first. Each node checks only its own writes, so two nodes working apart
+    can both give out one code; until one gives its element another, the plan shows one."""
+    groups: dict[str, list[tuple[Element, str]]] = {}
+    for element, owner in elements(session):
+        groups.setdefault(element.code, []).append((element, owner))
+    return [group for group in groups.values() if len(group) > 1]
 
 
 def updates(session: Session, element_id: str | None = None) -> list[PlanUpdate]:
@@ -76,6 +88,8 @@ def tree(session: Session, today: date | None = None) -> list[TreeNode]:
         latest[written.element_id] = written  # in date order: the last one wins
     nodes: dict[str, TreeNode] = {}
     for element, owner in elements(session):
+        if element.code in nodes:  # a code two nodes gave out: the first keeps it (gaps.py)
+            continue
         update = latest.get(element.stix_id)
         status = update.status if update else element.status
         progress = update.progress if update else element.progress

@@ -32,8 +32,13 @@ from puente.records.models import Record
 PLAN_MARKINGS = Markings(tlp="GREEN", rel_to=frozenset({"USA", "MEX"}))
 
 
-def _by_code(session: Session) -> dict[str, PlanElement]:
-    return {row.code: row for row in session.execute(select(PlanElement)).scalars()}
+def _by_code(session: Session, own: str = "") -> dict[str, PlanElement]:
+    """The elements by code; where two nodes gave out one code, node ``own``'s element (so
+    that node may still change or cancel it), else the one whose id sorts first."""
+    rows = sorted(session.execute(select(PlanElement)).scalars(),
+                  key=lambda row: row.stix_id, reverse=True)  # fmt: skip
+    rows.sort(key=lambda row: row.owner_node == own)  # the last one for a code wins
+    return {row.code: row for row in rows}
 
 
 def owner_of(session: Session, code: str) -> str | None:
@@ -54,7 +59,7 @@ def save_elements(session: Session, node: Node, who: Principal, elements: list[E
     """Create or change these elements of this node's, all or none; their STIX ids."""
     require(who, "plan.write")
     lock_writes(session)
-    held = _by_code(session)
+    held = _by_code(session, node.settings.node_id)
     problems: list[Problem] = []
     batch = {e.code: e for e in elements}
     for index, element in enumerate(elements):
@@ -97,7 +102,11 @@ def set_element(session: Session, node: Node, who: Principal, code: str,
     fields."""
     from puente.plan import fields, reading
 
-    held = {element.code: element for element, _ in reading.elements(session)}
+    mine = node.settings.node_id
+    held: dict[str, Element] = {}
+    for element, owner in reading.elements(session):  # this node's where two share a code
+        if element.code not in held or owner == mine:
+            held[element.code] = element
     current = held.get(code)
     parent = changes.get("parent", code.rpartition(".")[0])
     values = fields.field_values(current, parent) | {"code": code} | changes

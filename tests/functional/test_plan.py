@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
 from tests.functional.support import Pair, puente, sync_now
 
 SAMPLE = Path(__file__).resolve().parents[1] / "plan" / "sample.yaml"
@@ -76,3 +78,27 @@ def test_the_plan_converges_after_a_node_was_offline(served_pair: Pair, tmp_path
     assert us_plan == puente("plan", "export", data_dir=mx).stdout
     assert "Cell met in El Paso." in us_plan
     assert "Inspecciones de precursores en Manzanillo" in us_plan
+
+
+def test_a_code_both_nodes_gave_out_is_a_gap_both_see(served_pair: Pair, tmp_path: Path) -> None:
+    """Working apart, each node files an action as 1.1.1.2: after syncing both show the
+    same one in the plan, both name the clash as a gap, and Mexico can still cancel its own."""
+    us, mx = served_pair.us, served_pair.mx
+    puente("plan", "import", str(SAMPLE), data_dir=us)
+    sync_now(mx, "us-node")
+    (tmp_path / "mx.yaml").write_text(MEXICO_ACTION, encoding="utf-8")
+    puente("plan", "import", str(tmp_path / "mx.yaml"), data_dir=mx)
+    puente("plan", "set", "1.1.1.2", "--parent", "1.1.1", "--title-en", "Scanner lanes",
+           "--title-es", "Carriles con escáner", "--lead-usa", "CBP", data_dir=us)  # fmt: skip
+    sync_now(us, "mx-node")
+    sync_now(mx, "us-node")
+    shown = {puente("plan", "show", data_dir=node).stdout for node in (us, mx)}
+    assert len(shown) == 1  # one plan, the same first element on both
+    for node in (us, mx):
+        gaps = puente("plan", "gaps", data_dir=node).stdout
+        assert "A code two nodes gave to different elements: 1" in gaps
+    puente("plan", "set", "1.1.1.2", "--status", "cancelled", data_dir=mx)
+    exported = yaml.safe_load(puente("plan", "export", data_dir=mx).stdout)["elements"]
+    statuses = {e["owner"]: e.get("status", "not_started") for e in exported
+                if e["code"] == "1.1.1.2"}  # fmt: skip
+    assert statuses == {"mx-node": "cancelled", "us-node": "not_started"}
