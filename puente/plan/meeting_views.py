@@ -167,7 +167,9 @@ def _meeting_from(values: dict[str, str], kept: Meeting | None,
     def texts(field: str) -> list[Text]:
         items: list[Text] = []
         for number, line in _lines(values[field]):
-            en, bar, es = line.partition("|")
+            # At the last bar: an English text with a bar of its own (written through the
+            # API or a plan file) reads back as it was written.
+            en, bar, es = line.rpartition("|")
             if not (bar and en.strip() and es.strip()):
                 problems.append(Problem(N_("Write it in English and in Spanish, separated by a "
                                            "vertical bar: English | Español."),

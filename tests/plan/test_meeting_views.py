@@ -5,6 +5,7 @@ the partner's meetings are read-only."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -197,3 +198,25 @@ def test_an_edit_keeps_its_code_whatever_the_form_sends(desk: tuple[TestClient, 
         "csrf_token": csrf, "kind": "sig", "editing": "SIG-2026-09", "code": "SIG-2026-10"})  # fmt: skip
     assert crafted.headers["location"] == "/meetings/SIG-2026-09"
     assert client.get("/meetings/SIG-2026-10").status_code == 404
+
+
+def test_a_bar_in_the_english_text_reads_back_as_written(
+    desk: tuple[TestClient, str], node: Node
+) -> None:
+    client, csrf = desk
+    laura = add_user(node, "laura3", "INL", ["coordinator"])
+    with node.db.session() as session:
+        held = {m.code: m for m, _ in service.meetings(session)}["SIG-2026-09"]
+        service.save_meetings(session, node, laura, [
+            replace(held, agenda=[Text("Ports | crossings", "Puertos y cruces")])])  # fmt: skip
+    form = page(client.get("/meetings/SIG-2026-09/edit").text)
+    values = {name: form.one("input", name=name).attrs["value"]
+              for name in ("title_en", "title_es", "date", "place", "actions")}  # fmt: skip
+    values |= {name: form.one("textarea", name=name).text()
+               for name in ("participants", "agenda", "decisions")}  # fmt: skip
+    saved = client.post("/meetings-save", data=values | {
+        "csrf_token": csrf, "kind": "sig", "editing": "SIG-2026-09"})  # fmt: skip
+    assert saved.status_code == 303
+    with node.db.session() as session:
+        again = {m.code: m for m, _ in service.meetings(session)}["SIG-2026-09"]
+    assert again.agenda == [Text("Ports | crossings", "Puertos y cruces")]
