@@ -144,7 +144,7 @@ class MeetingIn(BaseModel):
         return Meeting(
             code=self.code, kind=self.kind, title=Text(self.title.en, self.title.es),
             on=self.date, place=self.place,
-            participants=[Participant(p.name, p.role, p.agency) for p in self.participants],
+            participants=[Participant(p.name, p.role, p.agency.strip().upper()) for p in self.participants],
             agenda=[Text(a.en, a.es) for a in self.agenda],
             decisions=[Text(d.en, d.es) for d in self.decisions], actions=list(self.actions),
             expectations=expectations,

@@ -230,8 +230,10 @@ def store_objects(session: Session, node: Node, who: Principal, objects: list[di
 
 
 def meetings(session: Session) -> list[tuple[Meeting, str]]:
-    """Every meeting with its owner node, by date."""
-    rows = session.execute(select(PlanMeeting).order_by(PlanMeeting.on)).scalars()
+    """Every meeting with its owner node, by date (then code: the same order on any database)."""
+    rows = session.execute(
+        select(PlanMeeting).order_by(PlanMeeting.on, PlanMeeting.code, PlanMeeting.stix_id)
+    ).scalars()
     return [(meeting_of(orjson.loads(row.body)), row.owner_node) for row in rows]
 
 
