@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -31,6 +32,7 @@ from puente.indicators import charts
 # Print resolution: 1.5 × the chart's CSS pixels is 144 dpi at the page's width.
 RASTER_SCALE = 1.5
 JPEG_QUALITY = 92
+WATCH_SECONDS = 1.0  # how soon a worker whose parent died goes too
 KEPT = 512  # charts kept per kind (SVG, JPEG): a few briefings' worth
 
 log = logging.getLogger(__name__)
@@ -124,6 +126,17 @@ def _get_pool() -> ProcessPoolExecutor:
 
 
 def _start_engine() -> None:
-    """Start the worker's engine before its first chart, while the others start theirs."""
+    """Start the worker's engine before its first chart, while the others start theirs, and
+    watch the process that started it: a pool's workers wait on a queue each of them can
+    also write to, so a parent that dies without shutting the pool down (killed, or a
+    server's workers stopped hard) would leave them waiting for ever."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_SECONDS)
+        os._exit(0)  # the parent is gone: nothing will ask this worker for a chart again
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
     charts.render_svg({"$schema": charts.SCHEMA, "data": {"values": [{"x": 1}]},
                        "mark": "point", "encoding": {"x": {"field": "x", "type": "quantitative"}}})  # fmt: skip

@@ -6,7 +6,11 @@ from __future__ import annotations
 import io
 import os
 import signal
+import subprocess
+import sys
+import time
 from dataclasses import replace
+from pathlib import Path
 
 from PIL import Image
 
@@ -57,3 +61,44 @@ def test_charts_are_still_drawn_when_a_worker_dies() -> None:
     drawn = drawing.svgs(fresh)
     assert drawn == [render_svg(spec) for spec in fresh]
     assert drawing._get_pool() is not pool  # a new pool for the next batch
+
+
+ORPHAN = """
+import os, sys
+from dataclasses import replace
+from puente.indicators import drawing
+from puente.indicators.charts import vega_lite_spec
+from tests.indicators.test_charts import fentanyl
+
+if __name__ == "__main__":
+    drawing.svgs([vega_lite_spec(replace(fentanyl(), title=str(n)), "en") for n in range(2)])
+    print(" ".join(str(pid) for pid in drawing._get_pool()._processes), flush=True)
+    os._exit(0)  # no shutdown, as a process killed outright
+"""
+
+
+def test_the_workers_go_when_their_parent_dies_without_a_word(tmp_path: Path) -> None:
+    if drawing._workers() < 2:
+        return  # one core: no workers
+    script = tmp_path / "orphan.py"
+    script.write_text(ORPHAN, encoding="utf-8")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    workers = [int(pid) for pid in done.stdout.split()]
+    assert len(workers) == 2
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A worker that has exited but not been reaped (its parent is gone: init reaps it).
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return stat.read().split(") ", 1)[1][0] != "Z"
