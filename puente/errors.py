@@ -8,6 +8,7 @@ each edge renders them in its user's language.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 
@@ -23,6 +24,19 @@ class Problem:
     message: str
     pointer: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+
+
+def read_date(text: str, pointer: str, problems: list[Problem]) -> date | None:
+    """A date as typed (YYYY-MM-DD): None when empty, or when it is not one, which then adds
+    its problem at ``pointer``."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        problems.append(Problem(N_("{value} is not a date: write YYYY-MM-DD."), pointer,
+                                {"value": text}))  # fmt: skip
+        return None
 
 
 class PuenteError(Exception):

@@ -3,7 +3,6 @@ progress."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
@@ -18,7 +17,7 @@ from puente.cli.common import (
     opened,
     t,
 )
-from puente.errors import N_, InvalidInput, Problem
+from puente.errors import N_, InvalidInput, Problem, read_date
 
 plan_app = typer.Typer(help="The joint action plan: goals, areas, objectives and actions.")
 
@@ -116,11 +115,10 @@ def update_command(
     """Record a dated progress update on an element (this side's or the partner's)."""
     from puente.plan import service
 
-    try:
-        day = date.fromisoformat(on) if on else None
-    except ValueError:
-        raise InvalidInput([Problem(N_("{value} is not a date: write YYYY-MM-DD."), "/date",
-                                    {"value": on})]) from None  # fmt: skip
+    problems: list[Problem] = []
+    day = read_date(on, "/date", problems)
+    if problems:
+        raise InvalidInput(problems)
     with opened(data_dir) as node:
         actor = acting_user(node, act_as)
         with node.db.session() as session:

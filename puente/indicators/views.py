@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from puente.accounts.service import Principal, require
-from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
+from puente.errors import N_, InvalidInput, NotFound, Problem, read_date
 from puente.indicators import charts, reading
 from puente.indicators import service as indicators
 from puente.indicators.definitions import (
@@ -29,6 +29,7 @@ from puente.indicators.definitions import (
 )
 from puente.node import Node
 from puente.plan.elements import Text
+from puente.plan.service import require_writer
 from puente.web.deps import db_session, form_data, get_node, principal
 from puente.web.forms import errors_by_field
 from puente.web.pages import page_locale, redirect, render
@@ -180,11 +181,7 @@ def _point(day: str, value: str, at: str, problems: list[Problem]) -> Point | No
     if not day:
         problems.append(Problem(N_("A target or baseline needs a date."), f"{at}/date"))
     else:
-        try:
-            on = date.fromisoformat(day)
-        except ValueError:
-            problems.append(Problem(N_("{value} is not a date: write YYYY-MM-DD."), f"{at}/date",
-                                    {"value": day}))  # fmt: skip
+        on = read_date(day, f"{at}/date", problems)
     if not value:
         problems.append(Problem(N_("A target or baseline needs a value."), f"{at}/value"))
     else:
@@ -282,9 +279,7 @@ def edit_form(
 ) -> Response:  # fmt: skip
     require(who, "plan.write")
     indicator, owner = indicators.get(session, code)
-    if owner != node.settings.node_id:
-        raise Forbidden(N_("{code} belongs to node {node}: only it may change it."), code=code,
-                        node=owner)  # fmt: skip
+    require_writer(node, code, owner)
     return _form_page(request, _form_values(indicator), {}, code)
 
 

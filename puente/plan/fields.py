@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from datetime import date
 
-from puente.errors import N_, Problem
+from puente.errors import N_, Problem, read_date
 from puente.plan.elements import LEVELS, Element, Evidence, Milestone, Text
 
 MILESTONE_FIELDS = ("title_en", "title_es", "due_date", "done_date")
@@ -78,12 +78,7 @@ def element_from(values: dict[str, str],
     problems: list[Problem] = []
 
     def day(name: str) -> date | None:
-        try:
-            return date.fromisoformat(values[name]) if values.get(name) else None
-        except ValueError:
-            problems.append(Problem(N_("{value} is not a date: write YYYY-MM-DD."), f"/{name}",
-                                    {"value": values[name]}))  # fmt: skip
-            return None
+        return read_date(values.get(name, ""), f"/{name}", problems)
 
     progress = values.get("progress", "0") or "0"
     if not progress.isdigit():

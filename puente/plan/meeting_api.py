@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import Principal, require
-from puente.errors import N_, NotFound
 from puente.node import Node
 from puente.plan import service
 from puente.plan.schemas import MeetingIn, MeetingOut
@@ -27,10 +26,7 @@ def meetings(
 def meeting(code: str, session: Session = db_session,
             who: Principal = Depends(principal)) -> MeetingOut:  # fmt: skip
     require(who, "records.read")
-    for found, owner in service.meetings(session):
-        if found.code == code:
-            return MeetingOut.of(found, owner)
-    raise NotFound(N_("No meeting {code} in the plan."), code=code)
+    return MeetingOut.of(*service.get_meeting(session, code))
 
 
 @router.put("", summary="Record or change meetings of this node's, all or nothing",

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from puente.accounts.service import Principal, require
-from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
+from puente.errors import N_, InvalidInput, Problem, read_date
 from puente.i18n import translate
 from puente.node import Node
 from puente.plan import assessment, briefing, service
@@ -49,14 +49,12 @@ def meeting_page(
 
 def _meeting(request: Request, session: Session, node: Node, who: Principal, code: str,
              errors: list[str], status: int = 200) -> Response:  # fmt: skip
-    for meeting, owner in service.meetings(session):
-        if meeting.code == code:
-            mine = owner == node.settings.node_id and who.can("plan.write")
-            draft = assessment.assess(session, node, code).draft if mine else []
-            return render(request, "meeting.html", status=status, meeting=meeting, owner=owner,
-                          kind_labels=KIND_LABELS, draft=draft, may_adopt=mine, may_edit=mine,
-                          errors=errors)  # fmt: skip
-    raise NotFound(N_("No meeting {code} in the plan."), code=code)
+    meeting, owner = service.get_meeting(session, code)
+    mine = owner == node.settings.node_id and who.can("plan.write")
+    draft = assessment.assess(session, node, code).draft if mine else []
+    return render(request, "meeting.html", status=status, meeting=meeting, owner=owner,
+                  kind_labels=KIND_LABELS, draft=draft, may_adopt=mine, may_edit=mine,
+                  errors=errors)  # fmt: skip
 
 
 @router.get("/meetings/{code}/briefing", response_class=HTMLResponse)
@@ -98,13 +96,8 @@ def adopt_expectations(
     for index in range(min(int(count), MAX_EXPECTATIONS) if count.isdigit() else 0):
         if form.get(f"adopt-{index}") != "1":
             continue
-        due = str(form.get(f"due-{index}") or "")
-        try:
-            day = date.fromisoformat(due) if due else None
-        except ValueError:
-            problems.append(Problem(N_("{value} is not a date: write YYYY-MM-DD."),
-                                    f"/expectations/{len(adopted)}/due_date", {"value": due}))  # fmt: skip
-            day = None
+        day = read_date(str(form.get(f"due-{index}") or ""),
+                        f"/expectations/{len(adopted)}/due_date", problems)  # fmt: skip
         adopted.append(Expectation(
             Text(str(form.get(f"en-{index}") or ""), str(form.get(f"es-{index}") or "")),
             str(form.get(f"subject-{index}") or ""), day))  # fmt: skip
@@ -182,11 +175,7 @@ def _meeting_from(values: dict[str, str], kept: Meeting | None,
     if not values["date"]:
         problems.append(Problem(N_("A meeting needs a date."), "/date"))
     else:
-        try:
-            on = date.fromisoformat(values["date"])
-        except ValueError:
-            problems.append(Problem(N_("{value} is not a date: write YYYY-MM-DD."), "/date",
-                                    {"value": values["date"]}))  # fmt: skip
+        on = read_date(values["date"], "/date", problems) or on
     meeting = Meeting(
         code=values["code"].strip().upper(), kind=values["kind"],
         title=Text(values["title_en"].strip(), values["title_es"].strip()), on=on,
@@ -222,10 +211,6 @@ def _form_page(request: Request, values: dict[str, str], errors: dict[str, list[
                   editing=editing, kinds=KINDS, kind_labels=KIND_LABELS)  # fmt: skip
 
 
-def _held(session: Session, code: str) -> tuple[Meeting, str] | None:
-    return next(((m, owner) for m, owner in service.meetings(session) if m.code == code), None)
-
-
 @router.get("/meetings-new", response_class=HTMLResponse)
 def new_form(request: Request, who: Principal = Depends(principal)) -> Response:
     require(who, "plan.write")
@@ -238,13 +223,9 @@ def edit_form(
     node: Node = Depends(get_node), who: Principal = Depends(principal),
 ) -> Response:  # fmt: skip
     require(who, "plan.write")
-    held = _held(session, code)
-    if held is None:
-        raise NotFound(N_("No meeting {code} in the plan."), code=code)
-    if held[1] != node.settings.node_id:
-        raise Forbidden(N_("{code} belongs to node {node}: only it may change it."),
-                        pointer="/code", code=code, node=held[1])  # fmt: skip
-    return _form_page(request, _form_values(held[0]), {}, code)
+    meeting, owner = service.get_meeting(session, code)
+    service.require_writer(node, code, owner)
+    return _form_page(request, _form_values(meeting), {}, code)
 
 
 @router.post("/meetings-save", response_class=HTMLResponse)
@@ -257,10 +238,10 @@ def save(
     editing = str(form.get("editing") or "")
     if editing:  # an edit keeps its code, whatever a crafted form sends
         values["code"] = editing
-    kept = _held(session, editing) if editing else None
+    kept = service.meeting(session, editing) if editing else None
     meeting, problems, lines = _meeting_from(values, kept[0] if kept else None)
     try:
-        found = None if editing else _held(session, meeting.code)
+        found = None if editing else service.meeting(session, meeting.code)
         if found is not None and found[1] == node.settings.node_id:
             problems.append(Problem(N_("Meeting {code} is already recorded: change it with Edit "
                                        "on its page."), "/code", {"code": meeting.code}))  # fmt: skip

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import Principal, require
-from puente.errors import N_, InvalidInput, NotFound, Problem
+from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
 from puente.node import Node
 from puente.plan import projection, stix
 from puente.plan.elements import LEVEL_LABELS, PARENT_LEVEL, STATUSES, Element, check
@@ -39,6 +39,13 @@ def _by_code(session: Session, own: str = "") -> dict[str, PlanElement]:
                   key=lambda row: row.stix_id, reverse=True)  # fmt: skip
     rows.sort(key=lambda row: row.owner_node == own)  # the last one for a code wins
     return {row.code: row for row in rows}
+
+
+def require_writer(node: Node, code: str, owner: str) -> None:
+    """Refuse to change ``code`` here unless this node wrote it: each side writes its own."""
+    if owner != node.settings.node_id:
+        raise Forbidden(N_("{code} belongs to node {node}: only it may change it."),
+                        pointer="/code", code=code, node=owner)  # fmt: skip
 
 
 def owner_of(session: Session, code: str) -> str | None:
@@ -235,6 +242,21 @@ def meetings(session: Session) -> list[tuple[Meeting, str]]:
         select(PlanMeeting).order_by(PlanMeeting.on, PlanMeeting.code, PlanMeeting.stix_id)
     ).scalars()
     return [(meeting_of(orjson.loads(row.body)), row.owner_node) for row in rows]
+
+
+def meeting(session: Session, code: str) -> tuple[Meeting, str] | None:
+    """Meeting ``code`` with its owner node, or None."""
+    row = session.execute(select(PlanMeeting).where(PlanMeeting.code == code)
+                          .order_by(PlanMeeting.stix_id).limit(1)).scalar_one_or_none()  # fmt: skip
+    return (meeting_of(orjson.loads(row.body)), row.owner_node) if row is not None else None
+
+
+def get_meeting(session: Session, code: str) -> tuple[Meeting, str]:
+    """Meeting ``code`` with its owner node; NotFound when the plan has none."""
+    found = meeting(session, code)
+    if found is None:
+        raise NotFound(N_("No meeting {code} in the plan."), code=code)
+    return found
 
 
 def save_meetings(session: Session, node: Node, who: Principal, items: list[Meeting],

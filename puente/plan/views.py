@@ -14,7 +14,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from puente.accounts.agencies import for_country
 from puente.accounts.service import Principal, require
-from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
+from puente.errors import N_, InvalidInput, NotFound, Problem, read_date
 from puente.node import Node
 from puente.plan import fields, gaps, reading, service, yaml_io
 from puente.plan.elements import (
@@ -147,12 +147,7 @@ def add_update(
     values = {k: str(form.get(k) or "") for k in ("text", "status", "progress", "date")}
     problems: list[Problem] = []
     progress = int(values["progress"]) if values["progress"].isdigit() else -1
-    try:
-        on = date.fromisoformat(values["date"]) if values["date"] else None
-    except ValueError:
-        problems.append(Problem(N_("{value} is not a date: write YYYY-MM-DD."), "/date",
-                                {"value": values["date"]}))  # fmt: skip
-        on = None
+    on = read_date(values["date"], "/date", problems)
     try:
         if problems:
             raise InvalidInput(problems)
@@ -223,9 +218,7 @@ def edit_form(
 ) -> Response:  # fmt: skip
     require(who, "plan.write")
     item, _ = _find(session, code)
-    if item.owner_node != node.settings.node_id:
-        raise Forbidden(N_("{code} belongs to node {node}: only it may change it."), code=code,
-                        node=item.owner_node)  # fmt: skip
+    service.require_writer(node, code, item.owner_node)
     return _form_page(request, fields.field_values(item.element, ""), {}, code)
 
 

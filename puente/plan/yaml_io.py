@@ -18,7 +18,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import Principal, require
-from puente.errors import N_, InvalidInput, NotFound, Problem
+from puente.errors import N_, InvalidInput, NotFound, Problem, read_date
 from puente.indicators import service as indicator_service
 from puente.indicators.definitions import Indicator, Point
 from puente.indicators.models import ManualObservation
@@ -245,15 +245,7 @@ def _bilingual(data: dict[str, Any], name: str, at: str, problems: list[Problem]
 
 
 def _date(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> date | None:
-    text = _field(data, name, at, problems)
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        problems.append(Problem(N_("{value} is not a date: write YYYY-MM-DD."), f"{at}/{name}",
-                                {"value": text}))  # fmt: skip
-        return None
+    return read_date(_field(data, name, at, problems), f"{at}/{name}", problems)
 
 
 def _number(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> int:
