@@ -16,14 +16,16 @@ from rich.table import Table
 
 from puente.cli.common import console, errors, handles_errors, t
 from puente.config import CONFIG_FILE, write_settings
-from puente.errors import N_, ConfigError, PuenteError
+from puente.errors import N_, ConfigError, Conflict, PuenteError
 from puente.node import Node, initialize, open_node
 
 if TYPE_CHECKING:
     from puente.demo.seed import DemoSummary
+    from puente.sharing.sync import SyncReport
 
 DEMO_ADMIN_PASSWORD = "puente-demo-2026"  # noqa: S105 - printed to the demo's user on purpose
 DEMO_SYNC_SECONDS = 20  # the demo's partners pull often, so shared records show up quickly
+LEASE_WAIT_SECONDS = 120  # longer than a whole demo pull takes on a slow machine
 
 
 @dataclass(frozen=True)
@@ -153,22 +155,35 @@ def _sync_both(data_dir: Path) -> None:
 
 
 def _sync(data_dir: Path, spec: DemoNode, other: DemoNode) -> None:
-    from puente.sharing import sync
-
+    # A failed pull stops the demo: the steps after it (Mexico's actions hang under the
+    # objectives it brings) would fail less clearly.
     node = open_node(data_dir / spec.folder)
     try:
         with console.status(t("{node} pulls from {other}…", node=spec.node_id,
                               other=other.node_id)):  # fmt: skip
-            report = sync.sync(node, other.node_id, worker="demo")
-    except PuenteError as exc:
-        errors.print(t(exc.message, **exc.params))
-        return
+            report = _sync_when_free(node, other.node_id)
     finally:
         node.close()
     console.print(
         t("{node} received {count} records from {other}.", node=spec.node_id,
           count=report.stored, other=other.node_id)
     )  # fmt: skip
+
+
+def _sync_when_free(node: Node, partner_node_id: str) -> SyncReport:
+    """Pull now, waiting while the served node's own scheduler holds the partner's lease: it
+    starts pulling within seconds of the server starting, and a demo step that went ahead
+    without this pull (Mexico's actions need the objectives it brings) would fail."""
+    from puente.sharing import sync
+
+    deadline = time.monotonic() + LEASE_WAIT_SECONDS
+    while True:
+        try:
+            return sync.sync(node, partner_node_id, worker="demo")
+        except Conflict:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def _seed_plan(folder: Path) -> None:
