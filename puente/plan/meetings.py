@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from puente.accounts.agencies import BY_CODE
 from puente.errors import N_, Problem
 from puente.plan.elements import Text
 
@@ -71,6 +72,10 @@ def check(meeting: Meeting, at: str = "") -> list[Problem]:
         if not person.name.strip():
             problems.append(Problem(N_("A participant needs a name."),
                                     f"{at}/participants/{index}/name"))  # fmt: skip
+        if person.agency and person.agency not in BY_CODE:
+            problems.append(Problem(N_("Unknown agency {agency}."),
+                                    f"{at}/participants/{index}/agency",
+                                    {"agency": person.agency}))  # fmt: skip
     for index, expectation in enumerate(meeting.expectations):
         if not (expectation.text.en.strip() or expectation.text.es.strip()):
             problems.append(Problem(N_("An expectation needs its text."),

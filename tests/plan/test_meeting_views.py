@@ -108,10 +108,12 @@ def test_editing_a_meeting_keeps_the_expectations_it_adopted(desk: tuple[TestCli
       "Español."),
      ({"participants": "Laura Whitman; Co-chair; INL\n; Co-chair; SRE"}, "participants",
       "Line 2: A participant needs a name."),
+     ({"participants": "Laura Whitman; Co-chair; INL\nJ. Doe; Observer; NSC"}, "participants",
+      "Line 2: Unknown agency NSC."),
      ({"code": "SIG-2026-09"}, "code",
       "Meeting SIG-2026-09 is already recorded: change it with Edit on its page.")],
     ids=["bad code", "bad date", "no date", "unknown action", "not an action", "agenda line",
-         "participant line", "code taken"],
+         "participant line", "participant agency", "code taken"],
 )  # fmt: skip
 def test_a_mistake_is_shown_next_to_its_field_and_nothing_is_saved(
     desk: tuple[TestClient, str], node: Node, change: dict[str, str], field: str, expected: str

@@ -61,8 +61,10 @@ def test_a_meeting_is_recorded_shown_and_exported_again_unchanged(node: Node) ->
     [(('actions: ["1.1.1.1"]', 'actions: ["9.9.9.9"]'), "Line 52: No element 9.9.9.9 in the plan."),
      (('actions: ["1.1.1.1"]', 'actions: ["1.1.1"]'),
       "Line 52: 1.1.1 is not an action: a meeting creates or re-assigns actions."),
-     (('    date: "2026-09-18"\n', ""), "Line 43: A meeting needs a date.")],
-    ids=["unknown action", "not an action", "no date"],
+     (('    date: "2026-09-18"\n', ""), "Line 43: A meeting needs a date."),
+     (("    place: Mexico City\n", "    place: Mexico City\n    participants:\n"
+       "      - {name: J. Doe, role: Observer, agency: NSC}\n"), "Line 49: Unknown agency NSC.")],
+    ids=["unknown action", "not an action", "no date", "unknown agency"],
 )  # fmt: skip
 def test_a_bad_meeting_names_its_line(node: Node, edit: tuple[str, str], expected: str) -> None:
     laura = add_user(node, "laura", "INL", ["coordinator"])
