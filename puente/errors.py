@@ -17,6 +17,14 @@ def N_(message: str) -> str:
     return message
 
 
+class Label(str):
+    """A parameter that is itself a message id (a field's name, a state, a level): each
+    reader sees it in their own language. Any other text parameter (what a user typed) is
+    shown as it is, even when it happens to spell a message id."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the input, and where (an RFC 6901 JSON pointer)."""

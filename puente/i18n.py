@@ -29,7 +29,8 @@ def catalog(locale: str) -> dict[str, str]:
 
 def translate(locale: str, message: str, **params: Any) -> str:
     """``message`` in ``locale`` with ``params`` filled in. A parameter that is itself a
-    problem (an error found inside a file, shown as "Line 3: ...") is translated first."""
+    problem (an error found inside a file, shown as "Line 3: ...") or a label is translated
+    first."""
     text = catalog(locale if locale in LOCALES else DEFAULT_LOCALE).get(message, message)
     params = {k: _nested(locale, v) for k, v in params.items()}
     if params:
@@ -41,10 +42,12 @@ def translate(locale: str, message: str, **params: Any) -> str:
 
 
 def _nested(locale: str, value: Any) -> Any:
-    from puente.errors import Problem
+    from puente.errors import Label, Problem
 
     if isinstance(value, Problem):
         return translate(locale, value.message, **value.params)
+    if isinstance(value, Label):
+        return translate(locale, value)
     return value
 
 

@@ -31,7 +31,7 @@ from puente.web.deps import (
     principal_outside_unit_of_work,
 )
 from puente.web.forms import errors_by_field
-from puente.web.pages import page_locale, redirect, render, translated_params
+from puente.web.pages import page_locale, redirect, render
 from puente.web.problems import STATUS
 
 router = APIRouter(include_in_schema=False)
@@ -102,7 +102,7 @@ def form_errors(problems: list[Problem], locale: str, kind: str = "") -> dict[st
     errors: dict[str, list[str]] = {}
     rest: list[Problem] = []
     for problem in problems:
-        message = translate(locale, problem.message, **translated_params(locale, problem.params))
+        message = translate(locale, problem.message, **problem.params)
         parts = problem.pointer.split("/")[1:]
         if parts[:1] == ["csv"] and len(parts) > 1:
             if len(parts) > 2:

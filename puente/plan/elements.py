@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from puente.accounts.agencies import BY_CODE
-from puente.errors import N_, Problem
+from puente.errors import N_, Label, Problem
 
 LEVELS = ("goal", "area", "objective", "action")
 PARENT_LEVEL = {"goal": None, "area": "goal", "objective": "area", "action": "objective"}
@@ -108,7 +108,7 @@ def check(element: Element, at: str = "") -> list[Problem]:
         add(N_("A code is numbers separated by dots, e.g. 2.1.3."), "code")
     elif element.code.count(".") != LEVELS.index(element.level):
         add(N_("A {level} has a code of {parts} numbers, e.g. {example}."), "code",
-            level=LEVEL_LABELS[element.level], parts=LEVELS.index(element.level) + 1,
+            level=Label(LEVEL_LABELS[element.level]), parts=LEVELS.index(element.level) + 1,
             example=".".join(["2", "1", "3", "4"][: LEVELS.index(element.level) + 1]))  # fmt: skip
     if not element.title.en.strip():
         add(N_("The English title is required."), "title/en")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import as_utc, now
-from puente.errors import N_
+from puente.errors import N_, Label
 from puente.indicators.reading import Reading
 from puente.node import Node
 from puente.plan import reading
@@ -88,7 +88,7 @@ def plan_gaps(session: Session, today: date) -> list[Gap]:
                 if not e.leads.get(country):
                     found.append(Gap("action-without-lead", e.code,
                                      N_("Action {code} has no lead agency for {country}."),
-                                     {"code": e.code, "country": COUNTRY_LABELS[country],
+                                     {"code": e.code, "country": Label(COUNTRY_LABELS[country]),
                                       "title": e.title.en, "title_es": e.title.es}, link))  # fmt: skip
     return found
 
@@ -199,6 +199,4 @@ def describe(gap: Gap, locale: str) -> str:
     for key, value in gap.params.items():  # title_es stands for title in Spanish
         if locale == "es" and key.endswith("_es") and value:
             params[key.removesuffix("_es")] = value
-    if "country" in params:
-        params["country"] = translate(locale, params["country"])
     return translate(locale, gap.message, **params)

@@ -22,7 +22,7 @@ from puente.plan.elements import Text
 from puente.plan.meetings import KIND_LABELS, KINDS, Expectation, Meeting, Participant, check
 from puente.web.deps import db_session, form_data, get_node, principal
 from puente.web.forms import errors_by_field
-from puente.web.pages import page_locale, redirect, render, translated_params
+from puente.web.pages import page_locale, redirect, render
 
 MAX_EXPECTATIONS = 200  # rows of a draft read at most
 
@@ -108,7 +108,7 @@ def adopt_expectations(
             service.save_meetings(session, node, who, [replace(meeting, expectations=adopted)])
     except InvalidInput as exc:
         locale = page_locale(request)
-        errors = [translate(locale, p.message, **translated_params(locale, p.params))
+        errors = [translate(locale, p.message, **p.params)
                   for p in exc.problems]  # fmt: skip
         return _meeting(request, session, node, who, code, errors, 422)
     return redirect(f"/meetings/{code}")

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import Principal, require
-from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
+from puente.errors import N_, Forbidden, InvalidInput, Label, NotFound, Problem
 from puente.node import Node
 from puente.plan import projection, stix
 from puente.plan.elements import LEVEL_LABELS, PARENT_LEVEL, STATUSES, Element, check
@@ -140,8 +140,8 @@ def _check_parent(element: Element, batch: dict[str, Element], held: dict[str, P
         return []
     if not element.parent_code:
         return [Problem(N_("A {level} needs a parent {parent}."), f"{at}/parent",
-                        {"level": LEVEL_LABELS[element.level],
-                         "parent": LEVEL_LABELS[wanted]})]  # fmt: skip
+                        {"level": Label(LEVEL_LABELS[element.level]),
+                         "parent": Label(LEVEL_LABELS[wanted])})]  # fmt: skip
     parent_level = (batch[element.parent_code].level if element.parent_code in batch
                     else held[element.parent_code].level if element.parent_code in held
                     else None)  # fmt: skip
@@ -150,8 +150,8 @@ def _check_parent(element: Element, batch: dict[str, Element], held: dict[str, P
                         {"code": element.parent_code})]  # fmt: skip
     if parent_level != wanted:
         return [Problem(N_("The parent of a {level} must be a {parent}."), f"{at}/parent",
-                        {"level": LEVEL_LABELS[element.level],
-                         "parent": LEVEL_LABELS[wanted]})]  # fmt: skip
+                        {"level": Label(LEVEL_LABELS[element.level]),
+                         "parent": Label(LEVEL_LABELS[wanted])})]  # fmt: skip
     return []
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from puente.accounts.agencies import BY_CODE
-from puente.errors import N_, InvalidInput, Problem
+from puente.errors import N_, InvalidInput, Label, Problem
 from puente.records.kinds import KINDS, PUENTE_IDENTITY, Kind
 from puente.records.validation import is_identifier, timestamp_key
 
@@ -102,7 +102,9 @@ def _value(kind: Kind, name: str, raw: Any, problems: list[Problem]) -> Any:
         except ValueError:
             problems.append(
                 Problem(
-                    N_("{field} must be a date such as 2025-01-31."), pointer, {"field": spec.label}
+                    N_("{field} must be a date such as 2025-01-31."),
+                    pointer,
+                    {"field": Label(spec.label)},
                 )
             )
             return None
@@ -111,7 +113,7 @@ def _value(kind: Kind, name: str, raw: Any, problems: list[Problem]) -> Any:
             number = float(text)
         except ValueError:
             problems.append(
-                Problem(N_("{field} must be a number."), pointer, {"field": spec.label})
+                Problem(N_("{field} must be a number."), pointer, {"field": Label(spec.label)})
             )
             return None
         return int(number) if number.is_integer() else number
@@ -120,7 +122,7 @@ def _value(kind: Kind, name: str, raw: Any, problems: list[Problem]) -> Any:
             Problem(
                 N_("{field} must be one of: {choices}."),
                 pointer,
-                {"field": spec.label, "choices": ", ".join(spec.choices)},
+                {"field": Label(spec.label), "choices": ", ".join(spec.choices)},
             )
         )
         return None
@@ -146,7 +148,9 @@ def build(
         if raw in (None, "", []):
             if spec.required:
                 problems.append(
-                    Problem(N_("{field} is required."), f"/{spec.name}", {"field": spec.label})
+                    Problem(
+                        N_("{field} is required."), f"/{spec.name}", {"field": Label(spec.label)}
+                    )
                 )
             continue
         value = _value(kind, spec.name, raw, problems)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from puente.accounts.service import as_utc
-from puente.errors import N_, Problem
+from puente.errors import N_, Label, Problem
 from puente.rfis.models import Rfi
 
 DRAFT, SENT, RECEIVED, IN_REVIEW = "draft", "sent", "received", "in_review"
@@ -75,7 +75,11 @@ def refusal(rfi: Rfi, action: str) -> Problem:
         message = N_("Request {id} is closed ({state}); it cannot be {action}.")
     else:
         message = N_("Request {id} is {state}; it cannot be {action} now.")
-    params = {"id": rfi.id, "state": STATE_LABELS[rfi.state], "action": ACTION_PARTICIPLES[action]}
+    params = {
+        "id": rfi.id,
+        "state": Label(STATE_LABELS[rfi.state]),
+        "action": Label(ACTION_PARTICIPLES[action]),
+    }
     return Problem(message, "", params)
 
 

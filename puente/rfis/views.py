@@ -31,7 +31,7 @@ from puente.web.deps import (
     principal_outside_unit_of_work,
 )
 from puente.web.forms import errors_by_field
-from puente.web.pages import page_locale, redirect, render, translated_params
+from puente.web.pages import page_locale, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -136,7 +136,7 @@ def create(
 
 def _message(request: Request, exc: PuenteError) -> str:
     locale = page_locale(request)
-    return translate(locale, exc.message, **translated_params(locale, exc.params))
+    return translate(locale, exc.message, **exc.params)
 
 
 def _detail_page(

@@ -351,9 +351,7 @@ def _accept_receipts(
                 if problem is not None:
                     savepoint.rollback()
             if problem is not None:
-                params = {k: translate(v) if isinstance(v, str) else v
-                          for k, v in problem.params.items()}  # fmt: skip
-                failures[index] = translate(problem.message, **params)
+                failures[index] = translate(problem.message, **problem.params)
                 audit.append(session, partner.name, "rfi.message-refused", str(obj.get("id", "")),
                              details={"rfi": str(obj.get("rfi_id", "")),
                                       "reason": failures[index]})  # fmt: skip

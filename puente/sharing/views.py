@@ -29,7 +29,7 @@ from puente.web.deps import (
     principal,
     principal_outside_unit_of_work,
 )
-from puente.web.pages import page_locale, render, translated_params
+from puente.web.pages import page_locale, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -235,5 +235,5 @@ def sync_now(
         )
     elif outcome.error is not None:
         exc = outcome.error
-        error = translate(locale, exc.message, **translated_params(locale, exc.params))
+        error = translate(locale, exc.message, **exc.params)
     return _partner_page(request, outcome.status, "status", sync_message=message, sync_error=error)

@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from puente.config import MarkingDefaults
-from puente.errors import N_, InvalidInput, Problem
+from puente.errors import N_, InvalidInput, Label, Problem
 from puente.i18n import translate
 from puente.policy.markings import Markings
 from puente.policy.schemas import MarkingsIn
 from puente.records.kinds import KINDS
-from puente.web.pages import translated_params
 
 COUNTRY_NAMES = {"USA": N_("United States"), "MEX": N_("Mexico")}
 
@@ -113,10 +112,10 @@ def errors_by_field(
     found: dict[str, list[str]] = {}
     for problem in problems:
         params = {
-            k: (labels or {}).get(v, v) if isinstance(v, str) else v
+            k: Label(labels[v]) if labels and isinstance(v, str) and v in labels else v
             for k, v in problem.params.items()
         }
-        message = translate(locale, problem.message, **translated_params(locale, params))
+        message = translate(locale, problem.message, **params)
         number = _entry_number(problem.pointer)
         if number is not None:
             message = translate(

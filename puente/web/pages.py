@@ -154,11 +154,6 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
-def translated_params(locale: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """Parameters that are themselves message ids (a field's label) are shown translated."""
-    return {k: translate(locale, v) if isinstance(v, str) else v for k, v in params.items()}
-
-
 def error_page(request: Request, exc: PuenteError) -> Response:
     if exc.kind == "unauthenticated":
         target = "/login?" + urlencode({"next": here_without_lang(request)})
@@ -167,9 +162,7 @@ def error_page(request: Request, exc: PuenteError) -> Response:
             return Response(status_code=204, headers={"HX-Redirect": target})
         return redirect(target)
     locale = page_locale(request)
-    details = [
-        translate(locale, p.message, **translated_params(locale, p.params)) for p in exc.problems
-    ]
+    details = [translate(locale, p.message, **p.params) for p in exc.problems]
     return render(
         request,
         "error.html",

@@ -58,10 +58,15 @@ def test_bad_elements_get_problem_details_with_pointers(client: TestClient, node
     laura = _token(node, "laura", "INL", "coordinator")
     refused = client.put("/api/v1/plan/elements", headers=laura | {"Accept-Language": "es"},
                          json=[{"code": "1.1.1.1", "level": "action", "parent": "1.1.1",
-                                "title": {"en": "X", "es": "X"}}])  # fmt: skip
+                                "title": {"en": "X", "es": "X"}},
+                               {"code": "1.2", "level": "action", "parent": "1.1.1",
+                                "title": {"en": "Y", "es": "Y"}}])  # fmt: skip
     assert refused.status_code == 422
     errors = {e["pointer"]: e["detail"] for e in refused.json()["errors"]}
     assert errors["/0/parent"] == "No hay un elemento 1.1.1 en el plan que pueda ser el superior."
+    # The level is named in the reader's language too, not only the sentence around it.
+    assert errors["/1/code"] == ("Un elemento de tipo Acción de cooperación tiene un código de 4 "
+                                 "números, p. ej. 2.1.3.4.")  # fmt: skip
     assert "/0/leads" in errors
     analyst = _token(node, "ana", "CBP", "analyst")
     assert client.put("/api/v1/plan/elements", headers=analyst, json=[]).status_code == 403

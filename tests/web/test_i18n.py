@@ -15,6 +15,7 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
+from puente.errors import Label
 from puente.i18n import Translator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,3 +92,14 @@ def test_a_translated_message_reads_in_spanish_with_its_values() -> None:
     spanish = Translator("es")
     assert spanish("Sign in") != "Sign in"
     assert spanish("Unknown agency {agency}.", agency="XYZ") == "Dependencia desconocida: XYZ."
+
+
+def test_a_label_reads_in_the_readers_language_and_what_a_user_typed_as_typed() -> None:
+    spanish = Translator("es")
+    # "Action" is a message id ("Acción"); typed as an agency code it must not be translated.
+    assert (
+        spanish("Unknown agency {agency}.", agency="Action") == "Dependencia desconocida: Action."
+    )
+    assert spanish("Unknown agency {agency}.", agency=Label("Action")) == (
+        "Dependencia desconocida: Acción."
+    )
