@@ -59,8 +59,8 @@ def plan_gaps(session: Session, today: date) -> list[Gap]:
         for other, other_node in others:
             found.append(Gap("code-shared", first.code,
                              N_("Code {code} is {first} for {first_node} and {other} for "
-                                "{other_node}; the plan shows the first: {other_node} should "
-                                "cancel its element and record it under a free code."),
+                                "{other_node}; each node's plan shows its own: {other_node} "
+                                "should cancel its element and record it under a free code."),
                              {"code": first.code, "first": first.title.en,
                               "first_es": first.title.es, "first_node": first_node,
                               "other": other.title.en, "other_es": other.title.es,

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from puente.plan.elements import CLOSED, Element, Evidence, Milestone, Text
 from puente.plan.models import PlanElement, PlanUpdate
+from puente.plan.stix import ELEMENT_TYPE
+from puente.records.models import Record
 
 
 def element_of(row: PlanElement, codes: dict[str, str]) -> Element:
@@ -64,9 +66,10 @@ def elements(session: Session) -> list[tuple[Element, str]]:
 
 
 def shared_codes(session: Session) -> list[list[tuple[Element, str]]]:
-    """Codes more than one element holds, each with its elements and their owners, the one
-    the tree shows first. Each node checks only its own writes, so two nodes working apart
-    can both give out one code; until one gives its element another, the plan shows one."""
+    """Codes more than one element holds, each with its elements and their owners, in the
+    order both nodes agree on. Each node checks only its own writes, so two nodes working
+    apart can both give out one code; until one gives its element another, each node's tree
+    shows its own."""
     groups: dict[str, list[tuple[Element, str]]] = {}
     for element, owner in elements(session):
         groups.setdefault(element.code, []).append((element, owner))
@@ -86,9 +89,11 @@ def tree(session: Session, today: date | None = None) -> list[TreeNode]:
     latest: dict[str, PlanUpdate] = {}
     for written in updates(session):
         latest[written.element_id] = written  # in date order: the last one wins
+    listed = elements(session)
+    shown = _shown_for_each_code(session, listed)
     nodes: dict[str, TreeNode] = {}
-    for element, owner in elements(session):
-        if element.code in nodes:  # a code two nodes gave out: the first keeps it (gaps.py)
+    for element, owner in listed:
+        if shown[element.code] != element.stix_id:  # a code two nodes gave out (gaps.py)
             continue
         update = latest.get(element.stix_id)
         status = update.status if update else element.status
@@ -107,6 +112,18 @@ def tree(session: Session, today: date | None = None) -> list[TreeNode]:
     for root in roots:
         _roll_up(root)
     return roots
+
+
+def _shown_for_each_code(session: Session, listed: list[tuple[Element, str]]) -> dict[str, str]:
+    """The element the tree shows for each code: where two nodes gave out one code, this
+    node's own, so that a partner's element cannot hide it (whatever id the partner chose);
+    among a partner's, the first."""
+    received = set(session.execute(select(Record.stix_id).where(
+        Record.type == ELEMENT_TYPE, Record.received.is_(True))).scalars())  # fmt: skip
+    shown: dict[str, str] = {}
+    for element, _owner in sorted(listed, key=lambda pair: pair[0].stix_id in received):
+        shown.setdefault(element.code, element.stix_id)  # a stable sort: canonical order kept
+    return shown
 
 
 def _roll_up(node: TreeNode) -> int:

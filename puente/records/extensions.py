@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from puente.plan.contract import SCHEMAS as PLAN_SCHEMAS
 from puente.policy.markings import MARKINGS_EXTENSION
 from puente.records.kinds import (
     EXT_FIREARM,
@@ -133,6 +134,9 @@ SCHEMAS: dict[str, tuple[str, str, list[str], dict[str, Any], list[str]]] = {
         [],
     ),
 }
+
+
+SCHEMAS |= PLAN_SCHEMAS  # the joint action plan's objects travel in the same feeds
 
 
 def json_schema(extension_id: str) -> dict[str, Any]:

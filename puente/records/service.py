@@ -29,6 +29,8 @@ from puente.records.rows import RecordView, facts_of
 from puente.records.text import fold
 from puente.records.validation import is_identifier, refs_of, timestamp_key
 
+PLAN_TYPE_PREFIX = "x-puente-plan-"  # puente.plan.stix and .meetings name them all so
+
 
 def _release(rows: Iterable[Record], principal: Principal) -> list[Record]:
     return gate.release(rows, facts_of, principal.audience)
@@ -185,7 +187,21 @@ def import_objects(
 ) -> IngestResult:
     """Store a bundle's objects atomically (the caller's transaction)."""
     require(principal, "records.import")
-    return ingest(session, settings, principal, objects, override=override, progress=progress)
+    return ingest(session, settings, principal, _no_plan_objects(objects), override=override,
+                  progress=progress)  # fmt: skip
+
+
+def _no_plan_objects(objects: Iterable[Any]) -> Iterator[Any]:
+    """The objects as they stream, refusing the plan's: the plan is written through its own
+    service, which checks the coordinator's permission and the plan's rules; imported as
+    records, its objects would bypass both. Refused mid-stream, the import stores nothing."""
+    for index, obj in enumerate(objects):
+        if isinstance(obj, dict) and str(obj.get("type", "")).startswith(PLAN_TYPE_PREFIX):
+            raise InvalidInput([Problem(N_("{type} is part of the joint action plan: write it "
+                                           "through the plan (its pages, its API or its "
+                                           "file)."), f"/objects/{index}/type",
+                                        {"type": obj["type"]})])  # fmt: skip
+        yield obj
 
 
 def get(

@@ -36,6 +36,7 @@ from puente.audit import service as audit
 from puente.errors import N_, Conflict, Forbidden, Problem, PuenteError, Unavailable
 from puente.hits import asking as hit_copy
 from puente.node import Node
+from puente.plan import contract as plan_contract
 from puente.plan import projection as plan_projection
 from puente.records.ingest import ReceivedFrom, ingest, markings_from_object
 from puente.records.models import Record
@@ -384,6 +385,9 @@ def store_page(
             refusal = recalls.refusal(partner, obj)
         if refusal:
             refused[index] = Problem(refusal, f"/objects/{index}")
+        elif (unfit := plan_contract.refusal(obj)) is not None:
+            refused[index] = Problem(unfit.message, f"/objects/{index}{unfit.pointer}",
+                                     unfit.params)  # fmt: skip
     keep = [i for i in unique.values() if i not in refused]
     counts = {"stored": 0, "unchanged": 0}
 

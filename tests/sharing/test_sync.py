@@ -210,3 +210,36 @@ def test_a_recall_that_does_not_verify_is_quarantined_and_purges_nothing(
     assert row.name == "Kept"
     assert not row.recalled
     assert "signature does not verify" in reason
+
+
+def test_a_malformed_plan_object_is_quarantined_and_the_plan_pages_keep_working(
+    node: Node, admin: Principal, fake: FakePartner
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from puente.accounts import service as accounts
+    from puente.plan import reading
+    from puente.web.app import create_app
+    from tests.conftest import add_user
+
+    def element(code: str, title: Any) -> dict[str, Any]:
+        return incident("") | {
+            "type": "x-puente-plan-element", "id": f"x-puente-plan-element--{uuid.uuid4()}",
+            "level": "goal", "code": code, "title": title,
+        }  # fmt: skip
+
+    good, bad = element("4", {"en": "Theirs", "es": "Suyo"}), element("5", "plain text")
+    fake.pages = [("2026-02-01T09:00:00.000001Z", [bad, good])]
+    report = sync.sync(node, "mx-fake")
+    assert (report.stored, report.quarantined) == (1, 1)
+    with node.db.session() as session:
+        assert [(e.code, owner) for e, owner in reading.elements(session)] == [("4", "mx-fake")]
+        reason = session.execute(select(Quarantined.reason)).scalar_one()
+    assert "x-puente-plan-element does not follow its schema at /title" in reason
+    laura = add_user(node, "laura", "INL", ["coordinator"])
+    with node.db.session() as session:
+        token = accounts.create_token(session, laura, "laura", "tests", 1).token
+    with TestClient(create_app(node)) as client:
+        shown = client.get("/api/v1/plan", headers={"Authorization": f"Bearer {token}"})
+        assert shown.status_code == 200
+        assert "Theirs" in shown.text and "plain text" not in shown.text

@@ -169,6 +169,28 @@ def test_import_a_bundle(client: TestClient, ana: dict[str, str]) -> None:
     assert client.get(f"/api/v1/records/{obj['id']}", headers=ana).json()["name"] == "Imported"
 
 
+def test_plan_objects_cannot_be_imported_as_records(
+    client: TestClient, ana: dict[str, str], node: Node
+) -> None:
+    # An analyst may import records but not write the plan: a plan element in a bundle would
+    # reach the partner as the coordinator's.
+    plain = {"type": "incident", "spec_version": "2.1", "id": f"incident--{uuid.uuid4()}",
+             "created": "2025-01-01T00:00:00.000Z", "modified": "2025-01-01T00:00:00.000Z",
+             "name": "Imported"}  # fmt: skip
+    forged = plain | {"type": "x-puente-plan-element", "id": f"x-puente-plan-element--{uuid.uuid4()}",
+                      "level": "goal", "code": "9", "title": {"en": "Forged", "es": "Falso"}}  # fmt: skip
+    response = client.post(
+        "/api/v1/bundles",
+        headers=ana | {"Accept-Language": "es"},
+        json={"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": [plain, forged]},
+    )
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert error["pointer"] == "/objects/1/type"
+    assert "x-puente-plan-element" in error["detail"]
+    assert client.get(f"/api/v1/records/{plain['id']}", headers=ana).status_code == 404
+
+
 # --- Problem details ------------------------------------------------------------------------
 
 
