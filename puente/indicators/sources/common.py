@@ -7,9 +7,10 @@ source, so the policy lives here:
 - **Errors** (:class:`puente.errors.InvalidInput`, every problem with a pointer
   ``/<file>/line/<n>/<column>``): a missing or renamed column, a row with fewer or more fields
   than the header (a truncated or garbled file), a value that is not a number, a negative
-  count, an unknown month abbreviation, a year label that is not a year, an empty label the
-  row cannot be placed without (year, month, area, state). A file with any of these is not
-  imported at all: a half-read series would show as a fall in the indicator.
+  or fractional count, an unknown month abbreviation, a year label that is not a year or
+  lies outside 1990-2100, an empty label the row cannot be placed without (year, month,
+  area, state). A file with any of these is not imported at all: a half-read series would
+  show as a fall in the indicator.
 - **Skipped and reported** (:attr:`ImportReport.skipped`): a blank line, a total row (a label
   starting with "Total"; totals are recomputed from the rows, never read), an empty measure
   (the row's other measure is still read). Publishers leave these in their files and they
@@ -37,6 +38,10 @@ Dimensions = tuple[tuple[str, str], ...]
 # Stop after this many problems: enough to fix a file in one pass, not a wall of text when
 # the wrong file was chosen.
 MAX_PROBLEMS = 20
+
+# The years these datasets can hold a figure for: a year outside them is a cut or mistyped
+# value ("15" for 2015, "0000"), not data, and most of them are not even dates.
+FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 MONTHS = {
     "JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6,
@@ -296,16 +301,32 @@ class Table:
             return None
         return value
 
-    def integer(self, row: Row, column: str) -> int | None:
-        """A whole number such as a year or a state code; a problem when empty or not whole."""
-        if self.label(row, column) is None:
-            return None
+    def count(self, row: Row, column: str) -> float | None:
+        """A number of things (events, items, crimes): as :meth:`number`, and whole."""
         value = self.number(row, column)
         if value is not None and not value.is_integer():
             self.problems.add(N_("{column} on line {line} of {file} is not a whole number: "
                                  "{value}."), row.line, column, value=row.values[column])  # fmt: skip
             return None
-        return None if value is None else int(value)
+        return value
+
+    def integer(self, row: Row, column: str, first: int, last: int) -> int | None:
+        """A whole number from ``first`` to ``last`` such as a year or a state code; a problem
+        when empty, not whole or out of range."""
+        if self.label(row, column) is None:
+            return None
+        value = self.count(row, column)
+        if value is None:
+            return None
+        if not first <= value <= last:
+            self.out_of_range(row, column, first, last)
+            return None
+        return int(value)
+
+    def out_of_range(self, row: Row, column: str, first: int, last: int) -> None:
+        self.problems.add(N_("{column} on line {line} of {file} is not between {first} and "
+                             "{last}: {value}."), row.line, column, first=first, last=last,
+                          value=row.values[column].strip())  # fmt: skip
 
     def month(self, row: Row, column: str) -> int | None:
         text = row.values[column].strip()
@@ -327,4 +348,7 @@ class Table:
                    "2026 (FYTD): {value}."),
                 row.line, column, value=text,
             )  # fmt: skip
+        elif not FIRST_YEAR <= parsed[0] <= LAST_YEAR:
+            self.out_of_range(row, column, FIRST_YEAR, LAST_YEAR)
+            return None
         return parsed

@@ -25,6 +25,8 @@ from pathlib import Path
 
 from puente.errors import N_
 from puente.indicators.sources.common import (
+    FIRST_YEAR,
+    LAST_YEAR,
     Dimensions,
     ImportReport,
     Note,
@@ -43,6 +45,7 @@ MONTHS = (
     "Octubre", "Noviembre", "Diciembre",
 )  # fmt: skip
 COLUMNS = (YEAR, STATE_CODE, STATE, GOOD, TYPE, SUBTYPE, MODALITY, *MONTHS)
+STATES = 32  # INEGI numbers Mexico's states 1 to 32
 
 
 def read_sesnsp(path: Path, *, modalities: bool = False) -> tuple[list[Observation], ImportReport]:
@@ -52,8 +55,8 @@ def read_sesnsp(path: Path, *, modalities: bool = False) -> tuple[list[Observati
     cells: dict[tuple[date, Dimensions], tuple[float, int]] = {}
     unpublished: dict[int, dict[int, int]] = {}  # year -> month -> empty figures
     for row in table.rows():
-        year = table.integer(row, YEAR)
-        code = table.integer(row, STATE_CODE)
+        year = table.integer(row, YEAR, FIRST_YEAR, LAST_YEAR)
+        code = table.integer(row, STATE_CODE, 1, STATES)
         labels = [table.label(row, c) for c in (STATE, GOOD, TYPE, SUBTYPE, MODALITY)]
         if year is None or code is None or None in labels:
             continue  # a problem was recorded; the file is rejected once it is all read
@@ -75,8 +78,8 @@ def read_sesnsp(path: Path, *, modalities: bool = False) -> tuple[list[Observati
                 value = float(text)
             except ValueError:
                 value = None
-            if value is None or value < 0 or not math.isfinite(value):
-                value = table.number(row, column)
+            if value is None or value < 0 or not math.isfinite(value) or not value.is_integer():
+                value = table.count(row, column)
                 if value is None:
                     continue
             key = (periods[month], dims)
