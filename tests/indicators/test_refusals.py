@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from tests.indicators.test_sources import (
     SWB,
     WEAPONS_FILE,
     WEAPONS_HEADER,
+    drug_row,
     real_data,
     rejected,
     sesnsp_row,
@@ -68,6 +71,24 @@ def test_fractional_counts_are_refused(tmp_path: Path) -> None:
     items = write_csv(tmp_path / "w.csv", WEAPONS_HEADER,
                       [weapons_row("OUTBOUND", SWB, "Laredo", "Weapons", "1.0", "0.5")])  # fmt: skip
     assert first_problem(lambda: read_cbp_weapons(items))[0] == "/w.csv/line/2/Quantity Seized"
+
+
+def test_a_file_cut_inside_its_last_field_is_refused(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "cut.csv", DRUG_HEADER, [GOOD])
+    whole = drug_row("2026 (FYTD)", "APR", "YUMA SECTOR", "Heroin", "12", "345.25")
+    path.write_bytes(path.read_bytes() + ",".join(whole).removesuffix(".25").encode())
+    assert first_problem(lambda: read_cbp_drugs([path])) == (
+        "/cut.csv/line/3", "The file cut.csv ends in the middle of line 3: it may be cut short; "
+        "re-download it.")  # fmt: skip
+
+
+def test_a_file_with_only_its_header_is_refused(tmp_path: Path) -> None:
+    readers = ((DRUG_HEADER, lambda p: read_cbp_drugs([p])), (WEAPONS_HEADER, read_cbp_weapons),
+               (SESNSP_HEADER, read_sesnsp))  # fmt: skip
+    for (header, read), blank_lines in itertools.product(readers, ([], [[], []])):
+        path = write_csv(tmp_path / "head.csv", header, blank_lines)
+        assert first_problem(partial(read, path)) == (
+            "/head.csv", "The file head.csv holds no rows after its header.")  # fmt: skip
 
 
 @real_data

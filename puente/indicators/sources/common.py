@@ -6,11 +6,12 @@ source, so the policy lives here:
 
 - **Errors** (:class:`puente.errors.InvalidInput`, every problem with a pointer
   ``/<file>/line/<n>/<column>``): a missing or renamed column, a row with fewer or more fields
-  than the header (a truncated or garbled file), a value that is not a number, a negative
-  or fractional count, an unknown month abbreviation, a year label that is not a year or
-  lies outside 1990-2100, an empty label the row cannot be placed without (year, month,
-  area, state). A file with any of these is not imported at all: a half-read series would
-  show as a fall in the indicator.
+  than the header (a truncated or garbled file), a last line with no newline (a file cut
+  inside its last field still has the right number of fields), a file with no row after its
+  header, a value that is not a number, a negative or fractional count, an unknown month
+  abbreviation, a year label that is not a year or lies outside 1990-2100, an empty label the
+  row cannot be placed without (year, month, area, state). A file with any of these is not
+  imported at all: a half-read series would show as a fall in the indicator.
 - **Skipped and reported** (:attr:`ImportReport.skipped`): a blank line, a total row (a label
   starting with "Total"; totals are recomputed from the rows, never read), an empty measure
   (the row's other measure is still read). Publishers leave these in their files and they
@@ -218,8 +219,9 @@ class Table:
 
     def rows(self) -> Iterator[Row]:
         try:
+            complete = _ends_with_newline(self.path)
             with self.path.open(encoding=self.encoding, newline="") as handle:
-                yield from self._rows(csv.reader(handle))
+                yield from self._rows(csv.reader(handle), complete)
         except FileNotFoundError:
             raise file_error(N_("The file {file} does not exist."), self.source) from None
         except UnicodeDecodeError as error:
@@ -234,7 +236,7 @@ class Table:
                 N_("The file {file} is not valid CSV: {reason}."), self.source, reason=str(error)
             ) from None
 
-    def _rows(self, reader: Any) -> Iterator[Row]:
+    def _rows(self, reader: Any, complete: bool) -> Iterator[Row]:
         header = next(reader, None)
         if header is None:
             self.problems.add(N_("The file {file} is empty: it has no header row."), None, None)
@@ -267,6 +269,16 @@ class Table:
                 )  # fmt: skip
                 continue
             yield Row(line, dict(zip(header, fields, strict=True)))
+        if not self.rows_read:
+            self.problems.add(N_("The file {file} holds no rows after its header."), None, None)
+        if not complete:
+            # Every publisher's file ends with a newline; without one the last field may have
+            # been cut ("345" of "345.25") and would still read as a number.
+            self.problems.add(
+                N_("The file {file} ends in the middle of line {line}: it may be cut short; "
+                   "re-download it."),
+                reader.line_num, None,
+            )  # fmt: skip
         self.problems.check()
 
     def label(self, row: Row, column: str) -> str | None:
@@ -352,3 +364,11 @@ class Table:
             self.out_of_range(row, column, FIRST_YEAR, LAST_YEAR)
             return None
         return parsed
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        if handle.seek(0, 2) == 0:
+            return True  # empty: reported as having no header
+        handle.seek(-1, 2)
+        return handle.read(1) in (b"\n", b"\r")
