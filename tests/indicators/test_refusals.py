@@ -1,4 +1,5 @@
-"""Files the readers refuse with a problem naming the line and column, not a traceback."""
+"""Files the readers refuse with a problem naming the line and column, not a traceback, and
+SESNSP rows listed twice, which are reported as the CBP drugs reader reports them."""
 
 from __future__ import annotations
 
@@ -89,6 +90,16 @@ def test_a_file_with_only_its_header_is_refused(tmp_path: Path) -> None:
         path = write_csv(tmp_path / "head.csv", header, blank_lines)
         assert first_problem(partial(read, path)) == (
             "/head.csv", "The file head.csv holds no rows after its header.")  # fmt: skip
+
+
+def test_sesnsp_rows_listed_twice_are_reported(tmp_path: Path) -> None:
+    row = sesnsp_row("15", "México", "Homicidio doloso", "Con arma blanca", ["3", "4"])
+    other = sesnsp_row("15", "México", "Homicidio doloso", "Con arma de fuego", ["1", "1"])
+    observations, report = read_sesnsp(sesnsp(tmp_path, row, other, row))
+    assert sorted(o.value for o in observations) == [7, 9]  # added, as CBP drugs does
+    (repeat,) = [note for note in report.warnings if "repeats" in note.text()]
+    assert (repeat.pointer, repeat.text()) == ("/s.csv/line/4", "Line 4 repeats the year, state "
+                                               "and modality of line 2; the figures are added.")  # fmt: skip
 
 
 @real_data

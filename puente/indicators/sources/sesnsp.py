@@ -7,7 +7,7 @@ Clave_Ent, Entidad, Bien jurídico afectado, Tipo de delito, Subtipo de delito, 
 Enero … Diciembre. One row per year, state and modality; each month holds the number of
 crimes recorded in investigation files opened that month. Months not yet published are
 empty (skipped, and counted in a warning per year); numbers may carry thousands separators
-("1,234").
+("1,234"). A year, state and modality listed twice is added up and reported in a warning.
 
 Emits series ``sesnsp.incidence``, measure ``incidents``, dimensions ``bien_juridico``,
 ``state`` (Entidad as written), ``state_code`` (INEGI two-digit code, "01" … "32"),
@@ -54,6 +54,7 @@ def read_sesnsp(path: Path, *, modalities: bool = False) -> tuple[list[Observati
     report = ImportReport(files=[table.source])
     cells: dict[tuple[date, Dimensions], tuple[float, int]] = {}
     unpublished: dict[int, dict[int, int]] = {}  # year -> month -> empty figures
+    first_lines: dict[tuple[int, int, str, str, str, str, str], int] = {}
     for row in table.rows():
         year = table.integer(row, YEAR, FIRST_YEAR, LAST_YEAR)
         code = table.integer(row, STATE_CODE, 1, STATES)
@@ -61,6 +62,14 @@ def read_sesnsp(path: Path, *, modalities: bool = False) -> tuple[list[Observati
         if year is None or code is None or None in labels:
             continue  # a problem was recorded; the file is rejected once it is all read
         state, good, kind, subtype, modality = (str(label) for label in labels)
+        # SESNSP lists each year, state and modality once; a repeat is most likely the same
+        # row pasted twice, which the sum below would double: say so.
+        first = first_lines.setdefault((year, code, state, good, kind, subtype, modality),
+                                       row.line)  # fmt: skip
+        if first != row.line:
+            report.warnings.append(Note(table.source, row.line, N_(
+                "Line {line} repeats the year, state and modality of line {first}; the "
+                "figures are added."), {"line": row.line, "first": first}))  # fmt: skip
         names = {"bien_juridico": good, "state": state, "state_code": f"{code:02d}",
                  "subtipo": subtype, "tipo": kind}  # fmt: skip
         if modalities:
