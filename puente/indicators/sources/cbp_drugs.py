@@ -77,6 +77,7 @@ def read_cbp_drugs(paths: Sequence[Path]) -> tuple[list[Observation], ImportRepo
         # Newest = reaches the latest month; on a tie, the file given last.
         used = max(holders, key=lambda window: (window.reach, window.order))
         report.fiscal_year_sources[year] = used.source
+        report.fiscal_year_through[year] = used.reach
         for other in holders:
             if other is not used:
                 report.overlaps.append(_compare(year, used, other))

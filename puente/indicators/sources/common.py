@@ -122,6 +122,9 @@ class ImportReport:
     warnings: list[Note] = field(default_factory=list)
     # Fiscal year -> the file whose figures were used for it (CBP series only).
     fiscal_year_sources: dict[int, str] = field(default_factory=dict)
+    # Fiscal year -> the latest month of that file, for series whose windows overlap (CBP
+    # drugs): the store keeps each year from the newest window across imports too.
+    fiscal_year_through: dict[int, date] = field(default_factory=dict)
     overlaps: list[Overlap] = field(default_factory=list)
 
 
@@ -133,6 +136,11 @@ def dimensions(**values: str) -> Dimensions:
 def fiscal_month(fiscal_year: int, month: int) -> date:
     """The first day of ``month`` of a US federal fiscal year (FY2023 runs Oct 2022 … Sep 2023)."""
     return date(fiscal_year - 1 if month >= 10 else fiscal_year, month, 1)
+
+
+def fiscal_year_of(period: date) -> int:
+    """The US federal fiscal year a month belongs to (October 2022 is in FY2023)."""
+    return period.year + 1 if period.month >= 10 else period.year
 
 
 @cache
