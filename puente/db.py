@@ -178,7 +178,7 @@ def alembic_config(url: str) -> Any:
 
 # The newest migration in puente/migrations/versions; tests/test_migrations.py holds the two
 # equal. Knowing it here lets a node open without loading Alembic when nothing is pending.
-SCHEMA_HEAD = "0013"
+SCHEMA_HEAD = "0014"
 
 
 def schema_is_current(engine: Engine) -> bool:

@@ -14,6 +14,7 @@ from puente.indicators.models import (
     ManualObservation,
     PlanIndicator,
     SourceFigure,
+    SourceFiscalYear,
     SourceImport,
 )
 from puente.plan.models import PlanElement, PlanMeeting, PlanUpdate
@@ -57,6 +58,7 @@ __all__ = [
     "RfiEvent",
     "RfiMessage",
     "SourceFigure",
+    "SourceFiscalYear",
     "SourceImport",
     "TaxiiStatus",
     "User",

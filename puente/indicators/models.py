@@ -52,6 +52,22 @@ class SourceImport(Base):
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class SourceFiscalYear(Base):
+    """Which window of a series a fiscal year's figures came from (CBP drugs).
+
+    CBP publishes overlapping windows of fiscal years and revises the older figures in each
+    new one, so a fiscal year is taken whole from the newest window ever imported: importing
+    an older window again afterwards must not bring its figures back.
+    """
+
+    __tablename__ = "source_fiscal_years"
+
+    series: Mapped[str] = mapped_column(String(40), primary_key=True)
+    fiscal_year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    through: Mapped[date] = mapped_column(Date)  # the latest month the window holds
+    source: Mapped[str] = mapped_column(String(200))  # the window's file
+
+
 class PlanIndicator(Base):
     """The current version of one indicator's definition (a projection of its STIX object)."""
 

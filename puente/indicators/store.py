@@ -2,28 +2,32 @@
 figures in one transaction, idempotently, and record what was skipped and why.
 
 Importing the same file twice adds nothing; a newer window of the same series replaces the
-figures it revises and adds the months it brings. All of it or none: a file with an error
-stores nothing (the readers raise before anything is written).
+figures it revises and adds the months it brings. Where windows overlap (CBP drugs), each
+fiscal year is held whole from the newest window imported so far: a newer-or-same window
+replaces the year (figures it no longer lists are removed), an older one leaves it alone
+and is reported as skipped for it. All of it or none: a file with an error stores nothing
+(the readers raise before anything is written).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import Principal, now, require
 from puente.audit import service as audit
 from puente.errors import N_, InvalidInput, Problem
-from puente.indicators.models import SourceFigure, SourceImport
+from puente.indicators.models import SourceFigure, SourceFiscalYear, SourceImport
 from puente.indicators.sources.cbp_drugs import read_cbp_drugs
 from puente.indicators.sources.cbp_weapons import read_cbp_weapons
-from puente.indicators.sources.common import ImportReport, Note, Observation
+from puente.indicators.sources.common import ImportReport, Note, Observation, fiscal_year_of
 from puente.indicators.sources.sesnsp import read_sesnsp
 from puente.indicators.sources.shipped import read_shipped
 
@@ -56,6 +60,10 @@ class Stored:
     skipped: int
     skipped_notes: list[Note]
     warnings: list[Note]
+    removed: int = 0
+
+
+Held = dict[tuple[str, date, str, str], tuple[int, float]]  # cell -> (id, value)
 
 
 def dims_key(observation: Observation) -> str:
@@ -83,7 +91,7 @@ def import_shipped(session: Session, who: Principal) -> Stored:
 
 def store(session: Session, who: Principal, kind: str, observations: Sequence[Observation],
           report: ImportReport) -> Stored:  # fmt: skip
-    held: dict[tuple[str, Any, str, str], tuple[int, float]] = {}
+    held: Held = {}
     for series in sorted({o.series for o in observations}):
         rows = session.execute(
             select(SourceFigure.id, SourceFigure.period, SourceFigure.dims, SourceFigure.measure,
@@ -91,6 +99,7 @@ def store(session: Session, who: Principal, kind: str, observations: Sequence[Ob
         )  # fmt: skip
         for pk, period, dims, measure, value in rows:
             held[(series, period, dims, measure)] = (pk, value)
+    observations, gone, held_back, warnings = _newest_windows(session, observations, report, held)
     fresh: list[dict[str, Any]] = []
     revised: list[dict[str, Any]] = []
     unchanged = 0
@@ -110,33 +119,83 @@ def store(session: Session, who: Principal, kind: str, observations: Sequence[Ob
     if fresh:
         session.execute(insert(table), fresh)
     if revised:
-        from sqlalchemy import bindparam
-
         session.execute(
             update(table).where(table.c.id == bindparam("pk"))
             .values(value=bindparam("value"), source=bindparam("source"), line=bindparam("line")),
             revised,
         )  # fmt: skip
+    if gone:
+        session.execute(delete(table).where(table.c.id == bindparam("pk")),
+                        [{"pk": pk} for pk in gone])  # fmt: skip
+    skipped_notes = [*report.skipped, *held_back.values()]
     notes = {
-        "skipped": [{"source": n.source, "line": n.line, "message": n.text()} for n in report.skipped],
-        "warnings": [{"source": n.source, "line": n.line, "message": n.text()}
-                     for n in report.warnings],
-        "fiscal_years": {str(year): name for year, name in report.fiscal_year_sources.items()},
+        "skipped": [{"source": n.source, "line": n.line, "message": n.text()} for n in skipped_notes],
+        "warnings": [{"source": n.source, "line": n.line, "message": n.text()} for n in warnings],
+        "fiscal_years": {str(year): name for year, name in report.fiscal_year_sources.items()
+                         if year not in held_back},
+        "removed": len(gone),
     }  # fmt: skip
     session.add(SourceImport(kind=kind, files=",".join(report.files), rows_read=report.rows_read,
                              added=len(fresh), changed=len(revised), unchanged=unchanged,
-                             skipped=len(report.skipped), report=orjson.dumps(notes).decode(),
+                             skipped=len(skipped_notes), report=orjson.dumps(notes).decode(),
                              imported_by=who.username, imported_at=now()))  # fmt: skip
     audit.append(session, who.username, "indicators.import", kind,
                  details={"files": report.files, "added": len(fresh), "changed": len(revised),
-                          "unchanged": unchanged, "skipped": len(report.skipped)})  # fmt: skip
+                          "unchanged": unchanged, "removed": len(gone),
+                          "skipped": len(skipped_notes)})  # fmt: skip
     return Stored(
         kind,
         report.rows_read,
         len(fresh),
         len(revised),
         unchanged,
-        len(report.skipped),
-        list(report.skipped),
-        list(report.warnings),
+        len(skipped_notes),
+        skipped_notes,
+        warnings,
+        len(gone),
     )
+
+
+def _newest_windows(
+    session: Session, observations: Sequence[Observation], report: ImportReport, held: Held
+) -> tuple[list[Observation], list[int], dict[int, Note], list[Note]]:
+    """Each fiscal year whole from the newest window imported so far, across imports.
+
+    Returns the observations to store, the ids of held figures to remove (a newer-or-same
+    window replaces their year and no longer lists them: CBP revised them away), a note per
+    fiscal year left as it is (a newer window holds it), and the warnings.
+    """
+    warnings = list(report.warnings)
+    held_back: dict[int, Note] = {}
+    if not report.fiscal_year_through:
+        return list(observations), [], held_back, warnings
+    first_line: dict[tuple[str, int], int] = {}
+    for o in observations:
+        key = (o.series, fiscal_year_of(o.period))
+        first_line[key] = min(first_line.get(key, o.line), o.line)
+    incoming = {(o.series, o.period, dims_key(o), o.measure) for o in observations}
+    gone: list[int] = []
+    for (series, year), line in sorted(first_line.items()):
+        through, source = report.fiscal_year_through[year], report.fiscal_year_sources[year]
+        holder = session.get(SourceFiscalYear, (series, year))
+        if holder is not None and holder.through > through:
+            held_back[year] = Note(source, line, N_(
+                "FY{year} is held from a newer file ({held}, through {through}); the figures "
+                "of {file} for that year are left out."),
+                {"year": year, "held": holder.source, "through": f"{holder.through:%Y-%m}",
+                 "file": source})  # fmt: skip
+            continue
+        stale = [pk for cell, (pk, _) in held.items() if cell[0] == series
+                 and fiscal_year_of(cell[1]) == year and cell not in incoming]  # fmt: skip
+        if stale:
+            gone.extend(stale)
+            warnings.append(Note(source, 0, N_(
+                "FY{year}: {count} figures that {file} no longer lists were removed."),
+                {"year": year, "count": len(stale), "file": source}))  # fmt: skip
+        if holder is None:
+            session.add(SourceFiscalYear(series=series, fiscal_year=year, through=through,
+                                         source=source[:200]))  # fmt: skip
+        else:
+            holder.through, holder.source = through, source[:200]
+    kept = [o for o in observations if fiscal_year_of(o.period) not in held_back]
+    return kept, gone, held_back, warnings

@@ -77,6 +77,7 @@ def read_cbp_drugs(paths: Sequence[Path]) -> tuple[list[Observation], ImportRepo
         # Newest = reaches the latest month; on a tie, the file given last.
         used = max(holders, key=lambda window: (window.reach, window.order))
         report.fiscal_year_sources[year] = used.source
+        report.fiscal_year_through[year] = used.reach
         for other in holders:
             if other is not used:
                 report.overlaps.append(_compare(year, used, other))
@@ -96,7 +97,9 @@ def _read_window(path: Path, order: int, report: ImportReport) -> _Window:
         fiscal = table.fiscal_year(row, FY)
         month = table.month(row, MONTH)
         labels = [table.label(row, column) for column in (COMPONENT, REGION, LAND, AOR, DRUG)]
-        figures = [(measure, table.number(row, column)) for column, measure in MEASURES]
+        # Count of Event is a number of seizures; only the weight may be fractional.
+        figures = [(measure, table.count(row, column) if column == EVENTS
+                    else table.number(row, column)) for column, measure in MEASURES]  # fmt: skip
         if fiscal is None or month is None or None in labels:
             continue  # a problem was recorded; the file is rejected once it is all read
         component, region, land, aor, drug = (str(label) for label in labels)

@@ -68,7 +68,7 @@ def read_cbp_weapons(path: Path) -> tuple[list[Observation], ImportReport]:
         fiscal = table.fiscal_year(row, FY)
         month = table.month(row, MONTH)
         labels = [table.label(row, c) for c in (COMPONENT, REGION, AOR, DIRECTION, TYPE, EVENT)]
-        quantity = table.number(row, QUANTITY)
+        quantity = table.count(row, QUANTITY)
         if fiscal is None or month is None or None in labels:
             continue  # a problem was recorded; the file is rejected once it is all read
         component, region, aor, direction, kind, event = (str(label) for label in labels)

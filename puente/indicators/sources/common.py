@@ -6,8 +6,10 @@ source, so the policy lives here:
 
 - **Errors** (:class:`puente.errors.InvalidInput`, every problem with a pointer
   ``/<file>/line/<n>/<column>``): a missing or renamed column, a row with fewer or more fields
-  than the header (a truncated or garbled file), a value that is not a number, a negative
-  count, an unknown month abbreviation, a year label that is not a year, an empty label the
+  than the header (a truncated or garbled file), a last line with no newline (a file cut
+  inside its last field still has the right number of fields), a file with no row after its
+  header, a value that is not a number, a negative or fractional count, an unknown month
+  abbreviation, a year label that is not a year or lies outside 1990-2100, an empty label the
   row cannot be placed without (year, month, area, state). A file with any of these is not
   imported at all: a half-read series would show as a fall in the indicator.
 - **Skipped and reported** (:attr:`ImportReport.skipped`): a blank line, a total row (a label
@@ -37,6 +39,10 @@ Dimensions = tuple[tuple[str, str], ...]
 # Stop after this many problems: enough to fix a file in one pass, not a wall of text when
 # the wrong file was chosen.
 MAX_PROBLEMS = 20
+
+# The years these datasets can hold a figure for: a year outside them is a cut or mistyped
+# value ("15" for 2015, "0000"), not data, and most of them are not even dates.
+FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 MONTHS = {
     "JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6,
@@ -116,6 +122,9 @@ class ImportReport:
     warnings: list[Note] = field(default_factory=list)
     # Fiscal year -> the file whose figures were used for it (CBP series only).
     fiscal_year_sources: dict[int, str] = field(default_factory=dict)
+    # Fiscal year -> the latest month of that file, for series whose windows overlap (CBP
+    # drugs): the store keeps each year from the newest window across imports too.
+    fiscal_year_through: dict[int, date] = field(default_factory=dict)
     overlaps: list[Overlap] = field(default_factory=list)
 
 
@@ -127,6 +136,11 @@ def dimensions(**values: str) -> Dimensions:
 def fiscal_month(fiscal_year: int, month: int) -> date:
     """The first day of ``month`` of a US federal fiscal year (FY2023 runs Oct 2022 … Sep 2023)."""
     return date(fiscal_year - 1 if month >= 10 else fiscal_year, month, 1)
+
+
+def fiscal_year_of(period: date) -> int:
+    """The US federal fiscal year a month belongs to (October 2022 is in FY2023)."""
+    return period.year + 1 if period.month >= 10 else period.year
 
 
 @cache
@@ -213,8 +227,9 @@ class Table:
 
     def rows(self) -> Iterator[Row]:
         try:
+            complete = _ends_with_newline(self.path)
             with self.path.open(encoding=self.encoding, newline="") as handle:
-                yield from self._rows(csv.reader(handle))
+                yield from self._rows(csv.reader(handle), complete)
         except FileNotFoundError:
             raise file_error(N_("The file {file} does not exist."), self.source) from None
         except UnicodeDecodeError as error:
@@ -229,7 +244,7 @@ class Table:
                 N_("The file {file} is not valid CSV: {reason}."), self.source, reason=str(error)
             ) from None
 
-    def _rows(self, reader: Any) -> Iterator[Row]:
+    def _rows(self, reader: Any, complete: bool) -> Iterator[Row]:
         header = next(reader, None)
         if header is None:
             self.problems.add(N_("The file {file} is empty: it has no header row."), None, None)
@@ -262,6 +277,16 @@ class Table:
                 )  # fmt: skip
                 continue
             yield Row(line, dict(zip(header, fields, strict=True)))
+        if not self.rows_read:
+            self.problems.add(N_("The file {file} holds no rows after its header."), None, None)
+        if not complete:
+            # Every publisher's file ends with a newline; without one the last field may have
+            # been cut ("345" of "345.25") and would still read as a number.
+            self.problems.add(
+                N_("The file {file} ends in the middle of line {line}: it may be cut short; "
+                   "re-download it."),
+                reader.line_num, None,
+            )  # fmt: skip
         self.problems.check()
 
     def label(self, row: Row, column: str) -> str | None:
@@ -296,16 +321,32 @@ class Table:
             return None
         return value
 
-    def integer(self, row: Row, column: str) -> int | None:
-        """A whole number such as a year or a state code; a problem when empty or not whole."""
-        if self.label(row, column) is None:
-            return None
+    def count(self, row: Row, column: str) -> float | None:
+        """A number of things (events, items, crimes): as :meth:`number`, and whole."""
         value = self.number(row, column)
         if value is not None and not value.is_integer():
             self.problems.add(N_("{column} on line {line} of {file} is not a whole number: "
                                  "{value}."), row.line, column, value=row.values[column])  # fmt: skip
             return None
-        return None if value is None else int(value)
+        return value
+
+    def integer(self, row: Row, column: str, first: int, last: int) -> int | None:
+        """A whole number from ``first`` to ``last`` such as a year or a state code; a problem
+        when empty, not whole or out of range."""
+        if self.label(row, column) is None:
+            return None
+        value = self.count(row, column)
+        if value is None:
+            return None
+        if not first <= value <= last:
+            self.out_of_range(row, column, first, last)
+            return None
+        return int(value)
+
+    def out_of_range(self, row: Row, column: str, first: int, last: int) -> None:
+        self.problems.add(N_("{column} on line {line} of {file} is not between {first} and "
+                             "{last}: {value}."), row.line, column, first=first, last=last,
+                          value=row.values[column].strip())  # fmt: skip
 
     def month(self, row: Row, column: str) -> int | None:
         text = row.values[column].strip()
@@ -327,4 +368,15 @@ class Table:
                    "2026 (FYTD): {value}."),
                 row.line, column, value=text,
             )  # fmt: skip
+        elif not FIRST_YEAR <= parsed[0] <= LAST_YEAR:
+            self.out_of_range(row, column, FIRST_YEAR, LAST_YEAR)
+            return None
         return parsed
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        if handle.seek(0, 2) == 0:
+            return True  # empty: reported as having no header
+        handle.seek(-1, 2)
+        return handle.read(1) in (b"\n", b"\r")

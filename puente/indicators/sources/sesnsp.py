@@ -7,7 +7,7 @@ Clave_Ent, Entidad, Bien jurídico afectado, Tipo de delito, Subtipo de delito, 
 Enero … Diciembre. One row per year, state and modality; each month holds the number of
 crimes recorded in investigation files opened that month. Months not yet published are
 empty (skipped, and counted in a warning per year); numbers may carry thousands separators
-("1,234").
+("1,234"). A year, state and modality listed twice is added up and reported in a warning.
 
 Emits series ``sesnsp.incidence``, measure ``incidents``, dimensions ``bien_juridico``,
 ``state`` (Entidad as written), ``state_code`` (INEGI two-digit code, "01" … "32"),
@@ -25,6 +25,8 @@ from pathlib import Path
 
 from puente.errors import N_
 from puente.indicators.sources.common import (
+    FIRST_YEAR,
+    LAST_YEAR,
     Dimensions,
     ImportReport,
     Note,
@@ -43,6 +45,7 @@ MONTHS = (
     "Octubre", "Noviembre", "Diciembre",
 )  # fmt: skip
 COLUMNS = (YEAR, STATE_CODE, STATE, GOOD, TYPE, SUBTYPE, MODALITY, *MONTHS)
+STATES = 32  # INEGI numbers Mexico's states 1 to 32
 
 
 def read_sesnsp(path: Path, *, modalities: bool = False) -> tuple[list[Observation], ImportReport]:
@@ -51,13 +54,22 @@ def read_sesnsp(path: Path, *, modalities: bool = False) -> tuple[list[Observati
     report = ImportReport(files=[table.source])
     cells: dict[tuple[date, Dimensions], tuple[float, int]] = {}
     unpublished: dict[int, dict[int, int]] = {}  # year -> month -> empty figures
+    first_lines: dict[tuple[int, int, str, str, str, str, str], int] = {}
     for row in table.rows():
-        year = table.integer(row, YEAR)
-        code = table.integer(row, STATE_CODE)
+        year = table.integer(row, YEAR, FIRST_YEAR, LAST_YEAR)
+        code = table.integer(row, STATE_CODE, 1, STATES)
         labels = [table.label(row, c) for c in (STATE, GOOD, TYPE, SUBTYPE, MODALITY)]
         if year is None or code is None or None in labels:
             continue  # a problem was recorded; the file is rejected once it is all read
         state, good, kind, subtype, modality = (str(label) for label in labels)
+        # SESNSP lists each year, state and modality once; a repeat is most likely the same
+        # row pasted twice, which the sum below would double: say so.
+        first = first_lines.setdefault((year, code, state, good, kind, subtype, modality),
+                                       row.line)  # fmt: skip
+        if first != row.line:
+            report.warnings.append(Note(table.source, row.line, N_(
+                "Line {line} repeats the year, state and modality of line {first}; the "
+                "figures are added."), {"line": row.line, "first": first}))  # fmt: skip
         names = {"bien_juridico": good, "state": state, "state_code": f"{code:02d}",
                  "subtipo": subtype, "tipo": kind}  # fmt: skip
         if modalities:
@@ -75,8 +87,8 @@ def read_sesnsp(path: Path, *, modalities: bool = False) -> tuple[list[Observati
                 value = float(text)
             except ValueError:
                 value = None
-            if value is None or value < 0 or not math.isfinite(value):
-                value = table.number(row, column)
+            if value is None or value < 0 or not math.isfinite(value) or not value.is_integer():
+                value = table.count(row, column)
                 if value is None:
                     continue
             key = (periods[month], dims)
