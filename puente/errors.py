@@ -7,9 +7,13 @@ each edge renders them in its user's language.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+WHOLE_DIGITS = 9  # more than any count or percentage here
 
 
 def N_(message: str) -> str:
@@ -36,15 +40,30 @@ class Problem:
 
 def read_date(text: str, pointer: str, problems: list[Problem]) -> date | None:
     """A date as typed (YYYY-MM-DD): None when empty, or when it is not one, which then adds
-    its problem at ``pointer``."""
+    its problem at ``pointer``. Only that form: Python 3.11 would also read 20260115 and
+    2026-W03-4, which the message does not offer."""
     if not text:
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        problems.append(Problem(N_("{value} is not a date: write YYYY-MM-DD."), pointer,
-                                {"value": text}))  # fmt: skip
+    if DATE_TEXT.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    problems.append(Problem(N_("{value} is not a date: write YYYY-MM-DD."), pointer,
+                            {"value": text}))  # fmt: skip
+    return None
+
+
+def read_whole(text: str, pointer: str, problems: list[Problem]) -> int | None:
+    """A whole number as typed (digits 0-9): None when empty, or when it is not one, which
+    then adds its problem at ``pointer``. Checked before int(), which takes "²" for a digit
+    and fails on thousands of digits."""
+    if not text:
         return None
+    if text.isascii() and text.isdigit() and len(text.lstrip("0")) <= WHOLE_DIGITS:
+        return int(text)
+    problems.append(Problem(N_("{value} is not a whole number."), pointer, {"value": text}))
+    return None
 
 
 class PuenteError(Exception):

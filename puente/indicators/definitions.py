@@ -102,6 +102,14 @@ def check(indicator: Indicator, at: str = "") -> list[Problem]:
     elif indicator.source == "platform" and indicator.measure not in PLATFORM_METRICS:
         add(N_("Unknown platform measure {measure}; use one of: {measures}."), "measure",
             measure=indicator.measure, measures=", ".join(PLATFORM_METRICS))  # fmt: skip
+    if indicator.source in ("platform", "manual"):
+        # Kept, they would be shared and exported as if they said where the figures come from.
+        unused = ["dataset", "filters", "split_by"] + (["measure"] if indicator.source == "manual"
+                                                       else [])  # fmt: skip
+        for name in unused:
+            if getattr(indicator, name):
+                add(N_("A {source} indicator has no {field}: its figures do not come from a "
+                       "dataset."), name, source=indicator.source, field=name)  # fmt: skip
     days = [t.on for t in indicator.targets]
     if days != sorted(days) or len(set(days)) != len(days):
         add(N_("Targets go in date order, one per date."), "targets")
@@ -114,7 +122,10 @@ def _check_dimensions(indicator: Indicator, add: Callable[..., None]) -> None:
     """Filters and the split name dimensions the indicator's dataset has."""
     known = DIMENSIONS.get(indicator.dataset, ())
     for name in sorted(indicator.filters):
-        if name not in known:
+        if not indicator.filters[name].strip():
+            add(N_("The filter {dimension} needs a value."),
+                "filters/" + name.replace("~", "~0").replace("/", "~1"), dimension=name)  # fmt: skip
+        elif name not in known:
             add(N_("{dataset} has no dimension {dimension}; use one of: {dimensions}."),
                 "filters/" + name.replace("~", "~0").replace("/", "~1"), dataset=indicator.dataset, dimension=name,
                 dimensions=", ".join(known))  # fmt: skip

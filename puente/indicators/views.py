@@ -233,7 +233,8 @@ def _indicator_from(values: dict[str, str]) -> tuple[Indicator, list[Problem]]:
         good_direction=values["good_direction"], source=source,
         dataset=values["dataset"] if source == "dataset" else "",
         measure=values["measure"].strip() if source in ("dataset", "platform") else "",
-        filters=filters, split_by=values["split_by"].strip() if source == "dataset" else "",
+        filters=filters if source == "dataset" else {},
+        split_by=values["split_by"].strip() if source == "dataset" else "",
         baseline=baseline, targets=[t for t in targets if t is not None],
     )  # fmt: skip
     return indicator, problems

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from datetime import date
 
-from puente.errors import N_, Problem, read_date
+from puente.errors import Problem, read_date, read_whole
 from puente.plan.elements import LEVELS, Element, Evidence, Milestone, Text
 
 MILESTONE_FIELDS = ("title_en", "title_es", "due_date", "done_date")
@@ -80,10 +80,7 @@ def element_from(values: dict[str, str],
     def day(name: str) -> date | None:
         return read_date(values.get(name, ""), f"/{name}", problems)
 
-    progress = values.get("progress", "0") or "0"
-    if not progress.isdigit():
-        problems.append(Problem(N_("{value} is not a whole number."), "/progress",
-                                {"value": progress}))  # fmt: skip
+    progress = read_whole(values.get("progress", ""), "/progress", problems) or 0
     leads = {"USA": _split(values.get("lead_usa", "")), "MEX": _split(values.get("lead_mex", ""))}
     rows: RowMap = {"milestone": [], "evidence": []}
     milestones, evidence = (kept.milestones, kept.evidence) if kept else ([], [])
@@ -104,7 +101,7 @@ def element_from(values: dict[str, str],
         title=Text(values.get("title_en", ""), values.get("title_es", "")),
         description=Text(values.get("description_en", ""), values.get("description_es", "")),
         parent_code=values.get("parent", "").strip(), status=values.get("status", "not_started"),
-        progress=int(progress) if progress.isdigit() else 0, start_date=day("start_date"),
+        progress=progress, start_date=day("start_date"),
         due_date=day("due_date"), leads={c: a for c, a in leads.items() if a},
         supporting=_split(values.get("supporting", "")),
         milestones=milestones, evidence=evidence,

@@ -14,7 +14,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from puente.accounts.agencies import for_country
 from puente.accounts.service import Principal, require
-from puente.errors import N_, InvalidInput, NotFound, Problem, read_date
+from puente.errors import N_, InvalidInput, NotFound, Problem, read_date, read_whole
 from puente.node import Node
 from puente.plan import fields, gaps, reading, service, yaml_io
 from puente.plan.elements import (
@@ -146,7 +146,7 @@ def add_update(
 ) -> Response:
     values = {k: str(form.get(k) or "") for k in ("text", "status", "progress", "date")}
     problems: list[Problem] = []
-    progress = int(values["progress"]) if values["progress"].isdigit() else -1
+    progress = read_whole(values["progress"], "/progress", problems)
     on = read_date(values["date"], "/date", problems)
     try:
         if problems:
@@ -154,7 +154,7 @@ def add_update(
         with session.begin_nested():
             service.add_update(session, node, who, code, text=values["text"],
                                language=page_locale(request), status=values["status"],
-                               progress=progress, on=on)  # fmt: skip
+                               progress=-1 if progress is None else progress, on=on)  # fmt: skip
     except InvalidInput as exc:
         errors = errors_by_field(exc.problems, page_locale(request))
         return _element_page(request, session, node, code, errors, values, 422)

@@ -9,6 +9,7 @@ names the line of the file it is on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -18,7 +19,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import Principal, require
-from puente.errors import N_, InvalidInput, NotFound, Problem, read_date
+from puente.errors import N_, InvalidInput, NotFound, Problem, read_date, read_whole
 from puente.indicators import service as indicator_service
 from puente.indicators.definitions import Indicator, Point
 from puente.indicators.models import ManualObservation
@@ -29,6 +30,7 @@ from puente.plan.meetings import Expectation, Meeting, Participant
 from puente.plan.models import PlanUpdate
 
 FORMAT_VERSION = "1"
+THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
 INDICATOR_KEYS = frozenset({"id", "code", "owner", "objective", "name", "unit", "good_direction",
                             "source", "dataset", "measure", "filters", "split_by", "baseline",
                             "targets"})  # fmt: skip
@@ -181,10 +183,12 @@ class ImportReport:
 
 
 class _Lines:
-    """The line (from 1) of each JSON pointer in the composed YAML."""
+    """The line (from 1) of each JSON pointer in the composed YAML, and the keys given twice
+    in one mapping (YAML would keep the last silently)."""
 
     def __init__(self, root: yaml.Node | None) -> None:
         self.lines: dict[str, int] = {}
+        self.twice: list[Problem] = []
         if root is not None:
             self._walk(root, "")
 
@@ -192,8 +196,12 @@ class _Lines:
         self.lines[pointer] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                self.lines[f"{pointer}/{key.value}"] = key.start_mark.line + 1
-                self._walk(value, f"{pointer}/{key.value}")
+                at = f"{pointer}/{key.value}"
+                if at in self.lines:
+                    self.twice.append(Problem(N_("{field} is given twice."), at,
+                                              {"field": key.value}))  # fmt: skip
+                self.lines[at] = key.start_mark.line + 1
+                self._walk(value, at)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 self._walk(item, f"{pointer}/{index}")
@@ -214,6 +222,15 @@ def _with_lines(problems: list[Problem], lines: _Lines) -> InvalidInput:
 
 def _parse(text: str) -> tuple[Any, _Lines]:
     try:
+        # An alias repeats a node wherever it is named: nested ones grow a small file
+        # exponentially. A plan file has no use for them.
+        for event in yaml.parse(text, Loader=yaml.BaseLoader):
+            if isinstance(event, yaml.AliasEvent):
+                mark = event.start_mark
+                raise InvalidInput([Problem(N_("Line {line}: a plan file may not repeat a "
+                                               "part by alias (*{name}); write it out."), "",
+                                            {"line": mark.line + 1 if mark else 1,
+                                             "name": event.anchor})])  # fmt: skip
         root = yaml.compose(text, Loader=yaml.BaseLoader)
         data = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds no objects
     except yaml.YAMLError as exc:
@@ -222,7 +239,10 @@ def _parse(text: str) -> tuple[Any, _Lines]:
         raise InvalidInput([Problem(N_("Line {line}: this is not valid YAML ({reason})."), "",
                                     {"line": line, "reason": getattr(exc, "problem", "") or
                                      str(exc)})]) from None  # fmt: skip
-    return data, _Lines(root)
+    lines = _Lines(root)
+    if lines.twice:
+        raise _with_lines(lines.twice, lines)
+    return data, lines
 
 
 def _field(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> str:
@@ -230,7 +250,8 @@ def _field(data: dict[str, Any], name: str, at: str, problems: list[Problem]) ->
     if not isinstance(value, str):
         problems.append(Problem(N_("{field} must be text."), f"{at}/{name}", {"field": name}))
         return ""
-    return value.strip()
+    # As written: the other ways in keep a title's spaces, so an export read back is unchanged.
+    return value
 
 
 def _bilingual(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> Text:
@@ -249,14 +270,18 @@ def _date(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> 
 
 
 def _number(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> int:
-    text = _field(data, name, at, problems)
-    if not text:
-        return 0
-    if not text.isdigit():
-        problems.append(Problem(N_("{value} is not a whole number."), f"{at}/{name}",
-                                {"value": text}))  # fmt: skip
-        return 0
-    return int(text)
+    return read_whole(_field(data, name, at, problems), f"{at}/{name}", problems) or 0
+
+
+def _list(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> list[Any]:
+    """A list field's entries; a text or mapping there is a problem, not a list of letters."""
+    value = data.get(name)
+    if value is None or value == "":
+        return []
+    if not isinstance(value, list):
+        problems.append(Problem(N_("{field} must be a list."), f"{at}/{name}", {"field": name}))
+        return []
+    return value
 
 
 def _texts(value: Any, at: str, problems: list[Problem]) -> list[str]:
@@ -279,13 +304,13 @@ def _element(data: Any, at: str, problems: list[Problem]) -> Element | None:
         problems.append(Problem(N_("Leads are given per country: USA and MEX."), f"{at}/leads"))
         leads_data = {}
     milestones, evidence = [], []
-    for index, item in enumerate(data.get("milestones") or []):
+    for index, item in enumerate(_list(data, "milestones", at, problems)):
         where = f"{at}/milestones/{index}"
         item = item if isinstance(item, dict) else {}
         milestones.append(Milestone(_bilingual(item, "title", where, problems),
                                     _date(item, "due_date", where, problems),
                                     _date(item, "done_date", where, problems)))  # fmt: skip
-    for index, item in enumerate(data.get("evidence") or []):
+    for index, item in enumerate(_list(data, "evidence", at, problems)):
         where = f"{at}/evidence/{index}"
         item = item if isinstance(item, dict) else {}
         evidence.append(Evidence(_field(item, "kind", where, problems),
@@ -411,15 +436,22 @@ def _import_updates(session: Session, node: Node, who: Principal, raw: Any, line
                                status=_field(item, "status", at, problems), progress=progress,
                                on=on)  # fmt: skip
             added += 1
-        except InvalidInput as exc:
-            problems += [Problem(p.message, f"{at}{p.pointer}", p.params) for p in exc.problems]
+        except (InvalidInput, NotFound) as exc:
+            problems += [Problem(p.message, f"{at}{p.pointer}" if p.pointer else f"{at}/element",
+                                 p.params) for p in exc.problems]  # fmt: skip
     if problems:
         raise _with_lines(problems, lines)
     return added
 
 
 def _float(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> float | None:
-    text = _field(data, name, at, problems)
+    text = _field(data, name, at, problems).strip()
+    if "," in text and not THOUSANDS.fullmatch(text):
+        # 1,5 is one and a half to a Mexican reader and fifteen to a thousands separator.
+        problems.append(Problem(N_("{value}: write decimals with a point (1.5); a comma only "
+                                   "separates thousands (12,345.6)."), f"{at}/{name}",
+                                {"value": text}))  # fmt: skip
+        return None
     try:
         return float(text.replace(",", "")) if text else None
     except ValueError:
@@ -435,7 +467,7 @@ def _point(data: Any, at: str, problems: list[Problem]) -> Point | None:
     value = _float(data, "value", at, problems)
     if on is None:
         problems.append(Problem(N_("A target or baseline needs a date."), f"{at}/date"))
-    if value is None:
+    if value is None and not data.get("value"):
         problems.append(Problem(N_("A target or baseline needs a value."), f"{at}/value"))
     return Point(on, value) if on is not None and value is not None else None
 
@@ -451,7 +483,7 @@ def _indicator(data: Any, at: str, problems: list[Problem]) -> Indicator | None:
         problems.append(Problem(N_("filters maps a dimension to its value."), f"{at}/filters"))
         filters = {}
     targets = [_point(t, f"{at}/targets/{i}", problems)
-               for i, t in enumerate(data.get("targets") or [])]  # fmt: skip
+               for i, t in enumerate(_list(data, "targets", at, problems))]  # fmt: skip
     baseline = _point(data["baseline"], f"{at}/baseline", problems) if "baseline" in data else None
     return Indicator(
         code=_field(data, "code", at, problems), name=_bilingual(data, "name", at, problems),
@@ -461,10 +493,18 @@ def _indicator(data: Any, at: str, problems: list[Problem]) -> Indicator | None:
         objective_code=_field(data, "objective", at, problems),
         dataset=_field(data, "dataset", at, problems),
         measure=_field(data, "measure", at, problems),
-        filters={str(k): str(v) for k, v in filters.items()},
+        filters={str(k): _filter_value(k, v, at, problems) for k, v in filters.items()},
         split_by=_field(data, "split_by", at, problems), baseline=baseline,
         targets=[t for t in targets if t is not None], stix_id=_field(data, "id", at, problems),
     )  # fmt: skip
+
+
+def _filter_value(name: Any, value: Any, at: str, problems: list[Problem]) -> str:
+    if isinstance(value, str):
+        return value
+    problems.append(Problem(N_("The filter {dimension} takes one value, written as text."),
+                            f"{at}/filters/{name}", {"dimension": str(name)}))  # fmt: skip
+    return ""
 
 
 def _import_indicators(session: Session, node: Node, who: Principal, raw: Any,
@@ -510,13 +550,17 @@ def _import_observations(session: Session, node: Node, who: Principal, raw: Any,
                                     {"value": period_text}))  # fmt: skip
             continue
         value = _float(item, "value", at, problems)
+        if value is None and not item.get("value"):
+            problems.append(Problem(N_("An observation needs a value."), f"{at}/value"))
         if value is None or problems:
             continue
+        code, note = _field(item, "indicator", at, problems), _field(item, "note", at, problems)
         try:
+            if _observation_held(session, code, period, value, note):
+                continue  # the same figure, read again from the same file: added once
             indicator_service.add_observation(
-                session, node, who, _field(item, "indicator", at, problems), period=period,
-                value=value, unit=_field(item, "unit", at, problems),
-                note=_field(item, "note", at, problems))  # fmt: skip
+                session, node, who, code, period=period, value=value,
+                unit=_field(item, "unit", at, problems), note=note)  # fmt: skip
             added += 1
         except (InvalidInput, NotFound) as exc:
             problems += [Problem(p.message, f"{at}{p.pointer}" if p.pointer else at, p.params)
@@ -524,6 +568,22 @@ def _import_observations(session: Session, node: Node, who: Principal, raw: Any,
     if problems:
         raise _with_lines(problems, lines)
     return added
+
+
+def _observation_held(session: Session, code: str, period: date, value: float, note: str) -> bool:
+    """Whether the indicator already holds this figure for the month with this note."""
+    from sqlalchemy import select
+
+    indicator, _ = indicator_service.get(session, code)
+    found = session.execute(
+        select(ManualObservation.stix_id).where(
+            ManualObservation.indicator_id == indicator.stix_id,
+            ManualObservation.period == date(period.year, period.month, 1),
+            ManualObservation.value == value,
+            ManualObservation.note == note.strip(),
+        )
+    ).first()
+    return found is not None
 
 
 def _texts_list(raw: Any, at: str, problems: list[Problem]) -> list[Text]:
@@ -545,14 +605,14 @@ def _meeting(data: Any, at: str, problems: list[Problem]) -> Meeting | None:
     if on is None:
         problems.append(Problem(N_("A meeting needs a date."), f"{at}/date"))
     participants = []
-    for index, person in enumerate(data.get("participants") or []):
+    for index, person in enumerate(_list(data, "participants", at, problems)):
         where = f"{at}/participants/{index}"
         person = person if isinstance(person, dict) else {}
         participants.append(Participant(_field(person, "name", where, problems),
                                         _field(person, "role", where, problems),
                                         _field(person, "agency", where, problems)))  # fmt: skip
     expectations = []
-    for index, item in enumerate(data.get("expectations") or []):
+    for index, item in enumerate(_list(data, "expectations", at, problems)):
         where = f"{at}/expectations/{index}"
         item = item if isinstance(item, dict) else {}
         expectations.append(Expectation(_bilingual(item, "text", where, problems),

@@ -61,4 +61,6 @@ def test_set_names_the_option_to_put_right_and_changes_nothing(home: Path) -> No
     assert "--parent: No element 9.9 in the plan to be the parent." in output
     status, output = run("plan", "set", "1.1.1.1", "--progress", "lots")
     assert "--progress: lots is not a whole number." in output
+    status, output = run("plan", "set", "1.1.1.1", "--progress", "²")  # a digit to str.isdigit
+    assert "--progress: ² is not a whole number." in output
     assert _element("1.1.1.1") == before

@@ -97,9 +97,32 @@ def test_indicators_are_computed_from_the_imported_figures_and_from_entries(
             ("measure: weight_lb", "measure: tonnes"),
             "Line 50: cbp.drugs has no measure tonnes; use one of: weight_lb, events.",
         ),
+        (
+            ('value: "4", unit', 'value: "1,5", unit'),
+            "Line 62: 1,5: write decimals with a point (1.5); a comma only separates thousands "
+            "(12,345.6).",
+        ),
+        (('value: "4", unit', "unit"), "Line 62: An observation needs a value."),
+        (
+            ("filters: {region: Southwest Border, drug: Fentanyl}",
+             "filters: {region: Southwest Border, drug: [Fentanyl, Cocaine]}"),
+            "Line 51: The filter drug takes one value, written as text.",
+        ),
+        (
+            ("filters: {region: Southwest Border, drug: Fentanyl}",
+             "filters: {region: Southwest Border, drug: }"),
+            "Line 51: The filter drug needs a value.",
+        ),
+        (
+            ("    source: manual\n", "    source: manual\n    dataset: cbp.drugs\n"),
+            "Line 61: A manual indicator has no dataset: its figures do not come from a dataset.",
+        ),
+        (('value: "100"}', 'value: "0x10"}'), "Line 53: 0x10 is not a number."),
     ],
-    ids=["target without a date", "observation in the wrong unit", "unknown measure"],
-)
+    ids=["target without a date", "observation in the wrong unit", "unknown measure",
+         "decimal comma", "observation without a value", "filter of two values", "empty filter",
+         "manual indicator with a dataset", "hexadecimal"],
+)  # fmt: skip
 def test_bad_indicators_name_the_line_and_import_nothing(
     node: Node, coordinator: Principal, edit: tuple[str, str], expected: str
 ) -> None:
@@ -109,5 +132,22 @@ def test_bad_indicators_name_the_line_and_import_nothing(
         _import(node, coordinator, SAMPLE + INDICATORS.replace(old, new))
     messages = [translate("en", p.message, **p.params) for p in refused.value.problems]
     assert expected in messages, messages
+    assert len(messages) == 1, messages  # one problem, said once
     with node.db.session() as session:
         assert indicators.indicators(session) == []
+
+
+def test_a_thousands_separator_still_reads(node: Node, coordinator: Principal) -> None:
+    _import(node, coordinator, SAMPLE + INDICATORS.replace('value: "150"', 'value: "12,345.5"'))
+    with node.db.session() as session:
+        fentanyl, _ = indicators.get(session, "I1")
+    assert fentanyl.targets[0].value == 12345.5
+
+
+def test_the_same_figure_without_its_id_is_added_once(node: Node, coordinator: Principal) -> None:
+    # A plan file written by hand carries no ids: read twice, its figures must not double.
+    for _ in range(2):
+        _import(node, coordinator, SAMPLE + INDICATORS)
+    with node.db.session() as session:
+        manual, _ = indicators.get(session, "I2")
+        assert compute.series(session, manual) == {"": [Point(date(2026, 10, 1), 4.0)]}

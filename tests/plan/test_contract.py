@@ -57,7 +57,7 @@ def _ours() -> list[dict[str, Any]]:
             author="laura",
             created=STAMP,
             created_by_ref=BY,
-        ),  # fmt: skip
+        ),
         stix.indicator_object(indicator, "", STAMP, STAMP, BY),
         stix.observation_object(
             stix_id=_id(stix.OBSERVATION_TYPE),
@@ -69,7 +69,7 @@ def _ours() -> list[dict[str, Any]]:
             author="laura",
             created=STAMP,
             created_by_ref=BY,
-        ),  # fmt: skip
+        ),
         meeting_object(meeting, STAMP, STAMP, BY),
     ]
 
@@ -125,14 +125,16 @@ def test_a_meeting_without_a_date_is_refused() -> None:
     obj = _changed(MEETING_TYPE)
     del obj["date"]
     found = contract.refusal(obj, TODAY)
-    assert found is not None and "'date' is a required property" in found.params["reason"]
+    assert found is not None
+    assert "'date' is a required property" in found.params["reason"]
 
 
 def test_an_update_or_figure_dated_ahead_is_refused() -> None:
     # Ordered by date, it would outrank every later update until 2999.
     ahead = _changed(stix.UPDATE_TYPE, date="2999-12-31")
     found = contract.refusal(ahead, TODAY)
-    assert found is not None and found.params["day"] == "2999-12-31"
+    assert found is not None
+    assert found.params["day"] == "2999-12-31"
     created_ahead = _changed(stix.OBSERVATION_TYPE, created="9999-01-01T00:00:00.000Z")
     assert contract.refusal(created_ahead, TODAY) is not None
     tomorrow = _changed(stix.UPDATE_TYPE, date="2026-11-28")  # another clock, a day ahead

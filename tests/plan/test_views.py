@@ -46,6 +46,10 @@ def test_recording_progress_from_the_element_page(desk: tuple[TestClient, str]) 
                                                           "status": "at_risk", "progress": "50"})  # fmt: skip
     assert refused.status_code == 422
     assert "Say what progress was made." in page(refused.text).one(id="error-summary").text()
+    odd = client.post("/plan/1.1.1.1/updates", data={"csrf_token": csrf, "text": "x",
+                                                      "status": "at_risk", "progress": "²"})  # fmt: skip
+    assert odd.status_code == 422  # int("²") would have been a 500
+    assert "² is not a whole number." in page(odd.text).one(id="error-summary").text()
     done = client.post("/plan/1.1.1.1/updates", data={"csrf_token": csrf, "status": "at_risk",
                        "text": "Customs data late", "progress": "50", "date": "2026-11-26"})  # fmt: skip
     assert done.status_code == 303

@@ -85,10 +85,24 @@ def test_changing_an_element_makes_a_new_version(node: Node, coordinator: Princi
          "Line 33: Evidence needs a reference: a record id, a document's reference or a URL."),
         (("ref: https://www.state.gov/", "ref: ftp://www.state.gov/"),
          "Line 33: A URL starts with https:// or http://."),
+        (('progress: "40"', 'progress: "²"'), "Line 22: ² is not a whole number."),
+        (('progress: "40"', f'progress: "{"9" * 5000}"'), "is not a whole number."),
+        (('start_date: "2026-01-15"', 'start_date: "20260115"'),
+         "Line 23: 20260115 is not a date: write YYYY-MM-DD."),
+        (("supporting: [CBP, ANAM]", "supporting: &s [CBP, ANAM]\n    extra: *s"),
+         "Line 27: a plan file may not repeat a part by alias (*s); write it out."),
+        (("status: on_track\n    progress", "status: on_track\n    status: at_risk\n    progress"),
+         "Line 22: status is given twice."),
+        (("    milestones:\n      - title: {en: Cell staffed, es: Célula integrada}\n"
+          "        due_date: \"2026-03-01\"\n        done_date: \"2026-02-20\"\n",
+          "    milestones: Cell staffed\n"), "Line 27: milestones must be a list."),
+        (('  - element: "1.1.1.1"', '  - element: "9.9"'), "Line 36: No element 9.9 in the plan."),
     ],
     ids=["dangling parent", "no lead", "dates out of order", "unknown agency",
          "agency of the other country", "bad date", "cycle", "truncated",
-         "milestone done before the start", "evidence without a reference", "ftp evidence"],
+         "milestone done before the start", "evidence without a reference", "ftp evidence",
+         "superscript progress", "five thousand digits", "date without dashes", "alias",
+         "field twice", "milestones as text", "update on no element"],
 )  # fmt: skip
 def test_bad_input_names_the_line_and_imports_nothing(
     node: Node, coordinator: Principal, edit: tuple[str, str], expected: str
@@ -114,3 +128,13 @@ def test_only_coordinators_import(node: Node) -> None:
     analyst = add_user(node, "ana", "CBP", ["analyst"])
     with pytest.raises(Forbidden):
         _import(node, analyst, SAMPLE)
+
+
+def test_text_is_kept_as_written_so_a_second_import_changes_nothing(
+    node: Node, coordinator: Principal
+) -> None:
+    spaced = SAMPLE.replace("title: {en: Joint precursor targeting cell,",
+                            'title: {en: "Joint precursor targeting cell ",')  # fmt: skip
+    _import(node, coordinator, spaced)
+    again = _import(node, coordinator, _export(node, coordinator))
+    assert (again.changed, again.unchanged) == (0, 4)

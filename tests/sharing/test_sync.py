@@ -242,4 +242,5 @@ def test_a_malformed_plan_object_is_quarantined_and_the_plan_pages_keep_working(
     with TestClient(create_app(node)) as client:
         shown = client.get("/api/v1/plan", headers={"Authorization": f"Bearer {token}"})
         assert shown.status_code == 200
-        assert "Theirs" in shown.text and "plain text" not in shown.text
+        assert "Theirs" in shown.text
+        assert "plain text" not in shown.text
