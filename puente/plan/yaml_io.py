@@ -371,7 +371,9 @@ def import_plan(session: Session, node: Node, who: Principal, text: str) -> Impo
             report.partner_elements += 1
             continue
         if element.stix_id and found is not None and element.stix_id != found[0].stix_id:
-            problems.append(Problem(N_("The id of {code} is not the one this plan holds."),
+            problems.append(Problem(N_("The id of {code} is not the one this plan holds: the "
+                                       "file comes from another plan; leave its ids out to "
+                                       "load its elements as new."),
                                     f"/elements/{index}/id", {"code": element.code}))  # fmt: skip
         mine.append(element)
         positions.append(index)

@@ -138,3 +138,20 @@ def test_text_is_kept_as_written_so_a_second_import_changes_nothing(
     _import(node, coordinator, spaced)
     again = _import(node, coordinator, _export(node, coordinator))
     assert (again.changed, again.unchanged) == (0, 4)
+
+
+def test_a_file_from_another_plan_is_refused_with_what_to_do(
+    node: Node, coordinator: Principal
+) -> None:
+    _import(node, coordinator, SAMPLE)
+    exported = _export(node, coordinator)
+    with node.db.session() as session:
+        goal = reading.elements(session)[0][0]
+    foreign = exported.replace(
+        goal.stix_id, "x-puente-plan-element--" + "1" * 8 + "-1111-4111-8111-" + "1" * 12
+    )
+    with pytest.raises(InvalidInput) as refused:
+        _import(node, coordinator, foreign)
+    (message,) = _messages(refused)
+    assert message.endswith("The id of 1 is not the one this plan holds: the file comes from "
+                            "another plan; leave its ids out to load its elements as new.")  # fmt: skip
