@@ -17,6 +17,7 @@ from puente.indicators.definitions import Indicator, check
 from puente.indicators.models import PlanIndicator
 from puente.node import Node
 from puente.plan import stix
+from puente.plan.contract import CLOCK_SLACK
 from puente.plan.models import PlanElement
 from puente.plan.service import next_version, same_object, store_objects
 from puente.records.builder import agency_identity_id, stix_now
@@ -91,6 +92,10 @@ def add_observation(session: Session, node: Node, who: Principal, code: str, *, 
                                 {"code": code, "source": indicator.source}))  # fmt: skip
     if not math.isfinite(value):
         problems.append(Problem(N_("A value must be a finite number."), "/value"))
+    if period > date.today() + CLOCK_SLACK:  # the partner would refuse it (plan.contract)
+        problems.append(Problem(N_("{period} has not begun: enter a month's figure once the "
+                                   "month has begun."), "/period",
+                                {"period": period.isoformat()[:7]}))  # fmt: skip
     if unit not in (indicator.unit.en, indicator.unit.es):
         problems.append(Problem(N_("{code} is measured in {unit}, not {given}."), "/unit",
                                 {"code": code, "unit": indicator.unit.en, "given": unit}))  # fmt: skip

@@ -11,6 +11,7 @@ and is reported as skipped for it. All of it or none: a file with an error store
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +26,7 @@ from puente.accounts.service import Principal, now, require
 from puente.audit import service as audit
 from puente.errors import N_, InvalidInput, Problem
 from puente.indicators.models import SourceFigure, SourceFiscalYear, SourceImport
+from puente.indicators.sources.cbp_drugs import SERIES as CBP_DRUGS
 from puente.indicators.sources.cbp_drugs import read_cbp_drugs
 from puente.indicators.sources.cbp_weapons import read_cbp_weapons
 from puente.indicators.sources.common import ImportReport, Note, Observation, fiscal_year_of
@@ -42,6 +44,9 @@ def _one(read: Callable[[Path], tuple[list[Observation], ImportReport]]) -> Read
 
     return reader
 
+
+# Series published in overlapping windows of fiscal years, each year held whole from the newest.
+WINDOWED_SERIES = (CBP_DRUGS,)
 
 READERS: dict[str, Reader] = {
     "cbp-drugs": read_cbp_drugs,
@@ -86,7 +91,12 @@ def import_shipped(session: Session, who: Principal) -> Stored:
     observations = read_shipped()
     files = sorted({o.source for o in observations})
     report = ImportReport(files=files, rows_read=len(observations), observations=len(observations))
-    return store(session, who, "shipped", observations, report)
+    stored = store(session, who, "shipped", observations, report)
+    # The subset names no windows of its own (it replaces nothing), but its fiscal years
+    # come from the newest public file: an older one imported later must leave them.
+    for series in WINDOWED_SERIES:
+        _remember_windows(session, series)
+    return stored
 
 
 def store(session: Session, who: Principal, kind: str, observations: Sequence[Observation],
@@ -156,6 +166,27 @@ def store(session: Session, who: Principal, kind: str, observations: Sequence[Ob
     )
 
 
+def _remember_windows(session: Session, series: str) -> None:
+    """Record the window of each fiscal year of ``series`` held without one (figures from the
+    shipped subset, or imported before windows were recorded): the file most of its figures
+    came from, and the latest month that file reaches among the figures held."""
+    recorded = set(session.execute(select(SourceFiscalYear.fiscal_year)
+                                   .where(SourceFiscalYear.series == series)).scalars())  # fmt: skip
+    reach: dict[str, date] = {}
+    sources: dict[int, Counter[str]] = {}
+    for period, source in session.execute(
+        select(SourceFigure.period, SourceFigure.source).where(SourceFigure.series == series)
+    ):
+        reach[source] = max(reach.get(source, period), period)
+        sources.setdefault(fiscal_year_of(period), Counter())[source] += 1
+    for year, counted in sorted(sources.items()):
+        if year not in recorded:
+            source = counted.most_common(1)[0][0]
+            session.add(SourceFiscalYear(series=series, fiscal_year=year, through=reach[source],
+                                         source=source[:200]))  # fmt: skip
+    session.flush()
+
+
 def _newest_windows(
     session: Session, observations: Sequence[Observation], report: ImportReport, held: Held
 ) -> tuple[list[Observation], list[int], dict[int, Note], list[Note]]:
@@ -169,6 +200,8 @@ def _newest_windows(
     held_back: dict[int, Note] = {}
     if not report.fiscal_year_through:
         return list(observations), [], held_back, warnings
+    for series in sorted({o.series for o in observations}):
+        _remember_windows(session, series)
     first_line: dict[tuple[str, int], int] = {}
     for o in observations:
         key = (o.series, fiscal_year_of(o.period))

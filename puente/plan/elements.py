@@ -121,17 +121,18 @@ def check(element: Element, at: str = "") -> list[Problem]:
         add(N_("Progress is a percentage, from 0 to 100."), "progress")
     if element.start_date and element.due_date and element.due_date < element.start_date:
         add(N_("The due date comes before the start date."), "due_date")
-    if element.is_action:
-        problems += _check_action(element, at)
+    if element.is_action and not any(element.leads.get(country) for country in COUNTRIES):
+        problems.append(Problem(N_("An action needs a lead agency on at least one side."),
+                                f"{at}/leads"))  # fmt: skip
+    problems += _check_agencies(element, at)
     problems += _check_milestones_and_evidence(element, at)
     return problems
 
 
-def _check_action(element: Element, at: str) -> list[Problem]:
+def _check_agencies(element: Element, at: str) -> list[Problem]:
+    """Leads and supporting agencies, whatever the level: the partner checks them on every
+    element (plan.contract), so what this node keeps the partner must take too."""
     problems: list[Problem] = []
-    if not any(element.leads.get(country) for country in COUNTRIES):
-        problems.append(Problem(N_("An action needs a lead agency on at least one side."),
-                                f"{at}/leads"))  # fmt: skip
     for country, agencies in element.leads.items():
         if country not in COUNTRIES:
             problems.append(Problem(N_("Leads are given per country: USA or MEX, not {country}."),

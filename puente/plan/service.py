@@ -20,6 +20,7 @@ from puente.accounts.service import Principal, require
 from puente.errors import N_, Forbidden, InvalidInput, Label, NotFound, Problem
 from puente.node import Node
 from puente.plan import projection, stix
+from puente.plan.contract import CLOCK_SLACK
 from puente.plan.elements import LEVEL_LABELS, PARENT_LEVEL, STATUSES, Element, check
 from puente.plan.meetings import MEETING_TYPE, Meeting, meeting_object, meeting_of
 from puente.plan.meetings import check as check_meeting
@@ -187,7 +188,8 @@ def add_update(session: Session, node: Node, who: Principal, code: str, *, text:
                language: str, status: str, progress: int, on: date | None = None) -> str:  # fmt: skip
     """A dated progress update on element ``code`` (this side's or the partner's); its id."""
     require(who, "plan.update")
-    row = session.execute(select(PlanElement).where(PlanElement.code == code)).scalars().first()
+    # Where two nodes gave out one code, the element this node's tree shows: its own.
+    row = _by_code(session, node.settings.node_id).get(code)
     if row is None:
         raise NotFound(N_("No element {code} in the plan."), code=code)
     problems = []
@@ -198,6 +200,10 @@ def add_update(session: Session, node: Node, who: Principal, code: str, *, text:
                                 "/status", {"status": status, "statuses": ", ".join(STATUSES)}))  # fmt: skip
     if not 0 <= progress <= 100:
         problems.append(Problem(N_("Progress is a percentage, from 0 to 100."), "/progress"))
+    if on is not None and on > date.today() + CLOCK_SLACK:
+        # The partner would refuse it (plan.contract): the two plans would differ for good.
+        problems.append(Problem(N_("{date} is ahead of today: date an update when the work "
+                                   "was done."), "/date", {"date": on.isoformat()}))  # fmt: skip
     if language not in ("en", "es"):
         problems.append(Problem(N_("Write the update in English (en) or Spanish (es)."),
                                 "/language"))  # fmt: skip

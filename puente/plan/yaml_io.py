@@ -30,6 +30,7 @@ from puente.plan.meetings import Expectation, Meeting, Participant
 from puente.plan.models import PlanUpdate
 
 FORMAT_VERSION = "1"
+NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?")
 THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
 INDICATOR_KEYS = frozenset({"id", "code", "owner", "objective", "name", "unit", "good_direction",
                             "source", "dataset", "measure", "filters", "split_by", "baseline",
@@ -239,6 +240,9 @@ def _parse(text: str) -> tuple[Any, _Lines]:
         raise InvalidInput([Problem(N_("Line {line}: this is not valid YAML ({reason})."), "",
                                     {"line": line, "reason": getattr(exc, "problem", "") or
                                      str(exc)})]) from None  # fmt: skip
+    except RecursionError:  # thousands of [ in a row: the parser recurses once for each
+        raise InvalidInput([Problem(N_("The file nests lists or mappings too deeply to be a "
+                                       "plan."), "")]) from None  # fmt: skip
     lines = _Lines(root)
     if lines.twice:
         raise _with_lines(lines.twice, lines)
@@ -454,11 +458,11 @@ def _float(data: dict[str, Any], name: str, at: str, problems: list[Problem]) ->
                                    "separates thousands (12,345.6)."), f"{at}/{name}",
                                 {"value": text}))  # fmt: skip
         return None
-    try:
-        return float(text.replace(",", "")) if text else None
-    except ValueError:
+    # Digits, a point and an exponent only: float() would also take 1_5 (fifteen), nan, inf.
+    if text and not NUMBER.fullmatch(text.replace(",", "")):
         problems.append(Problem(N_("{value} is not a number."), f"{at}/{name}", {"value": text}))
         return None
+    return float(text.replace(",", "")) if text else None
 
 
 def _point(data: Any, at: str, problems: list[Problem]) -> Point | None:

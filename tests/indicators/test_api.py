@@ -156,13 +156,18 @@ def test_entering_a_figure_by_hand(client: TestClient, node: Node) -> None:
     assert wrong.status_code == 422
     assert [e["pointer"] for e in wrong.json()["errors"]] == ["/period"]
     wrong_unit = client.post("/api/v1/indicators/I2/observations", headers=laura,
-                             json={"period": "2026-12", "value": 5, "unit": "kg"})  # fmt: skip
+                             json={"period": "2026-09", "value": 5, "unit": "kg"})  # fmt: skip
     assert wrong_unit.json()["errors"] == [
         {"detail": "I2 is measured in operations, not kg.", "pointer": "/unit"}]  # fmt: skip
     computed = client.post("/api/v1/indicators/I1/observations", headers=laura,
-                           json={"period": "2026-12", "value": 5, "unit": "lb"})  # fmt: skip
+                           json={"period": "2026-09", "value": 5, "unit": "lb"})  # fmt: skip
     assert computed.status_code == 422
     assert computed.json()["errors"][0]["pointer"] == "/code"
+    ahead = client.post("/api/v1/indicators/I2/observations", headers=laura,
+                        json={"period": "2099-01", "value": 5, "unit": "operations"})  # fmt: skip
+    assert ahead.json()["errors"] == [
+        {"detail": "2099-01 has not begun: enter a month's figure once the month has begun.",
+         "pointer": "/period"}]  # fmt: skip
     missing = client.post("/api/v1/indicators/I9/observations", headers=laura,
-                          json={"period": "2026-12", "value": 5, "unit": "lb"})  # fmt: skip
+                          json={"period": "2026-09", "value": 5, "unit": "lb"})  # fmt: skip
     assert missing.status_code == 404

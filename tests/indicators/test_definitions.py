@@ -118,10 +118,13 @@ def test_indicators_are_computed_from_the_imported_figures_and_from_entries(
             "Line 61: A manual indicator has no dataset: its figures do not come from a dataset.",
         ),
         (('value: "100"}', 'value: "0x10"}'), "Line 53: 0x10 is not a number."),
+        (('value: "4", unit', 'value: "1_5", unit'), "Line 62: 1_5 is not a number."),
+        (('period: "2026-10"', 'period: "2999-10"'),
+         "Line 62: 2999-10 has not begun: enter a month's figure once the month has begun."),
     ],
     ids=["target without a date", "observation in the wrong unit", "unknown measure",
          "decimal comma", "observation without a value", "filter of two values", "empty filter",
-         "manual indicator with a dataset", "hexadecimal"],
+         "manual indicator with a dataset", "hexadecimal", "underscore", "month ahead"],
 )  # fmt: skip
 def test_bad_indicators_name_the_line_and_import_nothing(
     node: Node, coordinator: Principal, edit: tuple[str, str], expected: str

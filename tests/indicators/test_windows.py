@@ -129,3 +129,31 @@ def test_real_windows_in_any_order_store_what_reading_them_together_gives(
     stored = load(node, coordinator, newer)
     assert figures(node) == expected
     assert stored.removed > 0
+
+
+def test_years_held_before_windows_were_recorded_count_as_their_file(
+    node: Node, coordinator: Principal, tmp_path: Path
+) -> None:
+    # A node upgraded with figures already held has no window recorded for them.
+    older, newer = windows(tmp_path)
+    load(node, coordinator, newer)
+    before = figures(node)
+    with node.db.session() as session:
+        session.execute(SourceFiscalYear.__table__.delete())  # type: ignore[attr-defined]
+    again = load(node, coordinator, older)
+    assert {n.params["year"] for n in again.skipped_notes} == {2024}
+    assert again.removed == 0
+    assert {cell: v for cell, v in figures(node).items() if cell in before} == before
+
+
+@real_data
+def test_the_shipped_subset_keeps_its_years_when_an_older_window_comes(
+    node: Node, coordinator: Principal
+) -> None:
+    with node.db.session() as session:
+        store.import_shipped(session, coordinator)
+    shipped = figures(node)
+    again = load(node, coordinator, DATA / "cbp" / "cbp_drug_seizures_fy22_25.csv")
+    assert {n.params["year"] for n in again.skipped_notes} == {2023, 2024, 2025}
+    assert again.removed == 0
+    assert {cell: v for cell, v in figures(node).items() if cell in shipped} == shipped

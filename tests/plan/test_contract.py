@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from importlib import resources
 from typing import Any
 
+import orjson
 import pytest
+from sqlalchemy import select
 
 from puente.indicators.definitions import Indicator, Point
-from puente.plan import contract, stix
+from puente.node import Node
+from puente.plan import contract, stix, yaml_io
 from puente.plan.elements import Element, Evidence, Milestone, Text
 from puente.plan.meetings import MEETING_TYPE, Expectation, Meeting, Participant, meeting_object
 from puente.records.extensions import definitions
+from puente.records.models import Record
+from tests.conftest import add_user
 
 STAMP = "2026-03-01T00:00:00.000Z"
 BY = "identity--0b0b0b0b-0000-4000-8000-000000000001"
@@ -146,3 +152,17 @@ def test_the_plan_extensions_are_published_with_their_schemas() -> None:
     for extension in contract.EXTENSION_OF.values():
         assert published[extension]["extension_types"] == ["new-sdo"]
         assert '"properties"' in published[extension]["schema"]
+
+
+def test_the_demo_plan_passes_the_check_its_partner_applies(node: Node) -> None:
+    # Whatever this node writes must pass on the partner, or the two plans differ for good.
+    laura = add_user(node, "laura", "INL", ["coordinator"])
+    data = resources.files("puente") / "demo" / "data"
+    with node.db.session() as session:
+        for name in ("plan_us.yaml", "plan_mx.yaml"):
+            yaml_io.import_plan(session, node, laura, (data / name).read_text(encoding="utf-8"))
+        rows = session.execute(select(Record.content).where(Record.type.like("x-puente-plan-%")))
+        written = [orjson.loads(content) for (content,) in rows]
+    assert len(written) >= 40  # elements, updates, indicators, observations, meetings
+    refused = [(o["type"], contract.refusal(o)) for o in written]
+    assert [r for r in refused if r[1] is not None] == []

@@ -97,12 +97,19 @@ def test_changing_an_element_makes_a_new_version(node: Node, coordinator: Princi
           "        due_date: \"2026-03-01\"\n        done_date: \"2026-02-20\"\n",
           "    milestones: Cell staffed\n"), "Line 27: milestones must be a list."),
         (('  - element: "1.1.1.1"', '  - element: "9.9"'), "Line 36: No element 9.9 in the plan."),
+        (('date: "2026-11-20"', 'date: "2999-01-01"'),
+         "2999-01-01 is ahead of today: date an update when the work was done."),
+        (("elements:", "elements: " + "[" * 3000 + "]" * 3000 + "\nrest:"),
+         "The file nests lists or mappings too deeply to be a plan."),
+        (("    description:\n", "    leads: {usa: [DEA]}\n    description:\n"),
+         "Line 14: Leads are given per country: USA or MEX, not usa."),
     ],
     ids=["dangling parent", "no lead", "dates out of order", "unknown agency",
          "agency of the other country", "bad date", "cycle", "truncated",
          "milestone done before the start", "evidence without a reference", "ftp evidence",
          "superscript progress", "five thousand digits", "date without dashes", "alias",
-         "field twice", "milestones as text", "update on no element"],
+         "field twice", "milestones as text", "update on no element", "update dated ahead",
+         "nested too deeply", "objective leads per country"],
 )  # fmt: skip
 def test_bad_input_names_the_line_and_imports_nothing(
     node: Node, coordinator: Principal, edit: tuple[str, str], expected: str

@@ -191,6 +191,30 @@ def test_plan_objects_cannot_be_imported_as_records(
     assert client.get(f"/api/v1/records/{plain['id']}", headers=ana).status_code == 404
 
 
+def test_an_export_holding_the_plan_reads_back_but_not_changed(
+    client: TestClient, ana: dict[str, str], node: Node
+) -> None:
+    from puente.plan import reading
+    from puente.plan import service as plan
+    from puente.plan.elements import Element, Text
+
+    laura = add_user(node, "laura", "INL", ["coordinator"])
+    with node.db.session() as session:
+        plan.save_elements(session, node, laura, [Element(level="goal", code="1",
+                                                          title=Text("Protect", "Proteger"))])  # fmt: skip
+    bundle = client.get("/api/v1/export", headers=ana).json()
+    again = client.post("/api/v1/bundles", headers=ana, json=bundle)
+    assert again.status_code == 201, again.text
+    assert again.json()["unchanged"] >= 1, again.json()  # the goal, held already
+    (goal,) = [o for o in bundle["objects"] if o["type"] == "x-puente-plan-element"]
+    goal["title"] = {"en": "Hijacked", "es": "Secuestrado"}  # the same version, other content
+    forged = client.post("/api/v1/bundles", headers=ana,
+                         json=bundle | {"objects": [goal]})  # fmt: skip
+    assert forged.status_code in (409, 422), forged.text
+    with node.db.session() as session:
+        assert [e.title.en for e, _ in reading.elements(session)] == ["Protect"]
+
+
 # --- Problem details ------------------------------------------------------------------------
 
 
