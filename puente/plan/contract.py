@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
-
-from jsonschema import Draft202012Validator
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from puente.errors import N_, Problem
 from puente.indicators.definitions import DIRECTIONS, SOURCES
@@ -36,6 +35,9 @@ from puente.plan.stix import (
     element_of,
     indicator_of,
 )
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 # Clocks of two sovereign nodes differ a little; a day more is a date no one wrote today.
 CLOCK_SLACK = timedelta(days=1)
@@ -193,21 +195,23 @@ EXTENSION_OF = {
 }
 
 
-def _validator(extension_id: str) -> Draft202012Validator:
-    _name, _description, _types, properties, required = SCHEMAS[extension_id]
-    schema = {"type": "object", "properties": properties, "required": required}
-    return Draft202012Validator(schema)
+@cache
+def _validator(stix_type: str) -> Draft202012Validator:
+    # Imported on the first plan object, not with this module: where rfc3987-syntax is
+    # installed (stix2-validator brings it), importing jsonschema builds a grammar for two
+    # seconds, and every `puente` command that publishes the extensions would pay it.
+    from jsonschema import Draft202012Validator
 
-
-VALIDATORS = {stix_type: _validator(ext) for stix_type, ext in EXTENSION_OF.items()}
+    _name, _description, _types, properties, required = SCHEMAS[EXTENSION_OF[stix_type]]
+    return Draft202012Validator({"type": "object", "properties": properties, "required": required})
 
 
 def refusal(obj: Any, today: date | None = None) -> Problem | None:
     """Why a partner's plan object may not be stored; None when it may (or is no plan object)."""
-    if not isinstance(obj, dict) or obj.get("type") not in VALIDATORS:
+    if not isinstance(obj, dict) or obj.get("type") not in EXTENSION_OF:
         return None
     stix_type = str(obj["type"])
-    error = next(iter(VALIDATORS[stix_type].iter_errors(obj)), None)
+    error = next(iter(_validator(stix_type).iter_errors(obj)), None)
     if error is not None:
         where = "/" + "/".join(str(part) for part in error.absolute_path)
         return Problem(N_("{type} does not follow its schema at {where}: {reason}"), where,
