@@ -245,10 +245,10 @@ def _rules(stix_type: str, obj: dict[str, Any]) -> Problem | None:
 def _dated_ahead(obj: dict[str, Any], today: date) -> Problem | None:
     """Updates and figures are ordered by their dates: one dated ahead would outrank every
     later one for as long as the date lies ahead."""
-    days = [("date", obj.get("date")), ("period", obj.get("period")),
-            ("created", str(obj.get("created", ""))[:10])]  # fmt: skip
     if obj.get("type") not in (UPDATE_TYPE, OBSERVATION_TYPE):
         return None
+    days = [("date", obj.get("date")), ("period", obj.get("period")),
+            ("created", str(obj.get("created", ""))[:10])]  # fmt: skip
     for name, value in days:
         try:
             day = date.fromisoformat(value) if isinstance(value, str) and value else None
