@@ -45,8 +45,23 @@ class Limits(BaseModel):
     page_size_max: int = Field(default=500, ge=1)
 
 
+class PasswordHashing(BaseModel):
+    """Argon2id's cost for new password hashes (RFC 9106). The defaults are argon2-cffi's
+    (64 MiB, 3 passes, 4 lanes); only the test suite lowers them, so a test node's users are
+    made in microseconds. A stored hash carries its own parameters: raising these rehashes
+    each password at its owner's next sign-in."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)  # frozen: a cache key
+
+    time_cost: int = Field(default=3, ge=1, le=100)
+    memory_kib: int = Field(default=65_536, ge=8, le=4_194_304)
+    parallelism: int = Field(default=4, ge=1, le=64)
+
+
 class Security(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    password_hashing: PasswordHashing = Field(default_factory=PasswordHashing)
 
     session_hours: int = Field(default=12, ge=1, le=24 * 7)
     # A session left untouched this long ends, whatever session_hours allows.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -75,8 +77,12 @@ def initialize(
     admin_password: str,
     admin_agency: str | None = None,
     partner_country: str | None = None,
+    settings_sections: Mapping[str, Any] | None = None,
 ) -> Node:
-    """Create a node: settings, signing key, schema, agencies and the first admin."""
+    """Create a node: settings, signing key, schema, agencies and the first admin.
+
+    ``settings_sections`` gives whole sections of the settings file (``{"sync": {...}}``)
+    instead of their defaults."""
     from puente.config import CONFIG_FILE
 
     if (data_dir / CONFIG_FILE).exists():
@@ -99,14 +105,17 @@ def initialize(
             "data_dir": str(data_dir),
             "database_url": database_url,
             "default_markings": {k: v.model_dump() for k, v in defaults.items()},
+            **(settings_sections or {}),
         }
     )
     from puente.accounts.agencies import for_country
 
     agency = admin_agency or for_country(country)[0].code
     data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url)
-    node = Node(settings, Database(settings.resolved_database_url))
+    database = Database(settings.resolved_database_url)
+    if not schema_is_current(database.engine):
+        upgrade(settings.resolved_database_url)
+    node = Node(settings, database)
     try:
         with node.db.session() as session:
             accounts.seed_agencies(session, country)

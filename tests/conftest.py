@@ -1,53 +1,75 @@
 """Shared fixtures: a fresh node per test, on SQLite by default or on PostgreSQL.
 
-Set PUENTE_TEST_DATABASE_URL (e.g. postgresql+psycopg://root@127.0.0.1:5432/test) to run the
-suite on PostgreSQL: each test then gets a schema of its own in that database.
+Each test's database is a copy of one template migrated once per session (see
+tests/support/databases.py); set PUENTE_TEST_DATABASE_URL to run the suite on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from puente.accounts import service as accounts
 from puente.accounts.service import Principal
-from puente.node import Node, initialize
+from puente.node import Node
+from tests.support import databases
+from tests.support.nodes import add_user, admin_of, make_node
 
 if TYPE_CHECKING:
-    from tests.linked import Linked
+    from tests.support.linked import Linked
 
-PG_URL = os.environ.get("PUENTE_TEST_DATABASE_URL", "")
-ADMIN_PASSWORD = "admin-password-1"
-PASSWORD = "correct-horse-1"
+# pytest-xdist's workers start with COLUMNS=80, which Rich reads once, as the CLI's consoles
+# are made (on importing puente.cli, perhaps by a conftest below this one), and keeps: the
+# suite runs as a plain `pytest` does, without it.
+os.environ.pop("COLUMNS", None)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database at the newest schema, made once per session (and xdist worker)."""
+    return databases.sqlite_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def new_database(sqlite_template: Path) -> Iterator[Callable[[Path], str]]:
+    """Makes a database at the newest schema, for a test or a module's shared state: on
+    PostgreSQL when PUENTE_TEST_DATABASE_URL is set (its maker drops it with
+    :func:`databases.drop`), else a SQLite file in the given folder."""
+    if not databases.on_postgresql():
+        yield lambda folder: databases.sqlite_copy(sqlite_template, folder)
+        return
+    template = databases.postgresql_template()
+    yield lambda _folder: databases.postgresql_copy(template)
+    databases.drop(template)
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """An empty database for one test."""
-    if not PG_URL:
-        yield f"sqlite:///{tmp_path / 'puente.db'}"
+def database_url(tmp_path: Path, new_database: Callable[[Path], str]) -> Iterator[str]:
+    """The database of one test, already at the newest schema."""
+    url = new_database(tmp_path)
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def partner_database_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """The database of a second node in a test, in a SQLite file of its own (the test's own
+    database holds the first node)."""
+    return databases.sqlite_copy(sqlite_template, tmp_path, "partner.db")
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database of one test with no tables at all, for the migrations' own tests."""
+    if not databases.on_postgresql():
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    schema = "t_" + uuid.uuid4().hex[:16]
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
-def make_node(data_dir: Path, url: str, country: str = "USA", node_id: str = "us-node") -> Node:
-    return initialize(
-        data_dir, node_id, country, f"{country} test node", url, "admin", ADMIN_PASSWORD
-    )
+    url = databases.postgresql_empty()
+    yield url
+    databases.drop(url)
 
 
 @pytest.fixture
@@ -58,19 +80,9 @@ def node(tmp_path: Path, database_url: str) -> Iterator[Node]:
     the_node.close()
 
 
-def add_user(node: Node, username: str, agency: str, roles: list[str]) -> Principal:
-    with node.db.session() as session:
-        admin = accounts.principal_for(accounts.get_user(session, "admin"), node.settings)
-        user = accounts.create_user(
-            session, admin, username, PASSWORD, agency, roles, username.title(), node.settings
-        )
-        return accounts.principal_for(user, node.settings)
-
-
 @pytest.fixture
 def admin(node: Node) -> Principal:
-    with node.db.session() as session:
-        return accounts.principal_for(accounts.get_user(session, "admin"), node.settings)
+    return admin_of(node)
 
 
 @pytest.fixture
@@ -86,24 +98,13 @@ def auditor(node: Node) -> Principal:
 
 @pytest.fixture
 def linked(
-    node: Node, admin: Principal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    node: Node,
+    admin: Principal,
+    tmp_path: Path,
+    partner_database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Linked]:
     """Two nodes in one process: Mexico's calls to the partner reach the US node's app."""
-    from tests.linked import link
+    from tests.support.linked import link
 
-    yield from link(node, admin, tmp_path, monkeypatch)
-
-
-def _pango() -> bool:
-    try:
-        import weasyprint  # noqa: F401 - loads the system's Pango, or fails
-    except OSError:
-        return False
-    return True
-
-
-# The PDF briefing needs WeasyPrint, and WeasyPrint the system's Pango (Debian's
-# libpango-1.0-0); .ci/run installs it, a machine without it skips these tests and says why.
-needs_pango = pytest.mark.skipif(
-    not _pango(), reason="WeasyPrint needs the system's Pango (apt-get install libpango-1.0-0)"
-)
+    yield from link(node, admin, tmp_path, partner_database_url, monkeypatch)

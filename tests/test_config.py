@@ -58,3 +58,25 @@ def test_the_owner_country_is_always_in_default_rel_to(tmp_path: Path) -> None:
         {"node_id": "mx-1", "country": "MEX", "display_name": "n", "data_dir": str(tmp_path)}
     )
     assert settings.markings_for("person").rel_to == ["MEX"]
+
+
+def test_password_hashing_keeps_production_strength_unless_a_test_lowers_it(
+    tmp_path: Path,
+) -> None:
+    """Only the test suite lowers Argon2id's cost; a node made without it (as `puente init`
+    makes one) hashes at argon2-cffi's defaults: 64 MiB, 3 passes, 4 lanes."""
+    from puente.accounts.models import User
+    from puente.config import PasswordHashing
+    from puente.node import initialize
+
+    assert PasswordHashing() == PasswordHashing(time_cost=3, memory_kib=65_536, parallelism=4)
+    node = initialize(tmp_path / "node", "us-x", "USA", "X", "", "admin", "long-enough-pass-1")
+    try:
+        assert node.settings.security.password_hashing == PasswordHashing()
+        with node.db.session() as session:
+            stored = session.query(User).filter_by(username="admin").one().password_hash
+        assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        written = (tmp_path / "node" / "puente.toml").read_text(encoding="utf-8")
+        assert "memory_kib = 65536" in written
+    finally:
+        node.close()

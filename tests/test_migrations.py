@@ -12,18 +12,18 @@ from puente.db import upgrade
 from puente.models import Base
 
 
-def test_migrations_match_the_models(database_url: str) -> None:
-    upgrade(database_url)
-    engine = create_engine(database_url)
+def test_migrations_match_the_models(empty_database_url: str) -> None:
+    upgrade(empty_database_url)
+    engine = create_engine(empty_database_url)
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     engine.dispose()
     assert differences == []
 
 
-def test_upgrade_twice_changes_nothing(database_url: str) -> None:
-    upgrade(database_url)
-    upgrade(database_url)
+def test_upgrade_twice_changes_nothing(empty_database_url: str) -> None:
+    upgrade(empty_database_url)
+    upgrade(empty_database_url)
 
 
 def test_schema_head_names_the_newest_migration() -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from puente.accounts.agencies import BY_CODE, for_country
 from puente.accounts.models import Agency, ApiToken, User, WebSession
 from puente.audit import service as audit
-from puente.config import Settings
+from puente.config import PasswordHashing, Settings
 from puente.errors import (
     N_,
     Conflict,
@@ -53,13 +53,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "accounts.admin": frozenset({"admin"}),
 }
 
-_hasher = PasswordHasher()
+
+@cache
+def _hasher(cost: PasswordHashing) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=cost.time_cost, memory_cost=cost.memory_kib, parallelism=cost.parallelism
+    )
 
 
 @cache
-def _dummy_hash() -> str:
+def _dummy_hash(cost: PasswordHashing) -> str:
     # Made on first use, not at import: every CLI command would otherwise pay for it.
-    return _hasher.hash("not-a-real-password")
+    return _hasher(cost).hash("not-a-real-password")
 
 
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
@@ -148,8 +153,8 @@ def create_user(
     password: str,
     agency: str,
     roles: list[str],
-    display_name: str = "",
-    settings: Settings | None = None,
+    display_name: str,
+    settings: Settings,
 ) -> User:
     require(actor, "accounts.admin")
     problems: list[Problem] = []
@@ -167,7 +172,7 @@ def create_user(
     agency_row = session.get(Agency, agency)
     if agency_row is None:
         problems.append(Problem(N_("Unknown agency {agency}."), "/agency", {"agency": agency}))
-    elif settings is not None and agency_row.country != settings.country:
+    elif agency_row.country != settings.country:
         problems.append(
             Problem(
                 N_("Agency {agency} belongs to another country's node."),
@@ -197,7 +202,7 @@ def create_user(
         display_name=display_name or username,
         agency_code=agency,
         roles=",".join(sorted(set(roles))),
-        password_hash=_hasher.hash(password),
+        password_hash=_hasher(settings.security.password_hashing).hash(password),
         locale="",
         active=True,
         failed_logins=0,
@@ -245,16 +250,18 @@ def authenticate(session: Session, settings: Settings, username: str, password: 
         select(User).where(User.username == username).with_for_update()
     ).scalar_one_or_none()
     moment = now()
+    cost = settings.security.password_hashing
+    hasher = _hasher(cost)
     if user is None or not user.active:
         with contextlib.suppress(VerificationError):
-            _hasher.verify(_dummy_hash(), password)  # same cost either way: no username oracle
+            hasher.verify(_dummy_hash(cost), password)  # same cost either way: no username oracle
         audit.append(session, username[:64] or "-", "login.failure", details={"reason": "unknown"})
         raise refusal
     if user.locked_until and as_utc(user.locked_until) > moment:
         audit.append(session, user.username, "login.failure", details={"reason": "locked"})
         raise refusal
     try:
-        _hasher.verify(user.password_hash, password)
+        hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         user.failed_logins += 1
         details: dict[str, object] = {"reason": "password", "failures": user.failed_logins}
@@ -266,8 +273,8 @@ def authenticate(session: Session, settings: Settings, username: str, password: 
         raise refusal from None
     user.failed_logins = 0
     user.locked_until = None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
     audit.append(session, user.username, "login.success")
     return user
 

@@ -22,8 +22,10 @@ from puente.node import Node, open_node
 if TYPE_CHECKING:  # the CLI starts without loading Rich's progress bars
     from rich.progress import Progress
 
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+# Messages are never broken into lines of the terminal's width (the terminal wraps them
+# itself): piped into a script or a file, each stays on the line it was printed on.
+console = Console(highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def counting() -> Progress:

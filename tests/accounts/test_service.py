@@ -16,7 +16,7 @@ from puente.errors import Forbidden, InvalidInput, Locked, Unauthenticated
 from puente.node import Node
 from puente.policy.schemas import MarkingsIn
 from puente.records import service as records
-from tests.conftest import ADMIN_PASSWORD, PASSWORD
+from tests.support.nodes import ADMIN_PASSWORD, PASSWORD
 
 
 def _sign_in(node: Node, username: str, password: str) -> Exception | None:
@@ -182,7 +182,7 @@ def test_only_an_admin_issues_or_revokes_another_users_tokens(
 
 
 def _other_analyst(node: Node) -> Principal:
-    from tests.conftest import add_user
+    from tests.support.nodes import add_user
 
     return add_user(node, "dan", "DEA", ["analyst"])
 

@@ -18,7 +18,7 @@ from puente.errors import Forbidden, InvalidInput, Locked, Unauthenticated
 from puente.node import Node
 from puente.policy.schemas import MarkingsIn
 from puente.records import service as records
-from tests.conftest import PASSWORD
+from tests.support.nodes import PASSWORD
 
 
 def _append(node: Node, count: int) -> None:

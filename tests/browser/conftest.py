@@ -16,8 +16,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from puente.node import Node
 from puente.web.app import create_app
-from tests.browser.demo import Demo, serve_demo
-from tests.conftest import make_node
+from tests.support.demo import Demo, serve_demo
+from tests.support.nodes import make_node
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.demo import Demo, sign_in
+from tests.support.demo import Demo, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ from puente.accounts import service as accounts
 from puente.policy.markings import Markings
 from puente.records import service as records
 from tests.browser.conftest import Served
-from tests.conftest import PASSWORD, add_user
+from tests.support.nodes import PASSWORD, add_user
 
 pytestmark = pytest.mark.browser
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-import pytest
 from typer.testing import CliRunner
 
 from puente.cli.main import app
+from tests.support.markers import SHARED_DATA, needs_shared_data
 
 runner = CliRunner()
-ICS = Path(__file__).resolve().parents[3] / "shared" / "data" / "stix" / "ics-attack-18.1.json"
+ICS = SHARED_DATA / "stix" / "ics-attack-18.1.json"
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
@@ -121,7 +121,7 @@ def test_token_is_printed_once_and_works(home: Path) -> None:
         node.close()
 
 
-@pytest.mark.skipif(not ICS.exists(), reason="needs ../shared/data")
+@needs_shared_data
 def test_import_then_export_through_the_gate(home: Path, tmp_path: Path) -> None:
     run(
         "user", "add", "ana", "--agency", "CBP", "--role", "analyst", "--password", "analyst-pass-1"

@@ -5,16 +5,16 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from puente.demo.plan import Plan
 from puente.demo.scenario import build_plan
 from puente.records.text import fold
+from tests.support.markers import SHARED_DATA, needs_shared_data
 
 DAY = date(2026, 5, 4)
-SDN = Path(__file__).resolve().parents[3] / "shared" / "data" / "sanctions" / "ofac_sdn_2021-07"
+SDN = SHARED_DATA / "sanctions" / "ofac_sdn_2021-07"
 
 
 def _documents(plan: Plan, kind: str, prop: str) -> set[str]:
@@ -70,7 +70,7 @@ def test_both_countries_hold_some_of_the_same_subjects() -> None:
     assert len(curps(us) & curps(mx)) == 8
 
 
-@pytest.mark.skipif(not SDN.exists(), reason="the shared OFAC SDN list is not beside the clone")
+@needs_shared_data
 def test_no_demo_person_is_named_like_a_sanctioned_individual() -> None:
     names: set[str] = set()
     with (SDN / "sdn.csv").open(encoding="cp1252", newline="") as handle:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ from puente.records import service as records
 from puente.records.kinds import EXT_PERSON, EXT_PORT
 from puente.records.rows import RecordView
 from puente.records.text import fold
-from tests.conftest import make_node
+from tests.support import databases
+from tests.support.nodes import make_node
 
 CURP = re.compile(
     r"^[A-Z][AEIOUX][A-Z]{2}(\d{2})(\d{2})(\d{2})([HM])"
@@ -40,25 +42,44 @@ VIN_VALUES = dict(zip("0123456789", range(10), strict=True)) | dict(
 VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 
 
+@dataclass(frozen=True)
+class Seeded:
+    node: Node
+    summary: DemoSummary
+
+
+@pytest.fixture(scope="module")
+def seeded_nodes(
+    tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[Path], str]
+) -> Iterator[dict[str, Seeded]]:
+    """A United States node and a Mexican node, each seeded once for this module's tests,
+    which only read them (seeding takes seconds; seeding anew is tested on a fresh node)."""
+    made: dict[str, Seeded] = {}
+    urls = []
+    try:
+        for country in ("USA", "MEX"):
+            folder = tmp_path_factory.mktemp(country)
+            urls.append(new_database(folder))
+            node = make_node(folder / "node", urls[-1], country=country,
+                             node_id=f"{country.lower()}-node")  # fmt: skip
+            made[country] = Seeded(node, seed(node))
+        yield made
+    finally:
+        for seeded in made.values():
+            seeded.node.close()
+        for url in urls:
+            databases.drop(url)
+
+
 @pytest.fixture
-def mx_node(tmp_path: Path, database_url: str) -> Iterator[Node]:
-    """A Mexican node (its own database)."""
-    the_node = make_node(tmp_path / "mx", database_url, country="MEX", node_id="mx-node")
-    yield the_node
-    the_node.close()
+def us(seeded_nodes: dict[str, Seeded]) -> Seeded:
+    return seeded_nodes["USA"]
 
 
 @pytest.fixture(params=["USA", "MEX"])
-def either_node(
-    request: pytest.FixtureRequest, tmp_path: Path, database_url: str
-) -> Iterator[Node]:
-    """A United States node, then a Mexican one."""
-    country = request.param
-    the_node = make_node(
-        tmp_path / country, database_url, country=country, node_id=f"{country.lower()}-node"
-    )
-    yield the_node
-    the_node.close()
+def either(request: pytest.FixtureRequest, seeded_nodes: dict[str, Seeded]) -> Seeded:
+    """The seeded United States node, then the Mexican one."""
+    return seeded_nodes[request.param]
 
 
 def principal(node: Node, username: str) -> Principal:
@@ -99,8 +120,8 @@ def curp_check_digit(code: str) -> str:
     return str((10 - sum(values.index(c) * (18 - i) for i, c in enumerate(code[:17])) % 10) % 10)
 
 
-def test_a_us_node_gets_its_logins_and_a_full_data_set(node: Node) -> None:
-    summary = seed(node)
+def test_a_us_node_gets_its_logins_and_a_full_data_set(us: Seeded) -> None:
+    node, summary = us.node, us.summary
 
     roles = {login.role: login for login in summary.logins}
     assert set(roles) == {"admin", "analyst", "liaison", "coordinator", "auditor"}
@@ -143,8 +164,8 @@ def test_a_us_node_gets_its_logins_and_a_full_data_set(node: Node) -> None:
     assert len(versioned) >= 5
 
 
-def test_ports_of_entry_are_the_real_ones(node: Node) -> None:
-    seed(node)
+def test_ports_of_entry_are_the_real_ones(us: Seeded) -> None:
+    node = us.node
     ports = visible(node, "dea.analyst", kinds=("location",))
     by_code = {v.content["extensions"][EXT_PORT]["port_code"]: v for v in ports}
     assert len(by_code) == 27
@@ -157,8 +178,10 @@ def test_ports_of_entry_are_the_real_ones(node: Node) -> None:
     assert seizure.content["location_ref"] in {v.stix_id for v in ports}
 
 
-def test_a_mexican_node_is_seeded_in_spanish_with_mexican_agencies(mx_node: Node) -> None:
-    summary = seed(mx_node)
+def test_a_mexican_node_is_seeded_in_spanish_with_mexican_agencies(
+    seeded_nodes: dict[str, Seeded],
+) -> None:
+    mx_node, summary = seeded_nodes["MEX"].node, seeded_nodes["MEX"].summary
 
     assert all(BY_CODE[login.agency].country == "MEX" for login in summary.logins)
     assert {login.agency for login in summary.logins if login.role == "analyst"} >= {"FGR", "GN"}
@@ -200,8 +223,8 @@ def test_seeding_again_adds_nothing(node: Node) -> None:
     assert len(everything(node, first)) == first.records
 
 
-def test_identifiers_are_well_formed(either_node: Node) -> None:
-    summary = seed(either_node)
+def test_identifiers_are_well_formed(either: Seeded) -> None:
+    either_node, summary = either.node, either.summary
     seeded = everything(either_node, summary).values()
     vins = [v.content["vin"] for v in seeded if v.kind == "vehicle"]
     assert len(vins) == 30
@@ -227,8 +250,8 @@ def test_identifiers_are_well_formed(either_node: Node) -> None:
         assert rfc[:10] == curp[:10], (rfc, curp)
 
 
-def test_amber_strict_stays_with_the_named_agencies(node: Node) -> None:
-    seed(node)
+def test_amber_strict_stays_with_the_named_agencies(us: Seeded) -> None:
+    node = us.node
     cbp = visible(node, "cbp.analyst", tlp=("AMBER+STRICT",))
     cbp_own = [v for v in cbp if v.originating_agency == "CBP"]
     assert cbp_own
@@ -239,8 +262,8 @@ def test_amber_strict_stays_with_the_named_agencies(node: Node) -> None:
     assert {v.stix_id for v in cbp_own if "HSI" in v.markings.agencies} <= hsi
 
 
-def test_red_records_reach_only_their_named_recipients(node: Node) -> None:
-    seed(node)
+def test_red_records_reach_only_their_named_recipients(us: Seeded) -> None:
+    node = us.node
     red = visible(node, "hsi.liaison", tlp=("RED",))
     assert red
     assert all("hsi.liaison" in v.markings.recipients for v in red)
@@ -252,8 +275,8 @@ def test_red_records_reach_only_their_named_recipients(node: Node) -> None:
     assert all(v.markings.handling == "H3" and v.markings.handling_text for v in red)
 
 
-def test_marking_mix_is_realistic(node: Node) -> None:
-    summary = seed(node)
+def test_marking_mix_is_realistic(us: Seeded) -> None:
+    node, summary = us.node, us.summary
     seeded = everything(node, summary).values()
     banners = Counter((v.markings.tlp, tuple(sorted(v.markings.rel_to))) for v in seeded)
     assert banners[("AMBER", ("USA",))] > 20  # national only
@@ -267,8 +290,8 @@ def test_marking_mix_is_realistic(node: Node) -> None:
     assert {v.kind for v in graded} >= {"person", "relationship", "note"}
 
 
-def test_no_user_sees_a_link_to_a_record_they_cannot_open(node: Node) -> None:
-    summary = seed(node)
+def test_no_user_sees_a_link_to_a_record_they_cannot_open(us: Seeded) -> None:
+    node, summary = us.node, us.summary
     for login in summary.logins:
         seen = {v.stix_id: v for v in visible(node, login.username)}
         for view in seen.values():
@@ -282,8 +305,8 @@ def test_no_user_sees_a_link_to_a_record_they_cannot_open(node: Node) -> None:
                 assert ref in seen, (login.username, view.name, ref)
 
 
-def test_seeded_objects_pass_the_oasis_validator_and_the_audit_chain_holds(node: Node) -> None:
-    summary = seed(node)
+def test_seeded_objects_pass_the_oasis_validator_and_the_audit_chain_holds(us: Seeded) -> None:
+    node, summary = us.node, us.summary
     seeded = sorted(everything(node, summary).values(), key=lambda v: v.stix_id)
     sample: list[dict[str, Any]] = []
     per_kind: Counter[str] = Counter()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from puente.accounts.agencies import agency_countries
@@ -12,7 +14,7 @@ from puente.policy.gate import PartnerNode, decide
 from puente.records.models import Record
 from puente.records.rows import facts_of
 from puente.rfis.models import Rfi
-from tests.functional.support import free_port, puente
+from tests.support.servers import free_port, puente
 
 
 def _own_and_received(folder: Path) -> tuple[list[Record], set[tuple[str, str]]]:
@@ -27,12 +29,27 @@ def _own_and_received(folder: Path) -> tuple[list[Record], set[tuple[str, str]]]
     return own, received
 
 
-def test_the_demo_starts_two_partner_nodes_that_share_through_the_gate(tmp_path: Path) -> None:
-    demo = tmp_path / "demo"
+@dataclass(frozen=True)
+class Demo:
+    folder: Path
+    port: int
+    mx_port: int
+    output: str
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """`puente demo --no-serve`, run once for the tests of this module (they only read)."""
+    folder = tmp_path_factory.mktemp("demo") / "demo"
     port, mx_port = free_port(), free_port()
     result = puente("demo", "--no-serve", "--port", str(port), "--mx-port", str(mx_port),
-                    data_dir=demo, timeout=600)  # fmt: skip
-    out = " ".join(result.stdout.split())
+                    data_dir=folder)  # fmt: skip
+    return Demo(folder, port, mx_port, result.stdout)
+
+
+def test_the_demo_starts_two_partner_nodes_that_share_through_the_gate(demo_run: Demo) -> None:
+    demo, port, mx_port = demo_run.folder, demo_run.port, demo_run.mx_port
+    out = " ".join(demo_run.output.split())
     assert f"http://127.0.0.1:{port}/" in out
     assert f"http://127.0.0.1:{mx_port}/" in out
     assert "cbp.analyst" in out
@@ -68,10 +85,8 @@ def _requests(folder: Path) -> dict[str, tuple[str, str]]:
         node.close()
 
 
-def test_the_demo_nodes_hold_the_same_requests_in_the_same_states(tmp_path: Path) -> None:
-    demo = tmp_path / "demo"
-    puente("demo", "--no-serve", "--port", str(free_port()), "--mx-port", str(free_port()),
-           data_dir=demo, timeout=600)  # fmt: skip
+def test_the_demo_nodes_hold_the_same_requests_in_the_same_states(demo_run: Demo) -> None:
+    demo = demo_run.folder
     us, mx = _requests(demo / "us"), _requests(demo / "mx")
     assert set(us) == set(mx)
     assert {rfi_id: state for rfi_id, (_, state) in us.items()} == {
@@ -83,10 +98,8 @@ def test_the_demo_nodes_hold_the_same_requests_in_the_same_states(tmp_path: Path
     assert asked_by_us == ["answered", "received"]
 
 
-def test_the_demo_nodes_hold_one_plan_each_side_writing_its_part(tmp_path: Path) -> None:
-    demo = tmp_path / "demo"
-    puente("demo", "--no-serve", "--port", str(free_port()), "--mx-port", str(free_port()),
-           data_dir=demo, timeout=600)  # fmt: skip
+def test_the_demo_nodes_hold_one_plan_each_side_writing_its_part(demo_run: Demo) -> None:
+    demo = demo_run.folder
     us = puente("plan", "export", data_dir=demo / "us").stdout
     mx = puente("plan", "export", data_dir=demo / "mx").stdout
     assert us == mx

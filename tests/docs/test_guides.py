@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.functional.support import free_port, start_server
+from tests.support.servers import free_port, start_server
+from tests.support.shell import in_process_puente
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDES = sorted((ROOT / "docs").glob("*.md"))
@@ -30,6 +30,18 @@ def steps(guide: Path) -> list[tuple[str, list[str]]]:
     return found
 
 
+def _bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-c", script],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=600,
+    )
+
+
 def matches(expected: str, output: str) -> bool:
     pattern = ".*?".join(re.escape(part.strip()) for part in expected.split("…"))
     return re.search(pattern, output) is not None
@@ -37,10 +49,9 @@ def matches(expected: str, output: str) -> bool:
 
 @pytest.fixture
 def workspace(tmp_path: Path, database_url: str) -> dict[str, str]:
-    shared = ROOT.parent / "shared"
+    # The guides' examples run from the folder that holds docs/ (their example files).
     (tmp_path / "work").mkdir()
-    if shared.exists():
-        os.symlink(shared, tmp_path / "shared")
+    os.symlink(ROOT / "docs", tmp_path / "work" / "docs")
     env = {
         **os.environ,
         "PUENTE_LANG": "en",
@@ -66,46 +77,30 @@ def test_guide_examples_run(guide: Path, workspace: dict[str, str]) -> None:
         # The operator's guide runs its own `puente init`: the database comes from the
         # environment, as an operator may set it.
         env["PUENTE_DATABASE_URL"] = database_url
+    setup = ""
     if guide.name != "operator.md":
-        # Guides other than the operator's start from a node, as their readers do.
-        subprocess.run(
-            [
-                shutil.which("puente") or "puente",
-                "init",
-                "--node-id",
-                "us-doc",
-                "--country",
-                "USA",
-                "--admin-password",
-                "admin-password-1",
-                # In the node's settings, not the environment: a guide may start a second
-                # node (federation.md), which keeps its own SQLite file.
-                *(["--database-url", database_url] if on_postgresql else []),
-            ],
-            cwd=cwd,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-    if any("$PUENTE_URL" in command for command, _ in examples):
-        port = free_port()
-        env["PUENTE_URL"] = f"http://127.0.0.1:{port}"
-        server = start_server(cwd / "puente-data", port)
-    script = "".join(f"echo '{MARK}'\n{command}\n" for command, _ in examples)
-    try:
-        done = subprocess.run(
-            ["bash", "-c", script],
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=600,
-        )
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=20)
+        # Guides other than the operator's start from a node, as their readers do. Its
+        # database is in the node's settings, not the environment: a guide may start a second
+        # node (federation.md), which keeps its own SQLite file.
+        database = f" --database-url '{database_url}'" if on_postgresql else ""
+        setup = ("puente init --node-id us-doc --country USA --admin-password "
+                 f"'admin-password-1'{database} >/dev/null || exit 97\n")  # fmt: skip
+    with in_process_puente() as (function, function_env):
+        env.update(function_env)
+        # The node must exist before its server starts; then the guide's own steps.
+        made = _bash(function + setup, cwd, env)
+        assert made.returncode == 0, made.stdout
+        if any("$PUENTE_URL" in command for command, _ in examples):
+            port = free_port()
+            env["PUENTE_URL"] = f"http://127.0.0.1:{port}"
+            server = start_server(cwd / "puente-data", port)
+        script = "".join(f"echo '{MARK}'\n{command}\n" for command, _ in examples)
+        try:
+            done = _bash(function + script, cwd, env)
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=20)
     outputs = done.stdout.split(MARK + "\n")[1:]
     assert len(outputs) == len(examples), done.stdout
     for (command, expected), output in zip(examples, outputs, strict=True):

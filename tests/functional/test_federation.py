@@ -12,7 +12,7 @@ from puente.node import open_node
 from puente.policy.markings import MARKINGS_EXTENSION, TLP_MARKING_IDS
 from puente.records.models import Record
 from puente.sharing.models import Acknowledgement, Receipt
-from tests.functional.support import Pair, free_port, import_objects, puente, start_server
+from tests.support.servers import Pair, free_port, import_objects, puente, start_server
 
 TLP = TLP_MARKING_IDS
 
@@ -166,7 +166,7 @@ def test_a_receiver_killed_mid_sync_resumes_with_no_gap_and_no_duplicate(
             session.execute(select(Partner)).scalar_one().lease_until = None
     finally:
         node.close()
-    resumed = puente("sync", "us-node", data_dir=pair.mx, timeout=600)
+    resumed = puente("sync", "us-node", data_dir=pair.mx)
     assert "Synced with us-node" in resumed.stdout
     held = _held(pair.mx)
     assert len(held) == count == _received_count(pair.mx)  # no gap, no duplicate

@@ -22,7 +22,7 @@ from puente.policy.gate import PartnerNode, decide
 from puente.policy.markings import MARKINGS_EXTENSION, TLP_MARKING_IDS
 from puente.records.models import Record
 from puente.records.rows import facts_of
-from tests.functional.support import free_port, puente, start_server
+from tests.support.servers import free_port, puente, start_server
 
 COUNTRIES = ("USA", "MEX", "CAN")
 AGENCIES = ("CBP", "DEA", "FGR", "SEMAR", "GN")

@@ -19,8 +19,8 @@ from puente.node import open_node
 from puente.policy.markings import Markings
 from puente.records import builder
 from puente.records.ingest import apply_markings
-from tests.conftest import add_user
-from tests.functional.support import US_SECRET, Pair, import_objects, puente
+from tests.support.nodes import add_user
+from tests.support.servers import US_SECRET, Pair, import_objects, puente
 
 SEARCHABLE = Markings(tlp="AMBER", rel_to=frozenset({"USA"}), searchable_by=frozenset({"MEX"}))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.functional.support import Pair, puente, sync_now
+from tests.support.servers import Pair, puente, sync_now
 
 SAMPLE = Path(__file__).resolve().parents[1] / "plan" / "sample.yaml"
 MEXICO_ACTION = """format: puente-plan/1

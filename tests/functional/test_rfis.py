@@ -17,8 +17,8 @@ from puente.records import service as records
 from puente.records.ingest import apply_markings
 from puente.rfis import reports, service, states
 from puente.rfis.models import Rfi
-from tests.conftest import add_user
-from tests.functional.support import Pair, import_objects, sync_now
+from tests.support.nodes import add_user
+from tests.support.servers import Pair, import_objects, sync_now
 
 HELD = Markings(tlp="AMBER", rel_to=frozenset({"USA"}), searchable_by=frozenset({"MEX"}))
 

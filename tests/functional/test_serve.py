@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.functional.support import free_port, puente, start_server
+from tests.support.servers import free_port, puente, start_server
 
 
 @pytest.fixture

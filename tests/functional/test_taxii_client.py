@@ -10,8 +10,8 @@ import pytest
 import stix2
 from taxii2client.v21 import Collection, Server, as_pages
 
-from tests.functional.support import free_port, puente, start_server, write_bundle
-from tests.records.support import oasis_errors
+from tests.support.records import oasis_errors
+from tests.support.servers import free_port, puente, start_server, write_bundle
 
 OBJECTS = 2500
 

@@ -13,9 +13,9 @@ from puente.accounts.service import Principal
 from puente.audit.models import AuditEntry
 from puente.node import Node
 from puente.web.app import create_app
-from tests.conftest import add_user
-from tests.linked import Linked
 from tests.sharing.test_taxii import add_partner, basic
+from tests.support.linked import Linked
+from tests.support.nodes import add_user
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from puente.web.app import create_app
-from tests.conftest import add_user
-from tests.linked import HELD_PERSON, Linked
+from tests.support.linked import HELD_PERSON, Linked
+from tests.support.nodes import add_user
 from tests.web.test_views import Element, page, sign_in
 
 CASE = {"case_reference": "FGR/UEIDCS/0042/2026", "legal_basis": "TAJM art. 1"}

@@ -15,9 +15,9 @@ from puente.indicators.models import ManualObservation, PlanIndicator
 from puente.node import Node
 from puente.plan import yaml_io
 from puente.web.app import create_app
-from tests.conftest import add_user
 from tests.indicators.test_definitions import INDICATORS, SAMPLE
 from tests.plan.test_api import _token
+from tests.support.nodes import add_user
 
 GUNS: dict[str, Any] = {
     "code": "I3", "objective": "1.1.1",

@@ -16,7 +16,7 @@ from puente.indicators import service as indicators
 from puente.indicators.definitions import Point
 from puente.node import Node
 from puente.plan import yaml_io
-from tests.conftest import add_user
+from tests.support.nodes import add_user
 
 SAMPLE = (Path(__file__).resolve().parents[1] / "plan" / "sample.yaml").read_text("utf-8")
 INDICATORS = """indicators:

@@ -9,7 +9,7 @@ from puente.indicators import service as indicators
 from puente.indicators.definitions import Indicator
 from puente.node import Node
 from puente.plan.elements import Text
-from tests.conftest import add_user
+from tests.support.nodes import add_user
 
 
 def test_two_concurrent_creates_of_one_code_make_one_indicator(node: Node) -> None:

@@ -25,8 +25,9 @@ from puente.indicators.sources.common import (
 )
 from puente.indicators.sources.sesnsp import read_sesnsp
 from puente.indicators.sources.shipped import SUBSETS, read_shipped
+from tests.support.markers import SHARED_DATA, needs_shared_data
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DATA = SHARED_DATA
 DRUG_FILES = [
     DATA / "cbp" / "cbp_drug_seizures_fy19_22.csv",
     DATA / "cbp" / "cbp_drug_seizures_fy22_25.csv",
@@ -35,7 +36,7 @@ DRUG_FILES = [
 WEAPONS_FILE = DATA / "cbp" / "cbp_weapons_seizures_fy22_25.csv"
 SESNSP_FILE = DATA / "sesnsp" / "IDEFC_NM_may22_latin1.csv"
 THIRD_PARTY = DATA / "cbp" / "cbp_fentanyl_aor_monthly_2019_2026_dec.csv"
-real_data = pytest.mark.skipif(not DATA.exists(), reason="needs ../shared/data beside the clone")
+real_data = needs_shared_data
 
 DRUG_HEADER = ["FY", "Month (abbv)", "Component", "Region", "Land Filter",
                "Area of Responsibility", "Drug Type", "Count of Event", "Sum Qty (lbs)"]  # fmt: skip

@@ -13,7 +13,7 @@ from puente.errors import InvalidInput
 from puente.indicators import store
 from puente.indicators.models import SourceFigure, SourceImport
 from puente.node import Node
-from tests.conftest import add_user
+from tests.support.nodes import add_user
 
 HEADER = "FY,Month (abbv),Component,Region,Land Filter,Area of Responsibility,Drug Type," \
          "Count of Event,Sum Qty (lbs)\n"  # fmt: skip

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from puente.accounts import service as accounts
 from puente.node import Node
 from puente.web.app import create_app
-from tests.conftest import add_user
+from tests.support.nodes import add_user
 
 SAMPLE = (Path(__file__).parent / "sample.yaml").read_text(encoding="utf-8")
 

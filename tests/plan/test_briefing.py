@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from puente.node import Node
 from puente.plan import assessment, briefing, service, yaml_io
 from puente.web.app import create_app
-from tests.conftest import add_user, needs_pango
 from tests.plan.test_gaps import PLAN
+from tests.support.markers import needs_pango
+from tests.support.nodes import add_user
 from tests.web.test_views import page, sign_in
 
 MEETINGS = """meetings:

@@ -19,7 +19,7 @@ from puente.plan.elements import Element, Evidence, Milestone, Text
 from puente.plan.meetings import MEETING_TYPE, Expectation, Meeting, Participant, meeting_object
 from puente.records.extensions import definitions
 from puente.records.models import Record
-from tests.conftest import add_user
+from tests.support.nodes import add_user
 
 STAMP = "2026-03-01T00:00:00.000Z"
 BY = "identity--0b0b0b0b-0000-4000-8000-000000000001"

@@ -12,7 +12,7 @@ from puente.plan import gaps, yaml_io
 from puente.rfis.models import Rfi
 from puente.sharing import partners
 from puente.sharing.models import Partner
-from tests.conftest import add_user
+from tests.support.nodes import add_user
 
 MOMENT = datetime(2026, 11, 27, 12, tzinfo=UTC)
 PLAN = """format: puente-plan/1

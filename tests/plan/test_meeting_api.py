@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from puente.node import Node
 from puente.plan import yaml_io
 from puente.web.app import create_app
-from tests.conftest import add_user
 from tests.plan.test_api import _token
 from tests.plan.test_meetings import MEETINGS
+from tests.support.nodes import add_user
 
 SAMPLE = (Path(__file__).parent / "sample.yaml").read_text(encoding="utf-8")
 NEW = {

@@ -17,8 +17,8 @@ from puente.plan import projection, service, yaml_io
 from puente.plan.elements import Text
 from puente.plan.meetings import Meeting, meeting_object
 from puente.web.app import create_app
-from tests.conftest import add_user
 from tests.plan.test_meetings import MEETINGS
+from tests.support.nodes import add_user
 from tests.web.test_views import Element, page, sign_in
 
 SAMPLE = (Path(__file__).parent / "sample.yaml").read_text(encoding="utf-8")

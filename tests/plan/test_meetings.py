@@ -13,7 +13,7 @@ from puente.i18n import translate
 from puente.node import Node
 from puente.plan import service, yaml_io
 from puente.web.app import create_app
-from tests.conftest import add_user
+from tests.support.nodes import add_user
 from tests.web.test_views import page, sign_in
 
 SAMPLE = (Path(__file__).parent / "sample.yaml").read_text(encoding="utf-8")

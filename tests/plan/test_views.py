@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from puente.node import Node
 from puente.plan import yaml_io
 from puente.web.app import create_app
-from tests.conftest import add_user
+from tests.support.nodes import add_user
 from tests.web.test_views import Element, page, sign_in
 
 SAMPLE = (Path(__file__).parent / "sample.yaml").read_text(encoding="utf-8")

@@ -11,7 +11,7 @@ from puente.errors import InvalidInput
 from puente.i18n import translate
 from puente.node import Node
 from puente.plan import reading, yaml_io
-from tests.conftest import add_user
+from tests.support.nodes import add_user
 
 SAMPLE = (Path(__file__).parent / "sample.yaml").read_text(encoding="utf-8")
 

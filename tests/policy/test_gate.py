@@ -35,7 +35,7 @@ from puente.records import builder
 from puente.records import service as records
 from puente.records.models import Record, RecordRef
 from puente.records.rows import GATE_COLUMNS, as_column, facts_from, facts_of
-from tests.conftest import add_user
+from tests.support.nodes import add_user
 
 AGENCY_COUNTRY = agency_countries()
 

@@ -17,8 +17,8 @@ from puente.records import builder
 from puente.records import service as records
 from puente.records.kinds import EXT_PERSON, EXT_PORT, KINDS, kind_of
 from puente.records.validation import ObjectChecker
-from tests.conftest import add_user
-from tests.records.support import (
+from tests.support.nodes import add_user
+from tests.support.records import (
     CARTEL_ID,
     LOCATION_ID,
     PERSON_ID,

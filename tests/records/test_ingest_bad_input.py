@@ -22,7 +22,7 @@ from puente.node import Node
 from puente.policy.markings import MARKINGS_EXTENSION, TLP_MARKING_IDS
 from puente.records.models import Record, RecordRef
 from puente.web.app import create_app
-from tests.conftest import add_user
+from tests.support.nodes import add_user
 
 MARKINGS_AT = f"extensions/{MARKINGS_EXTENSION}"
 
@@ -314,7 +314,7 @@ def test_an_import_cannot_overwrite_or_probe_a_record_the_importer_may_not_see(
     from puente.errors import Forbidden
     from puente.policy.schemas import MarkingsIn
     from puente.records import service as records
-    from tests.conftest import add_user
+    from tests.support.nodes import add_user
 
     dea = add_user(node, "dan", "DEA", ["analyst"])
     other_dea = add_user(node, "dora", "DEA", ["analyst"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,10 +18,11 @@ from puente.policy.schemas import MarkingsIn
 from puente.records import service as records
 from puente.records.models import Record
 from puente.records.rows import RecordView
-from tests.conftest import add_user
-from tests.records.support import SAMPLE_FIELDS, oasis_errors
+from tests.support.markers import SHARED_DATA, needs_shared_data
+from tests.support.nodes import add_user
+from tests.support.records import SAMPLE_FIELDS, oasis_errors
 
-ATTACK = Path("/work/shared/data/stix/ics-attack-18.1.json")
+ATTACK = SHARED_DATA / "stix" / "ics-attack-18.1.json"
 
 
 def marks(tlp: str = "AMBER", **more: Any) -> Markings:
@@ -411,6 +411,7 @@ def _export_observed(node: Node, reader: Principal) -> tuple[list[dict[str, Any]
         stop()
 
 
+@needs_shared_data
 def test_ics_attack_round_trips_through_import_and_export(node: Node, analyst: Principal) -> None:
     original = json.loads(ATTACK.read_text(encoding="utf-8"))["objects"]
     with node.db.session() as session:

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from puente.accounts import service as accounts
 from puente.node import Node
 from puente.sharing import sync
-from tests.conftest import add_user
-from tests.linked import Linked, route_both_ways
+from tests.support.linked import Linked, route_both_ways
+from tests.support.nodes import add_user
 
 REQUEST = {"partner": "us-node", "title": "José Luis Hernández Peña",
            "question": "What do you hold on him?", "case_reference": "FGR/0042/2026",

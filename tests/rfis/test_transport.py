@@ -12,8 +12,8 @@ from puente.audit.models import AuditEntry
 from puente.rfis import service, states, transport
 from puente.rfis.models import Rfi, RfiEvent, RfiMessage
 from puente.sharing import signing
-from tests.conftest import add_user
-from tests.linked import US_SECRET, Linked, route_both_ways
+from tests.support.linked import US_SECRET, Linked, route_both_ways
+from tests.support.nodes import add_user
 
 TAXII = "application/taxii+json;version=2.1"
 

@@ -22,9 +22,9 @@ from puente.records.rows import RecordView
 from puente.sharing import ledger, partners, receipts, signing, sync
 from puente.sharing.models import Partner, Quarantined
 from puente.sharing.partners import PartnerPrincipal
-from tests.conftest import add_user
 from tests.sharing.test_sync import incident
 from tests.sharing.test_taxii import store
+from tests.support.nodes import add_user
 
 PULL_URL = "http://127.0.0.1:9/api/collections/0b0b0b0b-0000-4000-8000-000000000001/objects/"
 

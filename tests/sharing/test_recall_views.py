@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from puente.accounts.service import Principal
 from puente.node import Node
 from puente.web.app import create_app
-from tests.conftest import PASSWORD, add_user
 from tests.sharing.test_taxii import add_partner, store
+from tests.support.nodes import PASSWORD, add_user
 from tests.web.test_views import page, sign_in
 
 

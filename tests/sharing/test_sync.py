@@ -220,7 +220,7 @@ def test_a_malformed_plan_object_is_quarantined_and_the_plan_pages_keep_working(
     from puente.accounts import service as accounts
     from puente.plan import reading
     from puente.web.app import create_app
-    from tests.conftest import add_user
+    from tests.support.nodes import add_user
 
     def element(code: str, title: Any) -> dict[str, Any]:
         return incident("") | {

@@ -21,10 +21,10 @@ from puente.policy import gate
 from puente.policy.gate import Audience
 from puente.sharing.models import Partner, ReceivedVersion
 from puente.web.app import create_app
-from tests.conftest import add_user
 from tests.sharing.test_ledger import acknowledge, add_keyed_partner, quarantine, receive
 from tests.sharing.test_sync import FakePartner, incident
 from tests.sharing.test_taxii import store
+from tests.support.nodes import add_user
 from tests.web.test_views import Element, banners, page, sign_in
 
 STIX_ID = re.compile(

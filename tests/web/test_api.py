@@ -14,7 +14,7 @@ from puente.accounts.service import Principal
 from puente.i18n import catalog
 from puente.node import Node
 from puente.web.app import create_app
-from tests.conftest import add_user
+from tests.support.nodes import add_user
 
 PROBLEM = "application/problem+json"
 NOT_FOUND = "No record {id} that you may see."

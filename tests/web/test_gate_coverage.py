@@ -38,7 +38,7 @@ from puente.records.rows import facts_of
 from puente.sharing.collections import collection_id
 from puente.web.app import create_app
 from puente.web.deps import SESSION_COOKIE
-from tests.conftest import add_user
+from tests.support.nodes import add_user
 
 STIX_ID = re.compile(
     r"[a-z0-9][a-z0-9-]*--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"

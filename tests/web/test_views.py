@@ -16,7 +16,7 @@ from puente.node import Node
 from puente.policy.markings import Markings
 from puente.records import service as records
 from puente.web.app import create_app
-from tests.conftest import ADMIN_PASSWORD, PASSWORD, add_user
+from tests.support.nodes import ADMIN_PASSWORD, PASSWORD, add_user
 
 # --- a small HTML reader (stdlib only), so assertions name elements, not substrings ----------
 

@@ -13,7 +13,7 @@ from puente.accounts import service as accounts
 from puente.demo.logins import PASSWORD
 from puente.demo.requests import searchable_person
 from puente.node import open_node
-from tests.functional.support import free_port, puente, start_server
+from tests.support.servers import free_port, puente, start_server
 
 
 @dataclass
@@ -42,7 +42,7 @@ def serve_demo(folder: Path) -> Iterator[Demo]:
     """`puente demo --no-serve` into ``folder``, then both nodes served until the end."""
     port, mx_port = free_port(), free_port()
     puente("demo", "--no-serve", "--port", str(port), "--mx-port", str(mx_port),
-           data_dir=folder, timeout=600)  # fmt: skip
+           data_dir=folder)  # fmt: skip
     person, name = _searchable_person(folder / "us")
     servers: list[subprocess.Popen[bytes]] = [
         start_server(folder / "us", port),

@@ -14,7 +14,15 @@ from typing import Any
 
 import httpx
 import orjson
+from typer.testing import CliRunner
 
+from puente.cli.main import app
+from puente.config import load_settings
+from puente.node import public_key_hex
+from puente.sharing import partners
+from tests.support.nodes import admin_of, make_node
+
+_runner = CliRunner()
 TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 # The two-node pair of tests/functional/conftest.py: what each node issued to the other.
 US_SECRET = "issued-by-us-to-mexico-0001"  # Mexico signs in to the US node with it
@@ -63,20 +71,83 @@ def puente(
     data_dir: Path,
     env: dict[str, str] | None = None,
     check: bool = True,
-    timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "puente", *args, "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        env={**os.environ, "PUENTE_LANG": "en", **(env or {})},
+    """Run the `puente` command in this process (Typer's runner), as an operator would type
+    it, with English messages unless ``env`` says otherwise. Only the servers are processes:
+    each command here would otherwise pay 1-3 s of interpreter start-up."""
+    result = _runner.invoke(
+        app,
+        [*args, "--data-dir", str(data_dir)],
+        env={"PUENTE_LANG": "en", **(env or {})},
+    )
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    done = subprocess.CompletedProcess(
+        ["puente", *args], result.exit_code, result.stdout, result.stderr
     )
     if check and done.returncode != 0:  # say why, not only that it failed
         raise AssertionError(f"puente {' '.join(args)} exited {done.returncode}:\n"
                              f"{done.stderr[-4000:]}\n{done.stdout[-2000:]}")  # fmt: skip
     return done
+
+
+def puente_process(
+    *args: str,
+    data_dir: Path,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[str]:
+    """The `puente` command as a process of its own, for a test that must kill it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "puente", *args, "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PUENTE_LANG": "en", **(env or {})},
+    )
+
+
+def public_key(data_dir: Path) -> str:
+    """What `puente node key` prints for the node in ``data_dir``."""
+    return public_key_hex(load_settings(data_dir))
+
+
+def make_partner_nodes(
+    us: Path,
+    mx: Path,
+    us_database: str,
+    mx_database: str,
+    us_url: str,
+    mx_url: str = "http://127.0.0.1:9",
+    *,
+    scheduled_sync: bool = True,
+) -> None:
+    """A United States node in ``us`` and a Mexico node in ``mx``, each the other's partner
+    (what `puente init`, `puente node key` and `puente partner add` do on each side, in this
+    process). ``mx_url`` defaults to an address where nothing listens."""
+    sections = {} if scheduled_sync else {"sync": {"enabled": False}}
+    nodes = {
+        folder: make_node(folder, url, country, node_id, sections=sections)
+        for folder, url, country, node_id in (
+            (us, us_database, "USA", "us-node"),
+            (mx, mx_database, "MEX", "mx-node"),
+        )
+    }
+    try:
+        for folder, (partner, country, url, secret, issued) in (
+            (us, ("mx-node", "MEX", mx_url, MX_SECRET, US_SECRET)),
+            (mx, ("us-node", "USA", us_url, US_SECRET, MX_SECRET)),
+        ):
+            other = mx if folder == us else us
+            node = nodes[folder]
+            with node.db.session() as session:
+                partners.add_partner(
+                    session, admin_of(node), node_id=partner, country=country, display_name="",
+                    base_url=url, public_key=public_key_hex(nodes[other].settings),
+                    outbound_secret=secret, inbound_secret=issued,
+                )  # fmt: skip
+    finally:
+        for node in nodes.values():
+            node.close()
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:

@@ -22,7 +22,7 @@ from puente.node import Node
 from puente.policy.markings import Markings
 from puente.records import service as records
 from puente.sharing import partners, signing
-from tests.conftest import add_user, make_node
+from tests.support.nodes import add_user, make_node
 
 US_SECRET = "issued-by-us-to-mexico-0001"  # Mexico signs in to the US node with it
 MX_SECRET = "issued-by-mexico-to-us-0001"
@@ -45,10 +45,10 @@ def _public_key(node: Node) -> str:
 
 
 def link(
-    node: Node, admin: Principal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    node: Node, admin: Principal, tmp_path: Path, mx_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Linked]:
     """The `linked` fixture (tests/conftest.py): the US node ``node`` and a Mexico node."""
-    mx = make_node(tmp_path / "mx", f"sqlite:///{tmp_path / 'mx.db'}", "MEX", "mx-node")
+    mx = make_node(tmp_path / "mx", mx_url, "MEX", "mx-node")
     mx_admin = add_user(mx, "mxadmin", "FGR", ["admin"])
     with node.db.session() as session:
         partners.add_partner(session, admin, node_id="mx-node", country="MEX",
