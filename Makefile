@@ -34,7 +34,7 @@ types:  ## mypy, strict, on puente/
 layers:  ## the import-linter contracts: layers point one way
 	lint-imports
 
-check: lint types  ## everything but the tests
+check: lint types layers  ## everything but the tests
 
 catalog:  ## add new messages to the Spanish catalog (then translate them)
 	python tools/update_catalog.py

@@ -47,7 +47,7 @@ from common import (
 from matching import Person, make_persons
 
 from puente.accounts import service as accounts
-from puente.hits import asking
+from puente.hits import transport as hit_transport
 from puente.hits.keys import Keys
 from puente.hits.persons import person_keys
 from puente.hits.subjects import Subject
@@ -165,7 +165,7 @@ def ask_timed(mx_dir: Path, persons: list[Person], count: int) -> dict[str, Any]
             subjects = query_subjects(persons[i * 7 :], 100)
             with Wire() as wire:
                 started = time.perf_counter()
-                answer = asking.ask(node, analyst, "us-hits", subjects, case_reference=f"BENCH-{i}",
+                answer = hit_transport.ask(node, analyst, "us-hits", subjects, case_reference=f"BENCH-{i}",
                                     legal_basis="benchmark")  # fmt: skip
                 seconds = time.perf_counter() - started
             runs.append({"ms": round(seconds * 1000, 2), "keys": answer.key_count,

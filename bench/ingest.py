@@ -68,7 +68,7 @@ HTTP_TIMEOUT_S = 600.0
 def service_import(objects: list[dict[str, Any]], label: str) -> dict[str, Any]:
     """Import ``objects`` into a fresh node through records.service; time it by chunk."""
     from puente.accounts import service as accounts
-    from puente.node import initialize
+    from puente.accounts.bootstrap import initialize
     from puente.records import service
     from puente.records.ingest import CHUNK
 

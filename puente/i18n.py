@@ -6,14 +6,36 @@ compiled ``.mo`` to forget to rebuild.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from babel.messages.pofile import read_po
+from pydantic import BaseModel, ConfigDict
 
 LOCALES = ("en", "es")
 DEFAULT_LOCALE = "en"
+
+
+@dataclass(frozen=True)
+class Text:
+    """The same words in both languages (a plan element's title, an indicator's unit)."""
+
+    en: str
+    es: str
+
+    def get(self, locale: str) -> str:
+        return self.es if locale == "es" and self.es else self.en or self.es
+
+
+class Bilingual(BaseModel):
+    """:class:`Text` as API input and output."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    en: str = ""
+    es: str = ""
 
 
 @cache

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from puente.accounts.service import Principal
+from puente import domains
 from puente.node import Node
+from puente.policy.roles import Principal
 from tests.support import databases
 from tests.support.nodes import add_user, admin_of, make_node
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 # are made (on importing puente.cli, perhaps by a conftest below this one), and keeps: the
 # suite runs as a plain `pytest` does, without it.
 os.environ.pop("COLUMNS", None)
+# The domains register with the layers below them, as the app and the command line do.
+domains.install()
 
 
 @pytest.fixture(scope="session")

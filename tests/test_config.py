@@ -65,9 +65,9 @@ def test_password_hashing_keeps_production_strength_unless_a_test_lowers_it(
 ) -> None:
     """Only the test suite lowers Argon2id's cost; a node made without it (as `puente init`
     makes one) hashes at argon2-cffi's defaults: 64 MiB, 3 passes, 4 lanes."""
+    from puente.accounts.bootstrap import initialize
     from puente.accounts.models import User
     from puente.config import PasswordHashing
-    from puente.node import initialize
 
     assert PasswordHashing() == PasswordHashing(time_cost=3, memory_kib=65_536, parallelism=4)
     node = initialize(tmp_path / "node", "us-x", "USA", "X", "", "admin", "long-enough-pass-1")

@@ -40,8 +40,9 @@ def test_a_node_opened_on_an_old_schema_is_upgraded(tmp_path: Path) -> None:
     from alembic import command
     from sqlalchemy import inspect
 
+    from puente.accounts.bootstrap import initialize
     from puente.db import alembic_config
-    from puente.node import initialize, open_node
+    from puente.node import open_node
 
     node = initialize(tmp_path / "node", "us-x", "USA", "X", "", "admin", "long-enough-pass-1")
     url = node.settings.resolved_database_url

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
-from sqlalchemy.orm import Session
+from fastapi import APIRouter
 
 from puente.accounts import service
 from puente.accounts.schemas import (
@@ -15,24 +14,20 @@ from puente.accounts.schemas import (
     UserPublic,
     WhoAmI,
 )
-from puente.accounts.service import Principal
-from puente.node import Node
-from puente.web.deps import db_session, get_node, principal
+from puente.web.deps import NodeDep, PrincipalDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
 @router.get("/me", response_model=WhoAmI, summary="Who the token or session belongs to")
-def me(who: Principal = Depends(principal)) -> WhoAmI:
+def me(who: PrincipalDep) -> WhoAmI:
     return WhoAmI(
         username=who.username, agency=who.agency, country=who.country, roles=sorted(who.roles)
     )
 
 
 @router.get("/agencies", response_model=list[AgencyPublic], summary="Agencies known to this node")
-def agencies(
-    session: Session = db_session, who: Principal = Depends(principal)
-) -> list[AgencyPublic]:
+def agencies(session: SessionDep, who: PrincipalDep) -> list[AgencyPublic]:
     return [
         AgencyPublic(code=a.code, country=a.country, name_en=a.name_en, name_es=a.name_es)
         for a in service.list_agencies(session)
@@ -40,7 +35,7 @@ def agencies(
 
 
 @router.get("/users", response_model=list[UserPublic], summary="Users (admin)")
-def users(session: Session = db_session, who: Principal = Depends(principal)) -> list[UserPublic]:
+def users(session: SessionDep, who: PrincipalDep) -> list[UserPublic]:
     return [
         UserPublic(
             username=u.username,
@@ -56,9 +51,9 @@ def users(session: Session = db_session, who: Principal = Depends(principal)) ->
 @router.post("/users", status_code=201, response_model=UserPublic, summary="Add a user (admin)")
 def add_user(
     body: UserCreate,
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> UserPublic:
     user = service.create_user(
         session,
@@ -80,7 +75,7 @@ def add_user(
 
 
 @router.get("/tokens", response_model=list[TokenPublic], summary="Your API tokens")
-def tokens(session: Session = db_session, who: Principal = Depends(principal)) -> list[TokenPublic]:
+def tokens(session: SessionDep, who: PrincipalDep) -> list[TokenPublic]:
     return [
         TokenPublic(
             id=t.id,
@@ -97,9 +92,9 @@ def tokens(session: Session = db_session, who: Principal = Depends(principal)) -
 @router.post("/tokens", status_code=201, response_model=TokenIssued, summary="Issue an API token")
 def create_token(
     body: TokenCreate,
-    session: Session = db_session,
-    who: Principal = Depends(principal),
-    node: Node = Depends(get_node),
+    session: SessionDep,
+    who: PrincipalDep,
+    node: NodeDep,
 ) -> TokenIssued:
     security = node.settings.security
     issued = service.create_token(
@@ -112,7 +107,7 @@ def create_token(
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke an API token")
 def revoke_token(
     token_id: int,
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> None:
     service.revoke_token(session, who, token_id)

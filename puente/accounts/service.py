@@ -1,8 +1,5 @@
-"""Users, roles, passwords, API tokens, web sessions; and who may do what.
-
-Authorization lives here: every service entry point takes a :class:`Principal` and calls
-:func:`require`, so the CLI, REST API and web views are held to the same rules.
-"""
+"""Users, passwords, API tokens and web sessions (roles and what they permit:
+:mod:`puente.policy.roles`)."""
 
 from __future__ import annotations
 
@@ -11,7 +8,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -19,39 +16,20 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from puente.accounts.agencies import BY_CODE, for_country
 from puente.accounts.models import Agency, ApiToken, User, WebSession
 from puente.audit import service as audit
+from puente.clock import as_utc, now
 from puente.config import PasswordHashing, Settings
 from puente.errors import (
     N_,
     Conflict,
-    Forbidden,
     InvalidInput,
     NotFound,
     Problem,
     Unauthenticated,
 )
-from puente.policy.gate import LocalUser
-
-ROLES = ("analyst", "liaison", "coordinator", "auditor", "admin")
-
-# permission → roles that hold it
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "records.read": frozenset(ROLES),
-    "records.write": frozenset({"analyst", "liaison", "admin"}),
-    "records.import": frozenset({"analyst", "admin"}),
-    "records.export": frozenset({"analyst", "liaison", "admin"}),
-    "hits.query": frozenset({"analyst", "liaison", "admin"}),
-    "rfis.request": frozenset({"analyst", "liaison", "admin"}),
-    "rfis.answer": frozenset({"liaison", "admin"}),
-    # Every request either way, not only one's own: for the partnership's oversight.
-    "rfis.oversee": frozenset({"liaison", "coordinator", "auditor", "admin"}),
-    "plan.write": frozenset({"coordinator", "admin"}),
-    "plan.update": frozenset({"coordinator", "liaison", "admin"}),
-    "audit.read": frozenset({"auditor", "admin"}),
-    "accounts.admin": frozenset({"admin"}),
-}
+from puente.policy.agencies import BY_CODE, for_country
+from puente.policy.roles import ROLES, Principal, require
 
 
 @cache
@@ -68,42 +46,6 @@ def _dummy_hash(cost: PasswordHashing) -> str:
 
 
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is acting: a user of this node, or the node itself (system jobs, the CLI's admin)."""
-
-    username: str
-    agency: str
-    country: str
-    roles: frozenset[str]
-    user_id: int | None = None
-    locale: str = ""
-
-    def can(self, permission: str) -> bool:
-        return bool(self.roles & PERMISSIONS[permission])
-
-    @property
-    def audience(self) -> LocalUser:
-        return LocalUser(self.username, self.country, self.agency)
-
-
-def require(principal: Principal, permission: str) -> None:
-    if not principal.can(permission):
-        raise Forbidden(
-            N_("Your role does not allow this action ({permission})."), permission=permission
-        )
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A stored time as an aware UTC datetime."""
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def seed_agencies(session: Session, country: str) -> int:

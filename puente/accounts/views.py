@@ -7,28 +7,27 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
 from puente.accounts import service as accounts
-from puente.accounts.service import Principal
+from puente.clock import now
 from puente.errors import N_, InvalidInput, Locked, Unauthenticated
 from puente.i18n import LOCALES, translate
 from puente.node import Node
+from puente.policy.roles import Principal
 from puente.web.deps import (
     LANG_COOKIE,
     SESSION_COOKIE,
-    db_session,
-    form_data,
-    get_node,
-    optional_principal,
-    principal,
+    FormDep,
+    NodeDep,
+    OptionalPrincipalDep,
+    PrincipalDep,
+    SessionDep,
 )
 from puente.web.forms import errors_by_field
-from puente.web.pages import page_locale, redirect, render, safe_next
-from puente.web.views import set_lang_cookie
+from puente.web.pages import page_locale, redirect, render, safe_next, set_lang_cookie
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,9 +60,10 @@ def _login_page(request: Request, node: Node, status: int = 200, **context: Any)
 @router.get("/login", response_class=HTMLResponse)
 def login_form(
     request: Request,
+    *,
     next: str = "/",
-    who: Principal | None = Depends(optional_principal),
-    node: Node = Depends(get_node),
+    who: OptionalPrincipalDep,
+    node: NodeDep,
 ) -> Response:
     if who is not None:
         return redirect(safe_next(next))
@@ -73,9 +73,9 @@ def login_form(
 @router.post("/login", response_class=HTMLResponse)
 def login(
     request: Request,
-    form: FormData = Depends(form_data),
-    session: Session = db_session,
-    node: Node = Depends(get_node),
+    form: FormDep,
+    session: SessionDep,
+    node: NodeDep,
 ) -> Response:
     """Check the password; on success open a session and carry the user's language over."""
     username = str(form.get("username") or "").strip()
@@ -120,9 +120,9 @@ def login(
 @router.post("/logout")
 def logout(
     request: Request,
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
     if session_id := request.cookies.get(SESSION_COOKIE):
         accounts.close_session(session, session_id)
@@ -148,7 +148,7 @@ def _tokens_page(
     context.setdefault("errors", {})
     context.setdefault("name", "")
     context.setdefault("days", str(node.settings.security.token_days))
-    moment = accounts.now()
+    moment = now()
     rows = [
         (t, _state(t.revoked_at, t.expires_at, moment)) for t in accounts.list_tokens(session, who)
     ]
@@ -166,9 +166,9 @@ def _state(revoked_at: datetime | None, expires_at: datetime, moment: datetime) 
 @router.get("/account/tokens", response_class=HTMLResponse)
 def tokens(
     request: Request,
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
     return _tokens_page(request, session, who, node)
 
@@ -176,10 +176,10 @@ def tokens(
 @router.post("/account/tokens", response_class=HTMLResponse)
 def create_token(
     request: Request,
-    form: FormData = Depends(form_data),
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    form: FormDep,
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
     """Issue a token and show it this once; only its hash is kept."""
     name = str(form.get("name") or "").strip()[:100]
@@ -201,8 +201,8 @@ def create_token(
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(
     token_id: int,
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> Response:
     accounts.revoke_token(session, who, token_id)
     return redirect("/account/tokens")

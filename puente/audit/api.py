@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import orjson
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Request
 
-from puente.accounts.service import Principal
 from puente.audit import service
 from puente.audit.schemas import AuditEntryPublic, BreakPublic, VerifyPublic
 from puente.i18n import translate
-from puente.web.deps import db_session, principal
+from puente.web.deps import PrincipalDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 
 @router.get("", response_model=list[AuditEntryPublic], summary="Audit entries, newest first")
 def entries(
+    *,
     actor: str = "",
     action: str = "",
     target: str = "",
@@ -24,8 +23,8 @@ def entries(
     until: str = "",
     before: int | None = None,
     limit: int = 50,
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> list[AuditEntryPublic]:
     rows = service.search(
         session,
@@ -52,8 +51,8 @@ def entries(
 @router.get("/verify", response_model=VerifyPublic, summary="Verify the hash chain")
 def verify(
     request: Request,
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> VerifyPublic:
     report = service.verify(session, who)
     locale = str(getattr(request.state, "locale", "en"))

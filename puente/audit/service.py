@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from sqlalchemy import func, select
@@ -20,17 +20,7 @@ from sqlalchemy.orm import Session
 
 from puente.audit.models import AuditEntry, AuditHead
 from puente.errors import N_
-
-if TYPE_CHECKING:
-    from puente.accounts.service import Principal
-
-
-def require(principal: Principal, permission: str) -> None:
-    # Imported late: accounts appends to the audit log, so it imports this module first.
-    from puente.accounts.service import require as require_permission
-
-    require_permission(principal, permission)
-
+from puente.policy.roles import Principal, require
 
 GENESIS = "0" * 64
 

@@ -6,13 +6,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.orm import Session
 
-from puente.accounts.service import Principal
 from puente.audit import service as audit
-from puente.web.deps import db_session, principal
+from puente.web.deps import PrincipalDep, SessionDep
 from puente.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -30,14 +28,15 @@ def _details(text: str) -> str:
 @router.get("/audit", response_class=HTMLResponse)
 def audit_log(
     request: Request,
+    *,
     actor: str = "",
     action: str = "",
     target: str = "",
     since: str = "",
     until: str = "",
     before: str = "",
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> Response:
     flt = audit.AuditFilter(
         actor.strip(), action.strip(), target.strip(), since.strip(), until.strip()
@@ -77,8 +76,8 @@ def audit_log(
 @router.get("/audit/verify", response_class=HTMLResponse)
 def verify_chain(
     request: Request,
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> Response:
     report = audit.verify(session, who)
     return render(request, "audit_verify.html", report=report)

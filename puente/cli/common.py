@@ -13,11 +13,11 @@ import typer
 from rich.console import Console
 
 from puente.accounts import service as accounts
-from puente.accounts.service import Principal
 from puente.config import default_data_dir
 from puente.errors import PuenteError
 from puente.i18n import LOCALES, translate
 from puente.node import Node, open_node
+from puente.policy.roles import Principal
 
 if TYPE_CHECKING:  # the CLI starts without loading Rich's progress bars
     from rich.progress import Progress

@@ -14,10 +14,11 @@ import httpx
 import typer
 from rich.table import Table
 
+from puente.accounts.bootstrap import initialize
 from puente.cli.common import console, errors, handles_errors, t
 from puente.config import CONFIG_FILE, write_settings
 from puente.errors import N_, ConfigError, Conflict, PuenteError
-from puente.node import Node, initialize, open_node
+from puente.node import Node, open_node
 
 if TYPE_CHECKING:
     from puente.demo.seed import DemoSummary

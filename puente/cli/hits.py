@@ -95,7 +95,7 @@ def ask_command(
     act_as: str = ActAs,
 ) -> None:
     """Ask a partner whether it holds persons, firearms or vehicles: hit or no hit for each."""
-    from puente.hits import asking
+    from puente.hits import transport as hit_transport
 
     fields: dict[str, object] = {
         "given_names": given_names, "paternal_surname": paternal_surname,
@@ -106,7 +106,7 @@ def ask_command(
     with opened(data_dir) as node:
         subjects = _subjects(fields, csv_file, node.settings.hits.max_keys_per_query)
         actor = acting_user(node, act_as)
-        answer = asking.ask(node, actor, partner, subjects, case_reference=case_reference,
+        answer = hit_transport.ask(node, actor, partner, subjects, case_reference=case_reference,
                             legal_basis=legal_basis)  # fmt: skip
     for number, item in enumerate(answer.subjects, start=1):
         for warning in item.warnings:

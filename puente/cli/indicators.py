@@ -53,7 +53,7 @@ def list_command(data_dir: Path | None = DataDir, act_as: str = ActAs) -> None:
     """The plan's indicators, with their latest observation against baseline and target."""
     from puente.cli.common import cli_locale
     from puente.indicators import compute
-    from puente.indicators import service as indicators
+    from puente.plan import indicators
 
     locale = cli_locale()
     with opened(data_dir) as node:

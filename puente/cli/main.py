@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from puente import __version__
+from puente import __version__, domains
 from puente.cli import (
     accounts,
     audit,
@@ -24,6 +24,14 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _domains() -> None:
+    """Every command runs with the domains registered with the layers below them."""
+    domains.install()
+
+
 app.command("init")(node.init)
 app.command("serve")(node.serve)
 app.command("demo")(demo.demo)

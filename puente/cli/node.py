@@ -8,12 +8,12 @@ from pathlib import Path
 
 import typer
 
-from puente.accounts.agencies import BY_CODE
+from puente.accounts.bootstrap import initialize
 from puente.cli.common import DataDir, console, handles_errors, t
 from puente.config import default_data_dir, load_settings
 from puente.db import upgrade
 from puente.errors import N_, ConfigError
-from puente.node import initialize
+from puente.policy.agencies import BY_CODE
 
 app = typer.Typer(help="Create and run a node.")
 db_app = typer.Typer(help="The node's database.")

@@ -95,7 +95,7 @@ def ask_command(
     act_as: str = ActAs,
 ) -> None:
     """Send a request for information to a partner (from a hit, or from scratch)."""
-    from puente.rfis import candidates, service
+    from puente.rfis import candidates, service, transport
 
     new = service.NewRequest(partner=partner, title=title, question=question,
                              case_reference=case_reference, legal_basis=legal_basis,
@@ -105,7 +105,7 @@ def ask_command(
         if hit:
             with node.db.session() as session:
                 candidates.attach_hit(session, actor, new, str(subject))
-        rfi_id = service.create(node, actor, new)
+        rfi_id = transport.create(node, actor, new)
     console.print(t("Request {id} sent to {node}.", id=rfi_id, node=partner) if not draft
                   else t("Request {id} kept as a draft.", id=rfi_id))  # fmt: skip
 
@@ -122,10 +122,10 @@ def answer_command(
     act_as: str = ActAs,
 ) -> None:
     """Answer a partner's request, releasing records to the named requesting users."""
-    from puente.rfis import service
+    from puente.rfis import service, transport
 
     with opened(data_dir) as node:
-        service.answer(node, acting_user(node, act_as), rfi_id,
+        transport.answer(node, acting_user(node, act_as), rfi_id,
                        service.AnswerInput(text, release, tlp, handling))  # fmt: skip
     console.print(t("Request {id} answered.", id=rfi_id))
 
@@ -139,10 +139,10 @@ def decline_command(
     act_as: str = ActAs,
 ) -> None:
     """Decline a partner's request, saying why."""
-    from puente.rfis import service
+    from puente.rfis import transport
 
     with opened(data_dir) as node:
-        service.decline(node, acting_user(node, act_as), rfi_id, reason)
+        transport.decline(node, acting_user(node, act_as), rfi_id, reason)
     console.print(t("Request {id} declined.", id=rfi_id))
 
 
@@ -155,8 +155,8 @@ def withdraw_command(
     act_as: str = ActAs,
 ) -> None:
     """Withdraw a request you sent."""
-    from puente.rfis import service
+    from puente.rfis import transport
 
     with opened(data_dir) as node:
-        service.withdraw(node, acting_user(node, act_as), rfi_id, reason)
+        transport.withdraw(node, acting_user(node, act_as), rfi_id, reason)
     console.print(t("Request {id} withdrawn.", id=rfi_id))

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from puente.accounts.agencies import BY_CODE
 from puente.demo.logins import Cast, cast_for
 from puente.demo.marks import Palette, meet
 from puente.demo.stories import say
 from puente.policy import gate
+from puente.policy.agencies import BY_CODE
 from puente.policy.markings import Markings
 from puente.records.kinds import KINDS
 

@@ -12,13 +12,13 @@ import orjson
 from sqlalchemy import func, select
 
 from puente.accounts import service as accounts
-from puente.accounts.service import Principal
 from puente.node import Node
 from puente.policy import gate
+from puente.policy.roles import Principal
 from puente.records import builder
 from puente.records.models import Record
 from puente.records.rows import facts_of
-from puente.rfis import service
+from puente.rfis import service, transport
 from puente.rfis.models import Rfi
 
 
@@ -59,7 +59,7 @@ def _ask(node: Node, who: Principal, partner: str, title: str, question: str, ca
          basis: str, priority: str = "routine") -> str:  # fmt: skip
     new = service.NewRequest(partner=partner, title=title, question=question,
                              case_reference=case, legal_basis=basis, priority=priority)  # fmt: skip
-    return service.create(node, who, new)
+    return transport.create(node, who, new)
 
 
 def seed_requests(us: Node, mx: Node) -> int:
@@ -76,18 +76,18 @@ def seed_requests(us: Node, mx: Node) -> int:
                         f"{held.fields['date_of_birth']}", "Investigamos una red de trasiego de "
                         "fentanilo por Nogales. ¿Qué registros tienen de esta persona?",
                         "FGR/FED/UEIDCS/0087/2026", mx_basis)  # fmt: skip
-        service.answer(us, us_liaison, answered, service.AnswerInput(
+        transport.answer(us, us_liaison, answered, service.AnswerInput(
             "We hold one record on this person; released to you under TLP:AMBER, H2.",
             [held.stix_id], "AMBER", "H2"))  # fmt: skip
     reviewed = _ask(mx, _who(mx, "anam.analista"), "us-demo",
                     "Cruces del tractocamión placas 94-AK-7R (Sonora)",
                     "¿Registran cruces de este tractocamión por Nogales-Mariposa en 2026?",
                     "ANAM/ACOA/0312/2026", mx_basis, "priority")  # fmt: skip
-    service.assign(us, us_liaison, reviewed, "")
+    transport.assign(us, us_liaison, reviewed, "")
     declined = _ask(mx, _who(mx, "gn.analista"), "us-demo", "Registros bancarios de una empresa "
                     "fachada en Laredo", "Solicitamos estados de cuenta de la empresa.",
                     "GN/UI/0045/2026", mx_basis, "urgent")  # fmt: skip
-    service.decline(us, us_liaison, declined, "Bank records need a formal MLAT request through "
+    transport.decline(us, us_liaison, declined, "Bank records need a formal MLAT request through "
                     "the Office of International Affairs; this channel cannot carry them.")  # fmt: skip
     _ask(us, _who(us, "cbp.analyst"), "mx-demo", "Owner of a tractor-trailer seized at Otay Mesa",
          "Who is the registered owner of Baja California plate AH-5521-B?",
@@ -95,7 +95,7 @@ def seed_requests(us: Node, mx: Node) -> int:
     traced = _ask(us, _who(us, "atf.analyst"), "mx-demo", "Recovery of a traced rifle in "
                   "Culiacán", "Can you confirm where and when this rifle was recovered?",
                   "ATF/FIU/2026-0412", us_basis)  # fmt: skip
-    service.answer(mx, mx_liaison, traced, service.AnswerInput(
+    transport.answer(mx, mx_liaison, traced, service.AnswerInput(
         "Asegurado el 14 de octubre de 2026 en Culiacán, Sinaloa, en un cateo de la FGR; "
         "la carpeta de investigación sigue abierta."))  # fmt: skip
     return 5 if held is not None else 4

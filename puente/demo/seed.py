@@ -18,12 +18,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from puente.accounts import service as accounts
-from puente.accounts.service import Principal
 from puente.demo.logins import Cast, DemoLogin
 from puente.demo.plan import Item, Plan
 from puente.demo.scenario import build_plan
 from puente.errors import NotFound
 from puente.node import Node
+from puente.policy.roles import Principal
 from puente.records import builder
 from puente.records import service as records
 from puente.records.ingest import apply_markings

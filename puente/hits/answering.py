@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from puente.accounts.service import as_utc, now
 from puente.audit import service as audit
+from puente.clock import as_utc, now
 from puente.errors import (
     N_,
     Conflict,
@@ -200,10 +200,11 @@ def answer(session: Session, node: Node, requester: PartnerPrincipal, body: Any)
     return {"id": query_id, "answers": answers, "seq": state.seq}
 
 
-def record_refusal(node: Node, requester: PartnerPrincipal, body: Any, error: PuenteError) -> None:
-    """Audit a refused query in a transaction of its own (the refused one rolled back)."""
+def record_refusal(
+    session: Session, requester: PartnerPrincipal, body: Any, error: PuenteError
+) -> None:
+    """Audit a refused query (in a unit of work of its own: the refused one rolled back)."""
     query_id = str(body.get("id", ""))[:100] if isinstance(body, dict) else ""
-    with node.db.session() as session:
-        audit.append(session, requester.name, "hits.refused", query_id,
-                     details={"kind": error.kind, "reason": error.problems[0].message,
-                              "where": [p.pointer for p in error.problems][:10]})  # fmt: skip
+    audit.append(session, requester.name, "hits.refused", query_id,
+                 details={"kind": error.kind, "reason": error.problems[0].message,
+                          "where": [p.pointer for p in error.problems][:10]})  # fmt: skip

@@ -10,24 +10,25 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
-from puente.accounts.service import Principal
 from puente.errors import N_, Forbidden, InvalidInput, PuenteError
 from puente.hits import answering, asking
+from puente.hits import transport as hit_transport
 from puente.hits.schemas import HitAnswerPublic, HitAsk
 from puente.node import Node
-from puente.sharing.api import requester
 from puente.sharing.collections import Requester
 from puente.sharing.partners import PartnerPrincipal
 from puente.web.deps import (
-    db_session,
+    NodeDep,
+    PrincipalDep,
+    PrincipalOutsideDep,
+    RequesterDep,
+    SessionDep,
     get_node,
     json_body,
-    principal,
-    principal_outside_unit_of_work,
+    requester,
 )
 from puente.web.problems import locale_of
 
@@ -46,9 +47,7 @@ def _json(data: dict[str, Any]) -> Response:
 
 
 @router.get("/index", summary="A partner's copy of this node's index: what changed since")
-def get_index(
-    since: int = 0, session: Session = db_session, who: Requester = Depends(requester)
-) -> Response:
+def get_index(*, since: int = 0, session: SessionDep, who: RequesterDep) -> Response:
     return _json(answering.index_changes(session, _partner(who), since))
 
 
@@ -68,7 +67,8 @@ def _refuse(request: Request, body: Any, error: PuenteError) -> None:
     node: Node = get_node(request)
     with node.db.session() as session:
         who = _partner(requester(request, session))
-    answering.record_refusal(node, who, body, error)
+    with node.db.session() as session:
+        answering.record_refusal(session, who, body, error)
 
 
 def _answer(request: Request, body: Any) -> Response:
@@ -79,7 +79,8 @@ def _answer(request: Request, body: Any) -> Response:
         with node.db.session() as session:
             return _json(answering.answer(session, node, who, body))
     except PuenteError as exc:
-        answering.record_refusal(node, who, body, exc)
+        with node.db.session() as session:
+            answering.record_refusal(session, who, body, exc)
         raise
 
 
@@ -87,8 +88,8 @@ def _answer(request: Request, body: Any) -> Response:
 def ask(
     request: Request,
     body: HitAsk,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal_outside_unit_of_work),
+    node: NodeDep,
+    who: PrincipalOutsideDep,
 ) -> HitAnswerPublic:
     """Hit or no hit for each subject, with the match-key types that hit.
 
@@ -96,7 +97,7 @@ def ask(
     calls the partner and opens units of work of its own.
     """
     subjects = body.to_subjects(node.settings.hits.max_keys_per_query)
-    answer = asking.ask(node, who, body.partner, subjects, case_reference=body.case_reference,
+    answer = hit_transport.ask(node, who, body.partner, subjects, case_reference=body.case_reference,
                         legal_basis=body.legal_basis)  # fmt: skip
     return HitAnswerPublic.of(answer, locale_of(request))
 
@@ -104,9 +105,10 @@ def ask(
 @router.get("/queries", response_model=list[HitAnswerPublic], summary="Your recent queries")
 def queries(
     request: Request,
+    *,
     limit: int = Query(20, ge=1, le=200),
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> list[HitAnswerPublic]:
     locale = locale_of(request)
     return [HitAnswerPublic.of(q, locale) for q in asking.sent_queries(session, who, limit)]
@@ -116,7 +118,7 @@ def queries(
 def query(
     request: Request,
     query_id: str,
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> HitAnswerPublic:
     return HitAnswerPublic.of(asking.sent_query(session, who, query_id), locale_of(request))

@@ -22,7 +22,7 @@ import orjson
 from sqlalchemy import Table, case, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from puente.accounts.service import now
+from puente.clock import now
 from puente.hits import psi
 from puente.hits.extract import record_keys
 from puente.hits.models import HitIndexEntry, HitIndexState

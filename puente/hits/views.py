@@ -11,24 +11,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
-from puente.accounts.service import Principal, require
 from puente.errors import N_, InvalidInput, Problem, PuenteError
 from puente.hits import asking
+from puente.hits import transport as hit_transport
 from puente.hits.labels import CATEGORY_LABELS, key_type_label
 from puente.hits.subjects import FIELDS, LISTS, Subject, subjects_from_csv
 from puente.i18n import translate
-from puente.node import Node
+from puente.policy.roles import Principal, require
 from puente.web.deps import (
-    db_session,
-    form_data,
-    get_node,
-    principal,
-    principal_outside_unit_of_work,
+    FormDep,
+    NodeDep,
+    PrincipalDep,
+    PrincipalOutsideDep,
+    SessionDep,
 )
 from puente.web.forms import errors_by_field
 from puente.web.pages import page_locale, redirect, render
@@ -146,25 +146,23 @@ def _form_page(
 
 
 @router.get("/hits", response_class=HTMLResponse)
-def hits_page(
-    request: Request, session: Session = db_session, who: Principal = Depends(principal)
-) -> Response:
+def hits_page(request: Request, session: SessionDep, who: PrincipalDep) -> Response:
     return _form_page(request, session, who, HitForm(), {})
 
 
 @router.post("/hits", response_class=HTMLResponse)
 def ask(
     request: Request,
-    form: FormData = Depends(form_data),
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal_outside_unit_of_work),
+    form: FormDep,
+    node: NodeDep,
+    who: PrincipalOutsideDep,
 ) -> Response:
     """Ask, then show the answer; a refused query comes back as the form, saying why."""
     require(who, "hits.query")
     values = HitForm.parse(form)
     try:
         subjects = values.subjects(node.settings.hits.max_keys_per_query)
-        answer = asking.ask(node, who, values.partner, subjects,
+        answer = hit_transport.ask(node, who, values.partner, subjects,
                             case_reference=values.case_reference,
                             legal_basis=values.legal_basis)  # fmt: skip
     except PuenteError as exc:
@@ -178,8 +176,8 @@ def ask(
 def answer_page(
     request: Request,
     query_id: str,
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> Response:
     query = asking.sent_query(session, who, query_id)
     return render(

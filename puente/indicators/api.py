@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Request
 
-from puente.accounts.service import Principal, require
-from puente.indicators import reading, service
+from puente.indicators import reading
 from puente.indicators.schemas import IndicatorDetailOut, IndicatorIn, IndicatorOut, ObservationIn
-from puente.node import Node
-from puente.web.deps import db_session, get_node, principal
+from puente.plan import indicators as service
+from puente.policy.roles import require
+from puente.web.deps import NodeDep, PrincipalDep, SessionDep
 from puente.web.problems import locale_of
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["Indicators"])
@@ -17,9 +16,7 @@ router = APIRouter(prefix="/api/v1/indicators", tags=["Indicators"])
 
 @router.get("", response_model=list[IndicatorOut],
             summary="Every indicator, its owner and how it stands")  # fmt: skip
-def list_indicators(
-    request: Request, session: Session = db_session, who: Principal = Depends(principal)
-) -> list[IndicatorOut]:
+def list_indicators(request: Request, session: SessionDep, who: PrincipalDep) -> list[IndicatorOut]:
     require(who, "records.read")
     locale = locale_of(request)
     return [IndicatorOut.of(reading.read(session, indicator, owner, locale))
@@ -29,8 +26,8 @@ def list_indicators(
 @router.get("/{code}", response_model=IndicatorDetailOut,
             summary="An indicator and its figures, month by month")  # fmt: skip
 def get_indicator(
-    request: Request, code: str, session: Session = db_session,
-    who: Principal = Depends(principal),
+    request: Request, code: str, session: SessionDep,
+    who: PrincipalDep,
 ) -> IndicatorDetailOut:  # fmt: skip
     require(who, "records.read")
     indicator, owner = service.get(session, code)
@@ -40,9 +37,9 @@ def get_indicator(
 @router.put("", summary="Create or change indicators of this node's", status_code=200)
 def save(
     body: list[IndicatorIn],
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> dict[str, list[str]]:
     ids = service.save_indicators(session, node, who, [i.indicator() for i in body], base="")
     return {"ids": ids}
@@ -52,9 +49,9 @@ def save(
 def add_observation(
     code: str,
     body: ObservationIn,
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> dict[str, str]:
     stix_id = service.add_observation(session, node, who, code, period=body.month(),
                                       value=body.value, unit=body.unit, note=body.note)  # fmt: skip

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from puente.accounts.service import as_utc
+from puente.clock import as_utc
 from puente.hits.models import HitQuery
 from puente.indicators.definitions import Indicator, Point
 from puente.indicators.models import ManualObservation, SourceFigure

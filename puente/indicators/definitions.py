@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from puente.errors import N_, Problem
-from puente.plan.elements import Text
+from puente.i18n import Text
 
 DATASETS = {
     "cbp.drugs": ("weight_lb", "events"),

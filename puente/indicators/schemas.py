@@ -9,10 +9,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from puente.errors import N_, InvalidInput, Problem
+from puente.i18n import Bilingual, Text
 from puente.indicators import reading
 from puente.indicators.definitions import Indicator, Point
-from puente.plan.elements import Text
-from puente.plan.schemas import Bilingual
 
 
 class PointIn(BaseModel):

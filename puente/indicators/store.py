@@ -22,8 +22,8 @@ import orjson
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from puente.accounts.service import Principal, now, require
 from puente.audit import service as audit
+from puente.clock import now
 from puente.errors import N_, InvalidInput, Problem
 from puente.indicators.models import SourceFigure, SourceFiscalYear, SourceImport
 from puente.indicators.sources.cbp_drugs import SERIES as CBP_DRUGS
@@ -32,6 +32,7 @@ from puente.indicators.sources.cbp_weapons import read_cbp_weapons
 from puente.indicators.sources.common import ImportReport, Note, Observation, fiscal_year_of
 from puente.indicators.sources.sesnsp import read_sesnsp
 from puente.indicators.sources.shipped import read_shipped
+from puente.policy.roles import Principal, require
 
 Reader = Callable[[Sequence[Path]], tuple[list[Observation], ImportReport]]
 

@@ -8,15 +8,13 @@ import math
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
-from puente.accounts.service import Principal, require
 from puente.errors import N_, InvalidInput, NotFound, Problem, read_date
+from puente.i18n import Text
 from puente.indicators import charts, reading
-from puente.indicators import service as indicators
 from puente.indicators.definitions import (
     DATASETS,
     DIMENSIONS,
@@ -28,9 +26,15 @@ from puente.indicators.definitions import (
     check,
 )
 from puente.node import Node
-from puente.plan.elements import Text
+from puente.plan import indicators
 from puente.plan.service import require_writer
-from puente.web.deps import db_session, form_data, get_node, principal
+from puente.policy.roles import require
+from puente.web.deps import (
+    FormDep,
+    NodeDep,
+    PrincipalDep,
+    SessionDep,
+)
 from puente.web.forms import errors_by_field
 from puente.web.pages import page_locale, redirect, render
 
@@ -47,9 +51,7 @@ def _month(text: str) -> date | None:
 
 
 @router.get("/indicators", response_class=HTMLResponse)
-def list_page(
-    request: Request, session: Session = db_session, who: Principal = Depends(principal)
-) -> Response:
+def list_page(request: Request, session: SessionDep, who: PrincipalDep) -> Response:
     require(who, "records.read")
     locale = page_locale(request)
     rows = [reading.read(session, i, owner, locale) for i, owner in indicators.indicators(session)]
@@ -74,8 +76,8 @@ def _page(request: Request, session: Session, node: Node, code: str,
 
 @router.get("/indicators/{code}", response_class=HTMLResponse)
 def indicator_page(
-    request: Request, code: str, session: Session = db_session,
-    node: Node = Depends(get_node), who: Principal = Depends(principal),
+    request: Request, code: str, session: SessionDep,
+    node: NodeDep, who: PrincipalDep,
 ) -> Response:  # fmt: skip
     require(who, "records.read")
     return _page(request, session, node, code, {}, {})
@@ -85,10 +87,10 @@ def indicator_page(
 def add_observation(
     request: Request,
     code: str,
-    form: FormData = Depends(form_data),
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    form: FormDep,
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
     values = {k: str(form.get(k) or "") for k in ("period", "value", "unit", "note")}
     problems: list[Problem] = []
@@ -268,15 +270,15 @@ def _form_page(request: Request, values: dict[str, str], errors: dict[str, list[
 
 
 @router.get("/indicators-new", response_class=HTMLResponse)
-def new_form(request: Request, who: Principal = Depends(principal)) -> Response:
+def new_form(request: Request, who: PrincipalDep) -> Response:
     require(who, "plan.write")
     return _form_page(request, _form_values(None), {}, "")
 
 
 @router.get("/indicators/{code}/edit", response_class=HTMLResponse)
 def edit_form(
-    request: Request, code: str, session: Session = db_session,
-    node: Node = Depends(get_node), who: Principal = Depends(principal),
+    request: Request, code: str, session: SessionDep,
+    node: NodeDep, who: PrincipalDep,
 ) -> Response:  # fmt: skip
     require(who, "plan.write")
     indicator, owner = indicators.get(session, code)
@@ -287,10 +289,10 @@ def edit_form(
 @router.post("/indicators-save", response_class=HTMLResponse)
 def save(
     request: Request,
-    form: FormData = Depends(form_data),
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    form: FormDep,
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
     require(who, "plan.write")
     values = {name: str(form.get(name) or "") for name in FORM_FIELDS}

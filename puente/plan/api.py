@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
-from puente.accounts.service import Principal, require
 from puente.errors import N_, InvalidInput, Problem
 from puente.node import Node
 from puente.plan import reading, service, yaml_io
 from puente.plan.schemas import ElementIn, TreeNodeOut, UpdateIn
-from puente.web.deps import db_session, get_node, principal
+from puente.policy.roles import require
+from puente.web.deps import NodeDep, PrincipalDep, SessionDep, get_node
 
 router = APIRouter(prefix="/api/v1/plan", tags=["Joint action plan"])
 YAML = "application/yaml"
 
 
 @router.get("", response_model=list[TreeNodeOut], summary="The plan as a tree")
-def tree(session: Session = db_session, who: Principal = Depends(principal)) -> list[TreeNodeOut]:
+def tree(session: SessionDep, who: PrincipalDep) -> list[TreeNodeOut]:
     require(who, "records.read")
     return [TreeNodeOut.of(root) for root in reading.tree(session)]
 
 
 @router.get("/export", summary="The whole plan as a plan file (docs/plan-format.md)",
             response_class=Response)  # fmt: skip
-def export(session: Session = db_session, who: Principal = Depends(principal)) -> Response:
+def export(session: SessionDep, who: PrincipalDep) -> Response:
     return Response(yaml_io.export(session, who), media_type=YAML,
                     headers={"Content-Disposition": 'attachment; filename="plan.yaml"'})  # fmt: skip
 
@@ -58,9 +57,9 @@ def _import(request: Request, body: bytes) -> Response:
 @router.put("/elements", summary="Create or change elements of this node's", status_code=200)
 def save(
     body: list[ElementIn],
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> dict[str, list[str]]:
     ids = service.save_elements(session, node, who, [e.element() for e in body], base="")
     return {"ids": ids}
@@ -70,9 +69,9 @@ def save(
 def add_update(
     code: str,
     body: UpdateIn,
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> dict[str, str]:
     stix_id = service.add_update(session, node, who, code, text=body.text,
                                  language=body.language, status=body.status,
@@ -83,9 +82,9 @@ def add_update(
 @router.get("/gaps", summary="What the assessment must point out, rule by rule")
 def gaps_list(
     request: Request,
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> list[dict[str, str]]:
     from puente.plan import gaps
     from puente.web.problems import locale_of

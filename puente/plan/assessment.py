@@ -17,11 +17,10 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy.orm import Session
 
 from puente.errors import N_, NotFound
+from puente.i18n import Text
 from puente.indicators import reading as indicator_reading
-from puente.indicators import service as indicators
 from puente.node import Node
-from puente.plan import gaps, reading, service
-from puente.plan.elements import Text
+from puente.plan import gaps, indicators, reading, service
 from puente.plan.meetings import Expectation, Meeting
 
 

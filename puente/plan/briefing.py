@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from puente import templating
 from puente.i18n import Translator
 from puente.indicators import charts, drawing
 from puente.indicators.reading import Reading
@@ -20,6 +21,7 @@ from puente.plan import assessment, gaps
 from puente.plan.elements import LEVEL_LABELS, STATUS_LABELS
 from puente.plan.meetings import KIND_LABELS
 from puente.plan.service import PLAN_MARKINGS
+from puente.policy.agencies import agency_namer
 
 
 def render_html(session: Session, node: Node, code: str, locale: str, *,
@@ -28,8 +30,6 @@ def render_html(session: Session, node: Node, code: str, locale: str, *,
     the way back to the meeting and to the PDF (the web page; the PDF has none). Given
     ``images``, the charts are ``<img>`` of JPEGs put in that dict by their ``chart:`` URL
     (for the PDF) rather than inline SVG."""
-    from puente.web.pages import agency_namer, environment
-
     found = assessment.assess(session, node, code, locale)
     svgs = drawing.svgs([charts.vega_lite_spec(read.chart, locale) for read in found.indicators])
     figures: list[tuple[Reading, str]] = []
@@ -42,7 +42,7 @@ def render_html(session: Session, node: Node, code: str, locale: str, *,
             url = f"chart:{hashlib.sha256(jpeg).hexdigest()[:24]}.jpg"
             images[url] = jpeg
             figures.append((read, url))
-    return environment().get_template("briefing.html").render(
+    return templating.environment("plan").get_template("briefing.html").render(
         _=Translator(locale), locale=locale, a=found, figures=figures,
         gaps=[(label, [gaps.describe(g, locale) for g in found.found_gaps if g.rule == rule])
               for rule, label in gaps.RULES.items()],

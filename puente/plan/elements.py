@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from puente.accounts.agencies import BY_CODE
 from puente.errors import N_, Label, Problem
+from puente.i18n import Text
+from puente.policy.agencies import BY_CODE
 
 LEVELS = ("goal", "area", "objective", "action")
 PARENT_LEVEL = {"goal": None, "area": "goal", "objective": "area", "action": "objective"}
@@ -38,17 +39,6 @@ STATUS_LABELS = {
     "completed": N_("Completed"),
     "cancelled": N_("Cancelled"),
 }
-
-
-@dataclass(frozen=True)
-class Text:
-    """The same words in both languages."""
-
-    en: str
-    es: str
-
-    def get(self, locale: str) -> str:
-        return self.es if locale == "es" and self.es else self.en or self.es
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from datetime import date
 
 from puente.errors import Problem, read_date, read_whole
-from puente.plan.elements import LEVELS, Element, Evidence, Milestone, Text
+from puente.i18n import Text
+from puente.plan.elements import LEVELS, Element, Evidence, Milestone
 
 MILESTONE_FIELDS = ("title_en", "title_es", "due_date", "done_date")
 EVIDENCE_FIELDS = ("kind", "ref", "label")

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from puente.accounts.service import as_utc, now
+from puente.clock import as_utc, now
 from puente.errors import N_, Label
 from puente.indicators.reading import Reading
 from puente.node import Node
@@ -145,7 +145,7 @@ def indicator_gaps(session: Session, node: Node, moment: datetime,
     baseline to the targets (below it when up is good, above it when down is good).
     ``readings``: the indicators as the caller has already read them (an assessment's)."""
     from puente.indicators import reading
-    from puente.indicators import service as indicators
+    from puente.plan import indicators
 
     months = node.settings.plan.indicator_stale_months
     first = moment.year * 12 + moment.month - 1 - months  # months since year 0, zero-based

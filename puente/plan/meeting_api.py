@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
-from sqlalchemy.orm import Session
+from fastapi import APIRouter
 
-from puente.accounts.service import Principal, require
-from puente.node import Node
 from puente.plan import service
 from puente.plan.schemas import MeetingIn, MeetingOut
-from puente.web.deps import db_session, get_node, principal
+from puente.policy.roles import require
+from puente.web.deps import NodeDep, PrincipalDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/plan/meetings", tags=["Joint action plan"])
 
 
 @router.get("", response_model=list[MeetingOut], summary="The plan's meetings, by date")
-def meetings(
-    session: Session = db_session, who: Principal = Depends(principal)
-) -> list[MeetingOut]:
+def meetings(session: SessionDep, who: PrincipalDep) -> list[MeetingOut]:
     require(who, "records.read")
     return [MeetingOut.of(meeting, owner) for meeting, owner in service.meetings(session)]
 
 
 @router.get("/{code}", response_model=MeetingOut, summary="One meeting")
-def meeting(code: str, session: Session = db_session,
-            who: Principal = Depends(principal)) -> MeetingOut:  # fmt: skip
+def meeting(code: str, session: SessionDep,
+            who: PrincipalDep) -> MeetingOut:  # fmt: skip
     require(who, "records.read")
     return MeetingOut.of(*service.get_meeting(session, code))
 
@@ -33,9 +29,9 @@ def meeting(code: str, session: Session = db_session,
             status_code=200)  # fmt: skip
 def save(
     body: list[MeetingIn],
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> dict[str, list[str]]:
     """A meeting left without ``expectations`` keeps those it adopted."""
     held = {m.code: m for m, _ in service.meetings(session)}

@@ -8,19 +8,22 @@ import re
 from dataclasses import replace
 from datetime import date
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
-from puente.accounts.service import Principal, require
 from puente.errors import N_, InvalidInput, Problem, read_date
-from puente.i18n import translate
+from puente.i18n import Text, translate
 from puente.node import Node
 from puente.plan import assessment, briefing, service
-from puente.plan.elements import Text
 from puente.plan.meetings import KIND_LABELS, KINDS, Expectation, Meeting, Participant, check
-from puente.web.deps import db_session, form_data, get_node, principal
+from puente.policy.roles import Principal, require
+from puente.web.deps import (
+    FormDep,
+    NodeDep,
+    PrincipalDep,
+    SessionDep,
+)
 from puente.web.forms import errors_by_field
 from puente.web.pages import page_locale, redirect, render
 
@@ -30,9 +33,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/meetings", response_class=HTMLResponse)
-def meetings_page(
-    request: Request, session: Session = db_session, who: Principal = Depends(principal)
-) -> Response:
+def meetings_page(request: Request, session: SessionDep, who: PrincipalDep) -> Response:
     require(who, "records.read")
     return render(request, "meetings.html", meetings=service.meetings(session),
                   kind_labels=KIND_LABELS)  # fmt: skip
@@ -40,8 +41,8 @@ def meetings_page(
 
 @router.get("/meetings/{code}", response_class=HTMLResponse)
 def meeting_page(
-    request: Request, code: str, session: Session = db_session,
-    node: Node = Depends(get_node), who: Principal = Depends(principal),
+    request: Request, code: str, session: SessionDep,
+    node: NodeDep, who: PrincipalDep,
 ) -> Response:  # fmt: skip
     require(who, "records.read")
     return _meeting(request, session, node, who, code, [])
@@ -59,8 +60,8 @@ def _meeting(request: Request, session: Session, node: Node, who: Principal, cod
 
 @router.get("/meetings/{code}/briefing", response_class=HTMLResponse)
 def briefing_page(
-    request: Request, code: str, session: Session = db_session,
-    node: Node = Depends(get_node), who: Principal = Depends(principal),
+    request: Request, code: str, session: SessionDep,
+    node: NodeDep, who: PrincipalDep,
 ) -> Response:  # fmt: skip
     require(who, "records.read")
     html = briefing.render_html(session, node, code, page_locale(request), links=True)
@@ -69,8 +70,8 @@ def briefing_page(
 
 @router.get("/meetings/{code}/briefing.pdf")
 def briefing_pdf(
-    request: Request, code: str, session: Session = db_session,
-    node: Node = Depends(get_node), who: Principal = Depends(principal),
+    request: Request, code: str, session: SessionDep,
+    node: NodeDep, who: PrincipalDep,
 ) -> Response:  # fmt: skip
     require(who, "records.read")
     locale = page_locale(request)
@@ -83,9 +84,9 @@ def briefing_pdf(
 
 @router.post("/meetings/{code}/expectations", response_class=HTMLResponse)
 def adopt_expectations(
-    request: Request, code: str, form: FormData = Depends(form_data),
-    session: Session = db_session, node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    request: Request, code: str, form: FormDep,
+    session: SessionDep, node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:  # fmt: skip
     """Adopt the expectations the coordinator kept (and edited) from the draft."""
     require(who, "plan.write")
@@ -212,15 +213,15 @@ def _form_page(request: Request, values: dict[str, str], errors: dict[str, list[
 
 
 @router.get("/meetings-new", response_class=HTMLResponse)
-def new_form(request: Request, who: Principal = Depends(principal)) -> Response:
+def new_form(request: Request, who: PrincipalDep) -> Response:
     require(who, "plan.write")
     return _form_page(request, _form_values(None), {}, "")
 
 
 @router.get("/meetings/{code}/edit", response_class=HTMLResponse)
 def edit_form(
-    request: Request, code: str, session: Session = db_session,
-    node: Node = Depends(get_node), who: Principal = Depends(principal),
+    request: Request, code: str, session: SessionDep,
+    node: NodeDep, who: PrincipalDep,
 ) -> Response:  # fmt: skip
     require(who, "plan.write")
     meeting, owner = service.get_meeting(session, code)
@@ -230,8 +231,8 @@ def edit_form(
 
 @router.post("/meetings-save", response_class=HTMLResponse)
 def save(
-    request: Request, form: FormData = Depends(form_data), session: Session = db_session,
-    node: Node = Depends(get_node), who: Principal = Depends(principal),
+    request: Request, form: FormDep, session: SessionDep,
+    node: NodeDep, who: PrincipalDep,
 ) -> Response:  # fmt: skip
     require(who, "plan.write")
     values = {name: str(form.get(name) or "") for name in FORM_FIELDS}

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from puente.accounts.agencies import BY_CODE
 from puente.errors import N_, Problem
-from puente.plan.elements import Text
+from puente.i18n import Text
+from puente.policy.agencies import BY_CODE
 
 MEETING_TYPE = "x-puente-plan-meeting"
 EXT_MEETING = "extension-definition--71c5e0a9-3b8d-4f2e-a6d1-8e4b9c2f0d53"

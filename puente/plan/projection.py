@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import orjson
 from sqlalchemy.orm import Session
 
-from puente.accounts.service import now
+from puente.clock import now
 from puente.indicators.models import ManualObservation, PlanIndicator
 from puente.plan.meetings import MEETING_TYPE
 from puente.plan.models import PlanElement, PlanMeeting, PlanUpdate

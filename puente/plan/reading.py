@@ -11,7 +11,8 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from puente.plan.elements import CLOSED, Element, Evidence, Milestone, Text
+from puente.i18n import Text
+from puente.plan.elements import CLOSED, Element, Evidence, Milestone
 from puente.plan.models import PlanElement, PlanUpdate
 from puente.plan.stix import ELEMENT_TYPE
 from puente.records.models import Record

@@ -7,16 +7,10 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from puente.i18n import Bilingual, Text
 from puente.plan import reading
-from puente.plan.elements import Element, Evidence, Milestone, Text
+from puente.plan.elements import Element, Evidence, Milestone
 from puente.plan.meetings import Expectation, Meeting, Participant
-
-
-class Bilingual(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    en: str = ""
-    es: str = ""
 
 
 class MilestoneIn(BaseModel):

@@ -16,7 +16,6 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from puente.accounts.service import Principal, require
 from puente.errors import N_, Forbidden, InvalidInput, Label, NotFound, Problem
 from puente.node import Node
 from puente.plan import projection, stix
@@ -26,6 +25,7 @@ from puente.plan.meetings import MEETING_TYPE, Meeting, meeting_object, meeting_
 from puente.plan.meetings import check as check_meeting
 from puente.plan.models import PlanElement, PlanMeeting
 from puente.policy.markings import Markings
+from puente.policy.roles import Principal, require
 from puente.records.builder import agency_identity_id, later_than, stix_now
 from puente.records.ingest import ingest, lock_writes
 from puente.records.models import Record

@@ -13,8 +13,9 @@ import uuid
 from datetime import date
 from typing import Any
 
+from puente.i18n import Text
 from puente.indicators.definitions import Indicator
-from puente.plan.elements import Element, Evidence, Milestone, Text
+from puente.plan.elements import Element, Evidence, Milestone
 
 ELEMENT_TYPE = "x-puente-plan-element"
 UPDATE_TYPE = "x-puente-plan-update"

@@ -7,13 +7,11 @@ import re
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
-from puente.accounts.agencies import for_country
-from puente.accounts.service import Principal, require
 from puente.errors import N_, InvalidInput, NotFound, Problem, read_date, read_whole
 from puente.node import Node
 from puente.plan import fields, gaps, reading, service, yaml_io
@@ -26,7 +24,14 @@ from puente.plan.elements import (
     STATUSES,
     check,
 )
-from puente.web.deps import db_session, form_data, get_node, principal
+from puente.policy.agencies import for_country
+from puente.policy.roles import require
+from puente.web.deps import (
+    FormDep,
+    NodeDep,
+    PrincipalDep,
+    SessionDep,
+)
 from puente.web.forms import errors_by_field
 from puente.web.pages import page_locale, redirect, render
 
@@ -60,9 +65,9 @@ def _find(session: Session, code: str) -> tuple[reading.TreeNode, list[reading.T
 @router.get("/plan", response_class=HTMLResponse)
 def plan_page(
     request: Request,
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
     require(who, "records.read")
     return render(request, "plan.html", roots=reading.tree(session),
@@ -79,7 +84,7 @@ def _gaps(request: Request, session: Session, node: Node) -> list[tuple[str, lis
 
 
 @router.get("/plan/export", response_class=Response)
-def export_file(session: Session = db_session, who: Principal = Depends(principal)) -> Response:
+def export_file(session: SessionDep, who: PrincipalDep) -> Response:
     return Response(yaml_io.export(session, who), media_type="application/yaml",
                     headers={"Content-Disposition": 'attachment; filename="plan.yaml"'})  # fmt: skip
 
@@ -87,10 +92,10 @@ def export_file(session: Session = db_session, who: Principal = Depends(principa
 @router.post("/plan/import", response_class=HTMLResponse)
 def import_file(
     request: Request,
-    form: FormData = Depends(form_data),
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    form: FormDep,
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
     upload = form.get("file")
     data = upload.file.read() if isinstance(upload, UploadFile) else b""
@@ -116,9 +121,9 @@ def import_file(
 def element_page(
     request: Request,
     code: str,
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
     require(who, "records.read")
     return _element_page(request, session, node, code, {}, {})
@@ -139,10 +144,10 @@ def _element_page(request: Request, session: Session, node: Node, code: str,
 def add_update(
     request: Request,
     code: str,
-    form: FormData = Depends(form_data),
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    form: FormDep,
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
     values = {k: str(form.get(k) or "") for k in ("text", "status", "progress", "date")}
     problems: list[Problem] = []
@@ -204,7 +209,7 @@ def _form_page(request: Request, values: dict[str, str], errors: dict[str, list[
 
 
 @router.get("/plan-new", response_class=HTMLResponse)
-def new_form(request: Request, who: Principal = Depends(principal)) -> Response:
+def new_form(request: Request, who: PrincipalDep) -> Response:
     require(who, "plan.write")
     return _form_page(
         request, fields.field_values(None, request.query_params.get("parent", "")), {}, ""
@@ -213,8 +218,8 @@ def new_form(request: Request, who: Principal = Depends(principal)) -> Response:
 
 @router.get("/plan/{code}/edit", response_class=HTMLResponse)
 def edit_form(
-    request: Request, code: str, session: Session = db_session,
-    node: Node = Depends(get_node), who: Principal = Depends(principal),
+    request: Request, code: str, session: SessionDep,
+    node: NodeDep, who: PrincipalDep,
 ) -> Response:  # fmt: skip
     require(who, "plan.write")
     item, _ = _find(session, code)
@@ -225,10 +230,10 @@ def edit_form(
 @router.post("/plan-save", response_class=HTMLResponse)
 def save(
     request: Request,
-    form: FormData = Depends(form_data),
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    form: FormDep,
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
     require(who, "plan.write")
     values = {name: str(form.get(name) or "") for name in fields.FORM_FIELDS} | _row_values(form)

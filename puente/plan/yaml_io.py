@@ -18,16 +18,17 @@ from typing import Any
 import yaml
 from sqlalchemy.orm import Session
 
-from puente.accounts.service import Principal, require
 from puente.errors import N_, InvalidInput, NotFound, Problem, read_date, read_whole
-from puente.indicators import service as indicator_service
+from puente.i18n import Text
 from puente.indicators.definitions import Indicator, Point
 from puente.indicators.models import ManualObservation
 from puente.node import Node
+from puente.plan import indicators as indicator_service
 from puente.plan import reading, service
-from puente.plan.elements import Element, Evidence, Milestone, Text
+from puente.plan.elements import Element, Evidence, Milestone
 from puente.plan.meetings import Expectation, Meeting, Participant
 from puente.plan.models import PlanUpdate
+from puente.policy.roles import Principal, require
 
 FORMAT_VERSION = "1"
 NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?")

@@ -7,6 +7,7 @@ Puente's markings property extension (STIX 2.1 §7.3), documented in docs/record
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,8 @@ TLP_LEVELS = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
 HANDLING_CODES = ("H0", "H1", "H2", "H3")
 RELIABILITY = ("A", "B", "C", "D", "E", "F")
 CREDIBILITY = (1, 2, 3, 4, 5, 6)
+# A country in REL TO and searchable-by: ISO 3166-1 alpha-3.
+COUNTRY_RE = re.compile(r"^[A-Z]{3}$")
 
 TLP2_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 TLP2_CREATED = "2022-10-01T00:00:00.000Z"

@@ -6,10 +6,16 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from puente.accounts.agencies import BY_CODE
 from puente.errors import N_, InvalidInput, Problem
-from puente.policy.markings import CREDIBILITY, HANDLING_CODES, RELIABILITY, TLP_LEVELS, Markings
-from puente.records.validation import COUNTRY_RE
+from puente.policy.agencies import BY_CODE
+from puente.policy.markings import (
+    COUNTRY_RE,
+    CREDIBILITY,
+    HANDLING_CODES,
+    RELIABILITY,
+    TLP_LEVELS,
+    Markings,
+)
 
 # A named recipient is a username of this node, or user@node for a partner's user.
 RECIPIENT = re.compile(r"[a-z][a-z0-9._-]{1,63}(@[a-z0-9][a-z0-9-]{1,62})?")

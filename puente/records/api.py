@@ -9,11 +9,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy.orm import Session
 
-from puente.accounts.service import Principal
 from puente.errors import N_, InvalidInput, Problem, TooLarge
-from puente.node import Node
 from puente.records import service
 from puente.records.bundles import parse_bundle, stream_bundle
 from puente.records.kinds import KINDS
@@ -24,7 +21,7 @@ from puente.records.schemas import (
     RecordPublic,
     RecordUpdate,
 )
-from puente.web.deps import db_session, get_node, principal
+from puente.web.deps import NodeDep, PrincipalDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
 
@@ -75,9 +72,9 @@ def extensions() -> list[dict[str, Any]]:
 @router.post("/records", status_code=201, response_model=RecordPublic, summary="Create a record")
 def create_record(
     body: RecordCreate,
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> RecordPublic:
     markings = body.markings.to_markings(node.settings.country)
     with fields_pointer():
@@ -85,7 +82,7 @@ def create_record(
     return RecordPublic.of(view)
 
 
-async def bundle_objects(request: Request, node: Node = Depends(get_node)) -> list[Any]:
+async def bundle_objects(request: Request, node: NodeDep) -> list[Any]:
     """Parse a STIX bundle body, explaining exactly where it is malformed."""
     limit = node.settings.limits.max_request_bytes
     if int(request.headers.get("content-length") or 0) > limit:
@@ -103,10 +100,11 @@ async def bundle_objects(request: Request, node: Node = Depends(get_node)) -> li
     summary="Import a STIX 2.1 bundle (all or nothing)",
 )
 def import_bundle(
+    *,
     objects: list[Any] = Depends(bundle_objects),
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> ImportResultPublic:
     result = service.import_objects(session, node.settings, who, objects)
     return ImportResultPublic(
@@ -120,6 +118,7 @@ def import_bundle(
 @router.get("/records", response_model=RecordPage, summary="Search records")
 def search_records(
     request: Request,
+    *,
     q: str = Query("", description="words from names, aliases, descriptions, numbers"),
     kind: list[str] = Query([]),
     tlp: list[str] = Query([]),
@@ -129,8 +128,8 @@ def search_records(
     related_to: str = "",
     after: int | None = None,
     limit: int = Query(25, ge=1, le=200),
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> RecordPage:
     page = service.search(
         session,
@@ -160,9 +159,10 @@ def search_records(
 @router.get("/records/{stix_id}", response_model=RecordPublic, summary="Read a record")
 def get_record(
     stix_id: str,
+    *,
     version: str | None = None,
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> RecordPublic:
     return RecordPublic.of(service.get(session, who, stix_id, version))
 
@@ -174,8 +174,8 @@ def get_record(
 )
 def record_versions(
     stix_id: str,
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> list[RecordPublic]:
     return [RecordPublic.of(v) for v in service.versions(session, who, stix_id)]
 
@@ -187,8 +187,8 @@ def record_versions(
 )
 def record_related(
     stix_id: str,
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> list[RecordPublic]:
     return [RecordPublic.of(v) for v in service.related(session, who, stix_id)]
 
@@ -197,9 +197,9 @@ def record_related(
 def update_record(
     stix_id: str,
     body: RecordUpdate,
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> RecordPublic:
     markings = body.markings.to_markings(node.settings.country)
     with fields_pointer():
@@ -212,9 +212,9 @@ def update_record(
 )
 def revoke_record(
     stix_id: str,
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> RecordPublic:
     return RecordPublic.of(service.revoke(session, node.settings, who, stix_id))
 
@@ -225,10 +225,11 @@ def revoke_record(
     response_class=StreamingResponse,
 )
 def export_bundle(
+    *,
     kind: list[str] = Query([]),
     tlp: list[str] = Query([]),
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> StreamingResponse:
     # The bundle is spooled (memory, then disk) inside the request's transaction, which
     # commits with its audit entry before the first byte leaves: a slow or vanished client

@@ -7,8 +7,8 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from puente.accounts.agencies import BY_CODE
 from puente.errors import N_, InvalidInput, Label, Problem
+from puente.policy.agencies import BY_CODE
 from puente.records.kinds import KINDS, PUENTE_IDENTITY, Kind
 from puente.records.validation import is_identifier, timestamp_key
 

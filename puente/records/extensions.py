@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from puente.plan.contract import SCHEMAS as PLAN_SCHEMAS
 from puente.policy.markings import MARKINGS_EXTENSION
 from puente.records.kinds import (
     EXT_FIREARM,
@@ -136,7 +135,13 @@ SCHEMAS: dict[str, tuple[str, str, list[str], dict[str, Any], list[str]]] = {
 }
 
 
-SCHEMAS |= PLAN_SCHEMAS  # the joint action plan's objects travel in the same feeds
+Schema = tuple[str, str, list[str], dict[str, Any], list[str]]
+
+
+def register(schemas: dict[str, Schema]) -> None:
+    """A domain above records whose objects travel in the same feeds (the joint action plan)
+    publishes its extension definitions with these (:func:`puente.domains.install`)."""
+    SCHEMAS.update(schemas)
 
 
 def json_schema(extension_id: str) -> dict[str, Any]:

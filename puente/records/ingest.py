@@ -27,13 +27,12 @@ import orjson
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from puente.accounts.agencies import CATALOG
-from puente.accounts.service import Principal
 from puente.audit import service as audit
 from puente.audit.models import AuditHead
 from puente.config import Settings
 from puente.errors import N_, Conflict, Forbidden, InvalidInput, Problem
 from puente.policy import gate
+from puente.policy.agencies import CATALOG
 from puente.policy.markings import (
     MARKINGS_EXTENSION,
     TLP_BY_MARKING_ID,
@@ -41,6 +40,7 @@ from puente.policy.markings import (
     Markings,
     most_restrictive,
 )
+from puente.policy.roles import Principal
 from puente.records.builder import agency_identity_id
 from puente.records.kinds import display_name, kind_of
 from puente.records.models import Record

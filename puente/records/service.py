@@ -15,16 +15,16 @@ import orjson
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from puente.accounts.service import Principal, require
 from puente.audit import service as audit
 from puente.config import Settings
 from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
 from puente.policy import gate
 from puente.policy.markings import TLP_LEVELS, Markings, most_restrictive
-from puente.policy.prefilter import visible_to_user
+from puente.policy.roles import Principal, require
 from puente.records import builder
 from puente.records.ingest import IngestResult, ingest
 from puente.records.models import Record, RecordRef
+from puente.records.prefilter import visible_to_user
 from puente.records.rows import RecordView, facts_of
 from puente.records.text import fold
 from puente.records.validation import is_identifier, refs_of, timestamp_key
@@ -513,7 +513,7 @@ def _export(
 def preamble() -> list[dict[str, Any]]:
     """The definitions every export carries before its records: Puente's extension definitions,
     the TLP 2.0 marking definitions and the agencies' identities (none of them record content)."""
-    from puente.accounts.agencies import CATALOG
+    from puente.policy.agencies import CATALOG
     from puente.policy.markings import TLP_LEVELS, tlp_marking_definition
     from puente.records.extensions import definitions
 

@@ -14,9 +14,10 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from puente.accounts.agencies import BY_CODE
 from puente.errors import N_, Problem
+from puente.policy.agencies import BY_CODE
 from puente.policy.markings import (
+    COUNTRY_RE,
     CREDIBILITY,
     HANDLING_CODES,
     MARKINGS_EXTENSION,
@@ -27,7 +28,6 @@ from puente.records.kinds import EXT_PERSON, SDO_EXTENSIONS
 
 TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
-COUNTRY_RE = re.compile(r"^[A-Z]{3}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # STIX 2.1 §4–§5: the properties each standard object requires beyond the common ones.

@@ -12,22 +12,27 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from puente.accounts import service as accounts
-from puente.accounts.service import Principal
 from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
 from puente.node import Node
 from puente.policy.markings import TLP_LEVELS, Markings
+from puente.policy.roles import Principal, require
 from puente.records import builder
 from puente.records import service as records
 from puente.records.kinds import KINDS
 from puente.records.rows import RecordView
 from puente.sharing import ledger as sharing_ledger
-from puente.web.deps import db_session, form_data, get_node, principal
+from puente.web.deps import (
+    FormDep,
+    NodeDep,
+    PrincipalDep,
+    SessionDep,
+)
 from puente.web.forms import MarkingsForm, errors_by_field, record_fields
 from puente.web.pages import page_locale, redirect, render
 
@@ -52,6 +57,7 @@ def may_edit(view: RecordView, who: Principal) -> bool:
 @router.get("/records", response_class=HTMLResponse)
 def search_page(
     request: Request,
+    *,
     q: str = "",
     kind: str = "",
     tlp: str = "",
@@ -61,8 +67,8 @@ def search_page(
     related_to: str = "",
     include_revoked: str = "",
     after: str = "",
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> Response:
     query = records.SearchQuery(
         text=q.strip(),
@@ -153,8 +159,8 @@ def _kind_or_404(kind: str) -> str:
 
 
 @router.get("/records/new", response_class=HTMLResponse)
-def choose_kind(request: Request, who: Principal = Depends(principal)) -> Response:
-    accounts.require(who, "records.write")
+def choose_kind(request: Request, who: PrincipalDep) -> Response:
+    require(who, "records.write")
     return render(request, "record_kinds.html", kinds=KINDS)
 
 
@@ -162,11 +168,11 @@ def choose_kind(request: Request, who: Principal = Depends(principal)) -> Respon
 def new_record_form(
     request: Request,
     kind: str,
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
-    accounts.require(who, "records.write")
+    require(who, "records.write")
     kind = _kind_or_404(kind)
     return _form_page(
         request,
@@ -227,10 +233,10 @@ def _submit(
 def create_record(
     request: Request,
     kind: str,
-    form: FormData = Depends(form_data),
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    form: FormDep,
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
     kind = _kind_or_404(kind)
 
@@ -257,9 +263,10 @@ def create_record(
 def record_page(
     request: Request,
     stix_id: str,
+    *,
     version: str = "",
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> Response:
     view = records.get(session, who, stix_id, version or None)
     history = records.versions(session, who, stix_id)
@@ -288,7 +295,7 @@ def _editable(session: Session, who: Principal, stix_id: str) -> RecordView:
     if view.revoked:
         raise Forbidden(N_("This record is revoked; it takes no new versions."))
     if not may_edit(view, who):
-        accounts.require(who, "records.write")
+        require(who, "records.write")
         raise Forbidden(
             N_("Only {agency} on node {node}, which owns {id}, may make new versions of it."),
             agency=view.originating_agency,
@@ -302,8 +309,8 @@ def _editable(session: Session, who: Principal, stix_id: str) -> RecordView:
 def edit_record_form(
     request: Request,
     stix_id: str,
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> Response:
     view = _editable(session, who, stix_id)
     return _form_page(
@@ -324,10 +331,10 @@ def edit_record_form(
 def edit_record(
     request: Request,
     stix_id: str,
-    form: FormData = Depends(form_data),
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    form: FormDep,
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
     view = _editable(session, who, stix_id)
 
@@ -358,8 +365,8 @@ def edit_record(
 def revoke_confirm(
     request: Request,
     stix_id: str,
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> Response:
     view = _editable(session, who, stix_id)
     return render(
@@ -370,9 +377,9 @@ def revoke_confirm(
 @router.post("/records/{stix_id}/revoke")
 def revoke_record(
     stix_id: str,
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
     records.revoke(session, node.settings, who, stix_id)
     return redirect(f"/records/{stix_id}")

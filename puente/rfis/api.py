@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
-from puente.accounts.service import Principal
 from puente.errors import N_, Forbidden
-from puente.node import Node
-from puente.rfis import candidates, reports, service, transport
+from puente.rfis import candidates, messages, reports, service, transport
 from puente.rfis.schemas import RfiAction, RfiCreate, RfiOut, RfiSummaryOut, TimelinessOut
-from puente.sharing.api import requester
-from puente.sharing.collections import Requester
 from puente.sharing.partners import PartnerPrincipal
-from puente.web.deps import db_session, get_node, principal, principal_outside_unit_of_work
+from puente.web.deps import (
+    NodeDep,
+    PrincipalDep,
+    PrincipalOutsideDep,
+    RequesterDep,
+    SessionDep,
+)
 
 router = APIRouter(prefix="/api/v1/rfis", tags=["Requests for information"])
 Direction = Literal["outgoing", "incoming"]
@@ -25,11 +26,12 @@ Direction = Literal["outgoing", "incoming"]
 
 @router.get("", response_model=list[RfiSummaryOut], summary="Requests sent or received")
 def list_rfis(
+    *,
     direction: Direction = "outgoing",
     state: str = "",
     overdue: bool = False,
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> list[RfiSummaryOut]:
     items = reports.listing(session, who, direction, state=state, overdue_only=overdue)
     return [RfiSummaryOut(**item.__dict__) for item in items]
@@ -39,22 +41,21 @@ def list_rfis(
     "/timeliness", response_model=TimelinessOut, summary="How promptly requests are answered"
 )
 def timeliness(
+    *,
     direction: Direction = Query("incoming", description="incoming: how this node answers"),
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> TimelinessOut:
     return TimelinessOut(**reports.timeliness(session, who, direction).as_json())
 
 
 @router.get("/messages", summary="For partner nodes: messages about requests, since a cursor")
-def messages(
-    since: str = "", session: Session = db_session, who: Requester = Depends(requester)
-) -> Response:
+def pending_messages(*, since: str = "", session: SessionDep, who: RequesterDep) -> Response:
     """What this node could not post to the partner (it was down, or serves no inbox): the
     partner fetches it with each sync. Asking from a cursor acknowledges what came before."""
     if not isinstance(who, PartnerPrincipal):
         raise Forbidden(N_("Only partner nodes call this endpoint."))
-    body = transport.messages_for(session, who, since)
+    body = messages.messages_for(session, who, since)
     return Response(orjson.dumps(body), media_type="application/json",
                     headers={"Cache-Control": "no-store"})  # fmt: skip
 
@@ -62,23 +63,21 @@ def messages(
 @router.post("", response_model=RfiOut, status_code=201, summary="Ask a partner for information")
 def create(
     body: RfiCreate,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal_outside_unit_of_work),
+    node: NodeDep,
+    who: PrincipalOutsideDep,
 ) -> RfiOut:
     """A plain function with no unit of work of the request's: sending calls the partner."""
     new = body.new_request()
     if new.hit_query_id:
         with node.db.session() as session:
             candidates.attach_hit(session, who, new, str(body.subject))
-    rfi_id = service.create(node, who, new)
+    rfi_id = transport.create(node, who, new)
     with node.db.session() as session:
         return RfiOut.of(reports.detail(session, who, rfi_id))
 
 
 @router.get("/{rfi_id}", response_model=RfiOut, summary="One request with its history")
-def get_rfi(
-    rfi_id: str, session: Session = db_session, who: Principal = Depends(principal)
-) -> RfiOut:
+def get_rfi(rfi_id: str, session: SessionDep, who: PrincipalDep) -> RfiOut:
     return RfiOut.of(reports.detail(session, who, rfi_id))
 
 
@@ -89,10 +88,10 @@ def act(
     rfi_id: str,
     action: str,
     body: RfiAction,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal_outside_unit_of_work),
+    node: NodeDep,
+    who: PrincipalOutsideDep,
 ) -> RfiOut:
     given = service.AnswerInput(body.answer, body.records, body.tlp, body.handling)
-    service.perform(node, who, rfi_id, service.Move(action, body.reason, body.assignee, given))
+    transport.perform(node, who, rfi_id, service.Move(action, body.reason, body.assignee, given))
     with node.db.session() as session:
         return RfiOut.of(reports.detail(session, who, rfi_id))

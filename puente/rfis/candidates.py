@@ -16,7 +16,6 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from puente.accounts.service import Principal
 from puente.errors import N_, InvalidInput, NotFound, Problem
 from puente.hits import asking, psi
 from puente.hits.asking import SubjectAnswer
@@ -25,6 +24,7 @@ from puente.hits.subjects import Subject
 from puente.node import Node
 from puente.policy import gate
 from puente.policy.markings import Markings
+from puente.policy.roles import Principal
 from puente.records.models import Record
 from puente.records.rows import facts_of, markings_of
 from puente.rfis.models import Rfi

@@ -14,12 +14,12 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from puente.accounts.agencies import agency_countries
-from puente.accounts.service import Principal
 from puente.errors import N_, InvalidInput, Problem
 from puente.node import Node
 from puente.policy import gate
+from puente.policy.agencies import agency_countries
 from puente.policy.markings import HANDLING_CODES, Markings
+from puente.policy.roles import Principal
 from puente.records import builder
 from puente.records import service as records
 from puente.records.models import Record

@@ -12,10 +12,11 @@ import orjson
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from puente.accounts.service import Principal, as_utc, now, require
+from puente.clock import as_utc, now
 from puente.hits.subjects import Subject
 from puente.policy import gate
 from puente.policy.markings import Markings
+from puente.policy.roles import Principal, require
 from puente.records.models import Record
 from puente.records.rows import facts_of, markings_of
 from puente.rfis import states

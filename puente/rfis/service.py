@@ -1,16 +1,16 @@
 """Requests for information: what each side's users may do to a request, and reading them.
 
 A request lives on two nodes (see :mod:`puente.rfis.states`). Every change happens here, in
-one transaction with its history entry, its audit entry and the signed message that tells
-the partner (:mod:`puente.rfis.transport`); the message is posted once the transaction has
-committed. Every refusal is audited too, in a transaction of its own.
+the caller's unit of work, with its history entry, its audit entry and the signed message
+that tells the partner (:mod:`puente.rfis.messages`); :func:`puente.rfis.transport.carry_out`
+posts the message once the unit of work has committed, and audits a refusal in one of its
+own.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -20,11 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from puente.accounts.models import User
-from puente.accounts.service import PERMISSIONS, Principal, now, require
 from puente.audit import service as audit
-from puente.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Problem, PuenteError
+from puente.clock import now
+from puente.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Problem
 from puente.node import Node
-from puente.rfis import release, states, transport
+from puente.policy.roles import PERMISSIONS, Principal, require
+from puente.rfis import messages, release, states
 from puente.rfis.models import Rfi
 from puente.sharing.partners import get_partner
 
@@ -56,16 +57,13 @@ class NewRequest:
     send: bool = True
 
 
-@contextmanager
-def _audited(node: Node, who: Principal, action: str, target: str) -> Iterator[None]:
-    try:
-        yield
-    except PuenteError as exc:
-        with node.db.session() as session:
-            audit.append(session, who.username, "rfi.refused", target,
-                         details={"action": action, "kind": exc.kind,
-                                  "reason": exc.problems[0].message})  # fmt: skip
-        raise
+@dataclass(frozen=True)
+class Queued:
+    """A change made: the request, and the partner a message was queued for (None: none was,
+    as for a draft)."""
+
+    rfi_id: str
+    partner_id: int | None
 
 
 def _check_new(session: Session, new: NewRequest) -> list[Problem]:
@@ -90,40 +88,36 @@ def _check_new(session: Session, new: NewRequest) -> list[Problem]:
     return problems
 
 
-def create(node: Node, who: Principal, new: NewRequest) -> str:
-    """Draft a request to a partner (and send it, unless ``new.send`` is false); its id."""
+def create(session: Session, node: Node, who: Principal, new: NewRequest) -> Queued:
+    """Draft a request to a partner (and send it, unless ``new.send`` is false)."""
     require(who, "rfis.request")
-    with _audited(node, who, "create", new.partner), node.db.session() as session:
-        problems = _check_new(session, new)
-        if problems:
-            raise InvalidInput(problems)
-        partner = get_partner(session, new.partner)
-        if not partner.enabled:
-            raise Forbidden(N_("Partner {node} is disabled."), node=new.partner)
-        moment = now()
-        recipients = [r for r in dict.fromkeys(new.recipients) if r != who.username]
-        rfi = Rfi(
-            id=str(uuid.uuid4()), direction=states.OUTGOING, partner_id=partner.id,
-            state=states.DRAFT, priority=new.priority, title=new.title.strip(),
-            question=new.question.strip(), case_reference=new.case_reference.strip(),
-            legal_basis=new.legal_basis.strip(), category=new.category,
-            subject=orjson.dumps(new.subject).decode() if new.subject else "",
-            hit_query_id=new.hit_query_id, matched=",".join(new.matched),
-            requester=who.username, requester_agency=who.agency,
-            recipients=",".join(recipients), created_at=moment, updated_at=moment,
-        )  # fmt: skip
-        session.add(rfi)
-        session.flush()
-        transport.add_event(session, rfi, who.username, "create")
-        audit.append(session, who.username, "rfi.create", rfi.id,
-                     details={"partner": new.partner, "case_reference": rfi.case_reference,
-                              "hit_query": rfi.hit_query_id})  # fmt: skip
-        if new.send:
-            _send(session, node, who, rfi)
-        rfi_id, partner_id = rfi.id, partner.id
+    problems = _check_new(session, new)
+    if problems:
+        raise InvalidInput(problems)
+    partner = get_partner(session, new.partner)
+    if not partner.enabled:
+        raise Forbidden(N_("Partner {node} is disabled."), node=new.partner)
+    moment = now()
+    recipients = [r for r in dict.fromkeys(new.recipients) if r != who.username]
+    rfi = Rfi(
+        id=str(uuid.uuid4()), direction=states.OUTGOING, partner_id=partner.id,
+        state=states.DRAFT, priority=new.priority, title=new.title.strip(),
+        question=new.question.strip(), case_reference=new.case_reference.strip(),
+        legal_basis=new.legal_basis.strip(), category=new.category,
+        subject=orjson.dumps(new.subject).decode() if new.subject else "",
+        hit_query_id=new.hit_query_id, matched=",".join(new.matched),
+        requester=who.username, requester_agency=who.agency,
+        recipients=",".join(recipients), created_at=moment, updated_at=moment,
+    )  # fmt: skip
+    session.add(rfi)
+    session.flush()
+    messages.add_event(session, rfi, who.username, "create")
+    audit.append(session, who.username, "rfi.create", rfi.id,
+                 details={"partner": new.partner, "case_reference": rfi.case_reference,
+                          "hit_query": rfi.hit_query_id})  # fmt: skip
     if new.send:
-        transport.deliver(node, partner_id)
-    return rfi_id
+        _send(session, node, who, rfi)
+    return Queued(rfi.id, partner.id if new.send else None)
 
 
 def _send(session: Session, node: Node, who: Principal, rfi: Rfi) -> dict[str, Any]:
@@ -131,10 +125,10 @@ def _send(session: Session, node: Node, who: Principal, rfi: Rfi) -> dict[str, A
     rfi.sent_at = moment
     rfi.due_at = moment + timedelta(hours=node.settings.rfis.due_hours[rfi.priority])
     rfi.state = states.SENT
-    transport.add_event(session, rfi, who.username, "send")
+    messages.add_event(session, rfi, who.username, "send")
     audit.append(session, who.username, "rfi.send", rfi.id,
                  details={"due_at": rfi.due_at.isoformat()})  # fmt: skip
-    transport.queue(session, node, rfi, "send", who.username, **transport.request_payload(rfi))
+    messages.queue(session, node, rfi, "send", who.username, **messages.request_payload(rfi))
     return {}
 
 
@@ -156,50 +150,50 @@ def held(session: Session, who: Principal, rfi_id: str) -> Rfi:
 Change = Callable[[Session, Rfi], dict[str, Any]]
 
 
-def _act(node: Node, who: Principal, rfi_id: str, action: str, change: Change) -> None:
-    """Move a request by ``action``: check, change, record, queue; then post the message."""
+def _act(session: Session, node: Node, who: Principal, rfi_id: str, action: str,
+         change: Change) -> Queued:  # fmt: skip
+    """Move a request by ``action``: check, change, record, queue the partner's message."""
     require(who, ACTION_PERMISSIONS[action])
-    with _audited(node, who, action, rfi_id), node.db.session() as session:
-        rfi = held(session, who, rfi_id)
-        target = states.next_state(action, rfi.state, rfi.direction)
-        if target is None:
-            problem = states.refusal(rfi, action)
-            raise Conflict(problem.message, **problem.params)
-        payload = change(session, rfi)
-        if action == "send":
-            partner_id = rfi.partner_id
-        else:
-            rfi.state = target
-            rfi.updated_at = now()
-            if target in states.CLOSED:
-                rfi.closed_at = now()
-            transport.add_event(session, rfi, who.username, action, _note(payload))
-            audit.append(session, who.username, f"rfi.{action}", rfi.id,
-                         details={k: v for k, v in payload.items() if k != "answer"})  # fmt: skip
-            transport.queue(session, node, rfi, action, who.username, **payload)
-            partner_id = rfi.partner_id
-    transport.deliver(node, partner_id)
+    rfi = held(session, who, rfi_id)
+    target = states.next_state(action, rfi.state, rfi.direction)
+    if target is None:
+        problem = states.refusal(rfi, action)
+        raise Conflict(problem.message, **problem.params)
+    payload = change(session, rfi)
+    if action == "send":
+        partner_id = rfi.partner_id
+    else:
+        rfi.state = target
+        rfi.updated_at = now()
+        if target in states.CLOSED:
+            rfi.closed_at = now()
+        messages.add_event(session, rfi, who.username, action, _note(payload))
+        audit.append(session, who.username, f"rfi.{action}", rfi.id,
+                     details={k: v for k, v in payload.items() if k != "answer"})  # fmt: skip
+        messages.queue(session, node, rfi, action, who.username, **payload)
+        partner_id = rfi.partner_id
+    return Queued(rfi.id, partner_id)
 
 
 def _note(payload: dict[str, Any]) -> str:
     return str(payload.get("reason") or payload.get("assignee") or "")
 
 
-def send(node: Node, who: Principal, rfi_id: str) -> None:
-    _act(node, who, rfi_id, "send", lambda session, rfi: _send(session, node, who, rfi))
+def send(session: Session, node: Node, who: Principal, rfi_id: str) -> Queued:
+    return _act(session, node, who, rfi_id, "send", lambda s, rfi: _send(s, node, who, rfi))
 
 
-def withdraw(node: Node, who: Principal, rfi_id: str, reason: str) -> None:
+def withdraw(session: Session, node: Node, who: Principal, rfi_id: str, reason: str) -> Queued:
     def change(session: Session, rfi: Rfi) -> dict[str, Any]:
         if who.username != rfi.requester and "admin" not in who.roles:
             raise Forbidden(N_("Only {user}, who asked, may withdraw this request."),
                             user=rfi.requester)  # fmt: skip
         return {"reason": reason.strip()[:5000]}
 
-    _act(node, who, rfi_id, "withdraw", change)
+    return _act(session, node, who, rfi_id, "withdraw", change)
 
 
-def assign(node: Node, who: Principal, rfi_id: str, assignee: str) -> None:
+def assign(session: Session, node: Node, who: Principal, rfi_id: str, assignee: str) -> Queued:
     def change(session: Session, rfi: Rfi) -> dict[str, Any]:
         name = assignee.strip() or who.username
         user = session.execute(select(User).where(User.username == name)).scalar_one_or_none()
@@ -210,7 +204,7 @@ def assign(node: Node, who: Principal, rfi_id: str, assignee: str) -> None:
         rfi.assignee = name
         return {"assignee": name}
 
-    _act(node, who, rfi_id, "assign", change)
+    return _act(session, node, who, rfi_id, "assign", change)
 
 
 @dataclass
@@ -221,7 +215,8 @@ class AnswerInput:
     handling: str = "H2"
 
 
-def answer(node: Node, who: Principal, rfi_id: str, given: AnswerInput) -> None:
+def answer(session: Session, node: Node, who: Principal, rfi_id: str,
+           given: AnswerInput) -> Queued:  # fmt: skip
     def change(session: Session, rfi: Rfi) -> dict[str, Any]:
         text = given.text.strip()
         if not text:
@@ -236,10 +231,10 @@ def answer(node: Node, who: Principal, rfi_id: str, given: AnswerInput) -> None:
         rfi.assignee = rfi.assignee or who.username
         return {"answer": text, "released": released, "released_tlp": rfi.released_tlp}
 
-    _act(node, who, rfi_id, "answer", change)
+    return _act(session, node, who, rfi_id, "answer", change)
 
 
-def decline(node: Node, who: Principal, rfi_id: str, reason: str) -> None:
+def decline(session: Session, node: Node, who: Principal, rfi_id: str, reason: str) -> Queued:
     def change(session: Session, rfi: Rfi) -> dict[str, Any]:
         if not reason.strip():
             raise InvalidInput([Problem(N_("Say why the request is declined."), "/reason")])
@@ -247,7 +242,7 @@ def decline(node: Node, who: Principal, rfi_id: str, reason: str) -> None:
         rfi.assignee = rfi.assignee or who.username
         return {"reason": rfi.decline_reason}
 
-    _act(node, who, rfi_id, "decline", change)
+    return _act(session, node, who, rfi_id, "decline", change)
 
 
 @dataclass
@@ -260,16 +255,16 @@ class Move:
     answer: AnswerInput = field(default_factory=lambda: AnswerInput(""))
 
 
-def perform(node: Node, who: Principal, rfi_id: str, move: Move) -> None:
+def perform(session: Session, node: Node, who: Principal, rfi_id: str, move: Move) -> Queued:
     """Make ``move``; an unknown action is refused with the ones there are."""
-    moves: dict[str, Callable[[], None]] = {
-        "send": lambda: send(node, who, rfi_id),
-        "withdraw": lambda: withdraw(node, who, rfi_id, move.reason),
-        "assign": lambda: assign(node, who, rfi_id, move.assignee),
-        "answer": lambda: answer(node, who, rfi_id, move.answer),
-        "decline": lambda: decline(node, who, rfi_id, move.reason),
+    moves: dict[str, Callable[[], Queued]] = {
+        "send": lambda: send(session, node, who, rfi_id),
+        "withdraw": lambda: withdraw(session, node, who, rfi_id, move.reason),
+        "assign": lambda: assign(session, node, who, rfi_id, move.assignee),
+        "answer": lambda: answer(session, node, who, rfi_id, move.answer),
+        "decline": lambda: decline(session, node, who, rfi_id, move.reason),
     }
     if move.action not in moves:
         raise NotFound(N_("Unknown action {action}; use one of: {actions}."),
                        action=move.action, actions=", ".join(moves))  # fmt: skip
-    moves[move.action]()
+    return moves[move.action]()

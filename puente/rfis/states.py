@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from puente.accounts.service import as_utc
+from puente.clock import as_utc
 from puente.errors import N_, Label, Problem
 from puente.rfis.models import Rfi
 

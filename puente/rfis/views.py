@@ -10,25 +10,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from puente.accounts.service import Principal, require
 from puente.errors import InvalidInput, PuenteError
 from puente.hits.labels import CATEGORY_LABELS, key_type_label
 from puente.i18n import translate
 from puente.node import Node
 from puente.policy.markings import HANDLING_CODES
-from puente.rfis import candidates, release, reports, service, states
+from puente.policy.roles import Principal, require
+from puente.rfis import candidates, release, reports, service, states, transport
 from puente.sharing import partners
 from puente.web.deps import (
-    db_session,
-    form_data,
-    get_node,
-    principal,
-    principal_outside_unit_of_work,
+    FormDep,
+    NodeDep,
+    PrincipalDep,
+    PrincipalOutsideDep,
+    SessionDep,
 )
 from puente.web.forms import errors_by_field
 from puente.web.pages import page_locale, redirect, render
@@ -51,16 +51,12 @@ def _box(request: Request, session: Session, who: Principal, direction: str) -> 
 
 
 @router.get("/rfis", response_class=HTMLResponse)
-def outbox(
-    request: Request, session: Session = db_session, who: Principal = Depends(principal)
-) -> Response:
+def outbox(request: Request, session: SessionDep, who: PrincipalDep) -> Response:
     return _box(request, session, who, states.OUTGOING)
 
 
 @router.get("/rfis/inbox", response_class=HTMLResponse)
-def inbox(
-    request: Request, session: Session = db_session, who: Principal = Depends(principal)
-) -> Response:
+def inbox(request: Request, session: SessionDep, who: PrincipalDep) -> Response:
     require(who, "rfis.oversee")
     return _box(request, session, who, states.INCOMING)
 
@@ -81,9 +77,7 @@ def _form_page(
 
 
 @router.get("/rfis/new", response_class=HTMLResponse)
-def new_form(
-    request: Request, session: Session = db_session, who: Principal = Depends(principal)
-) -> Response:
+def new_form(request: Request, session: SessionDep, who: PrincipalDep) -> Response:
     require(who, "rfis.request")
     values: dict[str, Any] = {"priority": "routine"}
     query_id = request.query_params.get("query", "")
@@ -110,9 +104,9 @@ def _new_request(form: FormData) -> service.NewRequest:
 @router.post("/rfis", response_class=HTMLResponse)
 def create(
     request: Request,
-    form: FormData = Depends(form_data),
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal_outside_unit_of_work),
+    form: FormDep,
+    node: NodeDep,
+    who: PrincipalOutsideDep,
 ) -> Response:
     new = _new_request(form)
     subject_index = str(form.get("subject_index") or "")
@@ -120,7 +114,7 @@ def create(
         if new.hit_query_id:
             with node.db.session() as session:
                 candidates.attach_hit(session, who, new, subject_index)
-        rfi_id = service.create(node, who, new)
+        rfi_id = transport.create(node, who, new)
     except InvalidInput as exc:
         values = {k: str(v) for k, v in form.items()}
         with node.db.session() as session:
@@ -179,9 +173,9 @@ def _actions(who: Principal, summary: reports.RfiSummary) -> set[str]:
 def detail(
     request: Request,
     rfi_id: str,
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
     return _detail_page(request, session, node, who, rfi_id)
 
@@ -191,9 +185,9 @@ def act(
     request: Request,
     rfi_id: str,
     action: str,
-    form: FormData = Depends(form_data),
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal_outside_unit_of_work),
+    form: FormDep,
+    node: NodeDep,
+    who: PrincipalOutsideDep,
 ) -> Response:
     def text(name: str) -> str:
         return str(form.get(name) or "")
@@ -205,7 +199,7 @@ def act(
         handling=text("handling") or "H2",
     )
     try:
-        service.perform(node, who, rfi_id, service.Move(action, text("reason"), text("assignee"),
+        transport.perform(node, who, rfi_id, service.Move(action, text("reason"), text("assignee"),
                                                         given))  # fmt: skip
     except (InvalidInput, PuenteError) as exc:
         if isinstance(exc, InvalidInput):

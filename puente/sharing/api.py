@@ -8,25 +8,24 @@ this node with an API token, as Bearer or as the password of HTTP Basic.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from puente.accounts import service as accounts
-from puente.errors import N_, PuenteError, Unauthenticated
+from puente.errors import N_, PuenteError
 from puente.i18n import translate
 from puente.node import Node
-from puente.sharing import partners, taxii
-from puente.sharing.collections import Requester
-from puente.sharing.models import Partner
+from puente.sharing import taxii
 from puente.sharing.query import Filters, parse_filters
-from puente.web.deps import db_session, get_node, json_body
+from puente.web.deps import (
+    NodeDep,
+    RequesterDep,
+    SessionDep,
+    json_body,
+    requester,
+)
 
 MEDIA_TYPE = taxii.MEDIA_TYPE
 REALM = 'Basic realm="Puente TAXII 2.1"'
@@ -145,32 +144,6 @@ def check_content_type(request: Request) -> None:
         )
 
 
-# -- §1.6.9 who is asking ----------------------------------------------------------------------
-
-
-def requester(request: Request, session: Session = db_session) -> Requester:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer":
-        user = accounts.user_for_token(session, value.strip())
-        return accounts.principal_for(user, request.app.state.node.settings)
-    if scheme.lower() == "basic":
-        try:
-            username, _, secret = base64.b64decode(value.strip()).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            username, secret = "", ""
-        if session.execute(select(Partner.id).where(Partner.node_id == username)).first():
-            return partners.authenticate(session, username, secret)
-        if username and secret:
-            user = accounts.user_for_token(session, secret)
-            if user.username == username:
-                return accounts.principal_for(user, request.app.state.node.settings)
-    raise Unauthenticated(
-        N_(
-            "Sign in with HTTP Basic: a partner's node id and secret, or your username and API token."
-        )
-    )
-
-
 def _filters(request: Request, allowed: tuple[str, ...], default_version: str = "last") -> Filters:
     return parse_filters(request.query_params.multi_items(), allowed, default_version)
 
@@ -193,23 +166,19 @@ OBJECTS = (*PAGED, "match[id]", "match[type]", "match[version]")
 
 
 @router.get("/", summary="§4.1 Server Discovery", dependencies=[Depends(accept_taxii)])
-def server_discovery(
-    who: Requester = Depends(requester), node: Node = Depends(get_node)
-) -> Response:
+def server_discovery(who: RequesterDep, node: NodeDep) -> Response:
     return _json(taxii.discovery(node))
 
 
 @router.get("/api/", summary="§4.2 Get API Root Information", dependencies=[Depends(accept_taxii)])
-def get_api_root(who: Requester = Depends(requester), node: Node = Depends(get_node)) -> Response:
+def get_api_root(who: RequesterDep, node: NodeDep) -> Response:
     return _json(taxii.api_root(node))
 
 
 @router.get(
     "/api/status/{status_id}/", summary="§4.3 Get Status", dependencies=[Depends(accept_taxii)]
 )
-def get_status(
-    status_id: str, session: Session = db_session, who: Requester = Depends(requester)
-) -> Response:
+def get_status(status_id: str, session: SessionDep, who: RequesterDep) -> Response:
     return _json(taxii.get_status(session, who, status_id))
 
 
@@ -219,9 +188,7 @@ def get_status(
 @router.get(
     "/api/collections/", summary="§5.1 Get Collections", dependencies=[Depends(accept_taxii)]
 )
-def get_collections(
-    who: Requester = Depends(requester), node: Node = Depends(get_node)
-) -> Response:
+def get_collections(who: RequesterDep, node: NodeDep) -> Response:
     return _json(taxii.collections(node, who))
 
 
@@ -230,9 +197,7 @@ def get_collections(
     summary="§5.2 Get a Collection",
     dependencies=[Depends(accept_taxii)],
 )
-def get_collection(
-    collection_id: str, who: Requester = Depends(requester), node: Node = Depends(get_node)
-) -> Response:
+def get_collection(collection_id: str, who: RequesterDep, node: NodeDep) -> Response:
     return _json(taxii.collection(node, who, collection_id))
 
 
@@ -244,9 +209,9 @@ def get_collection(
 def get_manifest(
     collection_id: str,
     request: Request,
-    session: Session = db_session,
-    who: Requester = Depends(requester),
-    node: Node = Depends(get_node),
+    session: SessionDep,
+    who: RequesterDep,
+    node: NodeDep,
 ) -> Response:
     filters = _filters(request, OBJECTS)
     return _served(taxii.get_manifest(session, node, who, collection_id, filters))
@@ -260,9 +225,9 @@ def get_manifest(
 def get_objects(
     collection_id: str,
     request: Request,
-    session: Session = db_session,
-    who: Requester = Depends(requester),
-    node: Node = Depends(get_node),
+    session: SessionDep,
+    who: RequesterDep,
+    node: NodeDep,
 ) -> Response:
     filters = _filters(request, OBJECTS)
     return _served(taxii.get_objects(session, node, who, collection_id, filters))
@@ -304,9 +269,9 @@ def get_object(
     collection_id: str,
     object_id: str,
     request: Request,
-    session: Session = db_session,
-    who: Requester = Depends(requester),
-    node: Node = Depends(get_node),
+    session: SessionDep,
+    who: RequesterDep,
+    node: NodeDep,
 ) -> Response:
     filters = _filters(request, (*PAGED, "match[version]"))
     return _served(taxii.get_object(session, node, who, collection_id, object_id, filters))
@@ -320,9 +285,9 @@ def get_object(
 def delete_object(
     collection_id: str,
     object_id: str,
-    session: Session = db_session,
-    who: Requester = Depends(requester),
-    node: Node = Depends(get_node),
+    session: SessionDep,
+    who: RequesterDep,
+    node: NodeDep,
 ) -> Response:
     taxii.delete_object(session, node, who, collection_id, object_id)
     return Response(b"", 200, media_type=MEDIA_TYPE)
@@ -337,9 +302,9 @@ def get_object_versions(
     collection_id: str,
     object_id: str,
     request: Request,
-    session: Session = db_session,
-    who: Requester = Depends(requester),
-    node: Node = Depends(get_node),
+    session: SessionDep,
+    who: RequesterDep,
+    node: NodeDep,
 ) -> Response:
     filters = _filters(request, PAGED, default_version="all")
     return _served(taxii.get_versions(session, node, who, collection_id, object_id, filters))

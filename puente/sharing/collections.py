@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, exists, false, select
 from sqlalchemy.orm import aliased
 
-from puente.accounts.service import Principal
 from puente.config import Settings
 from puente.errors import N_, NotFound
 from puente.policy.gate import Audience
-from puente.policy.prefilter import Entity, released_to_partner, visible_to_user
+from puente.policy.roles import Principal
 from puente.records.models import Record
+from puente.records.prefilter import Entity, released_to_partner, visible_to_user
 from puente.sharing.partners import PartnerPrincipal
 
 Requester = Principal | PartnerPrincipal

@@ -1,151 +1,38 @@
-"""What the federation pages show: partners and their sync state, the sharing ledger per
-partner, receipts, quarantine, and where a received record came from.
+"""What the federation pages show of what crossed the border: the sharing ledger per partner
+(what this node released to it, and what it acknowledged), receipts, and where a received
+record came from.
 
 Every function takes the reader and checks what they may do; anything that names a record
 passes the egress gate for that reader, so a page shows only what the reader may see (and
-counts the rest). Quarantined objects never passed validation: their content is shown only
-when the object's own markings, read as the gate reads a received record's, let the reader
-see it, and unmarked content only to administrators.
+counts the rest).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from puente.accounts.service import Principal, as_utc, now, require
 from puente.audit import service as audit
-from puente.config import Settings
-from puente.errors import Conflict, Forbidden, PuenteError, Unavailable
-from puente.node import Node
+from puente.clock import as_utc, as_utc_or_none
 from puente.policy import gate
-from puente.policy.gate import RecordFacts
 from puente.policy.markings import (
-    CREDIBILITY,
-    HANDLING_CODES,
-    RELIABILITY,
     Markings,
     most_restrictive,
 )
-from puente.policy.prefilter import released_to_partner, visible_to_user
-from puente.records.ingest import AGENCY_BY_IDENTITY, markings_from_object, originator_markings
+from puente.policy.roles import Principal, require
 from puente.records.models import Record
+from puente.records.prefilter import released_to_partner, visible_to_user
 from puente.records.rows import RecordView, facts_of
 from puente.sharing import receipts as receipts_module
-from puente.sharing import sync as sync_module
-from puente.sharing.models import Acknowledgement, Partner, Quarantined, Receipt, ReceivedVersion
-from puente.sharing.partners import PartnerPrincipal, get_partner, list_partners
+from puente.sharing.models import Acknowledgement, Partner, Receipt, ReceivedVersion
+from puente.sharing.partners import PartnerPrincipal, get_partner
 
 LEDGER_PAGE = 50
 RECEIPTS_PAGE = 50
-QUARANTINE_PAGE = 25
-QUARANTINE_SHOWN = 4000  # characters of a quarantined object shown on the page
-LATE_INTERVALS = 3  # a partner not synced for this many intervals is late
-
-
-# -- partners and their sync state ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PartnerStatus:
-    """A partner and how pulling from it goes, as of ``at``."""
-
-    node_id: str
-    display_name: str
-    country: str
-    base_url: str
-    key_prefix: str
-    enabled: bool
-    state: str  # disabled, syncing, failing, never, late, ok
-    lag: timedelta | None  # since the last successful sync; None: never synced
-    last_attempt_at: datetime | None
-    last_success_at: datetime | None
-    next_attempt_at: datetime | None
-    last_error: str
-    failures: int
-    cursor: str
-    received_count: int
-    quarantined: int
-    created_at: datetime
-    disabled_at: datetime | None
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    return as_utc(moment) if moment is not None else None
-
-
-def _status(partner: Partner, quarantined: int, settings: Settings, at: datetime) -> PartnerStatus:
-    last_success = _aware(partner.last_success_at)
-    lease_until = _aware(partner.lease_until)
-    lag = max(at - last_success, timedelta(0)) if last_success is not None else None
-    late_after = timedelta(seconds=settings.sync.interval_seconds * LATE_INTERVALS)
-    if not partner.enabled:
-        state = "disabled"
-    elif partner.lease_owner and lease_until is not None and lease_until > at:
-        state = "syncing"
-    elif partner.failures:
-        state = "failing"
-    elif lag is None:
-        state = "never"
-    elif lag > late_after:
-        state = "late"
-    else:
-        state = "ok"
-    return PartnerStatus(
-        node_id=partner.node_id,
-        display_name=partner.display_name,
-        country=partner.country,
-        base_url=partner.base_url,
-        key_prefix=partner.public_key[:16],
-        enabled=partner.enabled,
-        state=state,
-        lag=lag,
-        last_attempt_at=_aware(partner.last_attempt_at),
-        last_success_at=last_success,
-        next_attempt_at=_aware(partner.next_attempt_at),
-        last_error=partner.last_error,
-        failures=partner.failures,
-        cursor=partner.cursor,
-        received_count=partner.received_count,
-        quarantined=quarantined,
-        created_at=as_utc(partner.created_at),
-        disabled_at=_aware(partner.disabled_at),
-    )
-
-
-def _quarantine_counts(session: Session, partner_ids: list[int]) -> dict[int, int]:
-    if not partner_ids:
-        return {}
-    rows = session.execute(
-        select(Quarantined.partner_id, func.count())
-        .where(Quarantined.partner_id.in_(partner_ids))
-        .group_by(Quarantined.partner_id)
-    ).all()
-    return {int(partner_id): int(count) for partner_id, count in rows}
-
-
-def partner_statuses(
-    session: Session, who: Principal, settings: Settings, at: datetime | None = None
-) -> list[PartnerStatus]:
-    """Every partner with its sync state and lag, by node id."""
-    rows = list_partners(session, who)  # requires records.read
-    counts = _quarantine_counts(session, [p.id for p in rows])
-    moment = at or now()
-    return [_status(p, counts.get(p.id, 0), settings, moment) for p in rows]
-
-
-def partner_status(
-    session: Session, who: Principal, settings: Settings, node_id: str, at: datetime | None = None
-) -> PartnerStatus:
-    require(who, "records.read")
-    partner = get_partner(session, node_id)
-    counts = _quarantine_counts(session, [partner.id])
-    return _status(partner, counts.get(partner.id, 0), settings, at or now())
 
 
 def _partner_audience(partner: Partner) -> gate.PartnerNode:
@@ -253,7 +140,7 @@ def ledger(
             view=view,
             banner=view.markings.banner(),
             receipt_id=acks[view.pk][0] or "",
-            acknowledged_at=_aware(acks[view.pk][1]),
+            acknowledged_at=as_utc_or_none(acks[view.pk][1]),
         )
         for view in views
     ]
@@ -355,7 +242,7 @@ def receipts(
                 first_date_added=r.first_date_added,
                 last_date_added=r.last_date_added,
                 created_at=as_utc(r.created_at),
-                posted_at=_aware(r.posted_at),
+                posted_at=as_utc_or_none(r.posted_at),
             )
             for r in rows
         ],
@@ -363,175 +250,6 @@ def receipts(
         issued=int(counts.get(receipts_module.ISSUED, 0)),
         held=int(counts.get(receipts_module.HELD, 0)),
     )
-
-
-# -- quarantine -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QuarantineEntry:
-    id: int
-    object_id: str  # "" when it has none, or withheld (below)
-    id_withheld: bool  # it names a record held here that the reader may not see
-    version: str
-    reason: str
-    size: int
-    date_added: str
-    received_at: datetime
-    content: str | None  # None: withheld from this reader
-    cut: bool  # the content shown is the start of what was served
-    markings: Markings | None  # the object's own markings, when it carries readable ones
-
-
-@dataclass(frozen=True)
-class QuarantinePage:
-    entries: list[QuarantineEntry]
-    next_before: int | None
-    total: int
-
-    @property
-    def banner(self) -> Markings | None:
-        return most_restrictive(
-            e.markings for e in self.entries if e.content is not None and e.markings is not None
-        )
-
-
-def _readable(content: str) -> str:
-    """The object indented when it is whole JSON; as kept otherwise (cut, or not JSON)."""
-    try:
-        return orjson.dumps(orjson.loads(content), option=orjson.OPT_INDENT_2).decode()
-    except orjson.JSONDecodeError:
-        return content
-
-
-def _well_formed(m: Markings) -> bool:
-    """Markings the page can print and compare (a refused object's may be anything)."""
-    sets = (m.rel_to, m.agencies, m.searchable_by, m.recipients)
-    return (
-        m.handling in HANDLING_CODES
-        and isinstance(m.handling_text, str)
-        and all(isinstance(v, str) for values in sets for v in values)
-        and (m.reliability is None or m.reliability in RELIABILITY)
-        and (m.credibility is None or m.credibility in CREDIBILITY)
-    )
-
-
-def _object_facts(partner: Partner, entry: Quarantined) -> RecordFacts | None:
-    """The gate's facts for a quarantined object from its own markings, if it has them."""
-    try:
-        obj = orjson.loads(entry.content)
-    except orjson.JSONDecodeError:  # cut at QUARANTINE_KEEP, or not JSON at all
-        return None
-    if not isinstance(obj, dict):
-        return None
-    tlp, body = markings_from_object(obj)
-    if tlp is None or body is None:
-        return None
-    try:
-        markings = originator_markings(tlp, body)
-    except (TypeError, ValueError, AttributeError):
-        return None
-    if not _well_formed(markings):
-        return None
-    agency = AGENCY_BY_IDENTITY.get(str(obj.get("created_by_ref", "")), "")
-    facts = RecordFacts(
-        stix_id=entry.object_id,
-        owner_country=partner.country,
-        owned_here=False,
-        originating_agency=agency,
-        markings=markings,
-        created_by=f"partner:{partner.node_id}",
-    )
-    return facts
-
-
-def quarantine(
-    session: Session,
-    who: Principal,
-    node_id: str,
-    *,
-    before: int | None = None,
-    limit: int = QUARANTINE_PAGE,
-) -> QuarantinePage:
-    """What a partner served that failed validation, newest first.
-
-    The content shows when the object's own markings let the reader see it (as the gate
-    would for a received record), or, for an object with no readable markings, to an
-    administrator; an id that names a record held here which the reader may not see is
-    withheld with the content.
-    """
-    require(who, "records.read")
-    partner = get_partner(session, node_id)
-    total = int(
-        session.execute(
-            select(func.count())
-            .select_from(Quarantined)
-            .where(Quarantined.partner_id == partner.id)
-        ).scalar_one()
-    )
-    query = select(Quarantined).where(Quarantined.partner_id == partner.id)
-    if before is not None:
-        query = query.where(Quarantined.id < before)
-    size = max(1, min(limit, 200))
-    rows = list(session.execute(query.order_by(Quarantined.id.desc()).limit(size + 1)).scalars())
-    more = len(rows) > size
-    rows = rows[:size]
-
-    # A partner may serve an object under the id of a record held here (refused as
-    # "belongs to another node"): the id is shown only to those who may see that record.
-    named = sorted({r.object_id for r in rows if r.object_id})
-    held_rows = (
-        list(
-            session.execute(
-                select(Record).where(Record.stix_id.in_(named), Record.is_current.is_(True))
-            ).scalars()
-        )
-        if named
-        else []
-    )
-    seen = {r.stix_id for r in gate.release(held_rows, facts_of, who.audience)}
-    masked = {r.stix_id for r in held_rows} - seen
-
-    entries: list[QuarantineEntry] = []
-    for row in rows:
-        facts = _object_facts(partner, row)
-        hidden_id = row.object_id in masked
-        if hidden_id:
-            content_visible = False
-        elif facts is not None:
-            content_visible = bool(gate.release([facts], lambda f: f, who.audience))
-        else:
-            content_visible = who.can("accounts.admin")
-        text = _readable(row.content) if content_visible else ""
-        entries.append(
-            QuarantineEntry(
-                id=row.id,
-                object_id="" if hidden_id else row.object_id,
-                id_withheld=hidden_id,
-                version=row.version,
-                reason=row.reason,
-                size=row.size,
-                date_added=row.date_added,
-                received_at=as_utc(row.received_at),
-                content=text[:QUARANTINE_SHOWN] if content_visible else None,
-                # Less than was served: kept only in part (QUARANTINE_KEEP), or shown so.
-                cut=len(text) > QUARANTINE_SHOWN or len(row.content.encode()) < row.size,
-                markings=facts.markings if facts is not None else None,
-            )
-        )
-    page = QuarantinePage(entries, rows[-1].id if more and rows else None, total)
-    shown = [e for e in entries if e.content is not None]
-    if shown:
-        worst = page.banner
-        audit.append(
-            session,
-            who.username,
-            "partner.quarantine",
-            partner.node_id,
-            marking=worst.banner() if worst else "",
-            details={"shown": len(shown), "ids": [e.object_id for e in shown][:50]},
-        )
-    return page
 
 
 # -- provenance of a received record ----------------------------------------------------------
@@ -570,42 +288,3 @@ def provenance(session: Session, who: Principal, view: RecordView) -> Provenance
         received_at=as_utc(received.received_at),
         receipt_id=received.receipt_id,
     )
-
-
-# -- sync now ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SyncOutcome:
-    report: sync_module.SyncReport | None
-    error: PuenteError | None
-    status: PartnerStatus  # after the attempt
-
-
-def sync_now(node: Node, who: Principal, node_id: str) -> SyncOutcome:
-    """Pull from a partner now, as `puente sync` does; a refusal or failure is returned.
-
-    It opens its own units of work, as the sync does: the caller must hold no transaction
-    (on SQLite that would hold the only write lock the sync needs).
-    """
-    require(who, "records.write")
-    with node.db.session() as session:
-        get_partner(session, node_id)  # unknown: NotFound, raised
-    report: sync_module.SyncReport | None = None
-    error: PuenteError | None = None
-    try:
-        report = sync_module.sync(
-            node, node_id, worker="web", page_size=node.settings.sync.page_size
-        )
-    except (Unavailable, Conflict, Forbidden) as exc:
-        error = exc
-    details: dict[str, Any] = (
-        {"stored": report.stored, "unchanged": report.unchanged,
-         "quarantined": report.quarantined, "pages": report.pages}
-        if report is not None
-        else {"error": str(error)}
-    )  # fmt: skip
-    with node.db.session() as session:
-        audit.append(session, who.username, "partner.sync-now", node_id, details=details)
-        status = partner_status(session, who, node.settings, node_id)
-    return SyncOutcome(report, error, status)

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from puente.accounts.agencies import agency_countries
-from puente.accounts.service import Principal, now, require
 from puente.audit import service as audit
+from puente.clock import now
 from puente.errors import N_, Conflict, InvalidInput, NotFound, Problem, Unauthenticated
+from puente.policy.agencies import agency_countries
 from puente.policy.gate import PartnerNode
+from puente.policy.roles import Principal, require
 from puente.sharing.models import Partner
 
 NODE_ID = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
@@ -156,6 +157,11 @@ def set_enabled(session: Session, actor: Principal, node_id: str, enabled: bool)
     audit.append(session, actor.username, "partner.enable" if enabled else "partner.disable",
                  node_id)  # fmt: skip
     return partner
+
+
+def is_partner(session: Session, node_id: str) -> bool:
+    """Whether ``node_id`` names a partner node of this one (enabled or not)."""
+    return session.execute(select(Partner.id).where(Partner.node_id == node_id)).first() is not None
 
 
 def authenticate(session: Session, node_id: str, secret: str) -> PartnerPrincipal:

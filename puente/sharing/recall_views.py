@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
-from puente.accounts.service import Principal
 from puente.errors import InvalidInput
-from puente.node import Node
+from puente.policy.roles import Principal
 from puente.records import service as records
 from puente.records.rows import RecordView
 from puente.sharing import partners, recalls
-from puente.web.deps import db_session, form_data, get_node, principal
+from puente.web.deps import (
+    FormDep,
+    NodeDep,
+    PrincipalDep,
+    SessionDep,
+)
 from puente.web.forms import errors_by_field
 from puente.web.pages import page_locale, redirect, render
 
@@ -29,8 +32,8 @@ def _owned(session: Session, who: Principal, stix_id: str) -> RecordView:
 def recall_form(
     request: Request,
     stix_id: str,
-    session: Session = db_session,
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    who: PrincipalDep,
 ) -> Response:
     view = _owned(session, who, stix_id)
     return render(request, "recall_form.html", markings=[view.markings], view=view, reason="",
@@ -41,10 +44,10 @@ def recall_form(
 def recall_record(
     request: Request,
     stix_id: str,
-    form: FormData = Depends(form_data),
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    form: FormDep,
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
     reason = str(form.get("reason") or "")
     try:
@@ -58,9 +61,7 @@ def recall_record(
 
 
 @router.get("/recalls", response_class=HTMLResponse)
-def recalls_page(
-    request: Request, session: Session = db_session, who: Principal = Depends(principal)
-) -> Response:
+def recalls_page(request: Request, session: SessionDep, who: PrincipalDep) -> Response:
     notices = recalls.list_recalls(session, who)
     names = {p.id: p.node_id for p in partners.list_partners(session, who)}
     return render(request, "recalls.html", notices=notices, names=names, sent=recalls.SENT)

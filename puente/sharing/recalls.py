@@ -21,12 +21,13 @@ import orjson
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from puente.accounts.service import Principal, now, require
 from puente.audit import service as audit
+from puente.clock import now
 from puente.errors import N_, Conflict, InvalidInput, Problem
 from puente.node import Node
 from puente.policy import gate
 from puente.policy.markings import MARKINGS_EXTENSION, Markings
+from puente.policy.roles import Principal, require
 from puente.records import service as records
 from puente.records.builder import stix_now
 from puente.records.ingest import apply_markings, ingest

@@ -20,11 +20,12 @@ import orjson
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from puente.accounts.service import Principal, now, require
 from puente.audit import service as audit
+from puente.clock import now
 from puente.errors import N_
 from puente.node import Node, public_key_hex
 from puente.policy import gate
+from puente.policy.roles import Principal, require
 from puente.records.builder import stix_now
 from puente.records.rows import GateValues, VersionRow, facts_from, stored_versions
 from puente.records.validation import timestamp_key

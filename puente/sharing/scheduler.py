@@ -14,11 +14,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from puente.accounts.service import as_utc, now
+from puente.clock import as_utc, now
 from puente.errors import PuenteError
-from puente.hits import index as hit_index
 from puente.node import Node
-from puente.sharing import sync
+from puente.sharing import registry, sync
 from puente.sharing.models import Partner
 
 log = logging.getLogger(__name__)
@@ -30,7 +29,7 @@ class SyncScheduler:
         self.interval = timedelta(seconds=interval_seconds)
         self.tick = min(tick_seconds, interval_seconds)
         self._stop = threading.Event()
-        self._hits_due = now()
+        self._ticks_due = now()
         self._thread = threading.Thread(target=self._run, name="partner-sync", daemon=True)
 
     def start(self) -> None:
@@ -69,9 +68,12 @@ class SyncScheduler:
                                   page_size=self.node.settings.sync.page_size)  # fmt: skip
                     except PuenteError as exc:  # recorded on the partner; the next tick retries
                         log.warning("sync with %s: %s", node_id, exc)
-                # Hit/no-hit indexes follow the records within one sync interval.
-                if now() >= self._hits_due:
-                    hit_index.refresh_partners(self.node)
-                    self._hits_due = now() + self.interval
+                # What the domains refresh (hit/no-hit indexes) follows the records within
+                # one sync interval.
+                if now() >= self._ticks_due:
+                    for name, job in registry.installed().ticks:
+                        log.debug("scheduler: %s", name)
+                        job(self.node)
+                    self._ticks_due = now() + self.interval
             except Exception:  # the thread must outlive a database hiccup
                 log.exception("partner sync scheduler")

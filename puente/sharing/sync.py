@@ -31,23 +31,22 @@ import orjson
 from sqlalchemy import CursorResult, Table, insert, select, update
 from sqlalchemy.orm import Session
 
-from puente.accounts.service import now, system_principal
+from puente.accounts.service import system_principal
 from puente.audit import service as audit
+from puente.clock import now
 from puente.errors import N_, Conflict, Forbidden, Problem, PuenteError, Unavailable
-from puente.hits import asking as hit_copy
 from puente.node import Node
-from puente.plan import contract as plan_contract
-from puente.plan import projection as plan_projection
+from puente.policy.roles import Principal, require
 from puente.records.ingest import ReceivedFrom, ingest, markings_from_object
 from puente.records.models import Record
 from puente.records.partial import store_what_passes
 from puente.records.rows import stored_versions
 from puente.records.validation import timestamp_key
-from puente.rfis import transport as rfi_transport
-from puente.sharing import recalls, receipts
+from puente.sharing import recalls, receipts, registry
 from puente.sharing.client import partner_client
 from puente.sharing.models import Partner, Quarantined, RecallNotice, Receipt, ReceivedVersion
 from puente.sharing.partners import get_partner
+from puente.sharing.status import PartnerStatus, partner_status
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +78,7 @@ def sync(
 ) -> SyncReport:
     """Pull everything new from the partner; raises :class:`Unavailable` if it cannot."""
     owner = f"{worker}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    hooks = registry.installed()
     with node.db.session() as session:
         partner = get_partner(session, partner_node_id)
         if not partner.enabled:
@@ -108,8 +108,8 @@ def sync(
                 finally:
                     report.receipts_posted += poster.finish()
                 report.receipts_posted += post_pending_receipts(node, partner_id, http)
-                _exchange_rfi_messages(node, partner_id, partner_node_id, http)
-                _refresh_hit_copy(node, partner_id, partner_node_id, http)
+                for name, job in hooks.after_pull:
+                    _after_pull(name, job, node, partner_id, partner_node_id, http)
         except (httpx.HTTPError, ValueError) as exc:
             _failed(node, partner_id, str(exc) or type(exc).__name__)
             raise Unavailable(
@@ -119,28 +119,14 @@ def sync(
     return report
 
 
-def _refresh_hit_copy(
-    node: Node, partner_id: int, partner_node_id: str, http: httpx.Client
-) -> None:
-    """Bring this node's copy of the partner's hit/no-hit index up to date with the pull, so a
-    query need not download it. A partner that cannot serve it does not fail the sync."""
+def _after_pull(name: str, job: registry.AfterPull, node: Node, partner_id: int,
+                partner_node_id: str, http: httpx.Client) -> None:  # fmt: skip
+    """What a domain runs after each pull (requests' messages, the hit/no-hit index copy). A
+    partner that cannot do it does not fail the pull; the next one tries again."""
     try:
-        hit_copy.refresh_copy(node, partner_id, partner_node_id, http)
+        job(node, partner_id, partner_node_id, http)
     except (PuenteError, httpx.HTTPError, KeyError, ValueError) as exc:
-        log.warning("hit/no-hit index of %s not refreshed: %s", partner_node_id, exc)
-
-
-def _exchange_rfi_messages(
-    node: Node, partner_id: int, partner_node_id: str, http: httpx.Client
-) -> None:
-    """Messages about requests for information that could not be posted when they were made
-    (the partner was down) go now, and the partner's that could not reach this node come. A
-    partner that cannot exchange them does not fail the sync; the next one tries again."""
-    try:
-        rfi_transport.post_pending(node, partner_id, http)
-        rfi_transport.pull(node, partner_id, http)
-    except (httpx.HTTPError, KeyError, ValueError) as exc:
-        log.warning("request messages with %s not exchanged: %s", partner_node_id, exc)
+        log.warning("%s with %s not done: %s", name, partner_node_id, exc)
 
 
 # -- lease, client, discovery ------------------------------------------------------------------
@@ -385,7 +371,7 @@ def store_page(
             refusal = recalls.refusal(partner, obj)
         if refusal:
             refused[index] = Problem(refusal, f"/objects/{index}")
-        elif (unfit := plan_contract.refusal(obj)) is not None:
+        elif (unfit := registry.refusal(obj)) is not None:
             refused[index] = Problem(unfit.message, f"/objects/{index}{unfit.pointer}",
                                      unfit.params)  # fmt: skip
     keep = [i for i in unique.values() if i not in refused]
@@ -403,7 +389,7 @@ def store_page(
     for obj in kept:
         if obj.get("type") == recalls.RECALL_TYPE:
             recalls.apply_received(session, node, partner, obj)
-    plan_projection.apply(session, kept, partner.node_id)  # the partner's plan elements, updates
+    registry.project(session, kept, partner.node_id)  # e.g. the partner's plan elements
     versions = _stored_versions(session, partner, kept)
     moment = now()
     quarantined = [
@@ -574,3 +560,40 @@ def _failed(node: Node, partner_id: int, reason: str) -> None:
         )
         audit.append(session, "system", "sync.failed", partner.node_id,
                      details={"reason": partner.last_error})  # fmt: skip
+
+
+# -- pulling now, from the partners page -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    report: SyncReport | None
+    error: PuenteError | None
+    status: PartnerStatus  # after the attempt
+
+
+def sync_now(node: Node, who: Principal, node_id: str) -> SyncOutcome:
+    """Pull from a partner now, as `puente sync` does; a refusal or failure is returned.
+
+    It opens its own units of work, as the sync does: the caller must hold no transaction
+    (on SQLite that would hold the only write lock the sync needs).
+    """
+    require(who, "records.write")
+    with node.db.session() as session:
+        get_partner(session, node_id)  # unknown: NotFound, raised
+    report: SyncReport | None = None
+    error: PuenteError | None = None
+    try:
+        report = sync(node, node_id, worker="web", page_size=node.settings.sync.page_size)
+    except (Unavailable, Conflict, Forbidden) as exc:
+        error = exc
+    details: dict[str, Any] = (
+        {"stored": report.stored, "unchanged": report.unchanged,
+         "quarantined": report.quarantined, "pages": report.pages}
+        if report is not None
+        else {"error": str(error)}
+    )  # fmt: skip
+    with node.db.session() as session:
+        audit.append(session, who.username, "partner.sync-now", node_id, details=details)
+        status = partner_status(session, who, node.settings, node_id)
+    return SyncOutcome(report, error, status)

@@ -18,20 +18,19 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from puente.accounts.service import Principal, require
 from puente.audit import service as audit
 from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
 from puente.node import Node
 from puente.policy import gate
 from puente.policy.gate import RecordFacts
 from puente.policy.markings import most_restrictive
+from puente.policy.roles import Principal, require
 from puente.records import service as records
 from puente.records.models import Record
 from puente.records.partial import store_what_passes
 from puente.records.rows import GateValues, facts_from, facts_of, markings_from
 from puente.records.validation import is_identifier
-from puente.rfis import transport as rfi_transport
-from puente.sharing import recalls, receipts
+from puente.sharing import recalls, receipts, registry
 from puente.sharing.collections import (
     STIX_MEDIA_TYPE,
     CollectionSpec,
@@ -340,14 +339,15 @@ def _accept_receipts(
     objects: list[Any],
     translate: Callable[..., str],
 ) -> dict[int, str]:
-    """A partner's inbox: receipts, recall acknowledgements and messages about requests for
-    information, each checked on its own."""
+    """A partner's inbox: receipts, recall acknowledgements and what the domains above take
+    there (:mod:`puente.sharing.registry`), each checked on its own."""
     failures: dict[int, str] = {}
     for index, obj in enumerate(objects):
         kind = obj.get("type") if isinstance(obj, dict) else None
-        if kind == rfi_transport.MESSAGE_TYPE:
+        accept = registry.inbox_handler(kind) if isinstance(kind, str) else None
+        if accept is not None:  # e.g. a message about a request for information
             with session.begin_nested() as savepoint:
-                problem = rfi_transport.accept(session, node, partner, obj)
+                problem = accept(session, node, partner, obj)
                 if problem is not None:
                     savepoint.rollback()
             if problem is not None:

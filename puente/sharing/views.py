@@ -12,22 +12,20 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.orm import Session
 
-from puente.accounts.service import Principal
 from puente.errors import N_
 from puente.i18n import translate
-from puente.node import Node
 from puente.policy.markings import Markings
 from puente.records.kinds import KINDS
-from puente.sharing import ledger
+from puente.sharing import ledger, quarantine, sync
+from puente.sharing import status as partner_state
 from puente.web.deps import (
-    db_session,
-    get_node,
-    principal,
-    principal_outside_unit_of_work,
+    NodeDep,
+    PrincipalDep,
+    PrincipalOutsideDep,
+    SessionDep,
 )
 from puente.web.pages import page_locale, render
 
@@ -70,7 +68,7 @@ def _url(path: str, params: list[tuple[str, str]]) -> str:
     return f"{path}?{urlencode(params)}" if params else path
 
 
-def _lags(request: Request, statuses: list[ledger.PartnerStatus]) -> dict[str, str]:
+def _lags(request: Request, statuses: list[partner_state.PartnerStatus]) -> dict[str, str]:
     locale = page_locale(request)
     return {s.node_id: duration(locale, s.lag) for s in statuses}
 
@@ -78,11 +76,11 @@ def _lags(request: Request, statuses: list[ledger.PartnerStatus]) -> dict[str, s
 @router.get("/partners", response_class=HTMLResponse)
 def partners_page(
     request: Request,
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
-    statuses = ledger.partner_statuses(session, who, node.settings)
+    statuses = partner_state.partner_statuses(session, who, node.settings)
     return render(
         request,
         "partners.html",
@@ -94,7 +92,7 @@ def partners_page(
 
 def _partner_page(
     request: Request,
-    status: ledger.PartnerStatus,
+    status: partner_state.PartnerStatus,
     tab: str,
     markings: list[Markings] | None = None,
     http_status: int = 200,
@@ -119,11 +117,11 @@ def _partner_page(
 def partner_page(
     request: Request,
     node_id: str,
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
-    status = ledger.partner_status(session, who, node.settings, node_id)
+    status = partner_state.partner_status(session, who, node.settings, node_id)
     return _partner_page(request, status, "status")
 
 
@@ -131,13 +129,14 @@ def partner_page(
 def ledger_page(
     request: Request,
     node_id: str,
+    *,
     after: str = "",
     acknowledged: str = "",
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
-    status = ledger.partner_status(session, who, node.settings, node_id)
+    status = partner_state.partner_status(session, who, node.settings, node_id)
     acknowledged = acknowledged if acknowledged in ledger.ACK_FILTERS else ""
     page = ledger.ledger(
         session,
@@ -164,12 +163,13 @@ def ledger_page(
 def receipts_page(
     request: Request,
     node_id: str,
+    *,
     before: str = "",
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
-    status = ledger.partner_status(session, who, node.settings, node_id)
+    status = partner_state.partner_status(session, who, node.settings, node_id)
     page = ledger.receipts(session, who, node_id, before=before.strip())
     base = f"/partners/{node_id}/receipts"
     return _partner_page(
@@ -186,13 +186,14 @@ def receipts_page(
 def quarantine_page(
     request: Request,
     node_id: str,
+    *,
     before: str = "",
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal),
+    session: SessionDep,
+    node: NodeDep,
+    who: PrincipalDep,
 ) -> Response:
-    status = ledger.partner_status(session, who, node.settings, node_id)
-    page = ledger.quarantine(
+    status = partner_state.partner_status(session, who, node.settings, node_id)
+    page = quarantine.quarantine(
         session, who, node_id, before=int(before) if before.isdigit() else None
     )
     base = f"/partners/{node_id}/quarantine"
@@ -211,11 +212,11 @@ def quarantine_page(
 def sync_now(
     request: Request,
     node_id: str,
-    node: Node = Depends(get_node),
-    who: Principal = Depends(principal_outside_unit_of_work),
+    node: NodeDep,
+    who: PrincipalOutsideDep,
 ) -> Response:
     """Pull from the partner now and show what came, or why it could not."""
-    outcome = ledger.sync_now(node, who, node_id)
+    outcome = sync.sync_now(node, who, node_id)
     locale = page_locale(request)
     message = error = ""
     if outcome.report is not None:

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
-from puente import __version__
+from puente import __version__, domains
 from puente.errors import PuenteError
 from puente.node import Node, open_node
 from puente.sharing import api as taxii_api
@@ -30,6 +30,7 @@ def create_app(
 
     ``background_sync`` (what `puente serve` asks for) pulls from partners on a schedule.
     """
+    domains.install()
     the_node = node or open_node(data_dir)
 
     @asynccontextmanager

@@ -7,18 +7,22 @@ async, in dependencies that touch nothing else.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from puente.accounts import service as accounts
-from puente.accounts.service import Principal
 from puente.errors import N_, Forbidden, InvalidInput, Problem, Unauthenticated
 from puente.node import Node
+from puente.policy.roles import Principal
+from puente.sharing import partners
+from puente.sharing.collections import Requester
 
 SESSION_COOKIE = "puente_session"
 LANG_COOKIE = "puente_lang"
@@ -42,6 +46,10 @@ def _unit_of_work(node: Node = Depends(get_node)) -> Iterator[Session]:
 # disclosed unless its audit entry is durable, and no lock is held while a client reads.
 db_session = Depends(_unit_of_work, scope="function")
 
+# What routes and dependencies take, named once (FastAPI's Annotated dependencies).
+NodeDep = Annotated[Node, Depends(get_node)]
+SessionDep = Annotated[Session, db_session]
+
 
 async def form_data(request: Request) -> FormData:
     """The submitted form (empty for other bodies), read once without touching the database."""
@@ -50,15 +58,18 @@ async def form_data(request: Request) -> FormData:
     return FormData()
 
 
-async def submitted_csrf(request: Request, form: FormData = Depends(form_data)) -> str:
+FormDep = Annotated[FormData, Depends(form_data)]
+
+
+async def submitted_csrf(request: Request, form: FormDep) -> str:
     return request.headers.get(CSRF_HEADER) or str(form.get("csrf_token") or "")
 
 
+CsrfDep = Annotated[str, Depends(submitted_csrf)]
+
+
 def optional_principal(
-    request: Request,
-    session: Session = db_session,
-    node: Node = Depends(get_node),
-    csrf: str = Depends(submitted_csrf),
+    request: Request, session: SessionDep, node: NodeDep, csrf: CsrfDep
 ) -> Principal | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
@@ -87,18 +98,20 @@ def optional_principal(
     return who
 
 
-def principal(request: Request, p: Principal | None = Depends(optional_principal)) -> Principal:
+OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def principal(request: Request, p: OptionalPrincipalDep) -> Principal:
     if p is None:
         raise Unauthenticated(N_("Sign in, or send an API token as Authorization: Bearer <token>."))
     request.state.principal = p
     return p
 
 
-def principal_outside_unit_of_work(
-    request: Request,
-    node: Node = Depends(get_node),
-    csrf: str = Depends(submitted_csrf),
-) -> Principal:
+PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+def principal_outside_unit_of_work(request: Request, node: NodeDep, csrf: CsrfDep) -> Principal:
     """Who is calling (CSRF checked), in a unit of work that ends before the route runs.
 
     For routes that call a partner node and open their own units of work (a sync, a hit/no-hit
@@ -108,6 +121,9 @@ def principal_outside_unit_of_work(
     with node.db.session() as session:
         found = optional_principal(request, session, node, csrf)
     return principal(request, found)
+
+
+PrincipalOutsideDep = Annotated[Principal, Depends(principal_outside_unit_of_work)]
 
 
 async def json_body(request: Request) -> Any:
@@ -121,3 +137,34 @@ async def json_body(request: Request) -> Any:
             [Problem(N_("Malformed JSON at line {line}, column {column}: {reason}"), "",
                      {"line": exc.lineno, "column": exc.colno, "reason": exc.msg})]
         ) from None  # fmt: skip
+
+
+# -- TAXII 2.1 §1.6.9 (authentication): who is asking, a partner node or a user --------------
+
+
+def requester(request: Request, session: SessionDep) -> Requester:
+    """A partner node (HTTP Basic: its node id and the secret issued to it) or a user (a
+    Bearer API token, or HTTP Basic: username and API token)."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        user = accounts.user_for_token(session, value.strip())
+        return accounts.principal_for(user, request.app.state.node.settings)
+    if scheme.lower() == "basic":
+        try:
+            username, _, secret = base64.b64decode(value.strip()).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            username, secret = "", ""
+        if partners.is_partner(session, username):
+            return partners.authenticate(session, username, secret)
+        if username and secret:
+            user = accounts.user_for_token(session, secret)
+            if user.username == username:
+                return accounts.principal_for(user, request.app.state.node.settings)
+    raise Unauthenticated(
+        N_(
+            "Sign in with HTTP Basic: a partner's node id and secret, or your username and API token."
+        )
+    )
+
+
+RequesterDep = Annotated[Requester, Depends(requester)]

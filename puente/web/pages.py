@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from importlib import resources
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 
-from puente.accounts.agencies import BY_CODE
+from puente import templating
 from puente.errors import PuenteError
 from puente.i18n import DEFAULT_LOCALE, LOCALES, Translator, translate
+from puente.node import Node
+from puente.policy.agencies import agency_namer
 from puente.policy.markings import Markings, most_restrictive
 from puente.web.deps import LANG_COOKIE
 from puente.web.problems import STATUS, TITLES
 
 _env: Environment | None = None
-
-
-def when(moment: str | None) -> str:
-    """``2025-01-31T12:34:56.123456Z`` → ``2025-01-31 12:34 UTC`` (ISO dates read in both languages)."""
-    if not moment:
-        return ""
-    text = str(moment)
-    if len(text) < 16 or text[10] != "T":
-        return text[:10]
-    return f"{text[:10]} {text[11:16]} UTC"
 
 
 def short_id(stix_id: str) -> str:
@@ -54,16 +45,10 @@ def record_label(item: Any, names: Mapping[str, str] | None = None) -> str:
 
 
 def environment() -> Environment:
+    """The web's templates, with what the pages share: how records, choices and markings read."""
     global _env
     if _env is None:
-        folder = resources.files("puente") / "web" / "templates"
-        _env = Environment(
-            loader=FileSystemLoader(str(folder)),
-            autoescape=select_autoescape(["html"]),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        _env.filters["when"] = when
+        _env = templating.environment("web")
         from puente.web import forms  # imported here: forms itself uses this module
 
         _env.globals.update(
@@ -98,14 +83,19 @@ def here_without_lang(request: Request) -> str:
     return request.url.path + (f"?{urlencode(query)}" if query else "")
 
 
-def agency_namer(locale: str) -> Any:
-    def name(code: str) -> str:
-        info = BY_CODE.get(code)
-        if info is None:
-            return code
-        return info.name_es if locale == "es" else info.name_en
+LANG_COOKIE_SECONDS = 365 * 24 * 3600
 
-    return name
+
+def set_lang_cookie(response: Response, node: Node, locale: str) -> None:
+    response.set_cookie(
+        LANG_COOKIE,
+        locale,
+        max_age=LANG_COOKIE_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=node.settings.security.secure_cookies,
+    )
 
 
 def render(

@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 from puente.accounts import service as accounts
 from puente.accounts.models import ApiToken, User, WebSession
-from puente.accounts.service import Principal
 from puente.audit import service as audit
+from puente.clock import now
 from puente.errors import Forbidden, InvalidInput, Locked, Unauthenticated
 from puente.node import Node
+from puente.policy.roles import Principal
 from puente.policy.schemas import MarkingsIn
 from puente.records import service as records
 from tests.support.nodes import ADMIN_PASSWORD, PASSWORD
@@ -88,7 +89,7 @@ def test_lockout_after_the_threshold_and_unlock_after_the_time(
     # When the lock's time has passed, the right password works again.
     with node.db.session() as session:
         user = accounts.get_user(session, "ana")
-        user.locked_until = accounts.now() - timedelta(seconds=1)
+        user.locked_until = now() - timedelta(seconds=1)
     assert _sign_in(node, "ana", PASSWORD) is None
     assert _user(node, "ana").locked_until is None
     assert _user(node, "ana").failed_logins == 0
@@ -144,11 +145,11 @@ def test_api_token_identifies_its_user_and_records_last_use(node: Node, analyst:
 def test_an_expired_api_token_is_refused(node: Node, analyst: Principal) -> None:
     with node.db.session() as session:
         issued = accounts.create_token(session, analyst, "ana", "laptop", 1)
-        assert issued.expires_at - accounts.now() <= timedelta(days=1)
+        assert issued.expires_at - now() <= timedelta(days=1)
     with node.db.session() as session:
         row = session.get(ApiToken, issued.id)
         assert row is not None
-        row.expires_at = accounts.now() - timedelta(seconds=1)
+        row.expires_at = now() - timedelta(seconds=1)
     with node.db.session() as session, pytest.raises(Unauthenticated):
         accounts.user_for_token(session, issued.token)
 
@@ -331,7 +332,7 @@ def test_a_token_may_not_outlive_the_node_limit(node: Node, analyst: Principal) 
     assert refused.value.problems[0].params == {"max": limit}
     with node.db.session() as session:
         issued = accounts.create_token(session, analyst, "ana", "a year", limit, max_days=limit)
-    assert (issued.expires_at - accounts.now()).days in (limit - 1, limit)
+    assert (issued.expires_at - now()).days in (limit - 1, limit)
 
 
 def test_a_session_left_idle_ends_and_ended_sessions_are_purged(node: Node) -> None:
@@ -343,7 +344,7 @@ def test_a_session_left_idle_ends_and_ended_sessions_are_purged(node: Node) -> N
     with node.db.session() as session:
         assert accounts.resolve_session(session, node.settings, first.session_id) is not None
         for row in session.execute(select(WebSession)).scalars():
-            row.last_seen_at = accounts.now() - idle - timedelta(seconds=1)
+            row.last_seen_at = now() - idle - timedelta(seconds=1)
     with node.db.session() as session:
         assert accounts.resolve_session(session, node.settings, first.session_id) is None
         # Opening a new session sweeps the ones that ended: the idle second one goes too.

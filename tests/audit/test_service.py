@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import text
 
 from puente.accounts import service as accounts
-from puente.accounts.service import Principal
 from puente.audit import service as audit
 from puente.audit.models import AuditEntry
 from puente.errors import Forbidden, InvalidInput, Locked, Unauthenticated
 from puente.node import Node
+from puente.policy.roles import Principal
 from puente.policy.schemas import MarkingsIn
 from puente.records import service as records
 from tests.support.nodes import PASSWORD

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from puente.accounts.service import Principal, now
 from puente.cli import demo
+from puente.clock import now
 from puente.errors import Conflict, Unavailable
 from puente.node import Node
+from puente.policy.roles import Principal
 from puente.sharing.models import Partner
 from tests.sharing.test_ledger import add_keyed_partner
 

@@ -13,11 +13,11 @@ import pytest
 from stix2validator import ValidationOptions, validate_instance
 
 from puente.accounts import service as accounts
-from puente.accounts.agencies import BY_CODE
-from puente.accounts.service import Principal
 from puente.audit import service as audit
 from puente.demo.seed import DemoSummary, seed
 from puente.node import Node
+from puente.policy.agencies import BY_CODE
+from puente.policy.roles import Principal
 from puente.records import service as records
 from puente.records.kinds import EXT_PERSON, EXT_PORT
 from puente.records.rows import RecordView

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from puente.accounts.agencies import agency_countries
 from puente.node import open_node
+from puente.policy.agencies import agency_countries
 from puente.policy.gate import PartnerNode, decide
 from puente.records.models import Record
 from puente.records.rows import facts_of

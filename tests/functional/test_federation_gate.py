@@ -16,8 +16,8 @@ import httpx
 import orjson
 from sqlalchemy import select
 
-from puente.accounts.agencies import agency_countries
 from puente.node import open_node
+from puente.policy.agencies import agency_countries
 from puente.policy.gate import PartnerNode, decide
 from puente.policy.markings import MARKINGS_EXTENSION, TLP_MARKING_IDS
 from puente.records.models import Record

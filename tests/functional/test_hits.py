@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from puente.audit.models import AuditEntry
 from puente.errors import InvalidInput
-from puente.hits import asking
+from puente.hits import transport as hit_transport
 from puente.hits.answering import RECEIVED
 from puente.hits.models import HitQuery, PartnerPrintState
 from puente.hits.subjects import Subject
@@ -44,17 +44,17 @@ def test_an_analyst_learns_hit_or_no_hit_and_nothing_else(pair: Pair, tmp_path: 
             assert (held.seq, held.key_count) == (1, keys)
         analyst = add_user(mx, "fer", "FGR", ["analyst"])
         known = Subject("person", "Pepe", "Hernandez", date_of_birth="1984-03-12")
-        answer = asking.ask(mx, analyst, "us-node", [known], case_reference="FGR/UEIDCS/0042/2026",
+        answer = hit_transport.ask(mx, analyst, "us-node", [known], case_reference="FGR/UEIDCS/0042/2026",
                             legal_basis="Tratado de Asistencia Jurídica Mutua, art. 1")  # fmt: skip
         assert answer.hit("person")
         assert "person.name-dob" in answer.matched["person"]
         assert answer.subjects[0].matched == answer.matched["person"]
         unknown = Subject("person", "Ana", "Ruiz", date_of_birth="1990-05-01")
-        miss = asking.ask(mx, analyst, "us-node", [unknown], case_reference="FGR/0043",
+        miss = hit_transport.ask(mx, analyst, "us-node", [unknown], case_reference="FGR/0043",
                           legal_basis="TAJM art. 1")  # fmt: skip
         assert not miss.hit("person")
         with pytest.raises(InvalidInput):
-            asking.ask(mx, analyst, "us-node", [known], case_reference=" ", legal_basis="")
+            hit_transport.ask(mx, analyst, "us-node", [known], case_reference=" ", legal_basis="")
         with mx.db.session() as session:
             refusals = list(session.execute(
                 select(AuditEntry).where(AuditEntry.action == "hits.refused")
@@ -97,7 +97,7 @@ def test_a_replayed_or_unsigned_query_is_refused(pair: Pair, tmp_path: Path) -> 
 
         httpx.Client.post = keep  # type: ignore[method-assign]
         try:
-            asking.ask(mx, analyst, "us-node", [Subject("person", "Ana", "Ruiz",
+            hit_transport.ask(mx, analyst, "us-node", [Subject("person", "Ana", "Ruiz",
                        date_of_birth="1990-05-01")], case_reference="C-1",
                        legal_basis="L-1")  # fmt: skip
         finally:
@@ -105,7 +105,7 @@ def test_a_replayed_or_unsigned_query_is_refused(pair: Pair, tmp_path: Path) -> 
     finally:
         mx.close()
     auth = ("mx-node", US_SECRET)  # Mexico signs in to the US node with it
-    url = f"{pair.us_url}{asking.QUERY_PATH}"
+    url = f"{pair.us_url}{hit_transport.QUERY_PATH}"
     replay = httpx.post(url, content=sent[0], auth=auth,
                         headers={"Content-Type": "application/json"})  # fmt: skip
     assert replay.status_code == 409

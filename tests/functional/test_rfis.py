@@ -15,7 +15,7 @@ from puente.policy.markings import Markings
 from puente.records import builder
 from puente.records import service as records
 from puente.records.ingest import apply_markings
-from puente.rfis import reports, service, states
+from puente.rfis import reports, service, states, transport
 from puente.rfis.models import Rfi
 from tests.support.nodes import add_user
 from tests.support.servers import Pair, import_objects, sync_now
@@ -52,12 +52,12 @@ def test_a_request_is_answered_by_releasing_a_record_to_the_named_analyst(
         fer = add_user(mx, "fer", "FGR", ["analyst"])
         other = add_user(mx, "otro", "FGR", ["analyst"])
         liaison = add_user(us, "lia", "CBP", ["liaison"])
-        rfi_id = service.create(mx, fer, _request())
+        rfi_id = transport.create(mx, fer, _request())
         # Delivered at once: both copies say "received".
         assert _state(mx, rfi_id) == _state(us, rfi_id) == states.RECEIVED
-        service.assign(us, liaison, rfi_id, "")
+        transport.assign(us, liaison, rfi_id, "")
         assert _state(mx, rfi_id) == _state(us, rfi_id) == states.IN_REVIEW
-        service.answer(us, liaison, rfi_id, service.AnswerInput(
+        transport.answer(us, liaison, rfi_id, service.AnswerInput(
             "We hold one record; released to you.", [person["id"]], "AMBER", "H2"))  # fmt: skip
         assert _state(mx, rfi_id) == _state(us, rfi_id) == states.ANSWERED
         with mx.db.session() as session:
@@ -92,15 +92,15 @@ def test_bad_requests_are_refused_clearly_and_audited(served_pair: Pair) -> None
         fer = add_user(mx, "fer", "FGR", ["analyst"])
         liaison = add_user(us, "lia", "CBP", ["liaison"])
         with pytest.raises(NotFound, match="No partner with node id ca-node"):
-            service.create(mx, fer, _request(partner="ca-node"))
+            transport.create(mx, fer, _request(partner="ca-node"))
         with pytest.raises(InvalidInput) as missing:
-            service.create(mx, fer, _request(case_reference=" ", legal_basis=""))
+            transport.create(mx, fer, _request(case_reference=" ", legal_basis=""))
         assert [p.pointer for p in missing.value.problems] == ["/case_reference", "/legal_basis"]
-        rfi_id = service.create(mx, fer, _request())
-        service.withdraw(mx, fer, rfi_id, "Solved locally.")
+        rfi_id = transport.create(mx, fer, _request())
+        transport.withdraw(mx, fer, rfi_id, "Solved locally.")
         assert _state(mx, rfi_id) == _state(us, rfi_id) == states.WITHDRAWN
         with pytest.raises(Conflict, match="withdrawn by the requesting node"):
-            service.answer(us, liaison, rfi_id, service.AnswerInput("Too late."))
+            transport.answer(us, liaison, rfi_id, service.AnswerInput("Too late."))
         assert _state(us, rfi_id) == states.WITHDRAWN
         with mx.db.session() as session:
             refused = session.execute(
@@ -132,8 +132,8 @@ def test_a_node_that_cannot_be_reached_gets_the_answer_with_its_next_sync(
     try:
         fer = add_user(mx, "fer", "FGR", ["analyst"])
         liaison = add_user(us, "lia", "CBP", ["liaison"])
-        rfi_id = service.create(mx, fer, _request(title="Ana Ruiz, born 1990-05-01"))
-        service.answer(us, liaison, rfi_id, service.AnswerInput("One record.", [person["id"]]))
+        rfi_id = transport.create(mx, fer, _request(title="Ana Ruiz, born 1990-05-01"))
+        transport.answer(us, liaison, rfi_id, service.AnswerInput("One record.", [person["id"]]))
         assert _state(us, rfi_id) == states.ANSWERED
         assert _state(mx, rfi_id) == states.RECEIVED  # the answer could not be posted
         sync_now(pair.mx, "us-node")

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from puente.accounts.service import Principal, now
+from puente.clock import now
 from puente.errors import Conflict, InvalidInput, QuotaExceeded, Unauthenticated
 from puente.hits import answering, psi
 from puente.hits.models import HitQuery
 from puente.node import Node
+from puente.policy.roles import Principal
 from puente.sharing import signing
 from puente.sharing.models import Partner
 from puente.sharing.partners import PartnerPrincipal

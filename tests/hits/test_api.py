@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from puente.accounts import service as accounts
-from puente.accounts.service import Principal
 from puente.audit.models import AuditEntry
 from puente.node import Node
+from puente.policy.roles import Principal
 from puente.web.app import create_app
 from tests.sharing.test_taxii import add_partner, basic
 from tests.support.linked import Linked

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from puente.accounts.service import Principal
 from puente.hits import index, psi
 from puente.hits.models import HitIndexEntry
 from puente.hits.persons import person_keys
 from puente.node import Node
 from puente.policy.markings import Markings
+from puente.policy.roles import Principal
 from puente.records import service as records
 from puente.sharing import recalls
 from puente.sharing.models import Partner

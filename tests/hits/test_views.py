@@ -163,14 +163,14 @@ def test_an_unreachable_partner_is_said_next_to_the_partner(
 
     import httpx
 
-    from puente.hits import asking
+    from puente.hits import transport as hit_transport
 
     @contextmanager
     def down(*_args: object) -> Iterator[httpx.Client]:
         raise httpx.ConnectError("connection refused")
         yield  # pragma: no cover
 
-    monkeypatch.setattr(asking, "partner_client", down)
+    monkeypatch.setattr(hit_transport, "partner_client", down)
     client, csrf = mx
     status, doc, _ = ask(client, csrf, given_names="Ana", paternal_surname="Ruiz",
                          date_of_birth="1990-05-01")  # fmt: skip

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from puente.accounts.service import Principal
 from puente.errors import InvalidInput
 from puente.i18n import translate
 from puente.indicators import compute, store
-from puente.indicators import service as indicators
 from puente.indicators.definitions import Point
 from puente.node import Node
-from puente.plan import yaml_io
+from puente.plan import indicators, yaml_io
+from puente.policy.roles import Principal
 from tests.support.nodes import add_user
 
 SAMPLE = (Path(__file__).resolve().parents[1] / "plan" / "sample.yaml").read_text("utf-8")

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from puente.accounts.service import Principal
 from puente.errors import InvalidInput
 from puente.indicators import store
 from puente.indicators.models import SourceFigure, SourceImport
 from puente.node import Node
+from puente.policy.roles import Principal
 from tests.support.nodes import add_user
 
 HEADER = "FY,Month (abbv),Component,Region,Land Filter,Area of Responsibility,Drug Type," \

@@ -12,10 +12,11 @@ import orjson
 import pytest
 from sqlalchemy import select
 
+from puente.i18n import Text
 from puente.indicators.definitions import Indicator, Point
 from puente.node import Node
 from puente.plan import contract, stix, yaml_io
-from puente.plan.elements import Element, Evidence, Milestone, Text
+from puente.plan.elements import Element, Evidence, Milestone
 from puente.plan.meetings import MEETING_TYPE, Expectation, Meeting, Participant, meeting_object
 from puente.records.extensions import definitions
 from puente.records.models import Record

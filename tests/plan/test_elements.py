@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from puente.plan.elements import Element, Evidence, Milestone, Text, check
+from puente.i18n import Text
+from puente.plan.elements import Element, Evidence, Milestone, check
 
 
 def _action(**changes: object) -> Element:

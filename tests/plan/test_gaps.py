@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from puente.accounts.service import Principal
 from puente.node import Node
 from puente.plan import gaps, yaml_io
+from puente.policy.roles import Principal
 from puente.rfis.models import Rfi
 from puente.sharing import partners
 from puente.sharing.models import Partner
@@ -125,7 +125,7 @@ def test_indicators_stale_or_off_the_path_to_their_target(node: Node) -> None:
 
 def test_an_indicator_never_observed_or_observed_before_the_period_read(node: Node) -> None:
     from puente.indicators import reading
-    from puente.indicators import service as indicators
+    from puente.plan import indicators
 
     laura = add_user(node, "laura", "INL", ["coordinator"])
     never = """  - {code: I3, name: {en: Extraditions, es: Extradiciones}, unit: {en: persons, es: personas},

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from puente.i18n import Text
 from puente.node import Node
 from puente.plan import projection, service, yaml_io
-from puente.plan.elements import Text
 from puente.plan.meetings import Meeting, meeting_object
 from puente.web.app import create_app
 from tests.plan.test_meetings import MEETINGS

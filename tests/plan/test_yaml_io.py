@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from puente.accounts.service import Principal
 from puente.errors import InvalidInput
 from puente.i18n import translate
 from puente.node import Node
 from puente.plan import reading, yaml_io
+from puente.policy.roles import Principal
 from tests.support.nodes import add_user
 
 SAMPLE = (Path(__file__).parent / "sample.yaml").read_text(encoding="utf-8")

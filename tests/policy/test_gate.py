@@ -16,10 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
-from puente.accounts.agencies import CATALOG, agency_countries
-from puente.accounts.service import Principal
 from puente.node import Node
 from puente.policy import gate
+from puente.policy.agencies import CATALOG, agency_countries
 from puente.policy.gate import (
     Audience,
     HitIndex,
@@ -30,10 +29,11 @@ from puente.policy.gate import (
     decide,
 )
 from puente.policy.markings import HANDLING_CODES, TLP_LEVELS, Markings, most_restrictive
-from puente.policy.prefilter import released_to_partner, visible_to_user
+from puente.policy.roles import Principal
 from puente.records import builder
 from puente.records import service as records
 from puente.records.models import Record, RecordRef
+from puente.records.prefilter import released_to_partner, visible_to_user
 from puente.records.rows import GATE_COLUMNS, as_column, facts_from, facts_of
 from tests.support.nodes import add_user
 

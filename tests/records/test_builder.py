@@ -8,10 +8,10 @@ import pytest
 import stix2
 from sqlalchemy.orm import Session
 
-from puente.accounts.service import Principal
 from puente.errors import InvalidInput
 from puente.node import Node
 from puente.policy.markings import Markings
+from puente.policy.roles import Principal
 from puente.policy.schemas import MarkingsIn
 from puente.records import builder
 from puente.records import service as records

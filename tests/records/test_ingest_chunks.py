@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from puente.accounts.service import Principal
 from puente.audit.models import AuditEntry
 from puente.errors import InvalidInput
 from puente.node import Node
+from puente.policy.roles import Principal
 from puente.records import ingest, service
 from puente.records.models import Record, RecordRef
 

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from puente.accounts.service import Principal
 from puente.errors import Forbidden, InvalidInput, NotFound
 from puente.node import Node
 from puente.policy import gate
 from puente.policy.markings import MARKINGS_EXTENSION, TLP_BY_MARKING_ID, Markings
+from puente.policy.roles import Principal
 from puente.policy.schemas import MarkingsIn
 from puente.records import service as records
 from puente.records.models import Record

@@ -12,14 +12,16 @@ import orjson
 import pytest
 from sqlalchemy import select
 
-from puente.accounts.service import Principal, now
+from puente.clock import now
 from puente.errors import Forbidden, NotFound
 from puente.node import Node, generate_key
 from puente.policy.markings import Markings
+from puente.policy.roles import Principal
 from puente.records import service as records
 from puente.records.models import Record
 from puente.records.rows import RecordView
-from puente.sharing import ledger, partners, receipts, signing, sync
+from puente.sharing import ledger, partners, receipts, signing, status, sync
+from puente.sharing import quarantine as quarantined
 from puente.sharing.models import Partner, Quarantined
 from puente.sharing.partners import PartnerPrincipal
 from tests.sharing.test_sync import incident
@@ -115,7 +117,7 @@ def test_each_partner_has_its_state_and_lag(
         rows["mx-down"].next_attempt_at = moment + timedelta(minutes=4)
         rows["mx-off"].enabled = False
     with node.db.session() as session:
-        statuses = {s.node_id: s for s in ledger.partner_statuses(session, analyst,
+        statuses = {s.node_id: s for s in status.partner_statuses(session, analyst,
                                                                     node.settings, moment)}  # fmt: skip
     assert {k: s.state for k, s in statuses.items()} == {
         "mx-ok": "ok", "mx-late": "late", "mx-down": "failing", "mx-new": "never",
@@ -137,9 +139,9 @@ def test_a_partner_held_by_a_sync_shows_as_syncing(
         partner.lease_owner = "serve:1:abc"
         partner.lease_until = now() + timedelta(minutes=5)
     with node.db.session() as session:
-        assert ledger.partner_status(session, analyst, node.settings, "mx-node").state == "syncing"
+        assert status.partner_status(session, analyst, node.settings, "mx-node").state == "syncing"
         with pytest.raises(NotFound):
-            ledger.partner_status(session, analyst, node.settings, "mx-nobody")
+            status.partner_status(session, analyst, node.settings, "mx-nobody")
 
 
 def test_reading_needs_a_role_and_syncing_needs_write(
@@ -149,11 +151,11 @@ def test_reading_needs_a_role_and_syncing_needs_write(
     nobody = Principal("nobody", "CBP", "USA", frozenset())
     auditor = add_user(node, "otto", "INL", ["auditor"])
     with node.db.session() as session, pytest.raises(Forbidden):
-        ledger.partner_statuses(session, nobody, node.settings)
+        status.partner_statuses(session, nobody, node.settings)
     with node.db.session() as session, pytest.raises(Forbidden):
         ledger.ledger(session, nobody, "mx-node")
     with pytest.raises(Forbidden):
-        ledger.sync_now(node, auditor, "mx-node")
+        sync.sync_now(node, auditor, "mx-node")
 
 
 # --- the ledger ---------------------------------------------------------------------------------
@@ -258,9 +260,9 @@ def test_quarantined_content_shows_only_where_its_own_markings_allow(
     ours = store(node, analyst, "Nuestro", agencies=frozenset({"CBP"}))
     quarantine(node, "mx-node", {**incident("Secuestro"), "id": ours}, "Belongs to another node")
     with node.db.session() as session:
-        as_ana = {e.reason: e for e in ledger.quarantine(session, analyst, "mx-node").entries}
-        as_dan = {e.reason: e for e in ledger.quarantine(session, dan, "mx-node").entries}
-        as_admin = {e.reason: e for e in ledger.quarantine(session, admin, "mx-node").entries}
+        as_ana = {e.reason: e for e in quarantined.quarantine(session, analyst, "mx-node").entries}
+        as_dan = {e.reason: e for e in quarantined.quarantine(session, dan, "mx-node").entries}
+        as_admin = {e.reason: e for e in quarantined.quarantine(session, admin, "mx-node").entries}
     big = "The object is larger than this node accepts."
     assert as_ana[big].content is not None
     assert "Solo para CBP" in as_ana[big].content

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from puente.accounts.service import Principal
 from puente.node import Node
+from puente.policy.roles import Principal
 from puente.web.app import create_app
 from tests.sharing.test_taxii import add_partner, store
 from tests.support.nodes import PASSWORD, add_user

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from puente.accounts.service import Principal
 from puente.node import Node
 from puente.policy.markings import MARKINGS_EXTENSION, TLP_MARKING_IDS
+from puente.policy.roles import Principal
 from puente.records.models import Record
 from puente.sharing import partners, signing, sync
 from puente.sharing.models import Partner, Quarantined, ReceivedVersion

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from puente.accounts import service as accounts
-from puente.accounts.service import Principal
 from puente.node import Node
 from puente.policy.markings import Markings
+from puente.policy.roles import Principal
 from puente.records import builder
 from puente.records import service as records
 from puente.sharing import partners

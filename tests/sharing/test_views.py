@@ -14,11 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from puente.accounts.service import Principal, now
+from puente.clock import now
 from puente.i18n import Translator
 from puente.node import Node
 from puente.policy import gate
 from puente.policy.gate import Audience
+from puente.policy.roles import Principal
 from puente.sharing.models import Partner, ReceivedVersion
 from puente.web.app import create_app
 from tests.sharing.test_ledger import acknowledge, add_keyed_partner, quarantine, receive

@@ -16,10 +16,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from puente.accounts.service import Principal
-from puente.hits import asking, index
+from puente.hits import index
+from puente.hits import transport as hit_transport
 from puente.node import Node
 from puente.policy.markings import Markings
+from puente.policy.roles import Principal
 from puente.records import service as records
 from puente.sharing import partners, signing
 from tests.support.nodes import add_user, make_node
@@ -74,7 +75,7 @@ def link(
         us_app.auth = httpx.BasicAuth("mx-node", US_SECRET)
         yield us_app
 
-    monkeypatch.setattr(asking, "partner_client", to_us)
+    monkeypatch.setattr(hit_transport, "partner_client", to_us)
     yield Linked(node, mx, held)
     mx.close()
 

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from puente.accounts import service as accounts
-from puente.accounts.service import Principal
-from puente.node import Node, initialize
+from puente.accounts.bootstrap import initialize
+from puente.node import Node
+from puente.policy.roles import Principal
 
 ADMIN_PASSWORD = "admin-password-1"
 PASSWORD = "correct-horse-1"

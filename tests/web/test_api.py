@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from puente.accounts import service as accounts
-from puente.accounts.service import Principal
 from puente.i18n import catalog
 from puente.node import Node
+from puente.policy.roles import Principal
 from puente.web.app import create_app
 from tests.support.nodes import add_user
 
@@ -194,9 +194,10 @@ def test_plan_objects_cannot_be_imported_as_records(
 def test_an_export_holding_the_plan_reads_back_but_not_changed(
     client: TestClient, ana: dict[str, str], node: Node
 ) -> None:
+    from puente.i18n import Text
     from puente.plan import reading
     from puente.plan import service as plan
-    from puente.plan.elements import Element, Text
+    from puente.plan.elements import Element
 
     laura = add_user(node, "laura", "INL", ["coordinator"])
     with node.db.session() as session:

@@ -25,11 +25,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from puente.accounts import service as accounts
-from puente.accounts.service import Principal
 from puente.config import Settings
 from puente.node import Node
 from puente.policy import gate
 from puente.policy.gate import Audience
+from puente.policy.roles import Principal
 from puente.policy.schemas import MarkingsIn
 from puente.records import service as records
 from puente.records.kinds import KINDS

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
-from puente.indicators import service as indicators
+from puente.i18n import Text
 from puente.indicators.definitions import Indicator
 from puente.node import Node
-from puente.plan.elements import Text
+from puente.plan import indicators
 from tests.support.nodes import add_user
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -76,3 +77,15 @@ def for_country(country: str) -> list[AgencyInfo]:
 
 def agency_countries() -> dict[str, str]:
     return {a.code: a.country for a in CATALOG}
+
+
+def agency_namer(locale: str) -> Callable[[str], str]:
+    """An agency's official name in ``locale`` from its code (an unknown code as it is)."""
+
+    def name(code: str) -> str:
+        info = BY_CODE.get(code)
+        if info is None:
+            return code
+        return info.name_es if locale == "es" else info.name_en
+
+    return name

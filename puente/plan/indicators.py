@@ -11,7 +11,6 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from puente.accounts.service import Principal, require
 from puente.errors import N_, InvalidInput, NotFound, Problem
 from puente.indicators.definitions import Indicator, check
 from puente.indicators.models import PlanIndicator
@@ -20,6 +19,7 @@ from puente.plan import stix
 from puente.plan.contract import CLOCK_SLACK
 from puente.plan.models import PlanElement
 from puente.plan.service import next_version, same_object, store_objects
+from puente.policy.roles import Principal, require
 from puente.records.builder import agency_identity_id, stix_now
 from puente.records.ingest import lock_writes
 

@@ -1,0 +1,37 @@
+"""Each domain's registrations with the layers below it, installed once by the app factory,
+the command line and anything else that runs a node (tests, benchmarks).
+
+Lower layers offer registries instead of importing the domains above them: records publishes
+the plan's extension definitions with its own; sharing checks and projects the plan's objects
+as they arrive, takes messages about requests for information at its inbox, exchanges them and
+refreshes the copy of the partner's hit/no-hit index after each pull, and refreshes this node's
+own indexes on the scheduler's tick.
+"""
+
+from __future__ import annotations
+
+_installed = False
+
+
+def install() -> None:
+    """Register every domain; idempotent."""
+    global _installed
+    if _installed:
+        return
+    from puente.hits import index as hit_index
+    from puente.hits import transport as hit_transport
+    from puente.plan import contract as plan_contract
+    from puente.plan import projection as plan_projection
+    from puente.records import extensions
+    from puente.rfis import messages as rfi_messages
+    from puente.rfis import transport as rfi_transport
+    from puente.sharing import registry
+
+    extensions.register(plan_contract.SCHEMAS)  # the plan's objects travel in the same feeds
+    registry.receive(plan_contract.refusal, plan_projection.apply)
+    registry.inbox(rfi_messages.MESSAGE_TYPE, rfi_messages.accept)
+    registry.after_pull("request messages", rfi_transport.exchange)
+    registry.after_pull("hit/no-hit index copy", hit_transport.refresh_copy)
+    registry.every_tick("hit/no-hit indexes", hit_index.refresh_partners)
+    registry.mark_installed()
+    _installed = True
