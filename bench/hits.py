@@ -52,9 +52,8 @@ from puente.hits.keys import Keys
 from puente.hits.persons import person_keys
 from puente.hits.subjects import Subject
 from puente.node import open_node
-from puente.policy.markings import Markings
+from puente.policy.markings import Markings, apply_markings
 from puente.records import builder
-from puente.records.ingest import apply_markings
 
 SEARCHABLE = Markings(tlp="AMBER", rel_to=frozenset({"USA"}), searchable_by=frozenset({"MEX"}))
 US_SECRET, MX_SECRET = "bench-hits-issued-by-us-0001", "bench-hits-issued-by-mx-0001"

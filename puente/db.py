@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -165,6 +165,16 @@ class Database:
             with contextlib.suppress(RuntimeError):  # disposed twice
                 self.checkpointer.stop()
             self.checkpointer = None
+
+
+def lock_writes(session: Session) -> None:
+    """Take the node's write lock until the transaction ends. It is the audit chain's head row,
+    which every write locks anyway to append to the chain (SQLite's BEGIN IMMEDIATE already
+    makes writers take turns). Taken before reading what a write depends on (the codes a plan
+    already holds, the latest date a record was added), two concurrent writes cannot both
+    read the same thing and act on it."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(text("SELECT id FROM audit_head WHERE id = 1 FOR UPDATE"))
 
 
 def alembic_config(url: str) -> Any:

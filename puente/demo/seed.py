@@ -23,10 +23,10 @@ from puente.demo.plan import Item, Plan
 from puente.demo.scenario import build_plan
 from puente.errors import NotFound
 from puente.node import Node
+from puente.policy.markings import apply_markings
 from puente.policy.roles import Principal
 from puente.records import builder
 from puente.records import service as records
-from puente.records.ingest import apply_markings
 
 __all__ = ["DemoLogin", "DemoSummary", "seed"]
 

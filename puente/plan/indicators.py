@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from puente.db import lock_writes
 from puente.errors import N_, InvalidInput, NotFound, Problem
 from puente.indicators.definitions import Indicator, check
 from puente.indicators.models import PlanIndicator
@@ -21,7 +22,6 @@ from puente.plan.models import PlanElement
 from puente.plan.service import next_version, same_object, store_objects
 from puente.policy.roles import Principal, require
 from puente.records.builder import agency_identity_id, stix_now
-from puente.records.ingest import lock_writes
 
 
 def indicators(session: Session) -> list[tuple[Indicator, str]]:

@@ -16,6 +16,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from puente.db import lock_writes
 from puente.errors import N_, Forbidden, InvalidInput, Label, NotFound, Problem
 from puente.node import Node
 from puente.plan import projection, stix
@@ -27,7 +28,7 @@ from puente.plan.models import PlanElement, PlanMeeting
 from puente.policy.markings import Markings
 from puente.policy.roles import Principal, require
 from puente.records.builder import agency_identity_id, later_than, stix_now
-from puente.records.ingest import ingest, lock_writes
+from puente.records.ingest import ingest
 from puente.records.models import Record
 
 PLAN_MARKINGS = Markings(tlp="GREEN", rel_to=frozenset({"USA", "MEX"}))

@@ -67,6 +67,21 @@ class Markings:
             return f"{self.reliability}{self.credibility}"
         return ""
 
+    @classmethod
+    def from_extension(cls, tlp: str, body: dict[str, Any]) -> Markings:
+        """The markings an object's markings extension (:meth:`extension`) and TLP say."""
+        return cls(
+            tlp=tlp,
+            rel_to=frozenset(body.get("rel_to") or []),
+            agencies=frozenset(body.get("agencies") or []),
+            handling=body.get("handling", "H0"),
+            handling_text=body.get("handling_text", ""),
+            searchable_by=frozenset(body.get("searchable_by") or []),
+            reliability=body.get("source_reliability"),
+            credibility=body.get("information_credibility"),
+            recipients=frozenset(body.get("recipients") or []),
+        )
+
     def extension(self) -> dict[str, Any]:
         """The markings property extension, as it appears inside a STIX object."""
         body: dict[str, Any] = {
@@ -87,6 +102,37 @@ class Markings:
         if self.recipients:
             body["recipients"] = sorted(self.recipients)
         return body
+
+
+# -- reading and writing an object's markings (TLP 2.0 reference and the extension) ---------
+
+
+def markings_from_object(obj: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+    """The object's TLP (from its first TLP marking reference) and its markings extension."""
+    tlp = None
+    for ref in obj.get("object_marking_refs") or ():  # a plain loop: this runs once an object
+        tlp = TLP_BY_MARKING_ID.get(ref)
+        if tlp is not None:
+            break
+    extensions = obj.get("extensions")
+    body = extensions.get(MARKINGS_EXTENSION) if isinstance(extensions, dict) else None
+    return tlp, body if isinstance(body, dict) else None
+
+
+def apply_markings(obj: dict[str, Any], markings: Markings) -> None:
+    """Write ``markings`` into the object: its TLP reference and the markings extension."""
+    obj.update(marked_properties(obj, TLP_MARKING_IDS[markings.tlp], markings.extension()))
+
+
+def marked_properties(
+    obj: dict[str, Any], tlp_ref: str, extension: dict[str, Any]
+) -> dict[str, Any]:
+    """The object's marking references and extensions, with ``extension`` as its markings."""
+    refs = obj.get("object_marking_refs") or []
+    return {
+        "object_marking_refs": [tlp_ref, *(r for r in refs if r not in TLP_BY_MARKING_ID)],
+        "extensions": {**(obj.get("extensions") or {}), MARKINGS_EXTENSION: extension},
+    }
 
 
 def sort_countries(countries: Iterable[str]) -> list[str]:

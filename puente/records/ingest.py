@@ -12,84 +12,43 @@ originator's markings.
 
 from __future__ import annotations
 
-import calendar
 import gc
 import hashlib
 import itertools
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from puente.audit import service as audit
-from puente.audit.models import AuditHead
 from puente.config import Settings
 from puente.errors import N_, Conflict, Forbidden, InvalidInput, Problem
 from puente.policy import gate
 from puente.policy.agencies import CATALOG
 from puente.policy.markings import (
-    MARKINGS_EXTENSION,
-    TLP_BY_MARKING_ID,
     TLP_MARKING_IDS,
     Markings,
+    marked_properties,
+    markings_from_object,
     most_restrictive,
 )
 from puente.policy.roles import Principal
 from puente.records.builder import agency_identity_id
 from puente.records.kinds import display_name, kind_of
+from puente.records.marking import originator_markings, resolve
 from puente.records.models import Record
 from puente.records.rows import as_column, facts_of
+from puente.records.stamps import clock, latest_stamp
 from puente.records.text import search_text
 from puente.records.validation import ObjectChecker, timestamp_key
 from puente.records.writers import CoreWriter, SqliteWriter, Stored, Writer
 
 CHUNK = 5000  # objects validated, looked up and inserted together
-
-
-class _Clock:
-    """Strictly increasing date_added stamps (microseconds) within this process."""
-
-    def __init__(self) -> None:
-        self.last = 0
-        self._lock = threading.Lock()
-        self._second = -1
-        self._prefix = ""
-
-    def next(self) -> str:
-        return self.take(1)[0]
-
-    def take(self, count: int, after: int = 0) -> list[str]:
-        """``count`` consecutive stamps, each later than every stamp handed out before.
-
-        ``after`` (microseconds) is the latest stamp in the database: another process (a
-        worker on another host, with its own clock) may have handed it out.
-        """
-        with self._lock:
-            start = max(time.time_ns() // 1000, self.last + 1, after + 1)
-            self.last = start + count - 1
-            return [self._format(moment) for moment in range(start, start + count)]
-
-    def _format(self, micros: int) -> str:
-        second, fraction = divmod(micros, 1_000_000)
-        if second != self._second:  # strftime once a second, not once a row
-            self._second = second
-            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        return f"{self._prefix}.{fraction:06d}Z"
-
-
-clock = _Clock()
-
-
-def stamp_micros(stamp: str) -> int:
-    """A date_added stamp (2026-01-31T17:05:00.123456Z) as microseconds since the epoch."""
-    seconds = calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S"))
-    return seconds * 1_000_000 + int(stamp[20:26])
 
 
 @dataclass(frozen=True)
@@ -108,90 +67,6 @@ class IngestResult:
     ids: list[str] = field(default_factory=list)  # the first two distinct ids stored
     markings: list[Markings] = field(default_factory=list)
     digest: str = ""
-
-
-def markings_from_object(obj: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
-    """The object's TLP (from its first TLP marking reference) and its markings extension."""
-    tlp = None
-    for ref in obj.get("object_marking_refs") or ():  # a plain loop: this runs once an object
-        tlp = TLP_BY_MARKING_ID.get(ref)
-        if tlp is not None:
-            break
-    extensions = obj.get("extensions")
-    body = extensions.get(MARKINGS_EXTENSION) if isinstance(extensions, dict) else None
-    return tlp, body if isinstance(body, dict) else None
-
-
-def apply_markings(obj: dict[str, Any], markings: Markings) -> None:
-    """Write ``markings`` into the object: its TLP reference and the markings extension."""
-    obj.update(_marked_properties(obj, TLP_MARKING_IDS[markings.tlp], markings.extension()))
-
-
-def _marked_properties(
-    obj: dict[str, Any], tlp_ref: str, extension: dict[str, Any]
-) -> dict[str, Any]:
-    """The object's marking references and extensions, with ``extension`` as its markings."""
-    refs = obj.get("object_marking_refs") or []
-    return {
-        "object_marking_refs": [tlp_ref, *(r for r in refs if r not in TLP_BY_MARKING_ID)],
-        "extensions": {**(obj.get("extensions") or {}), MARKINGS_EXTENSION: extension},
-    }
-
-
-_defaults_cache: dict[tuple[int, str], Markings] = {}
-
-
-def default_markings(settings: Settings, kind: str) -> Markings:
-    key = (id(settings), kind)
-    cached = _defaults_cache.get(key)
-    if cached is None:
-        d = settings.markings_for(kind)
-        cached = Markings(
-            tlp=d.tlp,
-            rel_to=frozenset(d.rel_to),
-            handling=d.handling,
-            searchable_by=frozenset(d.searchable_by),
-        )
-        if len(_defaults_cache) > 1000:
-            _defaults_cache.clear()
-        _defaults_cache[key] = cached
-    return cached
-
-
-def resolve_markings(
-    obj: dict[str, Any], settings: Settings, override: Markings | None
-) -> Markings:
-    """What the object is marked with: its own markings, else the override, else defaults."""
-    tlp, body = markings_from_object(obj)
-    return _resolve(tlp, body, kind_of(obj), settings, override)
-
-
-def _resolve(
-    tlp: str | None,
-    body: dict[str, Any] | None,
-    kind: str,
-    settings: Settings,
-    override: Markings | None,
-) -> Markings:
-    if body is None:
-        markings = override if override is not None else default_markings(settings, kind)
-        if tlp and override is None:
-            markings = Markings(**{**markings.__dict__, "tlp": tlp})
-    else:
-        markings = Markings(
-            tlp=tlp or default_markings(settings, kind).tlp,
-            rel_to=frozenset(body.get("rel_to") or []),
-            agencies=frozenset(body.get("agencies") or []),
-            handling=body.get("handling", "H0"),
-            handling_text=body.get("handling_text", ""),
-            searchable_by=frozenset(body.get("searchable_by") or []),
-            reliability=body.get("source_reliability"),
-            credibility=body.get("information_credibility"),
-            recipients=frozenset(body.get("recipients") or []),
-        )
-    if settings.country not in markings.rel_to:
-        markings = Markings(**{**markings.__dict__, "rel_to": markings.rel_to | {settings.country}})
-    return markings
 
 
 @dataclass(frozen=True, eq=False)
@@ -295,7 +170,7 @@ class _Ingest:
                 created_by=f"partner:{received.node_id}",
             )  # fmt: skip
         session.flush()  # the writers bypass the unit of work: nothing may be pending in it
-        self.floor = _latest_stamp(session)
+        self.floor = latest_stamp(session)
         sqlite = session.get_bind().dialect.name == "sqlite"
         self.writer: Writer = SqliteWriter(session) if sqlite else CoreWriter(session)
 
@@ -317,7 +192,7 @@ class _Ingest:
         kind = kind_of(obj)
         marked = self._marked(obj, kind)
         if self.received is None:
-            stored_form = obj | _marked_properties(obj, marked.tlp_ref, marked.extension)
+            stored_form = obj | marked_properties(obj, marked.tlp_ref, marked.extension)
         else:
             stored_form = obj  # the originator's object, byte for byte once keys are sorted
         content = orjson.dumps(stored_form, option=orjson.OPT_SORT_KEYS)
@@ -343,10 +218,10 @@ class _Ingest:
         if body is None:  # the common case: the same answer for every object of this kind
             cached = self.by_kind.get((kind, tlp))
             if cached is None:
-                markings = _resolve(tlp, None, kind, self.settings, self.override)
+                markings = resolve(tlp, None, kind, self.settings, self.override)
                 cached = self.by_kind[(kind, tlp)] = self._distinct(markings)
             return cached
-        return self._distinct(_resolve(tlp, body, kind, self.settings, self.override))
+        return self._distinct(resolve(tlp, body, kind, self.settings, self.override))
 
     def _distinct(self, markings: Markings) -> _Marked:
         marked = self.distinct.get(markings)
@@ -633,40 +508,3 @@ def problems_to_text(problems: list[Problem]) -> str:
 
 # Puente's objects name their originating agency by its identity (records.builder).
 AGENCY_BY_IDENTITY = {agency_identity_id(a.code): a.code for a in CATALOG}
-
-
-def originator_markings(tlp: str | None, body: dict[str, Any]) -> Markings:
-    """The markings a partner's object carries, exactly: no defaults, nothing added."""
-    return Markings(
-        tlp=tlp or "AMBER",
-        rel_to=frozenset(body.get("rel_to") or []),
-        agencies=frozenset(body.get("agencies") or []),
-        handling=body.get("handling", "H0"),
-        handling_text=body.get("handling_text", ""),
-        searchable_by=frozenset(body.get("searchable_by") or []),
-        reliability=body.get("source_reliability"),
-        credibility=body.get("information_credibility"),
-        recipients=frozenset(body.get("recipients") or []),
-    )
-
-
-def lock_writes(session: Session) -> None:
-    """Take the node's write lock until the transaction ends: the audit head row, which every
-    write locks anyway (SQLite's BEGIN IMMEDIATE already makes writers take turns). Taken
-    before reading what a write depends on (the codes a plan already holds), two concurrent
-    writes cannot both find a code free."""
-    if session.get_bind().dialect.name != "sqlite":
-        session.execute(select(AuditHead.id).where(AuditHead.id == 1).with_for_update())
-
-
-def _latest_stamp(session: Session) -> int:
-    """Take the records write lock, then read the latest date_added (microseconds).
-
-    TAXII partners page by date_added (added_after is exclusive): a stamp must be later than
-    every stamp already committed and commit before any later one, or a partner that paged
-    past it would never see it. SQLite's BEGIN IMMEDIATE already makes writers take turns;
-    elsewhere the audit head row, which every write locks anyway, is locked first here.
-    """
-    lock_writes(session)
-    latest = session.execute(select(func.max(Record.date_added))).scalar()
-    return stamp_micros(latest) if latest else 0

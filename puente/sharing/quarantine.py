@@ -23,10 +23,12 @@ from puente.policy.markings import (
     HANDLING_CODES,
     RELIABILITY,
     Markings,
+    markings_from_object,
     most_restrictive,
 )
 from puente.policy.roles import Principal, require
-from puente.records.ingest import AGENCY_BY_IDENTITY, markings_from_object, originator_markings
+from puente.records.ingest import AGENCY_BY_IDENTITY
+from puente.records.marking import originator_markings
 from puente.records.models import Record
 from puente.records.rows import facts_of
 from puente.sharing.models import Partner, Quarantined

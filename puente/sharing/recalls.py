@@ -26,11 +26,11 @@ from puente.clock import now
 from puente.errors import N_, Conflict, InvalidInput, Problem
 from puente.node import Node
 from puente.policy import gate
-from puente.policy.markings import MARKINGS_EXTENSION, Markings
+from puente.policy.markings import MARKINGS_EXTENSION, Markings, apply_markings
 from puente.policy.roles import Principal, require
 from puente.records import service as records
 from puente.records.builder import stix_now
-from puente.records.ingest import apply_markings, ingest
+from puente.records.ingest import ingest
 from puente.records.models import Record, RecordRef
 from puente.records.rows import facts_of
 from puente.sharing import signing

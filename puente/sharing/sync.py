@@ -36,8 +36,9 @@ from puente.audit import service as audit
 from puente.clock import now
 from puente.errors import N_, Conflict, Forbidden, Problem, PuenteError, Unavailable
 from puente.node import Node
+from puente.policy.markings import markings_from_object
 from puente.policy.roles import Principal, require
-from puente.records.ingest import ReceivedFrom, ingest, markings_from_object
+from puente.records.ingest import ReceivedFrom, ingest
 from puente.records.models import Record
 from puente.records.partial import store_what_passes
 from puente.records.rows import stored_versions

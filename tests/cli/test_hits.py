@@ -8,9 +8,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from puente.policy.markings import Markings
+from puente.policy.markings import Markings, apply_markings
 from puente.records import builder
-from puente.records.ingest import apply_markings
 from tests.cli.test_cli import run
 
 

@@ -16,9 +16,8 @@ from puente.hits.answering import RECEIVED
 from puente.hits.models import HitQuery, PartnerPrintState
 from puente.hits.subjects import Subject
 from puente.node import open_node
-from puente.policy.markings import Markings
+from puente.policy.markings import Markings, apply_markings
 from puente.records import builder
-from puente.records.ingest import apply_markings
 from tests.support.nodes import add_user
 from tests.support.servers import US_SECRET, Pair, import_objects, puente
 

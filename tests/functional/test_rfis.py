@@ -11,10 +11,9 @@ from sqlalchemy import select
 from puente.audit.models import AuditEntry
 from puente.errors import Conflict, InvalidInput, NotFound
 from puente.node import Node, open_node
-from puente.policy.markings import Markings
+from puente.policy.markings import Markings, apply_markings
 from puente.records import builder
 from puente.records import service as records
-from puente.records.ingest import apply_markings
 from puente.rfis import reports, service, states, transport
 from puente.rfis.models import Rfi
 from tests.support.nodes import add_user

@@ -17,7 +17,7 @@ from puente.audit.models import AuditEntry
 from puente.errors import InvalidInput
 from puente.node import Node
 from puente.policy.roles import Principal
-from puente.records import ingest, service
+from puente.records import ingest, marking, service
 from puente.records.models import Record, RecordRef
 
 GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
@@ -143,7 +143,7 @@ def test_records_created_after_an_import_get_their_own_keys(node: Node, analyst:
     import_(node, analyst, [person("Gabriela"), person("Héctor"), person("Inés")])
     with node.db.session() as session:
         created = service.create(session, node.settings, analyst, "organization",
-                                 {"name": "Transportes Rápidos"}, ingest.default_markings(
+                                 {"name": "Transportes Rápidos"}, marking.default_markings(
                                      node.settings, "organization"))  # fmt: skip
     assert count(node, Record) == 4
     with node.db.session() as session:
