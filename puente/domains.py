@@ -18,7 +18,7 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from puente.hits import index as hit_index
+    from puente.hits import refresh as hit_refresh
     from puente.hits import transport as hit_transport
     from puente.plan import contract as plan_contract
     from puente.plan import projection as plan_projection
@@ -32,6 +32,6 @@ def install() -> None:
     registry.inbox(rfi_messages.MESSAGE_TYPE, rfi_messages.accept)
     registry.after_pull("request messages", rfi_transport.exchange)
     registry.after_pull("hit/no-hit index copy", hit_transport.refresh_copy)
-    registry.every_tick("hit/no-hit indexes", hit_index.refresh_partners)
+    registry.every_tick("hit/no-hit indexes", hit_refresh.refresh_partners)
     registry.mark_installed()
     _installed = True

@@ -37,7 +37,7 @@ def index_command(
     """Bring the partners' hit/no-hit indexes up to date with this node's records."""
     from concurrent.futures import Executor, ProcessPoolExecutor
 
-    from puente.hits import index
+    from puente.hits import refresh
 
     pool: Executor | None = ProcessPoolExecutor(workers) if workers > 1 else None
     with (
@@ -46,7 +46,7 @@ def index_command(
     ):
         task = bar.add_task(t("Record versions"), total=None)
         try:
-            reports = index.refresh_partners(
+            reports = refresh.refresh_partners(
                 node,
                 partner,
                 pool=pool,

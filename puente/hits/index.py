@@ -26,13 +26,11 @@ from puente.clock import now
 from puente.hits import psi
 from puente.hits.extract import record_keys
 from puente.hits.models import HitIndexEntry, HitIndexState
-from puente.node import Node
 from puente.policy import gate
 from puente.policy.gate import HitIndex
 from puente.records.models import Record
 from puente.records.rows import GATE_COLUMNS, facts_from
 from puente.sharing.models import Partner
-from puente.sharing.partners import get_partner
 from puente.sharing.recalls import RECALL_TYPE
 
 MATCHED_KINDS = ("person", "firearm", "vehicle")
@@ -275,32 +273,3 @@ def compact(session: Session, partner: Partner) -> int:
     )
     state.compacted_seq = floor
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def refresh_partners(
-    node: Node,
-    only: str | None = None,
-    *,
-    pool: Executor | None = None,
-    progress: Callable[[str, int], None] | None = None,
-) -> list[RefreshReport]:
-    """Refresh the index of every enabled partner (or of ``only``), each in its own transaction."""
-    with node.db.session() as session:
-        if only is not None:
-            names = [get_partner(session, only).node_id]
-        else:
-            names = list(
-                session.execute(
-                    select(Partner.node_id)
-                    .where(Partner.enabled.is_(True))
-                    .order_by(Partner.node_id)
-                ).scalars()
-            )
-    reports = []
-    for name in names:
-        with node.db.session() as session:
-            partner = get_partner(session, name)
-            tick = None if progress is None else (lambda done, n=name: progress(n, done))
-            reports.append(refresh(session, partner, pool=pool, progress=tick))
-            compact(session, partner)
-    return reports

@@ -7,16 +7,14 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from puente.node import Node
 from puente.web.app import create_app
-from tests.support.demo import Demo, serve_demo
+from tests.support.demo import Demo, Served, serve_demo
 from tests.support.nodes import make_node
 
 CHROMIUM = "/usr/bin/chromium"
@@ -29,12 +27,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-@dataclass
-class Served:
-    url: str
-    node: Node
 
 
 def _free_port() -> int:

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from puente.accounts import service as accounts
 from puente.policy.markings import Markings
 from puente.records import service as records
-from tests.browser.conftest import Served
+from tests.support.demo import Served
 from tests.support.nodes import PASSWORD, add_user
 
 pytestmark = pytest.mark.browser

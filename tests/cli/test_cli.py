@@ -5,18 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-from typer.testing import CliRunner
 
-from puente.cli.main import app
+from tests.support.cli import run
 from tests.support.markers import SHARED_DATA, needs_shared_data
 
-runner = CliRunner()
 ICS = SHARED_DATA / "stix" / "ics-attack-18.1.json"
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    result = runner.invoke(app, list(args), env=env)
-    return result.exit_code, result.output
 
 
 def test_init_refuses_an_unknown_country_and_names_it(tmp_path: Path) -> None:

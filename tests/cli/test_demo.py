@@ -16,7 +16,7 @@ from puente.errors import Conflict, Unavailable
 from puente.node import Node
 from puente.policy.roles import Principal
 from puente.sharing.models import Partner
-from tests.sharing.test_ledger import add_keyed_partner
+from tests.support.partners import add_keyed_partner
 
 
 def _hold_lease(node: Node, seconds: float) -> None:

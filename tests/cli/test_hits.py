@@ -10,7 +10,7 @@ import pytest
 
 from puente.policy.markings import Markings, apply_markings
 from puente.records import builder
-from tests.cli.test_cli import run
+from tests.support.cli import run
 
 
 def _bundle(path: Path) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.cli.test_cli import run
+from tests.support.cli import run
 
 SAMPLE = Path(__file__).resolve().parents[1] / "plan" / "sample.yaml"
 

@@ -21,7 +21,7 @@ from puente.policy.roles import Principal
 from puente.sharing import signing
 from puente.sharing.models import Partner
 from puente.sharing.partners import PartnerPrincipal
-from tests.sharing.test_ledger import add_keyed_partner
+from tests.support.partners import add_keyed_partner
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from puente.audit.models import AuditEntry
 from puente.node import Node
 from puente.policy.roles import Principal
 from puente.web.app import create_app
-from tests.sharing.test_taxii import add_partner, basic
 from tests.support.linked import Linked
 from tests.support.nodes import add_user
+from tests.support.partners import add_partner, basic
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from puente.policy.roles import Principal
 from puente.records import service as records
 from puente.sharing import recalls
 from puente.sharing.models import Partner
-from tests.sharing.test_ledger import add_keyed_partner
+from tests.support.partners import add_keyed_partner
 
 SEARCHABLE = Markings(tlp="AMBER", rel_to=frozenset({"USA"}), searchable_by=frozenset({"MEX"}))
 NOT_SEARCHABLE = Markings(tlp="AMBER", rel_to=frozenset({"USA"}))
@@ -109,7 +109,7 @@ def test_unsearchable_markings_revocation_and_recall_take_records_out(
 
 
 def test_received_records_are_never_offered(node: Node, mexico: Partner) -> None:
-    from tests.sharing.test_ledger import receive
+    from tests.support.partners import receive
 
     obj = {
         "type": "identity", "spec_version": "2.1", "identity_class": "individual",

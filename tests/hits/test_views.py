@@ -8,11 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from puente.web.app import create_app
+from tests.support.hits import ask
 from tests.support.linked import HELD_PERSON, Linked
 from tests.support.nodes import add_user
-from tests.web.test_views import Element, page, sign_in
-
-CASE = {"case_reference": "FGR/UEIDCS/0042/2026", "legal_basis": "TAJM art. 1"}
+from tests.support.pages import Element, page, sign_in
 
 
 @pytest.fixture
@@ -20,18 +19,6 @@ def mx(linked: Linked) -> Iterator[tuple[TestClient, str]]:
     add_user(linked.mx, "fer", "FGR", ["analyst"])
     with TestClient(create_app(linked.mx), follow_redirects=False) as client:
         yield client, sign_in(client, "fer")
-
-
-def ask(client: TestClient, csrf: str, files: dict[str, tuple[str, bytes, str]] | None = None,
-        **fields: str) -> tuple[int, Element, str]:  # fmt: skip
-    """Post the form; the answer page it leads to (or the form again, refused)."""
-    data = {"csrf_token": csrf, "partner": "us-node", **CASE, **fields}
-    posted = client.post("/hits", data=data, files=files or {"csv": ("", b"", "text/csv")})
-    if posted.status_code != 303:
-        return posted.status_code, page(posted.text), posted.text
-    answer = client.get(posted.headers["location"])
-    assert answer.status_code == 200
-    return 200, page(answer.text), answer.text
 
 
 def rows(doc: Element) -> list[list[str]]:

@@ -15,9 +15,8 @@ from puente.indicators.models import ManualObservation, PlanIndicator
 from puente.node import Node
 from puente.plan import yaml_io
 from puente.web.app import create_app
-from tests.indicators.test_definitions import INDICATORS, SAMPLE
-from tests.plan.test_api import _token
-from tests.support.nodes import add_user
+from tests.support.indicators import INDICATORS, SAMPLE
+from tests.support.nodes import add_user, token_headers
 
 GUNS: dict[str, Any] = {
     "code": "I3", "objective": "1.1.1",
@@ -40,7 +39,7 @@ def client(node: Node) -> Iterator[TestClient]:
 
 
 def test_reading_the_indicators_and_their_figures(client: TestClient, node: Node) -> None:
-    ana = _token(node, "ana", "CBP", "analyst")
+    ana = token_headers(node, "ana", "CBP", "analyst")
     listed = client.get("/api/v1/indicators", headers=ana)
     assert listed.status_code == 200, listed.text
     fentanyl, manual = listed.json()
@@ -67,7 +66,7 @@ def test_reading_the_indicators_and_their_figures(client: TestClient, node: Node
 
 
 def test_a_coordinator_defines_and_changes_indicators(client: TestClient, node: Node) -> None:
-    laura = _token(node, "laura2", "INL", "coordinator")
+    laura = token_headers(node, "laura2", "INL", "coordinator")
     created = client.put("/api/v1/indicators", headers=laura, json=[GUNS])
     assert created.status_code == 200, created.text
     (stix_id,) = created.json()["ids"]
@@ -92,7 +91,7 @@ def test_a_coordinator_defines_and_changes_indicators(client: TestClient, node: 
 def test_bad_indicators_get_problems_naming_the_field_and_nothing_is_saved(
     client: TestClient, node: Node
 ) -> None:
-    laura = _token(node, "laura2", "INL", "coordinator")
+    laura = token_headers(node, "laura2", "INL", "coordinator")
     refused = client.put("/api/v1/indicators", headers=laura | {"Accept-Language": "es"}, json=[
         GUNS | {"code": "I5"},
         GUNS | {"code": "X6", "measure": "weight_lb", "filters": {"flavor": "mild"}},
@@ -130,7 +129,7 @@ def test_bad_indicators_get_problems_naming_the_field_and_nothing_is_saved(
 
 
 def test_an_analyst_reads_but_does_not_define(client: TestClient, node: Node) -> None:
-    ana = _token(node, "ana", "CBP", "analyst")
+    ana = token_headers(node, "ana", "CBP", "analyst")
     assert client.get("/api/v1/indicators", headers=ana).status_code == 200
     refused = client.put("/api/v1/indicators", headers=ana, json=[GUNS])
     assert refused.status_code == 403
@@ -139,7 +138,7 @@ def test_an_analyst_reads_but_does_not_define(client: TestClient, node: Node) ->
 
 
 def test_entering_a_figure_by_hand(client: TestClient, node: Node) -> None:
-    laura = _token(node, "laura2", "INL", "coordinator")
+    laura = token_headers(node, "laura2", "INL", "coordinator")
     added = client.post("/api/v1/indicators/I2/observations", headers=laura,
                         json={"period": "2026-11", "value": 5, "unit": "operativos",
                               "note": "Baja California"})  # fmt: skip

@@ -20,39 +20,16 @@ from typing import Any
 import pytest
 
 from puente.indicators.charts import (
-    Chart,
     ChartSeries,
     embed_html,
     render_svg,
     spec_json,
     vega_lite_spec,
 )
+from tests.support.indicators import fentanyl
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "puente" / "web" / "static" / "vendor"
-
-
-def monthly(start_year: int, values: list[float]) -> tuple[tuple[date, float], ...]:
-    return tuple(
-        (date(start_year + i // 12, i % 12 + 1, 1), value) for i, value in enumerate(values)
-    )
-
-
-def fentanyl(**changes: Any) -> Chart:
-    """Two field offices over 2024, a baseline in January and targets mid and end of year."""
-    fields: dict[str, Any] = {
-        "title": "Fentanyl seized at the southwest border",
-        "unit": "lb",
-        "good_direction": "up",
-        "series": (
-            ChartSeries("San Diego Field Office", monthly(2024, [100.0 + i for i in range(12)])),
-            ChartSeries("Tucson Field Office", monthly(2024, [50.5 * (i + 1) for i in range(12)])),
-        ),
-        "baseline": (date(2024, 1, 1), 150.0),
-        "targets": ((date(2024, 12, 31), 300.0), (date(2024, 6, 30), 200.0)),
-    }
-    fields.update(changes)
-    return Chart(**fields)
 
 
 def layer(spec: dict[str, Any], mark: str) -> dict[str, Any]:

@@ -15,31 +15,9 @@ from puente.indicators.definitions import Point
 from puente.node import Node
 from puente.plan import indicators, yaml_io
 from puente.policy.roles import Principal
+from tests.support.indicators import INDICATORS, SAMPLE
 from tests.support.nodes import add_user
 
-SAMPLE = (Path(__file__).resolve().parents[1] / "plan" / "sample.yaml").read_text("utf-8")
-INDICATORS = """indicators:
-  - code: I1
-    objective: "1.1.1"
-    name: {en: Fentanyl seized at the Southwest border, es: Fentanilo asegurado en la frontera suroeste}
-    unit: {en: lb, es: lb}
-    good_direction: up
-    source: dataset
-    dataset: cbp.drugs
-    measure: weight_lb
-    filters: {region: Southwest Border, drug: Fentanyl}
-    split_by: aor
-    baseline: {date: "2023-10-01", value: "100"}
-    targets:
-      - {date: "2024-09-01", value: "150"}
-  - code: I2
-    name: {en: Joint operations, es: Operativos conjuntos}
-    unit: {en: operations, es: operativos}
-    good_direction: up
-    source: manual
-observations:
-  - {indicator: I2, period: "2026-10", value: "4", unit: operations, note: Two in Sonora}
-"""
 HEADER = "FY,Month (abbv),Component,Region,Land Filter,Area of Responsibility,Drug Type," \
          "Count of Event,Sum Qty (lbs)\n"  # fmt: skip
 

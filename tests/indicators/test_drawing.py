@@ -16,7 +16,7 @@ from PIL import Image
 
 from puente.indicators import drawing
 from puente.indicators.charts import render_svg, vega_lite_spec
-from tests.indicators.test_charts import fentanyl
+from tests.support.indicators import fentanyl
 
 
 def specs(count: int, locale: str = "en") -> list[dict[str, object]]:
@@ -68,7 +68,7 @@ import os, sys
 from dataclasses import replace
 from puente.indicators import drawing
 from puente.indicators.charts import vega_lite_spec
-from tests.indicators.test_charts import fentanyl
+from tests.support.indicators import fentanyl
 
 if __name__ == "__main__":
     drawing.svgs([vega_lite_spec(replace(fentanyl(), title=str(n)), "en") for n in range(2)])

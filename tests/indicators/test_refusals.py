@@ -12,7 +12,7 @@ import pytest
 from puente.indicators.sources.cbp_drugs import read_cbp_drugs
 from puente.indicators.sources.cbp_weapons import read_cbp_weapons
 from puente.indicators.sources.sesnsp import read_sesnsp
-from tests.indicators.test_sources import (
+from tests.support.indicators import (
     DRUG_FILES,
     DRUG_HEADER,
     GOOD,

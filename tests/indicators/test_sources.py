@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from puente.errors import InvalidInput
 from puente.indicators.sources.cbp_drugs import read_cbp_drugs
 from puente.indicators.sources.cbp_weapons import read_cbp_weapons
 from puente.indicators.sources.common import (
@@ -25,42 +24,26 @@ from puente.indicators.sources.common import (
 )
 from puente.indicators.sources.sesnsp import read_sesnsp
 from puente.indicators.sources.shipped import SUBSETS, read_shipped
-from tests.support.markers import SHARED_DATA, needs_shared_data
+from tests.support.indicators import (
+    DATA,
+    DRUG_FILES,
+    DRUG_HEADER,
+    GOOD,
+    OFO,
+    SESNSP_FILE,
+    SESNSP_HEADER,
+    SWB,
+    WEAPONS_FILE,
+    WEAPONS_HEADER,
+    drug_row,
+    real_data,
+    rejected,
+    sesnsp_row,
+    weapons_row,
+    write_csv,
+)
 
-DATA = SHARED_DATA
-DRUG_FILES = [
-    DATA / "cbp" / "cbp_drug_seizures_fy19_22.csv",
-    DATA / "cbp" / "cbp_drug_seizures_fy22_25.csv",
-    DATA / "cbp" / "nationwide-drugs-fy23-fy26-apr.csv",
-]
-WEAPONS_FILE = DATA / "cbp" / "cbp_weapons_seizures_fy22_25.csv"
-SESNSP_FILE = DATA / "sesnsp" / "IDEFC_NM_may22_latin1.csv"
 THIRD_PARTY = DATA / "cbp" / "cbp_fentanyl_aor_monthly_2019_2026_dec.csv"
-real_data = needs_shared_data
-
-DRUG_HEADER = ["FY", "Month (abbv)", "Component", "Region", "Land Filter",
-               "Area of Responsibility", "Drug Type", "Count of Event", "Sum Qty (lbs)"]  # fmt: skip
-OFO, SWB = "Office of Field Operations", "Southwest Border"
-WEAPONS_HEADER = ["Fiscal Year", "Month (abbv)", "Component", "Region", "Area of Responsibility",
-                  "Inbound/Outbound", "Mode of Transportation", "Seizure Type", "Category",
-                  "Event ID", "Quantity Seized"]  # fmt: skip
-MONTHS = ["Enero", "Febrero", "Marzo", "Abril", "Mayo", "Junio", "Julio", "Agosto",
-          "Septiembre", "Octubre", "Noviembre", "Diciembre"]  # fmt: skip
-SESNSP_HEADER = ["Año", "Clave_Ent", "Entidad", "Bien jurídico afectado", "Tipo de delito",
-                 "Subtipo de delito", "Modalidad", *MONTHS]  # fmt: skip
-
-
-def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]],
-              encoding: str = "utf-8") -> Path:  # fmt: skip
-    with path.open("w", encoding=encoding, newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def drug_row(fy: str, month: str, aor: str, drug: str, events: str, pounds: str) -> list[str]:
-    return [fy, month, OFO, SWB, "Land Only", aor, drug, events, pounds]
 
 
 def value(observations: Sequence[Observation], period: date, measure: str, **dims: str) -> float:
@@ -224,11 +207,6 @@ def test_southwest_fentanyl_agrees_with_the_third_party_derivation() -> None:
 # --- CBP weapons -------------------------------------------------------------------------
 
 
-def weapons_row(direction: str, region: str, aor: str, kind: str, event: str,
-                quantity: str, month: str = "OCT") -> list[str]:  # fmt: skip
-    return ["2024", month, OFO, region, aor, direction, "Land", kind, "Handgun", event, quantity]
-
-
 def test_weapons_southbound_is_outbound_at_the_southwest_border(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "weapons.csv", WEAPONS_HEADER, [
         weapons_row("OUTBOUND", SWB, "Laredo Field Office", "Weapons", "11.0", "2.0"),
@@ -275,11 +253,6 @@ def test_real_weapons_southbound_flow() -> None:
 # --- SESNSP ------------------------------------------------------------------------------
 
 
-def sesnsp_row(code: str, state: str, subtype: str, modality: str, months: list[str]) -> list[str]:
-    return ["2022", code, state, "La vida y la Integridad corporal", "Homicidio", subtype,
-            modality, *months, *[""] * (12 - len(months))]  # fmt: skip
-
-
 def test_sesnsp_latin1_thousands_and_unpublished_months(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "idefc.csv", SESNSP_HEADER, [
         sesnsp_row("15", "México", "Homicidio doloso", "Con arma de fuego", ["1,234", "90"]),
@@ -324,16 +297,6 @@ def test_real_sesnsp_homicidio_doloso() -> None:
 
 
 # --- bad input ---------------------------------------------------------------------------
-
-
-def rejected(call: object) -> InvalidInput:
-    assert callable(call)
-    with pytest.raises(InvalidInput) as caught:
-        call()
-    return caught.value
-
-
-GOOD = drug_row("2026 (FYTD)", "APR", "YUMA SECTOR", "Fentanyl", "1", "2.5")
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,9 @@ from puente.indicators.models import PlanIndicator
 from puente.node import Node
 from puente.plan import yaml_io
 from puente.web.app import create_app
-from tests.indicators.test_definitions import INDICATORS, SAMPLE
+from tests.support.indicators import INDICATORS, SAMPLE
 from tests.support.nodes import add_user
-from tests.web.test_views import page, sign_in
+from tests.support.pages import page, sign_in
 
 
 @pytest.fixture

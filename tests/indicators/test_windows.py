@@ -14,7 +14,7 @@ from puente.indicators.models import SourceFigure, SourceFiscalYear
 from puente.indicators.sources.cbp_drugs import read_cbp_drugs
 from puente.node import Node
 from puente.policy.roles import Principal
-from tests.indicators.test_sources import DATA, DRUG_HEADER, drug_row, real_data, write_csv
+from tests.support.indicators import DATA, DRUG_HEADER, drug_row, real_data, write_csv
 from tests.support.nodes import add_user
 
 Cell = tuple[date, str, str]

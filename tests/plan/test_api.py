@@ -8,19 +8,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from puente.accounts import service as accounts
 from puente.node import Node
 from puente.web.app import create_app
-from tests.support.nodes import add_user
+from tests.support.nodes import token_headers
 
 SAMPLE = (Path(__file__).parent / "sample.yaml").read_text(encoding="utf-8")
-
-
-def _token(node: Node, username: str, agency: str, role: str) -> dict[str, str]:
-    who = add_user(node, username, agency, [role])
-    with node.db.session() as session:
-        issued = accounts.create_token(session, who, username, "tests", 1)
-    return {"Authorization": f"Bearer {issued.token}"}
 
 
 @pytest.fixture
@@ -30,7 +22,7 @@ def client(node: Node) -> Iterator[TestClient]:
 
 
 def test_a_coordinator_writes_the_plan_and_records_progress(client: TestClient, node: Node) -> None:
-    laura = _token(node, "laura", "INL", "coordinator")
+    laura = token_headers(node, "laura", "INL", "coordinator")
     imported = client.post("/api/v1/plan/import", content=SAMPLE.encode(),
                            headers=laura | {"Content-Type": "application/yaml"})  # fmt: skip
     assert imported.status_code == 200, imported.text
@@ -55,7 +47,7 @@ def test_a_coordinator_writes_the_plan_and_records_progress(client: TestClient, 
 
 
 def test_bad_elements_get_problem_details_with_pointers(client: TestClient, node: Node) -> None:
-    laura = _token(node, "laura", "INL", "coordinator")
+    laura = token_headers(node, "laura", "INL", "coordinator")
     refused = client.put("/api/v1/plan/elements", headers=laura | {"Accept-Language": "es"},
                          json=[{"code": "1.1.1.1", "level": "action", "parent": "1.1.1",
                                 "title": {"en": "X", "es": "X"}},
@@ -68,5 +60,5 @@ def test_bad_elements_get_problem_details_with_pointers(client: TestClient, node
     assert errors["/1/code"] == ("Un elemento de tipo Acción de cooperación tiene un código de 4 "
                                  "números, p. ej. 2.1.3.4.")  # fmt: skip
     assert "/0/leads" in errors
-    analyst = _token(node, "ana", "CBP", "analyst")
+    analyst = token_headers(node, "ana", "CBP", "analyst")
     assert client.put("/api/v1/plan/elements", headers=analyst, json=[]).status_code == 403

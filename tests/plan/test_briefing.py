@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from puente.node import Node
 from puente.plan import assessment, briefing, service, yaml_io
 from puente.web.app import create_app
-from tests.plan.test_gaps import PLAN
 from tests.support.markers import needs_pango
 from tests.support.nodes import add_user
-from tests.web.test_views import page, sign_in
+from tests.support.pages import page, sign_in
+from tests.support.plan import PLAN
 
 MEETINGS = """meetings:
   - {code: SIG-2026-03, kind: sig, title: {en: SIG third session, es: GIS tercera sesión}, date: "2026-03-15"}

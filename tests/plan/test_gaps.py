@@ -13,21 +13,9 @@ from puente.rfis.models import Rfi
 from puente.sharing import partners
 from puente.sharing.models import Partner
 from tests.support.nodes import add_user
+from tests.support.plan import PLAN
 
 MOMENT = datetime(2026, 11, 27, 12, tzinfo=UTC)
-PLAN = """format: puente-plan/1
-elements:
-  - {code: "1", level: goal, title: {en: Protect, es: Proteger}}
-  - {code: "1.1", level: area, parent: "1", title: {en: Fentanyl, es: Fentanilo}}
-  - {code: "1.1.1", level: objective, parent: "1.1", title: {en: Interdict, es: Interceptar}}
-  - {code: "1.1.2", level: objective, parent: "1.1", title: {en: Precursors, es: Precursores}}
-  - {code: "1.1.1.1", level: action, parent: "1.1.1", title: {en: Scanners, es: Escáneres},
-     status: on_track, due_date: "2026-10-31", leads: {USA: [CBP], MEX: [ANAM]}}
-  - {code: "1.1.1.2", level: action, parent: "1.1.1", title: {en: Cell, es: Célula},
-     status: on_track, due_date: "2027-01-31", leads: {USA: [DEA]}}
-  - {code: "1.1.2.1", level: action, parent: "1.1.2", title: {en: Done, es: Hecha},
-     status: completed, due_date: "2026-01-31", leads: {USA: [DEA]}}
-"""
 
 
 @pytest.fixture

@@ -13,9 +13,8 @@ from fastapi.testclient import TestClient
 from puente.node import Node
 from puente.plan import yaml_io
 from puente.web.app import create_app
-from tests.plan.test_api import _token
-from tests.plan.test_meetings import MEETINGS
-from tests.support.nodes import add_user
+from tests.support.nodes import add_user, token_headers
+from tests.support.plan import MEETINGS
 
 SAMPLE = (Path(__file__).parent / "sample.yaml").read_text(encoding="utf-8")
 NEW = {
@@ -43,7 +42,7 @@ def _meeting(client: TestClient, headers: dict[str, str], code: str) -> dict[str
 
 
 def test_list_get_and_put_meetings(client: TestClient, node: Node) -> None:
-    laura = _token(node, "laura2", "INL", "coordinator")
+    laura = token_headers(node, "laura2", "INL", "coordinator")
     listed = client.get("/api/v1/plan/meetings", headers=laura).json()
     assert [(m["code"], m["owner_node"], m["date"]) for m in listed] == [
         ("SIG-2026-09", "us-node", "2026-09-18")]  # fmt: skip
@@ -74,7 +73,7 @@ def test_list_get_and_put_meetings(client: TestClient, node: Node) -> None:
 def test_bad_meetings_get_problems_naming_the_field_and_nothing_is_saved(
     client: TestClient, node: Node
 ) -> None:
-    laura = _token(node, "laura2", "INL", "coordinator")
+    laura = token_headers(node, "laura2", "INL", "coordinator")
     bad = NEW | {"code": "SIG-27", "actions": ["1.1.1.1", "1.1.1", "9.9.9.9"]}
     refused = client.put("/api/v1/plan/meetings", headers=laura, json=[NEW | {"code": "WG-2027-02"},
                                                                        bad])  # fmt: skip
@@ -96,7 +95,7 @@ def test_bad_meetings_get_problems_naming_the_field_and_nothing_is_saved(
 def test_an_analyst_reads_the_meetings_but_may_not_write_them(
     client: TestClient, node: Node
 ) -> None:
-    analyst = _token(node, "ana", "CBP", "analyst")
+    analyst = token_headers(node, "ana", "CBP", "analyst")
     assert client.get("/api/v1/plan/meetings", headers=analyst).status_code == 200
     refused = client.put("/api/v1/plan/meetings", headers=analyst, json=[NEW])
     assert refused.status_code == 403

@@ -17,9 +17,9 @@ from puente.node import Node
 from puente.plan import projection, service, yaml_io
 from puente.plan.meetings import Meeting, meeting_object
 from puente.web.app import create_app
-from tests.plan.test_meetings import MEETINGS
 from tests.support.nodes import add_user
-from tests.web.test_views import Element, page, sign_in
+from tests.support.pages import Element, page, sign_in
+from tests.support.plan import MEETINGS
 
 SAMPLE = (Path(__file__).parent / "sample.yaml").read_text(encoding="utf-8")
 FORM = {

@@ -14,23 +14,10 @@ from puente.node import Node
 from puente.plan import service, yaml_io
 from puente.web.app import create_app
 from tests.support.nodes import add_user
-from tests.web.test_views import page, sign_in
+from tests.support.pages import page, sign_in
+from tests.support.plan import MEETINGS
 
 SAMPLE = (Path(__file__).parent / "sample.yaml").read_text(encoding="utf-8")
-MEETINGS = """meetings:
-  - code: SIG-2026-09
-    kind: sig
-    title: {en: Security Implementation Group, es: Grupo de Implementación de Seguridad}
-    date: "2026-09-18"
-    place: Mexico City
-    agenda:
-      - {en: Fentanyl interdiction, es: Intercepción de fentanilo}
-    decisions:
-      - {en: Mexico leads precursor inspections, es: México encabeza las inspecciones}
-    actions: ["1.1.1.1"]
-    expectations:
-      - {text: {en: Cell fully staffed, es: Célula completa}, subject: "1.1.1.1", due_date: "2026-12-31"}
-"""
 
 
 def test_a_meeting_is_recorded_shown_and_exported_again_unchanged(node: Node) -> None:

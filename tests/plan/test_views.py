@@ -14,7 +14,7 @@ from puente.node import Node
 from puente.plan import yaml_io
 from puente.web.app import create_app
 from tests.support.nodes import add_user
-from tests.web.test_views import Element, page, sign_in
+from tests.support.pages import Element, page, sign_in
 
 SAMPLE = (Path(__file__).parent / "sample.yaml").read_text(encoding="utf-8")
 

@@ -46,7 +46,8 @@ def test_markings_written_into_an_object_read_back_the_same(
                            "extensions": {"x-other": {"extension_type": "property-extension"}}}  # fmt: skip
     apply_markings(obj, given_markings)
     tlp, body = markings_from_object(obj)
-    assert tlp is not None and body is not None
+    assert tlp is not None
+    assert body is not None
     assert Markings.from_extension(tlp, body) == given_markings
     # What else the object carried stays: other marking references and extensions.
     assert obj["object_marking_refs"][1:] == other_refs

@@ -8,22 +8,13 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from puente.accounts import service as accounts
-from puente.node import Node
 from puente.sharing import sync
 from tests.support.linked import Linked, route_both_ways
-from tests.support.nodes import add_user
+from tests.support.nodes import token_headers
 
 REQUEST = {"partner": "us-node", "title": "José Luis Hernández Peña",
            "question": "What do you hold on him?", "case_reference": "FGR/0042/2026",
            "legal_basis": "TAJM art. 1"}  # fmt: skip
-
-
-def _token(node: Node, username: str, agency: str, role: str) -> dict[str, str]:
-    who = add_user(node, username, agency, [role])
-    with node.db.session() as session:
-        issued = accounts.create_token(session, who, username, "tests", 1)
-    return {"Authorization": f"Bearer {issued.token}"}
 
 
 @pytest.fixture
@@ -39,8 +30,8 @@ def test_a_request_and_its_answer_through_the_api(
     apis: tuple[TestClient, TestClient], linked: Linked
 ) -> None:
     mx, us = apis
-    fer = _token(linked.mx, "fer", "FGR", "analyst")
-    lia = _token(linked.us, "lia", "HSI", "liaison")
+    fer = token_headers(linked.mx, "fer", "FGR", "analyst")
+    lia = token_headers(linked.us, "lia", "HSI", "liaison")
     sent = mx.post("/api/v1/rfis", json=REQUEST | {"priority": "urgent"}, headers=fer)
     assert sent.status_code == 201, sent.text
     rfi = sent.json()
@@ -65,7 +56,7 @@ def test_bad_requests_get_problem_details(
     apis: tuple[TestClient, TestClient], linked: Linked
 ) -> None:
     mx, us = apis
-    fer = _token(linked.mx, "fer", "FGR", "analyst")
+    fer = token_headers(linked.mx, "fer", "FGR", "analyst")
     unknown = mx.post("/api/v1/rfis", json=REQUEST | {"partner": "ca-node"}, headers=fer)
     assert unknown.status_code == 404
     assert unknown.headers["content-type"].startswith("application/problem+json")
@@ -75,7 +66,7 @@ def test_bad_requests_get_problem_details(
     assert [e["pointer"] for e in missing.json()["errors"]] == ["/legal_basis"]
     rfi = mx.post("/api/v1/rfis", json=REQUEST, headers=fer).json()
     assert mx.post(f"/api/v1/rfis/{rfi['id']}/withdraw", json={}, headers=fer).status_code == 200
-    lia = _token(linked.us, "lia", "HSI", "liaison")
+    lia = token_headers(linked.us, "lia", "HSI", "liaison")
     late = us.post(f"/api/v1/rfis/{rfi['id']}/answer", json={"answer": "x"}, headers=lia)
     assert late.status_code == 409
     assert "withdrawn" in late.json()["detail"]

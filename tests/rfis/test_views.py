@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from puente.sharing import sync
-from tests.hits.test_views import ask
+from tests.support.hits import ask
 from tests.support.linked import HELD_PERSON, Linked, route_both_ways
 from tests.support.nodes import add_user
-from tests.web.test_views import Element, page, sign_in
+from tests.support.pages import Element, page, sign_in
 
 QUESTION = "What do you hold on him? We investigate a fentanyl shipment through Nogales."
 

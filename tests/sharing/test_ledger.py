@@ -3,99 +3,33 @@ quarantine and provenance, each held to the reader's role and the egress gate.""
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-import orjson
 import pytest
 from sqlalchemy import select
 
 from puente.clock import now
 from puente.errors import Forbidden, NotFound
-from puente.node import Node, generate_key
+from puente.node import Node
 from puente.policy.markings import Markings
 from puente.policy.roles import Principal
 from puente.records import service as records
-from puente.records.models import Record
 from puente.records.rows import RecordView
-from puente.sharing import ledger, partners, receipts, signing, status, sync
+from puente.sharing import ledger, status, sync
 from puente.sharing import quarantine as quarantined
-from puente.sharing.models import Partner, Quarantined
-from puente.sharing.partners import PartnerPrincipal
-from tests.sharing.test_sync import incident
-from tests.sharing.test_taxii import store
+from puente.sharing.models import Partner
 from tests.support.nodes import add_user
-
-PULL_URL = "http://127.0.0.1:9/api/collections/0b0b0b0b-0000-4000-8000-000000000001/objects/"
-
+from tests.support.partners import (
+    acknowledge,
+    add_keyed_partner,
+    incident,
+    quarantine,
+    receive,
+    store,
+)
 
 # --- building state ------------------------------------------------------------------------------
-
-
-def add_keyed_partner(
-    node: Node, admin: Principal, key_dir: Path, node_id: str = "mx-node", country: str = "MEX"
-) -> Path:
-    """A partner whose signing key the test holds, so it can sign receipts; its key path."""
-    key_path = key_dir / f"{node_id}.pem"
-    generate_key(key_path)
-    public = signing.private_key(key_path).public_key().public_bytes_raw().hex()
-    with node.db.session() as session:
-        partners.add_partner(
-            session, admin, node_id=node_id, country=country, display_name=f"Nodo {node_id}",
-            base_url="http://127.0.0.1:9", public_key=public, outbound_secret="theirs-" * 4,
-        )  # fmt: skip
-    return key_path
-
-
-def acknowledge(node: Node, key_path: Path, node_id: str, stix_ids: list[str]) -> str:
-    """The partner's signed receipt for every stored version of these records, accepted."""
-    with node.db.session() as session:
-        rows = session.execute(
-            select(Record).where(Record.stix_id.in_(stix_ids)).order_by(Record.pk)
-        ).scalars()
-        versions = [(r.stix_id, r.modified_key, r.content_hash) for r in rows]
-        partner = session.execute(select(Partner).where(Partner.node_id == node_id)).scalar_one()
-        requester = PartnerPrincipal(partner.id, partner.node_id, partner.country)
-        stamp = "2026-02-01T09:00:00.000Z"
-        body: dict[str, Any] = {
-            "type": receipts.RECEIPT_TYPE, "spec_version": "2.1",
-            "id": f"{receipts.RECEIPT_TYPE}--{uuid.uuid4()}", "created": stamp, "modified": stamp,
-            "sender_node": node.settings.node_id, "receiver_node": node_id,
-            "collection_id": "released", "object_count": len(versions),
-            "first_date_added": stamp, "last_date_added": stamp,
-            "versions": [list(v) for v in versions],
-            "versions_sha256": receipts.versions_digest(versions),
-        }  # fmt: skip
-        signed = signing.sign(key_path, body)
-        assert receipts.accept(session, node, requester, signed) is None
-    return str(signed["id"])
-
-
-def receive(node: Node, node_id: str, objects: list[Any], stamp: str) -> sync.StoredPage:
-    """Store a page as if pulled from ``node_id`` (provenance, receipt and all)."""
-    with node.db.session() as session:
-        partner = session.execute(select(Partner).where(Partner.node_id == node_id)).scalar_one()
-        return sync.store_page(session, node, partner, PULL_URL, objects, stamp, stamp)
-
-
-def quarantine(node: Node, node_id: str, content: Any, reason: str, object_id: str = "") -> None:
-    text = content if isinstance(content, str) else orjson.dumps(content).decode()
-    with node.db.session() as session:
-        partner = session.execute(select(Partner).where(Partner.node_id == node_id)).scalar_one()
-        session.add(
-            Quarantined(
-                partner_id=partner.id,
-                object_id=object_id or (content.get("id", "") if isinstance(content, dict) else ""),
-                version="2026-02-01T08:00:00.000Z",
-                reason=reason,
-                content=text,
-                size=len(text.encode()),
-                date_added="2026-02-01T09:00:00.000001Z",
-                received_at=now(),
-            )
-        )
 
 
 # --- partners and lag ------------------------------------------------------------------------------

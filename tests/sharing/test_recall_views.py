@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from puente.node import Node
 from puente.policy.roles import Principal
 from puente.web.app import create_app
-from tests.sharing.test_taxii import add_partner, store
 from tests.support.nodes import PASSWORD, add_user
-from tests.web.test_views import page, sign_in
+from tests.support.pages import page, sign_in
+from tests.support.partners import add_partner, store
 
 
 @pytest.fixture

@@ -2,103 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from puente.node import Node
-from puente.policy.markings import MARKINGS_EXTENSION, TLP_MARKING_IDS
 from puente.policy.roles import Principal
 from puente.records.models import Record
 from puente.sharing import partners, signing, sync
 from puente.sharing.models import Partner, Quarantined, ReceivedVersion
-from tests.sharing.test_taxii import store
+from tests.support.partners import FakePartner, incident, store
 
 TAXII = "application/taxii+json;version=2.1"
-
-
-def incident(name: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "incident", "spec_version": "2.1", "id": f"incident--{uuid.uuid4()}",
-        "created": "2026-02-01T08:00:00.000Z", "modified": "2026-02-01T08:00:00.000Z",
-        "name": name, "object_marking_refs": [TLP_MARKING_IDS["GREEN"]],
-        "extensions": {MARKINGS_EXTENSION: {"extension_type": "property-extension",
-                                            "rel_to": ["MEX", "USA"], "handling": "H0"}},
-        **extra,
-    }  # fmt: skip
-
-
-@dataclass
-class FakePartner:
-    """A TAXII server with one page of objects, recording the receipts posted to it."""
-
-    pages: list[tuple[str, list[Any]]] = field(default_factory=list)  # (date_added, objects)
-    posted: list[Any] = field(default_factory=list)
-    requests: list[str] = field(default_factory=list)
-
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _send(
-                self, body: Any, headers: dict[str, str] | None = None, status: int = 200
-            ) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", TAXII)
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:
-                fake.requests.append(self.path)
-                if self.path == "/taxii2/":
-                    self._send({"title": "fake", "api_roots": ["/api/"], "default": "/api/"})
-                elif self.path == "/api/collections/":
-                    self._send({"collections": [
-                        {"id": "0b0b0b0b-0000-4000-8000-000000000001", "title": "out",
-                         "can_read": True, "can_write": False},
-                        {"id": "0b0b0b0b-0000-4000-8000-000000000002", "title": "in",
-                         "can_read": False, "can_write": True},
-                    ]})  # fmt: skip
-                elif "/objects/" in self.path:
-                    after = ""
-                    if "added_after=" in self.path:
-                        after = self.path.split("added_after=")[1].split("&")[0].replace("%3A", ":")
-                    for stamp, objects in fake.pages:
-                        if stamp > after:
-                            headers = {
-                                "X-TAXII-Date-Added-First": stamp,
-                                "X-TAXII-Date-Added-Last": stamp,
-                            }
-                            self._send({"more": False, "objects": objects}, headers)
-                            return
-                    self._send({})
-                else:
-                    self._send({"title": "not found"}, status=404)
-
-            def do_POST(self) -> None:
-                length = int(self.headers["Content-Length"])
-                envelope = json.loads(self.rfile.read(length))
-                fake.posted.extend(envelope["objects"])
-                successes = [{"id": o["id"], "version": o["modified"]} for o in envelope["objects"]]
-                self._send({"id": str(uuid.uuid4()), "status": "complete", "total_count": len(successes),
-                            "success_count": len(successes), "failure_count": 0, "pending_count": 0,
-                            "successes": successes}, status=202)  # fmt: skip
-
-        return Handler
 
 
 @pytest.fixture

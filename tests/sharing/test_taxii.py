@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 
 import pytest
@@ -15,46 +14,16 @@ from puente.policy.markings import Markings
 from puente.policy.roles import Principal
 from puente.records import builder
 from puente.records import service as records
-from puente.sharing import partners
 from puente.web.app import create_app
+from tests.support.partners import TAXII, add_partner, basic, store
 
-TAXII = "application/taxii+json;version=2.1"
 ROOT = "/taxii2/api/"
-MEX_KEY = "ab" * 32
 
 
 @pytest.fixture
 def client(node: Node) -> Iterator[TestClient]:
     with TestClient(create_app(node), follow_redirects=False) as test_client:
         yield test_client
-
-
-def add_partner(
-    node: Node, admin: Principal, node_id: str = "mx-node", country: str = "MEX"
-) -> str:
-    with node.db.session() as session:
-        added = partners.add_partner(
-            session, admin, node_id=node_id, country=country, display_name=node_id,
-            base_url="http://127.0.0.1:9", public_key=MEX_KEY, outbound_secret="theirs-" * 4,
-        )  # fmt: skip
-    return added.inbound_secret
-
-
-def basic(user: str, secret: str) -> dict[str, str]:
-    token = base64.b64encode(f"{user}:{secret}".encode()).decode()
-    return {"Authorization": f"Basic {token}", "Accept": TAXII}
-
-
-def store(node: Node, who: Principal, name: str, **marks: object) -> str:
-    markings = Markings(
-        tlp=str(marks.pop("tlp", "GREEN")),
-        rel_to=frozenset(marks.pop("rel_to", ("USA", "MEX"))),  # type: ignore[arg-type]
-        **marks,  # type: ignore[arg-type]
-    )
-    obj = builder.build("incident", {"name": name}, who.agency)
-    with node.db.session() as session:
-        records.import_objects(session, node.settings, who, [obj], override=markings)
-    return str(obj["id"])
 
 
 def released_collection(client: TestClient, headers: dict[str, str]) -> str:

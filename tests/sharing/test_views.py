@@ -22,11 +22,17 @@ from puente.policy.gate import Audience
 from puente.policy.roles import Principal
 from puente.sharing.models import Partner, ReceivedVersion
 from puente.web.app import create_app
-from tests.sharing.test_ledger import acknowledge, add_keyed_partner, quarantine, receive
-from tests.sharing.test_sync import FakePartner, incident
-from tests.sharing.test_taxii import store
 from tests.support.nodes import add_user
-from tests.web.test_views import Element, banners, page, sign_in
+from tests.support.pages import Element, banners, page, sign_in
+from tests.support.partners import (
+    FakePartner,
+    acknowledge,
+    add_keyed_partner,
+    incident,
+    quarantine,
+    receive,
+    store,
+)
 
 STIX_ID = re.compile(
     r"[a-z0-9][a-z0-9-]*--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"

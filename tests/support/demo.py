@@ -1,4 +1,5 @@
-"""The two-node demo for browser tests: seeded, served, and a person to ask about."""
+"""Served nodes for browser tests: one node, or the two-node demo seeded and served with a
+person to ask about."""
 
 from __future__ import annotations
 
@@ -12,8 +13,16 @@ from playwright.sync_api import Page, expect
 from puente.accounts import service as accounts
 from puente.demo.logins import PASSWORD
 from puente.demo.requests import searchable_person
-from puente.node import open_node
+from puente.node import Node, open_node
 from tests.support.servers import free_port, puente, start_server
+
+
+@dataclass
+class Served:
+    """One node served on loopback for a browser test."""
+
+    url: str
+    node: Node
 
 
 @dataclass

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from puente.hits import index
+from puente.hits import refresh
 from puente.hits import transport as hit_transport
 from puente.node import Node
 from puente.policy.markings import Markings
@@ -67,7 +67,7 @@ def link(
         for kind, fields in (("person", HELD_PERSON), ("firearm", HELD_FIREARM)):
             view = records.create(session, node.settings, officer, kind, dict(fields), SEARCHABLE)
             held.append(view.stix_id)
-    index.refresh_partners(node)
+    refresh.refresh_partners(node)
     us_app = TestClient(_app(node), base_url="http://us.test")
 
     @contextmanager

@@ -48,3 +48,11 @@ def add_user(node: Node, username: str, agency: str, roles: list[str]) -> Princi
             session, admin, username, PASSWORD, agency, roles, username.title(), node.settings
         )
         return accounts.principal_for(user, node.settings)
+
+
+def token_headers(node: Node, username: str, agency: str, role: str) -> dict[str, str]:
+    """A new user's API token, as the Authorization header a client sends."""
+    who = add_user(node, username, agency, [role])
+    with node.db.session() as session:
+        issued = accounts.create_token(session, who, username, "tests", 1)
+    return {"Authorization": f"Bearer {issued.token}"}

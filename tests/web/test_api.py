@@ -20,7 +20,7 @@ PROBLEM = "application/problem+json"
 NOT_FOUND = "No record {id} that you may see."
 
 
-def _token(node: Node, who: Principal) -> dict[str, str]:
+def token_headers(node: Node, who: Principal) -> dict[str, str]:
     with node.db.session() as session:
         issued = accounts.create_token(session, who, who.username, "tests", 1)
     return {"Authorization": f"Bearer {issued.token}"}
@@ -34,12 +34,12 @@ def client(node: Node) -> Iterator[TestClient]:
 
 @pytest.fixture
 def ana(node: Node, analyst: Principal) -> dict[str, str]:
-    return _token(node, analyst)
+    return token_headers(node, analyst)
 
 
 @pytest.fixture
 def dan(node: Node) -> dict[str, str]:
-    return _token(node, add_user(node, "dan", "DEA", ["analyst"]))
+    return token_headers(node, add_user(node, "dan", "DEA", ["analyst"]))
 
 
 def _create(
@@ -277,7 +277,7 @@ def test_a_bad_token_is_401(client: TestClient, token: str) -> None:
 
 
 def test_a_revoked_token_is_401(client: TestClient, node: Node, analyst: Principal) -> None:
-    headers = _token(node, analyst)
+    headers = token_headers(node, analyst)
     assert client.get("/api/v1/me", headers=headers).json()["username"] == "ana"
     token_id = client.get("/api/v1/tokens", headers=headers).json()[0]["id"]
     assert client.delete(f"/api/v1/tokens/{token_id}", headers=headers).status_code == 204
@@ -311,7 +311,7 @@ def test_tokens_are_shown_once(client: TestClient, ana: dict[str, str]) -> None:
 def test_a_role_without_the_permission_gets_403(
     client: TestClient, node: Node, method: str, path: str, role: str
 ) -> None:
-    headers = _token(node, add_user(node, "someone", "CBP", [role]))
+    headers = token_headers(node, add_user(node, "someone", "CBP", [role]))
     bodies = {
         "/api/v1/users": {
             "username": "eve",
@@ -336,7 +336,7 @@ def test_an_admin_adds_a_user_and_an_auditor_verifies(
 ) -> None:
     response = client.post(
         "/api/v1/users",
-        headers=_token(node, admin),
+        headers=token_headers(node, admin),
         json={
             "username": "eve",
             "password": "long-enough-1",
@@ -348,7 +348,7 @@ def test_an_admin_adds_a_user_and_an_auditor_verifies(
     assert response.json()["roles"] == ["liaison"]
     bad = client.post(
         "/api/v1/users",
-        headers=_token(node, admin),
+        headers=token_headers(node, admin),
         json={
             "username": "Eve!",
             "password": "long-enough-1",
@@ -357,7 +357,7 @@ def test_an_admin_adds_a_user_and_an_auditor_verifies(
         },
     )
     assert _problem(bad, 422)["errors"][0]["pointer"] == "/username"
-    headers = _token(node, auditor)
+    headers = token_headers(node, auditor)
     assert client.get("/api/v1/audit/verify", headers=headers).json()["ok"] is True
     log = client.get("/api/v1/audit", params={"action": "user.create"}, headers=headers).json()
     assert log[0]["target"] == "eve"

@@ -1,0 +1,43 @@
+"""Refreshing the hit/no-hit index of every partner (a job: a unit of work per partner), from
+`puente hits index` and on the scheduler's tick in `puente serve`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Executor
+
+from sqlalchemy import select
+
+from puente.hits.index import RefreshReport, compact, refresh
+from puente.node import Node
+from puente.sharing.models import Partner
+from puente.sharing.partners import get_partner
+
+
+def refresh_partners(
+    node: Node,
+    only: str | None = None,
+    *,
+    pool: Executor | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> list[RefreshReport]:
+    """Refresh the index of every enabled partner (or of ``only``), each in its own transaction."""
+    with node.db.session() as session:
+        if only is not None:
+            names = [get_partner(session, only).node_id]
+        else:
+            names = list(
+                session.execute(
+                    select(Partner.node_id)
+                    .where(Partner.enabled.is_(True))
+                    .order_by(Partner.node_id)
+                ).scalars()
+            )
+    reports = []
+    for name in names:
+        with node.db.session() as session:
+            partner = get_partner(session, name)
+            tick = None if progress is None else (lambda done, n=name: progress(n, done))
+            reports.append(refresh(session, partner, pool=pool, progress=tick))
+            compact(session, partner)
+    return reports
