@@ -21,6 +21,31 @@ def N_(message: str) -> str:
     return message
 
 
+class Plural(str):
+    """A message id with a plural form (``NP_``): translated, the form follows its ``count``
+    parameter in the reader's language ("1 record", "2 records"; "1 registro", "2 registros").
+    As a string it is the singular, the id the catalogs hold it under."""
+
+    __slots__ = ("plural",)
+    plural: str
+
+    def __new__(cls, singular: str, plural: str) -> Plural:
+        made = super().__new__(cls, singular)
+        made.plural = plural
+        return made
+
+
+def NP_(singular: str, plural: str) -> Plural:
+    """Mark a message with a plural form for extraction, to translate later with a count."""
+    return Plural(singular, plural)
+
+
+def counted(singular: str, plural: str, count: int) -> Problem:
+    """A count with its noun ("3 records", "1 registro"), to fill a message's parameter: each
+    reader reads it in their own language and number."""
+    return Problem(Plural(singular, plural), "", {"count": count})
+
+
 class Label(str):
     """A parameter that is itself a message id (a field's name, a state, a level): each
     reader sees it in their own language. Any other text parameter (what a user typed) is

@@ -6,6 +6,8 @@ compiled ``.mo`` to forget to rebuild.
 
 from __future__ import annotations
 
+import gettext
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -13,6 +15,8 @@ from typing import Any
 
 from babel.messages.pofile import read_po
 from pydantic import BaseModel, ConfigDict
+
+from puente.errors import Plural
 
 LOCALES = ("en", "es")
 DEFAULT_LOCALE = "en"
@@ -38,22 +42,58 @@ class Bilingual(BaseModel):
     es: str = ""
 
 
+@dataclass(frozen=True)
+class _Catalog:
+    messages: dict[str, str]  # message id → translation
+    plurals: dict[str, tuple[str, ...]]  # a plural message's singular id → its forms
+    plural_index: Callable[[int], int]  # which form a count takes
+
+
+def _english_form(count: int) -> int:
+    return 0 if count == 1 else 1
+
+
 @cache
-def catalog(locale: str) -> dict[str, str]:
-    """Message id → translation for ``locale`` (empty for English, whose ids are the text)."""
-    if locale == DEFAULT_LOCALE:
-        return {}
+def _catalog(locale: str) -> _Catalog:
+    if locale == DEFAULT_LOCALE:  # English: the ids are the text
+        return _Catalog({}, {}, _english_form)
     path = resources.files("puente") / "locale" / locale / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as handle:
         po = read_po(handle, locale=locale)
-    return {str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy}
+    messages, plurals = {}, {}
+    for m in po:
+        if not m.id or not m.string or m.fuzzy:
+            continue
+        if isinstance(m.id, tuple | list):
+            forms = tuple(str(form) for form in m.string)
+            if all(forms):
+                plurals[str(m.id[0])] = forms
+        else:
+            messages[str(m.id)] = str(m.string)
+    # The catalog's Plural-Forms rule ("n != 1" for Spanish), as gettext evaluates it.
+    return _Catalog(messages, plurals, gettext.c2py(po.plural_expr))
+
+
+def catalog(locale: str) -> dict[str, str]:
+    """Message id → translation for ``locale`` (empty for English, whose ids are the text)."""
+    return _catalog(locale).messages
+
+
+def _text(locale: str, message: str, params: dict[str, Any]) -> str:
+    found = _catalog(locale)
+    count = params.get("count")
+    if isinstance(message, Plural) and isinstance(count, int):
+        index = found.plural_index(count)
+        forms = found.plurals.get(message) or (str(message), message.plural)
+        return forms[min(index, len(forms) - 1)]
+    return found.messages.get(message, message)
 
 
 def translate(locale: str, message: str, **params: Any) -> str:
     """``message`` in ``locale`` with ``params`` filled in. A parameter that is itself a
     problem (an error found inside a file, shown as "Line 3: ...") or a label is translated
-    first."""
-    text = catalog(locale if locale in LOCALES else DEFAULT_LOCALE).get(message, message)
+    first; a :class:`~puente.errors.Plural` message takes the form its ``count`` calls for."""
+    text = _text(locale if locale in LOCALES else DEFAULT_LOCALE, message, params)
     params = {k: _nested(locale, v) for k, v in params.items()}
     if params:
         try:
@@ -61,6 +101,12 @@ def translate(locale: str, message: str, **params: Any) -> str:
         except (KeyError, IndexError, ValueError):
             return message.format(**params)
     return text
+
+
+def ngettext(locale: str, singular: str, plural: str, count: int, **params: Any) -> str:
+    """The form of a message ``count`` calls for, in ``locale``, with ``count`` and ``params``
+    filled in."""
+    return translate(locale, Plural(singular, plural), count=count, **params)
 
 
 def _nested(locale: str, value: Any) -> Any:
@@ -100,3 +146,7 @@ class Translator:
 
     def __call__(self, message: str, **params: Any) -> str:
         return translate(self.locale, message, **params)
+
+    def plural(self, singular: str, plural: str, count: int, **params: Any) -> str:
+        """For templates, as ``ngettext(singular, plural, count)``."""
+        return ngettext(self.locale, singular, plural, count, **params)

@@ -19,7 +19,8 @@ PACKAGE = ROOT / "puente"
 PO = PACKAGE / "locale" / "es" / "LC_MESSAGES" / "messages.po"
 PO_EN = PACKAGE / "locale" / "en" / "LC_MESSAGES" / "messages.po"
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
-KEYWORDS = {"_": None, "N_": None, "t": None}
+# NP_ and ngettext mark a message with a plural form: (singular, plural), chosen by a count.
+KEYWORDS = {"_": None, "N_": None, "t": None, "NP_": (1, 2), "ngettext": (1, 2), "counted": (1, 2)}
 
 
 def extract() -> Catalog:
@@ -29,7 +30,13 @@ def extract() -> Catalog:
     ):
         if isinstance(message, str) and message.strip():
             template.add(message, locations=[(filename, lineno)])
+        elif isinstance(message, tuple) and all(isinstance(m, str) and m for m in message):
+            template.add(message[:2], locations=[(filename, lineno)])
     return template
+
+
+def _forms(string: str | tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(string) if isinstance(string, tuple | list) else (string,)
 
 
 def main() -> int:
@@ -53,7 +60,7 @@ def main() -> int:
     PO_EN.parent.mkdir(parents=True, exist_ok=True)
     with PO_EN.open("wb") as handle:
         write_po(handle, english, sort_output=True, width=100)
-    missing = [m.id for m in catalog if m.id and not m.string]
+    missing = [m.id for m in catalog if m.id and not all(_forms(m.string))]
     print(f"{len(catalog)} messages, {len(missing)} untranslated in {PO.relative_to(ROOT)}")
     return 0
 

@@ -17,6 +17,7 @@ from puente.cli.common import (
     opened,
     t,
 )
+from puente.errors import N_, NP_, counted
 
 app = typer.Typer(help="The audit log.")
 
@@ -30,15 +31,16 @@ def verify(data_dir: Path | None = DataDir, act_as: str = ActAs) -> None:
         with node.db.session() as session:
             report = audit.verify(session, actor)
     if report.ok:
-        console.print(t("Audit chain intact: {count} entries verified.", count=report.entries))
+        console.print(t(NP_("Audit chain intact: {count} entry verified.",
+                            "Audit chain intact: {count} entries verified."), count=report.entries))  # fmt: skip
         return
     for item in report.breaks:
         errors.print(t("Entry {seq}: {problem}", seq=item.seq, problem=t(item.problem)))
     errors.print(
         t(
-            "Audit chain BROKEN: {count} problems in {entries} entries.",
-            count=len(report.breaks),
-            entries=report.entries,
+            N_("Audit chain BROKEN: {problems} in {entries}."),
+            problems=counted("{count} problem", "{count} problems", len(report.breaks)),
+            entries=counted("{count} entry", "{count} entries", report.entries),
         )
     )
     raise typer.Exit(1)

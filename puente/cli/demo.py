@@ -17,7 +17,7 @@ from rich.table import Table
 from puente.accounts.bootstrap import initialize
 from puente.cli.common import console, errors, handles_errors, t
 from puente.config import CONFIG_FILE, write_settings
-from puente.errors import N_, ConfigError, Conflict, PuenteError
+from puente.errors import N_, NP_, ConfigError, Conflict, PuenteError
 from puente.node import Node, open_node
 
 if TYPE_CHECKING:
@@ -166,7 +166,8 @@ def _sync(data_dir: Path, spec: DemoNode, other: DemoNode) -> None:
     finally:
         node.close()
     console.print(
-        t("{node} received {count} records from {other}.", node=spec.node_id,
+        t(NP_("{node} received {count} record from {other}.",
+              "{node} received {count} records from {other}."), node=spec.node_id,
           count=report.stored, other=other.node_id)
     )  # fmt: skip
 
@@ -212,7 +213,8 @@ def _seed_requests(data_dir: Path) -> None:
         us.close()
         mx.close()
     if made:
-        console.print(t("{count} requests for information exchanged.", count=made))
+        console.print(t(NP_("{count} request for information exchanged.",
+                            "{count} requests for information exchanged."), count=made))  # fmt: skip
 
 
 def _print_node(spec: DemoNode, url: str, summary: DemoSummary) -> None:
@@ -223,4 +225,5 @@ def _print_node(spec: DemoNode, url: str, summary: DemoSummary) -> None:
     for login in summary.logins:
         table.add_row(login.username, login.password, login.role, login.agency)
     console.print(table)
-    console.print(t("{count} records of its own.", count=summary.records))
+    console.print(t(NP_("{count} record of its own.", "{count} records of its own."),
+                    count=summary.records))  # fmt: skip

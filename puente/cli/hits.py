@@ -18,7 +18,7 @@ from puente.cli.common import (
     opened,
     t,
 )
-from puente.errors import N_, InvalidInput, Problem
+from puente.errors import N_, NP_, InvalidInput, Problem
 from puente.hits.labels import CATEGORY_LABELS
 
 if TYPE_CHECKING:
@@ -119,7 +119,8 @@ def ask_command(
         else:
             console.print(t("{number}. {category} {label}: no hit", number=number,
                             category=what, label=item.subject.label()), soft_wrap=True)  # fmt: skip
-    console.print(t("Query {id}: {count} keys asked of {node}.", id=answer.query_id,
+    console.print(t(NP_("Query {id}: {count} key asked of {node}.",
+                        "Query {id}: {count} keys asked of {node}."), id=answer.query_id,
                     count=answer.key_count, node=answer.partner))  # fmt: skip
 
 

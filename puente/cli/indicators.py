@@ -17,6 +17,7 @@ from puente.cli.common import (
     opened,
     t,
 )
+from puente.errors import N_, counted
 
 indicators_app = typer.Typer(help="Indicators: the public data the plan is measured against.")
 
@@ -41,10 +42,14 @@ def import_command(
                        reason=t(note.message, **note.params)))  # fmt: skip
     for note in stored.warnings:
         errors.print(t("Note: {reason}", reason=t(note.message, **note.params)))
-    console.print(t("{kind}: {rows} rows read; {added} figures added, {changed} revised, "
-                    "{unchanged} unchanged; {skipped} rows skipped.", kind=kind,
-                    rows=stored.rows_read, added=stored.added, changed=stored.changed,
-                    unchanged=stored.unchanged, skipped=stored.skipped))  # fmt: skip
+    console.print(t(
+        N_("{kind}: {rows}; {added}, {changed}, {unchanged}; {skipped}."), kind=kind,
+        rows=counted("{count} row read", "{count} rows read", stored.rows_read),
+        added=counted("{count} figure added", "{count} figures added", stored.added),
+        changed=counted("{count} revised", "{count} revised", stored.changed),
+        unchanged=counted("{count} unchanged", "{count} unchanged", stored.unchanged),
+        skipped=counted("{count} row skipped", "{count} rows skipped", stored.skipped),
+    ))  # fmt: skip
 
 
 @indicators_app.command("list")

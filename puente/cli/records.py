@@ -22,7 +22,7 @@ from puente.cli.common import (
     opened,
     t,
 )
-from puente.errors import N_, InvalidInput, Problem, TooLarge
+from puente.errors import N_, NP_, InvalidInput, Problem, TooLarge, counted
 from puente.policy.markings import Markings
 from puente.policy.schemas import MarkingsIn
 from puente.records import service
@@ -117,10 +117,14 @@ def import_stix(
             )
     console.print(
         t(
-            "Imported {stored} objects ({unchanged} already stored, {superseded} older versions superseded).",
-            stored=result.stored,
-            unchanged=result.unchanged,
-            superseded=result.superseded,
+            N_("Imported {stored} ({unchanged}, {superseded})."),
+            stored=counted("{count} object", "{count} objects", result.stored),
+            unchanged=counted("{count} already stored", "{count} already stored", result.unchanged),
+            superseded=counted(
+                "{count} older version superseded",
+                "{count} older versions superseded",
+                result.superseded,
+            ),
         )
     )
     console.print(f"sha256 {result.digest}")
@@ -174,4 +178,10 @@ def export_stix(
                     target.flush()
     if output:
         count = len(orjson.loads(output.read_bytes())["objects"])
-        errors.print(t("Exported {count} objects to {file}.", count=count, file=str(output)))
+        errors.print(
+            t(
+                NP_("Exported {count} object to {file}.", "Exported {count} objects to {file}."),
+                count=count,
+                file=str(output),
+            )
+        )

@@ -19,7 +19,7 @@ from puente.cli.common import (
     t,
 )
 from puente.config import load_settings
-from puente.errors import N_
+from puente.errors import N_, NP_
 from puente.node import public_key_hex
 from puente.sharing import partners, recalls, receipts, sync
 from puente.sharing.collections import collection_id
@@ -131,18 +131,8 @@ def sync_command(
             progress=lambda done: bar.update(task, completed=done),
             page_size=node.settings.sync.page_size,
         )
-    console.print(
-        t(
-            "Synced with {node}: {stored} stored, {unchanged} already held, {quarantined} "
-            "quarantined, {pages} pages, {receipts} receipts delivered.",
-            node=partner,
-            stored=report.stored,
-            unchanged=report.unchanged,
-            quarantined=report.quarantined,
-            pages=report.pages,
-            receipts=report.receipts_posted,
-        )
-    )
+    said = sync.summary(report)
+    console.print(t(said.message, **said.params))
 
 
 @receipts_app.command("verify")
@@ -154,11 +144,13 @@ def receipts_verify(data_dir: Path | None = DataDir, act_as: str = ActAs) -> Non
         with node.db.session() as session:
             report = receipts.verify_all(session, node, actor)
     if report.ok:
-        console.print(t("All {count} receipts verify.", count=report.checked))
+        console.print(t(NP_("{count} receipt verifies.", "All {count} receipts verify."),
+                        count=report.checked))  # fmt: skip
         return
     for receipt_id, problem in report.problems:
         errors.print(t("Receipt {id}: {problem}", id=receipt_id, problem=t(problem)))
-    errors.print(t("{count} of {total} receipts do not verify.", count=len(report.problems),
+    errors.print(t(NP_("{count} of {total} receipts does not verify.",
+                       "{count} of {total} receipts do not verify."), count=len(report.problems),
                    total=report.checked))  # fmt: skip
     raise typer.Exit(1)
 

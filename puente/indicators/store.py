@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from puente.audit import service as audit
 from puente.clock import now
-from puente.errors import N_, InvalidInput, Problem
+from puente.errors import N_, NP_, InvalidInput, Problem
 from puente.indicators.models import SourceFigure, SourceFiscalYear, SourceImport
 from puente.indicators.sources.cbp_drugs import SERIES as CBP_DRUGS
 from puente.indicators.sources.cbp_drugs import read_cbp_drugs
@@ -223,7 +223,8 @@ def _newest_windows(
                  and fiscal_year_of(cell[1]) == year and cell not in incoming]  # fmt: skip
         if stale:
             gone.extend(stale)
-            warnings.append(Note(source, 0, N_(
+            warnings.append(Note(source, 0, NP_(
+                "FY{year}: {count} figure that {file} no longer lists was removed.",
                 "FY{year}: {count} figures that {file} no longer lists were removed."),
                 {"year": year, "count": len(stale), "file": source}))  # fmt: skip
         if holder is None:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from puente.audit import service as audit
 from puente.config import Settings
 from puente.errors import N_, Conflict, Forbidden, InvalidInput, Problem
+from puente.i18n import DEFAULT_LOCALE, translate
 from puente.policy import gate
 from puente.policy.agencies import CATALOG
 from puente.policy.markings import (
@@ -503,7 +504,9 @@ def _check_marking_refs(session: Session, checker: ObjectChecker, defined: set[s
 
 
 def problems_to_text(problems: list[Problem]) -> str:
-    return "; ".join(f"{p.pointer}: {p.message.format(**p.params)}" for p in problems)
+    return "; ".join(
+        f"{p.pointer}: {translate(DEFAULT_LOCALE, p.message, **p.params)}" for p in problems
+    )
 
 
 # Puente's objects name their originating agency by its identity (records.builder).

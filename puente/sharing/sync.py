@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session
 from puente.accounts.service import system_principal
 from puente.audit import service as audit
 from puente.clock import now
-from puente.errors import N_, Conflict, Forbidden, Problem, PuenteError, Unavailable
+from puente.errors import N_, Conflict, Forbidden, Problem, PuenteError, Unavailable, counted
+from puente.i18n import DEFAULT_LOCALE, translate
 from puente.node import Node
 from puente.policy.markings import markings_from_object
 from puente.policy.roles import Principal, require
@@ -67,6 +68,20 @@ class SyncReport:
     unchanged: int = 0
     quarantined: int = 0
     receipts_posted: int = 0
+
+
+def summary(report: SyncReport) -> Problem:
+    """What a pull did, to show its user (each count in the reader's language and number)."""
+    return Problem(N_("Synced with {node}: {stored}, {unchanged}, {quarantined}, {pages}, "
+                      "{receipts}."), "", {
+        "node": report.partner,
+        "stored": counted("{count} stored", "{count} stored", report.stored),
+        "unchanged": counted("{count} already held", "{count} already held", report.unchanged),
+        "quarantined": counted("{count} quarantined", "{count} quarantined", report.quarantined),
+        "pages": counted("{count} page", "{count} pages", report.pages),
+        "receipts": counted("{count} receipt delivered", "{count} receipts delivered",
+                            report.receipts_posted),
+    })  # fmt: skip
 
 
 def sync(
@@ -398,7 +413,7 @@ def store_page(
             partner_id=partner.id,
             object_id=str(_version_key(objects[i])[0])[:300],
             version=_version_key(objects[i])[1][:40],
-            reason=problem.message.format(**problem.params),
+            reason=translate(DEFAULT_LOCALE, problem.message, **problem.params),
             content=orjson.dumps(objects[i]).decode()[:QUARANTINE_KEEP],
             size=len(orjson.dumps(objects[i])),
             date_added=last,

@@ -221,18 +221,11 @@ def sync_now(
     message = error = ""
     if outcome.report is not None:
         report = outcome.report
+        said = sync.summary(report)
         message = translate(
             locale,
-            N_(
-                "Synced with {node}: {stored} stored, {unchanged} already held, {quarantined} "
-                "quarantined, {pages} pages, {receipts} receipts delivered."
-            ),
-            node=node_id,
-            stored=report.stored,
-            unchanged=report.unchanged,
-            quarantined=report.quarantined,
-            pages=report.pages,
-            receipts=report.receipts_posted,
+            said.message,
+            **said.params,
         )
     elif outcome.error is not None:
         exc = outcome.error

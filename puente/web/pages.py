@@ -107,13 +107,15 @@ def render(
 ) -> HTMLResponse:
     """Render ``template``; pages showing records pass their markings for the banner."""
     locale = page_locale(request)
+    translator = Translator(locale)
     worst = most_restrictive(markings)
     html = (
         environment()
         .get_template(template)
         .render(
             request=request,
-            _=Translator(locale),
+            _=translator,
+            ngettext=translator.plural,
             locale=locale,
             banner=worst.banner() if worst else "",
             banner_tlp=worst.tlp if worst else "",

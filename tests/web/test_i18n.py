@@ -12,10 +12,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
-from puente.errors import Label
+from puente.errors import NP_, Label, counted
 from puente.i18n import Translator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,10 +33,21 @@ def _load_tool() -> ModuleType:
     return module
 
 
+def _id(message: Message) -> str:
+    """A message's id: a plural message's is its singular."""
+    return str(message.id[0] if isinstance(message.id, tuple | list) else message.id)
+
+
+def _forms(message: Message) -> list[str]:
+    """A translation's forms: one, or one per plural form of the language."""
+    string = message.string
+    return [str(form) for form in string] if isinstance(string, tuple | list) else [str(string)]
+
+
 @pytest.fixture(scope="module")
 def messages() -> set[str]:
     extracted: Catalog = _load_tool().extract()
-    return {str(m.id) for m in extracted if m.id}
+    return {_id(m) for m in extracted if m.id}
 
 
 def _catalog(locale: str) -> Catalog:
@@ -55,8 +66,8 @@ def test_extraction_finds_the_code_and_the_templates(messages: set[str]) -> None
 
 
 def test_every_message_has_a_spanish_translation(messages: set[str]) -> None:
-    spanish = {str(m.id): str(m.string) for m in _catalog("es") if m.id}
-    missing = sorted(m for m in messages if not spanish.get(m, "").strip())
+    spanish = {_id(m): _forms(m) for m in _catalog("es") if m.id}
+    missing = sorted(m for m in messages if not all(f.strip() for f in spanish.get(m, [""])))
     assert not missing, (
         f"{len(missing)} messages lack Spanish; run tools/update_catalog.py:\n"
         + "\n".join(missing[:40])
@@ -64,27 +75,32 @@ def test_every_message_has_a_spanish_translation(messages: set[str]) -> None:
 
 
 def test_no_spanish_entry_is_fuzzy() -> None:
-    fuzzy = [str(m.id) for m in _catalog("es") if m.id and m.fuzzy]
+    fuzzy = [_id(m) for m in _catalog("es") if m.id and m.fuzzy]
     assert not fuzzy, f"fuzzy entries are ignored at run time; review them: {fuzzy[:20]}"
 
 
 def test_translations_keep_the_placeholders() -> None:
     wrong = [
-        (str(m.id), str(m.string))
+        (_id(m), form)
         for m in _catalog("es")
-        if m.id and m.string and placeholders(str(m.id)) != placeholders(str(m.string))
+        if m.id
+        for form in _forms(m)
+        # A plural message's every form names what its plural id names.
+        if form
+        and placeholders(str(m.id[-1] if isinstance(m.id, tuple | list) else m.id))
+        != placeholders(form)
     ]
     assert not wrong, f"placeholders differ: {wrong[:10]}"
 
 
 def test_the_english_catalog_covers_every_message(messages: set[str]) -> None:
-    english = {str(m.id) for m in _catalog("en") if m.id}
+    english = {_id(m) for m in _catalog("en") if m.id}
     assert messages <= english, sorted(messages - english)[:40]
 
 
 def test_the_spanish_catalog_holds_no_stale_entries(messages: set[str]) -> None:
     # Obsolete entries (#~) are not read back as messages; anything else should be in use.
-    stale = sorted({str(m.id) for m in _catalog("es") if m.id} - messages)
+    stale = sorted({_id(m) for m in _catalog("es") if m.id} - messages)
     assert not stale, f"entries no longer in the code; run tools/update_catalog.py: {stale[:20]}"
 
 
@@ -102,4 +118,29 @@ def test_a_label_reads_in_the_readers_language_and_what_a_user_typed_as_typed() 
     )
     assert spanish("Unknown agency {agency}.", agency=Label("Action")) == (
         "Dependencia desconocida: Acción."
+    )
+
+
+def test_a_count_takes_its_plural_form_in_each_language() -> None:
+    english, spanish = Translator("en"), Translator("es")
+    forms = ("{count} record of its own.", "{count} records of its own.")
+    assert english.plural(*forms, 1) == "1 record of its own."
+    assert english.plural(*forms, 2) == "2 records of its own."
+    assert english.plural(*forms, 0) == "0 records of its own."
+    assert spanish.plural(*forms, 1) == "1 registro propio."
+    assert spanish.plural(*forms, 2) == "2 registros propios."
+    # Spanish has a third form, for a million and its multiples; ours read as the plural.
+    assert spanish.plural(*forms, 1_000_000) == "1000000 registros propios."
+
+
+def test_a_count_inside_a_message_reads_in_the_readers_number() -> None:
+    said = Translator("es")(
+        "Audit chain BROKEN: {problems} in {entries}.",
+        problems=counted("{count} problem", "{count} problems", 1),
+        entries=counted("{count} entry", "{count} entries", 7),
+    )
+    assert said == "Cadena de auditoría ROTA: 1 problema en 7 entradas."
+    assert (
+        Translator("en")(NP_("{count} receipt verifies.", "All {count} receipts verify."), count=1)
+        == "1 receipt verifies."
     )

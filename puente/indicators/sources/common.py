@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from puente.errors import N_, InvalidInput, Problem
+from puente.i18n import DEFAULT_LOCALE, translate
 
 Dimensions = tuple[tuple[str, str], ...]
 
@@ -96,7 +97,7 @@ class Note:
 
     def text(self) -> str:
         """The English text (the edges translate ``message`` instead)."""
-        return self.message.format(**self.params)
+        return translate(DEFAULT_LOCALE, self.message, **self.params)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from puente.errors import N_
+from puente.errors import N_, NP_
 from puente.indicators.sources.common import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -95,7 +95,8 @@ def read_sesnsp(path: Path, *, modalities: bool = False) -> tuple[list[Observati
             total, line = cells.get(key, (0.0, row.line))
             cells[key] = (total + value, line)
     for year, months in sorted(unpublished.items()):
-        report.warnings.append(Note(table.source, 0, N_(
+        report.warnings.append(Note(table.source, 0, NP_(
+            "{year}: no figure for {months} ({count} empty cell): not yet published.",
             "{year}: no figure for {months} ({count} empty cells): not yet published."),
             {"year": year, "months": ", ".join(MONTHS[m - 1] for m in sorted(months)),
              "count": sum(months.values())}))  # fmt: skip
