@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event, text
@@ -186,13 +189,23 @@ def alembic_config(url: str) -> Any:
     return config
 
 
-# The newest migration in puente/migrations/versions; tests/test_migrations.py holds the two
-# equal. Knowing it here lets a node open without loading Alembic when nothing is pending.
-SCHEMA_HEAD = "0014"
+MIGRATION_FILE = re.compile(r"([0-9]{4})_[a-z0-9_]+\.py")
+
+
+@cache
+def schema_head() -> str:
+    """The newest migration's revision, from the names of the files in
+    puente/migrations/versions (``0014_source_fiscal_years.py``: each is named for its
+    revision, as :func:`new_revision` writes it; tests/test_migrations.py holds Alembic to
+    the same answer). Knowing it lets a node open without loading Alembic when nothing is
+    pending."""
+    folder = resources.files("puente") / "migrations" / "versions"
+    revisions = [m.group(1) for f in folder.iterdir() if (m := MIGRATION_FILE.fullmatch(f.name))]
+    return max(revisions)
 
 
 def schema_is_current(engine: Engine) -> bool:
-    """Whether the database already stands at :data:`SCHEMA_HEAD`."""
+    """Whether the database already stands at :func:`schema_head`."""
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
@@ -201,7 +214,7 @@ def schema_is_current(engine: Engine) -> bool:
             revisions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
     except DBAPIError:  # no alembic_version table yet: a new database
         return False
-    return [row[0] for row in revisions] == [SCHEMA_HEAD]
+    return [row[0] for row in revisions] == [schema_head()]
 
 
 def upgrade(url: str) -> None:
@@ -209,3 +222,27 @@ def upgrade(url: str) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), "head")
+
+
+def new_revision(message: str, folder: Path | None = None) -> Path:
+    """Write the next migration (``puente db revision``), from a clone of Puente: Alembic's
+    autogenerate compares the models with a scratch database at the newest schema, and the
+    new file is named for its revision (the next number) in puente/migrations/versions, or in
+    ``folder``. Read it before committing it: autogenerate misses renames and data moves."""
+    import tempfile
+
+    from alembic import command
+
+    revision = f"{int(schema_head()) + 1:04d}"
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite:///{Path(scratch) / 'scratch.db'}"
+        upgrade(url)
+        config = alembic_config(url)
+        if folder is not None:
+            versions = resources.files("puente") / "migrations" / "versions"
+            config.set_main_option("version_locations", f"{versions} {folder}")
+        script = command.revision(config, message=message, autogenerate=True, rev_id=revision,
+                                  version_path=str(folder) if folder else None)  # fmt: skip
+    if script is None or isinstance(script, list):  # one head, one new script: never several
+        raise RuntimeError("Alembic wrote no single migration")
+    return Path(script.path)

@@ -95,6 +95,19 @@ def db_upgrade(data_dir: Path | None = DataDir) -> None:
     console.print(t("The database is up to date."))
 
 
+@db_app.command("revision")
+@handles_errors
+def db_revision(
+    message: str = typer.Argument(..., help="What the migration does, e.g. 'add case notes'."),
+) -> None:
+    """Write the next migration from the models' changes (for contributors, in a clone)."""
+    from puente.db import new_revision
+
+    path = new_revision(message)
+    console.print(t("Wrote {path}: read it, then commit it with the models' change.",
+                    path=str(path)))  # fmt: skip
+
+
 @handles_errors
 def serve(
     data_dir: Path | None = DataDir,
