@@ -5,7 +5,7 @@
    ``puente hits index --workers 2`` builds Mexico's index: keys per second of that command,
    wall clock, start-up included.
 2. **Queries** — A runs ``puente serve``; node B (MEX) asks, in this process, 100-key queries
-   (the query keys of a few persons, some held by A, some not) through ``hits.asking.ask``:
+   (the query keys of a few persons, some held by A, some not) through ``hits.transport.ask``:
    the first one downloads A's whole index (fingerprints, 8 bytes a key); the next ones are
    timed end to end (blind, HTTP both ways, unblind, look up, record). Bytes on the wire
    (request and response bodies) are counted for each.
