@@ -28,6 +28,7 @@ from puente.plan import reading, service
 from puente.plan.elements import Element, Evidence, Milestone
 from puente.plan.meetings import Expectation, Meeting, Participant
 from puente.plan.models import PlanUpdate
+from puente.plan.yaml_lines import Lines, load
 from puente.policy.roles import Principal, require
 
 FORMAT_VERSION = "1"
@@ -184,72 +185,6 @@ class ImportReport:
     codes: list[str] = field(default_factory=list)
 
 
-class _Lines:
-    """The line (from 1) of each JSON pointer in the composed YAML, and the keys given twice
-    in one mapping (YAML would keep the last silently)."""
-
-    def __init__(self, root: yaml.Node | None) -> None:
-        self.lines: dict[str, int] = {}
-        self.twice: list[Problem] = []
-        if root is not None:
-            self._walk(root, "")
-
-    def _walk(self, node: yaml.Node, pointer: str) -> None:
-        self.lines[pointer] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                at = f"{pointer}/{key.value}"
-                if at in self.lines:
-                    self.twice.append(Problem(N_("{field} is given twice."), at,
-                                              {"field": key.value}))  # fmt: skip
-                self.lines[at] = key.start_mark.line + 1
-                self._walk(value, at)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                self._walk(item, f"{pointer}/{index}")
-
-    def of(self, pointer: str) -> int:
-        while pointer and pointer not in self.lines:
-            pointer = pointer.rpartition("/")[0]
-        return self.lines.get(pointer, 1)
-
-
-def _with_lines(problems: list[Problem], lines: _Lines) -> InvalidInput:
-    return InvalidInput([
-        Problem(N_("Line {line}: {problem}"), p.pointer,
-                {"line": lines.of(p.pointer), "problem": p})
-        for p in problems
-    ])  # fmt: skip
-
-
-def _parse(text: str) -> tuple[Any, _Lines]:
-    try:
-        # An alias repeats a node wherever it is named: nested ones grow a small file
-        # exponentially. A plan file has no use for them.
-        for event in yaml.parse(text, Loader=yaml.BaseLoader):
-            if isinstance(event, yaml.AliasEvent):
-                mark = event.start_mark
-                raise InvalidInput([Problem(N_("Line {line}: a plan file may not repeat a "
-                                               "part by alias (*{name}); write it out."), "",
-                                            {"line": mark.line + 1 if mark else 1,
-                                             "name": event.anchor})])  # fmt: skip
-        root = yaml.compose(text, Loader=yaml.BaseLoader)
-        data = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds no objects
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise InvalidInput([Problem(N_("Line {line}: this is not valid YAML ({reason})."), "",
-                                    {"line": line, "reason": getattr(exc, "problem", "") or
-                                     str(exc)})]) from None  # fmt: skip
-    except RecursionError:  # thousands of [ in a row: the parser recurses once for each
-        raise InvalidInput([Problem(N_("The file nests lists or mappings too deeply to be a "
-                                       "plan."), "")]) from None  # fmt: skip
-    lines = _Lines(root)
-    if lines.twice:
-        raise _with_lines(lines.twice, lines)
-    return data, lines
-
-
 def _field(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> str:
     value = data.get(name, "")
     if not isinstance(value, str):
@@ -341,14 +276,14 @@ def _element(data: Any, at: str, problems: list[Problem]) -> Element | None:
 def import_plan(session: Session, node: Node, who: Principal, text: str) -> ImportReport:
     """Bring the plan to what the file says, all or nothing (the caller's transaction)."""
     require(who, "plan.write")
-    data, lines = _parse(text)
+    data, lines = load(text)
     problems: list[Problem] = []
     if not isinstance(data, dict) or data.get("format") != f"puente-plan/{FORMAT_VERSION}":
-        raise _with_lines([Problem(N_("The file must start with format: puente-plan/1."),
-                                   "/format")], lines)  # fmt: skip
+        raise lines.refuse([Problem(N_("The file must start with format: puente-plan/1."),
+                                   "/format")])  # fmt: skip
     raw = data.get("elements") or []
     if not isinstance(raw, list):
-        raise _with_lines([Problem(N_("elements must be a list."), "/elements")], lines)
+        raise lines.refuse([Problem(N_("elements must be a list."), "/elements")])
     parsed = [_element(item, f"/elements/{i}", problems) for i, item in enumerate(raw)]
     codes: dict[str, int] = {}
     for index, element in enumerate(parsed):
@@ -360,7 +295,7 @@ def import_plan(session: Session, node: Node, who: Principal, text: str) -> Impo
                                     {"code": element.code, "first": codes[element.code] + 1}))  # fmt: skip
         codes.setdefault(element.code, index)
     if problems:
-        raise _with_lines(problems, lines)
+        raise lines.refuse(problems)
     report = ImportReport()
     held = {e.code: (e, owner) for e, owner in reading.elements(session)}
     mine: list[Element] = []
@@ -389,13 +324,13 @@ def import_plan(session: Session, node: Node, who: Principal, text: str) -> Impo
         else:
             report.unchanged += 1
     if problems:
-        raise _with_lines(problems, lines)
+        raise lines.refuse(problems)
     try:
         service.save_elements(session, node, who, mine)
     except InvalidInput as exc:
         moved = [Problem(p.message, _renumber(p.pointer, "elements", positions), p.params)
                  for p in exc.problems]  # fmt: skip
-        raise _with_lines(moved, lines) from None
+        raise lines.refuse(moved) from None
     report.updates_added = _import_updates(session, node, who, data.get("updates"), lines)
     report.indicators = _import_indicators(session, node, who, data.get("indicators"), lines)
     report.observations_added = _import_observations(session, node, who,
@@ -411,12 +346,12 @@ def _differs(element: Element, held: Element) -> bool:
     return replace(element, stix_id=held.stix_id) != held
 
 
-def _import_updates(session: Session, node: Node, who: Principal, raw: Any, lines: _Lines) -> int:
+def _import_updates(session: Session, node: Node, who: Principal, raw: Any, lines: Lines) -> int:
     if raw is None:
         return 0
     problems: list[Problem] = []
     if not isinstance(raw, list):
-        raise _with_lines([Problem(N_("updates must be a list."), "/updates")], lines)
+        raise lines.refuse([Problem(N_("updates must be a list."), "/updates")])
     added = 0
     for index, item in enumerate(raw):
         at = f"/updates/{index}"
@@ -447,7 +382,7 @@ def _import_updates(session: Session, node: Node, who: Principal, raw: Any, line
             problems += [Problem(p.message, f"{at}{p.pointer}" if p.pointer else f"{at}/element",
                                  p.params) for p in exc.problems]  # fmt: skip
     if problems:
-        raise _with_lines(problems, lines)
+        raise lines.refuse(problems)
     return added
 
 
@@ -515,7 +450,7 @@ def _filter_value(name: Any, value: Any, at: str, problems: list[Problem]) -> st
 
 
 def _import_indicators(session: Session, node: Node, who: Principal, raw: Any,
-                       lines: _Lines) -> int:  # fmt: skip
+                       lines: Lines) -> int:  # fmt: skip
     parsed = _section(raw, "indicators", N_("indicators must be a list."), _indicator, lines)
     held = {i.code: (i, owner) for i, owner in indicator_service.indicators(session)}
     return _save_owned(node, parsed, held, "indicators", lines,
@@ -530,11 +465,11 @@ def _renumber(pointer: str, section: str, positions: list[int]) -> str:
 
 
 def _import_observations(session: Session, node: Node, who: Principal, raw: Any,
-                         lines: _Lines) -> int:  # fmt: skip
+                         lines: Lines) -> int:  # fmt: skip
     if raw is None:
         return 0
     if not isinstance(raw, list):
-        raise _with_lines([Problem(N_("observations must be a list."), "/observations")], lines)
+        raise lines.refuse([Problem(N_("observations must be a list."), "/observations")])
     problems: list[Problem] = []
     added = 0
     for index, item in enumerate(raw):
@@ -573,7 +508,7 @@ def _import_observations(session: Session, node: Node, who: Principal, raw: Any,
             problems += [Problem(p.message, f"{at}{p.pointer}" if p.pointer else at, p.params)
                          for p in exc.problems]  # fmt: skip
     if problems:
-        raise _with_lines(problems, lines)
+        raise lines.refuse(problems)
     return added
 
 
@@ -639,7 +574,7 @@ def _meeting(data: Any, at: str, problems: list[Problem]) -> Meeting | None:
 
 
 def _import_meetings(session: Session, node: Node, who: Principal, raw: Any,
-                     lines: _Lines) -> int:  # fmt: skip
+                     lines: Lines) -> int:  # fmt: skip
     parsed = _section(raw, "meetings", N_("meetings must be a list."), _meeting, lines)
     held = {m.code: (m, owner) for m, owner in service.meetings(session)}
     return _save_owned(node, parsed, held, "meetings", lines,
@@ -651,22 +586,22 @@ def _section(
     section: str,
     not_a_list: str,
     parse: Callable[[Any, str, list[Problem]], Any],
-    lines: _Lines,
+    lines: Lines,
 ) -> list[Any]:
     """Every entry of a list section of the file, parsed; all its problems at once."""
     if raw is None:
         return []
     if not isinstance(raw, list):
-        raise _with_lines([Problem(not_a_list, f"/{section}")], lines)
+        raise lines.refuse([Problem(not_a_list, f"/{section}")])
     problems: list[Problem] = []
     parsed = [parse(item, f"/{section}/{i}", problems) for i, item in enumerate(raw)]
     if problems:
-        raise _with_lines(problems, lines)
+        raise lines.refuse(problems)
     return parsed
 
 
 def _save_owned(node: Node, parsed: list[Any], held: dict[str, tuple[Any, str]], section: str,
-                lines: _Lines, save: Callable[[list[Any]], object]) -> int:  # fmt: skip
+                lines: Lines, save: Callable[[list[Any]], object]) -> int:  # fmt: skip
     """Save the items of ``section`` (indicators, meetings) this node writes and the file
     changes; the partner's must be as held. How many were saved."""
     problems: list[Problem] = []
@@ -684,11 +619,11 @@ def _save_owned(node: Node, parsed: list[Any], held: dict[str, tuple[Any, str]],
             mine.append(item)
             positions.append(index)
     if problems:
-        raise _with_lines(problems, lines)
+        raise lines.refuse(problems)
     try:
         save(mine)
     except InvalidInput as exc:
         moved = [Problem(p.message, _renumber(p.pointer, section, positions), p.params)
                  for p in exc.problems]  # fmt: skip
-        raise _with_lines(moved, lines) from None
+        raise lines.refuse(moved) from None
     return len(mine)
