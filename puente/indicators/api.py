@@ -53,6 +53,6 @@ def add_observation(
     node: NodeDep,
     who: PrincipalDep,
 ) -> dict[str, str]:
-    stix_id = service.add_observation(session, node, who, code, period=body.month(),
+    stix_id = service.add_observation(session, node, who, code, period=body.period,
                                       value=body.value, unit=body.unit, note=body.note)  # fmt: skip
     return {"id": stix_id}

@@ -1,75 +1,93 @@
-"""The REST API's shapes for the plan's indicators."""
+"""The plan's indicators and figures as every edge gives them (the REST API's bodies, a plan
+file's entries, the forms), and as the API returns them."""
 
 from __future__ import annotations
 
 import datetime as dt
-from datetime import date
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
-from puente.errors import N_, InvalidInput, Problem
-from puente.i18n import Bilingual, Text
+from puente.errors import N_
+from puente.i18n import Bilingual
 from puente.indicators import reading
 from puente.indicators.definitions import Indicator, Point
+from puente.shapes import (
+    BilingualIn,
+    Date,
+    Figure,
+    Month,
+    Plain,
+    Required,
+    Shape,
+    listed,
+    mapped,
+    refusal,
+)
 
 
-class PointIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _filter_value(value: object) -> object:
+    if isinstance(value, str):
+        return value
+    raise refusal(N_("The filter {dimension} takes one value, written as text."))
 
-    date: dt.date
-    value: float = Field(allow_inf_nan=False)
+
+class PointIn(Shape):
+    NOT_A_MAPPING: ClassVar[str] = N_("A baseline or target is a date and a value.")
+
+    date: Annotated[Date, Required(N_("A target or baseline needs a date."))]
+    value: Annotated[Figure, Required(N_("A target or baseline needs a value."))]
+
+    def point(self) -> Point:
+        return Point(self.date, self.value)
 
 
-class IndicatorIn(BaseModel):
+class IndicatorIn(Shape):
     """One indicator to create or change (this node's own), found by its code."""
 
-    model_config = ConfigDict(extra="forbid")
+    # A field left out takes its default: the indicator's rules (definitions.check) say what
+    # each may hold, in the same words whichever edge the indicator came through.
+    NOT_A_MAPPING: ClassVar[str] = N_("Each indicator is a mapping of fields.")
 
-    code: str = Field(description="I and a number, e.g. I3")
-    objective: str = Field("", description="The code of the joint objective it measures")
-    name: Bilingual
-    unit: Bilingual
-    good_direction: str = Field(description="up or down")
-    source: str = Field(description="dataset, platform or manual")
-    dataset: str = Field("", description="For a dataset: cbp.drugs, cbp.weapons or "
-                         "sesnsp.incidence")  # fmt: skip
-    measure: str = Field("", description="For a dataset, one of its measures (weight_lb ...); "
-                         "for the platform, one of its figures (rfis.answered_on_time ...)")  # fmt: skip
-    filters: dict[str, str] = Field(default_factory=dict, description='{"drug": "Fentanyl"}')
-    split_by: str = Field("", description="A dimension: one series per value (aor, state ...)")
+    code: Plain = Field("", description="I and a number, e.g. I3")
+    objective: Plain = Field("", description="The code of the joint objective it measures")
+    name: BilingualIn = Field(default_factory=BilingualIn)
+    unit: BilingualIn = Field(default_factory=BilingualIn)
+    good_direction: Plain = Field("", description="up or down")
+    source: Plain = Field("", description="dataset, platform or manual")
+    dataset: Plain = Field("", description="For a dataset: cbp.drugs, cbp.weapons or "
+                           "sesnsp.incidence")  # fmt: skip
+    measure: Plain = Field("", description="For a dataset, one of its measures (weight_lb ...); "
+                           "for the platform, one of its figures (rfis.answered_on_time ...)")  # fmt: skip
+    filters: Annotated[dict[str, Annotated[str, BeforeValidator(_filter_value)]],
+                       mapped(N_("filters maps a dimension to its value."))] = Field(
+        default_factory=dict, description='{"drug": "Fentanyl"}')  # fmt: skip
+    split_by: Plain = Field("", description="A dimension: one series per value (aor, state ...)")
     baseline: PointIn | None = None
-    targets: list[PointIn] = Field(default_factory=list, description="In date order")
+    targets: Annotated[list[PointIn], listed()] = Field(default_factory=list,
+                                                        description="In date order")  # fmt: skip
 
     def indicator(self) -> Indicator:
         return Indicator(
-            code=self.code, objective_code=self.objective,
-            name=Text(self.name.en, self.name.es), unit=Text(self.unit.en, self.unit.es),
-            good_direction=self.good_direction, source=self.source, dataset=self.dataset,
-            measure=self.measure, filters=self.filters, split_by=self.split_by,
-            baseline=Point(self.baseline.date, self.baseline.value) if self.baseline else None,
-            targets=[Point(t.date, t.value) for t in self.targets],
+            code=self.code, objective_code=self.objective, name=self.name.text(),
+            unit=self.unit.text(), good_direction=self.good_direction, source=self.source,
+            dataset=self.dataset, measure=self.measure, filters=self.filters,
+            split_by=self.split_by, baseline=self.baseline.point() if self.baseline else None,
+            targets=[t.point() for t in self.targets],
         )  # fmt: skip
 
 
-class ObservationIn(BaseModel):
+class ObservationIn(Shape):
     """A figure entered by hand for a manual indicator."""
 
-    model_config = ConfigDict(extra="forbid")
+    NOT_A_MAPPING: ClassVar[str] = N_("Each observation is a mapping of fields.")
 
-    period: str = Field(description="The month, YYYY-MM")
-    value: float = Field(allow_inf_nan=False)
-    unit: str = Field(description="The indicator's unit, in English or Spanish")
-    note: str = ""
-
-    def month(self) -> date:
-        try:
-            if len(self.period) == 7:
-                return date.fromisoformat(self.period + "-01")
-        except ValueError:
-            pass
-        raise InvalidInput([Problem(N_("{value} is not a month: write YYYY-MM."), "/period",
-                                    {"value": self.period})])  # fmt: skip
+    period: Annotated[Month, Required()] = Field(description="The month, YYYY-MM")
+    value: Annotated[Figure, Required(N_("An observation needs a value."))]
+    unit: Annotated[Plain, Required()] = Field(
+        description="The indicator's unit, in English or Spanish"
+    )
+    note: Plain = ""
 
 
 class PointOut(BaseModel):

@@ -4,7 +4,6 @@ form to create or change this node's indicators."""
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from typing import Any
 
@@ -12,8 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from puente.errors import N_, InvalidInput, NotFound, Problem, read_date
-from puente.i18n import Text
+from puente.errors import N_, InvalidInput, NotFound, Problem
 from puente.indicators import charts, reading
 from puente.indicators.definitions import (
     DATASETS,
@@ -22,13 +20,14 @@ from puente.indicators.definitions import (
     PLATFORM_METRICS,
     SOURCES,
     Indicator,
-    Point,
     check,
 )
+from puente.indicators.schemas import IndicatorIn, ObservationIn
 from puente.node import Node
 from puente.plan import indicators
 from puente.plan.service import require_writer
 from puente.policy.roles import require
+from puente.shapes import beside, read, read_partly
 from puente.web.deps import (
     FormDep,
     NodeDep,
@@ -93,23 +92,11 @@ def add_observation(
     who: PrincipalDep,
 ) -> Response:
     values = {k: str(form.get(k) or "") for k in ("period", "value", "unit", "note")}
-    problems: list[Problem] = []
-    period = _month(values["period"])
-    if period is None:
-        problems.append(Problem(N_("{value} is not a month: write YYYY-MM."), "/period",
-                                {"value": values["period"]}))  # fmt: skip
-    value = _float(values["value"])
-    if value is None:
-        problems.append(Problem(N_("{value} is not a number."), "/value",
-                                {"value": values["value"]}))  # fmt: skip
     try:
-        if problems:
-            raise InvalidInput(problems)
-        assert period is not None
-        assert value is not None
+        figure = read(ObservationIn, values)
         with session.begin_nested():
-            indicators.add_observation(session, node, who, code, period=period, value=value,
-                                       unit=values["unit"], note=values["note"])  # fmt: skip
+            indicators.add_observation(session, node, who, code, period=figure.period,
+                                       value=figure.value, unit=figure.unit, note=figure.note)  # fmt: skip
     except InvalidInput as exc:
         return _page(request, session, node, code,
                      errors_by_field(exc.problems, page_locale(request)), values, 422)  # fmt: skip
@@ -145,16 +132,6 @@ def _number(value: float) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def _float(text: str) -> float | None:
-    """A figure as typed (thousands separators allowed), or None: not a number, or not a
-    finite one (``nan``, ``inf``, ``1e999``)."""
-    try:
-        number = float(text.replace(",", ""))
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _form_values(indicator: Indicator | None) -> dict[str, str]:
     if indicator is None:
         return {"good_direction": "up", "source": "dataset"}
@@ -177,25 +154,9 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _point(day: str, value: str, at: str, problems: list[Problem]) -> Point | None:
-    on: date | None = None
-    number: float | None = None
-    if not day:
-        problems.append(Problem(N_("A target or baseline needs a date."), f"{at}/date"))
-    else:
-        on = read_date(day, f"{at}/date", problems)
-    if not value:
-        problems.append(Problem(N_("A target or baseline needs a value."), f"{at}/value"))
-    else:
-        number = _float(value)
-        if number is None:
-            problems.append(Problem(N_("{value} is not a number."), f"{at}/value",
-                                    {"value": value}))  # fmt: skip
-    return Point(on, number) if on is not None and number is not None else None
-
-
-def _target(line: str, at: str, problems: list[Problem]) -> Point | None:
-    """``2026-09-01 2400``; a lone date lacks its value, a lone number its date."""
+def _target(line: str) -> dict[str, str] | None:
+    """``2026-09-01 2400``; a lone date lacks its value, a lone number its date; None for a
+    line of more than the two."""
     parts = line.split()
     if len(parts) == 1:
         try:
@@ -203,15 +164,12 @@ def _target(line: str, at: str, problems: list[Problem]) -> Point | None:
             parts.append("")
         except ValueError:
             parts.insert(0, "")
-    if len(parts) != 2:
-        problems.append(Problem(N_("Write a target as its date and its value, e.g. "
-                                   "2026-09-01 2400."), at))  # fmt: skip
-        return None
-    return _point(parts[0], parts[1], at, problems)
+    return {"date": parts[0], "value": parts[1]} if len(parts) == 2 else None
 
 
 def _indicator_from(values: dict[str, str]) -> tuple[Indicator, list[Problem]]:
-    """The indicator the form describes; what the source does not use is left out."""
+    """The indicator the form describes (read by the API's :class:`IndicatorIn`) and what
+    cannot be read of it; what the source does not use is left out."""
     problems: list[Problem] = []
     source = values["source"]
     filters: dict[str, str] = {}
@@ -224,22 +182,38 @@ def _indicator_from(values: dict[str, str]) -> tuple[Indicator, list[Problem]]:
             filters[name] = value
     baseline = None
     if values["baseline_date"] or values["baseline_value"]:
-        baseline = _point(values["baseline_date"], values["baseline_value"].strip(), "/baseline",
-                          problems)  # fmt: skip
-    targets = [_target(line, f"/targets/{i}", problems)
-               for i, line in enumerate(_lines(values["targets"]))]  # fmt: skip
-    indicator = Indicator(
-        code=values["code"].strip(), objective_code=values["objective"].strip(),
-        name=Text(values["name_en"].strip(), values["name_es"].strip()),
-        unit=Text(values["unit_en"].strip(), values["unit_es"].strip()),
-        good_direction=values["good_direction"], source=source,
-        dataset=values["dataset"] if source == "dataset" else "",
-        measure=values["measure"].strip() if source in ("dataset", "platform") else "",
-        filters=filters if source == "dataset" else {},
-        split_by=values["split_by"].strip() if source == "dataset" else "",
-        baseline=baseline, targets=[t for t in targets if t is not None],
-    )  # fmt: skip
-    return indicator, problems
+        baseline = {"date": values["baseline_date"], "value": values["baseline_value"].strip()}
+    targets, lines = [], []  # the line of each target read
+    for index, line in enumerate(_lines(values["targets"])):
+        target = _target(line)
+        if target is None:
+            problems.append(Problem(N_("Write a target as its date and its value, e.g. "
+                                       "2026-09-01 2400."), f"/targets/{index}"))  # fmt: skip
+        else:
+            targets.append(target)
+            lines.append(index)
+    data = {
+        "code": values["code"].strip(), "objective": values["objective"].strip(),
+        "name": {"en": values["name_en"].strip(), "es": values["name_es"].strip()},
+        "unit": {"en": values["unit_en"].strip(), "es": values["unit_es"].strip()},
+        "good_direction": values["good_direction"], "source": source,
+        "dataset": values["dataset"] if source == "dataset" else "",
+        "measure": values["measure"].strip() if source in ("dataset", "platform") else "",
+        "filters": filters if source == "dataset" else {},
+        "split_by": values["split_by"].strip() if source == "dataset" else "",
+        "baseline": baseline, "targets": targets,
+    }  # fmt: skip
+    shape, unread = read_partly(IndicatorIn, data)
+    problems += [Problem(p.message, _on_line(p.pointer, lines), p.params) for p in unread]
+    return (shape or IndicatorIn()).indicator(), problems  # every field has a default
+
+
+def _on_line(pointer: str, lines: list[int]) -> str:
+    """A target's pointer (``/targets/1/date``) at the form's line of that target."""
+    parts = pointer.split("/")
+    if len(parts) > 2 and parts[1] == "targets" and parts[2].isdigit():
+        parts[2] = str(lines[int(parts[2])])
+    return "/".join(parts)
 
 
 def _form_pointer(pointer: str) -> str:
@@ -305,9 +279,7 @@ def save(
                                    "page."), "/code", {"code": indicator.code}))  # fmt: skip
     try:
         if problems:  # what the form could not read, with the rules its readable fields break
-            read = ("/targets", "/baseline", "/filters")
-            raise InvalidInput(problems + [p for p in check(indicator)
-                                           if not p.pointer.startswith(read)])  # fmt: skip
+            raise InvalidInput(problems + beside(check(indicator), problems))
         with session.begin_nested():
             indicators.save_indicators(session, node, who, [indicator], base="")
     except InvalidInput as exc:

@@ -1,17 +1,20 @@
 """An element of the plan as named text fields, and back: what the element form shows and
 sends (its milestones and evidence as numbered rows: ``milestone-0-title_en``), and what
-``puente plan set`` changes. Reading them reports what cannot be read (a date, a number);
-the element's own rules stay in :func:`puente.plan.elements.check`."""
+``puente plan set`` changes. They are read by the API's shape of an element, which reports
+what cannot be read (a date, a number); the element's own rules stay in
+:func:`puente.plan.elements.check`."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
-from puente.errors import Problem, read_date, read_whole
-from puente.i18n import Text
-from puente.plan.elements import LEVELS, Element, Evidence, Milestone
+from puente.errors import Problem
+from puente.plan.elements import LEVELS, Element
+from puente.plan.schemas import ElementIn
+from puente.shapes import read_partly
 
 MILESTONE_FIELDS = ("title_en", "title_es", "due_date", "done_date")
 EVIDENCE_FIELDS = ("kind", "ref", "label")
@@ -72,41 +75,44 @@ RowMap = dict[str, list[int]]
 
 def element_from(values: dict[str, str],
                   kept: Element | None) -> tuple[Element, list[Problem], RowMap]:  # fmt: skip
-    """The element the form describes, the values it could not read, and the rows' map.
+    """The element the form describes, the values it could not read (read by the API's
+    :class:`~puente.plan.schemas.ElementIn`, at its pointers), and the rows' map. Fields that
+    cannot be read are left at their defaults, so the element's rules can still be checked.
 
     A form without any milestone (or evidence) field keeps the element's own ``kept`` ones.
     """
-    problems: list[Problem] = []
-
-    def day(name: str) -> date | None:
-        return read_date(values.get(name, ""), f"/{name}", problems)
-
-    progress = read_whole(values.get("progress", ""), "/progress", problems) or 0
     leads = {"USA": _split(values.get("lead_usa", "")), "MEX": _split(values.get("lead_mex", ""))}
+    data: dict[str, Any] = {
+        "code": values.get("code", "").strip(), "level": values.get("level", ""),
+        "parent": values.get("parent", "").strip(),
+        "title": {"en": values.get("title_en", ""), "es": values.get("title_es", "")},
+        "description": {"en": values.get("description_en", ""),
+                        "es": values.get("description_es", "")},
+        "status": values.get("status", ""), "progress": values.get("progress", ""),
+        "start_date": values.get("start_date", ""), "due_date": values.get("due_date", ""),
+        "leads": {country: codes for country, codes in leads.items() if codes},
+        "supporting": _split(values.get("supporting", "")),
+    }  # fmt: skip
     rows: RowMap = {"milestone": [], "evidence": []}
-    milestones, evidence = (kept.milestones, kept.evidence) if kept else ([], [])
-    if any(name.startswith("milestone-") for name in values):
-        milestones = []
+    given = {kind: any(name.startswith(f"{kind}-") for name in values) for kind in ROWS}
+    if given["milestone"]:
+        data["milestones"] = []
         for index, row in _rows(values, "milestone"):
             rows["milestone"].append(index)
-            milestones.append(Milestone(Text(row["title_en"], row["title_es"]),
-                                        day(f"milestone-{index}-due_date"),
-                                        day(f"milestone-{index}-done_date")))  # fmt: skip
-    if any(name.startswith("evidence-") for name in values):
-        evidence = []
+            data["milestones"].append({"title": {"en": row["title_en"], "es": row["title_es"]},
+                                       "due_date": row["due_date"],
+                                       "done_date": row["done_date"]})  # fmt: skip
+    if given["evidence"]:
+        data["evidence"] = []
         for index, row in _rows(values, "evidence"):
             rows["evidence"].append(index)
-            evidence.append(Evidence(row["kind"], row["ref"], row["label"]))
-    element = Element(
-        level=values.get("level", ""), code=values.get("code", "").strip(),
-        title=Text(values.get("title_en", ""), values.get("title_es", "")),
-        description=Text(values.get("description_en", ""), values.get("description_es", "")),
-        parent_code=values.get("parent", "").strip(), status=values.get("status", "not_started"),
-        progress=progress, start_date=day("start_date"),
-        due_date=day("due_date"), leads={c: a for c, a in leads.items() if a},
-        supporting=_split(values.get("supporting", "")),
-        milestones=milestones, evidence=evidence,
-    )  # fmt: skip
+            data["evidence"].append(dict(row))
+    shape, problems = read_partly(ElementIn, data)
+    element = (shape or ElementIn()).element()  # every field has a default: never None
+    if kept is not None and not given["milestone"]:
+        element.milestones = kept.milestones
+    if kept is not None and not given["evidence"]:
+        element.evidence = kept.evidence
     return element, problems, rows
 
 

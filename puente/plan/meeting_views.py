@@ -12,12 +12,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from puente.errors import N_, InvalidInput, Problem, read_date
-from puente.i18n import Text, translate
+from puente.errors import N_, InvalidInput, Problem
+from puente.i18n import translate
 from puente.node import Node
 from puente.plan import assessment, briefing, service
-from puente.plan.meetings import KIND_LABELS, KINDS, Expectation, Meeting, Participant, check
+from puente.plan.meetings import KIND_LABELS, KINDS, Expectation, Meeting, check
+from puente.plan.schemas import ExpectationIn, MeetingIn
 from puente.policy.roles import Principal, require
+from puente.shapes import beside, read, read_partly
 from puente.web.deps import (
     FormDep,
     NodeDep,
@@ -94,14 +96,17 @@ def adopt_expectations(
     adopted: list[Expectation] = []
     problems: list[Problem] = []
     count = str(form.get("count") or "0")
-    for index in range(min(int(count), MAX_EXPECTATIONS) if count.isdigit() else 0):
-        if form.get(f"adopt-{index}") != "1":
-            continue
-        day = read_date(str(form.get(f"due-{index}") or ""),
-                        f"/expectations/{len(adopted)}/due_date", problems)  # fmt: skip
-        adopted.append(Expectation(
-            Text(str(form.get(f"en-{index}") or ""), str(form.get(f"es-{index}") or "")),
-            str(form.get(f"subject-{index}") or ""), day))  # fmt: skip
+    kept = [index for index in range(min(int(count), MAX_EXPECTATIONS) if count.isdigit() else 0)
+            if form.get(f"adopt-{index}") == "1"]  # fmt: skip
+    for position, index in enumerate(kept):
+        given = {"text": {"en": str(form.get(f"en-{index}") or ""),
+                          "es": str(form.get(f"es-{index}") or "")},
+                 "subject": str(form.get(f"subject-{index}") or ""),
+                 "due_date": str(form.get(f"due-{index}") or "")}  # fmt: skip
+        try:
+            adopted.append(read(ExpectationIn, given, f"/expectations/{position}").expectation())
+        except InvalidInput as exc:
+            problems += exc.problems
     try:
         if problems:
             raise InvalidInput(problems)
@@ -144,22 +149,23 @@ def _lines(text: str) -> list[tuple[int, str]]:
 
 def _meeting_from(values: dict[str, str], kept: Meeting | None,
                   ) -> tuple[Meeting, list[Problem], dict[str, list[int]]]:  # fmt: skip
-    """The meeting the form describes, what is wrong with how it is written, and the line
-    of each entry of the fields written one entry a line."""
+    """The meeting the form describes (read by the API's :class:`MeetingIn`), what is wrong
+    with how it is written, and the line of each entry of the fields written one entry a
+    line."""
     problems: list[Problem] = []
     lines: dict[str, list[int]] = {name: [] for name in LINES}
-    people: list[Participant] = []
+    people: list[dict[str, str]] = []
     for number, line in _lines(values["participants"]):
         parts = [part.strip() for part in line.split(";")]
         if len(parts) > 3:
             problems.append(Problem(N_("Write a participant as: Name; role; AGENCY."),
                                     f"/participants/{len(people)}"))  # fmt: skip
         name, role, agency = (*parts, "", "")[:3]
-        people.append(Participant(name, role, agency.upper()))
+        people.append({"name": name, "role": role, "agency": agency})
         lines["participants"].append(number)
 
-    def texts(field: str) -> list[Text]:
-        items: list[Text] = []
+    def texts(field: str) -> list[dict[str, str]]:
+        items: list[dict[str, str]] = []
         for number, line in _lines(values[field]):
             # At the last bar: an English text with a bar of its own (written through the
             # API or a plan file) reads back as it was written.
@@ -168,24 +174,22 @@ def _meeting_from(values: dict[str, str], kept: Meeting | None,
                 problems.append(Problem(N_("Write it in English and in Spanish, separated by a "
                                            "vertical bar: English | Español."),
                                         f"/{field}/{len(items)}"))  # fmt: skip
-            items.append(Text(en.strip(), es.strip()))
+            items.append({"en": en.strip(), "es": es.strip()})
             lines[field].append(number)
         return items
 
-    on = date.min  # never saved: a missing or wrong date is a problem
-    if not values["date"]:
-        problems.append(Problem(N_("A meeting needs a date."), "/date"))
-    else:
-        on = read_date(values["date"], "/date", problems) or on
-    meeting = Meeting(
-        code=values["code"].strip().upper(), kind=values["kind"],
-        title=Text(values["title_en"].strip(), values["title_es"].strip()), on=on,
-        place=values["place"].strip(), participants=people, agenda=texts("agenda"),
-        decisions=texts("decisions"),
-        actions=[code for code in re.split(r"[\s,;]+", values["actions"]) if code],
-        expectations=kept.expectations if kept else [],
-    )  # fmt: skip
-    return meeting, problems, lines
+    data = {
+        "code": values["code"].strip().upper(), "kind": values["kind"],
+        "title": {"en": values["title_en"].strip(), "es": values["title_es"].strip()},
+        "date": values["date"], "place": values["place"].strip(), "participants": people,
+        "agenda": texts("agenda"), "decisions": texts("decisions"),
+        "actions": [code for code in re.split(r"[\s,;]+", values["actions"]) if code],
+    }  # fmt: skip
+    # Never saved: a missing or wrong date is a problem; the stand-in lets the rules check
+    # the rest of the form.
+    shape, unread = read_partly(MeetingIn, data, stand_ins={"date": date.min})
+    assert shape is not None  # every other field has a default
+    return shape.meeting(kept), problems + unread, lines
 
 
 def _on_form(problem: Problem, lines: dict[str, list[int]], values: dict[str, str]) -> Problem:
@@ -247,7 +251,7 @@ def save(
             problems.append(Problem(N_("Meeting {code} is already recorded: change it with Edit "
                                        "on its page."), "/code", {"code": meeting.code}))  # fmt: skip
         if problems:
-            raise InvalidInput(problems + check(meeting))
+            raise InvalidInput(problems + beside(check(meeting), problems))
         with session.begin_nested():
             service.save_meetings(session, node, who, [meeting], base="")
     except InvalidInput as exc:

@@ -1,74 +1,93 @@
-"""The REST API's shapes for the joint action plan."""
+"""The joint action plan's objects as every edge gives them (the REST API's bodies, a plan
+file's entries, the forms), and as the API returns them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from datetime import date
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from puente.errors import N_
 from puente.i18n import Bilingual, Text
 from puente.plan import reading
 from puente.plan.elements import Element, Evidence, Milestone
 from puente.plan.meetings import Expectation, Meeting, Participant
+from puente.shapes import (
+    BilingualIn,
+    Codes,
+    Date,
+    Day,
+    Plain,
+    Required,
+    Shape,
+    Texts,
+    Whole,
+    listed,
+    mapped,
+)
+
+TEXTS = N_("This must be a list of texts in en and es.")
 
 
-class MilestoneIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MilestoneIn(Shape):
+    title: BilingualIn = Field(default_factory=BilingualIn)
+    due_date: Day = None
+    done_date: Day = None
 
-    title: Bilingual
-    due_date: date | None = None
-    done_date: date | None = None
-
-
-class EvidenceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    kind: str = Field(description="record, document or url")
-    ref: str
-    label: str = ""
+    def milestone(self) -> Milestone:
+        return Milestone(self.title.text(), self.due_date, self.done_date)
 
 
-class ElementIn(BaseModel):
+class EvidenceIn(Shape):
+    kind: Plain = Field("", description="record, document or url")
+    ref: Plain = Field("", description="A record's STIX id, a document's reference or a URL")
+    label: Plain = ""
+
+
+class ElementIn(Shape):
     """One element to create or change (this node's own), found by its code."""
 
-    model_config = ConfigDict(extra="forbid")
+    # A field left out takes its default: the element's rules (elements.check) say what each
+    # may hold, in the same words whichever edge the element came through.
+    NOT_A_MAPPING: ClassVar[str] = N_("Each element is a mapping of fields.")
 
-    code: str = Field(description="e.g. 2.1.3.4; its depth says the level")
-    level: str = Field(description="goal, area, objective or action")
-    parent: str = Field("", description="The code of the element one level up")
-    title: Bilingual
-    description: Bilingual = Field(default_factory=Bilingual)
-    status: str = "not_started"
-    progress: int = 0
-    start_date: date | None = None
-    due_date: date | None = None
-    leads: dict[str, list[str]] = Field(default_factory=dict, description='{"USA": ["DEA"]}')
-    supporting: list[str] = Field(default_factory=list)
-    milestones: list[MilestoneIn] = Field(default_factory=list)
-    evidence: list[EvidenceIn] = Field(default_factory=list)
+    code: Plain = Field("", description="e.g. 2.1.3.4; its depth says the level")
+    level: Plain = Field("", description="goal, area, objective or action")
+    parent: Plain = Field("", description="The code of the element one level up")
+    title: BilingualIn = Field(default_factory=BilingualIn)
+    description: BilingualIn = Field(default_factory=BilingualIn)
+    status: Plain = "not_started"
+    progress: Whole = 0
+    start_date: Day = None
+    due_date: Day = None
+    leads: Annotated[dict[str, Codes],
+                     mapped(N_("Leads are given per country: USA and MEX."))] = Field(
+        default_factory=dict, description='{"USA": ["DEA"]}')  # fmt: skip
+    supporting: Codes = Field(default_factory=list)
+    milestones: Annotated[list[MilestoneIn], listed()] = Field(default_factory=list)
+    evidence: Annotated[list[EvidenceIn], listed()] = Field(default_factory=list)
 
     def element(self) -> Element:
         return Element(
-            level=self.level, code=self.code, title=Text(self.title.en, self.title.es),
-            description=Text(self.description.en, self.description.es),
-            parent_code=self.parent, status=self.status, progress=self.progress,
-            start_date=self.start_date, due_date=self.due_date, leads=self.leads,
-            supporting=self.supporting,
-            milestones=[Milestone(Text(m.title.en, m.title.es), m.due_date, m.done_date)
-                        for m in self.milestones],
+            level=self.level, code=self.code, title=self.title.text(),
+            description=self.description.text(), parent_code=self.parent, status=self.status,
+            progress=self.progress, start_date=self.start_date, due_date=self.due_date,
+            leads=self.leads, supporting=self.supporting,
+            milestones=[m.milestone() for m in self.milestones],
             evidence=[Evidence(e.kind, e.ref, e.label) for e in self.evidence],
         )  # fmt: skip
 
 
-class UpdateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class UpdateIn(Shape):
+    NOT_A_MAPPING: ClassVar[str] = N_("Each update is a mapping of fields.")
 
-    text: str
-    language: str = Field("en", description="en or es")
-    status: str
-    progress: int
-    date: dt.date | None = None
+    text: Plain = ""
+    language: Plain = Field("en", description="en or es")
+    status: Plain = ""
+    progress: Annotated[Whole, Required()]
+    date: Day = None
 
 
 class TreeNodeOut(BaseModel):
@@ -94,54 +113,52 @@ class TreeNodeOut(BaseModel):
                    children=[cls.of(c) for c in node.children])  # fmt: skip
 
 
-class ParticipantIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-    role: str = ""
-    agency: str = Field("", description="An agency code, e.g. INL or SRE")
+class ParticipantIn(Shape):
+    name: Plain = ""
+    role: Plain = ""
+    agency: Plain = Field("", description="An agency code, e.g. INL or SRE")
 
 
-class ExpectationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ExpectationIn(Shape):
+    text: BilingualIn = Field(default_factory=BilingualIn)
+    subject: Plain = Field("", description="The action or indicator code it is about")
+    due_date: Day = None
 
-    text: Bilingual
-    subject: str = Field("", description="The action or indicator code it is about")
-    due_date: date | None = None
+    def expectation(self) -> Expectation:
+        return Expectation(self.text.text(), self.subject, self.due_date)
 
 
-class MeetingIn(BaseModel):
+class MeetingIn(Shape):
     """One meeting to record or change (this node's own), found by its code."""
 
-    model_config = ConfigDict(extra="forbid")
+    NOT_A_MAPPING: ClassVar[str] = N_("Each meeting is a mapping of fields.")
 
-    code: str = Field(description="e.g. SIG-2027-01, MIN-2027-02, WG-2027-03")
-    kind: str = Field(description="sig, ministerial or working_group")
-    title: Bilingual
-    date: dt.date
-    place: str = ""
-    participants: list[ParticipantIn] = Field(default_factory=list)
-    agenda: list[Bilingual] = Field(default_factory=list)
-    decisions: list[Bilingual] = Field(default_factory=list)
-    actions: list[str] = Field(default_factory=list, description="Codes of the actions it "
-                               "created or re-assigned")  # fmt: skip
-    expectations: list[ExpectationIn] | None = Field(
+    code: Plain = Field("", description="e.g. SIG-2027-01, MIN-2027-02, WG-2027-03")
+    kind: Plain = Field("", description="sig, ministerial or working_group")
+    title: BilingualIn = Field(default_factory=BilingualIn)
+    date: Annotated[Date, Required(N_("A meeting needs a date."))]
+    place: Plain = ""
+    participants: Annotated[list[ParticipantIn], listed()] = Field(default_factory=list)
+    agenda: Annotated[list[BilingualIn], listed(TEXTS)] = Field(default_factory=list)
+    decisions: Annotated[list[BilingualIn], listed(TEXTS)] = Field(default_factory=list)
+    actions: Texts = Field(default_factory=list, description="Codes of the actions it created "
+                           "or re-assigned")  # fmt: skip
+    expectations: Annotated[list[ExpectationIn], listed()] | None = Field(
         None, description="The expectations it adopted; left out, those held stay"
     )
 
     def meeting(self, kept: Meeting | None) -> Meeting:
         """The meeting; with the expectations of ``kept`` (the one held) when left out."""
         expectations = (
-            [Expectation(Text(e.text.en, e.text.es), e.subject, e.due_date)
-             for e in self.expectations] if self.expectations is not None
+            [e.expectation() for e in self.expectations] if self.expectations is not None
             else kept.expectations if kept else [])  # fmt: skip
         return Meeting(
-            code=self.code, kind=self.kind, title=Text(self.title.en, self.title.es),
-            on=self.date, place=self.place,
-            participants=[Participant(p.name, p.role, p.agency.strip().upper()) for p in self.participants],
-            agenda=[Text(a.en, a.es) for a in self.agenda],
-            decisions=[Text(d.en, d.es) for d in self.decisions], actions=list(self.actions),
-            expectations=expectations,
+            code=self.code, kind=self.kind, title=self.title.text(), on=self.date,
+            place=self.place,
+            participants=[Participant(p.name, p.role, p.agency.strip().upper())
+                          for p in self.participants],
+            agenda=[a.text() for a in self.agenda], decisions=[d.text() for d in self.decisions],
+            actions=list(self.actions), expectations=expectations,
         )  # fmt: skip
 
 

@@ -30,6 +30,7 @@ from puente.policy.roles import Principal, require
 from puente.records.builder import agency_identity_id, later_than, stix_now
 from puente.records.ingest import ingest
 from puente.records.models import Record
+from puente.shapes import beside
 
 PLAN_MARKINGS = Markings(tlp="GREEN", rel_to=frozenset({"USA", "MEX"}))
 
@@ -120,8 +121,8 @@ def set_element(session: Session, node: Node, who: Principal, code: str,
     parent = changes.get("parent", code.rpartition(".")[0])
     values = fields.field_values(current, parent) | {"code": code} | changes
     element, problems, _ = fields.element_from(values, current)
-    if problems:  # what could not be read, with what the element's rules say
-        raise InvalidInput(problems + check(element))
+    if problems:  # what could not be read, with what the element's rules say of the rest
+        raise InvalidInput(problems + beside(check(element), problems))
     save_elements(session, node, who, [element], base="")
     return element
 

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
-from puente.errors import N_, InvalidInput, NotFound, Problem, read_date, read_whole
+from puente.errors import N_, InvalidInput, NotFound, Problem
 from puente.node import Node
 from puente.plan import fields, gaps, reading, service, yaml_io
 from puente.plan.elements import (
@@ -24,8 +24,10 @@ from puente.plan.elements import (
     STATUSES,
     check,
 )
+from puente.plan.schemas import UpdateIn
 from puente.policy.agencies import for_country
 from puente.policy.roles import require
+from puente.shapes import beside, read
 from puente.web.deps import (
     FormDep,
     NodeDep,
@@ -150,16 +152,12 @@ def add_update(
     who: PrincipalDep,
 ) -> Response:
     values = {k: str(form.get(k) or "") for k in ("text", "status", "progress", "date")}
-    problems: list[Problem] = []
-    progress = read_whole(values["progress"], "/progress", problems)
-    on = read_date(values["date"], "/date", problems)
     try:
-        if problems:
-            raise InvalidInput(problems)
+        update = read(UpdateIn, values | {"language": page_locale(request)})
         with session.begin_nested():
-            service.add_update(session, node, who, code, text=values["text"],
-                               language=page_locale(request), status=values["status"],
-                               progress=-1 if progress is None else progress, on=on)  # fmt: skip
+            service.add_update(session, node, who, code, text=update.text,
+                               language=update.language, status=update.status,
+                               progress=update.progress, on=update.date)  # fmt: skip
     except InvalidInput as exc:
         errors = errors_by_field(exc.problems, page_locale(request))
         return _element_page(request, session, node, code, errors, values, 422)
@@ -246,7 +244,7 @@ def save(
         problems.append(Problem(ALREADY_RECORDED, "/code", {"code": element.code}))
     try:
         if problems:  # what the form could not read, with what the element's rules say
-            raise InvalidInput(problems + check(element, "/0"))
+            raise InvalidInput(problems + beside(check(element), problems))
         with session.begin_nested():
             service.save_elements(session, node, who, [element], base="")
     except InvalidInput as exc:

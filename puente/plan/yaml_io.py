@@ -3,48 +3,40 @@
 The file lists every element (both nodes') and every progress update. Exported and imported
 again, it changes nothing. On import, this node's elements are created or changed, the
 partner's must be as held (they are not this node's to change), and updates without an id
-are added. Every scalar is read as text (so a code ``2.10`` stays ``2.10``), and every error
-names the line of the file it is on.
+are added. Each entry is read by the shape the REST API reads the same object by
+(:mod:`puente.plan.schemas`, :mod:`puente.indicators.schemas`), every scalar as text (so a
+code ``2.10`` stays ``2.10``), and every error names the line of the file it is on
+(:mod:`puente.plan.yaml_lines`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from puente.errors import N_, InvalidInput, NotFound, Problem, read_date, read_whole
+from puente.errors import N_, InvalidInput, NotFound, Problem
 from puente.i18n import Text
-from puente.indicators.definitions import Indicator, Point
+from puente.indicators.definitions import Indicator
 from puente.indicators.models import ManualObservation
+from puente.indicators.schemas import IndicatorIn, ObservationIn
 from puente.node import Node
 from puente.plan import indicators as indicator_service
 from puente.plan import reading, service
-from puente.plan.elements import Element, Evidence, Milestone
-from puente.plan.meetings import Expectation, Meeting, Participant
+from puente.plan.elements import Element
+from puente.plan.meetings import Meeting
 from puente.plan.models import PlanUpdate
+from puente.plan.schemas import ElementIn, MeetingIn, UpdateIn
+from puente.plan.yaml_lines import Lines, load
 from puente.policy.roles import Principal, require
+from puente.shapes import Plain, Required, Shape, listed, problems_of
 
 FORMAT_VERSION = "1"
-NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?")
-THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
-INDICATOR_KEYS = frozenset({"id", "code", "owner", "objective", "name", "unit", "good_direction",
-                            "source", "dataset", "measure", "filters", "split_by", "baseline",
-                            "targets"})  # fmt: skip
-MEETING_KEYS = frozenset({"id", "code", "owner", "kind", "title", "date", "place",
-                          "participants", "agenda", "decisions", "actions", "expectations"})  # fmt: skip
-OBSERVATION_KEYS = frozenset({"id", "indicator", "period", "value", "unit", "note", "node",
-                              "author"})  # fmt: skip
-ELEMENT_KEYS = frozenset({"id", "code", "level", "parent", "owner", "title", "description",
-                          "status", "progress", "start_date", "due_date", "leads", "supporting",
-                          "milestones", "evidence"})  # fmt: skip
-UPDATE_KEYS = frozenset({"id", "element", "date", "text", "language", "status", "progress",
-                         "author", "node"})  # fmt: skip
 
 
 # -- export -------------------------------------------------------------------------------------
@@ -171,6 +163,51 @@ def export(session: Session, who: Principal) -> str:
 # -- import -------------------------------------------------------------------------------------
 
 
+# An export writes, beside each object's fields, its id and whose it is: the file's entries
+# are the API's shapes with those.
+class ElementEntry(ElementIn):
+    id: Plain = ""
+    owner: Plain = ""  # for the reader: the node that holds an element writes it
+
+    def element(self) -> Element:
+        return replace(super().element(), stix_id=self.id)
+
+
+class UpdateEntry(UpdateIn):
+    id: Plain = ""
+    element: Annotated[Plain, Required()]
+    node: Plain = ""
+    author: Plain = ""
+
+
+class IndicatorEntry(IndicatorIn):
+    id: Plain = ""
+    owner: Plain = ""
+
+
+class ObservationEntry(ObservationIn):
+    id: Plain = ""
+    indicator: Annotated[Plain, Required()]
+    node: Plain = ""
+    author: Plain = ""
+
+
+class MeetingEntry(MeetingIn):
+    id: Plain = ""
+    owner: Plain = ""
+
+
+class PlanFile(Shape):
+    # Other keys at the top are the reader's (a note, a date written): left out of the plan.
+    model_config = ConfigDict(extra="ignore")
+
+    elements: Annotated[list[ElementEntry], listed()] = Field(default_factory=list)
+    updates: Annotated[list[UpdateEntry], listed()] = Field(default_factory=list)
+    indicators: Annotated[list[IndicatorEntry], listed()] = Field(default_factory=list)
+    observations: Annotated[list[ObservationEntry], listed()] = Field(default_factory=list)
+    meetings: Annotated[list[MeetingEntry], listed()] = Field(default_factory=list)
+
+
 @dataclass
 class ImportReport:
     created: int = 0
@@ -184,189 +221,52 @@ class ImportReport:
     codes: list[str] = field(default_factory=list)
 
 
-class _Lines:
-    """The line (from 1) of each JSON pointer in the composed YAML, and the keys given twice
-    in one mapping (YAML would keep the last silently)."""
-
-    def __init__(self, root: yaml.Node | None) -> None:
-        self.lines: dict[str, int] = {}
-        self.twice: list[Problem] = []
-        if root is not None:
-            self._walk(root, "")
-
-    def _walk(self, node: yaml.Node, pointer: str) -> None:
-        self.lines[pointer] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                at = f"{pointer}/{key.value}"
-                if at in self.lines:
-                    self.twice.append(Problem(N_("{field} is given twice."), at,
-                                              {"field": key.value}))  # fmt: skip
-                self.lines[at] = key.start_mark.line + 1
-                self._walk(value, at)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                self._walk(item, f"{pointer}/{index}")
-
-    def of(self, pointer: str) -> int:
-        while pointer and pointer not in self.lines:
-            pointer = pointer.rpartition("/")[0]
-        return self.lines.get(pointer, 1)
-
-
-def _with_lines(problems: list[Problem], lines: _Lines) -> InvalidInput:
-    return InvalidInput([
-        Problem(N_("Line {line}: {problem}"), p.pointer,
-                {"line": lines.of(p.pointer), "problem": p})
-        for p in problems
-    ])  # fmt: skip
-
-
-def _parse(text: str) -> tuple[Any, _Lines]:
-    try:
-        # An alias repeats a node wherever it is named: nested ones grow a small file
-        # exponentially. A plan file has no use for them.
-        for event in yaml.parse(text, Loader=yaml.BaseLoader):
-            if isinstance(event, yaml.AliasEvent):
-                mark = event.start_mark
-                raise InvalidInput([Problem(N_("Line {line}: a plan file may not repeat a "
-                                               "part by alias (*{name}); write it out."), "",
-                                            {"line": mark.line + 1 if mark else 1,
-                                             "name": event.anchor})])  # fmt: skip
-        root = yaml.compose(text, Loader=yaml.BaseLoader)
-        data = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds no objects
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise InvalidInput([Problem(N_("Line {line}: this is not valid YAML ({reason})."), "",
-                                    {"line": line, "reason": getattr(exc, "problem", "") or
-                                     str(exc)})]) from None  # fmt: skip
-    except RecursionError:  # thousands of [ in a row: the parser recurses once for each
-        raise InvalidInput([Problem(N_("The file nests lists or mappings too deeply to be a "
-                                       "plan."), "")]) from None  # fmt: skip
-    lines = _Lines(root)
-    if lines.twice:
-        raise _with_lines(lines.twice, lines)
-    return data, lines
-
-
-def _field(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> str:
-    value = data.get(name, "")
-    if not isinstance(value, str):
-        problems.append(Problem(N_("{field} must be text."), f"{at}/{name}", {"field": name}))
-        return ""
-    # As written: the other ways in keep a title's spaces, so an export read back is unchanged.
-    return value
-
-
-def _bilingual(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> Text:
-    value = data.get(name)
-    if value is None:
-        return Text("", "")
-    if not isinstance(value, dict):
-        problems.append(Problem(N_("{field} needs en and es."), f"{at}/{name}", {"field": name}))
-        return Text("", "")
-    return Text(_field(value, "en", f"{at}/{name}", problems),
-                _field(value, "es", f"{at}/{name}", problems))  # fmt: skip
-
-
-def _date(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> date | None:
-    return read_date(_field(data, name, at, problems), f"{at}/{name}", problems)
-
-
-def _number(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> int:
-    return read_whole(_field(data, name, at, problems), f"{at}/{name}", problems) or 0
-
-
-def _list(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> list[Any]:
-    """A list field's entries; a text or mapping there is a problem, not a list of letters."""
-    value = data.get(name)
-    if value is None or value == "":
-        return []
-    if not isinstance(value, list):
-        problems.append(Problem(N_("{field} must be a list."), f"{at}/{name}", {"field": name}))
-        return []
-    return value
-
-
-def _texts(value: Any, at: str, problems: list[Problem]) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.append(Problem(N_("This must be a list of agency codes."), at))
-        return []
-    return [v.strip() for v in value]
-
-
-def _element(data: Any, at: str, problems: list[Problem]) -> Element | None:
-    if not isinstance(data, dict):
-        problems.append(Problem(N_("Each element is a mapping of fields."), at))
-        return None
-    for key in sorted(set(data) - ELEMENT_KEYS):
-        problems.append(Problem(N_("Unknown field {field}."), f"{at}/{key}", {"field": key}))
-    leads_data = data.get("leads") or {}
-    if not isinstance(leads_data, dict):
-        problems.append(Problem(N_("Leads are given per country: USA and MEX."), f"{at}/leads"))
-        leads_data = {}
-    milestones, evidence = [], []
-    for index, item in enumerate(_list(data, "milestones", at, problems)):
-        where = f"{at}/milestones/{index}"
-        item = item if isinstance(item, dict) else {}
-        milestones.append(Milestone(_bilingual(item, "title", where, problems),
-                                    _date(item, "due_date", where, problems),
-                                    _date(item, "done_date", where, problems)))  # fmt: skip
-    for index, item in enumerate(_list(data, "evidence", at, problems)):
-        where = f"{at}/evidence/{index}"
-        item = item if isinstance(item, dict) else {}
-        evidence.append(Evidence(_field(item, "kind", where, problems),
-                                 _field(item, "ref", where, problems),
-                                 _field(item, "label", where, problems)))  # fmt: skip
-    status = _field(data, "status", at, problems) or "not_started"
-    return Element(
-        level=_field(data, "level", at, problems), code=_field(data, "code", at, problems),
-        title=_bilingual(data, "title", at, problems),
-        description=_bilingual(data, "description", at, problems),
-        parent_code=_field(data, "parent", at, problems),
-        stix_id=_field(data, "id", at, problems), status=status,
-        progress=_number(data, "progress", at, problems),
-        start_date=_date(data, "start_date", at, problems),
-        due_date=_date(data, "due_date", at, problems),
-        leads={country: _texts(codes, f"{at}/leads/{country}", problems)
-               for country, codes in leads_data.items()},
-        supporting=_texts(data.get("supporting"), f"{at}/supporting", problems),
-        milestones=milestones, evidence=evidence,
-    )  # fmt: skip
-
-
 def import_plan(session: Session, node: Node, who: Principal, text: str) -> ImportReport:
     """Bring the plan to what the file says, all or nothing (the caller's transaction)."""
     require(who, "plan.write")
-    data, lines = _parse(text)
-    problems: list[Problem] = []
+    data, lines = load(text)
     if not isinstance(data, dict) or data.get("format") != f"puente-plan/{FORMAT_VERSION}":
-        raise _with_lines([Problem(N_("The file must start with format: puente-plan/1."),
-                                   "/format")], lines)  # fmt: skip
-    raw = data.get("elements") or []
-    if not isinstance(raw, list):
-        raise _with_lines([Problem(N_("elements must be a list."), "/elements")], lines)
-    parsed = [_element(item, f"/elements/{i}", problems) for i, item in enumerate(raw)]
+        raise lines.refuse([Problem(N_("The file must start with format: puente-plan/1."),
+                                    "/format")])  # fmt: skip
+    try:
+        plan = PlanFile.model_validate(data)
+    except ValidationError as exc:
+        raise lines.refuse(problems_of(exc)) from None
+    report = _import_elements(session, node, who, [e.element() for e in plan.elements], lines)
+    report.updates_added = _import_updates(session, node, who, plan.updates, lines)
+    held_indicators = {i.code: (i, owner) for i, owner in indicator_service.indicators(session)}
+    report.indicators = _save_owned(
+        node, [i.indicator() for i in plan.indicators], held_indicators, "indicators", lines,
+        lambda mine: indicator_service.save_indicators(session, node, who, mine))  # fmt: skip
+    report.observations_added = _import_observations(session, node, who, plan.observations,
+                                                     lines)  # fmt: skip
+    held_meetings = {m.code: (m, owner) for m, owner in service.meetings(session)}
+    # A meeting the file gives without expectations has none (the API's keeps those held).
+    report.meetings = _save_owned(
+        node, [m.meeting(None) for m in plan.meetings], held_meetings, "meetings", lines,
+        lambda mine: service.save_meetings(session, node, who, mine))  # fmt: skip
+    return report
+
+
+def _import_elements(session: Session, node: Node, who: Principal, elements: list[Element],
+                     lines: Lines) -> ImportReport:  # fmt: skip
+    """Save this node's elements the file changes; the partner's must be as held."""
+    problems: list[Problem] = []
     codes: dict[str, int] = {}
-    for index, element in enumerate(parsed):
-        if element is None or not element.code:
-            continue
+    for index, element in enumerate(elements):
         if element.code in codes:
             problems.append(Problem(N_("Code {code} is used twice (also on entry {first})."),
                                     f"/elements/{index}/code",
                                     {"code": element.code, "first": codes[element.code] + 1}))  # fmt: skip
-        codes.setdefault(element.code, index)
+        if element.code:
+            codes.setdefault(element.code, index)
     if problems:
-        raise _with_lines(problems, lines)
+        raise lines.refuse(problems)
     report = ImportReport()
     held = {e.code: (e, owner) for e, owner in reading.elements(session)}
     mine: list[Element] = []
     positions: list[int] = []
-    for index, element in enumerate(parsed):
-        assert element is not None
+    for index, element in enumerate(elements):
         found = held.get(element.code)
         if found is not None and found[1] != node.settings.node_id:
             if _differs(element, found[0]):
@@ -389,137 +289,43 @@ def import_plan(session: Session, node: Node, who: Principal, text: str) -> Impo
         else:
             report.unchanged += 1
     if problems:
-        raise _with_lines(problems, lines)
+        raise lines.refuse(problems)
     try:
         service.save_elements(session, node, who, mine)
     except InvalidInput as exc:
         moved = [Problem(p.message, _renumber(p.pointer, "elements", positions), p.params)
                  for p in exc.problems]  # fmt: skip
-        raise _with_lines(moved, lines) from None
-    report.updates_added = _import_updates(session, node, who, data.get("updates"), lines)
-    report.indicators = _import_indicators(session, node, who, data.get("indicators"), lines)
-    report.observations_added = _import_observations(session, node, who,
-                                                     data.get("observations"), lines)  # fmt: skip
-    report.meetings = _import_meetings(session, node, who, data.get("meetings"), lines)
+        raise lines.refuse(moved) from None
     report.codes = [e.code for e in mine]
     return report
 
 
 def _differs(element: Element, held: Element) -> bool:
-    from dataclasses import replace
-
     return replace(element, stix_id=held.stix_id) != held
 
 
-def _import_updates(session: Session, node: Node, who: Principal, raw: Any, lines: _Lines) -> int:
-    if raw is None:
-        return 0
+def _import_updates(session: Session, node: Node, who: Principal, entries: list[UpdateEntry],
+                    lines: Lines) -> int:  # fmt: skip
     problems: list[Problem] = []
-    if not isinstance(raw, list):
-        raise _with_lines([Problem(N_("updates must be a list."), "/updates")], lines)
     added = 0
-    for index, item in enumerate(raw):
+    for index, entry in enumerate(entries):
         at = f"/updates/{index}"
-        if not isinstance(item, dict):
-            problems.append(Problem(N_("Each update is a mapping of fields."), at))
-            continue
-        for key in sorted(set(item) - UPDATE_KEYS):
-            problems.append(Problem(N_("Unknown field {field}."), f"{at}/{key}", {"field": key}))
-        stix_id = _field(item, "id", at, problems)
-        if stix_id and session.get(PlanUpdate, stix_id) is not None:
+        if entry.id:
+            if session.get(PlanUpdate, entry.id) is None:
+                problems.append(Problem(N_("Update {id} is not in this plan; leave the id out "
+                                           "to add it."), f"{at}/id", {"id": entry.id}))  # fmt: skip
             continue  # held already: updates are written once
-        if stix_id:
-            problems.append(Problem(N_("Update {id} is not in this plan; leave the id out to "
-                                       "add it."), f"{at}/id", {"id": stix_id}))  # fmt: skip
-            continue
-        on = _date(item, "date", at, problems)
-        progress = _number(item, "progress", at, problems)
-        if problems:
-            continue
         try:
-            service.add_update(session, node, who, _field(item, "element", at, problems),
-                               text=_field(item, "text", at, problems),
-                               language=_field(item, "language", at, problems) or "en",
-                               status=_field(item, "status", at, problems), progress=progress,
-                               on=on)  # fmt: skip
+            service.add_update(session, node, who, entry.element, text=entry.text,
+                               language=entry.language, status=entry.status,
+                               progress=entry.progress, on=entry.date)  # fmt: skip
             added += 1
         except (InvalidInput, NotFound) as exc:
             problems += [Problem(p.message, f"{at}{p.pointer}" if p.pointer else f"{at}/element",
                                  p.params) for p in exc.problems]  # fmt: skip
     if problems:
-        raise _with_lines(problems, lines)
+        raise lines.refuse(problems)
     return added
-
-
-def _float(data: dict[str, Any], name: str, at: str, problems: list[Problem]) -> float | None:
-    text = _field(data, name, at, problems).strip()
-    if "," in text and not THOUSANDS.fullmatch(text):
-        # 1,5 is one and a half to a Mexican reader and fifteen to a thousands separator.
-        problems.append(Problem(N_("{value}: write decimals with a point (1.5); a comma only "
-                                   "separates thousands (12,345.6)."), f"{at}/{name}",
-                                {"value": text}))  # fmt: skip
-        return None
-    # Digits, a point and an exponent only: float() would also take 1_5 (fifteen), nan, inf.
-    if text and not NUMBER.fullmatch(text.replace(",", "")):
-        problems.append(Problem(N_("{value} is not a number."), f"{at}/{name}", {"value": text}))
-        return None
-    return float(text.replace(",", "")) if text else None
-
-
-def _point(data: Any, at: str, problems: list[Problem]) -> Point | None:
-    if not isinstance(data, dict):
-        problems.append(Problem(N_("A baseline or target is a date and a value."), at))
-        return None
-    on = _date(data, "date", at, problems)
-    value = _float(data, "value", at, problems)
-    if on is None:
-        problems.append(Problem(N_("A target or baseline needs a date."), f"{at}/date"))
-    if value is None and not data.get("value"):
-        problems.append(Problem(N_("A target or baseline needs a value."), f"{at}/value"))
-    return Point(on, value) if on is not None and value is not None else None
-
-
-def _indicator(data: Any, at: str, problems: list[Problem]) -> Indicator | None:
-    if not isinstance(data, dict):
-        problems.append(Problem(N_("Each indicator is a mapping of fields."), at))
-        return None
-    for key in sorted(set(data) - INDICATOR_KEYS):
-        problems.append(Problem(N_("Unknown field {field}."), f"{at}/{key}", {"field": key}))
-    filters = data.get("filters") or {}
-    if not isinstance(filters, dict):
-        problems.append(Problem(N_("filters maps a dimension to its value."), f"{at}/filters"))
-        filters = {}
-    targets = [_point(t, f"{at}/targets/{i}", problems)
-               for i, t in enumerate(_list(data, "targets", at, problems))]  # fmt: skip
-    baseline = _point(data["baseline"], f"{at}/baseline", problems) if "baseline" in data else None
-    return Indicator(
-        code=_field(data, "code", at, problems), name=_bilingual(data, "name", at, problems),
-        unit=_bilingual(data, "unit", at, problems),
-        good_direction=_field(data, "good_direction", at, problems),
-        source=_field(data, "source", at, problems),
-        objective_code=_field(data, "objective", at, problems),
-        dataset=_field(data, "dataset", at, problems),
-        measure=_field(data, "measure", at, problems),
-        filters={str(k): _filter_value(k, v, at, problems) for k, v in filters.items()},
-        split_by=_field(data, "split_by", at, problems), baseline=baseline,
-        targets=[t for t in targets if t is not None], stix_id=_field(data, "id", at, problems),
-    )  # fmt: skip
-
-
-def _filter_value(name: Any, value: Any, at: str, problems: list[Problem]) -> str:
-    if isinstance(value, str):
-        return value
-    problems.append(Problem(N_("The filter {dimension} takes one value, written as text."),
-                            f"{at}/filters/{name}", {"dimension": str(name)}))  # fmt: skip
-    return ""
-
-
-def _import_indicators(session: Session, node: Node, who: Principal, raw: Any,
-                       lines: _Lines) -> int:  # fmt: skip
-    parsed = _section(raw, "indicators", N_("indicators must be a list."), _indicator, lines)
-    held = {i.code: (i, owner) for i, owner in indicator_service.indicators(session)}
-    return _save_owned(node, parsed, held, "indicators", lines,
-                       lambda mine: indicator_service.save_indicators(session, node, who, mine))  # fmt: skip
 
 
 def _renumber(pointer: str, section: str, positions: list[int]) -> str:
@@ -529,51 +335,26 @@ def _renumber(pointer: str, section: str, positions: list[int]) -> str:
     return "/".join(parts)
 
 
-def _import_observations(session: Session, node: Node, who: Principal, raw: Any,
-                         lines: _Lines) -> int:  # fmt: skip
-    if raw is None:
-        return 0
-    if not isinstance(raw, list):
-        raise _with_lines([Problem(N_("observations must be a list."), "/observations")], lines)
+def _import_observations(session: Session, node: Node, who: Principal,
+                         entries: list[ObservationEntry], lines: Lines) -> int:  # fmt: skip
     problems: list[Problem] = []
     added = 0
-    for index, item in enumerate(raw):
+    for index, entry in enumerate(entries):
         at = f"/observations/{index}"
-        if not isinstance(item, dict):
-            problems.append(Problem(N_("Each observation is a mapping of fields."), at))
+        if entry.id and session.get(ManualObservation, entry.id) is not None:
             continue
-        for key in sorted(set(item) - OBSERVATION_KEYS):
-            problems.append(Problem(N_("Unknown field {field}."), f"{at}/{key}", {"field": key}))
-        stix_id = _field(item, "id", at, problems)
-        if stix_id and session.get(ManualObservation, stix_id) is not None:
-            continue
-        period_text = _field(item, "period", at, problems)
         try:
-            period = date.fromisoformat(
-                period_text + "-01" if len(period_text) == 7 else period_text
-            )
-        except ValueError:
-            problems.append(Problem(N_("{value} is not a month: write YYYY-MM."), f"{at}/period",
-                                    {"value": period_text}))  # fmt: skip
-            continue
-        value = _float(item, "value", at, problems)
-        if value is None and not item.get("value"):
-            problems.append(Problem(N_("An observation needs a value."), f"{at}/value"))
-        if value is None or problems:
-            continue
-        code, note = _field(item, "indicator", at, problems), _field(item, "note", at, problems)
-        try:
-            if _observation_held(session, code, period, value, note):
+            if _observation_held(session, entry.indicator, entry.period, entry.value, entry.note):
                 continue  # the same figure, read again from the same file: added once
             indicator_service.add_observation(
-                session, node, who, code, period=period, value=value,
-                unit=_field(item, "unit", at, problems), note=note)  # fmt: skip
+                session, node, who, entry.indicator, period=entry.period, value=entry.value,
+                unit=entry.unit, note=entry.note)  # fmt: skip
             added += 1
         except (InvalidInput, NotFound) as exc:
             problems += [Problem(p.message, f"{at}{p.pointer}" if p.pointer else at, p.params)
                          for p in exc.problems]  # fmt: skip
     if problems:
-        raise _with_lines(problems, lines)
+        raise lines.refuse(problems)
     return added
 
 
@@ -593,80 +374,8 @@ def _observation_held(session: Session, code: str, period: date, value: float, n
     return found is not None
 
 
-def _texts_list(raw: Any, at: str, problems: list[Problem]) -> list[Text]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        problems.append(Problem(N_("This must be a list of texts in en and es."), at))
-        return []
-    return [_bilingual({"item": item}, "item", f"{at}/{i}", problems) for i, item in enumerate(raw)]
-
-
-def _meeting(data: Any, at: str, problems: list[Problem]) -> Meeting | None:
-    if not isinstance(data, dict):
-        problems.append(Problem(N_("Each meeting is a mapping of fields."), at))
-        return None
-    for key in sorted(set(data) - MEETING_KEYS):
-        problems.append(Problem(N_("Unknown field {field}."), f"{at}/{key}", {"field": key}))
-    on = _date(data, "date", at, problems)
-    if on is None:
-        problems.append(Problem(N_("A meeting needs a date."), f"{at}/date"))
-    participants = []
-    for index, person in enumerate(_list(data, "participants", at, problems)):
-        where = f"{at}/participants/{index}"
-        person = person if isinstance(person, dict) else {}
-        participants.append(Participant(_field(person, "name", where, problems),
-                                        _field(person, "role", where, problems),
-                                        _field(person, "agency", where, problems)))  # fmt: skip
-    expectations = []
-    for index, item in enumerate(_list(data, "expectations", at, problems)):
-        where = f"{at}/expectations/{index}"
-        item = item if isinstance(item, dict) else {}
-        expectations.append(Expectation(_bilingual(item, "text", where, problems),
-                                        _field(item, "subject", where, problems),
-                                        _date(item, "due_date", where, problems)))  # fmt: skip
-    if on is None:
-        return None
-    return Meeting(
-        code=_field(data, "code", at, problems), kind=_field(data, "kind", at, problems),
-        title=_bilingual(data, "title", at, problems), on=on,
-        place=_field(data, "place", at, problems), participants=participants,
-        agenda=_texts_list(data.get("agenda"), f"{at}/agenda", problems),
-        decisions=_texts_list(data.get("decisions"), f"{at}/decisions", problems),
-        actions=_texts(data.get("actions"), f"{at}/actions", problems),
-        expectations=expectations, stix_id=_field(data, "id", at, problems),
-    )  # fmt: skip
-
-
-def _import_meetings(session: Session, node: Node, who: Principal, raw: Any,
-                     lines: _Lines) -> int:  # fmt: skip
-    parsed = _section(raw, "meetings", N_("meetings must be a list."), _meeting, lines)
-    held = {m.code: (m, owner) for m, owner in service.meetings(session)}
-    return _save_owned(node, parsed, held, "meetings", lines,
-                       lambda mine: service.save_meetings(session, node, who, mine))  # fmt: skip
-
-
-def _section(
-    raw: Any,
-    section: str,
-    not_a_list: str,
-    parse: Callable[[Any, str, list[Problem]], Any],
-    lines: _Lines,
-) -> list[Any]:
-    """Every entry of a list section of the file, parsed; all its problems at once."""
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise _with_lines([Problem(not_a_list, f"/{section}")], lines)
-    problems: list[Problem] = []
-    parsed = [parse(item, f"/{section}/{i}", problems) for i, item in enumerate(raw)]
-    if problems:
-        raise _with_lines(problems, lines)
-    return parsed
-
-
 def _save_owned(node: Node, parsed: list[Any], held: dict[str, tuple[Any, str]], section: str,
-                lines: _Lines, save: Callable[[list[Any]], object]) -> int:  # fmt: skip
+                lines: Lines, save: Callable[[list[Any]], object]) -> int:  # fmt: skip
     """Save the items of ``section`` (indicators, meetings) this node writes and the file
     changes; the partner's must be as held. How many were saved."""
     problems: list[Problem] = []
@@ -684,11 +393,11 @@ def _save_owned(node: Node, parsed: list[Any], held: dict[str, tuple[Any, str]],
             mine.append(item)
             positions.append(index)
     if problems:
-        raise _with_lines(problems, lines)
+        raise lines.refuse(problems)
     try:
         save(mine)
     except InvalidInput as exc:
         moved = [Problem(p.message, _renumber(p.pointer, section, positions), p.params)
                  for p in exc.problems]  # fmt: skip
-        raise _with_lines(moved, lines) from None
+        raise lines.refuse(moved) from None
     return len(mine)

@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from puente import shapes
 from puente.errors import N_, PuenteError
 from puente.i18n import translate
 
@@ -78,19 +79,20 @@ def from_validation(request: Request, exc: RequestValidationError) -> JSONRespon
     locale = locale_of(request)
     errors = []
     for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ())]
-        where = loc[0] if loc else "body"
+        loc = list(err.get("loc", ()))
+        where = str(loc[0]) if loc else "body"
         path = loc[1:] if where in ("body", "query", "path", "header") else loc
-        pointer = (
-            "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path) if path else ""
-        )
-        message = translate(
-            locale,
-            N_("{where} {pointer}: {reason}"),
-            where=where,
-            pointer=pointer or "/",
-            reason=err.get("msg", ""),
-        )
-        errors.append({"detail": message, "pointer": pointer, "in": where})
+        known = shapes.problem_of(err, path)
+        if known is not None:  # a refusal of the node's shapes, or one it words itself
+            message = translate(locale, known.message, **known.params)
+        else:
+            message = translate(
+                locale,
+                N_("{where} {pointer}: {reason}"),
+                where=where,
+                pointer=shapes.pointer(path) or "/",
+                reason=err.get("msg", ""),
+            )
+        errors.append({"detail": message, "pointer": shapes.pointer(path), "in": where})
     detail = errors[0]["detail"] if errors else translate(locale, TITLES["invalid-input"])
     return problem(request, "invalid-input", detail, errors, 422)

@@ -217,3 +217,24 @@ def test_new_never_replaces_and_an_edit_keeps_its_code(desk: tuple[TestClient, s
              if a.attrs.get("href", "").startswith("/indicators/I")]  # fmt: skip
     assert "/indicators/I9" not in codes
     assert "/indicators/I1" in codes
+
+
+def test_the_form_reads_figures_as_the_plan_file_and_the_api_do(
+    desk: tuple[TestClient, str],
+) -> None:
+    client, csrf = desk
+    # 1,5 is one and a half to a Mexican reader: refused, not read as fifteen.
+    refused = client.post("/indicators-save", data={"csrf_token": csrf} | WEAPONS
+                          | {"baseline_value": "1,5", "targets": "2023-01-01 1_5"})  # fmt: skip
+    assert refused.status_code == 422
+    assert _errors(refused) == {
+        "baseline_value": ["1,5: write decimals with a point (1.5); a comma only separates "
+                           "thousands (12,345.6)."],
+        "targets": ["Entry 1: 1_5 is not a number."],
+    }  # fmt: skip
+    figure = client.post("/indicators/I2/observations", data={"csrf_token": csrf,
+                         "period": "2026-11-15", "value": "0x10", "unit": "operations"})  # fmt: skip
+    assert figure.status_code == 422
+    summary = page(figure.text).one(id="error-summary").text()
+    assert "2026-11-15 is not a month: write YYYY-MM." in summary
+    assert "0x10 is not a number." in summary

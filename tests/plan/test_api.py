@@ -62,3 +62,25 @@ def test_bad_elements_get_problem_details_with_pointers(client: TestClient, node
     assert "/0/leads" in errors
     analyst = token_headers(node, "ana", "CBP", "analyst")
     assert client.put("/api/v1/plan/elements", headers=analyst, json=[]).status_code == 403
+
+
+def test_what_cannot_be_read_is_said_in_the_callers_language(
+    client: TestClient, node: Node
+) -> None:
+    laura = token_headers(node, "laura", "INL", "coordinator") | {"Accept-Language": "es"}
+    refused = client.put("/api/v1/plan/elements", headers=laura, json=[
+        {"code": "1", "level": "goal", "title": {"en": "X", "es": "X"}, "due_date": "31/12/2026",
+         "milestones": "Cell staffed", "colour": "red"}, "1.1"])  # fmt: skip
+    assert refused.status_code == 422
+    errors = {e["pointer"]: e["detail"] for e in refused.json()["errors"]}
+    assert errors == {
+        "/0/due_date": "31/12/2026 no es una fecha: escriba AAAA-MM-DD.",
+        "/0/milestones": "milestones debe ser una lista.",
+        "/0/colour": "Campo desconocido colour.",
+        "/1": "Cada elemento es un mapeo de campos.",
+    }
+    # Progress as the file writes it (text) reads as a JSON number does; a bad one is refused.
+    update = client.post("/api/v1/plan/elements/1/updates", headers=laura,
+                         json={"text": "x", "status": "on_track", "progress": "1_5"})  # fmt: skip
+    assert update.json()["errors"] == [
+        {"detail": "1_5 no es un número entero.", "pointer": "/progress", "in": "body"}]  # fmt: skip

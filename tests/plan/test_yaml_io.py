@@ -162,3 +162,24 @@ def test_a_file_from_another_plan_is_refused_with_what_to_do(
     (message,) = _messages(refused)
     assert message.endswith("The id of 1 is not the one this plan holds: the file comes from "
                             "another plan; leave its ids out to load its elements as new.")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [(("        label: Joint statement\n", "        label: Joint statement\n        colour: red\n"),
+      "Line 35: Unknown field colour."),
+     (("title: {en: Cell staffed, es: Célula integrada}",
+       "title: {en: Cell staffed, es: Célula integrada, fr: Cellule}"), "Line 28: Unknown field fr."),
+     (('    progress: "45"\n', ""), "Line 36: This field is required."),
+     (("    evidence:\n      - kind: url", "    evidence:\n      - url\n      - kind: url"),
+      "Line 32: Each entry of evidence is a mapping of fields.")],
+    ids=["unknown field of evidence", "a third language", "update without progress",
+         "evidence not a mapping"],
+)  # fmt: skip
+def test_an_entry_is_read_as_the_api_reads_it(
+    node: Node, coordinator: Principal, edit: tuple[str, str], expected: str
+) -> None:
+    assert edit[0] in SAMPLE
+    with pytest.raises(InvalidInput) as refused:
+        _import(node, coordinator, SAMPLE.replace(*edit, 1))
+    assert _messages(refused) == [expected]

@@ -1,0 +1,294 @@
+"""The shapes input is read into, the same on every edge: the REST API, a plan file, a form.
+
+A scalar is text or a JSON value; a date is YYYY-MM-DD, a whole number digits, a figure has
+a decimal point and perhaps thousands separators; a field left empty ("" or null) is a field
+left out, and an unknown one is refused. Models built of these (``puente.plan.schemas``,
+``puente.indicators.schemas``) say what an object's fields are; the domain's ``check``
+functions say what they may hold.
+
+Every refusal is a message id with its parameters, and :func:`problems_of` turns pydantic's
+errors into :class:`~puente.errors.Problem` s at JSON pointers, so each edge says them in its
+user's language (pydantic's own English never reaches a user) and a plan file on its line.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, ClassVar, TypeVar
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+from puente.errors import N_, InvalidInput, Problem, read_date, read_whole
+from puente.i18n import Text
+
+REFUSAL = "puente"  # the pydantic error type of every refusal below
+MESSAGE = "message_id"  # where a refusal's context keeps its message id
+NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?")
+THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
+MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
+REQUIRED = N_("This field is required.")
+# The errors pydantic raises itself that a shape here may meet, in the node's words.
+BUILT_IN = {"missing": REQUIRED, "extra_forbidden": N_("Unknown field {field}.")}
+ENTRY = N_("Each entry of {field} is a mapping of fields.")
+SHAPELESS = N_("The input is not valid")
+
+S = TypeVar("S", bound=BaseModel)
+
+
+def refusal(message: str, **params: Any) -> PydanticCustomError:
+    """Refuse a value with ``message`` (a message id): a parameter it names and is not given
+    is filled with the key the value is at (``{field}``, a filter's ``{dimension}``)."""
+    return PydanticCustomError(REFUSAL, message, {**params, MESSAGE: message})
+
+
+class _Absent:
+    """What a field marked :class:`Required` holds when the input leaves it out, so that it
+    is refused in the field's own words (pydantic's "missing" has none)."""
+
+
+ABSENT = _Absent()
+
+
+@dataclass(frozen=True)
+class Required:
+    """Annotates a field every edge must give; ``message`` says so when one leaves it out."""
+
+    message: str = REQUIRED
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.no_info_before_validator_function(self._given, handler(source))
+
+    def _given(self, value: object) -> object:
+        if value is ABSENT:
+            raise refusal(self.message)
+        return value
+
+
+def _raise_first(problems: list[Problem]) -> None:
+    if problems:
+        raise refusal(problems[0].message, **problems[0].params)
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    raise refusal(N_("{field} must be text."))
+
+
+def _day(value: object) -> date:
+    if isinstance(value, date):  # given by code (a form's stand-in), not typed
+        return value
+    problems: list[Problem] = []
+    found = read_date(_plain(value), "", problems)
+    _raise_first(problems)
+    if found is None:
+        raise refusal(REQUIRED)
+    return found
+
+
+def _whole(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value  # a JSON number: whether it is in range is the rules' to say
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    problems: list[Problem] = []
+    found = read_whole(_plain(value), "", problems)
+    _raise_first(problems)
+    if found is None:
+        raise refusal(REQUIRED)
+    return found
+
+
+def _figure(value: object) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer past float's range
+            number = math.inf
+        if not math.isfinite(number):  # JSON has no NaN: it would travel as null
+            raise refusal(N_("A value must be a finite number."))
+        return number
+    text = _plain(value).strip()
+    if "," in text and not THOUSANDS.fullmatch(text):
+        # 1,5 is one and a half to a Mexican reader and fifteen to a thousands separator.
+        raise refusal(N_("{value}: write decimals with a point (1.5); a comma only separates "
+                         "thousands (12,345.6)."), value=text)  # fmt: skip
+    # Digits, a point and an exponent only: float() would also take 1_5 (fifteen), nan, inf.
+    if not NUMBER.fullmatch(text.replace(",", "")):
+        raise refusal(N_("{value} is not a number."), value=text)
+    number = float(text.replace(",", ""))
+    if not math.isfinite(number):  # 1e999
+        raise refusal(N_("{value} is not a number."), value=text)
+    return number
+
+
+def _month(value: object) -> date:
+    if isinstance(value, date):
+        return value
+    text = _plain(value)
+    if MONTH.fullmatch(text):
+        try:
+            return date.fromisoformat(text + "-01")
+        except ValueError:
+            pass
+    raise refusal(N_("{value} is not a month: write YYYY-MM."), value=text)
+
+
+def _texts(message: str, item: Callable[[str], str] = str) -> Callable[[object], list[str]]:
+    def read(value: object) -> list[str]:
+        # A text where the list belongs is refused once, not read as a list of its letters.
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return [item(v) for v in value]
+        raise refusal(message)
+
+    return read
+
+
+def listed(message: str = N_("{field} must be a list.")) -> BeforeValidator:
+    """Annotates a list field: anything else there is refused once, with ``message``."""
+
+    def read(value: object) -> object:
+        if isinstance(value, list):
+            return value
+        raise refusal(message)
+
+    return BeforeValidator(read)
+
+
+def mapped(message: str) -> BeforeValidator:
+    """Annotates a mapping field (not a shape): anything else is refused with ``message``."""
+
+    def read(value: object) -> object:
+        if isinstance(value, dict):
+            return value
+        raise refusal(message)
+
+    return BeforeValidator(read)
+
+
+# Text, kept as written: the other ways in keep a title's spaces, so an export read back is
+# unchanged.
+Plain = Annotated[str, BeforeValidator(_plain)]
+Date = Annotated[date, BeforeValidator(_day)]
+Day = Date | None
+Whole = Annotated[int, BeforeValidator(_whole)]
+Figure = Annotated[float, BeforeValidator(_figure)]
+Month = Annotated[date, BeforeValidator(_month),
+                  WithJsonSchema({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"})]  # fmt: skip
+Codes = Annotated[list[str], BeforeValidator(_texts(N_("This must be a list of agency codes."),
+                                                    str.strip))]  # fmt: skip
+Texts = Annotated[
+    list[str], BeforeValidator(_texts(N_("This field must be a list of text values.")))
+]
+
+
+class Shape(BaseModel):
+    """An object as an edge gives it: unknown fields refused, a field left empty ("" or null)
+    taken as left out, and anything but a mapping refused in the shape's own words."""
+
+    model_config = ConfigDict(extra="forbid")
+    NOT_A_MAPPING: ClassVar[str] = ENTRY
+
+    @model_validator(mode="before")
+    @classmethod
+    def _given(cls, data: Any) -> Any:
+        if isinstance(data, BaseModel):
+            return data
+        if not isinstance(data, dict):
+            raise refusal(cls.NOT_A_MAPPING)
+        given = {key: value for key, value in data.items() if value is not None and value != ""}
+        for name, info in cls.model_fields.items():
+            if name not in given and any(isinstance(m, Required) for m in info.metadata):
+                given[name] = ABSENT
+        return given
+
+
+class BilingualIn(Shape):
+    """A text in English (en) and Spanish (es), each as written."""
+
+    NOT_A_MAPPING: ClassVar[str] = N_("{field} needs en and es.")
+
+    en: Plain = ""
+    es: Plain = ""
+
+    def text(self) -> Text:
+        return Text(self.en, self.es)
+
+
+def pointer(loc: Sequence[int | str]) -> str:
+    """An error's location as an RFC 6901 JSON pointer: ``("elements", 3)`` → ``/elements/3``."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in loc)
+
+
+def problem_of(error: Mapping[str, Any], loc: Sequence[int | str] | None = None) -> Problem | None:
+    """The problem a pydantic error reports, at ``loc`` (by default its own); None for an
+    error no shape here raises, which the caller words itself."""
+    where = tuple(error["loc"] if loc is None else loc)
+    params = dict(error.get("ctx") or {})
+    message = params.pop(MESSAGE, None) if error["type"] == REFUSAL else BUILT_IN.get(error["type"])
+    if message is None:
+        return None
+    key = next((str(part) for part in reversed(where) if isinstance(part, str)), "")
+    for _, name, _, _ in string.Formatter().parse(message):
+        if name and name not in params:
+            params[name] = key
+    return Problem(message, pointer(where), params)
+
+
+def problems_of(exc: ValidationError, at: str = "") -> list[Problem]:
+    """Every problem of ``exc``, each at its pointer under ``at``."""
+    found = []
+    for error in exc.errors():
+        problem = problem_of(error) or Problem(SHAPELESS, pointer(error["loc"]))
+        found.append(Problem(problem.message, at + problem.pointer, problem.params))
+    return found
+
+
+def read(shape: type[S], data: object, at: str = "") -> S:
+    """``data`` as ``shape``; InvalidInput with every problem (under ``at``) when it is not."""
+    try:
+        return shape.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(problems_of(exc, at)) from None
+
+
+def read_partly(
+    shape: type[S], data: dict[str, Any], stand_ins: Mapping[str, Any] | None = None
+) -> tuple[S | None, list[Problem]]:
+    """``data`` as ``shape``, and every problem reading it. A form shows what the rules say of
+    the fields it could read beside those it could not, so the shape is then built without
+    them (or with their ``stand_ins``); None when even that fails."""
+    try:
+        return shape.model_validate(data), []
+    except ValidationError as exc:
+        problems = problems_of(exc)
+        unread = {error["loc"][0] for error in exc.errors() if error["loc"]}
+    rest = {k: v for k, v in data.items() if k not in unread}
+    rest |= {k: v for k, v in (stand_ins or {}).items() if k in unread}
+    try:
+        return shape.model_validate(rest), problems
+    except ValidationError:
+        return None, problems
+
+
+def beside(rules: list[Problem], problems: list[Problem]) -> list[Problem]:
+    """The ``rules``' problems with fields ``problems`` do not concern: a field that could not
+    be read is checked once it reads."""
+    unread = {p.pointer.split("/")[1] for p in problems if p.pointer}
+    return [p for p in rules if not p.pointer or p.pointer.split("/")[1] not in unread]
