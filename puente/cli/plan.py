@@ -41,16 +41,8 @@ def import_command(
         actor = acting_user(node, act_as)
         with node.db.session() as session:
             report = yaml_io.import_plan(session, node, actor, text)
-    console.print(t("Plan imported: {created} elements created, {changed} changed, {unchanged} "
-                    "unchanged, {partner} of the partner's left as they are; {updates} updates "
-                    "added.", created=report.created, changed=report.changed,
-                    unchanged=report.unchanged, partner=report.partner_elements,
-                    updates=report.updates_added))  # fmt: skip
-    if report.indicators or report.observations_added or report.meetings:
-        console.print(t("{indicators} indicators saved; {observations} observations added; "
-                        "{meetings} meetings recorded.", indicators=report.indicators,
-                        observations=report.observations_added,
-                        meetings=report.meetings))  # fmt: skip
+    for line in report.summary():
+        console.print(t(line.message, **line.params))
 
 
 @plan_app.command("export")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from puente.clock import as_utc, now
-from puente.errors import N_, Label
+from puente.errors import N_, NP_, Label
 from puente.indicators.reading import Reading
 from puente.node import Node
 from puente.plan import reading
@@ -128,9 +128,11 @@ def sync_gaps(session: Session, node: Node, moment: datetime) -> list[Gap]:
         elif moment - as_utc(last) > limit:
             hours = int((moment - as_utc(last)).total_seconds() // 3600)
             found.append(Gap("partner-sync-lag", partner.node_id,
-                             N_("Partner {node} was last synced {hours} hours ago (threshold "
-                                "{limit} h)."), {"node": partner.node_id, "hours": hours,
-                                                 "limit": node.settings.plan.sync_lag_hours},
+                             NP_("Partner {node} was last synced {count} hour ago (threshold "
+                                 "{limit} h).", "Partner {node} was last synced {count} hours "
+                                 "ago (threshold {limit} h)."),
+                             {"node": partner.node_id, "count": hours,
+                              "limit": node.settings.plan.sync_lag_hours},
                              f"/partners/{partner.node_id}"))  # fmt: skip
     return found
 

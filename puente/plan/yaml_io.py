@@ -20,7 +20,7 @@ import yaml
 from pydantic import ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from puente.errors import N_, InvalidInput, NotFound, Problem
+from puente.errors import N_, InvalidInput, NotFound, Problem, counted
 from puente.i18n import Text
 from puente.indicators.definitions import Indicator
 from puente.indicators.models import ManualObservation
@@ -219,6 +219,32 @@ class ImportReport:
     observations_added: int = 0
     meetings: int = 0  # this node's, recorded or changed
     codes: list[str] = field(default_factory=list)
+
+    def summary(self) -> list[Problem]:
+        """What the import did, to show its user: a line for the elements and updates, and
+        one for indicators, figures and meetings when there were any (each count in the
+        reader's language and number)."""
+        lines = [Problem(N_("Plan imported: {created}, {changed}, {unchanged}, {partner} left "
+                            "as they are; {updates}."), "", {
+            "created": counted("{count} element created", "{count} elements created",
+                               self.created),
+            "changed": counted("{count} changed", "{count} changed", self.changed),
+            "unchanged": counted("{count} unchanged", "{count} unchanged", self.unchanged),
+            "partner": counted("{count} of the partner's", "{count} of the partner's",
+                               self.partner_elements),
+            "updates": counted("{count} update added", "{count} updates added",
+                               self.updates_added),
+        })]  # fmt: skip
+        if self.indicators or self.observations_added or self.meetings:
+            lines.append(Problem(N_("{indicators}; {observations}; {meetings}."), "", {
+                "indicators": counted("{count} indicator saved", "{count} indicators saved",
+                                      self.indicators),
+                "observations": counted("{count} observation added",
+                                        "{count} observations added", self.observations_added),
+                "meetings": counted("{count} meeting recorded", "{count} meetings recorded",
+                                    self.meetings),
+            }))  # fmt: skip
+        return lines
 
 
 def import_plan(session: Session, node: Node, who: Principal, text: str) -> ImportReport:
