@@ -10,14 +10,23 @@ own indexes on the scheduler's tick.
 
 from __future__ import annotations
 
+import threading
+
 _installed = False
+_lock = threading.Lock()
 
 
 def install() -> None:
-    """Register every domain; idempotent."""
+    """Register every domain; idempotent, and safe from several threads (registering twice
+    changes nothing, so an install that failed halfway may be run again)."""
     global _installed
-    if _installed:
-        return
+    with _lock:
+        if not _installed:
+            _install()
+            _installed = True
+
+
+def _install() -> None:
     from puente.hits import refresh as hit_refresh
     from puente.hits import transport as hit_transport
     from puente.plan import contract as plan_contract
@@ -34,4 +43,3 @@ def install() -> None:
     registry.after_pull("hit/no-hit index copy", hit_transport.refresh_copy)
     registry.every_tick("hit/no-hit indexes", hit_refresh.refresh_partners)
     registry.mark_installed()
-    _installed = True

@@ -34,6 +34,9 @@ class Plural(str):
         made.plural = plural
         return made
 
+    def __reduce__(self) -> tuple[type[Plural], tuple[str, str]]:  # copy, pickle keep the plural
+        return (Plural, (str(self), self.plural))
+
 
 def NP_(singular: str, plural: str) -> Plural:
     """Mark a message with a plural form for extraction, to translate later with a count."""

@@ -42,7 +42,17 @@ THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
 MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 REQUIRED = N_("This field is required.")
 # The errors pydantic raises itself that a shape here may meet, in the node's words.
-BUILT_IN = {"missing": REQUIRED, "extra_forbidden": N_("Unknown field {field}.")}
+BUILT_IN = {
+    "missing": REQUIRED,
+    "extra_forbidden": N_("Unknown field {field}."),
+    "list_type": N_("{field} must be a list."),
+    "dict_type": N_("Each entry of {field} is a mapping of fields."),
+}
+# The same, said of the whole input (a request's body), which has no field's name.
+BUILT_IN_WHOLE = {
+    "list_type": N_("This must be a list."),
+    "dict_type": N_("This must be a mapping of fields."),
+}
 ENTRY = N_("Each entry of {field} is a mapping of fields.")
 SHAPELESS = N_("The input is not valid")
 
@@ -94,6 +104,8 @@ def _plain(value: object) -> str:
 def _day(value: object) -> date:
     if isinstance(value, date):  # given by code (a form's stand-in), not typed
         return value
+    if isinstance(value, int | float) and not isinstance(value, bool):  # 20260101
+        raise refusal(N_("{value} is not a date: write YYYY-MM-DD."), value=str(value))
     problems: list[Problem] = []
     found = read_date(_plain(value), "", problems)
     _raise_first(problems)
@@ -107,6 +119,8 @@ def _whole(value: object) -> int:
         return value  # a JSON number: whether it is in range is the rules' to say
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, float):  # 1.5: a number, but not a whole one
+        raise refusal(N_("{value} is not a whole number."), value=repr(value))
     problems: list[Problem] = []
     found = read_whole(_plain(value), "", problems)
     _raise_first(problems)
@@ -198,9 +212,19 @@ Texts = Annotated[
 ]
 
 
+def _empty(value: object) -> bool:
+    if isinstance(value, BaseModel):
+        return not any(value.model_dump().values())
+    return value is None or value in ("", [], {})
+
+
 class Shape(BaseModel):
     """An object as an edge gives it: unknown fields refused, a field left empty ("" or null)
-    taken as left out, and anything but a mapping refused in the shape's own words."""
+    taken as left out where leaving it out means empty (a description, a list of leads),
+    and anything but a mapping refused in the shape's own words. Where leaving a field out
+    means something else (an element's status, its progress), an empty value is read as it
+    is and refused: a client that sends null for "unchanged" must not reset what it meant to
+    keep."""
 
     model_config = ConfigDict(extra="forbid")
     NOT_A_MAPPING: ClassVar[str] = ENTRY
@@ -212,8 +236,19 @@ class Shape(BaseModel):
             return data
         if not isinstance(data, dict):
             raise refusal(cls.NOT_A_MAPPING)
-        given = {key: value for key, value in data.items() if value is not None and value != ""}
-        for name, info in cls.model_fields.items():
+        fields = cls.model_fields
+
+        def left_out(key: str, value: object) -> bool:
+            # Empty, where leaving the field out means empty, or is refused in its own words.
+            info = fields.get(key)
+            return (value is None or value == "") and info is not None and (
+                info.is_required()
+                or any(isinstance(m, Required) for m in info.metadata)
+                or _empty(info.get_default(call_default_factory=True))
+            )
+
+        given = {key: value for key, value in data.items() if not left_out(key, value)}
+        for name, info in fields.items():
             if name not in given and any(isinstance(m, Required) for m in info.metadata):
                 given[name] = ABSENT
         return given
@@ -245,6 +280,8 @@ def problem_of(error: Mapping[str, Any], loc: Sequence[int | str] | None = None)
     if message is None:
         return None
     key = next((str(part) for part in reversed(where) if isinstance(part, str)), "")
+    if not key and error["type"] in BUILT_IN_WHOLE:
+        message = BUILT_IN_WHOLE[error["type"]]
     for _, name, _, _ in string.Formatter().parse(message):
         if name and name not in params:
             params[name] = key

@@ -9,24 +9,19 @@ from puente.config import Settings
 from puente.policy.markings import Markings, markings_from_object
 from puente.records.kinds import kind_of
 
-_defaults_cache: dict[tuple[int, str], Markings] = {}
-
-
 def default_markings(settings: Settings, kind: str) -> Markings:
-    key = (id(settings), kind)
-    cached = _defaults_cache.get(key)
-    if cached is None:
-        d = settings.markings_for(kind)
-        cached = Markings(
-            tlp=d.tlp,
-            rel_to=frozenset(d.rel_to),
-            handling=d.handling,
-            searchable_by=frozenset(d.searchable_by),
-        )
-        if len(_defaults_cache) > 1000:
-            _defaults_cache.clear()
-        _defaults_cache[key] = cached
-    return cached
+    """The node's defaults for a new record of ``kind`` (its own country always in REL TO).
+
+    Read from ``settings`` each time, never cached by the settings object's identity: one
+    process may open several nodes (the demo, the tests), and a freed settings object's id
+    is handed to the next one. An import reads them once per kind and markings anyway."""
+    d = settings.markings_for(kind)
+    return Markings(
+        tlp=d.tlp,
+        rel_to=frozenset(d.rel_to),
+        handling=d.handling,
+        searchable_by=frozenset(d.searchable_by),
+    )
 
 
 def resolve_markings(

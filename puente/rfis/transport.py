@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from puente.audit import service as audit
-from puente.errors import PuenteError
+from puente.errors import N_, NotFound, PuenteError
 from puente.node import Node
 from puente.policy.roles import Principal
 from puente.rfis import messages, service
@@ -43,7 +43,7 @@ def carry_out(node: Node, who: Principal, action: str, target: str,
             done = change(session)
     except PuenteError as exc:
         with node.db.session() as session:
-            audit.append(session, who.username, "rfi.refused", target,
+            audit.append(session, who.username, "rfi.refused", target[:100],
                          details={"action": action, "kind": exc.kind,
                                   "reason": exc.problems[0].message})  # fmt: skip
         raise
@@ -60,6 +60,9 @@ def create(node: Node, who: Principal, new: service.NewRequest) -> str:
 
 def perform(node: Node, who: Principal, rfi_id: str, move: service.Move) -> None:
     """Make ``move`` on a request (send, withdraw, assign, answer, decline)."""
+    if move.action not in service.ACTION_PERMISSIONS:  # refused before anything is audited
+        raise NotFound(N_("Unknown action {action}; use one of: {actions}."), action=move.action,
+                       actions=", ".join(service.ACTION_PERMISSIONS))  # fmt: skip
     carry_out(node, who, move.action, rfi_id,
               lambda session: service.perform(session, node, who, rfi_id, move))  # fmt: skip
 

@@ -52,8 +52,10 @@ _registry = Registry()
 
 def receive(check: Check, stored: Stored) -> None:
     """A domain whose objects arrive with a partner's pages: checked, then projected."""
-    _registry.checks.append(check)
-    _registry.stored.append(stored)
+    if check not in _registry.checks:  # registering again (a retried install) changes nothing
+        _registry.checks.append(check)
+    if stored not in _registry.stored:
+        _registry.stored.append(stored)
 
 
 def inbox(stix_type: str, accept: Inbox) -> None:
@@ -63,12 +65,14 @@ def inbox(stix_type: str, accept: Inbox) -> None:
 
 def after_pull(name: str, job: AfterPull) -> None:
     """Work that follows each pull from a partner; its failure does not fail the pull."""
-    _registry.after_pull.append((name, job))
+    if (name, job) not in _registry.after_pull:
+        _registry.after_pull.append((name, job))
 
 
 def every_tick(name: str, job: Tick) -> None:
     """Work the scheduler runs once per sync interval."""
-    _registry.ticks.append((name, job))
+    if (name, job) not in _registry.ticks:
+        _registry.ticks.append((name, job))
 
 
 def mark_installed() -> None:

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 GUIDES = sorted((ROOT / "docs").glob("*.md"))
 BLOCK = re.compile(r"```console\n(.*?)```", re.S)
 MARK = "@@puente-doc-step@@"
+STATUS = "@@puente-doc-status:"
 
 
 def steps(guide: Path) -> list[tuple[str, list[str]]]:
@@ -94,7 +95,8 @@ def test_guide_examples_run(guide: Path, workspace: dict[str, str]) -> None:
             port = free_port()
             env["PUENTE_URL"] = f"http://127.0.0.1:{port}"
             server = start_server(cwd / "puente-data", port)
-        script = "".join(f"echo '{MARK}'\n{command}\n" for command, _ in examples)
+        script = "".join(f"echo '{MARK}'\n{command}\necho \"{STATUS}$?\"\n"
+                         for command, _ in examples)  # fmt: skip
         try:
             done = _bash(function + script, cwd, env)
         finally:
@@ -104,5 +106,11 @@ def test_guide_examples_run(guide: Path, workspace: dict[str, str]) -> None:
     outputs = done.stdout.split(MARK + "\n")[1:]
     assert len(outputs) == len(examples), done.stdout
     for (command, expected), output in zip(examples, outputs, strict=True):
+        output, _, status = output.rpartition(STATUS)
+        # A step succeeds unless the guide shows it refused (its output names an error).
+        refused = any("error" in line.lower() for line in expected)
+        assert refused or status.strip() == "0", (
+            f"{guide.name}: `{command}` exited {status.strip()}:\n{output}"
+        )
         for line in expected:
             assert matches(line, output), f"{guide.name}: `{command}` printed:\n{output}"

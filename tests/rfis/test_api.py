@@ -75,3 +75,23 @@ def test_bad_requests_get_problem_details(
     assert "retiró la solicitud" in spanish.json()["detail"]
     # Only partner nodes fetch messages; an analyst is refused.
     assert us.get("/api/v1/rfis/messages", headers=lia).status_code == 403
+
+
+def test_an_unknown_action_is_refused_before_anything_is_audited(
+    apis: tuple[TestClient, TestClient], linked: Linked
+) -> None:
+    """What a caller types into the URL is not written into the audit log."""
+    from sqlalchemy import func, select
+
+    from puente.audit.models import AuditEntry
+
+    _mx, us = apis
+    lia = token_headers(linked.us, "lia", "HSI", "liaison")
+    with linked.us.db.session() as session:
+        before = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+    refused = us.post(f"/api/v1/rfis/nope/{'x' * 3000}", json={}, headers=lia)
+    assert refused.status_code == 404
+    assert "use one of: send, withdraw, assign, answer, decline" in refused.json()["detail"]
+    with linked.us.db.session() as session:
+        after = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+    assert after == before

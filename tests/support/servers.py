@@ -151,6 +151,9 @@ def make_partner_nodes(
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    """`puente serve` for the node in ``data_dir``, once it answers on ``port``: its own
+    answer (its node id), not another test's server that took the port first."""
+    node_id = load_settings(data_dir).node_id
     proc = subprocess.Popen(
         [sys.executable, "-m", "puente", "serve", "--data-dir", str(data_dir), "--port", str(port)],
         stdout=subprocess.DEVNULL,
@@ -158,13 +161,17 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
         if proc.poll() is not None:
             raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server exited")
+        try:
+            answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+        except httpx.HTTPError:
+            answer = None
+        if answer is not None and answer.status_code == 200:
+            if answer.json().get("node") != node_id:
+                proc.kill()
+                raise RuntimeError(f"port {port} answers for another node than {node_id}")
+            return proc
         time.sleep(0.2)
     proc.kill()
     raise RuntimeError("server did not start within 60 s")

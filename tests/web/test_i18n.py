@@ -144,3 +144,12 @@ def test_a_count_inside_a_message_reads_in_the_readers_number() -> None:
         Translator("en")(NP_("{count} receipt verifies.", "All {count} receipts verify."), count=1)
         == "1 receipt verifies."
     )
+
+
+def test_a_plural_message_survives_a_copy() -> None:
+    import copy
+    import pickle
+
+    message = NP_("{count} page", "{count} pages")
+    for again in (copy.deepcopy(message), pickle.loads(pickle.dumps(message))):
+        assert Translator("en")(again, count=2) == "2 pages"
