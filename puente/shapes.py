@@ -241,10 +241,14 @@ class Shape(BaseModel):
         def left_out(key: str, value: object) -> bool:
             # Empty, where leaving the field out means empty, or is refused in its own words.
             info = fields.get(key)
-            return (value is None or value == "") and info is not None and (
-                info.is_required()
-                or any(isinstance(m, Required) for m in info.metadata)
-                or _empty(info.get_default(call_default_factory=True))
+            return (
+                (value is None or value == "")
+                and info is not None
+                and (
+                    info.is_required()
+                    or any(isinstance(m, Required) for m in info.metadata)
+                    or _empty(info.get_default(call_default_factory=True))
+                )
             )
 
         given = {key: value for key, value in data.items() if not left_out(key, value)}

@@ -9,6 +9,7 @@ from puente.config import Settings
 from puente.policy.markings import Markings, markings_from_object
 from puente.records.kinds import kind_of
 
+
 def default_markings(settings: Settings, kind: str) -> Markings:
     """The node's defaults for a new record of ``kind`` (its own country always in REL TO).
 
