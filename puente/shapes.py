@@ -213,17 +213,19 @@ Texts = Annotated[
 
 
 def _empty(value: object) -> bool:
+    """Whether a field's default is empty: none, no text, nothing listed, zero (an element's
+    progress), or a shape of empty fields (a text in neither language)."""
     if isinstance(value, BaseModel):
         return not any(value.model_dump().values())
-    return value is None or value in ("", [], {})
+    return value is None or value in ("", [], {}) or (type(value) is int and value == 0)
 
 
 class Shape(BaseModel):
     """An object as an edge gives it: unknown fields refused, a field left empty ("" or null)
-    taken as left out where leaving it out means empty (a description, a list of leads),
-    and anything but a mapping refused in the shape's own words. Where leaving a field out
-    means something else (an element's status, its progress), an empty value is read as it
-    is and refused: a client that sends null for "unchanged" must not reset what it meant to
+    taken as left out where leaving it out means empty (a description, a list of leads, no
+    progress yet), and anything but a mapping refused in the shape's own words. Where leaving
+    a field out means something else (an element's status), an empty value is read as it is
+    and refused: a client that sends null for "unchanged" must not reset what it meant to
     keep."""
 
     model_config = ConfigDict(extra="forbid")

@@ -88,13 +88,11 @@ def element_from(values: dict[str, str],
         "title": {"en": values.get("title_en", ""), "es": values.get("title_es", "")},
         "description": {"en": values.get("description_en", ""),
                         "es": values.get("description_es", "")},
-        "status": values.get("status", ""),
+        "status": values.get("status", ""), "progress": values.get("progress", ""),
         "start_date": values.get("start_date", ""), "due_date": values.get("due_date", ""),
         "leads": {country: codes for country, codes in leads.items() if codes},
         "supporting": _split(values.get("supporting", "")),
     }  # fmt: skip
-    if values.get("progress", "").strip():  # a progress left blank on the form is none yet
-        data["progress"] = values["progress"]
     rows: RowMap = {"milestone": [], "evidence": []}
     given = {kind: any(name.startswith(f"{kind}-") for name in values) for kind in ROWS}
     if given["milestone"]:
