@@ -16,7 +16,7 @@ from typing import Any
 from babel.messages.pofile import read_po
 from pydantic import BaseModel, ConfigDict
 
-from puente.errors import Plural
+from puente.errors import Label, Plural, Problem
 
 LOCALES = ("en", "es")
 DEFAULT_LOCALE = "en"
@@ -110,8 +110,6 @@ def ngettext(locale: str, singular: str, plural: str, count: int, **params: Any)
 
 
 def _nested(locale: str, value: Any) -> Any:
-    from puente.errors import Label, Problem
-
     if isinstance(value, Problem):
         return translate(locale, value.message, **value.params)
     if isinstance(value, Label):

@@ -66,9 +66,7 @@ async def post_query(request: Request) -> Response:
 def _refuse(request: Request, body: Any, error: PuenteError) -> None:
     node: Node = get_node(request)
     with node.db.session() as session:
-        who = _partner(requester(request, session))
-    with node.db.session() as session:
-        answering.record_refusal(session, who, body, error)
+        answering.record_refusal(session, _partner(requester(request, session)), body, error)
 
 
 def _answer(request: Request, body: Any) -> Response:

@@ -27,8 +27,7 @@ from sqlalchemy.orm import Session
 
 from puente.audit import service as audit
 from puente.config import Settings
-from puente.errors import N_, Conflict, Forbidden, InvalidInput, Problem
-from puente.i18n import DEFAULT_LOCALE, translate
+from puente.errors import N_, Conflict, Forbidden, InvalidInput
 from puente.policy import gate
 from puente.policy.agencies import CATALOG
 from puente.policy.markings import (
@@ -501,12 +500,6 @@ def _check_marking_refs(session: Session, checker: ObjectChecker, defined: set[s
                 at,
                 ref=ref,
             )
-
-
-def problems_to_text(problems: list[Problem]) -> str:
-    return "; ".join(
-        f"{p.pointer}: {translate(DEFAULT_LOCALE, p.message, **p.params)}" for p in problems
-    )
 
 
 # Puente's objects name their originating agency by its identity (records.builder).

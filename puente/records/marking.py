@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from puente.config import Settings
-from puente.policy.markings import Markings, markings_from_object
-from puente.records.kinds import kind_of
+from puente.policy.markings import Markings
 
 
 def default_markings(settings: Settings, kind: str) -> Markings:
@@ -23,14 +22,6 @@ def default_markings(settings: Settings, kind: str) -> Markings:
         handling=d.handling,
         searchable_by=frozenset(d.searchable_by),
     )
-
-
-def resolve_markings(
-    obj: dict[str, Any], settings: Settings, override: Markings | None
-) -> Markings:
-    """What the object is marked with: its own markings, else the override, else defaults."""
-    tlp, body = markings_from_object(obj)
-    return resolve(tlp, body, kind_of(obj), settings, override)
 
 
 def resolve(
