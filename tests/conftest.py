@@ -102,7 +102,6 @@ def auditor(node: Node) -> Principal:
 @pytest.fixture
 def linked(
     node: Node,
-    admin: Principal,
     tmp_path: Path,
     partner_database_url: str,
     monkeypatch: pytest.MonkeyPatch,
@@ -110,4 +109,4 @@ def linked(
     """Two nodes in one process: Mexico's calls to the partner reach the US node's app."""
     from tests.support.linked import link
 
-    yield from link(node, admin, tmp_path, partner_database_url, monkeypatch)
+    yield from link(node, tmp_path, partner_database_url, monkeypatch)

@@ -18,8 +18,8 @@ from puente.hits.subjects import Subject
 from puente.node import open_node
 from puente.policy.markings import Markings, apply_markings
 from puente.records import builder
-from tests.support.nodes import add_user
-from tests.support.servers import US_SECRET, Pair, import_objects, puente
+from tests.support.nodes import US_SECRET, add_user
+from tests.support.servers import Pair, import_objects, puente
 
 SEARCHABLE = Markings(tlp="AMBER", rel_to=frozenset({"USA"}), searchable_by=frozenset({"MEX"}))
 

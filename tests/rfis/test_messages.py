@@ -13,7 +13,8 @@ from puente.audit.models import AuditEntry
 from puente.rfis import messages, states
 from puente.rfis.models import Rfi, RfiEvent
 from puente.sharing import signing
-from tests.support.linked import US_SECRET, Linked, route_both_ways
+from tests.support.linked import Linked, route_both_ways
+from tests.support.nodes import US_SECRET
 
 TAXII = "application/taxii+json;version=2.1"
 

@@ -20,13 +20,9 @@ from puente.hits import refresh
 from puente.hits import transport as hit_transport
 from puente.node import Node
 from puente.policy.markings import Markings
-from puente.policy.roles import Principal
 from puente.records import service as records
-from puente.sharing import partners, signing
-from tests.support.nodes import add_user, make_node
+from tests.support.nodes import MX_SECRET, US_SECRET, add_user, make_node, pair
 
-US_SECRET = "issued-by-us-to-mexico-0001"  # Mexico signs in to the US node with it
-MX_SECRET = "issued-by-mexico-to-us-0001"
 SEARCHABLE = Markings(tlp="AMBER", rel_to=frozenset({"USA"}), searchable_by=frozenset({"MEX"}))
 # What the United States node holds: nothing of it may reach Mexico's analyst.
 HELD_PERSON = {"given_names": "José Luis", "paternal_surname": "Hernández",
@@ -41,26 +37,13 @@ class Linked:
     held: list[str]  # the stix ids of the US records Mexico may search
 
 
-def _public_key(node: Node) -> str:
-    return signing.private_key(node.settings.key_path).public_key().public_bytes_raw().hex()
-
-
 def link(
-    node: Node, admin: Principal, tmp_path: Path, mx_url: str, monkeypatch: pytest.MonkeyPatch
+    node: Node, tmp_path: Path, mx_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Linked]:
     """The `linked` fixture (tests/conftest.py): the US node ``node`` and a Mexico node."""
     mx = make_node(tmp_path / "mx", mx_url, "MEX", "mx-node")
-    mx_admin = add_user(mx, "mxadmin", "FGR", ["admin"])
-    with node.db.session() as session:
-        partners.add_partner(session, admin, node_id="mx-node", country="MEX",
-                             display_name="Nodo México", base_url="http://127.0.0.1:9",
-                             public_key=_public_key(mx), outbound_secret=MX_SECRET,
-                             inbound_secret=US_SECRET)  # fmt: skip
-    with mx.db.session() as session:
-        partners.add_partner(session, mx_admin, node_id="us-node", country="USA",
-                             display_name="US node", base_url="http://us.test",
-                             public_key=_public_key(node), outbound_secret=US_SECRET,
-                             inbound_secret=MX_SECRET)  # fmt: skip
+    add_user(mx, "mxadmin", "FGR", ["admin"])
+    pair(node, mx, "http://us.test")
     officer = add_user(node, "cbp1", "CBP", ["analyst"])
     held = []
     with node.db.session() as session:

@@ -7,10 +7,15 @@ from typing import Any
 
 from puente.accounts import service as accounts
 from puente.accounts.bootstrap import initialize
-from puente.node import Node
+from puente.node import Node, public_key_hex
 from puente.policy.roles import Principal
+from puente.sharing import partners
 
 ADMIN_PASSWORD = "admin-password-1"
+# What a United States test node and a Mexico test node issued to each other.
+US_SECRET = "issued-by-us-to-mexico-0001"  # Mexico signs in to the US node with it
+MX_SECRET = "issued-by-mexico-to-us-0001"
+NOWHERE = "http://127.0.0.1:9"  # a partner's address where nothing listens
 PASSWORD = "correct-horse-1"
 
 # Argon2id at its lowest cost: a user is made in microseconds instead of ~0.1-0.4 s. Only
@@ -56,3 +61,18 @@ def token_headers(node: Node, username: str, agency: str, role: str) -> dict[str
     with node.db.session() as session:
         issued = accounts.create_token(session, who, username, "tests", 1)
     return {"Authorization": f"Bearer {issued.token}"}
+
+
+def pair(us: Node, mx: Node, us_url: str, mx_url: str = NOWHERE) -> None:
+    """Make the US node ``us`` and the Mexico node ``mx`` each other's partner, at these
+    addresses (what `puente node key` and `puente partner add` do on each side)."""
+    for node, other, (node_id, country, url, secret, issued, name) in (
+        (us, mx, ("mx-node", "MEX", mx_url, MX_SECRET, US_SECRET, "Nodo México")),
+        (mx, us, ("us-node", "USA", us_url, US_SECRET, MX_SECRET, "US node")),
+    ):
+        with node.db.session() as session:
+            partners.add_partner(
+                session, admin_of(node), node_id=node_id, country=country, display_name=name,
+                base_url=url, public_key=public_key_hex(other.settings),
+                outbound_secret=secret, inbound_secret=issued,
+            )  # fmt: skip

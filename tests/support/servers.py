@@ -19,14 +19,11 @@ from typer.testing import CliRunner
 from puente.cli.main import app
 from puente.config import load_settings
 from puente.node import public_key_hex
-from puente.sharing import partners
-from tests.support.nodes import admin_of, make_node
+from tests.support.nodes import NOWHERE, make_node, pair
 
 _runner = CliRunner()
 TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 # The two-node pair of tests/functional/conftest.py: what each node issued to the other.
-US_SECRET = "issued-by-us-to-mexico-0001"  # Mexico signs in to the US node with it
-MX_SECRET = "issued-by-mexico-to-us-0001"
 
 
 @dataclass
@@ -117,7 +114,7 @@ def make_partner_nodes(
     us_database: str,
     mx_database: str,
     us_url: str,
-    mx_url: str = "http://127.0.0.1:9",
+    mx_url: str = NOWHERE,
     *,
     scheduled_sync: bool = True,
 ) -> None:
@@ -133,18 +130,7 @@ def make_partner_nodes(
         )
     }
     try:
-        for folder, (partner, country, url, secret, issued) in (
-            (us, ("mx-node", "MEX", mx_url, MX_SECRET, US_SECRET)),
-            (mx, ("us-node", "USA", us_url, US_SECRET, MX_SECRET)),
-        ):
-            other = mx if folder == us else us
-            node = nodes[folder]
-            with node.db.session() as session:
-                partners.add_partner(
-                    session, admin_of(node), node_id=partner, country=country, display_name="",
-                    base_url=url, public_key=public_key_hex(nodes[other].settings),
-                    outbound_secret=secret, inbound_secret=issued,
-                )  # fmt: skip
+        pair(nodes[us], nodes[mx], us_url, mx_url)
     finally:
         for node in nodes.values():
             node.close()
