@@ -79,3 +79,28 @@ def test_a_message_applies_once_and_a_forged_one_is_refused_and_audited(
             select(AuditEntry.actor).where(AuditEntry.action == "rfi.message-refused")
         ).scalars().all()  # fmt: skip
     assert refused == ["partner:mx-node", "partner:mx-node"]
+
+
+def test_the_inbox_takes_only_what_a_domain_registered_there(
+    us_inbox: TestClient, linked: Linked
+) -> None:
+    """A partner cannot write the plan, or anything else, by posting it to the inbox that
+    takes its receipts and request messages: each such object is refused and nothing stored."""
+    from puente.records.models import Record
+
+    element = {"type": "x-puente-plan-element", "spec_version": "2.1",
+               "id": "x-puente-plan-element--2b0c6a4e-5d1a-4a43-8d5c-1f1e2f3a4b5c",
+               "created": "2026-11-27T12:00:00.000Z", "modified": "2026-11-27T12:00:00.000Z",
+               "code": "9", "level": "goal", "title": {"en": "Ours now", "es": "Nuestro"}}  # fmt: skip
+    incident = {"type": "incident", "spec_version": "2.1", "name": "Planted",
+                "id": "incident--3b0c6a4e-5d1a-4a43-8d5c-1f1e2f3a4b5c",
+                "created": "2026-11-27T12:00:00.000Z", "modified": "2026-11-27T12:00:00.000Z"}  # fmt: skip
+    answered = _post(us_inbox, element, incident, _message(linked))
+    assert len(answered["failures"]) == 2
+    assert {f["id"] for f in answered["failures"]} == {element["id"], incident["id"]}
+    assert len(answered["successes"]) == 1  # the request message, signed by Mexico's key
+    with linked.us.db.session() as session:
+        stored = session.execute(
+            select(Record.stix_id).where(Record.stix_id.in_([element["id"], incident["id"]]))
+        ).all()  # fmt: skip
+    assert stored == []
