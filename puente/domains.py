@@ -31,11 +31,12 @@ def _install() -> None:
     from puente.hits import transport as hit_transport
     from puente.plan import contract as plan_contract
     from puente.plan import projection as plan_projection
-    from puente.records import extensions
+    from puente.records import events, extensions
     from puente.rfis import messages as rfi_messages
     from puente.rfis import transport as rfi_transport
-    from puente.sharing import registry
+    from puente.sharing import registry, withdrawals
 
+    events.on_superseded(withdrawals.withdraw_tightened)  # a tightened record is withdrawn
     extensions.register(plan_contract.SCHEMAS)  # the plan's objects travel in the same feeds
     registry.receive(plan_contract.refusal, plan_projection.apply)
     registry.inbox(rfi_messages.MESSAGE_TYPE, rfi_messages.accept)

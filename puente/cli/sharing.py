@@ -189,5 +189,7 @@ def recalls_command(data_dir: Path | None = DataDir, act_as: str = ActAs) -> Non
                 sent = notice.direction == recalls.SENT
                 state = t("acknowledged") if notice.acknowledged_at else t("pending")
                 table.add_row(notice.record_id, t("sent") if sent else t("received"),
-                              names.get(notice.partner_id, "?"), state, notice.reason)  # fmt: skip
+                              names.get(notice.partner_id, "?"), state,
+                              t(notice.reason) if notice.reason == recalls.WITHDRAWAL_REASON
+                              else notice.reason)  # fmt: skip
     console.print(table if notices else t("No recalls."))

@@ -27,6 +27,9 @@ class RecordFacts:
     markings: Markings
     created_by: str = ""
     recalled: bool = False
+    # The record's current version, when this is an older one: its markings govern the whole
+    # record (DESIGN.md, "The current version governs the record").
+    current: RecordFacts | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,10 @@ ALLOW = Decision(True, N_("released"))
 
 
 def decide(record: RecordFacts, audience: Audience) -> Decision:
-    """Apply the decision table row for ``audience`` to ``record``."""
+    """Apply the decision table row for ``audience`` to ``record``: to an older version, only
+    when the current version is released to the same audience too."""
+    if record.current is not None and not decide(record.current, audience):
+        return Decision(False, N_("the record's current version is not released to this reader"))
     m = record.markings
     if isinstance(audience, PartnerNode):
         if not record.owned_here:

@@ -38,6 +38,7 @@ from puente.policy.markings import (
     most_restrictive,
 )
 from puente.policy.roles import Principal
+from puente.records import events
 from puente.records.builder import agency_identity_id
 from puente.records.kinds import display_name, kind_of
 from puente.records.marking import originator_markings, resolve
@@ -155,6 +156,7 @@ class _Ingest:
         self.checker = ObjectChecker()
         self.result = IngestResult()
         self.seen: set[tuple[str, str]] = set()  # (id, version) of every object so far
+        self.superseded_ids: set[str] = set()  # own records given a new current version
         self.defined_markings: set[str] = set()
         self.hasher = hashlib.sha256()
         self.by_kind: dict[tuple[str, str | None], _Marked] = {}  # objects without markings
@@ -356,18 +358,21 @@ class _Ingest:
         return record is not None and bool(gate.decide(facts_of(record), self.principal.audience))
 
     def _supersede(self, existing: dict[str, list[Stored]], newest: dict[str, str]) -> None:
-        superseded = [
-            version.pk
+        replaced = [
+            version
             for versions in existing.values()
             for version in versions
             if version.is_current and newest.get(version.stix_id, "") > version.modified_key
         ]
+        superseded = [version.pk for version in replaced]
         if superseded:
             # Through the ORM, so Record objects already loaded in this session see the change.
             self.session.execute(
                 update(Record).where(Record.pk.in_(superseded)).values(is_current=False)
             )
             self.result.superseded += len(superseded)
+            if self.received is None and events.listening():
+                self.superseded_ids.update(version.stix_id for version in replaced)
 
     def finish(self) -> IngestResult:
         _check_marking_refs(self.session, self.checker, self.defined_markings)
@@ -431,6 +436,8 @@ def ingest(
             result = _run(run, objects, base_pointer, progress)
     finally:
         run.writer.close()
+    if run.superseded_ids:
+        events.superseded(session, settings, principal, sorted(run.superseded_ids))
     banner = most_restrictive(result.markings)
     audit.append(
         session,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -35,6 +35,8 @@ GATE_COLUMNS = (
     Record.recalled, *MARKING_COLUMNS,
 )  # fmt: skip
 GateValues = tuple[Any, ...]  # one row's GATE_COLUMNS
+# Markings no audience passes: what governs a version whose record has no current version.
+_NOBODY = Markings(tlp="RED", rel_to=frozenset(), agencies=frozenset({"-"}))
 
 
 def facts_from(stix_id: str, gate: GateValues) -> RecordFacts:
@@ -49,6 +51,41 @@ def facts_from(stix_id: str, gate: GateValues) -> RecordFacts:
         created_by=created_by,
         recalled=recalled,
     )
+
+
+def current_gates(session: Session, stix_ids: Iterable[str]) -> dict[str, GateValues]:
+    """The GATE_COLUMNS of these records' current versions, by id: what governs their older
+    versions (DESIGN.md, "The current version governs the record")."""
+    ids = sorted(set(stix_ids))
+    connection = session.connection()
+    found: dict[str, GateValues] = {}
+    for start in range(0, len(ids), LOOKUP_BATCH):
+        query = select(Record.stix_id, *GATE_COLUMNS).where(
+            Record.stix_id.in_(ids[start : start + LOOKUP_BATCH]), Record.is_current.is_(True)
+        )
+        found.update((row[0], tuple(row[1:])) for row in connection.execute(query).all())
+    return found
+
+
+def governed(
+    facts: RecordFacts, is_current: bool, currents: Mapping[str, GateValues]
+) -> RecordFacts:
+    """A version's facts, an older version's carrying its current version's (from ``currents``,
+    by :func:`current_gates`). An older version whose record has no current version (a damaged
+    store) is governed by markings no audience passes: it is never released."""
+    if is_current:
+        return facts
+    current = currents.get(facts.stix_id)
+    if current is None:
+        return replace(facts, current=replace(facts, markings=_NOBODY, recalled=True))
+    return replace(facts, current=facts_from(facts.stix_id, current))
+
+
+def governed_facts(session: Session, rows: Iterable[Record]) -> dict[int, RecordFacts]:
+    """The gate's facts for each row (by pk), an older version's carrying its current one's."""
+    listed = list(rows)
+    currents = current_gates(session, {r.stix_id for r in listed if not r.is_current})
+    return {r.pk: governed(facts_of(r), r.is_current, currents) for r in listed}
 
 
 def markings_from(gate: GateValues) -> Markings:

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, false, select
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from sqlalchemy.orm import aliased
 
 from puente.config import Settings
@@ -72,7 +72,9 @@ def collections_for(settings: Settings, requester: Requester) -> list[Collection
                 can_read=True,
                 can_write=False,
                 audience=audience,
-                membership=lambda entity: released_to_partner(audience, entity),
+                membership=lambda entity: governed(
+                    entity, lambda e: released_to_partner(audience, e)
+                ),
                 # The partner's agencies come from the fixed catalog: the country decides.
                 membership_key=("released", requester.country),
                 kind="released",
@@ -96,7 +98,7 @@ def collections_for(settings: Settings, requester: Requester) -> list[Collection
     user = requester.audience
 
     def visible(entity: Entity) -> ColumnElement[bool]:
-        return and_(visible_to_user(user, entity), ~_deleted(entity))
+        return and_(governed(entity, lambda e: visible_to_user(user, e)), ~_deleted(entity))
 
     return [
         CollectionSpec(
@@ -115,6 +117,25 @@ def collections_for(settings: Settings, requester: Requester) -> list[Collection
             kind="records",
         )
     ]
+
+
+def governed(entity: Entity, releasable: Membership) -> ColumnElement[bool]:
+    """``releasable`` for a version, and for an older one its current version's too: the
+    current version's markings govern the whole record (DESIGN.md, "Records and markings")."""
+    current = aliased(Record)
+    return and_(
+        releasable(entity),
+        or_(
+            entity.is_current.is_(True),
+            exists(
+                select(current.pk).where(
+                    current.stix_id == entity.stix_id,
+                    current.is_current.is_(True),
+                    releasable(current),
+                )
+            ),
+        ),
+    )
 
 
 def _deleted(entity: Entity) -> ColumnElement[bool]:

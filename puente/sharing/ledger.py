@@ -26,7 +26,7 @@ from puente.policy.markings import (
 from puente.policy.roles import Principal, require
 from puente.records.models import Record
 from puente.records.prefilter import released_to_partner, visible_to_user
-from puente.records.rows import RecordView, facts_of
+from puente.records.rows import RecordView, governed_facts
 from puente.sharing import receipts as receipts_module
 from puente.sharing.models import Acknowledgement, Partner, Receipt, ReceivedVersion
 from puente.sharing.partners import PartnerPrincipal, get_partner
@@ -166,14 +166,8 @@ def ledger(
 
 def _release_with_current(session: Session, who: Principal, rows: list[Record]) -> list[Record]:
     """The rows the gate releases to ``who``, whose record's current version it releases too."""
-    stale = sorted({r.stix_id for r in rows if not r.is_current})
-    current_ok: set[str] = {r.stix_id for r in rows if r.is_current}
-    if stale:
-        currents = session.execute(
-            select(Record).where(Record.stix_id.in_(stale), Record.is_current.is_(True))
-        ).scalars()
-        current_ok |= {r.stix_id for r in currents if gate.decide(facts_of(r), who.audience)}
-    return gate.release([r for r in rows if r.stix_id in current_ok], facts_of, who.audience)
+    facts = governed_facts(session, rows)
+    return gate.release(rows, lambda row: facts[row.pk], who.audience)
 
 
 # -- receipts ---------------------------------------------------------------------------------

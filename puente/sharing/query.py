@@ -185,14 +185,15 @@ class PageRow(NamedTuple):
     modified_key: str
     content_hash: str
     content: str
+    is_current: bool
     gate: GateValues  # the row's GATE_COLUMNS, for the egress gate
 
 
 # Plain Core rows read by position: an ORM row's attribute access costs several times as much,
 # which on a page of 1,000 is more than the query itself.
 ROW_COLUMNS = (Record.pk, Record.date_added, Record.stix_id, Record.modified_key,
-               Record.content_hash, Record.content, *GATE_COLUMNS)  # fmt: skip
-GATE_START = 6
+               Record.content_hash, Record.content, Record.is_current, *GATE_COLUMNS)  # fmt: skip
+GATE_START = 7
 
 
 @dataclass
@@ -209,21 +210,21 @@ def _version_condition(spec: CollectionSpec, versions: tuple[str, ...]) -> Colum
     conditions: list[ColumnElement[bool]] = []
     if any(v not in ("last", "first") for v in versions):
         conditions.append(Record.modified_key.in_(bindparam("version_keys", expanding=True)))
-    for word in ("last", "first"):
-        if word in versions:
-            other = aliased(Record)
-            newer = (
-                other.modified_key > Record.modified_key
-                if word == "last"
-                else other.modified_key < Record.modified_key
-            )
-            conditions.append(
-                ~exists(
-                    select(other.pk).where(
-                        other.stix_id == Record.stix_id, newer, spec.membership(other)
-                    )
+    if "last" in versions:
+        # A collection holds an older version only while it holds the current one (the current
+        # version governs the record: sharing/collections.governed), so its last is the current.
+        conditions.append(Record.is_current.is_(True))
+    if "first" in versions:
+        other = aliased(Record)
+        conditions.append(
+            ~exists(
+                select(other.pk).where(
+                    other.stix_id == Record.stix_id,
+                    other.modified_key < Record.modified_key,
+                    spec.membership(other),
                 )
             )
+        )
     return or_(*conditions)
 
 
@@ -297,7 +298,8 @@ def page(
     # Core, not the ORM session's execute: no ORM result processing for plain columns.
     found = session.connection().execute(statement, params).all()
     rows = [
-        PageRow(r[0], r[1], r[2], r[3], r[4], r[5], r[GATE_START:]) for r in found[: filters.limit]
+        PageRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[GATE_START:])
+        for r in found[: filters.limit]
     ]
     more = len(found) > filters.limit
     token = make_token(key, binding, rows[-1].date_added, rows[-1].pk) if more else ""

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from puente.audit import service as audit
 from puente.clock import now
+from puente.config import Settings
 from puente.errors import N_, Conflict, InvalidInput, Problem
 from puente.node import Node
 from puente.policy import gate
@@ -42,6 +43,8 @@ ACK_TYPE = "x-puente-recall-ack"
 EXT_RECALL = "extension-definition--5e9a1c47-8b2d-4f60-a3e1-9c7d2b4f6a18"
 EXT_RECALL_ACK = "extension-definition--2d8b6f13-4c7a-4e95-b0d2-6a1e8c3f5b79"
 SENT, RECEIVED = "sent", "received"
+# The reason a withdrawal gives (DESIGN.md: "a recall with the reason 'markings tightened'").
+WITHDRAWAL_REASON = N_("markings tightened")
 
 
 @dataclass
@@ -73,6 +76,51 @@ def recall(
         )
     ]
     session.execute(update(Record).where(Record.stix_id == stix_id).values(recalled=True))
+    notice = _publish(session, node.settings, actor, stix_id, reason, told)
+    return RecallResult(notice, stix_id, [p.node_id for p in told])
+
+
+def withdraw(
+    session: Session,
+    settings: Settings,
+    writer: Principal,
+    stix_id: str,
+    told: list[Partner],
+    through: str,
+) -> str:
+    """Withdraw a record from partners that a new version no longer lets receive it.
+
+    Unlike a recall the record stays shareable (a later version marked for them flows again);
+    the partners get the same signed object, with the reason "markings tightened", and purge
+    every version they hold. ``through`` is the newest version they may hold: a later
+    tightening of versions they received since is withdrawn again."""
+    return _publish(session, settings, writer, stix_id, WITHDRAWAL_REASON, told,
+                    {"withdrawn_through": through})  # fmt: skip
+
+
+def withdrawn_through(session: Session, partner: Partner, stix_id: str) -> str:
+    """The newest version of ``stix_id`` already withdrawn from ``partner`` ("" if none)."""
+    bodies = session.execute(
+        select(RecallNotice.body).where(
+            RecallNotice.partner_id == partner.id,
+            RecallNotice.direction == SENT,
+            RecallNotice.record_id == stix_id,
+        )
+    ).scalars()
+    return max((str(orjson.loads(b).get("withdrawn_through", "")) for b in bodies), default="")
+
+
+def _publish(
+    session: Session,
+    settings: Settings,
+    actor: Principal,
+    stix_id: str,
+    reason: str,
+    told: list[Partner],
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """Sign the recall object, store it as this node's record released to the partners
+    ``told`` (it travels in their collections), and note it sent to each; its id."""
     created = stix_now()
     body: dict[str, Any] = {
         "type": RECALL_TYPE,
@@ -81,15 +129,16 @@ def recall(
         "created": created,
         "modified": created,
         "record_id": stix_id,
-        "owner_node": node.settings.node_id,
+        "owner_node": settings.node_id,
         "reason": reason,
+        **(extra or {}),
         "extensions": {EXT_RECALL: {"extension_type": "new-sdo"}},
     }
-    countries = {node.settings.country, *(p.country for p in told)}
+    countries = {settings.country, *(p.country for p in told)}
     markings = Markings(tlp="AMBER", rel_to=frozenset(countries), handling="H0")
     apply_markings(body, markings)
-    signed = signing.sign(node.settings.key_path, body)
-    ingest(session, node.settings, actor, [signed], override=markings, action="record.recall",
+    signed = signing.sign(settings.key_path, body)
+    ingest(session, settings, actor, [signed], override=markings, action="record.recall",
            base_pointer="")  # fmt: skip
     moment = now()
     text = orjson.dumps(signed, option=orjson.OPT_SORT_KEYS).decode()
@@ -98,7 +147,7 @@ def recall(
                      reason=reason, recalled_by=actor.username, created_at=moment, body=text)
         for p in told
     )  # fmt: skip
-    return RecallResult(signed["id"], stix_id, [p.node_id for p in told])
+    return str(signed["id"])
 
 
 def refusal(partner: Partner, obj: dict[str, Any]) -> str:

@@ -28,7 +28,14 @@ from puente.policy.roles import Principal, require
 from puente.records import service as records
 from puente.records.models import Record
 from puente.records.partial import store_what_passes
-from puente.records.rows import GateValues, facts_from, facts_of, markings_from
+from puente.records.rows import (
+    GateValues,
+    current_gates,
+    facts_from,
+    governed,
+    governed_facts,
+    markings_from,
+)
 from puente.records.validation import is_identifier
 from puente.sharing import recalls, receipts, registry
 from puente.sharing.collections import (
@@ -131,16 +138,17 @@ def _released_page(
 ) -> tuple[Page, list[PageRow]]:
     key = token_key(node.settings.key_path)
     found = page(session, spec, filters, key, _binding(spec, requester, filters, scope), object_id)
-    released = gate.release_by_key(found.rows, _gate_values, _facts, spec.audience)
+    # An older version is released only with its current one (DESIGN.md, the first rule).
+    currents = current_gates(session, {r.stix_id for r in found.rows if not r.is_current})
+
+    def gate_values(row: PageRow) -> tuple[GateValues, GateValues | None]:
+        return row.gate, None if row.is_current else currents.get(row.stix_id, ())
+
+    def facts(row: PageRow) -> RecordFacts:
+        return governed(facts_from(row.stix_id, row.gate), row.is_current, currents)
+
+    released = gate.release_by_key(found.rows, gate_values, facts, spec.audience)
     return found, released
-
-
-def _gate_values(row: PageRow) -> GateValues:
-    return row.gate
-
-
-def _facts(row: PageRow) -> RecordFacts:
-    return facts_from(row.stix_id, row.gate)
 
 
 def _audit(
@@ -231,7 +239,7 @@ def _present(session: Session, spec: CollectionSpec, object_id: str) -> bool:
     rows = session.execute(
         select(Record).where(Record.stix_id == object_id, spec.membership(Record)).limit(50)
     ).scalars()
-    return any(gate.decide(facts_of(r), spec.audience) for r in rows)
+    return any(gate.decide(f, spec.audience) for f in governed_facts(session, rows).values())
 
 
 def _contents(rows: list[PageRow]) -> bytes:

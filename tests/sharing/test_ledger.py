@@ -151,13 +151,18 @@ def test_the_ledger_shows_a_reader_only_what_the_gate_releases_to_them(
     with node.db.session() as session:
         as_ana = ledger.ledger(session, analyst, "mx-node")
         as_dan = ledger.ledger(session, dan, "mx-node")
-    # The restricted version is not released to Mexico; its earlier version was.
-    assert sorted(e.view.name for e in as_ana.entries) == [
-        "Luego restringido", "Para CBP y FGR", "Para todos",
-    ]  # fmt: skip
+    # The restricted version is not released to Mexico; its earlier version was, and Mexico
+    # was sent a withdrawal of it ("markings tightened").
+    named = sorted(e.view.name for e in as_ana.entries if e.view.type != "x-puente-recall")
+    assert named == ["Luego restringido", "Para CBP y FGR", "Para todos"]
+    (withdrawal,) = [e.view for e in as_ana.entries if e.view.type == "x-puente-recall"]
+    assert withdrawal.content["record_id"] == tightened
+    assert withdrawal.content["reason"] == "markings tightened"
     # Dan may see neither the FGR record nor the earlier version of one now closed to DEA.
-    assert [e.view.name for e in as_dan.entries] == ["Para todos"]
-    assert (as_dan.released, as_dan.hidden) == (3, 2)
+    assert [e.view.name for e in as_dan.entries if e.view.type != "x-puente-recall"] == [
+        "Para todos"
+    ]
+    assert (as_dan.released, as_dan.hidden) == (4, 2)
 
 
 # --- receipts, quarantine, provenance ----------------------------------------------------------

@@ -15,6 +15,7 @@ from puente.policy.roles import Principal
 from puente.records import builder
 from puente.records import service as records
 from puente.web.app import create_app
+from tests.support.nodes import add_user
 from tests.support.partners import TAXII, add_partner, basic, store
 
 ROOT = "/taxii2/api/"
@@ -226,3 +227,59 @@ def test_a_user_adds_reads_and_deletes_through_the_records_collection(
     assert client.delete(f"{base}objects/{good['id']}/", headers=headers).status_code == 200
     assert client.get(f"{base}objects/{good['id']}/", headers=headers).status_code == 404
     assert good["id"] not in ids(client.get(f"{base}objects/", headers=headers))
+
+
+def _tighten(node: Node, who: Principal, stix_id: str, markings: Markings) -> None:
+    with node.db.session() as session:
+        records.new_version(session, node.settings, who, stix_id, {"name": "Tightened"}, markings)
+
+
+@pytest.mark.parametrize(
+    "tightened",
+    [
+        Markings(tlp="RED", rel_to=frozenset({"USA", "MEX"})),
+        Markings(tlp="GREEN", rel_to=frozenset({"USA"})),
+    ],
+    ids=["tlp-red", "rel-to-usa-only"],
+)
+def test_a_tightened_record_offers_the_partner_none_of_its_older_versions(
+    client: TestClient, node: Node, admin: Principal, analyst: Principal, tightened: Markings
+) -> None:
+    stix_id = store(node, analyst, "Shared widely at first")
+    _tighten(node, analyst, stix_id, tightened)
+    headers = basic("mx-node", add_partner(node, admin))
+    base = f"{ROOT}collections/{released_collection(client, headers)}/"
+    for url, params in (
+        (f"{base}objects/{stix_id}/", {"match[version]": "all"}),
+        (f"{base}objects/{stix_id}/", {"match[version]": "first"}),
+        (f"{base}objects/{stix_id}/", {}),
+        (f"{base}objects/{stix_id}/versions/", {}),
+    ):
+        assert client.get(url, params=params, headers=headers).status_code == 404, (url, params)
+    for url in (f"{base}objects/", f"{base}manifest/"):
+        for version in ("all", "first", "last"):
+            listed = client.get(url, params={"match[version]": version}, headers=headers)
+            assert stix_id not in ids(listed), (url, version)
+
+
+def test_a_local_reader_the_new_version_excludes_gets_no_older_version_over_taxii(
+    client: TestClient, node: Node, analyst: Principal
+) -> None:
+    stix_id = store(node, analyst, "Open to every agency at first")
+    _tighten(node, analyst, stix_id, Markings(tlp="GREEN", rel_to=frozenset({"USA"}),
+                                              agencies=frozenset({analyst.agency})))  # fmt: skip
+    other = add_user(node, "atf.reader", "ATF", ["analyst"])
+    with node.db.session() as session:
+        token = accounts.create_token(session, other, "atf.reader", "taxii", 1).token
+    headers = basic("atf.reader", token)
+    (collection,) = client.get(ROOT + "collections/", headers=headers).json()["collections"]
+    base = f"{ROOT}collections/{collection['id']}/"
+    for url, params in (
+        (f"{base}objects/{stix_id}/", {}),
+        (f"{base}objects/{stix_id}/", {"match[version]": "all"}),
+        (f"{base}objects/{stix_id}/versions/", {}),
+    ):
+        assert client.get(url, params=params, headers=headers).status_code == 404, (url, params)
+    for version in ("all", "first", "last"):
+        listed = client.get(f"{base}objects/", params={"match[version]": version}, headers=headers)
+        assert stix_id not in ids(listed), version
