@@ -60,7 +60,7 @@ def test_a_partner_that_held_the_record_purges_it_when_it_is_tightened(
     author = add_user(linked.us, "cbp.author", "CBP", ["analyst"])
     stix_id = _create(linked.us, author, "Ruta de la carga", SHARED)
     sync.sync(linked.mx, "us-node")
-    assert ["Ruta de la carga"] == [r.name for r in _held(linked.mx, stix_id)]
+    assert [r.name for r in _held(linked.mx, stix_id)] == ["Ruta de la carga"]
 
     # Mexico's node is not syncing when the record is tightened: it learns at its next pull.
     _version(linked.us, author, stix_id, "Ruta de la carga (fuente)", tightened)
@@ -69,11 +69,13 @@ def test_a_partner_that_held_the_record_purges_it_when_it_is_tightened(
     sync.sync(linked.mx, "us-node")
 
     (copy,) = _held(linked.mx, stix_id)
-    assert copy.recalled and "Ruta de la carga" not in copy.content
+    assert copy.recalled
+    assert "Ruta de la carga" not in copy.content
     assert orjson.loads(copy.content)["x_puente_recalled"]["reason"] == "markings tightened"
     sync.sync(linked.mx, "us-node")  # posts the acknowledgement (and changes nothing else)
     (sent,) = _notices(linked.us, stix_id)
-    assert sent.acknowledged_at is not None and sent.purged_versions == 1
+    assert sent.acknowledged_at is not None
+    assert sent.purged_versions == 1
 
     # Loosened again, the record flows to Mexico again; tightened again, it is withdrawn again.
     _version(linked.us, author, stix_id, "Ruta de la carga (revisada)", SHARED)
