@@ -38,6 +38,7 @@ from puente.policy.markings import (
     most_restrictive,
 )
 from puente.policy.roles import Principal
+from puente.records import ownership
 from puente.records.builder import agency_identity_id
 from puente.records.kinds import display_name, kind_of
 from puente.records.marking import originator_markings, resolve
@@ -311,19 +312,14 @@ class _Ingest:
                     id=row.stix_id,
                 )
             owner = versions[0]
-            if owner.received or (
-                owner.originating_agency != principal.agency and "admin" not in principal.roles
+            if not ownership.may_version(
+                principal, owner.originating_agency, owner.received
+            ) and not (
+                ownership.may_revoke(principal, owner.originating_agency, owner.received)
+                and self._revokes_current(row, versions)
             ):
-                raise Forbidden(
-                    N_(
-                        "Only {agency} on node {node}, which owns {id}, may make new versions "
-                        "of it."
-                    ),
-                    pointer=row.at + "/id",
-                    agency=owner.originating_agency,
-                    node=owner.owner_node,
-                    id=row.stix_id,
-                )
+                raise ownership.refusal(row.stix_id, owner.originating_agency, owner.owner_node,
+                                        owner.received, pointer=row.at + "/id")  # fmt: skip
             row.originating_agency = owner.originating_agency
             fresh.append(row)
         return fresh
@@ -348,6 +344,20 @@ class _Ingest:
                 id=row.stix_id,
             )
         return row
+
+    def _revokes_current(self, row: Pending, versions: list[Stored]) -> bool:
+        """Whether ``row`` only revokes the current version: the same object, markings and
+        all, but for ``revoked: true`` and a later ``modified`` (what an admin may write)."""
+        current = next((v for v in versions if v.is_current), None)
+        if not row.revoked or current is None or row.modified_key <= current.modified_key:
+            return False
+        record = self.session.get(Record, current.pk)
+        if record is None:
+            return False
+        ignored = ("modified", "revoked")
+        before = {k: v for k, v in orjson.loads(record.content).items() if k not in ignored}
+        after = {k: v for k, v in orjson.loads(row.content).items() if k not in ignored}
+        return before == after
 
     def _may_see(self, versions: list[Stored]) -> bool:
         """Whether the gate lets the importer see the record's current version."""

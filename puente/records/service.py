@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from puente.audit import service as audit
 from puente.config import Settings
-from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
+from puente.errors import N_, InvalidInput, NotFound, Problem
 from puente.policy import gate
 from puente.policy.markings import TLP_LEVELS, Markings, most_restrictive
 from puente.policy.roles import Principal, require
-from puente.records import builder
+from puente.records import builder, ownership
 from puente.records.ingest import IngestResult, ingest
 from puente.records.models import Record, RecordRef
 from puente.records.prefilter import visible_to_user
@@ -77,7 +77,9 @@ def new_version(
 ) -> RecordView:
     """The owner's next version of a record, from edited form fields."""
     require(principal, "records.write")
-    row = owned_current(session, principal, stix_id)
+    row = _current_visible(session, principal, stix_id)
+    if not ownership.may_version(principal, row.originating_agency, row.received):
+        raise ownership.refusal(stix_id, row.originating_agency, row.owner_node, row.received)
     previous = orjson.loads(row.content)
     obj = builder.build(row.kind, fields, principal.agency, previous=previous)
     _check_refs_visible(session, principal, obj)
@@ -118,19 +120,18 @@ def revoke(session: Session, settings: Settings, principal: Principal, stix_id: 
 
 
 def owned_current(session: Session, principal: Principal, stix_id: str) -> Record:
-    """The current version of a record ``principal`` sees and may change (its owner)."""
+    """The current version of a record ``principal`` sees and may revoke or recall: its
+    originating agency's users, or an admin of this node (who may not version it)."""
+    row = _current_visible(session, principal, stix_id)
+    if not ownership.may_revoke(principal, row.originating_agency, row.received):
+        raise ownership.refusal(stix_id, row.originating_agency, row.owner_node, row.received)
+    return row
+
+
+def _current_visible(session: Session, principal: Principal, stix_id: str) -> Record:
     row = _current(session, stix_id)
     if row is None or not gate.decide(facts_of(row), principal.audience):
         raise NotFound(N_("No record {id} that you may see."), id=stix_id)
-    if row.received or (
-        row.originating_agency != principal.agency and "admin" not in principal.roles
-    ):
-        raise Forbidden(
-            N_("Only {agency} on node {node}, which owns {id}, may make new versions of it."),
-            agency=row.originating_agency,
-            node=row.owner_node,
-            id=stix_id,
-        )
     return row
 
 
