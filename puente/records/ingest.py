@@ -281,7 +281,6 @@ class _Ingest:
     def _fresh(self, rows: list[Pending], existing: dict[str, list[Stored]]) -> list[Pending]:
         """The rows not stored yet; raises if one contradicts or may not follow what is."""
         fresh = []
-        principal = self.principal
         for row in rows:
             versions = existing.get(row.stix_id)
             if not versions:
@@ -312,12 +311,7 @@ class _Ingest:
                     id=row.stix_id,
                 )
             owner = versions[0]
-            if not ownership.may_version(
-                principal, owner.originating_agency, owner.received
-            ) and not (
-                ownership.may_revoke(principal, owner.originating_agency, owner.received)
-                and self._revokes_current(row, versions)
-            ):
+            if not self._may_write(row, versions, owner):
                 raise ownership.refusal(row.stix_id, owner.originating_agency, owner.owner_node,
                                         owner.received, pointer=row.at + "/id")  # fmt: skip
             row.originating_agency = owner.originating_agency
@@ -344,6 +338,17 @@ class _Ingest:
                 id=row.stix_id,
             )
         return row
+
+    def _may_write(self, row: Pending, versions: list[Stored], owner: Stored) -> bool:
+        """Whether the importer may store ``row`` beside the record's stored versions: its
+        originating agency may; an admin only to revoke it (puente.records.ownership)."""
+        agency, received, principal = owner.originating_agency, owner.received, self.principal
+        if row.type.startswith(ownership.PLAN_TYPE_PREFIX) and not received:
+            return True  # the plan's service checked its writer
+        return ownership.may_version(principal, agency, received) or (
+            ownership.may_revoke(principal, agency, received)
+            and self._revokes_current(row, versions)
+        )
 
     def _revokes_current(self, row: Pending, versions: list[Stored]) -> bool:
         """Whether ``row`` only revokes the current version: the same object, markings and

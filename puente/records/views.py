@@ -44,16 +44,26 @@ SEARCH_LABELS = {"modified_from": N_("Modified from"), "modified_to": N_("Modifi
 
 def may_edit(view: RecordView, who: Principal) -> bool:
     """Whether to offer Edit; the service decides again when the form comes back."""
-    return _changeable(view) and ownership.may_version(who, view.originating_agency, view.received)
+    return _changeable(view, who) and ownership.may_version(
+        who, view.originating_agency, view.received
+    )
 
 
 def may_revoke(view: RecordView, who: Principal) -> bool:
     """Whether to offer Revoke and Recall: the originating agency, or an admin."""
-    return _changeable(view) and ownership.may_revoke(who, view.originating_agency, view.received)
+    return _changeable(view, who) and ownership.may_revoke(
+        who, view.originating_agency, view.received
+    )
 
 
-def _changeable(view: RecordView) -> bool:
-    return view.is_current and not view.revoked and not view.received and view.kind in KINDS
+def _changeable(view: RecordView, who: Principal) -> bool:
+    return (
+        who.can("records.write")
+        and view.is_current
+        and not view.revoked
+        and not view.received
+        and view.kind in KINDS
+    )
 
 
 @router.get("/records", response_class=HTMLResponse)
