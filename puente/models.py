@@ -1,7 +1,7 @@
 """Every table of the node, imported in one place for Alembic and for tests."""
 
 from puente.accounts.models import Agency, ApiToken, User, WebSession
-from puente.audit.models import AuditEntry, AuditHead
+from puente.audit.models import AuditDenial, AuditEntry, AuditHead
 from puente.db import Base
 from puente.hits.models import (
     HitIndexEntry,
@@ -34,6 +34,7 @@ __all__ = [
     "Acknowledgement",
     "Agency",
     "ApiToken",
+    "AuditDenial",
     "AuditEntry",
     "AuditHead",
     "Base",

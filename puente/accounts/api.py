@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from puente.accounts import service
+from puente.accounts.models import ApiToken
 from puente.accounts.schemas import (
     AgencyPublic,
     TokenCreate,
@@ -74,22 +75,35 @@ def add_user(
     )
 
 
+def _token(row: ApiToken, username: str) -> TokenPublic:
+    return TokenPublic(
+        id=row.id,
+        username=username,
+        name=row.name,
+        prefix=row.prefix,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked=row.revoked_at is not None,
+    )
+
+
 @router.get("/tokens", response_model=list[TokenPublic], summary="Your API tokens")
 def tokens(session: SessionDep, who: PrincipalDep) -> list[TokenPublic]:
-    return [
-        TokenPublic(
-            id=t.id,
-            name=t.name,
-            prefix=t.prefix,
-            created_at=t.created_at,
-            expires_at=t.expires_at,
-            revoked=t.revoked_at is not None,
-        )
-        for t in service.list_tokens(session, who)
-    ]
+    return [_token(t, who.username) for t in service.list_tokens(session, who)]
 
 
-@router.post("/tokens", status_code=201, response_model=TokenIssued, summary="Issue an API token")
+@router.get(
+    "/users/{username}/tokens",
+    response_model=list[TokenPublic],
+    summary="A user's API tokens (admin)",
+)
+def user_tokens(username: str, session: SessionDep, who: PrincipalDep) -> list[TokenPublic]:
+    return [_token(t.token, t.username) for t in service.tokens_of(session, who, username)]
+
+
+@router.post(
+    "/tokens", status_code=201, response_model=TokenIssued, summary="Issue yourself an API token"
+)
 def create_token(
     body: TokenCreate,
     session: SessionDep,
@@ -104,7 +118,9 @@ def create_token(
     return TokenIssued(id=issued.id, token=issued.token, expires_at=issued.expires_at)
 
 
-@router.delete("/tokens/{token_id}", status_code=204, summary="Revoke an API token")
+@router.delete(
+    "/tokens/{token_id}", status_code=204, summary="Revoke an API token (yours; any, for an admin)"
+)
 def revoke_token(
     token_id: int,
     session: SessionDep,

@@ -31,7 +31,11 @@ class TokenCreate(BaseModel):
     name: str = Field(default="token", max_length=100)
     # Omitted: the node's security.token_days; at most security.token_max_days.
     days: int | None = Field(default=None, ge=1)
-    username: str | None = Field(default=None, description="admins may issue for another user")
+    username: str | None = Field(
+        default=None,
+        description="your own username, or leave it out: users make their own tokens (403 "
+        "for anyone else's); an admin lists and revokes other users' tokens",
+    )
 
 
 class TokenIssued(BaseModel):
@@ -42,6 +46,7 @@ class TokenIssued(BaseModel):
 
 class TokenPublic(BaseModel):
     id: int
+    username: str
     name: str
     prefix: str
     created_at: datetime

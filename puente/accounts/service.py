@@ -23,6 +23,7 @@ from puente.config import PasswordHashing, Settings
 from puente.errors import (
     N_,
     Conflict,
+    Forbidden,
     InvalidInput,
     NotFound,
     Problem,
@@ -241,9 +242,45 @@ class IssuedToken:
 def create_token(
     session: Session, actor: Principal, username: str, name: str, days: int, max_days: int = 365
 ) -> IssuedToken:
-    """Issue an API token valid ``days`` (1 to ``max_days``); only its hash is kept."""
+    """Issue ``actor`` an API token valid ``days`` (1 to ``max_days``); only its hash is kept.
+
+    Users make their own tokens: one issued for someone else would let its holder read what
+    that user may (records naming them as recipient too). An admin lists and revokes other
+    users' tokens; only the node's operator, on its machine, issues one for a user
+    (:func:`issue_on_host`)."""
+    if actor.username != username:
+        raise Forbidden(
+            N_(
+                "You may issue API tokens only for yourself: {user} signs in and makes their "
+                "own. An admin may list and revoke other users' tokens."
+            ),
+            pointer="/username",
+            user=username,
+        )
+    return _issue(session, actor, username, name, days, max_days, on_host=False)
+
+
+def issue_on_host(
+    session: Session, actor: Principal, username: str, name: str, days: int, max_days: int = 365
+) -> IssuedToken:
+    """A token for ``username``, issued by the node's operator on the node's machine
+    (`puente token create`), to start a user or a script off. Whoever runs `puente` there
+    reads the database and holds the signing key already, so this gives them nothing new;
+    no network path reaches it. Audited as issued on the host."""
     if actor.username != username:
         require(actor, "accounts.admin")
+    return _issue(session, actor, username, name, days, max_days, on_host=True)
+
+
+def _issue(
+    session: Session,
+    actor: Principal,
+    username: str,
+    name: str,
+    days: int,
+    max_days: int,
+    on_host: bool,
+) -> IssuedToken:
     if not 1 <= days <= max_days:
         raise InvalidInput(
             [
@@ -267,24 +304,26 @@ def create_token(
     )
     session.add(row)
     session.flush()
-    audit.append(
-        session,
-        actor.username,
-        "token.create",
-        username,
-        details={"token_id": row.id, "name": row.name, "expires": expires.isoformat()},
-    )
+    details: dict[str, object] = {
+        "token_id": row.id, "name": row.name, "expires": expires.isoformat()
+    }  # fmt: skip
+    if on_host:
+        details["on_host"] = True
+    audit.append(session, actor.username, "token.create", username, details=details)
     return IssuedToken(secret, row.id, expires)
 
 
-def revoke_token(session: Session, actor: Principal, token_id: int) -> None:
+def revoke_token(session: Session, actor: Principal, token_id: int) -> str:
+    """Revoke a token (its owner, or an admin: how an admin disables a user's token at once);
+    the username it belonged to."""
     row = session.get(ApiToken, token_id)
     if row is None:
         raise NotFound(N_("No API token with id {id}."), id=token_id)
     owner = session.get(User, row.user_id)
     if owner is None or owner.username != actor.username:
         require(actor, "accounts.admin")
-    row.revoked_at = now()
+    if row.revoked_at is None:
+        row.revoked_at = now()
     audit.append(
         session,
         actor.username,
@@ -292,9 +331,19 @@ def revoke_token(session: Session, actor: Principal, token_id: int) -> None:
         owner.username if owner else "",
         details={"token_id": token_id},
     )
+    return owner.username if owner else ""
+
+
+@dataclass(frozen=True)
+class TokenListing:
+    """A token, without its secret, and the user it belongs to."""
+
+    token: ApiToken
+    username: str
 
 
 def list_tokens(session: Session, actor: Principal) -> list[ApiToken]:
+    """The actor's own tokens."""
     if actor.user_id is None:
         return []
     return list(
@@ -302,6 +351,22 @@ def list_tokens(session: Session, actor: Principal) -> list[ApiToken]:
             select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id)
         ).scalars()
     )
+
+
+TOKENS_LISTED = 500  # the newest, when an admin lists every user's
+
+
+def tokens_of(
+    session: Session, actor: Principal, username: str | None = None
+) -> list[TokenListing]:
+    """Any user's tokens (``None``: every user's, newest first), for an admin."""
+    require(actor, "accounts.admin")
+    query = select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
+    if username is not None:
+        query = query.where(User.id == get_user(session, username).id).order_by(ApiToken.id)
+    else:
+        query = query.order_by(ApiToken.id.desc()).limit(TOKENS_LISTED)
+    return [TokenListing(row, name) for row, name in session.execute(query).all()]
 
 
 def user_for_token(session: Session, token: str) -> User:

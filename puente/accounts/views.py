@@ -152,7 +152,15 @@ def _tokens_page(
     rows = [
         (t, _state(t.revoked_at, t.expires_at, moment)) for t in accounts.list_tokens(session, who)
     ]
-    return render(request, "tokens.html", status=status, tokens=rows, **context)
+    others = []
+    if who.can("accounts.admin"):  # an admin lists and revokes everyone's, never mints them
+        others = [
+            (listed.token, listed.username, _state(listed.token.revoked_at,
+                                                   listed.token.expires_at, moment))
+            for listed in accounts.tokens_of(session, who)
+            if listed.username != who.username
+        ]  # fmt: skip
+    return render(request, "tokens.html", status=status, tokens=rows, others=others, **context)
 
 
 def _state(revoked_at: datetime | None, expires_at: datetime, moment: datetime) -> str:

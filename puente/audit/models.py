@@ -30,3 +30,19 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditDenial(Base):
+    """Refused reads being counted, one row per user, action and hour (puente.audit.denials):
+    the chain gets an entry at the first, the 10th, the 100th … and when the hour has ended,
+    so guessing ids cannot flood it. Only the counts since the last entry live here."""
+
+    __tablename__ = "audit_denials"
+
+    actor: Mapped[str] = mapped_column(String(64), primary_key=True)
+    action: Mapped[str] = mapped_column(String(48), primary_key=True)
+    hour: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)  # its start
+    count: Mapped[int] = mapped_column(Integer)
+    logged: Mapped[int] = mapped_column(Integer)  # the count the chain's last entry gave
+    ids: Mapped[str] = mapped_column(Text)  # JSON: the first ids refused in the window
+    last_target: Mapped[str] = mapped_column(String(200))

@@ -1,13 +1,15 @@
-"""`puente user add`, `puente token create`."""
+"""`puente user add`, `puente token create | list | revoke`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
+from rich.table import Table
 
 from puente.accounts import service as accounts
 from puente.cli.common import ActAs, DataDir, acting_user, console, handles_errors, opened, t
+from puente.clock import as_utc, now
 
 user_app = typer.Typer(help="Users of this node.")
 token_app = typer.Typer(help="API tokens.")
@@ -59,11 +61,15 @@ def token_create(
     data_dir: Path | None = DataDir,
     act_as: str = ActAs,
 ) -> None:
-    """Issue an API token for a user; it is shown once."""
+    """On the node's machine: issue a user an API token; it is shown once.
+
+    The node operator's way to start a user or a script off. Over the REST API and the web,
+    users make their own tokens and an admin may only list and revoke them.
+    """
     with opened(data_dir) as node:
         actor = acting_user(node, act_as)
         with node.db.session() as session:
-            issued = accounts.create_token(
+            issued = accounts.issue_on_host(
                 session,
                 actor,
                 username,
@@ -79,3 +85,52 @@ def token_create(
         )
     )
     print(issued.token)
+
+
+@token_app.command("list")
+@handles_errors
+def token_list(
+    username: str = typer.Argument("", help="Whose tokens (default: yours); others: admin."),
+    every: bool = typer.Option(False, "--all", help="Every user's tokens (admin)."),
+    data_dir: Path | None = DataDir,
+    act_as: str = ActAs,
+) -> None:
+    """List API tokens (never their secrets): yours, or, for an admin, a user's or everyone's."""
+    with opened(data_dir) as node:
+        actor = acting_user(node, act_as)
+        moment = now()
+        with node.db.session() as session:
+            if every:
+                listed = accounts.tokens_of(session, actor)
+            elif username and username != actor.username:
+                listed = accounts.tokens_of(session, actor, username)
+            else:
+                listed = [accounts.TokenListing(row, actor.username)
+                          for row in accounts.list_tokens(session, actor)]  # fmt: skip
+            table = Table(t("Id"), t("User"), t("Name"), t("Starts with"), t("Expires"), t("State"))
+            for item in listed:
+                row = item.token
+                if row.revoked_at is not None:
+                    state = t("revoked")
+                elif as_utc(row.expires_at) <= moment:
+                    state = t("expired")
+                else:
+                    state = t("active")
+                table.add_row(str(row.id), item.username, row.name, row.prefix + "…",
+                              as_utc(row.expires_at).strftime("%Y-%m-%d"), state)  # fmt: skip
+    console.print(table if listed else t("No API tokens."))
+
+
+@token_app.command("revoke")
+@handles_errors
+def token_revoke(
+    token_id: int = typer.Argument(..., help="The token's id, from `puente token list`."),
+    data_dir: Path | None = DataDir,
+    act_as: str = ActAs,
+) -> None:
+    """Revoke an API token at once: your own, or, for an admin, any user's."""
+    with opened(data_dir) as node:
+        actor = acting_user(node, act_as)
+        with node.db.session() as session:
+            owner = accounts.revoke_token(session, actor, token_id)
+    console.print(t("Token {id} of {user} revoked.", id=token_id, user=owner))

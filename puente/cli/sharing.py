@@ -68,10 +68,12 @@ def partner_add(
                 base_url=url, public_key=key, outbound_secret=secret, inbound_secret=their_secret,
             )  # fmt: skip
         released = collection_id(node.settings, f"released/{node_id}")
-        own_id = node.settings.node_id
     console.print(t("Partner {node} ({country}) added.", node=node_id, country=country.upper()))
-    console.print(t("Give it these credentials to pull from this node (shown once):"))
-    print(f"  username: {own_id}")
+    console.print(
+        t("Give it these credentials to pull from this node: it signs in with its own node id "
+          "(shown once):")
+    )  # fmt: skip
+    print(f"  username: {node_id}")
     print(f"  secret:   {added.inbound_secret}")
     console.print(t("Its collection here: {id}", id=released))
 

@@ -16,6 +16,8 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from puente.audit import denials
+from puente.audit import service as audit
 from puente.clock import now
 from puente.errors import (
     N_,
@@ -156,8 +158,13 @@ def sent_query(session: Session, principal: Principal, query_id: str) -> SentQue
     ).one_or_none()
     # Another user's query reads as a missing one: its id tells nobody else anything.
     if found is None or found[0].username != principal.username:
+        denials.note(session, principal.username, "hits.denied", query_id)
         raise NotFound(N_("No query {id} of yours."), id=query_id)
-    return _sent(found[0], found[1])
+    sent = _sent(found[0], found[1])
+    audit.append(session, principal.username, "hits.read", query_id,
+                 details={"partner": sent.partner, "case_reference": sent.case_reference,
+                          "hits": sent.matched})  # fmt: skip
+    return sent
 
 
 def sent_queries(session: Session, principal: Principal, limit: int = 20) -> list[SentQuery]:
@@ -170,7 +177,11 @@ def sent_queries(session: Session, principal: Principal, limit: int = 20) -> lis
         .order_by(HitQuery.created_at.desc(), HitQuery.id)
         .limit(max(1, min(limit, 200)))
     ).all()
-    return [_sent(row, node_id) for row, node_id in rows]
+    sent = [_sent(row, node_id) for row, node_id in rows]
+    if sent:  # what hit, for each: a read of the answers like hits.read
+        audit.append(session, principal.username, "hits.list", f"{len(sent)} queries",
+                     details={"ids": [q.query_id for q in sent]})  # fmt: skip
+    return sent
 
 
 @dataclass(frozen=True)

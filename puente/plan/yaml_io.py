@@ -11,6 +11,7 @@ code ``2.10`` stays ``2.10``), and every error names the line of the file it is 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -20,6 +21,7 @@ import yaml
 from pydantic import ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
+from puente.audit import service as audit
 from puente.errors import N_, InvalidInput, NotFound, Problem, counted
 from puente.i18n import Text
 from puente.indicators.definitions import Indicator
@@ -157,7 +159,14 @@ def export(session: Session, who: Principal) -> str:
             for u in reading.updates(session)
         ],
     }  # fmt: skip
-    return str(yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100))
+    text = str(yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100))
+    # The whole plan leaves the node through every exit that calls this (REST, page, CLI).
+    audit.append(session, who.username, "plan.export", "plan",
+                 details={"elements": len(document["elements"]),
+                          "updates": len(document["updates"]),
+                          "meetings": len(document["meetings"]),
+                          "sha256": hashlib.sha256(text.encode()).hexdigest()})  # fmt: skip
+    return text
 
 
 # -- import -------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from puente.policy.markings import (
     most_restrictive,
 )
 from puente.policy.roles import Principal
-from puente.records import events
+from puente.records import events, ownership
 from puente.records.builder import agency_identity_id
 from puente.records.kinds import display_name, kind_of
 from puente.records.marking import originator_markings, resolve
@@ -282,7 +282,6 @@ class _Ingest:
     def _fresh(self, rows: list[Pending], existing: dict[str, list[Stored]]) -> list[Pending]:
         """The rows not stored yet; raises if one contradicts or may not follow what is."""
         fresh = []
-        principal = self.principal
         for row in rows:
             versions = existing.get(row.stix_id)
             if not versions:
@@ -313,19 +312,9 @@ class _Ingest:
                     id=row.stix_id,
                 )
             owner = versions[0]
-            if owner.received or (
-                owner.originating_agency != principal.agency and "admin" not in principal.roles
-            ):
-                raise Forbidden(
-                    N_(
-                        "Only {agency} on node {node}, which owns {id}, may make new versions "
-                        "of it."
-                    ),
-                    pointer=row.at + "/id",
-                    agency=owner.originating_agency,
-                    node=owner.owner_node,
-                    id=row.stix_id,
-                )
+            if not self._may_write(row, versions, owner):
+                raise ownership.refusal(row.stix_id, owner.originating_agency, owner.owner_node,
+                                        owner.received, pointer=row.at + "/id")  # fmt: skip
             row.originating_agency = owner.originating_agency
             fresh.append(row)
         return fresh
@@ -350,6 +339,31 @@ class _Ingest:
                 id=row.stix_id,
             )
         return row
+
+    def _may_write(self, row: Pending, versions: list[Stored], owner: Stored) -> bool:
+        """Whether the importer may store ``row`` beside the record's stored versions: its
+        originating agency may; an admin only to revoke it (puente.records.ownership)."""
+        agency, received, principal = owner.originating_agency, owner.received, self.principal
+        if row.type.startswith(ownership.PLAN_TYPE_PREFIX) and not received:
+            return True  # the plan's service checked its writer
+        return ownership.may_version(principal, agency, received) or (
+            ownership.may_revoke(principal, agency, received)
+            and self._revokes_current(row, versions)
+        )
+
+    def _revokes_current(self, row: Pending, versions: list[Stored]) -> bool:
+        """Whether ``row`` only revokes the current version: the same object, markings and
+        all, but for ``revoked: true`` and a later ``modified`` (what an admin may write)."""
+        current = next((v for v in versions if v.is_current), None)
+        if not row.revoked or current is None or row.modified_key <= current.modified_key:
+            return False
+        record = self.session.get(Record, current.pk)
+        if record is None:
+            return False
+        ignored = ("modified", "revoked")
+        before = {k: v for k, v in orjson.loads(record.content).items() if k not in ignored}
+        after = {k: v for k, v in orjson.loads(row.content).items() if k not in ignored}
+        return before == after
 
     def _may_see(self, versions: list[Stored]) -> bool:
         """Whether the gate lets the importer see the record's current version."""

@@ -15,13 +15,14 @@ import orjson
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from puente.audit import denials
 from puente.audit import service as audit
 from puente.config import Settings
-from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
+from puente.errors import N_, InvalidInput, NotFound, Problem
 from puente.policy import gate
 from puente.policy.markings import TLP_LEVELS, Markings, most_restrictive
 from puente.policy.roles import Principal, require
-from puente.records import builder
+from puente.records import builder, ownership
 from puente.records.ingest import IngestResult, ingest
 from puente.records.models import Record, RecordRef
 from puente.records.prefilter import visible_to_user
@@ -29,7 +30,8 @@ from puente.records.rows import RecordView, facts_of
 from puente.records.text import fold
 from puente.records.validation import is_identifier, refs_of, timestamp_key
 
-PLAN_TYPE_PREFIX = "x-puente-plan-"  # puente.plan.stix and .meetings name them all so
+DENIED = "record.denied"  # a refused read of a record, in the audit log (puente.audit.denials)
+PLAN_TYPE_PREFIX = ownership.PLAN_TYPE_PREFIX
 
 
 def _release(rows: Iterable[Record], principal: Principal) -> list[Record]:
@@ -77,7 +79,9 @@ def new_version(
 ) -> RecordView:
     """The owner's next version of a record, from edited form fields."""
     require(principal, "records.write")
-    row = owned_current(session, principal, stix_id)
+    row = _current_visible(session, principal, stix_id)
+    if not ownership.may_version(principal, row.originating_agency, row.received):
+        raise ownership.refusal(stix_id, row.originating_agency, row.owner_node, row.received)
     previous = orjson.loads(row.content)
     obj = builder.build(row.kind, fields, principal.agency, previous=previous)
     _check_refs_visible(session, principal, obj)
@@ -118,19 +122,18 @@ def revoke(session: Session, settings: Settings, principal: Principal, stix_id: 
 
 
 def owned_current(session: Session, principal: Principal, stix_id: str) -> Record:
-    """The current version of a record ``principal`` sees and may change (its owner)."""
+    """The current version of a record ``principal`` sees and may revoke or recall: its
+    originating agency's users, or an admin of this node (who may not version it)."""
+    row = _current_visible(session, principal, stix_id)
+    if not ownership.may_revoke(principal, row.originating_agency, row.received):
+        raise ownership.refusal(stix_id, row.originating_agency, row.owner_node, row.received)
+    return row
+
+
+def _current_visible(session: Session, principal: Principal, stix_id: str) -> Record:
     row = _current(session, stix_id)
     if row is None or not gate.decide(facts_of(row), principal.audience):
         raise NotFound(N_("No record {id} that you may see."), id=stix_id)
-    if row.received or (
-        row.originating_agency != principal.agency and "admin" not in principal.roles
-    ):
-        raise Forbidden(
-            N_("Only {agency} on node {node}, which owns {id}, may make new versions of it."),
-            agency=row.originating_agency,
-            node=row.owner_node,
-            id=stix_id,
-        )
     return row
 
 
@@ -225,7 +228,7 @@ def get(
 ) -> RecordView:
     require(principal, "records.read")
     if not is_identifier(stix_id):
-        raise NotFound(N_("No record {id} that you may see."), id=stix_id)
+        raise _denied(session, principal, stix_id, audit_read)
     query = select(Record).where(Record.stix_id == stix_id)
     if version:
         # The originator's newest markings govern the whole record: tightening them must
@@ -236,7 +239,7 @@ def get(
         query = query.where(Record.is_current.is_(True))
     rows = _release(session.execute(query).scalars(), principal)
     if not rows:
-        raise NotFound(N_("No record {id} that you may see."), id=stix_id)
+        raise _denied(session, principal, stix_id, audit_read)
     view = RecordView.of(rows[0])
     if audit_read:
         audit.append(
@@ -250,10 +253,18 @@ def get(
     return view
 
 
+def _denied(session: Session, principal: Principal, stix_id: str, audited: bool = True) -> NotFound:
+    """The 404 for a record the reader may not see (or that does not exist: they read alike),
+    its refusal noted for the audit log (puente.audit.denials) when the read is audited."""
+    if audited:
+        denials.note(session, principal.username, DENIED, stix_id)
+    return NotFound(N_("No record {id} that you may see."), id=stix_id)
+
+
 def _require_current_visible(session: Session, principal: Principal, stix_id: str) -> None:
     current = _current(session, stix_id)
     if current is None or not gate.decide(facts_of(current), principal.audience):
-        raise NotFound(N_("No record {id} that you may see."), id=stix_id)
+        raise _denied(session, principal, stix_id)
 
 
 def versions(session: Session, principal: Principal, stix_id: str) -> list[RecordView]:
@@ -264,7 +275,7 @@ def versions(session: Session, principal: Principal, stix_id: str) -> list[Recor
     ).scalars()
     released = [RecordView.of(r) for r in _release(rows, principal)]
     if not released:
-        raise NotFound(N_("No record {id} that you may see."), id=stix_id)
+        raise _denied(session, principal, stix_id)
     audit.append(
         session,
         principal.username,
@@ -312,7 +323,7 @@ def _visible_related_ids(session: Session, principal: Principal, stix_id: str) -
     """
     anchor = _current(session, stix_id)
     if anchor is None or not gate.decide(facts_of(anchor), principal.audience):
-        raise NotFound(N_("No record {id} that you may see."), id=stix_id)
+        raise _denied(session, principal, stix_id)
     linked = {target for _prop, target in refs_of(orjson.loads(anchor.content))}
     referrers = session.execute(
         select(Record)

@@ -22,7 +22,7 @@ from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
 from puente.node import Node
 from puente.policy.markings import TLP_LEVELS, Markings
 from puente.policy.roles import Principal, require
-from puente.records import builder
+from puente.records import builder, ownership
 from puente.records import service as records
 from puente.records.kinds import KINDS
 from puente.records.rows import RecordView
@@ -43,14 +43,26 @@ SEARCH_LABELS = {"modified_from": N_("Modified from"), "modified_to": N_("Modifi
 
 
 def may_edit(view: RecordView, who: Principal) -> bool:
-    """Whether to offer Edit and Revoke; the service decides again when the form comes back."""
+    """Whether to offer Edit; the service decides again when the form comes back."""
+    return _changeable(view, who) and ownership.may_version(
+        who, view.originating_agency, view.received
+    )
+
+
+def may_revoke(view: RecordView, who: Principal) -> bool:
+    """Whether to offer Revoke and Recall: the originating agency, or an admin."""
+    return _changeable(view, who) and ownership.may_revoke(
+        who, view.originating_agency, view.received
+    )
+
+
+def _changeable(view: RecordView, who: Principal) -> bool:
     return (
         who.can("records.write")
         and view.is_current
         and not view.revoked
         and not view.received
         and view.kind in KINDS
-        and (view.originating_agency == who.agency or "admin" in who.roles)
     )
 
 
@@ -284,6 +296,7 @@ def record_page(
         related=linked,
         names={v.stix_id: v.name for v in [view, *linked]},
         can_edit=may_edit(view, who),
+        can_revoke=may_revoke(view, who),
         provenance=origin,
         kinds=KINDS,
         raw_json=orjson.dumps(view.content, option=orjson.OPT_INDENT_2).decode(),
@@ -291,17 +304,22 @@ def record_page(
 
 
 def _editable(session: Session, who: Principal, stix_id: str) -> RecordView:
+    return _changeable_by(session, who, stix_id, may_edit)
+
+
+def _revocable(session: Session, who: Principal, stix_id: str) -> RecordView:
+    return _changeable_by(session, who, stix_id, may_revoke)
+
+
+def _changeable_by(
+    session: Session, who: Principal, stix_id: str, allowed: Callable[[RecordView, Principal], bool]
+) -> RecordView:
     view = records.get(session, who, stix_id)
     if view.revoked:
         raise Forbidden(N_("This record is revoked; it takes no new versions."))
-    if not may_edit(view, who):
+    if not allowed(view, who):
         require(who, "records.write")
-        raise Forbidden(
-            N_("Only {agency} on node {node}, which owns {id}, may make new versions of it."),
-            agency=view.originating_agency,
-            node=view.owner_node,
-            id=stix_id,
-        )
+        raise ownership.refusal(stix_id, view.originating_agency, view.owner_node, view.received)
     return view
 
 
@@ -368,7 +386,7 @@ def revoke_confirm(
     session: SessionDep,
     who: PrincipalDep,
 ) -> Response:
-    view = _editable(session, who, stix_id)
+    view = _revocable(session, who, stix_id)
     return render(
         request, "record_revoke.html", markings=[view.markings], view=view, kind=KINDS[view.kind]
     )

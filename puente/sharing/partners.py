@@ -85,6 +85,21 @@ def add_partner(
         problems.append(
             Problem(N_("The country must be an ISO 3166-1 alpha-3 code such as MEX."), "/country")
         )
+    elif country == actor.country:
+        # The actor's country is this node's (a user's agency is always of the node's country).
+        # The gate releases to a partner what is REL TO its country, and every record is REL TO
+        # its owner's: a partner of the same country would receive AMBER+STRICT records,
+        # recipient-only records and every agency's own.
+        problems.append(
+            Problem(
+                N_(
+                    "A partner is another country's node: this node is in {country}, so its "
+                    "collection would receive records meant for {country}'s agencies only."
+                ),
+                "/country",
+                {"country": country},
+            )
+        )
     if not base_url.startswith(("http://", "https://")):
         problems.append(
             Problem(N_("The partner's URL must start with https:// (or http:// on loopback)."),

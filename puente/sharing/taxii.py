@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from puente.audit import denials
 from puente.audit import service as audit
 from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
 from puente.node import Node
@@ -229,6 +230,8 @@ def _object_page(
     spec = _readable(node, requester, collection_id)
     found, rows = _released_page(session, node, requester, spec, filters, scope, object_id)
     if not rows and not found.more and not _present(session, spec, object_id):
+        if isinstance(requester, Principal):  # a user's refused read, as over REST
+            denials.note(session, requester.username, records.DENIED, object_id)
         raise NotFound(N_("No object {id} in this collection."), id=object_id)
     _audit(session, requester, f"taxii.{scope}", spec, rows)
     return found, rows

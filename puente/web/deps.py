@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from puente.accounts import service as accounts
+from puente.audit import denials
 from puente.errors import N_, Forbidden, InvalidInput, Problem, Unauthenticated
 from puente.node import Node
 from puente.policy.roles import Principal
@@ -37,9 +38,19 @@ def get_node(request: Request) -> Node:
 
 
 def _unit_of_work(node: Node = Depends(get_node)) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on error."""
-    with node.db.session() as session:
-        yield session
+    """One transaction per request: committed when the route returns, rolled back on error.
+
+    Reads the gate refused are noted in it (puente.audit.denials) and recorded after it, in
+    a transaction of their own: the refusal itself rolls the request's back."""
+    refused: list[denials.Denial] = []
+    try:
+        with node.db.session() as session:
+            denials.collect_into(session, refused)
+            yield session
+    finally:
+        if refused:
+            with node.db.session() as session:
+                denials.record(session, refused)
 
 
 # "function" scope: the transaction commits before the response is sent, so nothing is

@@ -250,7 +250,8 @@ def test_a_new_version_by_another_agency(
     assert errors == [
         {
             "detail": f"Only CBP on node us-node, which owns {original['id']}, may make new"
-            " versions of it.",
+            " versions of it or change its markings. An admin may revoke it; to change it, ask"
+            " CBP.",
             "pointer": "/objects/1/id",
         }
     ]

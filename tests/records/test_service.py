@@ -126,19 +126,26 @@ def test_a_new_version_keeps_the_id_and_supersedes_the_old(node: Node, analyst: 
 
 
 def test_only_the_owning_agency_makes_new_versions(
-    node: Node, analyst: Principal, dea: Principal, admin: Principal
+    node: Node, analyst: Principal, dea: Principal
 ) -> None:
     first = _incident(node, analyst, "Tunnel")
     with node.db.session() as session, pytest.raises(Forbidden):
         records.new_version(session, node.settings, dea, first.stix_id, {"name": "Mine"}, marks())
     with node.db.session() as session, pytest.raises(Forbidden):
         records.revoke(session, node.settings, dea, first.stix_id)
+    inl_admin = add_user(node, "inl.admin", "INL", ["admin"])
+    with node.db.session() as session, pytest.raises(Forbidden):
+        # An administrator of another agency may revoke the record, never rewrite it.
+        records.new_version(
+            session, node.settings, inl_admin, first.stix_id, {"name": "Corrected"}, marks()
+        )
     with node.db.session() as session:
-        # A node administrator may correct any of the node's records.
         fixed = records.new_version(
-            session, node.settings, admin, first.stix_id, {"name": "Tunnel (corrected)"}, marks()
+            session, node.settings, analyst, first.stix_id, {"name": "Tunnel (corrected)"}, marks()
         )
     assert fixed.originating_agency == "CBP"
+    with node.db.session() as session:
+        assert records.revoke(session, node.settings, inl_admin, first.stix_id).revoked
 
 
 def test_a_record_the_writer_may_not_see_is_not_found(

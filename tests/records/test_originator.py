@@ -1,0 +1,200 @@
+"""Only the originating agency makes new versions of a record or changes its markings; an admin
+of another agency may revoke it (and recall it), never rewrite it. Checked on every path a
+new version can take: REST, the web form, a STIX bundle over REST, TAXII and the command line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from puente.accounts import service as accounts
+from puente.node import Node
+from puente.policy.roles import Principal
+from puente.records import builder
+from puente.records import service as records
+from puente.web.app import create_app
+from tests.support.cli import run
+from tests.support.nodes import PASSWORD, add_user
+from tests.support.pages import page, sign_in
+from tests.support.partners import TAXII, add_partner, basic
+
+REFUSAL = (
+    "Only DEA on node us-node, which owns {id}, may make new versions of it or change its "
+    "markings. An admin may revoke it; to change it, ask DEA."
+)
+LOOSER = {"tlp": "CLEAR", "rel_to": ["USA", "MEX"], "handling": "H0"}
+
+
+@pytest.fixture
+def client(node: Node) -> Iterator[TestClient]:
+    with TestClient(create_app(node), follow_redirects=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def dea(node: Node) -> Principal:
+    return add_user(node, "dea.analyst", "DEA", ["analyst"])
+
+
+@pytest.fixture
+def inl_admin(node: Node) -> Principal:
+    return add_user(node, "inl.admin", "INL", ["admin"])
+
+
+def bearer(node: Node, who: Principal) -> dict[str, str]:
+    with node.db.session() as session:
+        issued = accounts.create_token(session, who, who.username, "tests", 1)
+    return {"Authorization": f"Bearer {issued.token}"}
+
+
+def dea_record(client: TestClient, node: Node, dea: Principal) -> dict[str, Any]:
+    """The probe's record: DEA's, AMBER+STRICT, REL TO USA, agencies DEA and INL, H2."""
+    body = {
+        "kind": "incident",
+        "fields": {"name": "Precursor shipment"},
+        "markings": {"tlp": "AMBER+STRICT", "agencies": ["DEA", "INL"], "handling": "H2"},
+    }
+    made = client.post("/api/v1/records", json=body, headers=bearer(node, dea))
+    assert made.status_code == 201, made.text
+    return made.json()  # type: ignore[no-any-return]
+
+
+def unchanged(client: TestClient, headers: dict[str, str], stix_id: str) -> None:
+    versions = client.get(f"/api/v1/records/{stix_id}/versions", headers=headers).json()
+    assert len(versions) == 1
+    assert versions[0]["markings"]["banner"] == "TLP:AMBER+STRICT · REL TO USA · DEA, INL · H2"
+
+
+def test_an_admin_may_not_re_mark_another_agencys_record_over_rest(
+    client: TestClient, node: Node, dea: Principal, inl_admin: Principal
+) -> None:
+    made = dea_record(client, node, dea)
+    admin = bearer(node, inl_admin)
+    rewrite = {"fields": {"name": "Precursor shipment"}, "markings": LOOSER}
+    response = client.put(f"/api/v1/records/{made['id']}", json=rewrite, headers=admin)
+    assert response.status_code == 403, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == REFUSAL.format(id=made["id"])
+    unchanged(client, admin, made["id"])
+    # The originating agency still may: another DEA analyst makes the next version.
+    other_dea = bearer(node, add_user(node, "dea.other", "DEA", ["analyst"]))
+    newer = {"fields": {"name": "Precursor shipment, confirmed"},
+             "markings": {"tlp": "AMBER+STRICT", "agencies": ["DEA", "INL"], "handling": "H2"}}  # fmt: skip
+    assert (
+        client.put(f"/api/v1/records/{made['id']}", json=newer, headers=other_dea).status_code
+        == 200
+    )
+
+
+def test_an_admin_may_revoke_another_agencys_record(
+    client: TestClient, node: Node, dea: Principal, inl_admin: Principal
+) -> None:
+    made = dea_record(client, node, dea)
+    admin = bearer(node, inl_admin)
+    revoked = client.post(f"/api/v1/records/{made['id']}/revoke", headers=admin)
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["revoked"] is True
+    assert revoked.json()["markings"]["banner"] == "TLP:AMBER+STRICT · REL TO USA · DEA, INL · H2"
+    assert revoked.json()["originating_agency"] == "DEA"
+
+
+def test_the_web_offers_an_admin_revoke_but_not_edit_and_refuses_the_edit_form(
+    client: TestClient, node: Node, dea: Principal, inl_admin: Principal
+) -> None:
+    made = dea_record(client, node, dea)
+    csrf = sign_in(client, "inl.admin", PASSWORD)
+    shown = page(client.get(f"/records/{made['id']}").text)
+    links = {a.attrs.get("href") for a in shown.all("a")}
+    assert f"/records/{made['id']}/edit" not in links
+    assert f"/records/{made['id']}/revoke" in links
+    assert f"/records/{made['id']}/recall" in links
+    form = client.get(f"/records/{made['id']}/edit")
+    assert form.status_code == 403
+    assert REFUSAL.format(id=made["id"]) in page(form.text).text()
+    posted = client.post(f"/records/{made['id']}/edit",
+                         data={"csrf_token": csrf, "name": "Rewritten", "tlp": "CLEAR",
+                               "rel_to": ["USA", "MEX"], "handling": "H0"})  # fmt: skip
+    assert posted.status_code == 403
+    assert client.get(f"/records/{made['id']}/revoke").status_code == 200
+    assert client.get(f"/records/{made['id']}/recall").status_code == 200
+    done = client.post(f"/records/{made['id']}/revoke", data={"csrf_token": csrf})
+    assert done.status_code == 303
+    with node.db.session() as session:
+        view = records.get(session, dea, made["id"], audit_read=False)
+    assert (view.revoked, view.name, view.markings.tlp) == (
+        True,
+        "Precursor shipment",
+        "AMBER+STRICT",
+    )
+
+
+def _newer(made: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    obj = dict(made["object"])
+    obj.update(modified=builder.later_than(obj["modified"], builder.stix_now()), **changes)
+    return obj
+
+
+def test_an_admins_newer_version_in_a_bundle_is_refused(
+    client: TestClient, node: Node, dea: Principal, inl_admin: Principal
+) -> None:
+    made = dea_record(client, node, dea)
+    admin = bearer(node, inl_admin)
+    newer = _newer(made, name="Rewritten by INL")
+    bundle = {"type": "bundle", "id": "bundle--6f1d0c3e-1111-4a2b-9c3d-000000000001",
+              "objects": [newer]}  # fmt: skip
+    response = client.post("/api/v1/bundles", json=bundle, headers=admin)
+    assert response.status_code == 403, response.text
+    assert response.json()["errors"] == [
+        {"detail": REFUSAL.format(id=made["id"]), "pointer": "/objects/0/id"}
+    ]
+    unchanged(client, admin, made["id"])
+
+
+def test_an_admins_newer_version_over_taxii_is_refused_but_its_delete_revokes(
+    client: TestClient, node: Node, dea: Principal, inl_admin: Principal
+) -> None:
+    made = dea_record(client, node, dea)
+    with node.db.session() as session:
+        token = accounts.create_token(session, inl_admin, "inl.admin", "taxii", 1).token
+    headers = basic("inl.admin", token)
+    root = "/taxii2/api/collections/"
+    (collection,) = client.get(root, headers=headers).json()["collections"]
+    base = f"{root}{collection['id']}/objects/"
+    newer = _newer(made, name="Rewritten by INL")
+    status = client.post(base, json={"objects": [newer]},
+                         headers={**headers, "Content-Type": TAXII}).json()  # fmt: skip
+    assert (status["success_count"], status["failure_count"]) == (0, 1)
+    assert status["failures"][0]["message"] == REFUSAL.format(id=made["id"])
+    unchanged(client, bearer(node, inl_admin), made["id"])
+    assert client.delete(f"{base}{made['id']}/", headers=headers).status_code == 200
+
+
+def test_an_admins_import_of_a_newer_version_is_refused_on_the_command_line(
+    client: TestClient, node: Node, dea: Principal, inl_admin: Principal, tmp_path: Path
+) -> None:
+    made = dea_record(client, node, dea)
+    bundle = tmp_path / "rewrite.json"
+    bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--6f1d0c3e-1111-4a2b-9c3d-000000000002",
+                                  "objects": [_newer(made, name="Rewritten by INL")]}))  # fmt: skip
+    code, output = run("import", "stix", str(bundle), "--as", "inl.admin",
+                       env={"PUENTE_HOME": str(node.settings.data_dir), "PUENTE_LANG": "en"})  # fmt: skip
+    assert code == 1
+    assert REFUSAL.format(id=made["id"]) in " ".join(output.split())
+    unchanged(client, bearer(node, inl_admin), made["id"])
+
+
+def test_an_admin_may_recall_another_agencys_record(
+    client: TestClient, node: Node, dea: Principal, inl_admin: Principal, admin: Principal
+) -> None:
+    add_partner(node, admin)
+    made = dea_record(client, node, dea)
+    csrf = sign_in(client, "inl.admin", PASSWORD)
+    done = client.post(f"/records/{made['id']}/recall",
+                       data={"csrf_token": csrf, "reason": "Shared by mistake"})  # fmt: skip
+    assert done.status_code == 303
