@@ -130,6 +130,17 @@ def answer_command(
     console.print(t("Request {id} answered.", id=rfi_id))
 
 
+@rfi_app.command("send")
+@handles_errors
+def send_command(rfi_id: str, data_dir: Path | None = DataDir, act_as: str = ActAs) -> None:
+    """Send a draft you wrote."""
+    from puente.rfis import service, transport
+
+    with opened(data_dir) as node:
+        transport.perform(node, acting_user(node, act_as), rfi_id, service.Move("send"))
+    console.print(t("Request {id} sent.", id=rfi_id))
+
+
 @rfi_app.command("decline")
 @handles_errors
 def decline_command(

@@ -99,6 +99,8 @@ def listing(
         query = query.where(Rfi.state == state)
     if overdue_only:
         query = query.where(Rfi.state.in_(states.OPEN), Rfi.due_at < now())
+    # A draft is its author's alone (see may_see); others' drafts take no place in the page.
+    query = query.where(or_(Rfi.state != states.DRAFT, Rfi.requester == who.username))
     if not who.can("rfis.oversee"):
         query = query.where(or_(Rfi.requester == who.username,
                                 Rfi.recipients.contains(who.username)))  # fmt: skip

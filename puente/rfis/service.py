@@ -133,6 +133,8 @@ def _send(session: Session, node: Node, who: Principal, rfi: Rfi) -> dict[str, A
 
 
 def may_see(who: Principal, rfi: Rfi) -> bool:
+    if rfi.state == states.DRAFT:  # a draft is its author's alone, until it is sent
+        return who.username == rfi.requester
     if who.can("rfis.oversee"):
         return True
     named = who.username == rfi.requester or who.username in rfi.recipients.split(",")

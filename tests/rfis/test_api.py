@@ -95,3 +95,26 @@ def test_an_unknown_action_is_refused_before_anything_is_audited(
     with linked.us.db.session() as session:
         after = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
     assert after == before
+
+
+def test_only_its_author_sends_a_draft(apis: tuple[TestClient, TestClient], linked: Linked) -> None:
+    """A liaison oversees every request, but another user's draft is not theirs to send."""
+    mx, _us = apis
+    fer = token_headers(linked.mx, "fer", "FGR", "analyst")
+    enlace = token_headers(linked.mx, "enlace", "FGR", "liaison")
+    admin = token_headers(linked.mx, "jefa", "FGR", "admin")
+    draft = mx.post("/api/v1/rfis", json=REQUEST | {"send": False}, headers=fer).json()
+    assert draft["state"] == "draft"
+    for other in (enlace, admin):
+        assert (
+            mx.post(f"/api/v1/rfis/{draft['id']}/send", json={}, headers=other).status_code == 404
+        )
+        assert mx.get(f"/api/v1/rfis/{draft['id']}", headers=other).status_code == 404
+        listed = mx.get("/api/v1/rfis", headers=other).json()
+        assert draft["id"] not in [r["id"] for r in listed]
+    assert mx.get(f"/api/v1/rfis/{draft['id']}", headers=fer).json()["state"] == "draft"
+    sent = mx.post(f"/api/v1/rfis/{draft['id']}/send", json={}, headers=fer)
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["state"] == "received"
+    # Sent, it is no longer a draft: the liaison oversees it like any other request.
+    assert mx.get(f"/api/v1/rfis/{draft['id']}", headers=enlace).status_code == 200

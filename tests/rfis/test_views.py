@@ -125,3 +125,23 @@ def test_bad_input_is_shown_next_to_the_field(desks: Desks) -> None:
                                                         "answer": "Here it is."})  # fmt: skip
     assert late.status_code == 422
     assert "withdrawn by the requesting node" in page(late.text).one(id="error-summary").text()
+
+
+def _client_of(app_client: TestClient, username: str) -> tuple[TestClient, str]:
+    """Another browser on the same node's app, signed in as ``username``."""
+    client = TestClient(app_client.app, follow_redirects=False)
+    return client, sign_in(client, username)
+
+
+def test_another_users_draft_is_not_found_on_the_web(desks: Desks) -> None:
+    add_user(desks.linked.mx, "enlace", "FGR", ["liaison"])
+    posted = desks.mx.post("/rfis", data={"csrf_token": desks.mx_csrf, "partner": "us-node",
+                                          "title": "Borrador", "question": "¿Qué tienen?",
+                                          "case_reference": "C-1", "legal_basis": "TAJM",
+                                          "action": "draft"})  # fmt: skip
+    assert posted.status_code == 303
+    draft = posted.headers["location"]
+    enlace, csrf = _client_of(desks.mx, "enlace")
+    assert enlace.get(draft).status_code == 404
+    assert enlace.post(f"{draft}/send", data={"csrf_token": csrf}).status_code == 404
+    assert _state(page(desks.mx.get(draft).text)) == "Draft"
