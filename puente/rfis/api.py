@@ -73,7 +73,7 @@ def create(
             candidates.attach_hit(session, who, new, str(body.subject))
     rfi_id = transport.create(node, who, new)
     with node.db.session() as session:
-        return RfiOut.of(reports.detail(session, who, rfi_id))
+        return RfiOut.of(reports.detail(session, who, rfi_id, audit_read=False))
 
 
 @router.get("/{rfi_id}", response_model=RfiOut, summary="One request with its history")
@@ -94,4 +94,4 @@ def act(
     given = service.AnswerInput(body.answer, body.records, body.tlp, body.handling)
     transport.perform(node, who, rfi_id, service.Move(action, body.reason, body.assignee, given))
     with node.db.session() as session:
-        return RfiOut.of(reports.detail(session, who, rfi_id))
+        return RfiOut.of(reports.detail(session, who, rfi_id, audit_read=False))

@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from puente.audit import service as audit
 from puente.clock import as_utc, now
 from puente.hits.subjects import Subject
 from puente.policy import gate
@@ -109,7 +110,9 @@ def listing(
             if may_see(who, rfi)]  # fmt: skip
 
 
-def detail(session: Session, who: Principal, rfi_id: str) -> RfiDetail:
+def detail(session: Session, who: Principal, rfi_id: str, *, audit_read: bool = True) -> RfiDetail:
+    """One request with its history, as ``who`` may see it; its reading is audited ("rfi.read",
+    and "rfi.answer.read" once it shows an answer), unless the caller just changed it."""
     rfi = held(session, who, rfi_id)
     partner = session.get(Partner, rfi.partner_id)
     assert partner is not None
@@ -120,6 +123,12 @@ def detail(session: Session, who: Principal, rfi_id: str) -> RfiDetail:
     )
     found = detail_of(rfi, partner.node_id, events)
     found.released = _released(session, who, [r for r in rfi.released.split(",") if r])
+    if audit_read:
+        audit.append(session, who.username, "rfi.read", rfi.id, details={"state": rfi.state})
+        if rfi.state == states.ANSWERED:
+            audit.append(session, who.username, "rfi.answer.read", rfi.id,
+                         marking=f"TLP:{rfi.released_tlp}" if rfi.released_tlp else "",
+                         details={"released": [r.stix_id for r in found.released if r.label]})  # fmt: skip
     return found
 
 

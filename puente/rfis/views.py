@@ -142,8 +142,10 @@ def _detail_page(
     errors: dict[str, list[str]] | None = None,
     answer_values: dict[str, Any] | None = None,
     status: int = 200,
+    *,
+    audit_read: bool = False,
 ) -> Response:
-    found = reports.detail(session, who, rfi_id)
+    found = reports.detail(session, who, rfi_id, audit_read=audit_read)
     may = _actions(who, found.summary)
     suggestions = (
         candidates.matching_records(session, node, who, found.rfi) if "answer" in may else []
@@ -177,7 +179,7 @@ def detail(
     node: NodeDep,
     who: PrincipalDep,
 ) -> Response:
-    return _detail_page(request, session, node, who, rfi_id)
+    return _detail_page(request, session, node, who, rfi_id, audit_read=True)
 
 
 @router.post("/rfis/{rfi_id}/{action}", response_class=HTMLResponse)

@@ -118,3 +118,32 @@ def test_only_its_author_sends_a_draft(apis: tuple[TestClient, TestClient], link
     assert sent.json()["state"] == "received"
     # Sent, it is no longer a draft: the liaison oversees it like any other request.
     assert mx.get(f"/api/v1/rfis/{draft['id']}", headers=enlace).status_code == 200
+
+
+def test_reading_a_request_and_its_answer_is_audited(
+    apis: tuple[TestClient, TestClient], linked: Linked
+) -> None:
+    from sqlalchemy import select
+
+    from puente.audit.models import AuditEntry
+
+    mx, us = apis
+    fer = token_headers(linked.mx, "fer", "FGR", "analyst")
+    lia = token_headers(linked.us, "lia", "HSI", "liaison")
+    rfi = mx.post("/api/v1/rfis", json=REQUEST, headers=fer).json()
+
+    def reads(node: object) -> list[tuple[str, str, str]]:
+        with node.db.session() as session:  # type: ignore[attr-defined]
+            return [tuple(r) for r in session.execute(
+                select(AuditEntry.actor, AuditEntry.action, AuditEntry.target)
+                .where(AuditEntry.action.in_(("rfi.read", "rfi.answer.read")))
+                .order_by(AuditEntry.seq)
+            ).all()]  # fmt: skip
+
+    assert reads(linked.mx) == []  # creating it is not reading it
+    assert us.get(f"/api/v1/rfis/{rfi['id']}", headers=lia).status_code == 200
+    assert reads(linked.us) == [("lia", "rfi.read", rfi["id"])]
+    us.post(f"/api/v1/rfis/{rfi['id']}/answer", headers=lia, json={"answer": "Nothing here."})
+    assert mx.get(f"/api/v1/rfis/{rfi['id']}", headers=fer).status_code == 200
+    assert reads(linked.mx) == [("fer", "rfi.read", rfi["id"]),
+                                ("fer", "rfi.answer.read", rfi["id"])]  # fmt: skip

@@ -134,6 +134,10 @@ def _client_of(app_client: TestClient, username: str) -> tuple[TestClient, str]:
 
 
 def test_another_users_draft_is_not_found_on_the_web(desks: Desks) -> None:
+    from sqlalchemy import select
+
+    from puente.audit.models import AuditEntry
+
     add_user(desks.linked.mx, "enlace", "FGR", ["liaison"])
     posted = desks.mx.post("/rfis", data={"csrf_token": desks.mx_csrf, "partner": "us-node",
                                           "title": "Borrador", "question": "¿Qué tienen?",
@@ -145,3 +149,8 @@ def test_another_users_draft_is_not_found_on_the_web(desks: Desks) -> None:
     assert enlace.get(draft).status_code == 404
     assert enlace.post(f"{draft}/send", data={"csrf_token": csrf}).status_code == 404
     assert _state(page(desks.mx.get(draft).text)) == "Draft"
+    with desks.linked.mx.db.session() as session:
+        reads = session.execute(
+            select(AuditEntry.actor).where(AuditEntry.action == "rfi.read")
+        ).scalars().all()  # fmt: skip
+    assert reads == ["fer"]  # the author's read of its page, audited
