@@ -20,7 +20,7 @@ from puente.policy.markings import Markings
 from puente.policy.roles import Principal, require
 from puente.records.models import Record
 from puente.records.rows import facts_of, markings_of
-from puente.rfis import states
+from puente.rfis import approvals, states
 from puente.rfis.models import Rfi, RfiEvent
 from puente.rfis.service import held, may_see
 from puente.sharing.models import Partner
@@ -67,6 +67,8 @@ class RfiDetail:
     recipients: list[str]
     events: list[RfiEvent]
     released: list[ReleasedRecord] = field(default_factory=list)
+    # On the answering node: the approvals its answers waited for (none on the asking node).
+    approvals: list[approvals.ApprovalView] = field(default_factory=list)
 
 
 def _summary(rfi: Rfi, partner: str, moment: datetime) -> RfiSummary:
@@ -123,6 +125,8 @@ def detail(session: Session, who: Principal, rfi_id: str, *, audit_read: bool = 
     )
     found = detail_of(rfi, partner.node_id, events)
     found.released = _released(session, who, [r for r in rfi.released.split(",") if r])
+    if rfi.direction == states.INCOMING:
+        found.approvals = approvals.for_request(session, who, rfi)
     if audit_read:
         audit.append(session, who.username, "rfi.read", rfi.id, details={"state": rfi.state})
         if rfi.state == states.ANSWERED:

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from puente.sharing import sync
 from tests.support.linked import Linked, route_both_ways
 from tests.support.nodes import token_headers
+from tests.support.rfis import WHY, headers_of, principal_of
 
 REQUEST = {"partner": "us-node", "title": "José Luis Hernández Peña",
            "question": "What do you hold on him?", "case_reference": "FGR/0042/2026",
@@ -39,15 +40,23 @@ def test_a_request_and_its_answer_through_the_api(
     inbox = us.get("/api/v1/rfis", params={"direction": "incoming"}, headers=lia).json()
     assert [r["id"] for r in inbox] == [rfi["id"]]
     answered = us.post(f"/api/v1/rfis/{rfi['id']}/answer", headers=lia,
-                       json={"answer": "One record.", "records": [linked.held[0]]})  # fmt: skip
-    assert answered.status_code == 200, answered.text
-    assert answered.json()["released_count"] == 1
+                       json={"answer": "One record.", "records": [linked.held[0]],
+                             "release_reason": WHY})  # fmt: skip
+    # CBP's record is USA-only: the answer waits for CBP, whose analyst approves it.
+    assert answered.status_code == 202, answered.text
+    (approval,) = answered.json()["approvals"]
+    cbp = headers_of(linked.us, principal_of(linked.us, "cbp1"))
+    approved = us.post(f"/api/v1/rfis/approvals/{approval['id']}/approve", headers=cbp, json={})
+    assert approved.status_code == 200, approved.text
+    assert us.get(f"/api/v1/rfis/{rfi['id']}", headers=lia).json()["released_count"] == 1
     mine = mx.get(f"/api/v1/rfis/{rfi['id']}", headers=fer).json()
     assert (mine["state"], mine["answer"], mine["released"]) == ("answered", "One record.", [])
     sync.sync(linked.mx, "us-node")
     mine = mx.get(f"/api/v1/rfis/{rfi['id']}", headers=fer).json()
     assert len(mine["released"]) == 1
     assert [h["action"] for h in mine["history"]] == ["create", "send", "deliver", "answer"]
+    # Only the answering node knew the answer waited for CBP.
+    assert mine["approvals"] == []
     figures = us.get("/api/v1/rfis/timeliness", headers=lia).json()
     assert (figures["answered"], figures["answered_on_time"], figures["overdue"]) == (1, 1, 0)
 
