@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -73,10 +74,31 @@ def show_command(rfi_id: str, data_dir: Path | None = DataDir, act_as: str = Act
             console.print(t("Released: {id} {label}", id=item.stix_id, label=item.label))
         if rfi.decline_reason:
             console.print(t("Declined: {reason}", reason=rfi.decline_reason))
+        for approval in found.approvals:
+            console.print(_approval_line(approval), soft_wrap=True)
         for event in found.events:
             note = f": {event.note}" if event.note else ""
             console.print(f"  {_when(event.at)}  {event.actor}  "
                           f"{t(ACTION_LABELS.get(event.action, event.action))}{note}")  # fmt: skip
+
+
+def _approval_line(approval: Any) -> str:
+    from puente.rfis import approvals
+
+    name = approval.record_name or t("A record you may not see")
+    if approval.state == approvals.PENDING:
+        return t("Awaiting approval: {agency} · {name}", agency=approval.agency, name=name)
+    if approval.state == approvals.REFUSED:
+        return t("Refused by {agency}: {reason}", agency=approval.agency, reason=approval.note)
+    if approval.state == approvals.APPROVED:
+        return t(
+            "Approved by {agency} ({user}) · {name} · {banner}",
+            agency=approval.agency,
+            user=approval.decided_by,
+            name=name,
+            banner=approval.proposed.banner(),
+        )
+    return t("Cancelled: {agency} · {name}", agency=approval.agency, name=name)
 
 
 @rfi_app.command("ask")
@@ -118,16 +140,126 @@ def answer_command(
     release: list[str] = typer.Option([], "--release", help="A record of this node to release."),
     tlp: str = typer.Option("AMBER", "--tlp", help="GREEN, AMBER or AMBER+STRICT"),
     handling: str = typer.Option("H2", "--handling", help="H0, H1, H2 or H3"),
+    reason: str = typer.Option(
+        "",
+        "--reason",
+        help="Why release them: read by the originating agency when a record needs its approval.",
+    ),
     data_dir: Path | None = DataDir,
     act_as: str = ActAs,
 ) -> None:
-    """Answer a partner's request, releasing records to the named requesting users."""
+    """Answer a partner's request, releasing records to the named requesting users; held
+    until approved when a record needs its originating agency's approval."""
+    from puente.rfis import approvals, reports, service, transport
+
+    with opened(data_dir) as node:
+        actor = acting_user(node, act_as)
+        transport.answer(node, actor, rfi_id,
+                         service.AnswerInput(text, release, tlp, handling, reason))  # fmt: skip
+        with node.db.session() as session:
+            found = reports.detail(session, actor, rfi_id, audit_read=False)
+    waiting = [a.agency for a in found.approvals if a.state == approvals.PENDING]
+    if waiting:
+        console.print(t("Request {id} awaits the approval of {agencies}: nothing is released "
+                        "until they approve.", id=rfi_id,
+                        agencies=", ".join(sorted(set(waiting)))), soft_wrap=True)  # fmt: skip
+    else:
+        console.print(t("Request {id} answered.", id=rfi_id))
+
+
+@rfi_app.command("send")
+@handles_errors
+def send_command(rfi_id: str, data_dir: Path | None = DataDir, act_as: str = ActAs) -> None:
+    """Send a draft you wrote."""
     from puente.rfis import service, transport
 
     with opened(data_dir) as node:
-        transport.answer(node, acting_user(node, act_as), rfi_id,
-                       service.AnswerInput(text, release, tlp, handling))  # fmt: skip
-    console.print(t("Request {id} answered.", id=rfi_id))
+        transport.perform(node, acting_user(node, act_as), rfi_id, service.Move("send"))
+    console.print(t("Request {id} sent.", id=rfi_id))
+
+
+@rfi_app.command("approvals")
+@handles_errors
+def approvals_command(
+    every: bool = typer.Option(False, "--all", help="Decided ones too."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only their ids."),
+    data_dir: Path | None = DataDir,
+    act_as: str = ActAs,
+) -> None:
+    """Releases of your agency's records that await its approval (your agency's inbox)."""
+    from puente.cli.common import cli_locale
+    from puente.i18n import translate
+    from puente.rfis import approvals
+
+    with opened(data_dir) as node, node.db.session() as session:
+        found = approvals.inbox(session, acting_user(node, act_as), "" if every else "pending")
+    if quiet:
+        for item in found:
+            print(item.id)
+        return
+    if not found:
+        console.print(t("Nothing awaits your agency's approval."))
+    for item in found:
+        why = "; ".join(translate(cli_locale(), p.message, **p.params) for p in item.why)
+        original = item.original.banner() if item.original else ""
+        lines = [
+            f"{item.id}  {item.record_name}  ({original})",
+            "  "
+            + t(
+                "Request: {title} · from {node} · {user} ({agency})",
+                title=item.rfi_title,
+                node=item.partner,
+                user=item.requester,
+                agency=item.requester_agency,
+            ),
+            "  " + t("Asked by {user}: {reason}", user=item.asked_by, reason=item.reason),
+            "  " + t("Proposed copy: {banner}", banner=item.proposed.banner()),
+            "  " + t("Why it needs approval: {why}", why=why),
+        ]
+        if item.state != approvals.PENDING:
+            lines.append("  " + _approval_line(item))
+        for line in lines:
+            console.print(line, soft_wrap=True, markup=False)
+
+
+@rfi_app.command("approve")
+@handles_errors
+def approve_command(
+    approval_id: str,
+    tlp: str = typer.Option("", "--tlp", help="The copy's TLP (default: as proposed)."),
+    handling: str = typer.Option(
+        "", "--handling", help="Its handling code (default: as proposed)."
+    ),
+    note: str = typer.Option("", "--note", help="A note for the liaison."),
+    data_dir: Path | None = DataDir,
+    act_as: str = ActAs,
+) -> None:
+    """Approve releasing one of your agency's records (the answer goes once all are)."""
+    from puente.rfis import approvals, transport
+
+    with opened(data_dir) as node:
+        rfi_id = transport.decide(node, acting_user(node, act_as), approval_id,
+                                  approvals.Decision(True, tlp, handling, note))  # fmt: skip
+    console.print(t("Approved. Request {id}: the answer goes once every record is approved.",
+                    id=rfi_id), soft_wrap=True)  # fmt: skip
+
+
+@rfi_app.command("refuse")
+@handles_errors
+def refuse_command(
+    approval_id: str,
+    reason: str = typer.Option("", "--reason", help="Why (the liaison reads it)."),
+    data_dir: Path | None = DataDir,
+    act_as: str = ActAs,
+) -> None:
+    """Refuse releasing one of your agency's records: the answer stays home."""
+    from puente.rfis import approvals, transport
+
+    with opened(data_dir) as node:
+        rfi_id = transport.decide(node, acting_user(node, act_as), approval_id,
+                                  approvals.Decision(False, note=reason))  # fmt: skip
+    console.print(t("Refused. Request {id}: nothing is released; the liaison is told.",
+                    id=rfi_id), soft_wrap=True)  # fmt: skip
 
 
 @rfi_app.command("decline")

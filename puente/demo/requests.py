@@ -12,14 +12,15 @@ import orjson
 from sqlalchemy import func, select
 
 from puente.accounts import service as accounts
+from puente.demo.logins import cast_for
 from puente.node import Node
 from puente.policy import gate
-from puente.policy.roles import Principal
+from puente.policy.roles import PERMISSIONS, Principal
 from puente.records import builder
 from puente.records.models import Record
 from puente.records.rows import facts_of
-from puente.rfis import service, transport
-from puente.rfis.models import Rfi
+from puente.rfis import approvals, service, transport
+from puente.rfis.models import ReleaseApproval, Rfi
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class HeldPerson:
     stix_id: str
     name: str
     fields: dict[str, str]
+    agency: str  # its originating agency
 
 
 def _who(node: Node, username: str) -> Principal:
@@ -36,7 +38,9 @@ def _who(node: Node, username: str) -> Principal:
 
 def searchable_person(node: Node, liaison: Principal, partner_country: str) -> HeldPerson | None:
     """A person this node holds that the partner may search and ``liaison`` may release: one
-    with both surnames and a full date of birth, as an analyst across the border would ask."""
+    with both surnames and a full date of birth, as an analyst across the border would ask.
+    Not one of the liaison's own agency that would need its approval: no other user of that
+    agency is in the demo to give it."""
     with node.db.session() as session:
         rows = session.execute(
             select(Record)
@@ -50,9 +54,38 @@ def searchable_person(node: Node, liaison: Principal, partner_country: str) -> H
         for row in rows:
             fields = builder.fields_of("person", orjson.loads(row.content))
             complete = len(fields.get("date_of_birth", "")) == 10 and fields.get("maternal_surname")
-            if complete and gate.decide(facts_of(row), liaison.audience):
-                return HeldPerson(row.stix_id, row.name, fields)
+            own_held = row.originating_agency == liaison.agency and (
+                f",{partner_country}," not in row.rel_to or row.tlp == "RED"
+            )
+            if complete and not own_held and gate.decide(facts_of(row), liaison.audience):
+                return HeldPerson(row.stix_id, row.name, fields, row.originating_agency)
     return None
+
+
+def approver(country: str, agency: str) -> str:
+    """The demo user who approves releasing ``agency``'s records: one of it who may write
+    records, never the liaison who asks ("" if the demo has none)."""
+    cast = cast_for(country)
+    found = [
+        login.username for login in cast.logins
+        if login.agency == agency and login.role in PERMISSIONS["records.write"]
+        and login.username != cast.liaison
+    ]  # fmt: skip
+    return found[0] if found else ""
+
+
+def _approve(node: Node, rfi_id: str) -> None:
+    """The originating agencies of what an answer releases approve it as proposed (the demo's
+    agencies agree)."""
+    with node.db.session() as session:
+        pending = session.execute(
+            select(ReleaseApproval.id, ReleaseApproval.agency).where(
+                ReleaseApproval.rfi_id == rfi_id, ReleaseApproval.state == approvals.PENDING
+            )
+        ).all()
+    for approval_id, agency in pending:
+        who = _who(node, approver(node.settings.country, agency))
+        transport.decide(node, who, approval_id, approvals.Decision(True))
 
 
 def _ask(node: Node, who: Principal, partner: str, title: str, question: str, case: str,
@@ -78,7 +111,9 @@ def seed_requests(us: Node, mx: Node) -> int:
                         "FGR/FED/UEIDCS/0087/2026", mx_basis)  # fmt: skip
         transport.answer(us, us_liaison, answered, service.AnswerInput(
             "We hold one record on this person; released to you under TLP:AMBER, H2.",
-            [held.stix_id], "AMBER", "H2"))  # fmt: skip
+            [held.stix_id], "AMBER", "H2", "FGR investigates the shipment this person drove; "
+            "the record says when and where he crossed."))  # fmt: skip
+        _approve(us, answered)
     reviewed = _ask(mx, _who(mx, "anam.analista"), "us-demo",
                     "Cruces del tractocamión placas 94-AK-7R (Sonora)",
                     "¿Registran cruces de este tractocamión por Nogales-Mariposa en 2026?",

@@ -5,12 +5,21 @@ from __future__ import annotations
 from typing import Literal
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from puente.errors import N_, Forbidden
-from puente.rfis import candidates, messages, reports, service, transport
-from puente.rfis.schemas import RfiAction, RfiCreate, RfiOut, RfiSummaryOut, TimelinessOut
+from puente.rfis import approvals, candidates, messages, reports, service, transport
+from puente.rfis.schemas import (
+    ApprovalOut,
+    DecisionIn,
+    RefusalIn,
+    RfiAction,
+    RfiCreate,
+    RfiOut,
+    RfiSummaryOut,
+    TimelinessOut,
+)
 from puente.sharing.partners import PartnerPrincipal
 from puente.web.deps import (
     NodeDep,
@@ -19,6 +28,7 @@ from puente.web.deps import (
     RequesterDep,
     SessionDep,
 )
+from puente.web.problems import locale_of
 
 router = APIRouter(prefix="/api/v1/rfis", tags=["Requests for information"])
 Direction = Literal["outgoing", "incoming"]
@@ -60,6 +70,53 @@ def pending_messages(*, since: str = "", session: SessionDep, who: RequesterDep)
                     headers={"Cache-Control": "no-store"})  # fmt: skip
 
 
+@router.get(
+    "/approvals",
+    response_model=list[ApprovalOut],
+    summary="Releases awaiting your agency's approval (the originating agency's inbox)",
+)
+def approval_inbox(
+    request: Request,
+    *,
+    state: Literal["pending", "approved", "refused", "cancelled", ""] = Query(
+        "pending", description="Empty: every state"
+    ),
+    session: SessionDep,
+    who: PrincipalDep,
+) -> list[ApprovalOut]:
+    locale = locale_of(request)
+    return [ApprovalOut.of(a, locale) for a in approvals.inbox(session, who, state)]
+
+
+@router.get("/approvals/{approval_id}", response_model=ApprovalOut, summary="One approval")
+def approval(request: Request, approval_id: str, session: SessionDep,
+             who: PrincipalDep) -> ApprovalOut:  # fmt: skip
+    return ApprovalOut.of(approvals.get(session, who, approval_id), locale_of(request))
+
+
+def _decided(request: Request, node: NodeDep, who: PrincipalOutsideDep, approval_id: str,
+             decision: approvals.Decision) -> ApprovalOut:  # fmt: skip
+    transport.decide(node, who, approval_id, decision)
+    with node.db.session() as session:
+        return ApprovalOut.of(approvals.get(session, who, approval_id), locale_of(request))
+
+
+@router.post("/approvals/{approval_id}/approve", response_model=ApprovalOut,
+             summary="Approve a release (optionally with other markings for the copy)")  # fmt: skip
+def approve(request: Request, approval_id: str, body: DecisionIn, node: NodeDep,
+            who: PrincipalOutsideDep) -> ApprovalOut:  # fmt: skip
+    decision = approvals.Decision(True, body.tlp, body.handling, body.note)
+    return _decided(request, node, who, approval_id, decision)
+
+
+@router.post("/approvals/{approval_id}/refuse", response_model=ApprovalOut,
+             summary="Refuse a release, saying why: the answer stays home")  # fmt: skip
+def refuse(request: Request, approval_id: str, body: RefusalIn, node: NodeDep,
+           who: PrincipalOutsideDep) -> ApprovalOut:  # fmt: skip
+    decision = approvals.Decision(False, note=body.reason)
+    return _decided(request, node, who, approval_id, decision)
+
+
 @router.post("", response_model=RfiOut, status_code=201, summary="Ask a partner for information")
 def create(
     body: RfiCreate,
@@ -73,25 +130,36 @@ def create(
             candidates.attach_hit(session, who, new, str(body.subject))
     rfi_id = transport.create(node, who, new)
     with node.db.session() as session:
-        return RfiOut.of(reports.detail(session, who, rfi_id))
+        return RfiOut.of(reports.detail(session, who, rfi_id, audit_read=False))
 
 
 @router.get("/{rfi_id}", response_model=RfiOut, summary="One request with its history")
-def get_rfi(rfi_id: str, session: SessionDep, who: PrincipalDep) -> RfiOut:
-    return RfiOut.of(reports.detail(session, who, rfi_id))
+def get_rfi(request: Request, rfi_id: str, session: SessionDep, who: PrincipalDep) -> RfiOut:
+    return RfiOut.of(reports.detail(session, who, rfi_id), locale_of(request))
 
 
 @router.post(
-    "/{rfi_id}/{action}", response_model=RfiOut, summary="Send, withdraw, assign, answer or decline"
+    "/{rfi_id}/{action}",
+    response_model=RfiOut,
+    summary="Send, withdraw, assign, answer or decline",
+    responses={202: {"model": RfiOut, "description": "The answer waits for approvals"}},
 )
 def act(
+    request: Request,
+    response: Response,
     rfi_id: str,
     action: str,
     body: RfiAction,
     node: NodeDep,
     who: PrincipalOutsideDep,
 ) -> RfiOut:
-    given = service.AnswerInput(body.answer, body.records, body.tlp, body.handling)
+    """An answer releasing a record its originating agency must approve first is held: 202,
+    with the approvals it waits for; nothing goes to the partner until they are given."""
+    given = service.AnswerInput(body.answer, body.records, body.tlp, body.handling,
+                                body.release_reason)  # fmt: skip
     transport.perform(node, who, rfi_id, service.Move(action, body.reason, body.assignee, given))
     with node.db.session() as session:
-        return RfiOut.of(reports.detail(session, who, rfi_id))
+        found = reports.detail(session, who, rfi_id, audit_read=False)
+    if action == "answer" and any(a.state == approvals.PENDING for a in found.approvals):
+        response.status_code = 202
+    return RfiOut.of(found, locale_of(request))

@@ -27,6 +27,7 @@ from puente.policy.markings import Markings
 from puente.policy.roles import Principal
 from puente.records.models import Record
 from puente.records.rows import facts_of, markings_of
+from puente.rfis import release
 from puente.rfis.models import Rfi
 from puente.rfis.service import NewRequest
 
@@ -74,6 +75,7 @@ class Candidate:
     kind: str
     label: str
     markings: Markings
+    approver: str = ""  # the agency whose approval its release would need, if any
 
 
 def matching_records(session: Session, node: Node, who: Principal, rfi: Rfi) -> list[Candidate]:
@@ -99,7 +101,14 @@ def matching_records(session: Session, node: Node, who: Principal, rfi: Rfi) -> 
         .where(Record.stix_id.in_(ids), Record.is_current.is_(True), Record.revoked.is_(False))
         .order_by(Record.name)
     ).scalars()
+    to = release.audience(session, node, who, rfi)
     return [
-        Candidate(r.stix_id, r.kind, r.name or r.stix_id, markings_of(r))
+        Candidate(
+            r.stix_id,
+            r.kind,
+            r.name or r.stix_id,
+            markings_of(r),
+            r.originating_agency if release.why_approval(r, to) else "",
+        )
         for r in gate.release(rows, facts_of, who.audience)
     ]

@@ -22,7 +22,7 @@ from puente.clock import now
 from puente.errors import N_, Problem
 from puente.node import Node
 from puente.records.builder import stix_now
-from puente.rfis import states
+from puente.rfis import approvals, states
 from puente.rfis.models import Rfi, RfiEvent, RfiMessage
 from puente.sharing import signing
 from puente.sharing.models import Partner
@@ -147,6 +147,8 @@ def _apply(session: Session, partner: Partner, obj: dict[str, Any]) -> Problem |
         return states.refusal(rfi, action)
     _mirror(rfi, action, target, obj)
     add_event(session, rfi, actor, action, _note(action, obj))
+    if target in states.CLOSED:  # an answer held here for approval will not go now
+        approvals.cancel(session, rfi, actor, "the request was withdrawn")
     return None
 
 

@@ -78,3 +78,45 @@ class RfiMessage(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     refused: Mapped[str] = mapped_column(Text, default="")  # the partner's reason, if it refused
+
+
+class ReleaseHold(Base):
+    """An answer held until the originating agencies approve releasing its records: what the
+    liaison wrote and chose, kept here (nothing of it leaves the node) until every approval is
+    given ("released"), one is refused ("refused"), or the request moves on ("cancelled")."""
+
+    __tablename__ = "release_holds"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    rfi_id: Mapped[str] = mapped_column(ForeignKey("rfis.id"), index=True)
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    asked_by: Mapped[str] = mapped_column(String(80))  # the liaison
+    asked_agency: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)  # the liaison's, for the originating agencies
+    answer: Mapped[str] = mapped_column(Text)
+    records: Mapped[str] = mapped_column(Text)  # comma-separated STIX ids, in the answer's order
+    tlp: Mapped[str] = mapped_column(String(16))
+    handling: Mapped[str] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ReleaseApproval(Base):
+    """One record of a held answer, in its originating agency's approval inbox."""
+
+    __tablename__ = "release_approvals"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    hold_id: Mapped[str] = mapped_column(ForeignKey("release_holds.id"), index=True)
+    rfi_id: Mapped[str] = mapped_column(ForeignKey("rfis.id"), index=True)
+    record_id: Mapped[str] = mapped_column(String(300))
+    agency: Mapped[str] = mapped_column(String(16), index=True)  # the originating agency
+    state: Mapped[str] = mapped_column(String(12), index=True)  # pending | approved | ...
+    why: Mapped[str] = mapped_column(String(200))  # comma-separated: why approval is needed
+    proposed_tlp: Mapped[str] = mapped_column(String(16))
+    proposed_handling: Mapped[str] = mapped_column(String(2))
+    decided_by: Mapped[str] = mapped_column(String(80), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")  # the approver's note or refusal reason
+    approved_tlp: Mapped[str] = mapped_column(String(16), default="")
+    approved_handling: Mapped[str] = mapped_column(String(2), default="")

@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from puente.audit import service as audit
 from puente.clock import as_utc, now
 from puente.hits.subjects import Subject
 from puente.policy import gate
@@ -19,7 +20,7 @@ from puente.policy.markings import Markings
 from puente.policy.roles import Principal, require
 from puente.records.models import Record
 from puente.records.rows import facts_of, markings_of
-from puente.rfis import states
+from puente.rfis import approvals, states
 from puente.rfis.models import Rfi, RfiEvent
 from puente.rfis.service import held, may_see
 from puente.sharing.models import Partner
@@ -66,6 +67,8 @@ class RfiDetail:
     recipients: list[str]
     events: list[RfiEvent]
     released: list[ReleasedRecord] = field(default_factory=list)
+    # On the answering node: the approvals its answers waited for (none on the asking node).
+    approvals: list[approvals.ApprovalView] = field(default_factory=list)
 
 
 def _summary(rfi: Rfi, partner: str, moment: datetime) -> RfiSummary:
@@ -99,6 +102,8 @@ def listing(
         query = query.where(Rfi.state == state)
     if overdue_only:
         query = query.where(Rfi.state.in_(states.OPEN), Rfi.due_at < now())
+    # A draft is its author's alone (see may_see); others' drafts take no place in the page.
+    query = query.where(or_(Rfi.state != states.DRAFT, Rfi.requester == who.username))
     if not who.can("rfis.oversee"):
         query = query.where(or_(Rfi.requester == who.username,
                                 Rfi.recipients.contains(who.username)))  # fmt: skip
@@ -107,7 +112,9 @@ def listing(
             if may_see(who, rfi)]  # fmt: skip
 
 
-def detail(session: Session, who: Principal, rfi_id: str) -> RfiDetail:
+def detail(session: Session, who: Principal, rfi_id: str, *, audit_read: bool = True) -> RfiDetail:
+    """One request with its history, as ``who`` may see it; its reading is audited ("rfi.read",
+    and "rfi.answer.read" once it shows an answer), unless the caller just changed it."""
     rfi = held(session, who, rfi_id)
     partner = session.get(Partner, rfi.partner_id)
     assert partner is not None
@@ -118,6 +125,14 @@ def detail(session: Session, who: Principal, rfi_id: str) -> RfiDetail:
     )
     found = detail_of(rfi, partner.node_id, events)
     found.released = _released(session, who, [r for r in rfi.released.split(",") if r])
+    if rfi.direction == states.INCOMING:
+        found.approvals = approvals.for_request(session, who, rfi)
+    if audit_read:
+        audit.append(session, who.username, "rfi.read", rfi.id, details={"state": rfi.state})
+        if rfi.state == states.ANSWERED:
+            audit.append(session, who.username, "rfi.answer.read", rfi.id,
+                         marking=f"TLP:{rfi.released_tlp}" if rfi.released_tlp else "",
+                         details={"released": [r.stix_id for r in found.released if r.label]})  # fmt: skip
     return found
 
 

@@ -7,7 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from puente.rfis import reports, service
+from puente.i18n import translate
+from puente.policy.schemas import MarkingsPublic
+from puente.rfis import approvals, reports, service
 
 
 class RfiCreate(BaseModel):
@@ -42,6 +44,66 @@ class RfiAction(BaseModel):
     records: list[str] = Field(default_factory=list, description="Records of this node to release")
     tlp: str = "AMBER"
     handling: str = "H2"
+    release_reason: str = Field(
+        "", description="Why the records should be released, for the originating agencies "
+        "whose approval a record needs (see docs/requests.md)")  # fmt: skip
+
+
+class RecordBrief(BaseModel):
+    id: str
+    name: str
+    markings: MarkingsPublic = Field(description="The original's markings")
+
+
+class ApprovalOut(BaseModel):
+    """A record of a held answer, awaiting (or given) its originating agency's approval."""
+
+    id: str
+    rfi_id: str
+    rfi_title: str
+    partner: str
+    requester: str
+    requester_agency: str
+    record: RecordBrief | None = Field(description="None when the reader may not see it")
+    agency: str = Field(description="The originating agency, which decides")
+    why: list[str] = Field(description="Why its approval is needed, in the reader's language")
+    reason: str = Field(description="The liaison's reason")
+    asked_by: str
+    asked_at: datetime
+    proposed: MarkingsPublic = Field(description="The copy's markings as proposed (approved)")
+    state: str = Field(description="pending, approved, refused or cancelled")
+    decided_by: str
+    decided_at: datetime | None
+    note: str = Field(description="The approver's note, or why it refused")
+
+    @classmethod
+    def of(cls, view: approvals.ApprovalView, locale: str) -> ApprovalOut:
+        record = None
+        if view.record_id and view.original is not None:
+            record = RecordBrief(id=view.record_id, name=view.record_name,
+                                 markings=MarkingsPublic.of(view.original))  # fmt: skip
+        return cls(
+            id=view.id, rfi_id=view.rfi_id, rfi_title=view.rfi_title, partner=view.partner,
+            requester=view.requester, requester_agency=view.requester_agency, record=record,
+            agency=view.agency, why=[translate(locale, p.message, **p.params) for p in view.why],
+            reason=view.reason, asked_by=view.asked_by, asked_at=view.asked_at,
+            proposed=MarkingsPublic.of(view.proposed), state=view.state,
+            decided_by=view.decided_by, decided_at=view.decided_at, note=view.note,
+        )  # fmt: skip
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tlp: str = Field("", description="The copy's TLP; empty: as proposed")
+    handling: str = Field("", description="The copy's handling code; empty: as proposed")
+    note: str = Field("", description="A note for the liaison")
+
+
+class RefusalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field("", description="Why the release is refused (required)")
 
 
 class RfiSummaryOut(BaseModel):
@@ -81,9 +143,12 @@ class RfiOut(RfiSummaryOut):
     released_count: int = Field(description="How many were released, seen or not")
     released_tlp: str
     history: list[RfiEventOut]
+    approvals: list[ApprovalOut] = Field(
+        description="On the answering node: the originating agencies' approvals its answers "
+        "waited for")  # fmt: skip
 
     @classmethod
-    def of(cls, found: reports.RfiDetail) -> RfiOut:
+    def of(cls, found: reports.RfiDetail, locale: str = "en") -> RfiOut:
         rfi = found.rfi
         return cls(
             **found.summary.__dict__, question=rfi.question, legal_basis=rfi.legal_basis,
@@ -93,6 +158,7 @@ class RfiOut(RfiSummaryOut):
             released_count=len(found.released), released_tlp=rfi.released_tlp,
             history=[RfiEventOut(at=e.at, actor=e.actor, action=e.action, state=e.state,
                                  note=e.note) for e in found.events],
+            approvals=[ApprovalOut.of(a, locale) for a in found.approvals],
         )  # fmt: skip
 
 

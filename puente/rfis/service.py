@@ -19,13 +19,15 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from puente.accounts import service as accounts
 from puente.accounts.models import User
 from puente.audit import service as audit
 from puente.clock import now
 from puente.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Problem
 from puente.node import Node
+from puente.policy.markings import TLP_LEVELS
 from puente.policy.roles import PERMISSIONS, Principal, require
-from puente.rfis import messages, release, states
+from puente.rfis import approvals, messages, release, states
 from puente.rfis.models import Rfi
 from puente.sharing.partners import get_partner
 
@@ -60,7 +62,7 @@ class NewRequest:
 @dataclass(frozen=True)
 class Queued:
     """A change made: the request, and the partner a message was queued for (None: none was,
-    as for a draft)."""
+    as for a draft, or an answer held for approval)."""
 
     rfi_id: str
     partner_id: int | None
@@ -133,6 +135,8 @@ def _send(session: Session, node: Node, who: Principal, rfi: Rfi) -> dict[str, A
 
 
 def may_see(who: Principal, rfi: Rfi) -> bool:
+    if rfi.state == states.DRAFT:  # a draft is its author's alone, until it is sent
+        return who.username == rfi.requester
     if who.can("rfis.oversee"):
         return True
     named = who.username == rfi.requester or who.username in rfi.recipients.split(",")
@@ -150,29 +154,39 @@ def held(session: Session, who: Principal, rfi_id: str) -> Rfi:
 Change = Callable[[Session, Rfi], dict[str, Any]]
 
 
-def _act(session: Session, node: Node, who: Principal, rfi_id: str, action: str,
-         change: Change) -> Queued:  # fmt: skip
-    """Move a request by ``action``: check, change, record, queue the partner's message."""
+def _open(session: Session, who: Principal, rfi_id: str, action: str) -> tuple[Rfi, str]:
+    """The request ``who`` may move by ``action``, and the state it leads to."""
     require(who, ACTION_PERMISSIONS[action])
     rfi = held(session, who, rfi_id)
     target = states.next_state(action, rfi.state, rfi.direction)
     if target is None:
         problem = states.refusal(rfi, action)
         raise Conflict(problem.message, **problem.params)
+    return rfi, target
+
+
+def _record(session: Session, node: Node, who: Principal, rfi: Rfi, action: str, target: str,
+            payload: dict[str, Any]) -> Queued:  # fmt: skip
+    """Move the request, write its history and audit entry, queue the partner's message."""
+    rfi.state = target
+    rfi.updated_at = now()
+    if target in states.CLOSED:
+        rfi.closed_at = now()
+    messages.add_event(session, rfi, who.username, action, _note(payload))
+    audit.append(session, who.username, f"rfi.{action}", rfi.id,
+                 details={k: v for k, v in payload.items() if k != "answer"})  # fmt: skip
+    messages.queue(session, node, rfi, action, who.username, **payload)
+    return Queued(rfi.id, rfi.partner_id)
+
+
+def _act(session: Session, node: Node, who: Principal, rfi_id: str, action: str,
+         change: Change) -> Queued:  # fmt: skip
+    """Move a request by ``action``: check, change, record, queue the partner's message."""
+    rfi, target = _open(session, who, rfi_id, action)
     payload = change(session, rfi)
     if action == "send":
-        partner_id = rfi.partner_id
-    else:
-        rfi.state = target
-        rfi.updated_at = now()
-        if target in states.CLOSED:
-            rfi.closed_at = now()
-        messages.add_event(session, rfi, who.username, action, _note(payload))
-        audit.append(session, who.username, f"rfi.{action}", rfi.id,
-                     details={k: v for k, v in payload.items() if k != "answer"})  # fmt: skip
-        messages.queue(session, node, rfi, action, who.username, **payload)
-        partner_id = rfi.partner_id
-    return Queued(rfi.id, partner_id)
+        return Queued(rfi.id, rfi.partner_id)
+    return _record(session, node, who, rfi, action, target, payload)
 
 
 def _note(payload: dict[str, Any]) -> str:
@@ -213,25 +227,68 @@ class AnswerInput:
     records: list[str] = field(default_factory=list)  # this node's records to release
     tlp: str = "AMBER"
     handling: str = "H2"
+    release_reason: str = ""  # for the originating agencies, when a record needs approval
 
 
 def answer(session: Session, node: Node, who: Principal, rfi_id: str,
            given: AnswerInput) -> Queued:  # fmt: skip
-    def change(session: Session, rfi: Rfi) -> dict[str, Any]:
-        text = given.text.strip()
-        if not text:
-            raise InvalidInput([Problem(N_("Write the answer."), "/answer")])
-        released: list[str] = []
-        if any(r.strip() for r in given.records):
-            markings = release.release_markings(session, node, who, rfi, given.tlp,
-                                                given.handling)  # fmt: skip
-            released = release.release(session, node, who, given.records, markings)
-        rfi.answer, rfi.released = text, ",".join(released)
-        rfi.released_tlp = given.tlp if released else ""
-        rfi.assignee = rfi.assignee or who.username
-        return {"answer": text, "released": released, "released_tlp": rfi.released_tlp}
+    """Answer a request, releasing records; held instead (nothing leaves) while a record
+    waits for its originating agency's approval (:mod:`puente.rfis.approvals`)."""
+    rfi, target = _open(session, who, rfi_id, "answer")
+    text = given.text.strip()
+    if not text:
+        raise InvalidInput([Problem(N_("Write the answer."), "/answer")])
+    to = release.audience(session, node, who, rfi)
+    planned: list[release.Planned] = []
+    if any(r.strip() for r in given.records):
+        planned = release.plan(session, who, to, given.records, given.tlp, given.handling)
+    approvals.cancel(session, rfi, who.username, "replaced by a new answer")
+    rfi.assignee = rfi.assignee or who.username
+    if any(item.why for item in planned):
+        reason = given.release_reason.strip()[:5000]
+        if not reason:
+            raise InvalidInput([
+                *release.awaiting(planned, to),
+                Problem(N_("Say why these records should be released: their originating "
+                           "agencies read it before they approve."), "/release_reason"),
+            ])  # fmt: skip
+        approvals.hold(session, who, rfi, text, reason, planned, (given.tlp, given.handling))
+        return Queued(rfi.id, None)
+    return _answered(session, node, who, rfi, target, text, planned)
 
-    return _act(session, node, who, rfi_id, "answer", change)
+
+def _answered(session: Session, node: Node, who: Principal, rfi: Rfi, target: str, text: str,
+              planned: list[release.Planned]) -> Queued:  # fmt: skip
+    released = release.release(session, node, who, planned)
+    rfi.answer, rfi.released = text, ",".join(released)
+    tlps = [item.markings.tlp for item in planned]
+    rfi.released_tlp = max(tlps, key=TLP_LEVELS.index) if tlps else ""
+    rfi.assignee = rfi.assignee or who.username
+    payload = {"answer": text, "released": released, "released_tlp": rfi.released_tlp}
+    return _record(session, node, who, rfi, "answer", target, payload)
+
+
+def decide_release(session: Session, node: Node, who: Principal, approval_id: str,
+                   decision: approvals.Decision) -> Queued:  # fmt: skip
+    """An originating agency approves or refuses releasing one record of a held answer; the
+    answer goes, as its liaison wrote it, once every one of its records is approved."""
+    decided = approvals.decide(session, who, approval_id, decision)
+    held_answer = decided.held
+    if not decided.complete:
+        return Queued(held_answer.rfi_id, None)
+    liaison = accounts.principal_for(accounts.get_user(session, held_answer.asked_by),
+                                     node.settings)  # fmt: skip
+    rfi, target = _open(session, liaison, held_answer.rfi_id, "answer")
+    to = release.audience(session, node, liaison, rfi)
+    given = approvals.approved_markings(session, held_answer)
+    planned = release.plan(session, liaison, to, held_answer.records.split(","),
+                           held_answer.tlp, held_answer.handling, given)  # fmt: skip
+    if any(item.why for item in planned):
+        # A record that needed no approval was re-marked since: the liaison answers again.
+        approvals.cancel(session, rfi, who.username, "a record changed since it was held")
+        return Queued(rfi.id, None)
+    approvals.finish(held_answer, approvals.RELEASED)
+    return _answered(session, node, liaison, rfi, target, held_answer.answer, planned)
 
 
 def decline(session: Session, node: Node, who: Principal, rfi_id: str, reason: str) -> Queued:
@@ -240,6 +297,7 @@ def decline(session: Session, node: Node, who: Principal, rfi_id: str, reason: s
             raise InvalidInput([Problem(N_("Say why the request is declined."), "/reason")])
         rfi.decline_reason = reason.strip()[:5000]
         rfi.assignee = rfi.assignee or who.username
+        approvals.cancel(session, rfi, who.username, "the request was declined")
         return {"reason": rfi.decline_reason}
 
     return _act(session, node, who, rfi_id, "decline", change)

@@ -43,6 +43,10 @@ ACTION_LABELS = {
     "decline": N_("Declined"),
     "withdraw": N_("Withdrawn"),
     "refused": N_("Refused by the partner"),
+    "release-asked": N_("Answer held for the originating agencies' approval"),
+    "release-approved": N_("Release approved"),
+    "release-refused": N_("Release refused"),
+    "release-cancelled": N_("Held answer dropped"),
 }
 
 # action -> (the side that acts, the states it may start from, the state it leads to)

@@ -21,7 +21,7 @@ from puente.audit import service as audit
 from puente.errors import N_, NotFound, PuenteError
 from puente.node import Node
 from puente.policy.roles import Principal
-from puente.rfis import messages, service
+from puente.rfis import approvals, messages, service
 from puente.rfis.models import RfiMessage
 from puente.sharing import sync
 from puente.sharing.client import partner_client
@@ -81,6 +81,15 @@ def withdraw(node: Node, who: Principal, rfi_id: str, reason: str) -> None:
 
 def assign(node: Node, who: Principal, rfi_id: str, assignee: str) -> None:
     perform(node, who, rfi_id, service.Move("assign", assignee=assignee))
+
+
+def decide(node: Node, who: Principal, approval_id: str, decision: approvals.Decision) -> str:
+    """The originating agency approves or refuses a release; the request's id. The last
+    approval of a held answer sends the answer to the partner."""
+    action = "approve" if decision.approve else "refuse"
+    return carry_out(node, who, action, approval_id,
+                     lambda session: service.decide_release(session, node, who, approval_id,
+                                                            decision))  # fmt: skip
 
 
 def deliver(node: Node, partner_id: int) -> int:

@@ -15,13 +15,13 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from puente.errors import InvalidInput, PuenteError
+from puente.errors import N_, InvalidInput, NotFound, PuenteError
 from puente.hits.labels import CATEGORY_LABELS, key_type_label
 from puente.i18n import translate
 from puente.node import Node
 from puente.policy.markings import HANDLING_CODES
 from puente.policy.roles import Principal, require
-from puente.rfis import candidates, release, reports, service, states, transport
+from puente.rfis import approvals, candidates, release, reports, service, states, transport
 from puente.sharing import partners
 from puente.web.deps import (
     FormDep,
@@ -74,6 +74,57 @@ def _form_page(
     return render(request, "rfi_new.html", status=status, values=values, errors=errors,
                   partners=options, priority_labels=states.PRIORITY_LABELS,
                   key_type_label=key_type_label)  # fmt: skip
+
+
+def _approvals_page(
+    request: Request,
+    session: Session,
+    who: Principal,
+    errors: dict[str, list[str]] | None = None,
+    status: int = 200,
+) -> Response:
+    require(who, "records.write")
+    found = approvals.inbox(session, who, "")
+    pending = [a for a in found if a.state == approvals.PENDING]
+    decided = [a for a in found if a.state != approvals.PENDING]
+    return render(request, "rfi_approvals.html", status=status, pending=pending,
+                  decided=decided, errors=errors or {}, release_tlps=release.RELEASE_TLPS,
+                  handling_codes=HANDLING_CODES,
+                  approval_states=approvals.STATE_LABELS)  # fmt: skip
+
+
+@router.get("/rfis/approvals", response_class=HTMLResponse)
+def approval_inbox(request: Request, session: SessionDep, who: PrincipalDep) -> Response:
+    """The originating agency's inbox: releases of its records that await its approval."""
+    return _approvals_page(request, session, who)
+
+
+@router.post("/rfis/approvals/{approval_id}/{verdict}", response_class=HTMLResponse)
+def decide(
+    request: Request,
+    approval_id: str,
+    verdict: str,
+    form: FormDep,
+    node: NodeDep,
+    who: PrincipalOutsideDep,
+) -> Response:
+    def text(name: str) -> str:
+        return str(form.get(name) or "")
+
+    if verdict not in ("approve", "refuse"):
+        raise NotFound(N_("Unknown action {action}; use one of: {actions}."), action=verdict,
+                       actions="approve, refuse")  # fmt: skip
+    if verdict == "approve":
+        decision = approvals.Decision(True, text("tlp"), text("handling"), text("note"))
+    else:
+        decision = approvals.Decision(False, note=text("reason"))
+    try:
+        transport.decide(node, who, approval_id, decision)
+    except InvalidInput as exc:
+        with node.db.session() as session:
+            return _approvals_page(request, session, who,
+                                   errors_by_field(exc.problems, page_locale(request)), 422)  # fmt: skip
+    return redirect("/rfis/approvals")
 
 
 @router.get("/rfis/new", response_class=HTMLResponse)
@@ -142,8 +193,10 @@ def _detail_page(
     errors: dict[str, list[str]] | None = None,
     answer_values: dict[str, Any] | None = None,
     status: int = 200,
+    *,
+    audit_read: bool = False,
 ) -> Response:
-    found = reports.detail(session, who, rfi_id)
+    found = reports.detail(session, who, rfi_id, audit_read=audit_read)
     may = _actions(who, found.summary)
     suggestions = (
         candidates.matching_records(session, node, who, found.rfi) if "answer" in may else []
@@ -155,7 +208,8 @@ def _detail_page(
                   handling_codes=HANDLING_CODES, state_labels=states.STATE_LABELS,
                   priority_labels=states.PRIORITY_LABELS,
                   action_labels=states.ACTION_LABELS, category_labels=CATEGORY_LABELS,
-                  key_type_label=key_type_label)  # fmt: skip
+                  key_type_label=key_type_label,
+                  approval_states=approvals.STATE_LABELS)  # fmt: skip
 
 
 def _actions(who: Principal, summary: reports.RfiSummary) -> set[str]:
@@ -177,7 +231,7 @@ def detail(
     node: NodeDep,
     who: PrincipalDep,
 ) -> Response:
-    return _detail_page(request, session, node, who, rfi_id)
+    return _detail_page(request, session, node, who, rfi_id, audit_read=True)
 
 
 @router.post("/rfis/{rfi_id}/{action}", response_class=HTMLResponse)
@@ -197,6 +251,7 @@ def act(
         records=[*(str(r) for r in form.getlist("records")), *text("more_records").split()],
         tlp=text("tlp") or "AMBER",
         handling=text("handling") or "H2",
+        release_reason=text("release_reason"),
     )
     try:
         transport.perform(node, who, rfi_id, service.Move(action, text("reason"), text("assignee"),
@@ -207,7 +262,8 @@ def act(
         else:
             errors = {"": [_message(request, exc)]}
         values = {"answer": given.text, "tlp": given.tlp, "handling": given.handling,
-                  "records": given.records, "reason": text("reason")}  # fmt: skip
+                  "records": given.records, "reason": text("reason"),
+                  "release_reason": given.release_reason}  # fmt: skip
         with node.db.session() as session:
             return _detail_page(request, session, node, who, rfi_id, errors, values, 422)
     return redirect(f"/rfis/{rfi_id}")

@@ -1,6 +1,7 @@
 """The two-node demo in a real browser: Mexico's analyst asks whether the United States holds a
 person (in Spanish), gets a hit, sends a request for information; the US liaison (in English)
-answers by releasing the record; the analyst opens it, and reads the request in both languages.
+answers by releasing the record, once its originating agency approves; the analyst opens it, and
+reads the request in both languages.
 """
 
 from __future__ import annotations
@@ -62,7 +63,21 @@ def test_a_hit_leads_to_a_request_answered_with_the_record(
     liaison.get_by_label(re.compile(re.escape(demo.name))).first.check()
     liaison.locator("#f-answer").fill("We hold one record on this person; released to you.")
     liaison.locator("#f-tlp").select_option("AMBER")
+    liaison.locator("#f-release_reason").fill("FGR investigates the shipment he drove.")
     liaison.get_by_role("button", name="Send the answer").click()
+    if liaison.locator("#release-approvals").count():
+        # A record its originating agency has not let Mexico have: that agency approves it.
+        expect(liaison.locator("#rfi-state")).to_have_text("Received")
+        office = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+        office.set_default_timeout(20_000)
+        approving = office.new_page()
+        sign_in(approving, demo.us_url, demo.approver)
+        approving.goto(demo.us_url + "/rfis/approvals")
+        expect(approving.locator("#approvals")).to_contain_text(demo.name)
+        approving.get_by_role("button", name="Approve the release").first.click()
+        expect(approving.locator("#approvals")).to_contain_text("Nothing awaits")
+        office.close()
+        liaison.reload()
     expect(liaison.locator("#rfi-state")).to_have_text("Answered")
     liaison.screenshot(path=str(screenshots / "rfi-answered-en.png"), full_page=True)
 

@@ -14,9 +14,11 @@ from puente.node import Node, open_node
 from puente.policy.markings import Markings, apply_markings
 from puente.records import builder
 from puente.records import service as records
+from puente.records.models import Record
 from puente.rfis import reports, service, states, transport
 from puente.rfis.models import Rfi
 from tests.support.nodes import add_user
+from tests.support.rfis import approve_all
 from tests.support.servers import Pair, import_objects, sync_now
 
 HELD = Markings(tlp="AMBER", rel_to=frozenset({"USA"}), searchable_by=frozenset({"MEX"}))
@@ -57,7 +59,11 @@ def test_a_request_is_answered_by_releasing_a_record_to_the_named_analyst(
         transport.assign(us, liaison, rfi_id, "")
         assert _state(mx, rfi_id) == _state(us, rfi_id) == states.IN_REVIEW
         transport.answer(us, liaison, rfi_id, service.AnswerInput(
-            "We hold one record; released to you.", [person["id"]], "AMBER", "H2"))  # fmt: skip
+            "We hold one record; released to you.", [person["id"]], "AMBER", "H2",
+            "The partner's case concerns him."))  # fmt: skip
+        # The record is USA-only: it waits for CBP's approval (the node's admin gives it).
+        assert _state(mx, rfi_id) == _state(us, rfi_id) == states.IN_REVIEW
+        assert approve_all(us, rfi_id) == ["admin"]
         assert _state(mx, rfi_id) == _state(us, rfi_id) == states.ANSWERED
         with mx.db.session() as session:
             before = reports.detail(session, fer, rfi_id)
@@ -68,7 +74,8 @@ def test_a_request_is_answered_by_releasing_a_record_to_the_named_analyst(
             after = reports.detail(session, fer, rfi_id)
             assert [r.label for r in after.released] == ["José Luis Hernández Peña"]
             copy = records.get(session, fer, after.released[0].stix_id)
-            assert copy.markings.recipients == frozenset({"fer@MEX"})
+            # For the requesting analyst; and for CBP's approver, who may recall it.
+            assert copy.markings.recipients == frozenset({"fer@MEX", "admin@USA"})
             # Another analyst of the same agency neither opens the request nor sees the record.
             with pytest.raises(NotFound):
                 reports.detail(session, other, rfi_id)
@@ -132,7 +139,15 @@ def test_a_node_that_cannot_be_reached_gets_the_answer_with_its_next_sync(
         fer = add_user(mx, "fer", "FGR", ["analyst"])
         liaison = add_user(us, "lia", "CBP", ["liaison"])
         rfi_id = transport.create(mx, fer, _request(title="Ana Ruiz, born 1990-05-01"))
-        transport.answer(us, liaison, rfi_id, service.AnswerInput("One record.", [person["id"]]))
+        transport.answer(
+            us,
+            liaison,
+            rfi_id,
+            service.AnswerInput(
+                "One record.", [person["id"]], release_reason="The partner asks about her."
+            ),
+        )
+        approve_all(us, rfi_id)  # the record is USA-only: CBP approves its release
         assert _state(us, rfi_id) == states.ANSWERED
         assert _state(mx, rfi_id) == states.RECEIVED  # the answer could not be posted
         sync_now(pair.mx, "us-node")
@@ -146,6 +161,51 @@ def test_a_node_that_cannot_be_reached_gets_the_answer_with_its_next_sync(
                 select(RfiMessage).where(RfiMessage.delivered_at.is_(None))
             ).scalars().all()  # fmt: skip
         assert pending == []
+    finally:
+        us.db.dispose()
+        mx.db.dispose()
+
+
+def test_a_record_mexico_may_not_have_crosses_only_once_its_originator_approves(
+    served_pair: Pair,
+) -> None:
+    """Issue 13, leak 4, between two real nodes: CBP's TLP:RED record REL TO USA answered as
+    TLP:GREEN stays home until CBP approves; then it goes, under the markings CBP approved."""
+    from puente.rfis import approvals
+
+    us, mx = open_node(served_pair.us), open_node(served_pair.mx)
+    try:
+        fer = add_user(mx, "fer", "FGR", ["analyst"])
+        liaison = add_user(us, "lia", "HSI", ["liaison"])
+        cbp = add_user(us, "cbp.red", "CBP", ["analyst"])
+        red = Markings(tlp="RED", rel_to=frozenset({"USA"}), recipients=frozenset({"lia@USA"}),
+                       reliability="A", credibility=2)  # fmt: skip
+        with us.db.session() as session:
+            original = records.create(session, us.settings, cbp, "incident",
+                                      {"name": "Rubí rojo"}, red).stix_id  # fmt: skip
+        rfi_id = transport.create(mx, fer, _request())
+        laundered = service.AnswerInput("One record.", [original], "GREEN", "H0")
+        with pytest.raises(InvalidInput, match="needs the approval of CBP"):
+            transport.answer(us, liaison, rfi_id, laundered)
+        laundered.release_reason = "The partner investigates this shipment."
+        transport.answer(us, liaison, rfi_id, laundered)
+        sync_now(served_pair.mx, "us-node")
+        assert _state(mx, rfi_id) == _state(us, rfi_id) == states.RECEIVED
+        with mx.db.session() as session:
+            assert "Rubí rojo" not in session.execute(select(Record.name)).scalars().all()
+        with us.db.session() as session:
+            (waiting,) = approvals.inbox(session, cbp)
+        assert waiting.reason == "The partner investigates this shipment."
+        transport.decide(us, cbp, waiting.id, approvals.Decision(True, "AMBER", "H2"))
+        assert _state(mx, rfi_id) == _state(us, rfi_id) == states.ANSWERED
+        sync_now(served_pair.mx, "us-node")
+        with mx.db.session() as session:
+            (released,) = reports.detail(session, fer, rfi_id).released
+            copy = records.get(session, fer, released.stix_id)
+        assert (copy.markings.tlp, copy.markings.handling) == ("AMBER", "H2")
+        assert copy.markings.grading() == "A2"
+        assert copy.originating_agency == "CBP"
+        assert copy.name == "Rubí rojo"
     finally:
         us.db.dispose()
         mx.db.dispose()

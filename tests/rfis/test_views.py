@@ -15,6 +15,7 @@ from tests.support.hits import ask
 from tests.support.linked import HELD_PERSON, Linked, route_both_ways
 from tests.support.nodes import add_user
 from tests.support.pages import Element, page, sign_in
+from tests.support.rfis import approve_all
 
 QUESTION = "What do you hold on him? We investigate a fentanyl shipment through Nogales."
 
@@ -78,9 +79,16 @@ def test_a_hit_becomes_a_request_that_the_liaison_answers_with_the_record(desks:
     # The liaison sees which records of the node match the subject the hit came from.
     boxes = doc.one(id="answer-form").all("input", type="checkbox")
     assert [b.attrs["value"] for b in boxes] == [desks.linked.held[0]]
-    answered = _follow(desks.us, desks.us.post(f"/rfis/{rfi_id}/answer", data={
+    # ... and that releasing it needs its originating agency's approval.
+    assert "needs the approval of CBP" in doc.one(id="answer-form").text()
+    held = _follow(desks.us, desks.us.post(f"/rfis/{rfi_id}/answer", data={
         "csrf_token": desks.us_csrf, "answer": "He crossed at Nogales twice in 2025.",
-        "records": desks.linked.held[0], "tlp": "AMBER", "handling": "H2"}))  # fmt: skip
+        "records": desks.linked.held[0], "tlp": "AMBER", "handling": "H2",
+        "release_reason": "The partner's case is the shipment he drove."}))  # fmt: skip
+    # CBP's record is USA-only: CBP approves before anything goes.
+    assert _state(held) == "Received"
+    assert approve_all(desks.linked.us, rfi_id) == ["cbp1"]
+    answered = page(desks.us.get(f"/rfis/{rfi_id}").text)
     assert _state(answered) == "Answered"
     mine = page(desks.mx.get(f"/rfis/{rfi_id}").text)
     assert _state(mine) == "Answered"
@@ -125,3 +133,85 @@ def test_bad_input_is_shown_next_to_the_field(desks: Desks) -> None:
                                                         "answer": "Here it is."})  # fmt: skip
     assert late.status_code == 422
     assert "withdrawn by the requesting node" in page(late.text).one(id="error-summary").text()
+
+
+def _client_of(app_client: TestClient, username: str) -> tuple[TestClient, str]:
+    """Another browser on the same node's app, signed in as ``username``."""
+    client = TestClient(app_client.app, follow_redirects=False)
+    return client, sign_in(client, username)
+
+
+def test_a_release_waits_on_the_originating_agencys_approvals_page(desks: Desks) -> None:
+    from tests.support.rfis import WHY, usa_only_records
+
+    originals = usa_only_records(desks.linked.us)
+    rfi_id = _send_from_hit(desks)
+
+    def answer(record: str) -> Element:
+        return _follow(desks.us, desks.us.post(f"/rfis/{rfi_id}/answer", data={
+            "csrf_token": desks.us_csrf, "answer": "One record.", "records": record,
+            "tlp": "GREEN", "handling": "H0", "release_reason": WHY}))  # fmt: skip
+
+    held = answer(originals.ids["Claro nacional"])
+    assert _state(held) == "Received"
+    waiting = held.one(id="release-approvals").text()
+    assert "INL" in waiting
+    assert "Awaiting approval" in waiting
+    # INL's analyst finds it on the approvals page, with the liaison's reason, and refuses it.
+    inl, inl_csrf = _client_of(desks.us, "inl.clear")
+    listed = page(inl.get("/rfis/approvals").text)
+    item = listed.one(id="approvals").text()
+    assert "Claro nacional" in item
+    assert WHY in item
+    assert "TLP:GREEN" in item
+    (refuse,) = [f for f in listed.all("form") if f.attrs["action"].endswith("/refuse")]
+    refused = inl.post(
+        refuse.attrs["action"], data={"csrf_token": inl_csrf, "reason": "Not for the partner."}
+    )
+    assert refused.status_code == 303, refused.text
+    told = page(desks.us.get(f"/rfis/{rfi_id}").text)
+    assert _state(told) == "Received"
+    assert "Not for the partner." in told.one(id="release-approvals").text()
+    assert "Not for the partner." in told.one(id="rfi-history").text()
+    # CBP approves its TLP:RED record at AMBER: then the answer goes.
+    held = answer(originals.ids["Rubí rojo"])
+    cbp, cbp_csrf = _client_of(desks.us, "cbp.red")
+    listed = page(cbp.get("/rfis/approvals").text)
+    assert "Rubí rojo" in listed.one(id="approvals").text()
+    (approve,) = [f for f in listed.all("form") if f.attrs["action"].endswith("/approve")]
+    approved = cbp.post(approve.attrs["action"], data={"csrf_token": cbp_csrf, "tlp": "AMBER",
+                                                       "handling": "H2"})  # fmt: skip
+    assert approved.status_code == 303, approved.text
+    assert _state(page(desks.us.get(f"/rfis/{rfi_id}").text)) == "Answered"
+    assert "Rubí rojo" not in page(cbp.get("/rfis/approvals").text).one(id="approvals").text()
+    sync.sync(desks.linked.mx, "us-node")
+    mine = page(desks.mx.get(f"/rfis/{rfi_id}").text)
+    (link,) = mine.one(id="released-records").all("a")
+    record = page(desks.mx.get(link.attrs["href"]).text)
+    assert "TLP:AMBER" in record.one(id="banner-top").text()
+    assert "H2" in record.one(id="banner-top").text()
+    # Nobody else in the United States has anything to approve.
+    assert "Rubí rojo" not in desks.us.get("/rfis/approvals").text
+
+
+def test_another_users_draft_is_not_found_on_the_web(desks: Desks) -> None:
+    from sqlalchemy import select
+
+    from puente.audit.models import AuditEntry
+
+    add_user(desks.linked.mx, "enlace", "FGR", ["liaison"])
+    posted = desks.mx.post("/rfis", data={"csrf_token": desks.mx_csrf, "partner": "us-node",
+                                          "title": "Borrador", "question": "¿Qué tienen?",
+                                          "case_reference": "C-1", "legal_basis": "TAJM",
+                                          "action": "draft"})  # fmt: skip
+    assert posted.status_code == 303
+    draft = posted.headers["location"]
+    enlace, csrf = _client_of(desks.mx, "enlace")
+    assert enlace.get(draft).status_code == 404
+    assert enlace.post(f"{draft}/send", data={"csrf_token": csrf}).status_code == 404
+    assert _state(page(desks.mx.get(draft).text)) == "Draft"
+    with desks.linked.mx.db.session() as session:
+        reads = session.execute(
+            select(AuditEntry.actor).where(AuditEntry.action == "rfi.read")
+        ).scalars().all()  # fmt: skip
+    assert reads == ["fer"]  # the author's read of its page, audited

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from puente.accounts import service as accounts
 from puente.demo.logins import PASSWORD
-from puente.demo.requests import searchable_person
+from puente.demo.requests import approver, searchable_person
 from puente.node import Node, open_node
 from tests.support.servers import free_port, puente, start_server
 
@@ -31,9 +31,10 @@ class Demo:
     mx_url: str
     person: dict[str, str]  # a person the US node holds, searchable by Mexico
     name: str
+    approver: str  # the user of its originating agency who approves releasing it
 
 
-def _searchable_person(folder: Path) -> tuple[dict[str, str], str]:
+def _searchable_person(folder: Path) -> tuple[dict[str, str], str, str]:
     """A person the US node holds, Mexico may search and the US liaison may release."""
     node = open_node(folder)
     try:
@@ -44,7 +45,7 @@ def _searchable_person(folder: Path) -> tuple[dict[str, str], str]:
     finally:
         node.close()
     assert held is not None, "the demo holds no searchable person with a full date of birth"
-    return held.fields, held.name
+    return held.fields, held.name, approver("USA", held.agency)
 
 
 def serve_demo(folder: Path) -> Iterator[Demo]:
@@ -52,13 +53,14 @@ def serve_demo(folder: Path) -> Iterator[Demo]:
     port, mx_port = free_port(), free_port()
     puente("demo", "--no-serve", "--port", str(port), "--mx-port", str(mx_port),
            data_dir=folder)  # fmt: skip
-    person, name = _searchable_person(folder / "us")
+    person, name, approving = _searchable_person(folder / "us")
     servers: list[subprocess.Popen[bytes]] = [
         start_server(folder / "us", port),
         start_server(folder / "mx", mx_port),
     ]
     try:
-        yield Demo(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{mx_port}", person, name)
+        yield Demo(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{mx_port}", person, name,
+                   approving)  # fmt: skip
     finally:
         for server in servers:
             server.terminate()
