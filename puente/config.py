@@ -20,6 +20,7 @@ from puente.errors import N_, ConfigError
 COUNTRIES = ("USA", "MEX")
 CONFIG_FILE = "puente.toml"
 KEY_FILE = "node_signing_key.pem"
+CHECKPOINT_FILE = "audit-checkpoints.jsonl"
 
 Tlp = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
 Handling = Literal["H0", "H1", "H2", "H3"]
@@ -126,6 +127,21 @@ class Plan(BaseModel):
     indicator_stale_months: int = Field(default=3, ge=1, le=36)
 
 
+class Audit(BaseModel):
+    """Signed checkpoints of the audit chain (docs/auditor.md): how often the node signs its
+    chain's head, and where it keeps the copy outside the database."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # A checkpoint is signed once this many entries were added since the last one ...
+    checkpoint_every_entries: int = Field(default=1000, ge=1, le=10_000_000)
+    # ... or once this long has passed with any entry added (checked on the scheduler's tick).
+    checkpoint_every_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    # The append-only file of signed checkpoints; relative to the data directory. Put it on
+    # storage the database's administrators cannot write (docs/operator.md).
+    checkpoint_file: str = CHECKPOINT_FILE
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -141,6 +157,7 @@ class Settings(BaseModel):
     hits: Hits = Field(default_factory=Hits)
     rfis: Rfis = Field(default_factory=Rfis)
     plan: Plan = Field(default_factory=Plan)
+    audit: Audit = Field(default_factory=Audit)
 
     @field_validator("node_id")
     @classmethod
@@ -158,6 +175,11 @@ class Settings(BaseModel):
     @property
     def key_path(self) -> Path:
         return self.data_dir / KEY_FILE
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """The node's checkpoint file (an absolute ``audit.checkpoint_file`` stays as it is)."""
+        return self.data_dir / self.audit.checkpoint_file
 
     def markings_for(self, kind: str) -> MarkingDefaults:
         defaults = self.default_markings.get(kind) or self.default_markings.get("*")

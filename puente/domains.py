@@ -5,7 +5,7 @@ Lower layers offer registries instead of importing the domains above them: recor
 the plan's extension definitions with its own; sharing checks and projects the plan's objects
 as they arrive, takes messages about requests for information at its inbox, exchanges them and
 refreshes the copy of the partner's hit/no-hit index after each pull, and refreshes this node's
-own indexes on the scheduler's tick.
+own indexes and signs its audit checkpoints on the scheduler's tick.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ def install() -> None:
 
 
 def _install() -> None:
+    from puente.audit import scheduled as audit_scheduled
     from puente.hits import refresh as hit_refresh
     from puente.hits import transport as hit_transport
     from puente.plan import contract as plan_contract
@@ -43,4 +44,5 @@ def _install() -> None:
     registry.after_pull("request messages", rfi_transport.exchange)
     registry.after_pull("hit/no-hit index copy", hit_transport.refresh_copy)
     registry.every_tick("hit/no-hit indexes", hit_refresh.refresh_partners)
+    registry.every_tick("audit checkpoints", audit_scheduled.checkpoint)
     registry.mark_installed()

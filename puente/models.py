@@ -1,7 +1,7 @@
 """Every table of the node, imported in one place for Alembic and for tests."""
 
 from puente.accounts.models import Agency, ApiToken, User, WebSession
-from puente.audit.models import AuditDenial, AuditEntry, AuditHead
+from puente.audit.models import AuditCheckpoint, AuditDenial, AuditEntry, AuditHead
 from puente.db import Base
 from puente.hits.models import (
     HitIndexEntry,
@@ -22,6 +22,7 @@ from puente.records.models import Record, RecordRef
 from puente.rfis.models import Rfi, RfiEvent, RfiMessage
 from puente.sharing.models import (
     Acknowledgement,
+    HeldCheckpoint,
     Partner,
     Quarantined,
     RecallNotice,
@@ -34,10 +35,12 @@ __all__ = [
     "Acknowledgement",
     "Agency",
     "ApiToken",
+    "AuditCheckpoint",
     "AuditDenial",
     "AuditEntry",
     "AuditHead",
     "Base",
+    "HeldCheckpoint",
     "HitIndexEntry",
     "HitIndexState",
     "HitQuery",

@@ -9,9 +9,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from puente import signing
 from puente.config import Settings, load_settings
 from puente.db import Database, schema_is_current, upgrade
-from puente.errors import N_, ConfigError
 
 
 @dataclass
@@ -42,11 +42,4 @@ def generate_key(path: Path) -> None:
 
 
 def public_key_hex(settings: Settings) -> str:
-    key = serialization.load_pem_private_key(settings.key_path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ConfigError(N_("{path} does not hold an Ed25519 key."), path=str(settings.key_path))
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        .hex()
-    )
+    return signing.public_key_hex(settings.key_path)

@@ -15,6 +15,7 @@ EDGE = re.compile(r"(api|views|meeting_api|meeting_views|recall_views)\.py")
 JOBS = {
     "sharing/sync.py", "sharing/scheduler.py", "sharing/client.py", "hits/transport.py",
     "hits/refresh.py", "rfis/transport.py", "accounts/bootstrap.py", "db.py", "web/deps.py",
+    "audit/scheduled.py",
 }  # fmt: skip
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import orjson
 from fastapi import APIRouter, Request
 
-from puente.audit import service
+from puente.audit import checkpoints, service
 from puente.audit.schemas import AuditEntryPublic, BreakPublic, VerifyPublic
 from puente.i18n import translate
-from puente.web.deps import PrincipalDep, SessionDep
+from puente.web.deps import NodeDep, PrincipalDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -48,18 +48,30 @@ def entries(
     ]
 
 
-@router.get("/verify", response_model=VerifyPublic, summary="Verify the hash chain")
+@router.get(
+    "/verify",
+    response_model=VerifyPublic,
+    summary="Verify the hash chain and the signed checkpoints of it",
+)
 def verify(
     request: Request,
     session: SessionDep,
     who: PrincipalDep,
+    node: NodeDep,
 ) -> VerifyPublic:
-    report = service.verify(session, who)
+    report = service.verify(session, who, anchors=checkpoints.anchors(node.settings))
     locale = str(getattr(request.state, "locale", "en"))
     return VerifyPublic(
         ok=report.ok,
         entries=report.entries,
         breaks=[
             BreakPublic(seq=b.seq, problem=translate(locale, b.problem)) for b in report.breaks
+        ],
+        checkpoints=report.checkpoints,
+        covered=report.covered,
+        copies=report.copies,
+        notes=[BreakPublic(seq=b.seq, problem=translate(locale, b.problem)) for b in report.notes],
+        cannot_detect=[
+            translate(locale, limit.message, **limit.params) for limit in service.limits(report)
         ],
     )

@@ -1,4 +1,4 @@
-"""Audit tables: the entries, and the head that pins the chain's last link."""
+"""Audit tables: the entries, the head that pins the chain's last link, the signed checkpoints."""
 
 from __future__ import annotations
 
@@ -46,3 +46,20 @@ class AuditDenial(Base):
     logged: Mapped[int] = mapped_column(Integer)  # the count the chain's last entry gave
     ids: Mapped[str] = mapped_column(Text)  # JSON: the first ids refused in the window
     last_target: Mapped[str] = mapped_column(String(200))
+
+
+class AuditCheckpoint(Base):
+    """The database's copy of a signed checkpoint (the file outside it holds the same line).
+
+    ``body`` is the checkpoint exactly as signed; ``seq`` and ``head_hash`` repeat what it
+    says, for queries. A copy here alone proves little, since whoever writes the database may
+    delete it: verification reads the file and the partner's copies too.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, index=True)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)

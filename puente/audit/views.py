@@ -9,8 +9,9 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from puente.audit import checkpoints
 from puente.audit import service as audit
-from puente.web.deps import PrincipalDep, SessionDep
+from puente.web.deps import NodeDep, PrincipalDep, SessionDep
 from puente.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -78,6 +79,8 @@ def verify_chain(
     request: Request,
     session: SessionDep,
     who: PrincipalDep,
+    node: NodeDep,
 ) -> Response:
-    report = audit.verify(session, who)
-    return render(request, "audit_verify.html", report=report)
+    report = audit.verify(session, who, anchors=checkpoints.anchors(node.settings))
+    return render(request, "audit_verify.html", report=report, limits=audit.limits(report),
+                  copies=report.copies)  # fmt: skip

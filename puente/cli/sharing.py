@@ -1,4 +1,4 @@
-"""`puente partner ...`, `puente node key`, `puente sync PARTNER`, `puente receipts verify`."""
+"""`puente partner ...` (and `partner checkpoints`), `puente node key`, `puente sync PARTNER`, `puente receipts verify`."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from puente.cli.common import (
 from puente.config import load_settings
 from puente.errors import N_, NP_
 from puente.node import public_key_hex
-from puente.sharing import partners, recalls, receipts, sync
+from puente.sharing import checkpoints, partners, recalls, receipts, sync
 from puente.sharing.collections import collection_id
 
 partner_app = typer.Typer(help="Partner nodes: who pulls from this node, and whom it pulls from.")
@@ -91,6 +91,30 @@ def partner_list(data_dir: Path | None = DataDir, act_as: str = ActAs) -> None:
                 state = t("enabled") if row.enabled else t("disabled")
                 table.add_row(row.node_id, row.country, row.base_url, state, row.public_key[:16])
     console.print(table if rows else t("No partners yet."))
+
+
+@partner_app.command("checkpoints")
+@handles_errors
+def partner_checkpoints(
+    node_id: str = typer.Argument(..., help="The partner node's id."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write them here (default: print)."),
+    data_dir: Path | None = DataDir,
+    act_as: str = ActAs,
+) -> None:
+    """The partner's signed audit checkpoints this node holds, one JSON line each: what the
+    partner's auditors verify their chain against (`puente audit verify --partner-copy`)."""
+    with opened(data_dir) as node:
+        actor = acting_user(node, act_as)
+        with node.db.session() as session:
+            lines = checkpoints.held(session, actor, node_id)
+    text = "".join(line + "\n" for line in lines)
+    if out is None:
+        print(text, end="")
+        return
+    out.write_text(text, encoding="utf-8")
+    errors.print(t(NP_("{count} checkpoint of {node} written to {path}.",
+                       "{count} checkpoints of {node} written to {path}."), count=len(lines),
+                   node=node_id, path=str(out)))  # fmt: skip
 
 
 def _set_enabled(node_id: str, enabled: bool, data_dir: Path | None, act_as: str) -> None:

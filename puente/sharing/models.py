@@ -48,6 +48,8 @@ class Partner(Base):
     # The worker pulling it now: one at a time, whatever the number of `puente serve` workers.
     lease_owner: Mapped[str] = mapped_column(String(100), default="")
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The last of this node's audit checkpoints (its row id) posted to the partner's inbox.
+    checkpoint_posted: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ReceivedVersion(Base):
@@ -152,3 +154,22 @@ class RecallNotice(Base):
     ack_body: Mapped[str] = mapped_column(Text, default="")  # the signed acknowledgement
     ack_posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     purged_versions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HeldCheckpoint(Base):
+    """A partner's signed audit checkpoint, kept here as evidence of its chain's head.
+
+    The partner posts each checkpoint it signs with its receipts; it verified with the key
+    pinned for the partner before it was kept. Its auditors verify their chain against this
+    copy (`puente partner checkpoints`), which their own database's writers cannot reach.
+    """
+
+    __tablename__ = "partner_checkpoints"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # the checkpoint's id
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)  # the checkpoint as signed
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

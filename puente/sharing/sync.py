@@ -32,6 +32,7 @@ from sqlalchemy import CursorResult, Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import system_principal
+from puente.audit import scheduled
 from puente.audit import service as audit
 from puente.clock import now
 from puente.errors import N_, Conflict, Forbidden, Problem, PuenteError, Unavailable, counted
@@ -44,7 +45,7 @@ from puente.records.models import Record
 from puente.records.partial import store_what_passes
 from puente.records.rows import stored_versions
 from puente.records.validation import timestamp_key
-from puente.sharing import recalls, receipts, registry
+from puente.sharing import checkpoints, recalls, receipts, registry
 from puente.sharing.client import partner_client
 from puente.sharing.models import Partner, Quarantined, RecallNotice, Receipt, ReceivedVersion
 from puente.sharing.partners import get_partner
@@ -104,6 +105,7 @@ def sync(
     with _lease(node, partner_id, owner):
         try:
             with partner_client(node, partner_id) as http:
+                scheduled.checkpoint(node)  # if one is due, the partner gets it now
                 report.receipts_posted += post_pending_receipts(node, partner_id, http)
                 pull_url = discover(node, partner_id, http)
                 with node.db.session() as session:
@@ -500,7 +502,8 @@ def _stored_versions(
 
 
 def post_pending_receipts(node: Node, partner_id: int, http: httpx.Client) -> int:
-    """Post every receipt and recall acknowledgement not yet delivered; how many went."""
+    """Post every receipt and recall acknowledgement not yet delivered, and this node's audit
+    checkpoints the partner does not hold yet; how many receipts and acknowledgements went."""
     with node.db.session() as session:
         partner = session.get(Partner, partner_id)
         assert partner is not None
@@ -522,9 +525,11 @@ def post_pending_receipts(node: Node, partner_id: int, http: httpx.Client) -> in
                 RecallNotice.ack_posted_at.is_(None),
             )
         ).all()
-    if not push_url or not (pending_receipts or pending_acks):
+        pending_checkpoints = checkpoints.pending(session, partner)
+    if not push_url or not (pending_receipts or pending_acks or pending_checkpoints):
         return 0
     bodies = [body for _, body in pending_receipts] + [body for _, body in pending_acks]
+    bodies += [body for _, body in pending_checkpoints]
     envelope = b'{"objects":[' + b",".join(body.encode() for body in bodies) + b"]}"
     response = _request(http, "POST", push_url, content=envelope,
                         headers={"Content-Type": MEDIA_TYPE})  # fmt: skip
@@ -546,10 +551,17 @@ def post_pending_receipts(node: Node, partner_id: int, http: httpx.Client) -> in
             )
             .values(ack_posted_at=moment)
         )
+        if pending_checkpoints:  # a refused one is not posted again: its refusal is audited
+            session.execute(
+                update(Partner)
+                .where(Partner.id == partner_id)
+                .values(checkpoint_posted=pending_checkpoints[-1][0])
+            )
         for failure in status.get("failures", []):
             audit.append(session, "system", "sync.post-refused", failure.get("id", ""),
                          details={"message": failure.get("message", "")})  # fmt: skip
-    return len(accepted)
+    posted = {orjson.loads(body)["id"] for _, body in pending_checkpoints}
+    return len(accepted - posted)
 
 
 # -- the partner's sync state --------------------------------------------------------------------

@@ -38,7 +38,7 @@ from puente.records.rows import (
     markings_from,
 )
 from puente.records.validation import is_identifier
-from puente.sharing import recalls, receipts, registry
+from puente.sharing import checkpoints, recalls, receipts, registry
 from puente.sharing.collections import (
     STIX_MEDIA_TYPE,
     CollectionSpec,
@@ -350,8 +350,8 @@ def _accept_receipts(
     objects: list[Any],
     translate: Callable[..., str],
 ) -> dict[int, str]:
-    """A partner's inbox: receipts, recall acknowledgements and what the domains above take
-    there (:mod:`puente.sharing.registry`), each checked on its own."""
+    """A partner's inbox: receipts, recall acknowledgements, audit checkpoints and what the
+    domains above take there (:mod:`puente.sharing.registry`), each checked on its own."""
     failures: dict[int, str] = {}
     for index, obj in enumerate(objects):
         kind = obj.get("type") if isinstance(obj, dict) else None
@@ -370,6 +370,8 @@ def _accept_receipts(
         with session.begin_nested() as savepoint:
             if kind == recalls.ACK_TYPE:
                 refused = recalls.accept_ack(session, partner, obj)
+            elif kind == checkpoints.CHECKPOINT_TYPE:
+                refused = checkpoints.accept(session, partner, obj)
             else:
                 refused = receipts.accept(session, node, partner, obj)
             if refused:

@@ -13,6 +13,7 @@ from puente.node import open_node
 from puente.policy.markings import MARKINGS_EXTENSION, TLP_MARKING_IDS
 from puente.records.models import Record
 from puente.sharing.models import Acknowledgement, Receipt
+from tests.support.audit import erase_checkpoints, rewrite
 from tests.support.servers import Pair, free_port, import_objects, puente, start_server
 
 TLP = TLP_MARKING_IDS
@@ -273,3 +274,34 @@ def test_a_tampered_receipt_fails_verification(pair: Pair, tmp_path: Path) -> No
     result = puente("receipts", "verify", data_dir=pair.us, check=False)
     assert result.returncode == 1
     assert "the signature does not verify" in " ".join(result.stderr.split())
+
+
+def test_the_partner_holds_mexicos_audit_checkpoints_and_they_show_a_rewrite(
+    pair: Pair, tmp_path: Path
+) -> None:
+    """Mexico signs a checkpoint of its audit chain; its next sync posts it to the United
+    States, which keeps it. Someone who can write Mexico's database and files then rewrites
+    an early entry, recomputes the chain and erases Mexico's copies: verification at home
+    cannot tell, the copy the United States hands back can."""
+    signed = puente("audit", "checkpoint", data_dir=pair.mx).stdout
+    assert "Checkpoint signed at entry" in signed
+    puente("sync", "us-node", data_dir=pair.mx)
+    copy = tmp_path / "mx-checkpoints-held-by-us.jsonl"
+    puente("partner", "checkpoints", "mx-node", "--out", str(copy), data_dir=pair.us)
+    held = copy.read_text(encoding="utf-8").splitlines()
+    assert held == (pair.mx / "audit-checkpoints.jsonl").read_text(encoding="utf-8").splitlines()
+    assert puente("audit", "verify", "--partner-copy", str(copy), data_dir=pair.mx).returncode == 0
+
+    node = open_node(pair.mx)
+    try:
+        rewrite(node, 1)
+        erase_checkpoints(node)
+    finally:
+        node.close()
+    alone = puente("audit", "verify", data_dir=pair.mx)
+    assert "No signed checkpoint pins this chain yet" in alone.stdout
+    checked = puente("audit", "verify", "--partner-copy", str(copy), data_dir=pair.mx,
+                     check=False)  # fmt: skip
+    assert checked.returncode == 1
+    assert "the chain was rewritten" in checked.stderr
+    assert "partners' copies: 1" in checked.stdout

@@ -23,7 +23,7 @@ def test_the_domains_register_their_checks_projections_and_jobs() -> None:
     assert {name for name, _ in installed.after_pull} == {
         "request messages", "hit/no-hit index copy"
     }  # fmt: skip
-    assert [name for name, _ in installed.ticks] == ["hit/no-hit indexes"]
+    assert [name for name, _ in installed.ticks] == ["hit/no-hit indexes", "audit checkpoints"]
 
 
 def test_a_sync_without_the_domains_registered_refuses_to_run(

@@ -67,8 +67,10 @@ def test_bad_objects_are_quarantined_with_the_reason_and_the_rest_syncs(
     assert provenance.record_pk == received[0].pk
     assert partner.cursor == "2026-02-01T09:00:00.000001Z"
 
-    # The receipt went to the partner's inbox, signed, naming the one stored version.
-    (receipt,) = fake.posted
+    # The receipt went to the partner's inbox, signed, naming the one stored version; with it
+    # the checkpoint of this node's audit chain signed at the sync's start (none was yet).
+    receipt, checkpoint = fake.posted
+    assert checkpoint["type"] == "x-puente-audit-checkpoint"
     assert receipt["versions"] == [[good["id"], good["modified"], received[0].content_hash]]
     assert len(receipt["quarantined"]) == 4
     with node.db.session() as session:

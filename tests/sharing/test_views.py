@@ -297,7 +297,8 @@ def test_sync_now_shows_the_report(
     doc = page(done.text)
     assert "Synced with mx-fgr: 1 stored" in doc.one("div", role="status").text()
     assert "Up to date" in doc.one("section", id="partner-status").text()
-    assert len(fake.posted) == 1  # the receipt went
+    # The receipt went, and the first checkpoint of this node's audit chain.
+    assert [o["type"] for o in fake.posted] == ["x-puente-receipt", "x-puente-audit-checkpoint"]
 
 
 def test_sync_now_shows_the_error_when_the_partner_is_down(
