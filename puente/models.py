@@ -18,7 +18,7 @@ from puente.indicators.models import (
     SourceImport,
 )
 from puente.plan.models import PlanElement, PlanMeeting, PlanUpdate
-from puente.records.models import Record, RecordRef
+from puente.records.models import Record, RecordCopy, RecordRef
 from puente.rfis.models import Rfi, RfiEvent, RfiMessage
 from puente.sharing.models import (
     Acknowledgement,
@@ -57,6 +57,7 @@ __all__ = [
     "Receipt",
     "ReceivedVersion",
     "Record",
+    "RecordCopy",
     "RecordRef",
     "Rfi",
     "RfiEvent",

@@ -62,3 +62,14 @@ class RecordRef(Base):
     source_id: Mapped[str] = mapped_column(String(300))
     prop: Mapped[str] = mapped_column(String(64))
     target_id: Mapped[str] = mapped_column(String(300), index=True)
+
+
+class RecordCopy(Base):
+    """A record this node made as a copy of another of its own records (a release answering a
+    request for information): recalling the original recalls the copy too. Kept here, not in
+    the copy's content, so the partner never learns the original's id."""
+
+    __tablename__ = "record_copies"
+
+    copy_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    original_id: Mapped[str] = mapped_column(String(300), index=True)

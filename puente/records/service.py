@@ -24,7 +24,7 @@ from puente.policy.markings import TLP_LEVELS, Markings, most_restrictive
 from puente.policy.roles import Principal, require
 from puente.records import builder, ownership
 from puente.records.ingest import IngestResult, ingest
-from puente.records.models import Record, RecordRef
+from puente.records.models import Record, RecordCopy, RecordRef
 from puente.records.prefilter import visible_to_user
 from puente.records.rows import RecordView, facts_of
 from puente.records.text import fold
@@ -51,8 +51,10 @@ def create(
     kind: str,
     fields: dict[str, Any],
     markings: Markings,
+    copy_of: str | None = None,
 ) -> RecordView:
-    """Create a record of ``kind`` from form fields, marked with ``markings``."""
+    """Create a record of ``kind`` from form fields, marked with ``markings``; ``copy_of``
+    names the record of this node it copies (a recall of that one reaches this one)."""
     require(principal, "records.write")
     obj = builder.build(kind, fields, principal.agency)
     _check_refs_visible(session, principal, obj)
@@ -66,6 +68,8 @@ def create(
         action="record.create",
         base_pointer="",
     )
+    if copy_of is not None:
+        session.add(RecordCopy(copy_id=obj["id"], original_id=copy_of))
     return get(session, principal, obj["id"], audit_read=False)
 
 

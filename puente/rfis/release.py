@@ -267,6 +267,7 @@ def release(session: Session, node: Node, who: Principal, planned: list[Planned]
         fields = builder.fields_of(row.kind, orjson.loads(row.content))
         # The copy is the originating agency's record, made by the liaison.
         maker = replace(who, agency=row.originating_agency)
-        view = records.create(session, node.settings, maker, row.kind, fields, item.markings)
+        view = records.create(session, node.settings, maker, row.kind, fields, item.markings,
+                              copy_of=row.stix_id)  # fmt: skip
         released.append(view.stix_id)
     return released

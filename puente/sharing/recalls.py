@@ -32,7 +32,7 @@ from puente.policy.roles import Principal, require
 from puente.records import service as records
 from puente.records.builder import stix_now
 from puente.records.ingest import ingest
-from puente.records.models import Record, RecordRef
+from puente.records.models import Record, RecordCopy, RecordRef
 from puente.records.rows import facts_of
 from puente.sharing import signing
 from puente.sharing.models import Partner, RecallNotice
@@ -63,9 +63,31 @@ def recall(
     if not reason:
         raise InvalidInput([Problem(N_("Say why the record is recalled."), "/reason")])
     current = records.owned_current(session, actor, stix_id)
-    versions = list(session.execute(select(Record).where(Record.stix_id == stix_id)).scalars())
     if current.recalled:
         raise Conflict(N_("Record {id} is already recalled."), id=stix_id)
+    recall_id, told = _recall_one(session, node.settings, actor, stix_id, reason)
+    # A copy released to answer a request for information carries its original's recall: it
+    # holds the same content (its own markings may even let a user see it who cannot see the
+    # original, so the permission was checked on the original above).
+    copies = session.execute(
+        select(RecordCopy.copy_id).where(RecordCopy.original_id == stix_id)
+    ).scalars()
+    for copy_id in list(copies):
+        copy = session.execute(
+            select(Record).where(Record.stix_id == copy_id, Record.is_current.is_(True))
+        ).scalar_one_or_none()
+        if copy is not None and not copy.recalled and not copy.received:
+            _, more = _recall_one(session, node.settings, actor, copy_id, reason)
+            told += [p for p in more if p not in told]
+    return RecallResult(recall_id, stix_id, sorted({p.node_id for p in told}))
+
+
+def _recall_one(
+    session: Session, settings: Settings, actor: Principal, stix_id: str, reason: str
+) -> tuple[str, list[Partner]]:
+    """Mark every version of one record recalled and publish the recall to the partners
+    that may have received it; the recall's id, and those partners."""
+    versions = list(session.execute(select(Record).where(Record.stix_id == stix_id)).scalars())
     all_partners = list(session.execute(select(Partner).order_by(Partner.node_id)).scalars())
     told = [
         p
@@ -76,8 +98,7 @@ def recall(
         )
     ]
     session.execute(update(Record).where(Record.stix_id == stix_id).values(recalled=True))
-    notice = _publish(session, node.settings, actor, stix_id, reason, told)
-    return RecallResult(notice, stix_id, [p.node_id for p in told])
+    return _publish(session, settings, actor, stix_id, reason, told), told
 
 
 def withdraw(
