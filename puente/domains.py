@@ -2,7 +2,8 @@
 the command line and anything else that runs a node (tests, benchmarks).
 
 Lower layers offer registries instead of importing the domains above them: records publishes
-the plan's extension definitions with its own; sharing checks and projects the plan's objects
+the plan's extension definitions with its own and reads the partners' node ids (by which a
+record's named recipients may be written) from sharing; sharing checks and projects the plan's objects
 as they arrive, takes messages about requests for information at its inbox, exchanges them and
 refreshes the copy of the partner's hit/no-hit index after each pull, and refreshes this node's
 own indexes and signs its audit checkpoints on the scheduler's tick.
@@ -32,13 +33,14 @@ def _install() -> None:
     from puente.hits import transport as hit_transport
     from puente.plan import contract as plan_contract
     from puente.plan import projection as plan_projection
-    from puente.records import events, extensions
+    from puente.records import events, extensions, marking
     from puente.rfis import messages as rfi_messages
     from puente.rfis import transport as rfi_transport
-    from puente.sharing import registry, withdrawals
+    from puente.sharing import partners, registry, withdrawals
 
     events.on_superseded(withdrawals.withdraw_tightened)  # a tightened record is withdrawn
     extensions.register(plan_contract.SCHEMAS)  # the plan's objects travel in the same feeds
+    marking.partner_nodes(partners.node_countries)  # recipients may be named by partner node
     registry.receive(plan_contract.refusal, plan_projection.apply)
     registry.inbox(rfi_messages.MESSAGE_TYPE, rfi_messages.accept)
     registry.after_pull("request messages", rfi_transport.exchange)

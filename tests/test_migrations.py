@@ -75,3 +75,53 @@ def test_a_node_opened_on_an_old_schema_is_upgraded(tmp_path: Path) -> None:
     indexes = {i["name"] for i in inspect(reopened.db.engine).get_indexes("record_refs")}
     reopened.close()
     assert "ix_record_refs_source_id" not in indexes
+
+
+def test_stored_recipients_are_qualified_by_their_owners_country(tmp_path: Path) -> None:
+    """0019: bare names, lower-case countries and node ids in the recipients column become
+    user@CCC (the owner's country for a bare name); the stored objects stay as they were."""
+    import hashlib
+
+    from alembic import command
+    from sqlalchemy import select, update
+
+    from puente.accounts.bootstrap import initialize
+    from puente.db import alembic_config
+    from puente.node import open_node
+    from puente.policy.markings import Markings
+    from puente.records import service as records
+    from puente.records.models import Record
+    from tests.support.nodes import add_user
+
+    node = initialize(tmp_path / "node", "us-x", "USA", "X", "", "admin", "long-enough-pass-1")
+    ana = add_user(node, "ana", "CBP", ["analyst"])
+    marks = Markings(tlp="AMBER", rel_to=frozenset({"USA", "MEX"}))
+    legacy = {
+        # this node's record, as 0014 stored what its writer typed
+        "Propio": (",ana,hsi.liaison@usa,lia@us-x,", ",ana@USA,hsi.liaison@USA,lia@USA,"),
+        # a partner's record, stored as it came from an older Mexican node
+        "Recibido": (",fgr.enlace,hsi.liaison@USA,odd@far,", ",fgr.enlace@MEX,hsi.liaison@USA,odd@far,"),
+        "Sin nombres": ("", ""),
+    }  # fmt: skip
+    with node.db.session() as session:
+        ids = {
+            name: records.create(
+                session, node.settings, ana, "incident", {"name": name}, marks
+            ).stix_id
+            for name in legacy
+        }
+        for name, (before, _) in legacy.items():
+            values: dict[str, object] = {"recipients": before}
+            if name == "Recibido":
+                values |= {"received": True, "owner_country": "MEX", "owner_node": "mx-y"}
+            session.execute(update(Record).where(Record.stix_id == ids[name]).values(**values))
+    url = node.settings.resolved_database_url
+    node.close()
+    command.downgrade(alembic_config(url), "0018")
+    reopened = open_node(tmp_path / "node")
+    with reopened.db.session() as session:
+        for name, (_, after) in legacy.items():
+            row = session.execute(select(Record).where(Record.stix_id == ids[name])).scalar_one()
+            assert row.recipients == after, name
+            assert hashlib.sha256(row.content.encode()).hexdigest() == row.content_hash
+    reopened.close()

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from puente.errors import N_
 from puente.policy.markings import Markings
+from puente.policy.recipients import country_of
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ def decide(record: RecordFacts, audience: Audience) -> Decision:
             return Decision(False, N_("the partner's country is not in REL TO"))
         if m.tlp == "RED":
             return Decision(False, N_("TLP:RED never leaves the node"))
+        if m.recipients and not any(country_of(r) == audience.country for r in m.recipients):
+            return Decision(False, N_("no named recipient is a user of the partner's country"))
         if m.agencies and not any(
             audience.agency_countries.get(a) == audience.country for a in m.agencies
         ):
@@ -124,14 +127,11 @@ def decide(record: RecordFacts, audience: Audience) -> Decision:
 
 
 def _named(record: RecordFacts, user: LocalUser) -> bool:
-    """Whether ``user`` is a named recipient of ``record``: by username on this node, or as
-    ``username@COUNTRY`` when a partner's liaison released the record to them (an answered
-    request for information). The creator of a record here is its first recipient."""
-    m = record.markings
-    return (
-        user.username in m.recipients
-        or f"{user.username}@{user.country}" in m.recipients
-        or (record.owned_here and user.username == record.created_by)
+    """Whether ``user`` is a named recipient of ``record``: named ``username@COUNTRY`` with
+    this node's country (puente.policy.recipients; never by a bare name, which a partner's
+    namesake could match), or the creator of a record here, its first recipient."""
+    return f"{user.username}@{user.country}" in record.markings.recipients or (
+        record.owned_here and user.username == record.created_by
     )
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from pydantic import BaseModel, ConfigDict, Field
 
+from puente.config import COUNTRIES
 from puente.errors import N_, InvalidInput, Problem
 from puente.policy.agencies import BY_CODE
 from puente.policy.markings import (
@@ -16,9 +15,7 @@ from puente.policy.markings import (
     TLP_LEVELS,
     Markings,
 )
-
-# A named recipient is a username of this node, or user@node for a partner's user.
-RECIPIENT = re.compile(r"[a-z][a-z0-9._-]{1,63}(@[a-z0-9][a-z0-9-]{1,62})?")
+from puente.policy.recipients import Directory, directory, qualify_all
 
 
 class MarkingsIn(BaseModel):
@@ -32,9 +29,17 @@ class MarkingsIn(BaseModel):
     searchable_by: list[str] = Field(default_factory=list)
     reliability: str | None = None
     credibility: int | None = None
-    recipients: list[str] = Field(default_factory=list, description="usernames (TLP:RED)")
+    recipients: list[str] = Field(
+        default_factory=list,
+        description="named recipients: user@COUNTRY (e.g. gn.analista@MEX), or a username "
+        "of this node alone; stored as user@COUNTRY",
+    )
 
-    def to_markings(self, owner_country: str, pointer: str = "/markings") -> Markings:
+    def to_markings(
+        self, owner_country: str, pointer: str = "/markings", known: Directory | None = None
+    ) -> Markings:
+        """The markings, checked; ``known`` says which nodes recipients may be qualified by
+        (:func:`puente.records.marking.node_directory`; by default only the countries)."""
         problems: list[Problem] = []
         if self.tlp not in TLP_LEVELS:
             problems.append(
@@ -50,15 +55,13 @@ class MarkingsIn(BaseModel):
                             {"prop": prop},
                         )
                     )
-        for index, name in enumerate(self.recipients):
-            if not RECIPIENT.fullmatch(name):
-                problems.append(
-                    Problem(
-                        N_("{value} is not a username."),
-                        f"{pointer}/recipients/{index}",
-                        {"value": name},
-                    )
-                )
+        recipients, refused = qualify_all(
+            self.recipients,
+            owner_country,
+            directory(COUNTRIES, []) if known is None else known,
+            f"{pointer}/recipients",
+        )
+        problems.extend(refused)
         for index, agency in enumerate(self.agencies):
             if agency not in BY_CODE:
                 problems.append(
@@ -100,7 +103,7 @@ class MarkingsIn(BaseModel):
             searchable_by=frozenset(self.searchable_by),
             reliability=self.reliability,
             credibility=self.credibility,
-            recipients=frozenset(self.recipients),
+            recipients=recipients,
         )
 
 
@@ -113,6 +116,7 @@ class MarkingsPublic(BaseModel):
     searchable_by: list[str]
     reliability: str | None
     credibility: int | None
+    recipients: list[str] = Field(description="named recipients, user@COUNTRY")
     banner: str
 
     @classmethod
@@ -126,5 +130,6 @@ class MarkingsPublic(BaseModel):
             searchable_by=sorted(m.searchable_by),
             reliability=m.reliability,
             credibility=m.credibility,
+            recipients=sorted(m.recipients),
             banner=m.banner(),
         )

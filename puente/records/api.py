@@ -14,6 +14,7 @@ from puente.errors import N_, InvalidInput, Problem, TooLarge
 from puente.records import service
 from puente.records.bundles import parse_bundle, stream_bundle
 from puente.records.kinds import KINDS
+from puente.records.marking import node_directory
 from puente.records.schemas import (
     ImportResultPublic,
     RecordCreate,
@@ -76,7 +77,9 @@ def create_record(
     node: NodeDep,
     who: PrincipalDep,
 ) -> RecordPublic:
-    markings = body.markings.to_markings(node.settings.country)
+    markings = body.markings.to_markings(
+        node.settings.country, known=node_directory(session, node.settings)
+    )
     with fields_pointer():
         view = service.create(session, node.settings, who, body.kind, body.fields, markings)
     return RecordPublic.of(view)
@@ -201,7 +204,9 @@ def update_record(
     node: NodeDep,
     who: PrincipalDep,
 ) -> RecordPublic:
-    markings = body.markings.to_markings(node.settings.country)
+    markings = body.markings.to_markings(
+        node.settings.country, known=node_directory(session, node.settings)
+    )
     with fields_pointer():
         view = service.new_version(session, node.settings, who, stix_id, body.fields, markings)
     return RecordPublic.of(view)

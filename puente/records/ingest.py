@@ -7,7 +7,9 @@ are: the stored form, with its markings written in, is serialized from a shallow
 
 The rows go to the database through one of the writers in :mod:`puente.records.writers`.
 Objects received from a partner (``received``) are stored as they came, under their
-originator's markings.
+originator's markings. Named recipients are stored ``user@CCC`` (puente.policy.recipients):
+this node's own objects carry that form in their markings extension too; a partner's keep
+theirs, and only the recipients column reads its bare names as the owner's users.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -31,17 +33,19 @@ from puente.errors import N_, Conflict, Forbidden, InvalidInput
 from puente.policy import gate
 from puente.policy.agencies import CATALOG
 from puente.policy.markings import (
+    MARKINGS_EXTENSION,
     TLP_MARKING_IDS,
     Markings,
     marked_properties,
     markings_from_object,
     most_restrictive,
 )
+from puente.policy.recipients import Directory, qualify_all
 from puente.policy.roles import Principal
 from puente.records import events, ownership
 from puente.records.builder import agency_identity_id
 from puente.records.kinds import display_name, kind_of
-from puente.records.marking import originator_markings, resolve
+from puente.records.marking import node_directory, originator_markings, resolve
 from puente.records.models import Record
 from puente.records.rows import as_column, facts_of
 from puente.records.stamps import clock, latest_stamp
@@ -101,9 +105,9 @@ class Pending:
     """A validated object ready to be stored."""
 
     __slots__ = (
-        "at", "content", "content_hash", "created_key", "date_added", "is_current", "kind",
-        "marked", "modified_key", "name", "originating_agency", "refs", "revoked", "search_text",
-        "stix_id", "type",
+        "as_given_hash", "at", "content", "content_hash", "created_key", "date_added",
+        "is_current", "kind", "marked", "modified_key", "name", "originating_agency", "refs",
+        "revoked", "search_text", "stix_id", "type",
     )  # fmt: skip
 
     def __init__(
@@ -135,6 +139,9 @@ class Pending:
         self.at = at
         self.is_current = True
         self.date_added = ""
+        # The hash of the object as given, when storing it rewrote its named recipients: a
+        # version stored before they were qualified is that very object (its export).
+        self.as_given_hash = ""
 
 
 class _Ingest:
@@ -162,6 +169,7 @@ class _Ingest:
         self.by_kind: dict[tuple[str, str | None], _Marked] = {}  # objects without markings
         self.distinct: dict[Markings, _Marked] = {}
         self.used: dict[_Marked, None] = {}  # the markings of stored rows, since the last fold
+        self._known: Directory | None = None
         self.constants = {
             "recalled": False, "owner_node": settings.node_id, "owner_country": settings.country,
             "received": False, "created_by": principal.username,
@@ -172,9 +180,27 @@ class _Ingest:
                 created_by=f"partner:{received.node_id}",
             )  # fmt: skip
         session.flush()  # the writers bypass the unit of work: nothing may be pending in it
+        if override is not None and override.recipients and received is None:
+            self.override = self._qualified(override, sorted(override.recipients), "/markings")
         self.floor = latest_stamp(session)
         sqlite = session.get_bind().dialect.name == "sqlite"
         self.writer: Writer = SqliteWriter(session) if sqlite else CoreWriter(session)
+
+    def known(self) -> Directory:
+        """How recipients' nodes may be written here; read once, when first needed."""
+        if self._known is None:
+            self._known = node_directory(self.session, self.settings)
+        return self._known
+
+    def _qualified(self, markings: Markings, written: list[Any], at: str) -> Markings:
+        """``markings`` with its recipients (``written``, as given) stored ``user@CCC``;
+        raises InvalidInput naming each one that is not a recipient."""
+        named, problems = qualify_all(
+            written, self.settings.country, self.known(), f"{at}/recipients"
+        )
+        if problems:
+            raise InvalidInput(problems)
+        return replace(markings, recipients=named)
 
     def prepare(self, obj: Any, at: str) -> Pending | None:
         """Check one object and build its row; None (with problems noted) if it fails."""
@@ -192,9 +218,18 @@ class _Ingest:
             return None
         self.seen.add(key)
         kind = kind_of(obj)
-        marked = self._marked(obj, kind)
+        try:
+            marked = self._marked(obj, kind, at)
+        except InvalidInput as refused:
+            for problem in refused.problems:
+                checker.add(problem.message, problem.pointer, **problem.params)
+            return None
+        as_given_hash = ""
         if self.received is None:
             stored_form = obj | marked_properties(obj, marked.tlp_ref, marked.extension)
+            if marked.markings.recipients and _recipients_rewritten(obj, marked):
+                as_given = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+                as_given_hash = hashlib.sha256(as_given).hexdigest()
         else:
             stored_form = obj  # the originator's object, byte for byte once keys are sorted
         content = orjson.dumps(stored_form, option=orjson.OPT_SORT_KEYS)
@@ -211,19 +246,26 @@ class _Ingest:
         agency = self.principal.agency
         if self.received is not None:
             agency = AGENCY_BY_IDENTITY.get(obj.get("created_by_ref", ""), "")
-        return Pending(obj, kind, marked, version, content, refs, agency, at)
+        pending = Pending(obj, kind, marked, version, content, refs, agency, at)
+        pending.as_given_hash = as_given_hash
+        return pending
 
-    def _marked(self, obj: dict[str, Any], kind: str) -> _Marked:
+    def _marked(self, obj: dict[str, Any], kind: str, at: str) -> _Marked:
         tlp, body = markings_from_object(obj)
         if self.received is not None:
-            return self._distinct(originator_markings(tlp, body or {}))
+            owner = self.received.country
+            return self._distinct(originator_markings(tlp, body or {}, owner, self.known))
         if body is None:  # the common case: the same answer for every object of this kind
             cached = self.by_kind.get((kind, tlp))
             if cached is None:
                 markings = resolve(tlp, None, kind, self.settings, self.override)
                 cached = self.by_kind[(kind, tlp)] = self._distinct(markings)
             return cached
-        return self._distinct(resolve(tlp, body, kind, self.settings, self.override))
+        markings = resolve(tlp, body, kind, self.settings, self.override)
+        if markings.recipients:
+            where = f"{at}/extensions/{MARKINGS_EXTENSION}"
+            markings = self._qualified(markings, list(body["recipients"]), where)
+        return self._distinct(markings)
 
     def _distinct(self, markings: Markings) -> _Marked:
         marked = self.distinct.get(markings)
@@ -288,7 +330,7 @@ class _Ingest:
                 fresh.append(row)
                 continue
             same = next((v for v in versions if v.modified_key == row.modified_key), None)
-            if same is not None and same.content_hash == row.content_hash:
+            if same is not None and same.content_hash in (row.content_hash, row.as_given_hash):
                 self.result.unchanged += 1  # the importer already holds this very content
                 continue
             if self.received is not None:
@@ -494,6 +536,12 @@ def _run(
         if progress is not None:
             progress(len(chunk))
     return run.finish()
+
+
+def _recipients_rewritten(obj: dict[str, Any], marked: _Marked) -> bool:
+    """Whether storing ``obj`` rewrote the named recipients it was given."""
+    _, body = markings_from_object(obj)
+    return body is not None and body.get("recipients") != marked.extension.get("recipients")
 
 
 def _chunks(objects: Iterable[Any], size: int) -> Iterator[list[Any]]:

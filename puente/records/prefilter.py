@@ -27,7 +27,6 @@ def visible_to_user(user: LocalUser, entity: Entity = Record) -> ColumnElement[b
         or_(entity.agencies == "", _member(entity.agencies, user.agency)),
         or_(
             and_(entity.tlp != "RED", entity.recipients == ""),
-            _member(entity.recipients, user.username),
             _member(entity.recipients, f"{user.username}@{user.country}"),
             and_(entity.received.is_(False), entity.created_by == user.username),
         ),
@@ -49,5 +48,10 @@ def released_to_partner(partner: PartnerNode, entity: Entity = Record) -> Column
         entity.recalled.is_(False),
         _member(entity.rel_to, partner.country),
         entity.tlp != "RED",
+        # Named recipients: at least one on the partner's node (stored user@COUNTRY).
+        or_(
+            entity.recipients == "",
+            entity.recipients.contains(f"@{partner.country},", autoescape=True),
+        ),
         or_(entity.agencies == "", *(_member(entity.agencies, code) for code in partner_agencies)),
     )

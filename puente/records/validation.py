@@ -29,6 +29,10 @@ from puente.records.kinds import EXT_PERSON, SDO_EXTENSIONS
 TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# A named recipient as any node may have written it; the writing node checks its form
+# (puente.policy.recipients). Never a comma: the records table lists them separated by one.
+RECIPIENT_TEXT = re.compile(r"[^,]{1,200}")
+RECIPIENTS_LIST = N_("recipients must be a list of names such as gn.analista@MEX.")
 
 # STIX 2.1 §4–§5: the properties each standard object requires beyond the common ones.
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -294,6 +298,13 @@ class ObjectChecker:
                         f"{at}/{prop}/{index}",
                         prop=prop,
                     )
+        named = body.get("recipients", [])
+        if not isinstance(named, list):
+            self.add(RECIPIENTS_LIST, f"{at}/recipients")
+            named = []
+        for index, name in enumerate(named):
+            if not isinstance(name, str) or not RECIPIENT_TEXT.fullmatch(name):
+                self.add(RECIPIENTS_LIST, f"{at}/recipients/{index}")
         agencies = body.get("agencies", [])
         if not isinstance(agencies, list):
             agencies = [agencies]

@@ -25,6 +25,7 @@ from puente.policy.roles import Principal, require
 from puente.records import builder, ownership
 from puente.records import service as records
 from puente.records.kinds import KINDS
+from puente.records.marking import node_directory
 from puente.records.rows import RecordView
 from puente.sharing import ledger as sharing_ledger
 from puente.web.deps import (
@@ -205,10 +206,12 @@ def _checked(
     marking_values: MarkingsForm,
     node: Node,
     who: Principal,
+    session: Session,
 ) -> tuple[Any, dict[str, list[str]]]:
     """The markings, or every problem with the markings and with the fields at once."""
     try:
-        return marking_values.to_markings(node.settings.country), {}
+        known = node_directory(session, node.settings)
+        return marking_values.to_markings(node.settings.country, known), {}
     except InvalidInput as exc:
         problems: list[Problem] = list(exc.problems)
     try:
@@ -229,7 +232,7 @@ def _submit(
 ) -> tuple[Response | None, dict[str, str], MarkingsForm, dict[str, list[str]]]:
     """Check a create or edit form and save it; a redirect on success, else what to redraw."""
     values, marking_values = record_fields(kind, form), MarkingsForm.parse(form)
-    markings, errors = _checked(request, kind, values, marking_values, node, who)
+    markings, errors = _checked(request, kind, values, marking_values, node, who, session)
     if markings is not None:
         try:
             with session.begin_nested():  # a rejected record leaves nothing behind

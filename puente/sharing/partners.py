@@ -179,6 +179,13 @@ def is_partner(session: Session, node_id: str) -> bool:
     return session.execute(select(Partner.id).where(Partner.node_id == node_id)).first() is not None
 
 
+def node_countries(session: Session) -> list[tuple[str, str]]:
+    """Every partner's (node id, country), enabled or not: how a record's named recipients
+    may name its users (registered with records by :func:`puente.domains.install`)."""
+    rows = session.execute(select(Partner.node_id, Partner.country)).all()
+    return [(node_id, country) for node_id, country in rows]
+
+
 def authenticate(session: Session, node_id: str, secret: str) -> PartnerPrincipal:
     """The partner signing in with HTTP Basic; one refusal for every way of being wrong."""
     partner = session.execute(

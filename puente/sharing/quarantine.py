@@ -7,6 +7,7 @@ content only to administrators.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from puente.audit import service as audit
 from puente.clock import as_utc
+from puente.config import COUNTRIES
 from puente.policy import gate
 from puente.policy.gate import RecordFacts
 from puente.policy.markings import (
@@ -26,13 +28,14 @@ from puente.policy.markings import (
     markings_from_object,
     most_restrictive,
 )
+from puente.policy.recipients import Directory, directory
 from puente.policy.roles import Principal, require
 from puente.records.ingest import AGENCY_BY_IDENTITY
 from puente.records.marking import originator_markings
 from puente.records.models import Record
 from puente.records.rows import facts_of
 from puente.sharing.models import Partner, Quarantined
-from puente.sharing.partners import get_partner
+from puente.sharing.partners import get_partner, node_countries
 
 QUARANTINE_PAGE = 25
 QUARANTINE_SHOWN = 4000  # characters of a quarantined object shown on the page
@@ -86,7 +89,9 @@ def _well_formed(m: Markings) -> bool:
     )
 
 
-def _object_facts(partner: Partner, entry: Quarantined) -> RecordFacts | None:
+def _object_facts(
+    partner: Partner, entry: Quarantined, known: Callable[[], Directory]
+) -> RecordFacts | None:
     """The gate's facts for a quarantined object from its own markings, if it has them."""
     try:
         obj = orjson.loads(entry.content)
@@ -98,7 +103,7 @@ def _object_facts(partner: Partner, entry: Quarantined) -> RecordFacts | None:
     if tlp is None or body is None:
         return None
     try:
-        markings = originator_markings(tlp, body)
+        markings = originator_markings(tlp, body, partner.country, known)
     except (TypeError, ValueError, AttributeError):
         return None
     if not _well_formed(markings):
@@ -162,9 +167,17 @@ def quarantine(
     seen = {r.stix_id for r in gate.release(held_rows, facts_of, who.audience)}
     masked = {r.stix_id for r in held_rows} - seen
 
+    # Named recipients read as a received record's are (puente.records.marking).
+    nodes: list[Directory] = []
+
+    def known() -> Directory:
+        if not nodes:
+            nodes.append(directory(COUNTRIES, node_countries(session)))
+        return nodes[0]
+
     entries: list[QuarantineEntry] = []
     for row in rows:
-        facts = _object_facts(partner, row)
+        facts = _object_facts(partner, row, known)
         hidden_id = row.object_id in masked
         if hidden_id:
             content_visible = False

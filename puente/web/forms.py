@@ -15,6 +15,7 @@ from puente.config import MarkingDefaults
 from puente.errors import N_, InvalidInput, Label, Problem
 from puente.i18n import translate
 from puente.policy.markings import Markings
+from puente.policy.recipients import Directory
 from puente.policy.schemas import MarkingsIn
 from puente.records.kinds import KINDS
 
@@ -189,7 +190,7 @@ class MarkingsForm:
             recipients=one("recipients"),
         )
 
-    def to_markings(self, owner_country: str) -> Markings:
+    def to_markings(self, owner_country: str, known: Directory | None = None) -> Markings:
         """Checked by :class:`MarkingsIn`; every problem points under ``/markings``."""
         problems: list[Problem] = []
         credibility: int | None = None
@@ -221,7 +222,7 @@ class MarkingsForm:
                 reliability=self.reliability or None,
                 credibility=credibility,
                 recipients=recipients,
-            ).to_markings(owner_country)
+            ).to_markings(owner_country, known=known)
         except InvalidInput as exc:
             raise InvalidInput([*exc.problems, *problems]) from None
         if problems:

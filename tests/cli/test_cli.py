@@ -206,3 +206,39 @@ def test_messages_follow_the_operators_language(tmp_path: Path) -> None:
     assert code == 1
     assert "puente init" in output
     assert "No node is configured" not in output
+
+
+def test_import_stores_named_recipients_qualified_and_names_an_unknown_node(
+    home: Path, tmp_path: Path
+) -> None:
+    from sqlalchemy import select
+
+    from puente.node import open_node
+    from puente.policy.markings import MARKINGS_EXTENSION, TLP_MARKING_IDS
+    from puente.records.models import Record
+
+    def bundle(name: str, recipients: list[str]) -> Path:
+        obj = {
+            "type": "incident", "spec_version": "2.1",
+            "id": "incident--6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f", "name": "Sellado",
+            "created": "2026-03-01T12:00:00.000Z", "modified": "2026-03-01T12:00:00.000Z",
+            "object_marking_refs": [TLP_MARKING_IDS["RED"]],
+            "extensions": {MARKINGS_EXTENSION: {"extension_type": "property-extension",
+                                                "rel_to": ["USA"], "recipients": recipients}},
+        }  # fmt: skip
+        path = tmp_path / name
+        path.write_bytes(orjson.dumps({"type": "bundle", "id": f"bundle--{obj['id'][10:]}",
+                                       "objects": [obj]}))  # fmt: skip
+        return path
+
+    code, output = run("import", "stix", str(bundle("bad.json", ["ana", "fer@nowhere"])))
+    assert code == 1
+    assert f"/objects/0/extensions/{MARKINGS_EXTENSION}/recipients/1" in output
+    assert "fer@nowhere names a node unknown here" in output
+    code, output = run("import", "stix", str(bundle("good.json", ["ana", "fer@mex"])))
+    assert code == 0, output
+    node = open_node(home)
+    with node.db.session() as session:
+        stored = session.execute(select(Record.recipients)).scalar_one()
+    node.close()
+    assert stored == ",ana@USA,fer@MEX,"

@@ -266,7 +266,7 @@ def test_red_records_reach_only_their_named_recipients(us: Seeded) -> None:
     node = us.node
     red = visible(node, "hsi.liaison", tlp=("RED",))
     assert red
-    assert all("hsi.liaison" in v.markings.recipients for v in red)
+    assert all("hsi.liaison@USA" in v.markings.recipients for v in red)
     assert {v.stix_id for v in visible(node, "dea.analyst", tlp=("RED",))} >= {
         v.stix_id for v in red
     }
