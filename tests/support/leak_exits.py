@@ -189,6 +189,7 @@ class World:
         self.exits_seen: Counter[str] = Counter()
         self.started = time.perf_counter()
         self.turn = 0  # which of a hidden record's exits a fast check reads next
+        self.markers: set[str] = set()  # every version's marker, as made
 
     def close(self) -> None:
         self.stack.close()
@@ -196,7 +197,9 @@ class World:
     # -- doing -------------------------------------------------------------------------------
 
     def marker(self) -> str:
-        return "zq" + "".join(self.rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(8))
+        made = "zq" + "".join(self.rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(8))
+        self.markers.add(made)
+        return made
 
     def _fields(self, kind: str, marker: str) -> dict[str, str]:
         if kind == "person":
@@ -419,7 +422,8 @@ class World:
         """Check one response body: every marker in it must be one the reader may see. Each
         relevant marker counts as a case. The markers found."""
         self.exits_seen[exit_name] += 1
-        shown = set(MARKER.findall(text.lower()))
+        # Only the words the records carry: a random token (a CSRF field) may look like one.
+        shown = set(MARKER.findall(text.lower())) & self.markers
         self.cases += len(relevant | shown)
         for marker in shown:
             decision = self._decide(marker, reader, side.country)

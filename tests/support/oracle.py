@@ -366,18 +366,21 @@ def may_see_record(
             return _no(RULE_ORIGINATOR, "a copy released without the originator's approval, of "
                                         "a record the reader may not see")  # fmt: skip
     current = may_see(truth, len(truth.versions) - 1, reader, serving)
-    if not current and current.rule != RULE_CURRENT and truth.owner_country == serving:
-        alone = [i for i, v in enumerate(truth.versions[:-1]) if _alone(truth, v, reader)]
+    if not current and current.rule not in (RULE_CURRENT, RULE_RECALL):
+        alone = [i for i, v in enumerate(truth.versions[:-1]) if _alone(truth, v, reader, serving)]
         if alone:
             return _no(RULE_CURRENT, f"v{alone[0] + 1} alone would be releasable, but the "
                                      f"current version is not: {current.why}")  # fmt: skip
     return current
 
 
-def _alone(truth: Truth, version: Version, reader: Reader) -> bool:
+def _alone(truth: Truth, version: Version, reader: Reader, serving: str) -> bool:
+    """Whether ``version`` alone, whatever the current one says, is releasable to the reader."""
+    own = truth.owner_country == serving
     if isinstance(reader, User):
-        return bool(user_row(version.marks, truth, reader, True))
-    if isinstance(reader, Partner):
+        to_node = own or bool(partner_row(version.marks, truth, serving))
+        return to_node and bool(user_row(version.marks, truth, reader, own))
+    if isinstance(reader, Partner) and own:
         return bool(partner_row(version.marks, truth, reader.country))
     return False
 
