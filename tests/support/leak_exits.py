@@ -607,6 +607,9 @@ class World:
             self.cases += 1
             if marker and not self._decide(marker, who, side.country):
                 decision = self._decide(marker, who, side.country)
+                if truth.remarked and decision.rule != oracle.RULE_ORIGINATOR:
+                    decision = oracle.Decision(False, oracle.RULE_ORIGINATOR,
+                                               f"after an admin's re-mark: {decision.why}")  # fmt: skip
                 self.violations.append(Violation(
                     "existence", decision.rule, exit_name, str(who), stix_id, version,
                     f"GET {url} names a version the reader may not see ({decision.why})",
