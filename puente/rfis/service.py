@@ -284,7 +284,8 @@ def decide_release(session: Session, node: Node, who: Principal, approval_id: st
     planned = release.plan(session, liaison, to, held_answer.records.split(","),
                            held_answer.tlp, held_answer.handling, given)  # fmt: skip
     if any(item.why for item in planned):
-        # A record that needed no approval was re-marked since: the liaison answers again.
+        # A record that needed no approval was re-marked since, or one approved has a new
+        # version (its approval covered the version its agency saw): the liaison answers again.
         approvals.cancel(session, rfi, who.username, "a record changed since it was held")
         return Queued(rfi.id, None)
     approvals.finish(held_answer, approvals.RELEASED)

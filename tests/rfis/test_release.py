@@ -290,3 +290,39 @@ def test_a_withdrawn_request_takes_its_held_answer_out_of_the_inbox(
     assert told["state"] == "withdrawn"
     assert told["history"][-1]["action"] == "release-cancelled"
     assert _actions(linked) == ["rfi.release.ask", "rfi.release.cancel"]
+
+
+# -- attacks on the rules (issue 13, rule 4): each reproduced through the REST API -----------
+
+
+def test_a_record_re_versioned_after_its_approval_waits_for_a_new_one(
+    apis: tuple[TestClient, TestClient], linked: Linked, asked: Any
+) -> None:
+    """CBP approves releasing its record; before the answer goes (DEA has not decided yet)
+    CBP makes a new version, TLP:RED with content it never approved for Mexico. DEA's approval
+    must not send that new version under the markings CBP approved for the old one."""
+    mx, us = apis
+    originals, fer, lia, rfi_id = asked
+    red, strict = originals.ids["Rubí rojo"], originals.ids["Ámbar estricto"]
+    held = us.post(f"/api/v1/rfis/{rfi_id}/answer", headers=lia,
+                   json=_answer(records=[red, strict], release_reason=WHY)).json()  # fmt: skip
+    by_agency = {a["agency"]: a["id"] for a in held["approvals"]}
+    cbp = headers_of(linked.us, originals.authors["CBP"])
+    dea = headers_of(linked.us, originals.authors["DEA"])
+    ok = us.post(f"/api/v1/rfis/approvals/{by_agency['CBP']}/approve", headers=cbp,
+                 json={"tlp": "GREEN", "handling": "H0"})  # fmt: skip
+    assert ok.status_code == 200, ok.text
+    # CBP's new version: still for the liaison (who may see it), now naming the informant.
+    secret = {"tlp": "RED", "rel_to": ["USA"], "recipients": ["lia"]}
+    put = us.put(f"/api/v1/records/{red}", headers=cbp,
+                 json={"fields": {"name": "Rubí rojo: informante Z-7"},
+                       "markings": secret})  # fmt: skip
+    assert put.status_code == 200, put.text
+    last = us.post(f"/api/v1/rfis/approvals/{by_agency['DEA']}/approve", headers=dea, json={})
+    assert last.status_code == 200, last.text
+    sync.sync(linked.mx, "us-node")
+    assert _mexico_reads(mx, fer) == []
+    # The answer is held no more: the liaison is told and may ask again, for the new version.
+    told = us.get(f"/api/v1/rfis/{rfi_id}", headers=lia).json()
+    assert (told["state"], told["history"][-1]["action"]) == ("received", "release-cancelled")
+
