@@ -326,3 +326,29 @@ def test_a_record_re_versioned_after_its_approval_waits_for_a_new_one(
     told = us.get(f"/api/v1/rfis/{rfi_id}", headers=lia).json()
     assert (told["state"], told["history"][-1]["action"]) == ("received", "release-cancelled")
 
+
+def test_a_record_for_named_recipients_here_waits_for_its_originator(
+    apis: tuple[TestClient, TestClient], linked: Linked
+) -> None:
+    """A DEA analyst writes a record REL TO USA, MEX for one named recipient here, the DEA
+    liaison: federation never sends it (its recipients are all on this node). The liaison,
+    of the originating agency but not its author, must not send it by answering a request."""
+    mx, us = apis
+    fer = token_headers(linked.mx, "fer", "FGR", "analyst")
+    lia = token_headers(linked.us, "dea.lia", "DEA", "liaison")
+    author = add_user(linked.us, "dea.author", "DEA", ["analyst"])
+    for_lia = Markings(tlp="AMBER", rel_to=frozenset({"USA", "MEX"}),
+                       recipients=frozenset({"dea.lia@USA"}))  # fmt: skip
+    with linked.us.db.session() as session:
+        own = records.create(session, linked.us.settings, author, "incident",
+                             {"name": "Solo para el enlace"}, for_lia).stix_id  # fmt: skip
+    sync.sync(linked.mx, "us-node")
+    assert _mexico_reads(mx, fer) == []
+    rfi = mx.post("/api/v1/rfis", json=REQUEST, headers=fer).json()
+    answered = us.post(f"/api/v1/rfis/{rfi['id']}/answer", headers=lia,
+                       json=_answer(records=[own], release_reason=WHY))  # fmt: skip
+    assert answered.status_code == 202, answered.text
+    assert [a["agency"] for a in answered.json()["approvals"]] == ["DEA"]
+    sync.sync(linked.mx, "us-node")
+    assert _mexico_reads(mx, fer) == []
+
