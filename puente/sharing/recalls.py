@@ -68,11 +68,9 @@ def recall(
     recall_id, told = _recall_one(session, node.settings, actor, stix_id, reason)
     # A copy released to answer a request for information carries its original's recall: it
     # holds the same content (its own markings may even let a user see it who cannot see the
-    # original, so the permission was checked on the original above).
-    copies = session.execute(
-        select(RecordCopy.copy_id).where(RecordCopy.original_id == stix_id)
-    ).scalars()
-    for copy_id in list(copies):
+    # original, so the permission was checked on the original above). So does a copy of that
+    # copy (its author sees the copy, and may release it again), however deep.
+    for copy_id in _copies_of(session, stix_id):
         copy = session.execute(
             select(Record).where(Record.stix_id == copy_id, Record.is_current.is_(True))
         ).scalar_one_or_none()
@@ -80,6 +78,19 @@ def recall(
             _, more = _recall_one(session, node.settings, actor, copy_id, reason)
             told += [p for p in more if p not in told]
     return RecallResult(recall_id, stix_id, sorted({p.node_id for p in told}))
+
+
+def _copies_of(session: Session, stix_id: str) -> list[str]:
+    """The ids of every copy of ``stix_id``, and of their copies, in the order found."""
+    found: dict[str, None] = {}
+    frontier = [stix_id]
+    while frontier:
+        copies = session.execute(
+            select(RecordCopy.copy_id).where(RecordCopy.original_id.in_(frontier))
+        ).scalars()
+        frontier = [c for c in copies if c not in found and c != stix_id]
+        found.update(dict.fromkeys(frontier))
+    return list(found)
 
 
 def _recall_one(

@@ -352,3 +352,33 @@ def test_a_record_for_named_recipients_here_waits_for_its_originator(
     sync.sync(linked.mx, "us-node")
     assert _mexico_reads(mx, fer) == []
 
+
+def test_a_recall_reaches_the_copy_of_a_copy(
+    apis: tuple[TestClient, TestClient], linked: Linked
+) -> None:
+    """A CBP liaison releases CBP's record to answer one request, then releases that copy (it
+    is the copy's author, so it sees it) to answer another. Recalling the original must reach
+    both copies: each holds the original's content."""
+    mx, us = apis
+    fer = token_headers(linked.mx, "fer", "FGR", "analyst")
+    lia_who = add_user(linked.us, "cbp.lia", "CBP", ["liaison"])
+    lia = headers_of(linked.us, lia_who)
+    author = add_user(linked.us, "cbp.author", "CBP", ["analyst"])
+    shared = Markings(tlp="AMBER", rel_to=frozenset({"USA", "MEX"}))
+    with linked.us.db.session() as session:
+        own = records.create(session, linked.us.settings, author, "incident",
+                             {"name": "Bodega en Laredo"}, shared).stix_id  # fmt: skip
+    first = mx.post("/api/v1/rfis", json=REQUEST, headers=fer).json()
+    done = us.post(f"/api/v1/rfis/{first['id']}/answer", headers=lia, json=_answer(records=[own]))
+    assert done.status_code == 200, done.text
+    (copy,) = us.get(f"/api/v1/rfis/{first['id']}", headers=lia).json()["released"]
+    second = mx.post("/api/v1/rfis", json=REQUEST | {"title": "Otra vez"}, headers=fer).json()
+    again = us.post(f"/api/v1/rfis/{second['id']}/answer", headers=lia,
+                    json=_answer(records=[copy]))  # fmt: skip
+    assert again.status_code == 200, again.text
+    sync.sync(linked.mx, "us-node")
+    assert _mexico_reads(mx, fer).count("Bodega en Laredo") == 3
+    with linked.us.db.session() as session:
+        recalls.recall(session, linked.us, author, own, "Shared by mistake.")
+    sync.sync(linked.mx, "us-node")
+    assert "Bodega en Laredo" not in _mexico_reads(mx, fer)
