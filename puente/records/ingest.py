@@ -105,7 +105,7 @@ class Pending:
     """A validated object ready to be stored."""
 
     __slots__ = (
-        "as_given_hash", "at", "content", "content_hash", "created_key", "date_added",
+        "as_given_hash", "at", "claimed", "content", "content_hash", "created_key", "date_added",
         "is_current", "kind", "marked", "modified_key", "name", "originating_agency", "refs",
         "revoked", "search_text", "stix_id", "type",
     )  # fmt: skip
@@ -142,6 +142,8 @@ class Pending:
         # The hash of the object as given, when storing it rewrote its named recipients: a
         # version stored before they were qualified is that very object (its export).
         self.as_given_hash = ""
+        # The agency its created_by_ref names ("" if none): a partner reads the originator there.
+        self.claimed = AGENCY_BY_IDENTITY.get(obj.get("created_by_ref", ""), "")
 
 
 class _Ingest:
@@ -291,6 +293,7 @@ class _Ingest:
         for version in self.writer.stored_versions(list({row.stix_id for row in rows})):
             existing.setdefault(version.stix_id, []).append(version)
         fresh = self._fresh(rows, existing) if existing else rows
+        _check_authorship(fresh)
         newest: dict[str, str] = {}
         for row in fresh:
             newest[row.stix_id] = max(row.modified_key, newest.get(row.stix_id, ""))
@@ -536,6 +539,21 @@ def _run(
         if progress is not None:
             progress(len(chunk))
     return run.finish()
+
+
+def _check_authorship(rows: list[Pending]) -> None:
+    """Refuse an object of this node whose created_by_ref names another agency than the one
+    it is stored under: a partner reads a record's originator there, so it would leave under
+    that agency's name (puente.records.ownership). A partner's objects are theirs to sign."""
+    for row in rows:
+        if row.claimed and row.claimed != row.originating_agency:
+            raise Forbidden(
+                N_("The object names {claimed} as its author, but it would be {agency}'s: "
+                   "name {agency} in created_by_ref, or leave it out."),
+                pointer=row.at + "/created_by_ref",
+                claimed=row.claimed,
+                agency=row.originating_agency,
+            )  # fmt: skip
 
 
 def _recipients_rewritten(obj: dict[str, Any], marked: _Marked) -> bool:

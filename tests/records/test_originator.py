@@ -12,14 +12,18 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from puente.accounts import service as accounts
 from puente.node import Node
 from puente.policy.roles import Principal
 from puente.records import builder
 from puente.records import service as records
+from puente.records.models import Record
+from puente.sharing import sync
 from puente.web.app import create_app
 from tests.support.cli import run
+from tests.support.linked import Linked, route_both_ways
 from tests.support.nodes import PASSWORD, add_user
 from tests.support.pages import page, sign_in
 from tests.support.partners import TAXII, add_partner, basic
@@ -198,3 +202,34 @@ def test_an_admin_may_recall_another_agencys_record(
     done = client.post(f"/records/{made['id']}/recall",
                        data={"csrf_token": csrf, "reason": "Shared by mistake"})  # fmt: skip
     assert done.status_code == 303
+
+
+def test_an_import_may_not_claim_another_agencys_authorship(
+    linked: Linked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An INL analyst imports a new record whose created_by_ref is DEA's identity: the node
+    stores it as INL's, but Mexico's node reads its originator from created_by_ref, so the
+    record would reach Mexico under DEA's name (issue 13, leak 3). Refused at the field."""
+    us_app, _mx_app = route_both_ways(linked, monkeypatch)
+    inl = add_user(linked.us, "inl.analyst", "INL", ["analyst"])
+    forged = {
+        "type": "incident", "spec_version": "2.1",
+        "id": "incident--0b7c1e52-6a0d-4f43-9c1b-6b2d1f0e9a01",
+        "created": "2026-01-05T10:00:00.000Z", "modified": "2026-01-05T10:00:00.000Z",
+        "name": "Laboratorio en Sinaloa", "created_by_ref": builder.agency_identity_id("DEA"),
+        "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"],
+        "extensions": {"extension-definition--7d2f4e61-3c0a-4b8e-9f51-2a6c8d0e1b73": {
+            "extension_type": "property-extension", "rel_to": ["MEX", "USA"], "handling": "H0"}},
+    }  # fmt: skip
+    bundle = {"type": "bundle", "id": "bundle--6f1d0c3e-1111-4a2b-9c3d-000000000003",
+              "objects": [forged]}  # fmt: skip
+    with TestClient(us_app) as us:
+        response = us.post("/api/v1/bundles", json=bundle, headers=bearer(linked.us, inl))
+    sync.sync(linked.mx, "us-node")
+    with linked.mx.db.session() as session:
+        held = session.execute(
+            select(Record.originating_agency).where(Record.stix_id == forged["id"])
+        ).scalars().all()  # fmt: skip
+    assert "DEA" not in held
+    assert response.status_code == 403, response.text
+    assert response.json()["errors"][0]["pointer"] == "/objects/0/created_by_ref"
