@@ -26,10 +26,13 @@ Directory = Mapping[str, str]
 
 
 def directory(countries: Iterable[str], nodes: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """The qualifiers a writer may use: each country, and each (node id, country) pair."""
-    known = {country.lower(): country for country in countries}
-    for node_id, country in nodes:
-        known[node_id.lower()] = country
+    """The qualifiers a writer may use: each country, and each (node id, country) pair.
+
+    A country code always names its country: a node whose id spells another country's code
+    (a partner registered as ``usa``) never turns ``bob@USA`` into a user of its own."""
+    listed = list(nodes)
+    known = {node_id.lower(): country for node_id, country in listed}
+    for country in [*countries, *(country for _, country in listed)]:
         known[country.lower()] = country
     return known
 
