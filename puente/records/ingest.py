@@ -54,6 +54,7 @@ from puente.records.validation import ObjectChecker, timestamp_key
 from puente.records.writers import CoreWriter, SqliteWriter, Stored, Writer
 
 CHUNK = 5000  # objects validated, looked up and inserted together
+REVOKED = N_("This record is revoked; it takes no new versions.")
 
 
 @dataclass(frozen=True)
@@ -357,6 +358,11 @@ class _Ingest:
                     id=row.stix_id,
                 )
             owner = versions[0]
+            current = next((v for v in versions if v.is_current), None)
+            if (current is not None and current.revoked and not row.revoked
+                    and row.modified_key > current.modified_key):  # fmt: skip
+                # STIX 2.1 §3.6: a revoked object takes no new versions (nor is un-revoked).
+                raise Conflict(REVOKED, pointer=row.at + "/id")
             if not self._may_write(row, versions, owner):
                 raise ownership.refusal(row.stix_id, owner.originating_agency, owner.owner_node,
                                         owner.received, pointer=row.at + "/id")  # fmt: skip

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from puente.audit import denials
 from puente.audit import service as audit
 from puente.config import Settings
-from puente.errors import N_, InvalidInput, NotFound, Problem
+from puente.errors import N_, Conflict, InvalidInput, NotFound, Problem
 from puente.policy import gate
 from puente.policy.markings import TLP_LEVELS, Markings, most_restrictive
 from puente.policy.roles import Principal, require
@@ -86,6 +86,8 @@ def new_version(
     row = _current_visible(session, principal, stix_id)
     if not ownership.may_version(principal, row.originating_agency, row.received):
         raise ownership.refusal(stix_id, row.originating_agency, row.owner_node, row.received)
+    if row.revoked:  # STIX 2.1 §3.6; an admin's revocation is not undone by a new version
+        raise Conflict(N_("This record is revoked; it takes no new versions."))
     previous = orjson.loads(row.content)
     obj = builder.build(row.kind, fields, principal.agency, previous=previous)
     _check_refs_visible(session, principal, obj)

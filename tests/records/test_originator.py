@@ -233,3 +233,35 @@ def test_an_import_may_not_claim_another_agencys_authorship(
     assert "DEA" not in held
     assert response.status_code == 403, response.text
     assert response.json()["errors"][0]["pointer"] == "/objects/0/created_by_ref"
+
+
+def test_a_revoked_record_takes_no_new_version_over_rest_either(
+    client: TestClient, node: Node, dea: Principal, inl_admin: Principal
+) -> None:
+    """An admin revokes DEA's record; DEA's analyst may not undo it with a PUT (the web
+    refuses the edit of a revoked record; STIX 2.1 §3.6: a revoked object is not versioned)."""
+    made = dea_record(client, node, dea)
+    assert client.post(f"/api/v1/records/{made['id']}/revoke",
+                       headers=bearer(node, inl_admin)).status_code == 200  # fmt: skip
+    again = {"fields": {"name": "Precursor shipment"},
+             "markings": {"tlp": "AMBER+STRICT", "agencies": ["DEA", "INL"], "handling": "H2"}}  # fmt: skip
+    put = client.put(f"/api/v1/records/{made['id']}", json=again, headers=bearer(node, dea))
+    assert put.status_code == 409, put.text
+    current = client.get(f"/api/v1/records/{made['id']}", headers=bearer(node, dea)).json()
+    assert current["revoked"] is True
+
+
+def test_a_revoked_record_takes_no_new_version_in_a_bundle(
+    client: TestClient, node: Node, dea: Principal, inl_admin: Principal
+) -> None:
+    made = dea_record(client, node, dea)
+    revoked = client.post(f"/api/v1/records/{made['id']}/revoke", headers=bearer(node, inl_admin))
+    newer = _newer(revoked.json(), name="Precursor shipment, back")
+    newer.pop("revoked")
+    bundle = {"type": "bundle", "id": "bundle--6f1d0c3e-1111-4a2b-9c3d-000000000004",
+              "objects": [newer]}  # fmt: skip
+    response = client.post("/api/v1/bundles", json=bundle, headers=bearer(node, dea))
+    assert response.status_code == 409, response.text
+    assert response.json()["errors"][0]["pointer"] == "/objects/0/id"
+    current = client.get(f"/api/v1/records/{made['id']}", headers=bearer(node, dea)).json()
+    assert current["revoked"] is True
