@@ -3,19 +3,26 @@ it a signed withdrawal ("markings tightened"); it purges every version and ackno
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from puente.accounts import service as accounts
+
 from puente.node import Node
-from puente.policy.markings import Markings
+from puente.policy.markings import Markings, apply_markings
 from puente.policy.roles import Principal
+from puente.records import builder
 from puente.records import service as records
 from puente.records.models import Record
 from puente.sharing import sync
 from puente.sharing.models import RecallNotice
 from tests.support.linked import Linked, route_both_ways
 from tests.support.nodes import add_user
+from tests.support.partners import TAXII, basic
 
 SHARED = Markings(tlp="GREEN", rel_to=frozenset({"USA", "MEX"}))
 RED = Markings(tlp="RED", rel_to=frozenset({"USA", "MEX"}))
@@ -106,3 +113,44 @@ def test_loosening_or_keeping_the_partner_sends_no_withdrawal(linked: Linked) ->
     _version(linked.us, author, stix_id, "Compartido, en ámbar",
              Markings(tlp="AMBER", rel_to=frozenset({"USA", "MEX"})))  # fmt: skip
     assert _notices(linked.us, stix_id) == []
+
+
+@pytest.mark.parametrize("path", ["bundle", "taxii"])
+def test_a_record_tightened_by_an_import_is_withdrawn_too(
+    linked: Linked, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """Not only PUT makes a version: the originator's STIX bundle (REST) or TAXII add of a
+    newer version marked TLP:RED tightens the record as well, and withdraws it."""
+    us_app, _ = route_both_ways(linked, monkeypatch)
+    author = add_user(linked.us, "cbp.author", "CBP", ["analyst"])
+    stix_id = _create(linked.us, author, "Ruta de la carga", SHARED)
+    sync.sync(linked.mx, "us-node")
+    with linked.us.db.session() as session:
+        obj = records.get(session, author, stix_id, audit_read=False).content
+        token = accounts.create_token(session, author, author.username, "tests", 1).token
+    newer = apply_red(dict(obj, name="Ruta de la carga (fuente Z-7)",
+                           modified=builder.later_than(obj["modified"], builder.stix_now())))  # fmt: skip
+    with TestClient(us_app) as us:
+        if path == "bundle":
+            bundle = {"type": "bundle", "id": "bundle--6f1d0c3e-1111-4a2b-9c3d-0000000000a1",
+                      "objects": [newer]}  # fmt: skip
+            done = us.post("/api/v1/bundles", json=bundle,
+                           headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+            assert done.status_code in (200, 201), done.text
+        else:
+            headers = basic(author.username, token)
+            root = "/taxii2/api/collections/"
+            (collection,) = us.get(root, headers=headers).json()["collections"]
+            status = us.post(f"{root}{collection['id']}/objects/", json={"objects": [newer]},
+                             headers={**headers, "Content-Type": TAXII}).json()  # fmt: skip
+            assert status["success_count"] == 1, status
+    (sent,) = _notices(linked.us, stix_id)
+    assert sent.reason == "markings tightened"
+    sync.sync(linked.mx, "us-node")
+    assert all(r.recalled for r in _held(linked.mx, stix_id))
+    assert all("Ruta de la carga" not in r.content for r in _held(linked.mx, stix_id))
+
+
+def apply_red(obj: dict[str, Any]) -> dict[str, Any]:
+    apply_markings(obj, RED)
+    return obj
