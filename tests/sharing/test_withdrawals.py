@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from puente.accounts import service as accounts
-
 from puente.node import Node
 from puente.policy.markings import Markings, apply_markings
 from puente.policy.roles import Principal
