@@ -437,3 +437,14 @@ def test_a_partner_whose_node_id_spells_a_country_never_renames_that_countrys_us
     with node.db.session() as session:
         records.import_objects(session, node.settings, analyst, [obj])
     assert _row(node, obj["id"]).recipients == ",ana@USA,bob@USA,"
+
+
+def test_a_partner_registered_under_this_nodes_own_id_never_renames_its_users(
+    node: Node, analyst: Principal, admin: Principal
+) -> None:
+    """This node's own id names its own users, whatever partner an admin registers."""
+    add_partner(node, admin, node.settings.node_id, "MEX")
+    obj = _marked_incident("Para bob", [f"bob@{node.settings.node_id}"])
+    with node.db.session() as session:
+        records.import_objects(session, node.settings, analyst, [obj])
+    assert _row(node, obj["id"]).recipients == ",bob@USA,"
