@@ -124,8 +124,9 @@ def withdraw(
 
     Unlike a recall the record stays shareable (a later version marked for them flows again);
     the partners get the same signed object, with the reason "markings tightened", and purge
-    every version they hold. ``through`` is the newest version they may hold: a later
-    tightening of versions they received since is withdrawn again."""
+    every version they hold up to ``through``, the newest version they may hold: a later one
+    is theirs to keep, and a later tightening of versions they received since is withdrawn
+    again."""
     return _publish(session, settings, writer, stix_id, WITHDRAWAL_REASON, told,
                     {"withdrawn_through": through})  # fmt: skip
 
@@ -196,15 +197,14 @@ def apply_received(session: Session, node: Node, partner: Partner, obj: dict[str
     if session.get(RecallNotice, (obj["id"], partner.id)) is not None:
         return  # applied before: a page delivered twice changes nothing
     record_id = obj["record_id"]
-    held = list(
-        session.execute(
-            select(Record).where(
-                Record.stix_id == record_id,
-                Record.received.is_(True),
-                Record.owner_node == partner.node_id,
-            )
-        ).scalars()
-    )
+    conditions = [Record.stix_id == record_id, Record.received.is_(True),
+                  Record.owner_node == partner.node_id]  # fmt: skip
+    through = obj.get("withdrawn_through")
+    if isinstance(through, str) and through:
+        # A withdrawal takes back the versions up to the tightening; a later version, marked
+        # for this node again, may arrive in the same page before it and stays.
+        conditions.append(Record.modified_key <= through)
+    held = list(session.execute(select(Record).where(*conditions)).scalars())
     for row in held:
         row.content = orjson.dumps(_tombstone(row, obj), option=orjson.OPT_SORT_KEYS).decode()
         row.name = ""

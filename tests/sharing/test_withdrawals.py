@@ -153,3 +153,21 @@ def test_a_record_tightened_by_an_import_is_withdrawn_too(
 def apply_red(obj: dict[str, Any]) -> dict[str, Any]:
     apply_markings(obj, RED)
     return obj
+
+
+def test_a_version_loosened_again_before_the_partner_syncs_reaches_it_after_the_withdrawal(
+    linked: Linked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mexico holds v1; v2 tightens it (a withdrawal through v1), v3 loosens it again, and
+    only then does Mexico sync: it purges v1 and keeps v3, which it may have."""
+    route_both_ways(linked, monkeypatch)
+    author = add_user(linked.us, "cbp.author", "CBP", ["analyst"])
+    stix_id = _create(linked.us, author, "Ruta de la carga", SHARED)
+    sync.sync(linked.mx, "us-node")
+    _version(linked.us, author, stix_id, "Ruta de la carga (fuente)", RED)
+    _version(linked.us, author, stix_id, "Ruta de la carga (revisada)", SHARED)
+    sync.sync(linked.mx, "us-node")
+    held = _held(linked.mx, stix_id)
+    assert [r.recalled for r in held] == [True, False]
+    assert "Ruta de la carga (revisada)" in held[-1].content
+    assert "Ruta de la carga" not in held[0].content
