@@ -27,6 +27,7 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from puente.audit import denials
 from puente.audit import service as audit
 from puente.config import Settings
 from puente.errors import N_, Conflict, Forbidden, InvalidInput
@@ -54,6 +55,7 @@ from puente.records.validation import ObjectChecker, timestamp_key
 from puente.records.writers import CoreWriter, SqliteWriter, Stored, Writer
 
 CHUNK = 5000  # objects validated, looked up and inserted together
+DENIED = "record.denied"  # a refused read of a record, in the audit log (puente.audit.denials)
 REVOKED = N_("This record is revoked; it takes no new versions.")
 
 
@@ -342,7 +344,9 @@ class _Ingest:
                 continue
             if not self._may_see(versions):
                 # Nothing about a record the importer may not see: not its owner, not its
-                # versions; only that the id cannot be used.
+                # versions; only that the id cannot be used. That much is a refused read, so
+                # it is noted like one (puente.audit.denials; the edge records it).
+                denials.note(self.session, self.principal.username, DENIED, row.stix_id)
                 raise Forbidden(
                     N_("You may not make new versions of {id}."),
                     pointer=row.at + "/id",

@@ -23,6 +23,7 @@ from puente.policy import gate
 from puente.policy.markings import TLP_LEVELS, Markings, most_restrictive
 from puente.policy.roles import Principal, require
 from puente.records import builder, ownership
+from puente.records.ingest import DENIED as DENIED  # a refused read: record.denied
 from puente.records.ingest import IngestResult, ingest
 from puente.records.models import Record, RecordCopy, RecordRef
 from puente.records.prefilter import visible_to_user
@@ -30,7 +31,6 @@ from puente.records.rows import RecordView, facts_of
 from puente.records.text import fold
 from puente.records.validation import is_identifier, refs_of, timestamp_key
 
-DENIED = "record.denied"  # a refused read of a record, in the audit log (puente.audit.denials)
 PLAN_TYPE_PREFIX = ownership.PLAN_TYPE_PREFIX
 
 

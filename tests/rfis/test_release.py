@@ -382,3 +382,22 @@ def test_a_recall_reaches_the_copy_of_a_copy(
         recalls.recall(session, linked.us, author, own, "Shared by mistake.")
     sync.sync(linked.mx, "us-node")
     assert "Bodega en Laredo" not in _mexico_reads(mx, fer)
+
+
+def test_a_user_of_the_agency_who_may_not_see_the_record_does_not_approve_it(
+    apis: tuple[TestClient, TestClient], linked: Linked, asked: Any
+) -> None:
+    """CBP's TLP:RED record is for its named recipients: another CBP analyst, who may write
+    records but may not read this one, neither sees the approval nor decides it."""
+    _mx, us = apis
+    originals, _fer, lia, rfi_id = asked
+    held = us.post(f"/api/v1/rfis/{rfi_id}/answer", headers=lia,
+                   json=_answer(records=[originals.ids["Rubí rojo"]],
+                                release_reason=WHY)).json()  # fmt: skip
+    (approval,) = held["approvals"]
+    other = token_headers(linked.us, "cbp.two", "CBP", "analyst")
+    assert us.get("/api/v1/rfis/approvals", headers=other).json() == []
+    for verb, body in (("approve", {}), ("refuse", {"reason": "No."})):
+        decided = us.post(f"/api/v1/rfis/approvals/{approval['id']}/{verb}", headers=other,
+                          json=body)  # fmt: skip
+        assert decided.status_code == 404, decided.text
