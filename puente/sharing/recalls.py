@@ -34,8 +34,9 @@ from puente.records.builder import stix_now
 from puente.records.ingest import ingest
 from puente.records.models import Record, RecordCopy, RecordRef
 from puente.records.rows import facts_of
+from puente.records.validation import TIMESTAMP_RE, timestamp_key
 from puente.sharing import signing
-from puente.sharing.models import Partner, RecallNotice
+from puente.sharing.models import Partner, Quarantined, RecallNotice
 from puente.sharing.partners import PartnerPrincipal
 
 RECALL_TYPE = "x-puente-recall"
@@ -212,6 +213,7 @@ def apply_received(session: Session, node: Node, partner: Partner, obj: dict[str
         row.recalled = True
     if held:
         session.execute(delete(RecordRef).where(RecordRef.record_pk.in_([r.pk for r in held])))
+    _purge_quarantined(session, partner, obj, through if isinstance(through, str) else "")
     created = stix_now()
     ack = signing.sign(
         node.settings.key_path,
@@ -246,6 +248,29 @@ def apply_received(session: Session, node: Node, partner: Partner, obj: dict[str
     )
     audit.append(session, f"partner:{partner.node_id}", "sync.recall", record_id,
                  details={"recall": obj["id"], "purged_versions": len(held)})  # fmt: skip
+
+
+def _purge_quarantined(session: Session, partner: Partner, recall_obj: dict[str, Any],
+                      through: str) -> None:  # fmt: skip
+    """Purge the content of what ``partner`` served of the recalled record that this node
+    refused and keeps in quarantine (it is shown there to the readers its markings allow):
+    every version, or for a withdrawal those up to ``through`` (and any whose version does
+    not read as a time)."""
+    entries = session.execute(
+        select(Quarantined).where(
+            Quarantined.partner_id == partner.id,
+            Quarantined.object_id == recall_obj["record_id"],
+        )
+    ).scalars()
+    for entry in entries:
+        version = entry.version
+        if through and TIMESTAMP_RE.match(version) and timestamp_key(version) > through:
+            continue
+        entry.content = orjson.dumps(
+            {"id": entry.object_id, "x_puente_recalled": {
+                "recall": recall_obj["id"], "reason": recall_obj.get("reason", "")}},
+            option=orjson.OPT_SORT_KEYS,
+        ).decode()  # fmt: skip
 
 
 def _tombstone(row: Record, recall_obj: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from puente.policy.roles import Principal
 from puente.records import builder
 from puente.records import service as records
 from puente.records.models import Record
-from puente.sharing import sync
+from puente.sharing import quarantine as quarantined
+from puente.sharing import recalls, sync
 from puente.sharing.models import RecallNotice
 from tests.support.linked import Linked, route_both_ways
 from tests.support.nodes import add_user
@@ -171,3 +172,32 @@ def test_a_version_loosened_again_before_the_partner_syncs_reaches_it_after_the_
     assert [r.recalled for r in held] == [True, False]
     assert "Ruta de la carga (revisada)" in held[-1].content
     assert "Ruta de la carga" not in held[0].content
+
+
+def test_a_recall_purges_the_copy_this_node_holds_in_quarantine_too(
+    linked: Linked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mexico's record is larger than the United States node accepts: it is quarantined
+    there, its content kept and shown to the users its markings allow. Mexico recalls it
+    (shared by mistake): the United States purges what it holds of it, quarantine included."""
+    route_both_ways(linked, monkeypatch)
+    linked.us.settings.limits.max_object_bytes = 2048
+    fer = add_user(linked.mx, "fer", "FGR", ["analyst"])
+    secret = "Testigo protegido: " + "x" * 3000
+    with linked.mx.db.session() as session:
+        stix_id = records.create(session, linked.mx.settings, fer, "incident",
+                                 {"name": "Testigo", "description": secret}, SHARED).stix_id  # fmt: skip
+    report = sync.sync(linked.us, "mx-node")
+    assert report.quarantined == 1
+    reader = add_user(linked.us, "cbp.reader", "CBP", ["analyst"])
+
+    def shown() -> str:
+        with linked.us.db.session() as session:
+            page = quarantined.quarantine(session, reader, "mx-node")
+            return " ".join(e.content or "" for e in page.entries if e.object_id == stix_id)
+
+    assert "Testigo protegido" in shown()
+    with linked.mx.db.session() as session:
+        recalls.recall(session, linked.mx, fer, stix_id, "Compartido por error.")
+    sync.sync(linked.us, "mx-node")
+    assert "Testigo protegido" not in shown()
