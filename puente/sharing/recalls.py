@@ -169,7 +169,10 @@ def _publish(
         "extensions": {EXT_RECALL: {"extension_type": "new-sdo"}},
     }
     countries = {settings.country, *(p.country for p in told)}
-    markings = Markings(tlp="AMBER", rel_to=frozenset(countries), handling="H0")
+    # It names the record, which some users here may not see: told no partner, it goes
+    # nowhere, so it is TLP:RED, for the one who recalled it alone.
+    markings = Markings(tlp="AMBER" if told else "RED", rel_to=frozenset(countries),
+                        handling="H0")  # fmt: skip
     apply_markings(body, markings)
     signed = signing.sign(settings.key_path, body)
     ingest(session, settings, actor, [signed], override=markings, action="record.recall",
