@@ -265,3 +265,24 @@ def test_a_revoked_record_takes_no_new_version_in_a_bundle(
     assert response.json()["errors"][0]["pointer"] == "/objects/0/id"
     current = client.get(f"/api/v1/records/{made['id']}", headers=bearer(node, dea)).json()
     assert current["revoked"] is True
+
+
+def test_a_new_version_is_current_even_after_one_dated_in_the_future(
+    client: TestClient, node: Node, dea: Principal
+) -> None:
+    """A DEA bundle stored a version dated 2099 (a wrong clock, or on purpose). A DEA analyst
+    then tightens the record to TLP:RED over REST: the new version must be the current one,
+    not an older version behind the 2099 one that leaves the record as loose as it was."""
+    made = dea_record(client, node, dea)
+    headers = bearer(node, dea)
+    future = dict(made["object"], modified="2099-01-01T00:00:00.000Z", name="Dated 2099")
+    bundle = {"type": "bundle", "id": "bundle--6f1d0c3e-1111-4a2b-9c3d-000000000005",
+              "objects": [future]}  # fmt: skip
+    assert client.post("/api/v1/bundles", json=bundle, headers=headers).status_code in (200, 201)
+    tighter = {"fields": {"name": "Precursor shipment, informant named"},
+               "markings": {"tlp": "RED", "agencies": ["DEA"], "handling": "H2"}}  # fmt: skip
+    put = client.put(f"/api/v1/records/{made['id']}", json=tighter, headers=headers)
+    assert put.status_code == 200, put.text
+    current = client.get(f"/api/v1/records/{made['id']}", headers=headers).json()
+    assert (current["name"], current["markings"]["tlp"]) == (
+        "Precursor shipment, informant named", "RED")
