@@ -285,4 +285,28 @@ def test_a_new_version_is_current_even_after_one_dated_in_the_future(
     assert put.status_code == 200, put.text
     current = client.get(f"/api/v1/records/{made['id']}", headers=headers).json()
     assert (current["name"], current["markings"]["tlp"]) == (
-        "Precursor shipment, informant named", "RED")
+        "Precursor shipment, informant named",
+        "RED",
+    )
+
+
+def test_an_object_marked_with_two_tlps_is_stored_under_the_stricter(
+    client: TestClient, node: Node, dea: Principal
+) -> None:
+    """STIX applies every marking an object lists: one from another tool that lists TLP:GREEN
+    and TLP:RED is TLP:RED, not GREEN because GREEN came first (GREEN would go to Mexico)."""
+    green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+    red = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+    obj = {"type": "incident", "spec_version": "2.1",
+           "id": "incident--0b7c1e52-6a0d-4f43-9c1b-6b2d1f0e9a02",
+           "created": "2026-01-05T10:00:00.000Z", "modified": "2026-01-05T10:00:00.000Z",
+           "name": "Dos marcas", "object_marking_refs": [green, red],
+           "extensions": {"extension-definition--7d2f4e61-3c0a-4b8e-9f51-2a6c8d0e1b73": {
+               "extension_type": "property-extension", "rel_to": ["MEX", "USA"],
+               "handling": "H0"}}}  # fmt: skip
+    bundle = {"type": "bundle", "id": "bundle--6f1d0c3e-1111-4a2b-9c3d-000000000006",
+              "objects": [obj]}  # fmt: skip
+    headers = bearer(node, dea)
+    assert client.post("/api/v1/bundles", json=bundle, headers=headers).status_code in (200, 201)
+    stored = client.get(f"/api/v1/records/{obj['id']}", headers=headers).json()
+    assert stored["markings"]["tlp"] == "RED"
