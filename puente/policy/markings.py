@@ -110,12 +110,21 @@ class Markings:
 
 def markings_from_object(obj: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
     """The object's TLP and its markings extension. Every marking an object lists applies
-    (STIX 2.1 §7.2.2): of several TLP references, the strictest is its TLP."""
+    (STIX 2.1 §7.2.2): of several TLP references, the strictest is its TLP. A TLP that a
+    granular marking (§7.2.3) gives part of the object counts too: the gate decides on whole
+    objects, so the strictest part marks all of it."""
     tlp = None
     for ref in obj.get("object_marking_refs") or ():  # a plain loop: this runs once an object
         level = TLP_BY_MARKING_ID.get(ref)
         if level is not None and (tlp is None or _RANK[level] > _RANK[tlp]):
             tlp = level
+    granular = obj.get("granular_markings")
+    if granular and isinstance(granular, list):
+        for item in granular:
+            ref = item.get("marking_ref") if isinstance(item, dict) else None
+            level = TLP_BY_MARKING_ID.get(ref) if isinstance(ref, str) else None
+            if level is not None and (tlp is None or _RANK[level] > _RANK[tlp]):
+                tlp = level
     extensions = obj.get("extensions")
     body = extensions.get(MARKINGS_EXTENSION) if isinstance(extensions, dict) else None
     return tlp, body if isinstance(body, dict) else None

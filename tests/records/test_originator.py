@@ -310,3 +310,30 @@ def test_an_object_marked_with_two_tlps_is_stored_under_the_stricter(
     assert client.post("/api/v1/bundles", json=bundle, headers=headers).status_code in (200, 201)
     stored = client.get(f"/api/v1/records/{obj['id']}", headers=headers).json()
     assert stored["markings"]["tlp"] == "RED"
+
+
+def test_a_tlp_a_granular_marking_applies_to_part_of_an_object_governs_all_of_it(
+    client: TestClient, node: Node, dea: Principal
+) -> None:
+    """Puente gates whole objects: an object from another tool marked TLP:GREEN whose
+    description a granular marking makes TLP:RED is TLP:RED as a whole, or the description
+    would go to Mexico with the rest."""
+    green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+    red = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+    obj = {"type": "incident", "spec_version": "2.1",
+           "id": "incident--0b7c1e52-6a0d-4f43-9c1b-6b2d1f0e9a03",
+           "created": "2026-01-05T10:00:00.000Z", "modified": "2026-01-05T10:00:00.000Z",
+           "name": "Parte en rojo", "description": "Informante: Z-7",
+           "object_marking_refs": [green],
+           "granular_markings": [{"marking_ref": red, "selectors": ["description"]}],
+           "extensions": {"extension-definition--7d2f4e61-3c0a-4b8e-9f51-2a6c8d0e1b73": {
+               "extension_type": "property-extension", "rel_to": ["MEX", "USA"],
+               "handling": "H0"}}}  # fmt: skip
+    bundle = {"type": "bundle", "id": "bundle--6f1d0c3e-1111-4a2b-9c3d-000000000007",
+              "objects": [obj]}  # fmt: skip
+    headers = bearer(node, dea)
+    done = client.post("/api/v1/bundles", json=bundle, headers=headers)
+    assert done.status_code in (200, 201, 422), done.text
+    if done.status_code != 422:  # refused outright is as good
+        stored = client.get(f"/api/v1/records/{obj['id']}", headers=headers).json()
+        assert stored["markings"]["tlp"] == "RED"
