@@ -247,3 +247,29 @@ def test_a_recall_told_to_no_partner_names_its_record_to_nobody_else_here(
         found = us.get("/api/v1/records", params={"limit": 200},
                        headers={"Authorization": f"Bearer {token}"}).text  # fmt: skip
     assert stix_id not in found
+
+
+@pytest.mark.parametrize(
+    "tightened",
+    [
+        Markings(tlp="GREEN", rel_to=frozenset({"USA", "MEX"}), agencies=frozenset({"CBP"})),
+        Markings(
+            tlp="GREEN", rel_to=frozenset({"USA", "MEX"}), recipients=frozenset({"cbp.author@USA"})
+        ),
+    ],
+    ids=["only-agencies", "only-recipients"],
+)
+def test_changing_only_agencies_or_recipients_withdraws_too(
+    linked: Linked, monkeypatch: pytest.MonkeyPatch, tightened: Markings
+) -> None:
+    """TLP and REL TO unchanged: agencies of this country alone, or recipients here alone,
+    stop Mexico from receiving the record as surely, and withdraw it."""
+    route_both_ways(linked, monkeypatch)
+    author = add_user(linked.us, "cbp.author", "CBP", ["analyst"])
+    stix_id = _create(linked.us, author, "Ruta de la carga", SHARED)
+    sync.sync(linked.mx, "us-node")
+    _version(linked.us, author, stix_id, "Ruta de la carga (fuente)", tightened)
+    (sent,) = _notices(linked.us, stix_id)
+    assert sent.reason == "markings tightened"
+    sync.sync(linked.mx, "us-node")
+    assert all(r.recalled for r in _held(linked.mx, stix_id))
