@@ -82,7 +82,10 @@ def stream_objects(handle: BinaryIO, max_objects: int) -> Iterator[Any]:
 def import_stix(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
     tlp: str = typer.Option(
-        "", "--tlp", help="Mark objects that carry no Puente markings with this TLP level."
+        "",
+        "--tlp",
+        help="Mark objects that carry no Puente markings with this TLP level (never "
+        "below a TLP marking an object carries).",
     ),
     rel_to: list[str] = typer.Option([], "--rel-to", help="Countries for REL TO (with --tlp)."),
     handling: str = typer.Option("H0", "--handling"),

@@ -36,6 +36,7 @@ TLP1_MARKING_IDS = {
     "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": "RED",
 }
 TLP_BY_MARKING_ID = {v: k for k, v in TLP_MARKING_IDS.items()} | TLP1_MARKING_IDS
+_RANK = {level: rank for rank, level in enumerate(TLP_LEVELS)}
 
 MARKINGS_EXTENSION = "extension-definition--7d2f4e61-3c0a-4b8e-9f51-2a6c8d0e1b73"
 
@@ -108,12 +109,22 @@ class Markings:
 
 
 def markings_from_object(obj: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
-    """The object's TLP (from its first TLP marking reference) and its markings extension."""
+    """The object's TLP and its markings extension. Every marking an object lists applies
+    (STIX 2.1 §7.2.2): of several TLP references, the strictest is its TLP. A TLP that a
+    granular marking (§7.2.3) gives part of the object counts too: the gate decides on whole
+    objects, so the strictest part marks all of it."""
     tlp = None
     for ref in obj.get("object_marking_refs") or ():  # a plain loop: this runs once an object
-        tlp = TLP_BY_MARKING_ID.get(ref)
-        if tlp is not None:
-            break
+        level = TLP_BY_MARKING_ID.get(ref)
+        if level is not None and (tlp is None or _RANK[level] > _RANK[tlp]):
+            tlp = level
+    granular = obj.get("granular_markings")
+    if granular and isinstance(granular, list):
+        for item in granular:
+            ref = item.get("marking_ref") if isinstance(item, dict) else None
+            level = TLP_BY_MARKING_ID.get(ref) if isinstance(ref, str) else None
+            if level is not None and (tlp is None or _RANK[level] > _RANK[tlp]):
+                tlp = level
     extensions = obj.get("extensions")
     body = extensions.get(MARKINGS_EXTENSION) if isinstance(extensions, dict) else None
     return tlp, body if isinstance(body, dict) else None

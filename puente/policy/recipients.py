@@ -26,10 +26,17 @@ Directory = Mapping[str, str]
 
 
 def directory(countries: Iterable[str], nodes: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """The qualifiers a writer may use: each country, and each (node id, country) pair."""
-    known = {country.lower(): country for country in countries}
-    for node_id, country in nodes:
-        known[node_id.lower()] = country
+    """The qualifiers a writer may use: each country, and each (node id, country) pair.
+
+    A country code always names its country: a node whose id spells another country's code
+    (a partner registered as ``usa``) never turns ``bob@USA`` into a user of its own. A node
+    id listed twice keeps its first country: the writing node lists itself first, so a partner
+    registered under this node's own id never takes its users."""
+    listed = list(nodes)
+    known: dict[str, str] = {}
+    for node_id, country in listed:
+        known.setdefault(node_id.lower(), country)
+    for country in [*countries, *(country for _, country in listed)]:
         known[country.lower()] = country
     return known
 

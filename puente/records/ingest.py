@@ -27,6 +27,7 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from puente.audit import denials
 from puente.audit import service as audit
 from puente.config import Settings
 from puente.errors import N_, Conflict, Forbidden, InvalidInput
@@ -54,6 +55,8 @@ from puente.records.validation import ObjectChecker, timestamp_key
 from puente.records.writers import CoreWriter, SqliteWriter, Stored, Writer
 
 CHUNK = 5000  # objects validated, looked up and inserted together
+DENIED = "record.denied"  # a refused read of a record, in the audit log (puente.audit.denials)
+REVOKED = N_("This record is revoked; it takes no new versions.")
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ class Pending:
     """A validated object ready to be stored."""
 
     __slots__ = (
-        "as_given_hash", "at", "content", "content_hash", "created_key", "date_added",
+        "as_given_hash", "at", "claimed", "content", "content_hash", "created_key", "date_added",
         "is_current", "kind", "marked", "modified_key", "name", "originating_agency", "refs",
         "revoked", "search_text", "stix_id", "type",
     )  # fmt: skip
@@ -142,6 +145,8 @@ class Pending:
         # The hash of the object as given, when storing it rewrote its named recipients: a
         # version stored before they were qualified is that very object (its export).
         self.as_given_hash = ""
+        # The agency its created_by_ref names ("" if none): a partner reads the originator there.
+        self.claimed = AGENCY_BY_IDENTITY.get(obj.get("created_by_ref", ""), "")
 
 
 class _Ingest:
@@ -291,6 +296,7 @@ class _Ingest:
         for version in self.writer.stored_versions(list({row.stix_id for row in rows})):
             existing.setdefault(version.stix_id, []).append(version)
         fresh = self._fresh(rows, existing) if existing else rows
+        _check_authorship(fresh)
         newest: dict[str, str] = {}
         for row in fresh:
             newest[row.stix_id] = max(row.modified_key, newest.get(row.stix_id, ""))
@@ -338,7 +344,9 @@ class _Ingest:
                 continue
             if not self._may_see(versions):
                 # Nothing about a record the importer may not see: not its owner, not its
-                # versions; only that the id cannot be used.
+                # versions; only that the id cannot be used. That much is a refused read, so
+                # it is noted like one (puente.audit.denials; the edge records it).
+                denials.note(self.session, self.principal.username, DENIED, row.stix_id)
                 raise Forbidden(
                     N_("You may not make new versions of {id}."),
                     pointer=row.at + "/id",
@@ -354,6 +362,11 @@ class _Ingest:
                     id=row.stix_id,
                 )
             owner = versions[0]
+            current = next((v for v in versions if v.is_current), None)
+            if (current is not None and current.revoked and not row.revoked
+                    and row.modified_key > current.modified_key):  # fmt: skip
+                # STIX 2.1 §3.6: a revoked object takes no new versions (nor is un-revoked).
+                raise Conflict(REVOKED, pointer=row.at + "/id")
             if not self._may_write(row, versions, owner):
                 raise ownership.refusal(row.stix_id, owner.originating_agency, owner.owner_node,
                                         owner.received, pointer=row.at + "/id")  # fmt: skip
@@ -536,6 +549,21 @@ def _run(
         if progress is not None:
             progress(len(chunk))
     return run.finish()
+
+
+def _check_authorship(rows: list[Pending]) -> None:
+    """Refuse an object of this node whose created_by_ref names another agency than the one
+    it is stored under: a partner reads a record's originator there, so it would leave under
+    that agency's name (puente.records.ownership). A partner's objects are theirs to sign."""
+    for row in rows:
+        if row.claimed and row.claimed != row.originating_agency:
+            raise Forbidden(
+                N_("The object names {claimed} as its author, but it would be {agency}'s: "
+                   "name {agency} in created_by_ref, or leave it out."),
+                pointer=row.at + "/created_by_ref",
+                claimed=row.claimed,
+                agency=row.originating_agency,
+            )  # fmt: skip
 
 
 def _recipients_rewritten(obj: dict[str, Any], marked: _Marked) -> bool:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from puente.config import COUNTRIES, Settings
 from puente.policy import recipients
-from puente.policy.markings import Markings
+from puente.policy.markings import TLP_LEVELS, Markings
 
 # The partners' (node id, country) pairs, read in the caller's session.
 PartnerNodes = Callable[[Session], Iterable[tuple[str, str]]]
@@ -64,6 +64,10 @@ def resolve(
         markings = override if override is not None else default_markings(settings, kind)
         if tlp and override is None:
             markings = Markings(**{**markings.__dict__, "tlp": tlp})
+        elif tlp and TLP_LEVELS.index(tlp) > TLP_LEVELS.index(markings.tlp):
+            # The writer's markings are for what carries none: never below the TLP the
+            # object itself carries (a standard TLP marking from another tool).
+            markings = replace(markings, tlp=tlp)
     else:
         markings = Markings.from_extension(tlp or default_markings(settings, kind).tlp, body)
     if settings.country not in markings.rel_to:

@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 from puente.audit import denials
 from puente.audit import service as audit
 from puente.config import Settings
-from puente.errors import N_, InvalidInput, NotFound, Problem
+from puente.errors import N_, Conflict, InvalidInput, NotFound, Problem
 from puente.policy import gate
 from puente.policy.markings import TLP_LEVELS, Markings, most_restrictive
 from puente.policy.roles import Principal, require
 from puente.records import builder, ownership
+from puente.records.ingest import DENIED as DENIED  # a refused read: record.denied
 from puente.records.ingest import IngestResult, ingest
 from puente.records.models import Record, RecordCopy, RecordRef
 from puente.records.prefilter import visible_to_user
@@ -30,7 +31,6 @@ from puente.records.rows import RecordView, facts_of
 from puente.records.text import fold
 from puente.records.validation import is_identifier, refs_of, timestamp_key
 
-DENIED = "record.denied"  # a refused read of a record, in the audit log (puente.audit.denials)
 PLAN_TYPE_PREFIX = ownership.PLAN_TYPE_PREFIX
 
 
@@ -86,6 +86,8 @@ def new_version(
     row = _current_visible(session, principal, stix_id)
     if not ownership.may_version(principal, row.originating_agency, row.received):
         raise ownership.refusal(stix_id, row.originating_agency, row.owner_node, row.received)
+    if row.revoked:  # STIX 2.1 §3.6; an admin's revocation is not undone by a new version
+        raise Conflict(N_("This record is revoked; it takes no new versions."))
     previous = orjson.loads(row.content)
     obj = builder.build(row.kind, fields, principal.agency, previous=previous)
     _check_refs_visible(session, principal, obj)

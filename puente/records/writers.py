@@ -51,6 +51,7 @@ class Stored(NamedTuple):
     received: bool
     originating_agency: str
     owner_node: str
+    revoked: bool
 
 
 STORED_COLUMNS = [RECORDS.c[name] for name in Stored._fields]

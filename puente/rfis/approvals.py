@@ -314,6 +314,7 @@ def _approve(
     release.check_strict(copy, to)
     approval.state, approval.note = APPROVED, decision.note.strip()[:5000]
     approval.approved_tlp, approval.approved_handling = tlp, handling
+    approval.approved_version = row.modified_key  # a later version is not approved
     audit.append(session, who.username, "rfi.release.approve", approval.record_id,
                  marking=copy.banner(),
                  details={"rfi": rfi.id, "approval": approval.id, "tlp": tlp,
@@ -345,12 +346,20 @@ def finish(held: ReleaseHold, state: str) -> None:
 
 
 def approved_markings(session: Session, held: ReleaseHold) -> dict[str, release.Approved]:
-    """record id -> what its originating agency approved, for a complete hold."""
+    """record id -> what its originating agency approved, for a complete hold: only for the
+    version it approved (a record changed since then is left out, so it waits again)."""
+    approved = list(session.execute(
+        select(ReleaseApproval).where(
+            ReleaseApproval.hold_id == held.id, ReleaseApproval.state == APPROVED
+        )
+    ).scalars())  # fmt: skip
+    current = dict(session.execute(
+        select(Record.stix_id, Record.modified_key).where(
+            Record.stix_id.in_([a.record_id for a in approved]), Record.is_current.is_(True)
+        )
+    ).all())  # fmt: skip
     return {
         a.record_id: release.Approved(a.approved_tlp, a.approved_handling, a.decided_by)
-        for a in session.execute(
-            select(ReleaseApproval).where(
-                ReleaseApproval.hold_id == held.id, ReleaseApproval.state == APPROVED
-            )
-        ).scalars()
+        for a in approved
+        if current.get(a.record_id) == a.approved_version
     }

@@ -120,3 +120,5 @@ class ReleaseApproval(Base):
     note: Mapped[str] = mapped_column(Text, default="")  # the approver's note or refusal reason
     approved_tlp: Mapped[str] = mapped_column(String(16), default="")
     approved_handling: Mapped[str] = mapped_column(String(2), default="")
+    # The version of the record approved (its modified key): a later one was not.
+    approved_version: Mapped[str] = mapped_column(String(40), default="")

@@ -9,7 +9,8 @@ restrictive than the original allows (DESIGN.md, "Records and markings"):
 - its TLP is the stricter of the liaison's and the original's, its handling code the stricter
   of theirs (an H3 original's text comes along), and an agency restriction carries over;
 - a record the originating agency has not let the requesting country have — REL TO lacks it,
-  it is TLP:RED (which never leaves the node), its agencies leave out the requesting agency —
+  it is TLP:RED (which never leaves the node), its agencies leave out the requesting agency,
+  its named recipients leave out the requesting users —
   or a record of another agency than the liaison's is released only once its originating
   agency approves (:mod:`puente.rfis.approvals`), under the markings that agency approves,
   which may be lower: it is the originator.
@@ -45,11 +46,13 @@ MAX_RELEASED = 50
 
 # Why a record's release waits for its originating agency (stored as these codes).
 NOT_RELEASABLE, RED, OTHER_AGENCY, AGENCIES = "rel_to", "red", "agency", "agencies"
+RECIPIENTS = "recipients"
 WHY = {
     NOT_RELEASABLE: N_("not releasable to {country}"),
     RED: N_("TLP:RED, which never leaves the node"),
     OTHER_AGENCY: N_("a record of {agency}, not of the liaison's agency"),
     AGENCIES: N_("restricted to agencies that leave out {requester}"),
+    RECIPIENTS: N_("for named recipients that leave out the requesting users"),
 }
 
 
@@ -176,6 +179,10 @@ def why_approval(row: Record, to: Audience) -> tuple[str, ...]:
         why.append(OTHER_AGENCY)
     if original.agencies and to.requester_agency not in original.agencies:
         why.append(AGENCIES)
+    if original.recipients and not to.recipients <= original.recipients:
+        # The copy is for the requesting users: the original's named recipients must all
+        # include them (a record for recipients on this node alone never leaves it).
+        why.append(RECIPIENTS)
     return tuple(why)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from puente.accounts import service as accounts
 from puente.accounts.models import User
+from puente.audit import denials
 from puente.audit import service as audit
 from puente.clock import now
 from puente.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Problem
@@ -30,6 +31,8 @@ from puente.policy.roles import PERMISSIONS, Principal, require
 from puente.rfis import approvals, messages, release, states
 from puente.rfis.models import Rfi
 from puente.sharing.partners import get_partner
+
+DENIED = "rfi.denied"  # a refused read of a request, in the audit log (puente.audit.denials)
 
 ACTION_PERMISSIONS = {
     "send": "rfis.request",
@@ -147,6 +150,8 @@ def held(session: Session, who: Principal, rfi_id: str) -> Rfi:
     """The request ``who`` may see, or NotFound (never revealing that it exists)."""
     rfi = session.get(Rfi, rfi_id)
     if rfi is None or not may_see(who, rfi):
+        # A refused read, noted like a record's (puente.audit.denials counts them per hour).
+        denials.note(session, who.username, DENIED, rfi_id)
         raise NotFound(N_("No request for information {id} that you may see."), id=rfi_id)
     return rfi
 
@@ -284,7 +289,8 @@ def decide_release(session: Session, node: Node, who: Principal, approval_id: st
     planned = release.plan(session, liaison, to, held_answer.records.split(","),
                            held_answer.tlp, held_answer.handling, given)  # fmt: skip
     if any(item.why for item in planned):
-        # A record that needed no approval was re-marked since: the liaison answers again.
+        # A record that needed no approval was re-marked since, or one approved has a new
+        # version (its approval covered the version its agency saw): the liaison answers again.
         approvals.cancel(session, rfi, who.username, "a record changed since it was held")
         return Queued(rfi.id, None)
     approvals.finish(held_answer, approvals.RELEASED)

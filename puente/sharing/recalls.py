@@ -34,8 +34,9 @@ from puente.records.builder import stix_now
 from puente.records.ingest import ingest
 from puente.records.models import Record, RecordCopy, RecordRef
 from puente.records.rows import facts_of
+from puente.records.validation import TIMESTAMP_RE, timestamp_key
 from puente.sharing import signing
-from puente.sharing.models import Partner, RecallNotice
+from puente.sharing.models import Partner, Quarantined, RecallNotice
 from puente.sharing.partners import PartnerPrincipal
 
 RECALL_TYPE = "x-puente-recall"
@@ -68,11 +69,9 @@ def recall(
     recall_id, told = _recall_one(session, node.settings, actor, stix_id, reason)
     # A copy released to answer a request for information carries its original's recall: it
     # holds the same content (its own markings may even let a user see it who cannot see the
-    # original, so the permission was checked on the original above).
-    copies = session.execute(
-        select(RecordCopy.copy_id).where(RecordCopy.original_id == stix_id)
-    ).scalars()
-    for copy_id in list(copies):
+    # original, so the permission was checked on the original above). So does a copy of that
+    # copy (its author sees the copy, and may release it again), however deep.
+    for copy_id in _copies_of(session, stix_id):
         copy = session.execute(
             select(Record).where(Record.stix_id == copy_id, Record.is_current.is_(True))
         ).scalar_one_or_none()
@@ -80,6 +79,19 @@ def recall(
             _, more = _recall_one(session, node.settings, actor, copy_id, reason)
             told += [p for p in more if p not in told]
     return RecallResult(recall_id, stix_id, sorted({p.node_id for p in told}))
+
+
+def _copies_of(session: Session, stix_id: str) -> list[str]:
+    """The ids of every copy of ``stix_id``, and of their copies, in the order found."""
+    found: dict[str, None] = {}
+    frontier = [stix_id]
+    while frontier:
+        copies = session.execute(
+            select(RecordCopy.copy_id).where(RecordCopy.original_id.in_(frontier))
+        ).scalars()
+        frontier = [c for c in copies if c not in found and c != stix_id]
+        found.update(dict.fromkeys(frontier))
+    return list(found)
 
 
 def _recall_one(
@@ -113,8 +125,9 @@ def withdraw(
 
     Unlike a recall the record stays shareable (a later version marked for them flows again);
     the partners get the same signed object, with the reason "markings tightened", and purge
-    every version they hold. ``through`` is the newest version they may hold: a later
-    tightening of versions they received since is withdrawn again."""
+    every version they hold up to ``through``, the newest version they may hold: a later one
+    is theirs to keep, and a later tightening of versions they received since is withdrawn
+    again."""
     return _publish(session, settings, writer, stix_id, WITHDRAWAL_REASON, told,
                     {"withdrawn_through": through})  # fmt: skip
 
@@ -156,7 +169,10 @@ def _publish(
         "extensions": {EXT_RECALL: {"extension_type": "new-sdo"}},
     }
     countries = {settings.country, *(p.country for p in told)}
-    markings = Markings(tlp="AMBER", rel_to=frozenset(countries), handling="H0")
+    # It names the record, which some users here may not see: told no partner, it goes
+    # nowhere, so it is TLP:RED, for the one who recalled it alone.
+    markings = Markings(tlp="AMBER" if told else "RED", rel_to=frozenset(countries),
+                        handling="H0")  # fmt: skip
     apply_markings(body, markings)
     signed = signing.sign(settings.key_path, body)
     ingest(session, settings, actor, [signed], override=markings, action="record.recall",
@@ -185,15 +201,14 @@ def apply_received(session: Session, node: Node, partner: Partner, obj: dict[str
     if session.get(RecallNotice, (obj["id"], partner.id)) is not None:
         return  # applied before: a page delivered twice changes nothing
     record_id = obj["record_id"]
-    held = list(
-        session.execute(
-            select(Record).where(
-                Record.stix_id == record_id,
-                Record.received.is_(True),
-                Record.owner_node == partner.node_id,
-            )
-        ).scalars()
-    )
+    conditions = [Record.stix_id == record_id, Record.received.is_(True),
+                  Record.owner_node == partner.node_id]  # fmt: skip
+    through = obj.get("withdrawn_through")
+    if isinstance(through, str) and through:
+        # A withdrawal takes back the versions up to the tightening; a later version, marked
+        # for this node again, may arrive in the same page before it and stays.
+        conditions.append(Record.modified_key <= through)
+    held = list(session.execute(select(Record).where(*conditions)).scalars())
     for row in held:
         row.content = orjson.dumps(_tombstone(row, obj), option=orjson.OPT_SORT_KEYS).decode()
         row.name = ""
@@ -201,6 +216,7 @@ def apply_received(session: Session, node: Node, partner: Partner, obj: dict[str
         row.recalled = True
     if held:
         session.execute(delete(RecordRef).where(RecordRef.record_pk.in_([r.pk for r in held])))
+    _purge_quarantined(session, partner, obj, through if isinstance(through, str) else "")
     created = stix_now()
     ack = signing.sign(
         node.settings.key_path,
@@ -235,6 +251,29 @@ def apply_received(session: Session, node: Node, partner: Partner, obj: dict[str
     )
     audit.append(session, f"partner:{partner.node_id}", "sync.recall", record_id,
                  details={"recall": obj["id"], "purged_versions": len(held)})  # fmt: skip
+
+
+def _purge_quarantined(session: Session, partner: Partner, recall_obj: dict[str, Any],
+                      through: str) -> None:  # fmt: skip
+    """Purge the content of what ``partner`` served of the recalled record that this node
+    refused and keeps in quarantine (it is shown there to the readers its markings allow):
+    every version, or for a withdrawal those up to ``through`` (and any whose version does
+    not read as a time)."""
+    entries = session.execute(
+        select(Quarantined).where(
+            Quarantined.partner_id == partner.id,
+            Quarantined.object_id == recall_obj["record_id"],
+        )
+    ).scalars()
+    for entry in entries:
+        version = entry.version
+        if through and TIMESTAMP_RE.match(version) and timestamp_key(version) > through:
+            continue
+        entry.content = orjson.dumps(
+            {"id": entry.object_id, "x_puente_recalled": {
+                "recall": recall_obj["id"], "reason": recall_obj.get("reason", "")}},
+            option=orjson.OPT_SORT_KEYS,
+        ).decode()  # fmt: skip
 
 
 def _tombstone(row: Record, recall_obj: dict[str, Any]) -> dict[str, Any]:

@@ -6,8 +6,9 @@ one of its own — the partner's collection offers none of its versions. A partn
 an older version before the change still holds it, so it is told: the owner publishes a
 signed withdrawal (a recall with the reason "markings tightened", :func:`recalls.withdraw`),
 which travels in the partner's collection like any object, so a partner offline at the time
-gets it at its next sync, purges every version it holds and acknowledges. The record itself
-stays shareable: a later version marked for the partner flows to it again.
+gets it at its next sync, purges every version it holds up to the one withdrawn, and
+acknowledges. The record itself stays shareable: a later version marked for the partner flows
+to it again, and is kept even when it arrives in the same page as the withdrawal.
 """
 
 from __future__ import annotations

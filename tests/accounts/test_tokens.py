@@ -127,3 +127,52 @@ def test_the_command_line_lists_and_revokes_tokens_and_issues_one_on_the_host(
         (entry,) = audit.search(session, admin, audit.AuditFilter(action="token.create",
                                                                   target="ana"))[:1]  # fmt: skip
     assert (entry.actor, json.loads(entry.details)["on_host"]) == ("admin", True)
+
+
+# -- what an admin's power to make accounts still reaches (issue 13, leak 3) -----------------
+
+KNOWN = "known-to-the-admin-1"
+
+
+def _account(client: TestClient, admin_headers: dict[str, str], username: str,
+             agency: str) -> None:  # fmt: skip
+    made = client.post("/api/v1/users", headers=admin_headers,
+                       json={"username": username, "password": KNOWN, "agency": agency,
+                             "roles": ["analyst"]})  # fmt: skip
+    assert made.status_code == 201, made.text
+
+
+@pytest.mark.xfail(strict=True, reason="an admin sets the password of the accounts it makes: "
+                   "it may make one for a recipient name nobody holds yet and sign in as it")  # fmt: skip
+def test_an_admin_may_not_take_a_recipients_name_nobody_holds_yet(
+    client: TestClient, node: Node, admin: Principal, analyst: Principal
+) -> None:
+    """Ana writes a TLP:RED record for "hsi.liasion" (a typo: no such user). The admin makes
+    that account with a password it knows and reads the record through it."""
+    red = {"kind": "incident", "fields": {"name": "Para el enlace"},
+           "markings": {"tlp": "RED", "recipients": ["hsi.liasion"]}}  # fmt: skip
+    made = client.post("/api/v1/records", json=red, headers=bearer(node, analyst))
+    if made.status_code == 422:
+        return  # refused at the field: the name must be a user of this node (one fix)
+    assert made.status_code == 201, made.text
+    _account(client, bearer(node, admin), "hsi.liasion", "HSI")
+    sign_in(client, "hsi.liasion", KNOWN)
+    assert client.get(f"/records/{made.json()['id']}").status_code == 404
+
+
+@pytest.mark.xfail(strict=True, reason="an admin makes accounts of any agency with a password "
+                   "it knows, and reads what that agency may (AMBER+STRICT included)")  # fmt: skip
+def test_an_admin_may_not_read_another_agencys_strict_record_through_an_account_it_makes(
+    client: TestClient, node: Node, admin: Principal
+) -> None:
+    """An admin (not of DEA) makes a DEA analyst account, signs in as it and reads DEA's
+    TLP:AMBER+STRICT record: what minting a token for a DEA user would have given it."""
+    dea = add_user(node, "dea.analyst", "DEA", ["analyst"])
+    strict = {"kind": "incident", "fields": {"name": "Solo DEA"},
+              "markings": {"tlp": "AMBER+STRICT", "agencies": ["DEA"]}}  # fmt: skip
+    made = client.post("/api/v1/records", json=strict, headers=bearer(node, dea))
+    assert made.status_code == 201, made.text
+    assert admin.agency != "DEA"
+    _account(client, bearer(node, admin), "dea.puppet", "DEA")
+    sign_in(client, "dea.puppet", KNOWN)
+    assert client.get(f"/records/{made.json()['id']}").status_code == 404

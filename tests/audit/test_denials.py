@@ -28,7 +28,7 @@ from puente.web.app import create_app
 from tests.support.cli import run
 from tests.support.nodes import add_user
 from tests.support.pages import sign_in
-from tests.support.partners import add_partner, basic, store
+from tests.support.partners import add_partner, basic, incident, store
 
 
 @pytest.fixture
@@ -160,3 +160,18 @@ def test_reading_a_hit_query_is_audited_and_another_users_is_a_logged_denial(
     sign_in(client, "ana")
     assert client.get(f"/hits/queries/{query_id}").status_code == 200
     assert len(entries(node, "hits.read", "ana")) == 2
+
+
+def test_an_import_probing_a_hidden_records_id_is_a_logged_denial(
+    client: TestClient, node: Node, analyst: Principal, dea: Principal
+) -> None:
+    """Importing an object under the id of a record one may not see is refused (403): the
+    refusal confirms the id is in use, so it is a refused read like a 404 and is logged."""
+    hidden = store(node, analyst, "CBP only", agencies=frozenset({"CBP"}))
+    probe = incident("Probe") | {"id": hidden, "modified": "2099-01-01T00:00:00.000Z"}
+    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": [probe]}
+    refused = client.post("/api/v1/bundles", json=bundle, headers=bearer(node, dea))
+    assert refused.status_code == 403, refused.text
+    assert [(e["target"], e["count"]) for e in entries(node, "record.denied", "dan")] == [
+        (hidden, 1)
+    ]

@@ -242,3 +242,26 @@ def test_import_stores_named_recipients_qualified_and_names_an_unknown_node(
         stored = session.execute(select(Record.recipients)).scalar_one()
     node.close()
     assert stored == ",ana@USA,fer@MEX,"
+
+
+def test_import_never_lowers_the_tlp_an_object_carries(home: Path, tmp_path: Path) -> None:
+    """`--tlp` marks objects without Puente's markings; an object from another tool that
+    carries a standard TLP:RED marking keeps RED, not the GREEN asked for the rest."""
+    run(
+        "user", "add", "ana", "--agency", "CBP", "--role", "analyst", "--password", "analyst-pass-1"
+    )
+    red = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+    marked = {"type": "incident", "spec_version": "2.1",
+              "id": "incident--2a7f0c61-5b3e-4d0a-8c1f-6e9d2b4a7c01",
+              "created": "2026-01-05T10:00:00.000Z", "modified": "2026-01-05T10:00:00.000Z",
+              "name": "Fuente en rojo", "object_marking_refs": [red]}  # fmt: skip
+    bundle = tmp_path / "feed.json"
+    bundle.write_bytes(orjson.dumps({"type": "bundle", "id": "bundle--2a7f0c61-5b3e-4d0a-8c1f-6e9d2b4a7c02",
+                                     "objects": [marked]}))  # fmt: skip
+    code, output = run("import", "stix", str(bundle), "--tlp", "GREEN", "--rel-to", "USA",
+                       "--rel-to", "MEX", "--as", "ana")  # fmt: skip
+    assert code == 0, output
+    out = tmp_path / "ana.json"
+    assert run("export", "stix", "--as", "ana", "-o", str(out))[0] == 0
+    (stored,) = [o for o in orjson.loads(out.read_bytes())["objects"] if o["id"] == marked["id"]]
+    assert stored["object_marking_refs"][0] == red

@@ -424,3 +424,27 @@ def test_a_version_stored_before_names_were_qualified_imports_again_as_unchanged
     with node.db.session() as session:
         again = records.import_objects(session, node.settings, analyst, [old])
     assert (again.stored, again.unchanged) == (0, 1)
+
+
+def test_a_partner_whose_node_id_spells_a_country_never_renames_that_countrys_users(
+    node: Node, analyst: Principal, admin: Principal
+) -> None:
+    """A node id is any slug, so an admin may register a Mexican partner whose node id is
+    ``usa``. A US writer's ``bob@USA`` must still name the US user bob: read as ``bob@MEX``,
+    the record would leave for Mexico and its namesake there would read it (issue 13, leak 2)."""
+    add_partner(node, admin, "usa", "MEX")
+    obj = _marked_incident("Para bob", ["bob@USA", "ana@usa"])
+    with node.db.session() as session:
+        records.import_objects(session, node.settings, analyst, [obj])
+    assert _row(node, obj["id"]).recipients == ",ana@USA,bob@USA,"
+
+
+def test_a_partner_registered_under_this_nodes_own_id_never_renames_its_users(
+    node: Node, analyst: Principal, admin: Principal
+) -> None:
+    """This node's own id names its own users, whatever partner an admin registers."""
+    add_partner(node, admin, node.settings.node_id, "MEX")
+    obj = _marked_incident("Para bob", [f"bob@{node.settings.node_id}"])
+    with node.db.session() as session:
+        records.import_objects(session, node.settings, analyst, [obj])
+    assert _row(node, obj["id"]).recipients == ",bob@USA,"

@@ -156,3 +156,28 @@ def test_reading_a_request_and_its_answer_is_audited(
     assert mx.get(f"/api/v1/rfis/{rfi['id']}", headers=fer).status_code == 200
     assert reads(linked.mx) == [("fer", "rfi.read", rfi["id"]),
                                 ("fer", "rfi.answer.read", rfi["id"])]  # fmt: skip
+
+
+def test_a_refused_read_of_a_request_is_a_logged_denial(
+    apis: tuple[TestClient, TestClient], linked: Linked
+) -> None:
+    """Another analyst reading fer's request (or guessing request ids) is refused with 404, and
+    the refusal reaches the audit log like a refused record read, counted per hour."""
+    from sqlalchemy import select
+
+    from puente.audit.models import AuditEntry
+
+    mx, _us = apis
+    fer = token_headers(linked.mx, "fer", "FGR", "analyst")
+    other = token_headers(linked.mx, "otro", "GN", "analyst")
+    rfi = mx.post("/api/v1/rfis", json=REQUEST, headers=fer).json()
+    assert mx.get(f"/api/v1/rfis/{rfi['id']}", headers=other).status_code == 404
+    assert mx.get("/api/v1/rfis/3f0c9a44-0000-4000-8000-000000000000",
+                  headers=other).status_code == 404  # fmt: skip
+    with linked.mx.db.session() as session:
+        logged = session.execute(
+            select(AuditEntry.actor, AuditEntry.target)
+            .where(AuditEntry.action == "rfi.denied")
+            .order_by(AuditEntry.seq)
+        ).all()
+    assert [tuple(r) for r in logged] == [("otro", rfi["id"])]  # the 1st of the hour

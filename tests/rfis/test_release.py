@@ -290,3 +290,114 @@ def test_a_withdrawn_request_takes_its_held_answer_out_of_the_inbox(
     assert told["state"] == "withdrawn"
     assert told["history"][-1]["action"] == "release-cancelled"
     assert _actions(linked) == ["rfi.release.ask", "rfi.release.cancel"]
+
+
+# -- attacks on the rules (issue 13, rule 4): each reproduced through the REST API -----------
+
+
+def test_a_record_re_versioned_after_its_approval_waits_for_a_new_one(
+    apis: tuple[TestClient, TestClient], linked: Linked, asked: Any
+) -> None:
+    """CBP approves releasing its record; before the answer goes (DEA has not decided yet)
+    CBP makes a new version, TLP:RED with content it never approved for Mexico. DEA's approval
+    must not send that new version under the markings CBP approved for the old one."""
+    mx, us = apis
+    originals, fer, lia, rfi_id = asked
+    red, strict = originals.ids["Rubí rojo"], originals.ids["Ámbar estricto"]
+    held = us.post(f"/api/v1/rfis/{rfi_id}/answer", headers=lia,
+                   json=_answer(records=[red, strict], release_reason=WHY)).json()  # fmt: skip
+    by_agency = {a["agency"]: a["id"] for a in held["approvals"]}
+    cbp = headers_of(linked.us, originals.authors["CBP"])
+    dea = headers_of(linked.us, originals.authors["DEA"])
+    ok = us.post(f"/api/v1/rfis/approvals/{by_agency['CBP']}/approve", headers=cbp,
+                 json={"tlp": "GREEN", "handling": "H0"})  # fmt: skip
+    assert ok.status_code == 200, ok.text
+    # CBP's new version: still for the liaison (who may see it), now naming the informant.
+    secret = {"tlp": "RED", "rel_to": ["USA"], "recipients": ["lia"]}
+    put = us.put(f"/api/v1/records/{red}", headers=cbp,
+                 json={"fields": {"name": "Rubí rojo: informante Z-7"},
+                       "markings": secret})  # fmt: skip
+    assert put.status_code == 200, put.text
+    last = us.post(f"/api/v1/rfis/approvals/{by_agency['DEA']}/approve", headers=dea, json={})
+    assert last.status_code == 200, last.text
+    sync.sync(linked.mx, "us-node")
+    assert _mexico_reads(mx, fer) == []
+    # The answer is held no more: the liaison is told and may ask again, for the new version.
+    told = us.get(f"/api/v1/rfis/{rfi_id}", headers=lia).json()
+    assert (told["state"], told["history"][-1]["action"]) == ("received", "release-cancelled")
+
+
+def test_a_record_for_named_recipients_here_waits_for_its_originator(
+    apis: tuple[TestClient, TestClient], linked: Linked
+) -> None:
+    """A DEA analyst writes a record REL TO USA, MEX for one named recipient here, the DEA
+    liaison: federation never sends it (its recipients are all on this node). The liaison,
+    of the originating agency but not its author, must not send it by answering a request."""
+    mx, us = apis
+    fer = token_headers(linked.mx, "fer", "FGR", "analyst")
+    lia = token_headers(linked.us, "dea.lia", "DEA", "liaison")
+    author = add_user(linked.us, "dea.author", "DEA", ["analyst"])
+    for_lia = Markings(tlp="AMBER", rel_to=frozenset({"USA", "MEX"}),
+                       recipients=frozenset({"dea.lia@USA"}))  # fmt: skip
+    with linked.us.db.session() as session:
+        own = records.create(session, linked.us.settings, author, "incident",
+                             {"name": "Solo para el enlace"}, for_lia).stix_id  # fmt: skip
+    sync.sync(linked.mx, "us-node")
+    assert _mexico_reads(mx, fer) == []
+    rfi = mx.post("/api/v1/rfis", json=REQUEST, headers=fer).json()
+    answered = us.post(f"/api/v1/rfis/{rfi['id']}/answer", headers=lia,
+                       json=_answer(records=[own], release_reason=WHY))  # fmt: skip
+    assert answered.status_code == 202, answered.text
+    assert [a["agency"] for a in answered.json()["approvals"]] == ["DEA"]
+    sync.sync(linked.mx, "us-node")
+    assert _mexico_reads(mx, fer) == []
+
+
+def test_a_recall_reaches_the_copy_of_a_copy(
+    apis: tuple[TestClient, TestClient], linked: Linked
+) -> None:
+    """A CBP liaison releases CBP's record to answer one request, then releases that copy (it
+    is the copy's author, so it sees it) to answer another. Recalling the original must reach
+    both copies: each holds the original's content."""
+    mx, us = apis
+    fer = token_headers(linked.mx, "fer", "FGR", "analyst")
+    lia_who = add_user(linked.us, "cbp.lia", "CBP", ["liaison"])
+    lia = headers_of(linked.us, lia_who)
+    author = add_user(linked.us, "cbp.author", "CBP", ["analyst"])
+    shared = Markings(tlp="AMBER", rel_to=frozenset({"USA", "MEX"}))
+    with linked.us.db.session() as session:
+        own = records.create(session, linked.us.settings, author, "incident",
+                             {"name": "Bodega en Laredo"}, shared).stix_id  # fmt: skip
+    first = mx.post("/api/v1/rfis", json=REQUEST, headers=fer).json()
+    done = us.post(f"/api/v1/rfis/{first['id']}/answer", headers=lia, json=_answer(records=[own]))
+    assert done.status_code == 200, done.text
+    (copy,) = us.get(f"/api/v1/rfis/{first['id']}", headers=lia).json()["released"]
+    second = mx.post("/api/v1/rfis", json=REQUEST | {"title": "Otra vez"}, headers=fer).json()
+    again = us.post(f"/api/v1/rfis/{second['id']}/answer", headers=lia,
+                    json=_answer(records=[copy]))  # fmt: skip
+    assert again.status_code == 200, again.text
+    sync.sync(linked.mx, "us-node")
+    assert _mexico_reads(mx, fer).count("Bodega en Laredo") == 3
+    with linked.us.db.session() as session:
+        recalls.recall(session, linked.us, author, own, "Shared by mistake.")
+    sync.sync(linked.mx, "us-node")
+    assert "Bodega en Laredo" not in _mexico_reads(mx, fer)
+
+
+def test_a_user_of_the_agency_who_may_not_see_the_record_does_not_approve_it(
+    apis: tuple[TestClient, TestClient], linked: Linked, asked: Any
+) -> None:
+    """CBP's TLP:RED record is for its named recipients: another CBP analyst, who may write
+    records but may not read this one, neither sees the approval nor decides it."""
+    _mx, us = apis
+    originals, _fer, lia, rfi_id = asked
+    held = us.post(f"/api/v1/rfis/{rfi_id}/answer", headers=lia,
+                   json=_answer(records=[originals.ids["Rubí rojo"]],
+                                release_reason=WHY)).json()  # fmt: skip
+    (approval,) = held["approvals"]
+    other = token_headers(linked.us, "cbp.two", "CBP", "analyst")
+    assert us.get("/api/v1/rfis/approvals", headers=other).json() == []
+    for verb, body in (("approve", {}), ("refuse", {"reason": "No."})):
+        decided = us.post(f"/api/v1/rfis/approvals/{approval['id']}/{verb}", headers=other,
+                          json=body)  # fmt: skip
+        assert decided.status_code == 404, decided.text
