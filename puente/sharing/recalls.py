@@ -14,7 +14,7 @@ notice for that partner from pending to acknowledged.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -27,6 +27,7 @@ from puente.config import Settings
 from puente.errors import N_, Conflict, InvalidInput, Problem
 from puente.node import Node
 from puente.policy import gate
+from puente.policy.agencies import for_country
 from puente.policy.markings import MARKINGS_EXTENSION, Markings, apply_markings
 from puente.policy.roles import Principal, require
 from puente.records import service as records
@@ -169,10 +170,18 @@ def _publish(
         "extensions": {EXT_RECALL: {"extension_type": "new-sdo"}},
     }
     countries = {settings.country, *(p.country for p in told)}
-    # It names the record, which some users here may not see: told no partner, it goes
-    # nowhere, so it is TLP:RED, for the one who recalled it alone.
-    markings = Markings(tlp="AMBER" if told else "RED", rel_to=frozenset(countries),
-                        handling="H0")  # fmt: skip
+    # It names the record, which some users here may not see. Told no partner, it goes
+    # nowhere, so it is TLP:RED, for the one who recalled it alone; told partners, it is for
+    # the record's originating agency here and every agency of those partners' countries
+    # there (the partner row releases it; no other agency here learns the record's id).
+    owner = session.execute(
+        select(Record.originating_agency).where(Record.stix_id == stix_id).limit(1)
+    ).scalar_one_or_none()
+    agencies = {owner or actor.agency, *(a.code for c in countries - {settings.country}
+                                         for a in for_country(c))}  # fmt: skip
+    markings = Markings(tlp="RED", rel_to=frozenset(countries), handling="H0")
+    if told:
+        markings = replace(markings, tlp="AMBER", agencies=frozenset(agencies))
     apply_markings(body, markings)
     signed = signing.sign(settings.key_path, body)
     ingest(session, settings, actor, [signed], override=markings, action="record.recall",

@@ -203,10 +203,6 @@ def test_a_recall_purges_the_copy_this_node_holds_in_quarantine_too(
     assert "Testigo protegido" not in shown()
 
 
-@pytest.mark.xfail(strict=True, reason="a recall or withdrawal is stored as an AMBER record "
-                   "REL TO the partners so it travels; this node's users who may not see the "
-                   "record it names read it (search, export, ledger): its visibility here must "
-                   "follow the named record's, a rule the gate does not have yet")  # fmt: skip
 def test_a_withdrawal_does_not_name_a_hidden_record_to_this_nodes_other_users(
     linked: Linked, monkeypatch: pytest.MonkeyPatch
 ) -> None:
