@@ -27,7 +27,7 @@ from puente.records.ingest import DENIED as DENIED  # a refused read: record.den
 from puente.records.ingest import IngestResult, ingest
 from puente.records.models import Record, RecordCopy, RecordRef
 from puente.records.prefilter import visible_to_user
-from puente.records.rows import RecordView, facts_of
+from puente.records.rows import RecordView, facts_of, markings_of
 from puente.records.text import fold
 from puente.records.validation import is_identifier, refs_of, timestamp_key
 
@@ -59,6 +59,7 @@ def create(
     obj = builder.build(kind, fields, principal.agency)
     _check_refs_visible(session, principal, obj)
     _check_author_sees(settings, principal, obj, markings, principal.agency)
+    _check_recipients_here(session, settings, markings)
     ingest(
         session,
         settings,
@@ -92,6 +93,8 @@ def new_version(
     obj = builder.build(row.kind, fields, principal.agency, previous=previous)
     _check_refs_visible(session, principal, obj)
     _check_author_sees(settings, principal, obj, markings, row.originating_agency)
+    if markings.recipients != markings_of(row).recipients:
+        _check_recipients_here(session, settings, markings)
     ingest(
         session,
         settings,
@@ -153,6 +156,31 @@ def _check_refs_visible(session: Session, principal: Principal, obj: dict[str, A
             problems.append(
                 Problem(N_("No record {id} that you may see."), f"/{prop}", {"id": ref})
             )
+    if problems:
+        raise InvalidInput(problems)
+
+
+def _check_recipients_here(session: Session, settings: Settings, markings: Markings) -> None:
+    """Refuse a named recipient of this node who is no active user here: a typo would leave
+    the name free for an account made later (by an admin, who sets its password) to claim.
+    A partner's users are not known here; their node matches them."""
+    from puente.accounts.models import User
+
+    here = {r.rsplit("@", 1)[0] for r in markings.recipients if r.endswith(f"@{settings.country}")}
+    if not here:
+        return
+    known = set(
+        session.execute(
+            select(User.username).where(User.username.in_(sorted(here)), User.active.is_(True))
+        ).scalars()
+    )
+    message = N_(
+        "No active user {name} on this node: name a user who exists (a partner's user is "
+        "written user@MEX or user@USA)."
+    )
+    problems = [
+        Problem(message, "/markings/recipients", {"name": name}) for name in sorted(here - known)
+    ]
     if problems:
         raise InvalidInput(problems)
 

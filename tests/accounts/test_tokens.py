@@ -142,8 +142,6 @@ def _account(client: TestClient, admin_headers: dict[str, str], username: str,
     assert made.status_code == 201, made.text
 
 
-@pytest.mark.xfail(strict=True, reason="an admin sets the password of the accounts it makes: "
-                   "it may make one for a recipient name nobody holds yet and sign in as it")  # fmt: skip
 def test_an_admin_may_not_take_a_recipients_name_nobody_holds_yet(
     client: TestClient, node: Node, admin: Principal, analyst: Principal
 ) -> None:
@@ -152,12 +150,11 @@ def test_an_admin_may_not_take_a_recipients_name_nobody_holds_yet(
     red = {"kind": "incident", "fields": {"name": "Para el enlace"},
            "markings": {"tlp": "RED", "recipients": ["hsi.liasion"]}}  # fmt: skip
     made = client.post("/api/v1/records", json=red, headers=bearer(node, analyst))
-    if made.status_code == 422:
-        return  # refused at the field: the name must be a user of this node (one fix)
-    assert made.status_code == 201, made.text
-    _account(client, bearer(node, admin), "hsi.liasion", "HSI")
-    sign_in(client, "hsi.liasion", KNOWN)
-    assert client.get(f"/records/{made.json()['id']}").status_code == 404
+    # Refused at the field: a recipient of this node must be a user who exists.
+    assert made.status_code == 422, made.text
+    (problem,) = made.json()["errors"]
+    assert problem["pointer"] == "/markings/recipients"
+    assert "hsi.liasion" in problem["detail"]
 
 
 @pytest.mark.xfail(strict=True, reason="an admin makes accounts of any agency with a password "

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from puente.accounts import service as accounts
 from puente.accounts.bootstrap import initialize
 from puente.node import Node, public_key_hex
@@ -47,7 +49,16 @@ def admin_of(node: Node) -> Principal:
 
 
 def add_user(node: Node, username: str, agency: str, roles: list[str]) -> Principal:
+    """A user of ``node``; one that exists already with this agency and these roles is
+    returned as it is (a test may name a recipient before it signs that user in)."""
+    from puente.accounts.models import User
+
     with node.db.session() as session:
+        found = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        if found is not None:
+            if found.agency_code != agency or found.roles.split(",") != list(roles):
+                raise ValueError(f"user {username} exists with another agency or roles")
+            return accounts.principal_for(found, node.settings)
         admin = accounts.principal_for(accounts.get_user(session, "admin"), node.settings)
         user = accounts.create_user(
             session, admin, username, PASSWORD, agency, roles, username.title(), node.settings

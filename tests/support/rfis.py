@@ -44,6 +44,7 @@ def usa_only_records(node: Node) -> Originals:
     """The three USA-only records, each written by an analyst of its agency."""
     ids: dict[str, str] = {}
     authors: dict[str, Principal] = {}
+    add_user(node, "lia", "HSI", ["liaison"])  # the red record's named recipient
     for name, (agency, username, markings) in USA_ONLY.items():
         author = authors[agency] = add_user(node, username, agency, ["analyst"])
         with node.db.session() as session:

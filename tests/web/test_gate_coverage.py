@@ -130,6 +130,7 @@ def _seed(node: Node, ana: Principal) -> dict[str, str]:
         _marks(agencies=["CBP"]),
     )
     create("Rubi Secreto", "incident", {"name": "Rubi Secreto"}, _marks("RED"))
+    add_user(node, "dan", "DEA", ["analyst", "liaison"])  # the next record's named recipient
     create(
         "Rubi Compartido",
         "incident",
