@@ -9,7 +9,8 @@ restrictive than the original allows (DESIGN.md, "Records and markings"):
 - its TLP is the stricter of the liaison's and the original's, its handling code the stricter
   of theirs (an H3 original's text comes along), and an agency restriction carries over;
 - a record the originating agency has not let the requesting country have — REL TO lacks it,
-  it is TLP:RED (which never leaves the node), its agencies leave out the requesting agency —
+  it is TLP:RED (which never leaves the node), its named recipients are all users of this
+  node, its agencies leave out the requesting agency —
   or a record of another agency than the liaison's is released only once its originating
   agency approves (:mod:`puente.rfis.approvals`), under the markings that agency approves,
   which may be lower: it is the originator.
@@ -32,6 +33,7 @@ from puente.node import Node
 from puente.policy import gate
 from puente.policy.agencies import agency_countries
 from puente.policy.markings import HANDLING_CODES, TLP_LEVELS, Markings
+from puente.policy.recipients import country_of
 from puente.policy.roles import Principal
 from puente.records import builder
 from puente.records import service as records
@@ -168,7 +170,9 @@ def why_approval(row: Record, to: Audience) -> tuple[str, ...]:
     """Why releasing ``row`` to ``to`` needs its originating agency's approval; () if not."""
     original = markings_of(row)
     why = []
-    if to.partner_country not in original.rel_to:
+    named_there = any(country_of(r) == to.partner_country for r in original.recipients)
+    if to.partner_country not in original.rel_to or (original.recipients and not named_there):
+        # A record for named recipients of this node only never leaves it (the partner row).
         why.append(NOT_RELEASABLE)
     if original.tlp == "RED":
         why.append(RED)

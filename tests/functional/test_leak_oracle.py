@@ -224,6 +224,11 @@ APPROVALS: tuple[Plan, ...] = (
     Plan("USA", "cbp.ana", "person", MarksIn("RED", ("USA", "MEX"), recipients=("cbp.liaison",)),
          (Step("rfi", requester="fgr.enlace", liaison="cbp.liaison", tlp="AMBER", handling="H1",
                verdict="leave", sync_first=True),)),
+    # Named recipients all on its own node: it may not go to Mexico before CBP approves.
+    Plan("USA", "cbp.liaison", "incident", MarksIn("GREEN", ("USA", "MEX"),
+                                                    recipients=("cbp.ana",)),
+         (Step("rfi", requester="gn.analista", liaison="cbp.liaison", tlp="GREEN", handling="H0",
+               verdict="approve"),)),
 )  # fmt: skip
 
 
