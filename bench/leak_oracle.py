@@ -36,7 +36,7 @@ from common import WORK_DIR, log, machine, write_json
 from puente import domains
 from tests.support import databases
 from tests.support.leak_exits import Violation, World
-from tests.support.leak_plans import RandomChooser, plan
+from tests.support.leak_plans import ACCOUNTS, RandomChooser, plan
 
 
 def main() -> int:
@@ -65,6 +65,15 @@ def main() -> int:
     cases = requests = plans_done = worlds = rounds = 0
     violations: list[Violation] = []
     exits: Counter[str] = Counter()
+    releases: Counter[str] = Counter()  # approvals by state, copies released and recalled
+
+    def tally(done: World) -> None:
+        releases.update(f"approvals {a.state}" for a in done.approvals)
+        copies = [t for t in done.records.values() if t.copy is not None]
+        releases["copies released"] += len(copies)
+        releases["copies approved"] += sum(1 for t in copies if t.copy and t.copy.approved_by)
+        releases["copies recalled"] += sum(1 for t in copies if t.recalled)
+
     started = time.perf_counter()
     world: World | None = None
     try:
@@ -74,6 +83,7 @@ def main() -> int:
                     cases, requests = cases + world.cases, requests + world.requests
                     violations += world.violations
                     exits += world.exits_seen
+                    tally(world)
                     world.close()
                 worlds += 1
                 folder = work / f"world-{worlds}"
@@ -100,6 +110,7 @@ def main() -> int:
             cases, requests = cases + world.cases, requests + world.requests
             violations += world.violations
             exits += world.exits_seen
+            tally(world)
             reporter = world
             reporter.violations = violations
             reporter.cases, reporter.requests = cases, requests
@@ -121,7 +132,14 @@ def main() -> int:
         "seconds": round(seconds, 1),
         "cases_per_second": round(cases / seconds, 1),
         "requests_per_second": round(requests / seconds, 1),
+        "exits": len(exits),
         "exits_read": dict(exits),
+        "readers": {
+            "users": sum(len(a) for a in ACCOUNTS.values()),
+            "partner nodes": 2,
+            "hit indexes": 2,
+        },
+        "releases": dict(releases),
         "options": {k: str(v) for k, v in vars(args).items()},
         "machine": machine(),
     }
@@ -132,6 +150,8 @@ def main() -> int:
     print(f"time:          {seconds:,.1f} s ({requests:,} requests, {plans_done:,} records' "
           f"lifecycles on {worlds} pair(s) of nodes)")  # fmt: skip
     print(f"throughput:    {cases / seconds:,.0f} cases/s, {requests / seconds:,.0f} requests/s")
+    print(f"exits read:    {len(exits)}; releases: "
+          + ", ".join(f"{k} {v:,}" for k, v in sorted(releases.items())))  # fmt: skip
     if args.out:
         write_json(args.out, figures)
     return 1 if leaks else 0

@@ -33,6 +33,7 @@ from puente.node import Node
 from puente.policy import gate
 from puente.policy.agencies import agency_countries
 from puente.policy.markings import HANDLING_CODES, TLP_LEVELS, Markings
+from puente.policy.recipients import country_of
 from puente.policy.roles import Principal
 from puente.records import builder
 from puente.records import service as records
@@ -171,7 +172,9 @@ def why_approval(row: Record, to: Audience) -> tuple[str, ...]:
     """Why releasing ``row`` to ``to`` needs its originating agency's approval; () if not."""
     original = markings_of(row)
     why = []
-    if to.partner_country not in original.rel_to:
+    named_there = any(country_of(r) == to.partner_country for r in original.recipients)
+    if to.partner_country not in original.rel_to or (original.recipients and not named_there):
+        # A record for named recipients of this node only never leaves it (the partner row).
         why.append(NOT_RELEASABLE)
     if original.tlp == "RED":
         why.append(RED)

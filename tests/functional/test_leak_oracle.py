@@ -25,7 +25,7 @@ from puente.node import Node
 from puente.web.app import create_app
 from tests.support import databases, oracle
 from tests.support.leak_exits import CLI_EXITS, EXITS, World
-from tests.support.leak_plans import Plan, RandomChooser, plan
+from tests.support.leak_plans import MarksIn, Plan, RandomChooser, Step, plan
 
 T = TypeVar("T")
 PLANS_PER_EXAMPLE = 3
@@ -124,14 +124,56 @@ def test_the_table_never_re_exports_and_never_sends_red_or_recalled_records() ->
 
 def test_the_table_keeps_a_copy_no_wider_than_its_original_without_approval() -> None:
     original = _truth(RED_US)
-    copy = oracle.Truth("incident--2", "incident", "USA", "CBP", "cbp.liaison",
+    free = oracle.free_to_release(original, "CBP", "MEX", "FGR")
+    assert not free  # another agency's, TLP:RED, not REL TO MEX: DEA must approve
+    copy = oracle.Truth("incident--2", "incident", "USA", "DEA", "cbp.liaison",
                         [oracle.Version("zqversion0", GREEN_BOTH)],
-                        copy=oracle.Copy("incident--1", "CBP", "MEX"))  # fmt: skip
+                        copy=oracle.Copy("incident--1", "CBP", "MEX", "fgr.enlace", "FGR",
+                                         "GREEN", "H0", free.why, "", RED_US))  # fmt: skip
     records = {t.stix_id: t for t in (original, copy)}
     assert not oracle.copy_approved(copy, records)
     decision = oracle.may_see_content(records, "zqversion0", FGR, "MEX")
     assert not decision
     assert decision.rule == oracle.RULE_ORIGINATOR
+    # Approved by DEA (its originating agency), it goes under the markings DEA chose.
+    assert copy.copy is not None
+    copy.copy.approved_by = "dea.dan"
+    copy.versions[0].marks = oracle.copy_marks(RED_US, "DEA", "USA", copy.copy)
+    assert copy.current.marks.recipients == {"fgr.enlace@MEX", "dea.dan@USA"}
+    assert oracle.may_see_content(records, "zqversion0", FGR, "MEX")
+    assert oracle.copy_no_looser(copy, "GREEN", "H0")
+    assert not oracle.copy_no_looser(copy, "GREEN", "H1")
+
+
+def test_the_table_lets_a_liaison_release_its_own_agencys_record_no_lower() -> None:
+    amber = oracle.Marks("AMBER", frozenset({"USA", "MEX"}), handling="H2")
+    original = _truth(amber)
+    assert oracle.free_to_release(original, "DEA", "MEX", "FGR")
+    copy = oracle.Copy("incident--1", "DEA", "MEX", "fgr.enlace", "FGR", "GREEN", "H0",
+                       original_marks=amber)  # fmt: skip
+    marks = oracle.copy_marks(amber, "DEA", "USA", copy)
+    assert (marks.tlp, marks.handling) == ("AMBER", "H2")  # the stricter of the two
+    made = oracle.Truth("incident--2", "incident", "USA", "DEA", "dea.dan",
+                        [oracle.Version("zqversion0", marks)], copy=copy)  # fmt: skip
+    assert not oracle.copy_no_looser(made, "GREEN", "H2")  # lowered without approval
+    assert oracle.copy_no_looser(made, "AMBER", "H2")
+    # Named recipients all on its own node: it may not go to Mexico, approval first.
+    own_only = oracle.Marks("AMBER", frozenset({"USA", "MEX"}),
+                            recipients=frozenset({"cbp.ana@USA"}))  # fmt: skip
+    assert not oracle.free_to_release(_truth(own_only), "DEA", "MEX", "FGR")
+    listed = oracle.Marks("AMBER", frozenset({"USA", "MEX"}), agencies=frozenset({"DEA", "GN"}))
+    assert not oracle.free_to_release(_truth(listed), "DEA", "MEX", "FGR")
+    assert oracle.free_to_release(_truth(listed), "DEA", "MEX", "GN")
+
+
+def test_the_table_shows_an_approval_to_the_originating_agency_only() -> None:
+    truth = _truth(oracle.Marks("GREEN", frozenset({"USA"})))
+    dea = oracle.User("USA", "dea.dan", "DEA")
+    assert oracle.may_see_approval(truth, dea, "USA")
+    assert not oracle.may_see_approval(truth, CBP, "USA")  # sees the record, not its approval
+    assert not oracle.may_see_approval(truth, oracle.User("USA", "x", "DEA", ("auditor",)),
+                                       "USA")  # fmt: skip
+    assert not oracle.may_see_approval(truth, FGR, "MEX")
 
 
 # -- every exit, every reader -------------------------------------------------------------------
@@ -160,15 +202,46 @@ def test_every_exit_shows_each_reader_only_what_the_oracle_allows(
     assert not found, world.report(found, limit=1)
 
 
+# Releases in answer to requests, each way the originating agency may decide, so that every
+# run reads the approval exits with something in them.
+APPROVALS: tuple[Plan, ...] = (
+    # Another agency's record, not REL TO MEX: DEA approves it lower, after a colleague of the
+    # liaison tried to; the copy reaches Mexico, then the original's recall purges it there.
+    Plan("USA", "dea.dan", "person", MarksIn("AMBER", ("USA",), handling="H2"), (
+        Step("rfi", requester="gn.analista", liaison="cbp.liaison", tlp="AMBER", handling="H2",
+             verdict="remark", approve_tlp="GREEN", approve_handling="H1", intruder="other",
+             sync_first=True),
+        Step("sync"), Step("recall"))),
+    # GN refuses, after the liaison who asked tried to approve its own release.
+    Plan("MEX", "gn.analista", "incident",
+         MarksIn("AMBER+STRICT", ("MEX",), agencies=("GN", "SSPC"), handling="H3"),
+         (Step("rfi", requester="cbp.ana", liaison="sspc.enlace", tlp="GREEN", handling="H0",
+               verdict="refuse", intruder="liaison"),)),
+    # The liaison's own agency's record, releasable: it goes at once, no lower than AMBER H2.
+    Plan("USA", "hsi.liaison", "incident", MarksIn("AMBER", ("USA", "MEX"), handling="H2"),
+         (Step("rfi", requester="uif.ana", liaison="hsi.liaison", tlp="GREEN", handling="H0"),)),
+    # TLP:RED: it waits, through a sync, and nobody decides.
+    Plan("USA", "cbp.ana", "person", MarksIn("RED", ("USA", "MEX"), recipients=("cbp.liaison",)),
+         (Step("rfi", requester="fgr.enlace", liaison="cbp.liaison", tlp="AMBER", handling="H1",
+               verdict="leave", sync_first=True),)),
+    # Named recipients all on its own node: it may not go to Mexico before CBP approves.
+    Plan("USA", "cbp.liaison", "incident", MarksIn("GREEN", ("USA", "MEX"),
+                                                    recipients=("cbp.ana",)),
+         (Step("rfi", requester="gn.analista", liaison="cbp.liaison", tlp="GREEN", handling="H0",
+               verdict="approve"),)),
+)  # fmt: skip
+
+
 def test_the_command_line_and_every_listed_exit_are_held_to_the_oracle(world: World) -> None:
-    """A seeded batch of its own (the module's world may be another worker's), every exit
-    read in full, the command line's export as every user, and each exit the route guard
-    counts as covered read at least once."""
+    """A seeded batch of its own (the module's world may be another worker's) with releases
+    approved, re-marked, refused and left waiting, every exit read in full, the command
+    line's export as every user, and each exit the route guard counts as covered read at
+    least once."""
     import random
 
     chooser = RandomChooser(random.Random(1313))
     before = len(world.violations)
-    made = [world.apply(plan(chooser)) for _ in range(3)]
+    made = [world.apply(p) for p in (plan(chooser), *APPROVALS)]
     world.sync()
     world.check_admin_tokens()
     world.check(focus=[t.stix_id for t in made if t is not None], fast=True)
@@ -196,6 +269,8 @@ NOT_RECORD_EXITS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/agencies"): "the agency catalog",
     ("GET", "/api/v1/users"): "accounts (admins only), no records",
     ("GET", "/api/v1/tokens"): "the caller's token names",
+    ("GET", "/api/v1/users/{username}/tokens"): "a user's token names, prefixes and dates "
+    "(admins only), no records",
     ("GET", "/api/v1/audit/verify"): "counts and broken sequence numbers",
     ("GET", "/audit/verify"): "counts and broken sequence numbers",
     ("GET", "/taxii2/"): "TAXII discovery",
@@ -251,6 +326,7 @@ NOT_RECORD_EXITS: dict[tuple[str, str], str] = {
 # service read it back), a status, a redirect, or the body of a read listed above.
 CALLER_WROTE = "a write: answers with what the caller wrote (read back through the gate)"
 STATUS = "a write: answers with a status or a redirect"
+DECIDED = "a decision: answers with GET /api/v1/rfis/approvals/{approval_id}'s body, as the caller"
 WRITES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/records"): CALLER_WROTE,
     ("PUT", "/api/v1/records/{stix_id}"): CALLER_WROTE,
@@ -268,6 +344,11 @@ WRITES: dict[tuple[str, str], str] = {
     ("POST", "/hits"): "hit or not per subject, from the partner's index",
     ("POST", "/api/v1/rfis"): "GET /api/v1/rfis/{rfi_id}'s body, read as the caller",
     ("POST", "/api/v1/rfis/{rfi_id}/{action}"): "GET /api/v1/rfis/{rfi_id}'s body",
+    # Deciding a release: the oracle approves, re-marks and refuses through these (and tries
+    # them as the liaison who asked and as other agencies, which must be refused).
+    ("POST", "/api/v1/rfis/approvals/{approval_id}/approve"): DECIDED,
+    ("POST", "/api/v1/rfis/approvals/{approval_id}/refuse"): DECIDED,
+    ("POST", "/rfis/approvals/{approval_id}/{verdict}"): STATUS + " (or the inbox, with errors)",
     ("POST", "/rfis"): STATUS,
     ("POST", "/rfis/{rfi_id}/{action}"): STATUS,
     ("POST", "/records/new/{kind}"): STATUS + " (or the form again, with what was typed)",

@@ -247,6 +247,33 @@ def test_a_record_of_the_liaisons_agency_goes_at_once_never_below_its_markings(
     assert copy["originating_agency"] == "HSI"
 
 
+def test_a_record_for_named_recipients_here_only_waits_for_its_originator(
+    apis: tuple[TestClient, TestClient], linked: Linked
+) -> None:
+    """A record whose named recipients are all users of this node never goes to the partner
+    (issue 13, leak 2); its own agency's liaison may not send it there as a copy either: the
+    leak oracle saw CBP's liaison release a record for cbp.ana@USA alone to Mexico at once."""
+    mx, us = apis
+    fer = token_headers(linked.mx, "fer", "FGR", "analyst")
+    lia = add_user(linked.us, "cbp.lia", "CBP", ["liaison"])
+    add_user(linked.us, "cbp.ana", "CBP", ["analyst"])
+    marked = Markings(tlp="GREEN", rel_to=frozenset({"USA", "MEX"}),
+                      recipients=frozenset({"cbp.ana@USA"}))  # fmt: skip
+    with linked.us.db.session() as session:
+        own = records.create(session, linked.us.settings, lia, "incident", {"name": "Para Ana"},
+                             marked).stix_id  # fmt: skip
+    rfi = mx.post("/api/v1/rfis", json=REQUEST, headers=fer).json()
+    answered = us.post(f"/api/v1/rfis/{rfi['id']}/answer", headers=headers_of(linked.us, lia),
+                       json=_answer(records=[own], release_reason=WHY))  # fmt: skip
+    assert answered.status_code == 202, answered.text
+    (approval,) = answered.json()["approvals"]
+    assert (approval["agency"], approval["state"]) == ("CBP", "pending")
+    assert "not releasable to MEX" in " ".join(approval["why"])
+    sync.sync(linked.mx, "us-node")
+    assert _mexico_reads(mx, fer) == []
+    assert mx.get(f"/api/v1/rfis/{rfi['id']}", headers=fer).json()["released_count"] == 0
+
+
 def test_the_liaison_who_asked_does_not_approve_its_own_release(
     apis: tuple[TestClient, TestClient], linked: Linked
 ) -> None:

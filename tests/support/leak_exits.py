@@ -54,6 +54,9 @@ EXITS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/audit"): "REST audit export",
     ("GET", "/api/v1/rfis"): "REST requests list",
     ("GET", "/api/v1/rfis/{rfi_id}"): "REST request (RFI copies)",
+    ("GET", "/api/v1/rfis/approvals"): "REST approval inbox",
+    ("GET", "/api/v1/rfis/approvals/{approval_id}"): "REST approval",
+    ("GET", "/rfis/approvals"): "web approval inbox",
     ("GET", "/"): "web dashboard",
     ("GET", "/records"): "web list/search",
     ("GET", "/records/{stix_id}"): "web record page (and ?version=)",
@@ -89,6 +92,34 @@ class Violation:
     def line(self) -> str:
         return (f"[{self.kind}] {self.rule} · {self.exit} · {self.reader} · {self.record} "
                 f"{self.version}: {self.detail}")  # fmt: skip
+
+
+@dataclass
+class Approval:
+    """An approval an answer waits for, in the originating agency's inbox on the record's
+    node."""
+
+    id: str
+    rfi_id: str
+    record: str  # the original's stix id
+    country: str  # the answering node's
+    state: str = "pending"
+
+
+@dataclass(frozen=True)
+class Hold:
+    """An answer that must not have left its node: refused, or awaiting approval."""
+
+    rfi_id: str
+    record: str
+    country: str  # the answering node's
+    why: str  # "refused" or "awaiting approval"
+
+
+RELEASE_REASON = "The partner's case needs it."
+DECISION_ROUTES = {"approve": "POST /api/v1/rfis/approvals/{approval_id}/approve",
+                   "refuse": "POST /api/v1/rfis/approvals/{approval_id}/refuse"}  # fmt: skip
+ANSWER_ROUTE = "POST /api/v1/rfis/{rfi_id}/answer"
 
 
 @dataclass
@@ -183,6 +214,9 @@ class World:
             self.stack.enter_context(mock.patch.object(module, "partner_client", partner_client))
         self.records: dict[str, oracle.Truth] = {}
         self.rfis: list[tuple[str, str]] = []  # (rfi id, the record it asked for)
+        self.approvals: list[Approval] = []  # approvals asked of originating agencies
+        # Answers that must not have left: refused, or still awaiting approval.
+        self.holds: list[Hold] = []
         self.violations: list[Violation] = []
         self.cases = 0
         self.requests = 0
@@ -317,9 +351,14 @@ class World:
             recalls.recall(session, side.node, who, truth.stix_id, "Shared by mistake.")
         truth.recalled = True
         truth.history.append(f"{truth.creator}@{truth.owner_country} recalls it")
+        for copy in self.records.values():
+            if copy.copy is not None and copy.copy.original == truth.stix_id:
+                copy.recalled = True  # its copies hold its content: recalled with it
+                copy.history.append(f"its original {truth.stix_id} is recalled")
 
     def _rfi(self, side: Side, truth: oracle.Truth, step: Step) -> None:
-        """The other node asks; a liaison here answers by releasing the record."""
+        """The other node asks; a liaison here answers by releasing the record; where the
+        release needs its originating agency's approval, a user of it decides (or nobody yet)."""
         asking = self.sides[OTHER[side.country]]
         requester = asking.readers[step.requester]
         liaison = side.readers[step.liaison]
@@ -332,42 +371,198 @@ class World:
         rfi_id = asked.json()["id"]
         self.rfis.append((rfi_id, truth.stix_id))
         answer = {"answer": "Released.", "records": [truth.stix_id], "tlp": step.tlp,
-                  "handling": step.handling}  # fmt: skip
+                  "handling": step.handling, "release_reason": RELEASE_REASON}  # fmt: skip
         done = self._call(side, liaison, "POST", f"/api/v1/rfis/{rfi_id}/answer", json=answer)
         truth.history.append(
             f"{requester.who} asks; {liaison.who} answers releasing it as TLP:{step.tlp} "
             f"{step.handling} → {done.status_code}"
         )
-        if done.status_code != 200:
+        may = (not truth.recalled and not truth.current.revoked
+               and oracle.may_see_record(truth, liaison.who, side.country, self.records))  # fmt: skip
+        free = oracle.free_to_release(truth, liaison.who.agency, asking.country,
+                                      requester.who.agency)  # fmt: skip
+        if done.status_code >= 300:
+            if may:
+                self._action(truth, oracle.RULE_GATE, ANSWER_ROUTE,
+                             f"{liaison.who} could not release a record it may see "
+                             f"({done.status_code}): {done.text[:200]}")  # fmt: skip
             return
+        if not may:
+            self._action(truth, oracle.RULE_GATE, ANSWER_ROUTE,
+                         f"{liaison.who} released a record it may not see")  # fmt: skip
+        copy = oracle.Copy(truth.stix_id, liaison.who.agency, asking.country, step.requester,
+                           requester.who.agency, step.tlp, step.handling,
+                           "" if free else free.why, "", truth.current.marks)  # fmt: skip
+        if done.status_code == 200:
+            if not free:
+                self._action(truth, oracle.RULE_ORIGINATOR, ANSWER_ROUTE,
+                             f"released at once, without the approval of {truth.agency}: "
+                             f"{free.why}")  # fmt: skip
+            self._released(side, truth, rfi_id, liaison, copy)
+            return
+        if free:
+            self.violations.append(Violation(
+                "lost", "nothing lost", ANSWER_ROUTE, str(liaison.who), truth.stix_id, "",
+                "held for an approval the release does not need", list(truth.history)))  # fmt: skip
+            copy.needed = "held by the node"
+        pending = [a["id"] for a in done.json().get("approvals", []) if a["state"] == "pending"]
+        for approval_id in pending:
+            self.approvals.append(Approval(approval_id, rfi_id, truth.stix_id, side.country))
+        if not pending:
+            self._action(truth, oracle.RULE_ORIGINATOR, ANSWER_ROUTE,
+                         "an answer held for approval names no pending approval")  # fmt: skip
+            self.holds.append(Hold(rfi_id, truth.stix_id, side.country, "awaiting approval"))
+            return
+        self._approve(side, truth, rfi_id, step, liaison, copy, pending[0])
+
+    def _approve(self, side: Side, truth: oracle.Truth, rfi_id: str, step: Step,
+                liaison: Reader, copy: oracle.Copy, approval_id: str) -> None:  # fmt: skip
+        """The originating agency decides a held release (after a sync, an intruder's try)."""
+        waiting = Hold(rfi_id, truth.stix_id, side.country, "awaiting approval")
+        if step.sync_first:
+            self.sync()
+            truth.history.append("both nodes sync while the release awaits approval")
+            self._not_released(waiting, truth)
+        if step.intruder and self._intrude(side, truth, rfi_id, step, liaison, copy,
+                                           approval_id):  # fmt: skip
+            return
+        writers = [r for r in side.readers.values()
+                   if r.who.agency == truth.agency and oracle.WRITE_ROLES & set(r.who.roles)
+                   and r.who.username != liaison.who.username]  # fmt: skip
+        if step.verdict == "leave" or not writers:
+            truth.history.append(f"the release awaits {truth.agency}'s approval"
+                                 + ("" if writers else " (nobody else of it may write)"))  # fmt: skip
+            self.holds.append(waiting)
+            return
+        approver = writers[step.approver % len(writers)]
+        allowed = oracle.may_see_approval(truth, approver.who, side.country)
+        verdict = "refuse" if step.verdict == "refuse" else "approve"
+        body: dict[str, str] = {"reason": "Not for this case."}
+        tlp, handling = step.tlp, step.handling  # approved as proposed
+        if verdict == "approve":
+            if step.verdict == "remark":
+                tlp, handling = step.approve_tlp, step.approve_handling
+            body = {"tlp": tlp, "handling": handling, "note": "Approved."}
+        url = f"/api/v1/rfis/approvals/{approval_id}/{verdict}"
+        done = self._call(side, approver, "POST", url, json=body)
+        truth.history.append(f"{approver.who} {verdict}s the release"
+                             + (f" as TLP:{tlp} {handling}" if verdict == "approve" else "")
+                             + f" → {done.status_code}")  # fmt: skip
+        if done.status_code != 200:
+            if allowed:
+                self._action(truth, oracle.RULE_ORIGINATOR, DECISION_ROUTES[verdict],
+                             f"{approver.who}, of the originating agency, could not decide "
+                             f"({done.status_code}): {done.text[:200]}")  # fmt: skip
+            self.holds.append(waiting)
+            return
+        if not allowed:
+            self._action(truth, oracle.RULE_ORIGINATOR, DECISION_ROUTES[verdict],
+                         f"{approver.who} decided a release it may not decide "
+                         f"({allowed.why})")  # fmt: skip
+        self._set_state(approval_id, "refused" if verdict == "refuse" else "approved")
+        if verdict == "refuse":
+            self.holds.append(Hold(rfi_id, truth.stix_id, side.country, "refused"))
+            return
+        copy.tlp, copy.handling = tlp, handling
+        copy.approved_by = approver.who.username if allowed else ""
+        self._released(side, truth, rfi_id, liaison, copy)
+
+    def _intrude(self, side: Side, truth: oracle.Truth, rfi_id: str, step: Step,
+                 liaison: Reader, copy: oracle.Copy, approval_id: str) -> bool:  # fmt: skip
+        """Someone who must not decide tries to approve: the liaison who asked, or a user of
+        another agency who may write. Whether the release went (it must not have)."""
+        others = [r for r in side.readers.values()
+                  if r.who.agency != truth.agency and oracle.WRITE_ROLES & set(r.who.roles)]  # fmt: skip
+        intruder = liaison if step.intruder == "liaison" else others[step.approver % len(others)]
+        url = f"/api/v1/rfis/approvals/{approval_id}/approve"
+        done = self._call(side, intruder, "POST", url,
+                          json={"tlp": "GREEN", "handling": "H0", "note": "Mine to give."})  # fmt: skip
+        truth.history.append(f"{intruder.who} tries to approve it as TLP:GREEN H0 → "
+                             f"{done.status_code}")  # fmt: skip
+        if done.status_code >= 300:
+            return False
+        self._action(truth, oracle.RULE_ORIGINATOR, DECISION_ROUTES["approve"],
+                     f"{intruder.who} approved the release of a {truth.agency} record")  # fmt: skip
+        self._set_state(approval_id, "approved")
+        copy.tlp, copy.handling = "GREEN", "H0"  # judged by its original: nobody approved it
+        self._released(side, truth, rfi_id, liaison, copy)
+        return True
+
+    def _set_state(self, approval_id: str, state: str) -> None:
+        for approval in self.approvals:
+            if approval.id == approval_id:
+                approval.state = state
+
+    def _released(self, side: Side, truth: oracle.Truth, rfi_id: str, liaison: Reader,
+                  copy: oracle.Copy) -> None:  # fmt: skip
+        """The copies an answer released, as the oracle expects them marked."""
         from puente.rfis.models import Rfi
 
         with side.node.db.session() as session:
             rfi = session.get(Rfi, rfi_id)
             released = [r for r in (rfi.released if rfi else "").split(",") if r]
+        if not released:
+            self._action(truth, oracle.RULE_ORIGINATOR, ANSWER_ROUTE,
+                         "an answer that went released nothing")  # fmt: skip
+        assert copy.original_marks is not None
+        marks = oracle.copy_marks(copy.original_marks, truth.agency, side.country, copy)
         for copy_id in released:
-            agencies = frozenset()
-            if step.tlp == "AMBER+STRICT":
-                agencies = frozenset({liaison.who.agency, requester.who.agency})
-            marks = oracle.Marks(step.tlp, frozenset({side.country, asking.country}), agencies,
-                                 step.handling,
-                                 recipients=frozenset({f"{step.requester}@{asking.country}"}))  # fmt: skip
-            copy = oracle.Truth(copy_id, truth.kind, side.country, liaison.who.agency,
-                                step.liaison, [oracle.Version(truth.current.marker, marks)],
-                                copy=oracle.Copy(truth.stix_id, liaison.who.agency,
-                                                 asking.country),
-                                history=[*truth.history, f"copy {copy_id} released"])  # fmt: skip
-            self.records[copy_id] = copy
-            approved = oracle.copy_approved(copy, self.records)
-            if not approved:
-                self._action(copy, oracle.RULE_ORIGINATOR, "POST /api/v1/rfis/{id}/answer",
-                             f"a copy was released without the originator's approval: "
-                             f"{approved.why}")  # fmt: skip
-            else:
-                looser = oracle.copy_no_looser(copy, self.records)
-                if not looser:
-                    self._action(copy, oracle.RULE_ORIGINATOR, "POST /api/v1/rfis/{id}/answer",
-                                 looser.why)  # fmt: skip
+            made = oracle.Truth(copy_id, truth.kind, side.country, truth.agency,
+                                liaison.who.username, [oracle.Version(truth.current.marker, marks)],
+                                copy=copy, history=[*truth.history, f"copy {copy_id} released "
+                                                    f"{marks.describe()}"])  # fmt: skip
+            self.records[copy_id] = made
+            self._copy_marks(side, made)
+
+    def _copy_marks(self, side: Side, copy: oracle.Truth) -> None:
+        """Read a copy as a user of its node who may see it: its TLP and handling code are
+        what they must be (approved, or no lower than its original's), its agency the
+        original's."""
+        assert copy.copy is not None
+        for reader in side.readers.values():
+            if not oracle.may_see_record(copy, reader.who, side.country, self.records):
+                continue
+            got = self._call(side, reader, "GET", f"/api/v1/records/{copy.stix_id}")
+            if got.status_code != 200:
+                return  # the checks of every exit report it
+            shown = got.json()
+            marks = shown["markings"]
+            self.cases += 1
+            right = oracle.copy_no_looser(copy, marks["tlp"], marks["handling"])
+            if not right:
+                self._action(copy, right.rule, "GET /api/v1/records/{stix_id} (a copy)",
+                             right.why)  # fmt: skip
+            if shown["originating_agency"] != copy.agency:
+                self._action(copy, oracle.RULE_ORIGINATOR, "GET /api/v1/records/{stix_id}",
+                             f"the copy is {shown['originating_agency']}'s, its original "
+                             f"{copy.agency}'s")  # fmt: skip
+            return
+
+    def _not_released(self, hold: Hold, truth: oracle.Truth) -> None:
+        """Nothing of an answer that must not have left did: the answering node released no
+        copy, and the asking node's request names none."""
+        from puente.rfis.models import Rfi
+
+        self.cases += 1
+        with self.sides[hold.country].node.db.session() as session:
+            rfi = session.get(Rfi, hold.rfi_id)
+            released = rfi.released if rfi is not None else ""
+        asking = self.sides[OTHER[hold.country]]
+        requester = next(r for r in asking.readers.values() if r.who.username
+                         == self._requester(asking, hold.rfi_id))  # fmt: skip
+        got = self._call(asking, requester, "GET", f"/api/v1/rfis/{hold.rfi_id}")
+        there = got.json().get("released_count", 0) if got.status_code == 200 else 0
+        if released or there:
+            self._action(truth, oracle.RULE_ORIGINATOR, "POST /api/v1/rfis/{rfi_id}/answer",
+                         f"an answer {hold.why} released copies ({released or there}); the "
+                         f"partner's request names {there}")  # fmt: skip
+
+    def _requester(self, asking: Side, rfi_id: str) -> str:
+        from puente.rfis.models import Rfi
+
+        with asking.node.db.session() as session:
+            rfi = session.get(Rfi, rfi_id)
+            return rfi.requester if rfi is not None else ""
 
     def sync(self) -> None:
         from puente.hits import refresh
@@ -475,17 +670,23 @@ class World:
             relevant = {v.marker for t in known for v in t.versions}
             targets = [t for t in known if focus is None or t.stix_id in focus
                        or (t.copy is not None and t.copy.original in focus)]  # fmt: skip
+            asked = [a for a in self.approvals if focus is None or a.record in focus]
             for reader in side.readers.values():
                 if lists:
                     self._lists(side, reader, known, relevant, focus)
                 for truth in targets:
                     self._record(side, reader, truth, stored.get(truth.stix_id, []), fast)
+                for approval in asked:
+                    self._approval(side, reader, approval)
             partner = oracle.Partner(OTHER[side.country])
             if lists:
                 self._partner_lists(side, partner, known, relevant)
             for truth in targets:
                 self._partner_record(side, partner, truth, stored.get(truth.stix_id, []))
             self._index(side, known)
+        for hold in self.holds:
+            if focus is None or hold.record in focus:
+                self._not_released(hold, self.records[hold.record])
 
     # REST, web and TAXII lists, audit and requests: one reader at a time.
     def _lists(self, side: Side, reader: Reader, known: list[oracle.Truth],
@@ -525,6 +726,7 @@ class World:
             for url, route in (("/api/v1/audit?limit=500", "/api/v1/audit"), ("/audit", "/audit")):
                 got = self._web(side, reader, url)
                 self.body(side, who, EXITS["GET", route], url, got.text, relevant)
+        self._approval_inbox(side, reader, relevant)
         for rfi_id, record_id in self.rfis:
             if focus is not None and record_id not in focus:
                 continue
@@ -536,6 +738,72 @@ class World:
         for version in ("all", "first", "last"):
             self._taxii_pages(side, reader, who, collection, "objects", version, relevant, known)
         self._taxii_pages(side, reader, who, collection, "manifest", "all", relevant, known)
+
+    def _approval_inbox(self, side: Side, reader: Reader, relevant: set[str]) -> None:
+        """The originating agency's approval inbox, REST (every state) and page: each record
+        it names only to whom :func:`oracle.may_see_approval` allows, and every approval of
+        the reader's agency on a record it may see is there."""
+        who = reader.who
+        url = "/api/v1/rfis/approvals?state="
+        inbox = self._web(side, reader, url)
+        self._approval_body(side, who, EXITS["GET", "/api/v1/rfis/approvals"], url, inbox.text,
+                            relevant)  # fmt: skip
+        page = self._web(side, reader, "/rfis/approvals")
+        self._approval_body(side, who, EXITS["GET", "/rfis/approvals"], "/rfis/approvals",
+                            page.text, relevant)  # fmt: skip
+        listed = {a["id"] for a in inbox.json()} if inbox.status_code == 200 else set()
+        for approval in self.approvals:
+            if approval.country != side.country:
+                continue
+            truth = self.records[approval.record]
+            self.cases += 1
+            if oracle.may_see_approval(truth, who, side.country) and approval.id not in listed:
+                self._lost(side, who, EXITS["GET", "/api/v1/rfis/approvals"], url, truth,
+                           f"the approval {approval.id} ({approval.state}) of the reader's "
+                           "agency is not listed")  # fmt: skip
+
+    def _approval(self, side: Side, reader: Reader, approval: Approval) -> None:
+        """One approval, as a reader of either node: only the originating agency's users who
+        may see its record get it, on the record's node."""
+        truth = self.records[approval.record]
+        url = f"/api/v1/rfis/approvals/{approval.id}"
+        name = EXITS["GET", "/api/v1/rfis/approvals/{approval_id}"]
+        got = self._web(side, reader, url)
+        self._approval_body(side, reader.who, name, url, got.text,
+                            {v.marker for v in truth.versions})  # fmt: skip
+        allowed = oracle.may_see_approval(truth, reader.who, side.country)
+        self._expect(side, reader.who, name, url, got, truth, allowed,
+                     lost=approval.country == side.country)  # fmt: skip
+
+    def _approval_body(self, side: Side, reader: oracle.Reader, exit_name: str, url: str,
+                       text: str, relevant: set[str]) -> None:  # fmt: skip
+        """An approval exit's body: held to the decision table like every exit, and each
+        record it shows to the approval rule."""
+        for marker in self.body(side, reader, exit_name, url, text, relevant):
+            decision = self._approval_decide(marker, reader, side.country)
+            if not decision:
+                record, version = self._version_label(marker)
+                truth = self.records.get(record)
+                self.violations.append(Violation(
+                    "leak", decision.rule, exit_name, str(reader), record, version,
+                    f"GET {url} shows content the reader may not see there ({decision.why})",
+                    list(truth.history) if truth else []))  # fmt: skip
+
+    def _approval_decide(self, marker: str, reader: oracle.Reader,
+                         serving: str) -> oracle.Decision:  # fmt: skip
+        asked = {a.record for a in self.approvals}
+        denied = oracle.Decision(False, oracle.RULE_APPROVALS,
+                                 "no approval was asked for a record that carries it")  # fmt: skip
+        for truth, i in oracle.carriers(self.records, marker):
+            if truth.copy is not None or truth.stix_id not in asked:
+                continue
+            decision = oracle.may_see_approval(truth, reader, serving)
+            if decision:
+                decision = oracle.may_see(truth, i, reader, serving)
+            if decision:
+                return decision
+            denied = decision
+        return denied
 
     def _web(self, side: Side, reader: Reader, url: str) -> httpx.Response:
         """A page as a browser signed in as the reader gets it (the session cookie), or a REST

@@ -4,7 +4,8 @@ A plan is one record's life: who creates it on which node, under which markings 
 user would type them: bare names, ``user@MEX``, ``user@usa``, ``user@mx-node``), the versions
 its originator makes (tightening or loosening, before or after a sync), an admin of another
 agency trying to version it, a revocation, a recall, and a request for information from the
-other node answered by releasing it. The same generator serves hypothesis (tests) and a seeded
+other node answered by releasing it (approved, re-marked or refused by the originating agency,
+or left waiting, when the release needs its approval). The same generator serves hypothesis (tests) and a seeded
 random run (bench/leak_oracle.py) through :class:`Chooser`.
 """
 
@@ -20,6 +21,8 @@ T = TypeVar("T")
 NODES = {"USA": "us-node", "MEX": "mx-node"}
 OTHER = {"USA": "MEX", "MEX": "USA"}
 TLPS = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
+RELEASE_TLPS = ("GREEN", "AMBER", "AMBER+STRICT")  # what an answer (or approval) may choose
+VERDICTS = ("approve", "remark", "remark", "refuse", "leave")
 HANDLING = ("H0", "H1", "H2", "H3")
 
 
@@ -97,6 +100,17 @@ class Step:
     liaison: str = ""  # rfi: a liaison (or admin) of the owner's node
     tlp: str = ""  # rfi: the release's TLP
     handling: str = ""
+    # rfi, when the release waits for the originating agency: approve (as proposed), remark
+    # (approve with tlp/handling below), refuse, or leave it waiting; which of the agency's
+    # users decides (an index into them); who tries to decide first and must be refused
+    # ("liaison": the one who asked, "other": a user of another agency, ""); and whether the
+    # nodes sync while it waits.
+    verdict: str = "approve"
+    approver: int = 0
+    approve_tlp: str = ""
+    approve_handling: str = ""
+    intruder: str = ""
+    sync_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,9 +177,15 @@ def plan(choose: Chooser) -> Plan:
     if choose.chance(35):
         liaisons = [a.username for a in ACCOUNTS[owner] if "liaison" in a.roles]
         requesters = [a.username for a in ACCOUNTS[OTHER[owner]] if "analyst" in a.roles]
+        if "liaison" in creator.roles and choose.chance(50):
+            liaisons = [creator.username]  # its own agency's record: released at once, or not
         steps.append(Step("rfi", requester=choose.pick(requesters), liaison=choose.pick(liaisons),
-                          tlp=choose.pick(("GREEN", "AMBER", "AMBER+STRICT")),
-                          handling=choose.pick(HANDLING)))  # fmt: skip
+                          tlp=choose.pick(RELEASE_TLPS), handling=choose.pick(HANDLING),
+                          verdict=choose.pick(VERDICTS), approver=choose.pick((0, 1)),
+                          approve_tlp=choose.pick(RELEASE_TLPS),
+                          approve_handling=choose.pick(HANDLING),
+                          intruder=choose.pick(("", "", "liaison", "other")),
+                          sync_first=choose.chance(30)))  # fmt: skip
     ending = choose.pick(("", "", "", "revoke", "admin_revoke", "recall"))
     if ending:
         if choose.chance(50):

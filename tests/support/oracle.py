@@ -31,10 +31,22 @@ Rules (each decision names the one that denied, for the report):
 - the hit index of country C holds match keys of the serving node's own, current, not
   revoked, not recalled records whose SEARCHABLE BY holds C; nothing else;
 - the public sees TLP:CLEAR records of the serving node only;
-- a copy released in answer to a request carries its original's content: it may reach a
-  reader only as its original could, unless the originating agency released it itself (the
-  liaison is of the originating agency) and the original is releasable to the requesting
-  country; TLP never goes down and handling carries over on a copy.
+- a copy released in answer to a request carries its original's content. A liaison of the
+  originating agency releases it at once when the original may go to the requesting country
+  (the partner row) and, if it lists agencies, to the requesting agency; anything else waits
+  for the originating agency's approval (another user of it who may write and see the record;
+  never the liaison who asked). Nothing of a release leaves before that approval; a refused
+  one never does. Released without approval, the copy's TLP and handling code are the
+  stricter of the liaison's choice and the original's; approved, they are what the approver
+  chose (the originator may lower them), and the approver is a named recipient. Either way
+  the copy is REL TO both countries, named for the requesting user, keeps the original's
+  originating agency and, where the requesting agency was listed, its agencies (TLP:AMBER+
+  STRICT otherwise lists the originating, the liaison's and the requesting agency). A copy
+  that went without a needed approval reaches a reader only as its original could. A recall
+  of the original recalls its copies;
+- an approval (the originating agency's inbox, or one approval) shows its record only to a
+  user of the record's node and originating agency who may write records and may see the
+  record: not to the liaison's other colleagues, nor to anyone on another node.
 """
 
 from __future__ import annotations
@@ -58,6 +70,8 @@ RULE_RECEIVED = "received records are never re-exported"
 RULE_RECALL = "recalled records never go to partners"
 RULE_RED = "TLP:RED never leaves the node"
 RULE_INDEX = "the hit index holds searchable records only"
+RULE_APPROVALS = "an approval shows its record to the originating agency only"
+WRITE_ROLES = frozenset({"analyst", "liaison", "admin"})  # DESIGN.md's records.write
 
 
 def qualify(name: str, written_on: str, node_countries: dict[str, str]) -> str:
@@ -102,11 +116,19 @@ class Version:
 
 @dataclass
 class Copy:
-    """Where a copy came from: an answer to a request, by a liaison of some agency."""
+    """Where a copy came from: an answer to a request, by a liaison of some agency, and
+    whether (and by whom) the originating agency approved it."""
 
     original: str  # stix id
     liaison_agency: str
     requesting_country: str
+    requester: str = ""  # the requesting user, on the requesting country's node
+    requester_agency: str = ""
+    tlp: str = ""  # what the liaison chose, or (approved) what the approver chose
+    handling: str = ""
+    needed: str = ""  # why the originating agency had to approve ("": it did not)
+    approved_by: str = ""  # the user of the originating agency who approved
+    original_marks: Marks | None = None  # the original's markings when it was released
 
 
 @dataclass
@@ -281,31 +303,89 @@ def may_see(truth: Truth, index: int, reader: Reader, serving: str) -> Decision:
     )
 
 
-def copy_approved(copy: Truth, records: dict[str, Truth]) -> Decision:
-    """Whether a released copy needed no approval: its original's agency released it, and the
-    original may go to the requesting country; then no looser TLP/handling is checked apart."""
-    assert copy.copy is not None
-    original = records[copy.copy.original]
-    if copy.copy.liaison_agency != original.agency:
-        return _no(RULE_ORIGINATOR, f"released by {copy.copy.liaison_agency}, "
-                                    f"not by the originating {original.agency}")  # fmt: skip
-    to_country = partner_row(original.current.marks, original, copy.copy.requesting_country)
+def free_to_release(original: Truth, liaison_agency: str, requesting_country: str,
+                    requester_agency: str) -> Decision:  # fmt: skip
+    """Whether a liaison of ``liaison_agency`` may release ``original`` (its current version)
+    to a request of ``requesting_country``'s ``requester_agency`` without its originating
+    agency's approval: only its own agency's, and only where the original may go."""
+    marks = original.current.marks
+    why = []
+    if liaison_agency != original.agency:
+        why.append(f"a record of {original.agency}, released by {liaison_agency}")
+    unrecalled = Truth(original.stix_id, original.kind, original.owner_country, original.agency,
+                       original.creator)  # fmt: skip
+    to_country = partner_row(marks, unrecalled, requesting_country)
     if not to_country:
-        return _no(RULE_ORIGINATOR, "the original is not releasable to the requesting country: "
-                                    + to_country.why)  # fmt: skip
-    return YES
+        why.append(f"not releasable to {requesting_country}: {to_country.why}")
+    if marks.agencies and requester_agency not in marks.agencies:
+        why.append(f"its agencies leave out the requesting {requester_agency}")
+    return _no(RULE_ORIGINATOR, "; ".join(why)) if why else YES
 
 
-def copy_no_looser(copy: Truth, records: dict[str, Truth]) -> Decision:
+def copy_marks(original: Marks, origin: str, owner: str, copy: Copy) -> Marks:
+    """The markings a released copy must carry (see the module's rules)."""
+    recipients = {f"{copy.requester}@{copy.requesting_country}"}
+    if copy.approved_by:
+        tlp, handling = copy.tlp, copy.handling
+        recipients.add(f"{copy.approved_by}@{owner}")
+    else:
+        tlp = max(copy.tlp, original.tlp, key=TLP_ORDER.index)
+        handling = max(copy.handling, original.handling, key=HANDLING_ORDER.index)
+    agencies: frozenset[str] = frozenset()
+    if original.agencies and copy.requester_agency in original.agencies:
+        agencies = original.agencies
+    elif tlp == "AMBER+STRICT":
+        agencies = frozenset({origin, copy.liaison_agency, copy.requester_agency})
+    return Marks(tlp, frozenset({owner, copy.requesting_country}), agencies, handling,
+                 recipients=frozenset(recipients))  # fmt: skip
+
+
+def copy_approved(copy: Truth, records: dict[str, Truth]) -> Decision:
+    """Whether a released copy went as the rules let it: it needed no approval, or the
+    originating agency gave it; then the copy's own markings govern it."""
     assert copy.copy is not None
-    original = records[copy.copy.original].current.marks
-    marks = copy.current.marks
-    if TLP_ORDER.index(marks.tlp) < TLP_ORDER.index(original.tlp):
-        return _no(RULE_ORIGINATOR, f"the copy is TLP:{marks.tlp}, the original TLP:{original.tlp}")
-    if HANDLING_ORDER.index(marks.handling) < HANDLING_ORDER.index(original.handling):
-        return _no(RULE_ORIGINATOR, f"the copy is {marks.handling}, the original "
-                                    f"{original.handling}")  # fmt: skip
+    if not copy.copy.needed or copy.copy.approved_by:
+        return YES
+    original = records[copy.copy.original]
+    return _no(RULE_ORIGINATOR, f"released without the approval of {original.agency}: "
+                                f"{copy.copy.needed}")  # fmt: skip
+
+
+def copy_no_looser(copy: Truth, tlp: str, handling: str) -> Decision:
+    """Whether a copy stored as ``tlp`` and ``handling`` carries what it must: the approved
+    ones, or (unapproved) nothing below its original's."""
+    assert copy.copy is not None
+    if copy.copy.approved_by:
+        if (tlp, handling) != (copy.copy.tlp, copy.copy.handling):
+            return _no(RULE_ORIGINATOR, f"the copy is TLP:{tlp} {handling}, approved as "
+                                        f"TLP:{copy.copy.tlp} {copy.copy.handling}")  # fmt: skip
+        return YES
+    original = copy.copy.original_marks
+    assert original is not None
+    if TLP_ORDER.index(tlp) < TLP_ORDER.index(original.tlp):
+        return _no(RULE_ORIGINATOR, f"the copy is TLP:{tlp}, the original TLP:{original.tlp}, "
+                                    "and nobody approved it")  # fmt: skip
+    if HANDLING_ORDER.index(handling) < HANDLING_ORDER.index(original.handling):
+        return _no(RULE_ORIGINATOR, f"the copy is {handling}, the original "
+                                    f"{original.handling}, and nobody approved it")  # fmt: skip
+    expected = copy.current.marks
+    if (tlp, handling) != (expected.tlp, expected.handling):
+        return _no(RULE_ORIGINATOR, f"the copy is TLP:{tlp} {handling}, the stricter of the "
+                                    f"liaison's and the original's is TLP:{expected.tlp} "
+                                    f"{expected.handling}")  # fmt: skip
     return YES
+
+
+def may_see_approval(truth: Truth, reader: Reader, serving: str) -> Decision:
+    """May ``reader`` see ``truth`` in an approval of its release at the node of ``serving``?"""
+    if not isinstance(reader, User) or serving != truth.owner_country:
+        return _no(RULE_APPROVALS, "approvals stay on the record's node")
+    if reader.agency != truth.agency:
+        return _no(RULE_APPROVALS, f"the reader is of {reader.agency}, the record of "
+                                   f"{truth.agency}")  # fmt: skip
+    if not WRITE_ROLES & set(reader.roles):
+        return _no(RULE_APPROVALS, "the reader may not write records")
+    return may_see(truth, len(truth.versions) - 1, reader, serving)
 
 
 def carriers(records: dict[str, Truth], marker: str) -> list[tuple[Truth, int]]:
@@ -322,8 +402,8 @@ def may_see_content(
 ) -> Decision:
     """May ``reader`` see the content carrying ``marker``, through any record that carries it?
 
-    The original carries it under its own truth; a copy carries it only if it needed no
-    approval (see :func:`copy_approved`), then under the copy's own markings."""
+    The original carries it under its own truth; a copy under its own markings if it went as
+    the rules let it (see :func:`copy_approved`), else only as its original could."""
     denied = Decision(False, RULE_GATE, "no record carries it")
     through_copy = ""
     for truth, i in carriers(records, marker):
