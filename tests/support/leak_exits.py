@@ -277,6 +277,13 @@ class World:
         marks = self._marks(plan.marks, plan.owner)
         story = [f"{creator.who} creates a {plan.kind} {marks.describe()} "
                  f"(typed recipients {list(plan.marks.recipients)})"]  # fmt: skip
+        if self._unknown_here(marks, side):
+            # A named recipient of this node who is no user here is refused at the field.
+            if made.status_code != 422:
+                self._action(None, oracle.RULE_NAMES, "POST /api/v1/records",
+                             f"accepted a recipient who is no user here ({made.status_code})"
+                             f" — {story[0]}")  # fmt: skip
+            return None
         if made.status_code != 201:
             self._action(None, oracle.RULE_NAMES if plan.marks.recipients else oracle.RULE_GATE,
                          "POST /api/v1/records", f"refused valid input ({made.status_code}): "
@@ -289,6 +296,12 @@ class World:
         for step in plan.steps:
             self._step(side, truth, fields, step)
         return truth
+
+    @staticmethod
+    def _unknown_here(marks: oracle.Marks, side: Side) -> bool:
+        """Whether the markings name a recipient of ``side``'s node who is no user there."""
+        return any(r.rsplit("@", 1)[1] == side.country and r.rsplit("@", 1)[0] not in side.readers
+                   for r in marks.recipients)  # fmt: skip
 
     def _step(self, side: Side, truth: oracle.Truth, fields: dict[str, str], step: Step) -> None:
         creator = side.readers[truth.creator]
@@ -305,7 +318,16 @@ class World:
             done = self._call(side, creator, "PUT", url,
                               json={"fields": fields, "markings": step.marks.body()})  # fmt: skip
             marks = self._marks(step.marks, truth.owner_country)
-            if done.status_code == 200:
+            renamed = marks.recipients != truth.versions[-1].marks.recipients
+            if renamed and self._unknown_here(marks, side):
+                # A named recipient of this node who is no user here is refused at the field.
+                if done.status_code != 422:
+                    self._action(truth, oracle.RULE_NAMES, "PUT /api/v1/records/{id}",
+                                 f"accepted a recipient who is no user here "
+                                 f"({done.status_code})")  # fmt: skip
+                truth.history.append(f"{creator.who}'s new version {marks.describe()} names a "
+                                     "user who is not here: refused")  # fmt: skip
+            elif done.status_code == 200:
                 truth.versions.append(oracle.Version(marker, marks))
                 truth.history.append(f"{creator.who} makes a new version {marks.describe()}")
             else:
