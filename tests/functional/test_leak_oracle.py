@@ -164,6 +164,11 @@ def test_the_table_lets_a_liaison_release_its_own_agencys_record_no_lower() -> N
     listed = oracle.Marks("AMBER", frozenset({"USA", "MEX"}), agencies=frozenset({"DEA", "GN"}))
     assert not oracle.free_to_release(_truth(listed), "DEA", "MEX", "FGR")
     assert oracle.free_to_release(_truth(listed), "DEA", "MEX", "GN")
+    # Named recipients that leave out the requesting user: approval first, on either node.
+    named = oracle.Marks("AMBER", frozenset({"USA", "MEX"}),
+                         recipients=frozenset({"inl.auditor@USA", "fgr.enlace@MEX"}))  # fmt: skip
+    assert oracle.free_to_release(_truth(named), "DEA", "MEX", "FGR", "fgr.enlace@MEX")
+    assert not oracle.free_to_release(_truth(named), "DEA", "MEX", "FGR", "gn.analista@MEX")
 
 
 def test_the_table_shows_an_approval_to_the_originating_agency_only() -> None:

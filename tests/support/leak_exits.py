@@ -402,7 +402,8 @@ class World:
         may = (not truth.recalled and not truth.current.revoked
                and oracle.may_see_record(truth, liaison.who, side.country, self.records))  # fmt: skip
         free = oracle.free_to_release(truth, liaison.who.agency, asking.country,
-                                      requester.who.agency)  # fmt: skip
+                                      requester.who.agency,
+                                      f"{requester.who.username}@{asking.country}")  # fmt: skip
         if done.status_code >= 300:
             if may:
                 self._action(truth, oracle.RULE_GATE, ANSWER_ROUTE,

@@ -304,10 +304,11 @@ def may_see(truth: Truth, index: int, reader: Reader, serving: str) -> Decision:
 
 
 def free_to_release(original: Truth, liaison_agency: str, requesting_country: str,
-                    requester_agency: str) -> Decision:  # fmt: skip
+                    requester_agency: str, requester: str = "") -> Decision:  # fmt: skip
     """Whether a liaison of ``liaison_agency`` may release ``original`` (its current version)
-    to a request of ``requesting_country``'s ``requester_agency`` without its originating
-    agency's approval: only its own agency's, and only where the original may go."""
+    to a request of ``requesting_country``'s ``requester_agency`` (user ``requester``, as
+    ``user@CCC``) without its originating agency's approval: only its own agency's, only where
+    the original may go, and, if the original names recipients, only to one of them."""
     marks = original.current.marks
     why = []
     if liaison_agency != original.agency:
@@ -319,6 +320,8 @@ def free_to_release(original: Truth, liaison_agency: str, requesting_country: st
         why.append(f"not releasable to {requesting_country}: {to_country.why}")
     if marks.agencies and requester_agency not in marks.agencies:
         why.append(f"its agencies leave out the requesting {requester_agency}")
+    if marks.recipients and requester and requester not in marks.recipients:
+        why.append(f"its named recipients leave out the requesting {requester}")
     return _no(RULE_ORIGINATOR, "; ".join(why)) if why else YES
 
 
