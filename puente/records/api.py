@@ -129,7 +129,9 @@ def search_records(
     modified_from: str = "",
     modified_to: str = "",
     related_to: str = "",
-    after: int | None = None,
+    # A keyset position is a row's key: a 64-bit integer on every backend (larger: 422, not an
+    # overflow deep in the driver).
+    after: int | None = Query(None, ge=0, le=2**63 - 1),
     limit: int = Query(25, ge=1, le=200),
     session: SessionDep,
     who: PrincipalDep,

@@ -436,3 +436,15 @@ def test_accept_language_en_stays_english(client: TestClient, dan: dict[str, str
     )
     assert _problem(response, 404)["detail"] == NOT_FOUND.format(id=missing)
     assert response.headers["content-language"] == "en"
+
+
+@pytest.mark.parametrize("after", ["99999999999999999999999", "-1", "9223372036854775808"])
+def test_a_keyset_position_out_of_range_is_a_problem_at_the_parameter(
+    client: TestClient, ana: dict[str, str], after: str
+) -> None:
+    """Issue 14: after=99999999999999999999999 answered 500 (OverflowError in the driver)."""
+    response = client.get("/api/v1/records", params={"after": after}, headers=ana)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    (error,) = response.json()["errors"]
+    assert "after" in error["pointer"]
