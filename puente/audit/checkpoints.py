@@ -187,27 +187,21 @@ class Read:
 def read_file(path: Path) -> Read:
     if not path.exists():
         return Read(False)
-    read = Read(True)
     with path.open("rb") as lines:
-        for raw in lines:
-            if not raw.strip():
-                continue
-            try:
-                made = parse(orjson.loads(raw))
-            except orjson.JSONDecodeError:
-                made = None
-            if made is None:
-                read.unreadable += 1
-            else:
-                read.checkpoints.append(made)
-    return read
+        return _read(raw for raw in lines if raw.strip())
 
 
 def read_database(session: Session) -> Read:
+    bodies = session.execute(select(AuditCheckpoint.body).order_by(AuditCheckpoint.id))
+    return _read(body for (body,) in bodies)
+
+
+def _read(bodies: Iterable[str | bytes]) -> Read:
+    """One copy's checkpoints: each body parsed, or counted unreadable."""
     read = Read(True)
-    for body in session.execute(select(AuditCheckpoint.body).order_by(AuditCheckpoint.id)):
+    for body in bodies:
         try:
-            made = parse(orjson.loads(body[0]))
+            made = parse(orjson.loads(body))
         except orjson.JSONDecodeError:
             made = None
         if made is None:
