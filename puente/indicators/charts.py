@@ -221,8 +221,11 @@ def vega_lite_spec(chart: Chart, locale: str) -> dict[str, Any]:
     y_field = {"field": "value", "type": "quantitative", "title": chart.unit}
 
     bars = chart.stacked
-    layers: list[dict[str, Any]] = [
-        {
+    layers: list[dict[str, Any]] = []
+    if observations:
+        # Only with rows to draw: an indicator with no series yet would give the colour scale
+        # an empty domain, whose legend Vega sizes as infinite ("SVG has an invalid size").
+        layers.append({
             "data": {"values": observations},
             "mark": {"type": "bar"} if bars else {"type": "line", "point": True},
             "encoding": {
@@ -252,8 +255,7 @@ def vega_lite_spec(chart: Chart, locale: str) -> dict[str, Any]:
                     },
                 ],
             },
-        }
-    ]
+        })  # fmt: skip
     references: list[str] = []
     if chart.baseline is not None:
         references.append(baseline_label)
@@ -315,11 +317,16 @@ def vega_lite_spec(chart: Chart, locale: str) -> dict[str, Any]:
         # their entry's name in a field rather than a datum: the Vega-Lite schema allows a
         # scale and a legend on a strokeDash field, not on a datum.
         dashes = {baseline_label: BASELINE_DASH, target_label: TARGET_DASH}
-        for layer in layers[1:]:
+        for layer in layers:
             dash = layer["encoding"].get("strokeDash")
             if dash is not None:
                 dash["scale"] = {"domain": references, "range": [dashes[r] for r in references]}
                 dash["legend"] = {"title": None, "symbolType": "stroke"}
+
+    if not layers:
+        # Nothing to draw: the chart keeps its size and says so in its middle, rather than
+        # leaving an empty frame a reader could take for a failed drawing.
+        layers.append(_empty_note(chart, locale))
 
     direction = N_("Higher is better") if chart.good_direction == "up" else N_("Lower is better")
     return {
@@ -385,6 +392,22 @@ def embed_html(spec: dict[str, Any], svg: str, element_id: str) -> Markup:
         f' aria-label="{escape(title)}">{svg}</figure>'
         f'<script type="application/json" id="{element_id}-spec">{data}</script>'
     )
+
+
+def empty_message(chart: Chart) -> str:
+    """What an empty chart says (untranslated): with a period, that the period has none."""
+    if chart.period is None:
+        return N_("No figures to chart")
+    return N_("No figures to chart for this period")
+
+
+def _empty_note(chart: Chart, locale: str) -> dict[str, Any]:
+    return {
+        "data": {"values": [{"note": translate(locale, empty_message(chart))}]},
+        "mark": {"type": "text", "fontSize": 16, "color": BASELINE_COLOUR,
+                 "x": WIDTH / 2, "y": HEIGHT / 2, "align": "center", "baseline": "middle"},
+        "encoding": {"text": {"field": "note", "type": "nominal"}},
+    }  # fmt: skip
 
 
 def _check_finite(chart: Chart) -> None:

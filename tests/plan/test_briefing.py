@@ -14,7 +14,7 @@ from puente.node import Node
 from puente.plan import assessment, briefing, service, yaml_io
 from puente.web.app import create_app
 from tests.support.markers import needs_pango
-from tests.support.nodes import add_user
+from tests.support.nodes import add_user, token_headers
 from tests.support.pages import page, sign_in
 from tests.support.plan import PLAN
 
@@ -105,3 +105,30 @@ def test_the_coordinator_adopts_the_edited_draft(
     assert "Scanners installed at all four ports." in " ".join(_text(pdf.content).split())
     html = client.get("/meetings/SIG-2026-11/briefing?lang=es").text
     assert "Expectativas adoptadas" in html or "Expectations adopted" in html
+
+
+BARE = {"code": "I7", "name": {"en": "Joint patrols", "es": "Patrullajes conjuntos"},
+        "unit": {"en": "patrols", "es": "patrullajes"}, "good_direction": "up",
+        "source": "manual"}  # fmt: skip
+
+
+@needs_pango
+def test_an_indicator_with_no_figures_is_stated_and_the_briefing_renders(
+    desk: tuple[TestClient, str], planned: Node
+) -> None:
+    client, _csrf = desk
+    coordinator = token_headers(planned, "coord", "INL", "coordinator")
+    saved = client.put("/api/v1/indicators", headers=coordinator, json=[BARE])
+    assert saved.status_code == 200, saved.text
+    for locale, said in (("en", "No figures to chart"), ("es", "Sin cifras que graficar")):
+        pdf = client.get(f"/meetings/SIG-2026-11/briefing.pdf?lang={locale}")
+        assert pdf.status_code == 200, pdf.text
+        text = " ".join(_text(pdf.content).split())
+        assert f"I7 {BARE['name'][locale]}" in text
+        assert said in text
+        html = client.get(f"/meetings/SIG-2026-11/briefing?lang={locale}")
+        assert html.status_code == 200
+        assert said in html.text
+        # The empty chart says so itself, at the size of any other chart.
+        figure = page(html.text).one("figure", class_="chart")
+        assert said in figure.text()
