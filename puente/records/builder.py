@@ -10,6 +10,7 @@ from typing import Any
 from puente.errors import N_, InvalidInput, Label, Problem
 from puente.policy.agencies import BY_CODE
 from puente.records.kinds import KINDS, PUENTE_IDENTITY, Kind
+from puente.records.relationships import EXT_RELATIONSHIP, TYPE_FORM, meaning, stix_form
 from puente.records.validation import is_identifier, timestamp_key
 
 AGENCY_NAMESPACE = uuid.UUID("8f0c1c62-0b5e-4d8e-9a53-2c4e6f1b7a90")
@@ -164,6 +165,14 @@ def build(
             )
     if kind.name == "vehicle" and not (values.get("vin") or values.get("plate_number")):
         problems.append(Problem(N_("Give a VIN or a plate number."), "/vin"))
+    relationship_ext = None
+    if kind.name == "relationship" and "relationship_type" in values:
+        if not TYPE_FORM.match(values["relationship_type"]):
+            problems.append(Problem(N_("Write a relationship type in lowercase letters, digits "
+                                       "and hyphens, such as member-of."), "/relationship_type"))  # fmt: skip
+        elif "source_ref" in values and "target_ref" in values:
+            values["relationship_type"], relationship_ext = stix_form(
+                values["source_ref"], values["relationship_type"], values["target_ref"])  # fmt: skip
     if problems:
         raise InvalidInput(problems)
     now = stix_now()
@@ -204,6 +213,8 @@ def build(
             "new-sdo" if kind.stix_type.startswith("x-puente-") else "property-extension"
         )
         obj["extensions"] = {kind.extension: {"extension_type": extension_type, **ext_body}}
+    if relationship_ext is not None:
+        obj["extensions"] = {EXT_RELATIONSHIP: relationship_ext}
     if previous:
         obj["modified"] = later_than(previous["modified"], now)
     return obj
@@ -228,6 +239,8 @@ def fields_of(kind_name: str, obj: dict[str, Any]) -> dict[str, str]:
     values: dict[str, str] = {}
     for spec in kind.fields:
         raw = ext.get(spec.name) if spec.name in kind.ext_fields else obj.get(spec.name)
+        if kind.name == "relationship" and spec.name == "relationship_type":
+            raw = meaning(obj) or None  # Puente's type, wherever the record carries it
         if raw is None:
             continue
         if spec.name == "documents":

@@ -18,6 +18,7 @@ from puente.records.kinds import (
     EXT_VEHICLE,
     PUENTE_IDENTITY,
 )
+from puente.records.relationships import EXT_RELATIONSHIP, PUENTE_TYPES
 
 CREATED = "2025-01-01T00:00:00.000Z"
 
@@ -131,6 +132,26 @@ SCHEMAS: dict[str, tuple[str, str, list[str], dict[str, Any], list[str]]] = {
             "description": _STRING,
         },
         [],
+    ),
+    EXT_RELATIONSHIP: (
+        "Puente relationship type",
+        "The precise type of a relationship STIX 2.1 has no suggested type for, which travels "
+        "as relationship_type related-to (STIX 2.1 §5.1.1) so that every STIX tool reads it. "
+        "Puente defines: "
+        + "; ".join(
+            f"{name} ({source} to {target}): {meaning}"
+            for name, (source, target, meaning) in PUENTE_TYPES.items()
+        )
+        + ". An analyst may write another type in the same form.",
+        ["property-extension"],
+        {
+            "relationship_type": {
+                "type": "string",
+                "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
+                "examples": list(PUENTE_TYPES),
+            },
+        },
+        ["relationship_type"],
     ),
 }
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from puente.errors import N_
+from puente.records.relationships import meaning
 
 PUENTE_IDENTITY = "identity--5c1f6a8e-93b2-4c57-8a0e-7f4d2b91c3e0"
 EXT_PERSON = "extension-definition--a1e4c0f2-5d1b-4c1e-9a57-0d3e4b2c7f11"
@@ -234,7 +235,9 @@ KINDS: dict[str, Kind] = {
                     "relationship_type",
                     N_("Relationship type"),
                     required=True,
-                    help=N_("e.g. member-of, owns, seized-at, related-to"),
+                    help=N_(
+                        "e.g. member-of, owns, purchased, attributed-to, located-at, related-to"
+                    ),
                 ),
                 Field("target_ref", N_("Target record"), "ref", required=True),
                 Field("description", N_("Description"), "textarea"),
@@ -307,7 +310,7 @@ def display_name(obj: dict[str, Any]) -> str:
             bits.append(f"#{obj['serial_number']}")
         return " ".join(bits) or t
     if t == "relationship":
-        return f"{obj.get('source_ref', '')} {obj.get('relationship_type', '')} {obj.get('target_ref', '')}"
+        return f"{obj.get('source_ref', '')} {meaning(obj)} {obj.get('target_ref', '')}"
     if t == "note":
         return str(obj.get("abstract") or str(obj.get("content", ""))[:80])
     return str(obj.get("name") or obj.get("id", ""))

@@ -13,6 +13,7 @@ import unicodedata
 from typing import Any
 
 from puente.records.kinds import EXT_PERSON
+from puente.records.relationships import EXT_RELATIONSHIP
 
 _SPACES = re.compile(r"[^\w]+")
 # Combining marks (what NFKD splits off letters such as ñ, é, ü), removed after decomposition.
@@ -72,6 +73,9 @@ def search_text(obj: dict[str, Any], limit: int = 4000) -> str:
     if aliases:
         parts.extend(alias for alias in aliases if isinstance(alias, str))
     extensions = obj.get("extensions")
+    relationship = extensions.get(EXT_RELATIONSHIP) if isinstance(extensions, dict) else None
+    if isinstance(relationship, dict) and isinstance(relationship.get("relationship_type"), str):
+        parts.append(relationship["relationship_type"])  # Puente's type, under related-to
     person = extensions.get(EXT_PERSON) if isinstance(extensions, dict) else None
     if isinstance(person, dict):
         for key in ("given_names", "paternal_surname", "maternal_surname"):

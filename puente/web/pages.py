@@ -16,6 +16,7 @@ from puente.i18n import DEFAULT_LOCALE, LOCALES, Translator, translate
 from puente.node import Node
 from puente.policy.agencies import agency_namer
 from puente.policy.markings import Markings, most_restrictive
+from puente.records.relationships import meaning
 from puente.web.deps import LANG_COOKIE
 from puente.web.problems import STATUS, TITLES
 
@@ -39,7 +40,7 @@ def record_label(item: Any, names: Mapping[str, str] | None = None) -> str:
 
         return (
             f"{end(str(content.get('source_ref', '')))} → "
-            f"{content.get('relationship_type', '')} → {end(str(content.get('target_ref', '')))}"
+            f"{meaning(content)} → {end(str(content.get('target_ref', '')))}"
         )
     return str(getattr(item, "name", "") or getattr(item, "stix_id", ""))
 
