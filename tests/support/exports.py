@@ -17,14 +17,16 @@ from tests.support.partners import basic
 ROOT = "/taxii2/api/"
 
 
-def full_export(node: Node) -> dict[str, Any]:
-    """One bundle of what every user allowed to export may export, each object once."""
+def full_export(node: Node, kinds: tuple[str, ...] = ()) -> dict[str, Any]:
+    """One bundle of what every user allowed to export may export (of these kinds, as
+    `puente export stix --kind` asks), each object once."""
     found: dict[str, dict[str, Any]] = {}
+    query = records.SearchQuery(kinds=kinds)
     with node.db.session() as session:
         for user in accounts.list_users(session, _admin(node)):
             who = accounts.principal_for(user, node.settings)
             if who.can("records.export"):
-                found |= {obj["id"]: obj for obj in records.export(session, who)}
+                found |= {obj["id"]: obj for obj in records.export(session, who, query)}
     return {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": list(found.values())}
 
 
