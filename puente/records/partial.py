@@ -60,7 +60,7 @@ def store_what_passes(
             continue
         except SQLAlchemyError:  # the database's: the whole batch waits for the next try
             raise
-        except Exception:
+        except Exception:  # a fault of this node's, not the sender's
             # It must not refuse, or stall, every object of the batch: each is stored alone,
             # and only one that fails alone is refused. The traceback is logged once.
             log.exception("storing %d objects failed; storing them one by one", len(batch))
@@ -90,7 +90,7 @@ def _one_by_one(
             refused[index] = exc.problems[0]
         except SQLAlchemyError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # as above: only this object is refused
             log.debug("object %d could not be stored", index, exc_info=True)
             refused[index] = Problem(FAULT, f"/objects/{index}", {"error": type(exc).__name__})
     return refused

@@ -155,7 +155,7 @@ def shown(value: Any) -> str:
 def shown_text(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters, any lone surrogate replaced (U+FFFD): what can be
     stored, signed and printed."""
-    return _SURROGATE.sub("\ufffd", text[:limit])
+    return _SURROGATE.sub("\ufffd", text[:limit]).replace("\x00", "\ufffd")
 
 
 def timestamp_key(value: str) -> str:
@@ -310,6 +310,8 @@ def _bad_scalar(value: Any) -> str | None:
     """Why a value that is not an array or an object cannot be stored; None if it can."""
     kind = type(value)
     if kind is str:
+        if "\x00" in value:
+            return NUL
         return None if value.isascii() or not _SURROGATE.search(value) else SURROGATE
     if kind is int:
         return None if INT_MIN <= value <= INT_MAX else OUT_OF_RANGE
@@ -321,6 +323,7 @@ def _bad_scalar(value: Any) -> str | None:
 
 
 SURROGATE = N_("Text must be valid Unicode: this holds a lone surrogate (U+D800 to U+DFFF).")
+NUL = N_("Text must not contain the NUL character (U+0000): no database column can hold it.")
 OUT_OF_RANGE = N_("This number is too large to store.")
 NOT_FINITE = N_("Numbers must be finite (not NaN or Infinity).")
 NOT_JSON = N_("Only JSON values are allowed: text, numbers, true, false, null, lists, objects.")
@@ -341,7 +344,11 @@ def well_formed(obj: dict[str, Any]) -> bool:
     # Nesting is at most the number of lists and objects, fewer than the brackets written
     # (some may be inside text); NaN and the infinities are written null. The usual object
     # has a few brackets and no null: nothing else to look at.
-    if text.count(b"[") + text.count(b"{") <= MAX_DEPTH and b"null" not in text:
+    if (
+        text.count(b"[") + text.count(b"{") <= MAX_DEPTH
+        and b"null" not in text
+        and b"\\u0000" not in text
+    ):
         return True
     stack: list[tuple[Any, int]] = [(obj, 1)]
     pop, push = stack.pop, stack.append
@@ -349,11 +356,13 @@ def well_formed(obj: dict[str, Any]) -> bool:
         node, depth = pop()
         if depth > MAX_DEPTH:
             return False
+        if type(node) is dict and any("\x00" in key for key in node):
+            return False
         for value in node.values() if type(node) is dict else node:
             kind = type(value)
             if kind is dict or kind is list:
                 push((value, depth + 1))
-            elif kind is float and not math.isfinite(value):
+            elif (kind is float and not math.isfinite(value)) or (kind is str and "\x00" in value):
                 return False
     return True
 
@@ -371,9 +380,9 @@ def shape_problem(obj: dict[str, Any], at: str) -> Problem | None:
             if type(node) is dict:
                 if type(key) is not str:
                     return Problem(KEY_NOT_TEXT, where)
-                token = escape_pointer(_SURROGATE.sub("\ufffd", key))
-                if _SURROGATE.search(key):
-                    return Problem(SURROGATE, f"{where}/{token}")
+                token = escape_pointer(shown_text(key, len(key)))
+                if (why := _bad_scalar(key)) is not None:
+                    return Problem(why, f"{where}/{token}")
             else:
                 token = str(key)
             if type(value) is dict or type(value) is list:

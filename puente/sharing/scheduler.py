@@ -70,7 +70,7 @@ class SyncScheduler:
         partner's row by the sync; the others still run in this tick."""
         try:
             due = self.due()
-        except Exception as exc:  # noqa: BLE001 -- the thread must outlive a database hiccup
+        except Exception as exc:  # the thread must outlive a database hiccup
             self._failed("partners due", exc)
             due = []
         for node_id in due:
@@ -79,7 +79,7 @@ class SyncScheduler:
             try:
                 sync.sync(self.node, node_id, worker="serve",
                           page_size=self.node.settings.sync.page_size)  # fmt: skip
-            except Exception as exc:  # noqa: BLE001 -- recorded on the partner; retried later
+            except Exception as exc:  # recorded on the partner; retried later
                 self._failed(f"sync with {node_id}", exc)
             else:
                 self._traced.pop(f"sync with {node_id}", None)
@@ -90,7 +90,7 @@ class SyncScheduler:
                 log.debug("scheduler: %s", name)
                 try:
                     job(self.node)
-                except Exception as exc:  # noqa: BLE001 -- the next interval tries again
+                except Exception as exc:  # the next interval tries again
                     self._failed(f"scheduler job {name}", exc)
                 else:
                     self._traced.pop(f"scheduler job {name}", None)

@@ -513,13 +513,17 @@ def _not_yet_quarantined(
         return []
     held = set(
         session.execute(
-            select(Quarantined.object_id, Quarantined.version, Quarantined.reason).where(
+            select(Quarantined.object_id, Quarantined.version, Quarantined.reason,
+                   Quarantined.content).where(
                 Quarantined.partner_id == partner.id,
+                Quarantined.date_added == entries[0].date_added,  # the page's: one for all
                 Quarantined.object_id.in_({q.object_id for q in entries}),
             )
         ).all()
-    )
-    return [q for q in entries if (q.object_id, q.version, q.reason) not in held]
+    )  # fmt: skip
+    # The same page again, that is. The content too: objects without an id (or that are no
+    # object at all) are told apart by it.
+    return [q for q in entries if (q.object_id, q.version, q.reason, q.content) not in held]
 
 
 def _version_key(obj: Any) -> tuple[str, str]:
