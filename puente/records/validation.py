@@ -517,9 +517,13 @@ class ObjectChecker:
         if kind in ("integer", "number"):
             low, high = schema.get("minimum"), schema.get("maximum")
             if (low is not None and value < low) or (high is not None and value > high):
-                self.add(N_("{prop} must be from {minimum} to {maximum}."), at, prop=prop,
-                         minimum="−∞" if low is None else low,
-                         maximum="∞" if high is None else high)  # fmt: skip
+                if high is None:
+                    self.add(N_("{prop} must be at least {minimum}."), at, prop=prop, minimum=low)
+                elif low is None:
+                    self.add(N_("{prop} must be at most {maximum}."), at, prop=prop, maximum=high)
+                else:
+                    self.add(N_("{prop} must be from {minimum} to {maximum}."), at, prop=prop,
+                             minimum=low, maximum=high)  # fmt: skip
                 return False
         return True
 

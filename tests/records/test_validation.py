@@ -23,6 +23,7 @@ from puente.errors import InvalidInput
 from puente.node import Node
 from puente.policy.roles import Principal
 from puente.records import service as records
+from puente.records.kinds import EXT_SEIZURE
 from puente.records.models import Record
 from puente.records.validation import MAX_DEPTH, ObjectChecker
 from puente.sharing import partners
@@ -42,6 +43,13 @@ from tests.support.hostile import (
 def cartel() -> dict[str, Any]:
     return incident(type="threat-actor", id=f"threat-actor--{uuid.uuid4()}",
                     threat_actor_types=["crime-syndicate"], aliases=["CJNG"])  # fmt: skip
+
+
+def seizure() -> dict[str, Any]:
+    obj = incident(type="x-puente-seizure", id=f"x-puente-seizure--{uuid.uuid4()}",
+                   substance="cocaína", quantity=12.5, unit="kg")  # fmt: skip
+    obj["extensions"][EXT_SEIZURE] = {"extension_type": "new-sdo"}
+    return obj
 
 
 # (what is wrong, the object it is wrong in, the change, where the problem must point)
@@ -123,6 +131,10 @@ CASES: list[tuple[str, Callable[[], dict[str, Any]], Callable[[dict[str, Any]], 
      f"{MARKS}/agencies/0"),
     ("a NUL character in the name", incident, set_at("name", "Juan\x00"), "name"),
     ("a NUL character in a property name", incident, set_at("x_\x00", 1), "x_\ufffd"),
+    ("a negative quantity", seizure, set_at("quantity", -5), "quantity"),
+    ("a quantity that is NaN", seizure, set_at("quantity", float("nan")), "quantity"),
+    ("a quantity that is text", seizure, set_at("quantity", "12"), "quantity"),
+    ("a unit no one knows", seizure, set_at("unit", "tons"), "unit"),
     ("a number beyond 64 bits", incident, set_at("x_count", 2**70), "x_count"),
     ("NaN", incident, set_at("x_ratio", float("nan")), "x_ratio"),
     ("a value JSON cannot hold", incident, set_at("x_raw", b"bytes"), "x_raw"),
