@@ -153,7 +153,7 @@ class BundleGenerator:
         paternal = fake.last_name()
         ext: dict[str, Any] = {
             "extension_type": "property-extension",
-            "given_names": given,
+            "given_names": " ".join(given),  # text, as Puente's person extension defines it
             "paternal_surname": paternal,
         }
         name_parts = [*given, paternal]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -21,7 +22,7 @@ from puente.cli.common import (
 from puente.config import load_settings
 from puente.errors import N_, NP_
 from puente.node import public_key_hex
-from puente.sharing import checkpoints, partners, recalls, receipts, sync
+from puente.sharing import checkpoints, partners, recalls, receipts, status, sync
 from puente.sharing.collections import collection_id
 
 partner_app = typer.Typer(help="Partner nodes: who pulls from this node, and whom it pulls from.")
@@ -81,16 +82,67 @@ def partner_add(
 @partner_app.command("list")
 @handles_errors
 def partner_list(data_dir: Path | None = DataDir, act_as: str = ActAs) -> None:
-    """List partner nodes."""
+    """List partner nodes, how pulling from each goes and the last thing that failed."""
     with opened(data_dir) as node:
         actor = acting_user(node, act_as)
         with node.db.session() as session:
-            rows = partners.list_partners(session, actor)
-            table = Table(t("Node"), t("Country"), t("URL"), t("State"), t("Key"))
-            for row in rows:
-                state = t("enabled") if row.enabled else t("disabled")
-                table.add_row(row.node_id, row.country, row.base_url, state, row.public_key[:16])
+            rows = status.partner_statuses(session, actor, node.settings)
+    # The URL, key and the error's detail: `puente partner status NODE`.
+    table = Table(t("Node"), t("Country"), t("State"), t("Failures in a row"))
+    table.add_column(t("Last error"), no_wrap=True)
+    for row in rows:
+        table.add_row(row.node_id, row.country, t(status.STATE_LABELS[row.state]),
+                      str(row.failures), _last_error(row))  # fmt: skip
     console.print(table if rows else t("No partners yet."))
+
+
+def _last_error(row: status.PartnerStatus) -> str:
+    """What failed last, translated, and when; "—" if nothing ever did."""
+    if not row.last_error_kind:
+        return "—"
+    label = t(status.FAILURE_LABELS.get(row.last_error_kind, row.last_error_kind))
+    when = row.last_error_at.strftime("%Y-%m-%d %H:%M") if row.last_error_at else ""
+    return f"{label}, {when}" if when else label
+
+
+@partner_app.command("status")
+@handles_errors
+def partner_status(
+    node_id: str = typer.Argument(..., help="The partner node's id."),
+    data_dir: Path | None = DataDir,
+    act_as: str = ActAs,
+) -> None:
+    """How pulling from one partner goes: its state, cursor, failures and the last error."""
+    with opened(data_dir) as node:
+        actor = acting_user(node, act_as)
+        with node.db.session() as session:
+            row = status.partner_status(session, actor, node.settings, node_id)
+
+    def when(moment: datetime | None) -> str:
+        return moment.isoformat(timespec="seconds") if moment else t("Never")
+
+    facts = [
+        (t("Partner"), f"{row.display_name} ({row.node_id}, {row.country})"),
+        (t("TAXII server"), row.base_url),
+        (t("Pinned signing key"), row.key_prefix + "…"),
+        (t("State"), t(status.STATE_LABELS[row.state])),
+        (t("Last successful sync"), when(row.last_success_at)),
+        (t("Last attempt"), when(row.last_attempt_at)),
+        (t("Failures in a row"), str(row.failures)),
+        (t("Failures recorded"), str(row.failure_count)),
+        (t("Last error"), _last_error(row)),
+    ]
+    if row.last_error:
+        facts.append((t("Detail"), row.last_error))
+    if row.next_attempt_at:
+        facts.append((t("Next attempt"), when(row.next_attempt_at)))
+    facts += [
+        (t("Cursor"), row.cursor or t("Nothing stored yet")),
+        (t("Records received"), str(row.received_count)),
+        (t("Quarantined objects"), str(row.quarantined)),
+    ]
+    for label, value in facts:
+        console.print(f"{label}: {value}", markup=False, highlight=False, soft_wrap=True)
 
 
 @partner_app.command("checkpoints")

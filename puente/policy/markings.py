@@ -114,8 +114,9 @@ def markings_from_object(obj: dict[str, Any]) -> tuple[str | None, dict[str, Any
     granular marking (§7.2.3) gives part of the object counts too: the gate decides on whole
     objects, so the strictest part marks all of it."""
     tlp = None
-    for ref in obj.get("object_marking_refs") or ():  # a plain loop: this runs once an object
-        level = TLP_BY_MARKING_ID.get(ref)
+    refs = obj.get("object_marking_refs")
+    for ref in refs if type(refs) is list else ():  # a plain loop: this runs once an object
+        level = TLP_BY_MARKING_ID.get(ref) if type(ref) is str else None
         if level is not None and (tlp is None or _RANK[level] > _RANK[tlp]):
             tlp = level
     granular = obj.get("granular_markings")

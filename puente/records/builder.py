@@ -70,10 +70,23 @@ def _documents(lines: list[str], problems: list[Problem]) -> list[dict[str, str]
     return docs
 
 
+# What a form field may hold: text as a form sends it, or a number as JSON gives it.
+_SCALARS = (str, int, float)
+
+
 def _value(kind: Kind, name: str, raw: Any, problems: list[Problem]) -> Any:
     spec = next(f for f in kind.fields if f.name == name)
     pointer = f"/{name}"
     if spec.widget in ("list", "refs"):
+        items = raw if isinstance(raw, list) else [raw]
+        wrong = [
+            i for i, v in enumerate(items) if isinstance(v, bool) or not isinstance(v, _SCALARS)
+        ]
+        if wrong:  # an object or a list in a list: it would be stored as its Python repr
+            where = f"{pointer}/{wrong[0]}" if isinstance(raw, list) else pointer
+            problems.append(Problem(N_("{field} must be text, or a list of texts."), where,
+                                    {"field": Label(spec.label)}))  # fmt: skip
+            return None
         values = _list(raw)
         if name == "documents":
             return _documents(values, problems)
@@ -96,7 +109,11 @@ def _value(kind: Kind, name: str, raw: Any, problems: list[Problem]) -> Any:
                     )
             values = [v.upper() for v in values]
         return values
-    text = str(raw).strip() if raw is not None else ""
+    if isinstance(raw, bool) or not isinstance(raw, _SCALARS):
+        problems.append(Problem(N_("{field} must be text or a number."), pointer,
+                                {"field": Label(spec.label)}))  # fmt: skip
+        return None
+    text = str(raw).strip()
     if spec.widget == "date":
         try:
             return date.fromisoformat(text).isoformat()

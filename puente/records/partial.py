@@ -9,13 +9,18 @@ change, say) that one is set aside and the others are stored without it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from puente.errors import Problem, PuenteError
+from puente.errors import N_, Problem, PuenteError
 from puente.records.validation import ObjectChecker
+
+log = logging.getLogger(__name__)
+FAULT = N_("This node could not store the object ({error}); it is kept aside and logged.")
 
 
 def store_what_passes(
@@ -47,16 +52,45 @@ def store_what_passes(
             with session.begin_nested():
                 store([objects[i] for i in batch])
         except PuenteError as exc:
-            blamed: dict[int, Problem] = {}
-            for problem in exc.problems:
-                position = (
-                    problem.pointer.split("/")[2] if problem.pointer.startswith("/objects/") else ""
-                )
-                if position.isdigit() and int(position) < len(batch):
-                    blamed.setdefault(batch[int(position)], problem)
+            blamed = _blamed(exc, batch)
             if not blamed:  # not one object's fault: every one fails with it
                 refused.update(dict.fromkeys(batch, exc.problems[0]))
                 return refused
             refused.update(blamed)
             continue
+        except SQLAlchemyError:  # the database's: the whole batch waits for the next try
+            raise
+        except Exception:  # a fault of this node's, not the sender's
+            # It must not refuse, or stall, every object of the batch: each is stored alone,
+            # and only one that fails alone is refused. The traceback is logged once.
+            log.exception("storing %d objects failed; storing them one by one", len(batch))
+            refused.update(_one_by_one(session, objects, batch, store))
         return refused
+
+
+def _blamed(exc: PuenteError, batch: list[int]) -> dict[int, Problem]:
+    """The objects ``exc`` names (by position in the batch), with their problems."""
+    blamed: dict[int, Problem] = {}
+    for problem in exc.problems:
+        position = problem.pointer.split("/")[2] if problem.pointer.startswith("/objects/") else ""
+        if position.isdigit() and int(position) < len(batch):
+            blamed.setdefault(batch[int(position)], problem)
+    return blamed
+
+
+def _one_by_one(
+    session: Session, objects: list[Any], batch: list[int], store: Callable[[list[Any]], object]
+) -> dict[int, Problem]:
+    refused: dict[int, Problem] = {}
+    for index in batch:
+        try:
+            with session.begin_nested():
+                store([objects[index]])
+        except PuenteError as exc:
+            refused[index] = exc.problems[0]
+        except SQLAlchemyError:
+            raise
+        except Exception as exc:  # as above: only this object is refused
+            log.debug("object %d could not be stored", index, exc_info=True)
+            refused[index] = Problem(FAULT, f"/objects/{index}", {"error": type(exc).__name__})
+    return refused

@@ -70,7 +70,7 @@ def search_text(obj: dict[str, Any], limit: int = 4000) -> str:
         if isinstance(value, _SCALARS):
             parts.append(value[:1000] if type(value) is str else str(value)[:1000])
     aliases = obj.get("aliases")
-    if aliases:
+    if aliases and type(aliases) is list:  # a list of strings but on a custom property
         parts.extend(alias for alias in aliases if isinstance(alias, str))
     extensions = obj.get("extensions")
     relationship = extensions.get(EXT_RELATIONSHIP) if isinstance(extensions, dict) else None
@@ -81,10 +81,12 @@ def search_text(obj: dict[str, Any], limit: int = 4000) -> str:
         for key in ("given_names", "paternal_surname", "maternal_surname"):
             if isinstance(person.get(key), str):
                 parts.append(person[key])
-        for alias in person.get("aliases") or []:
+        aliases = person.get("aliases")
+        for alias in aliases if type(aliases) is list else ():
             if isinstance(alias, str):
                 parts.append(alias)
-        for doc in person.get("documents") or []:
+        documents = person.get("documents")
+        for doc in documents if type(documents) is list else ():
             if isinstance(doc, dict) and isinstance(doc.get("number"), str):
                 parts.append(doc["number"])
     return " " + fold(" ".join(parts))[:limit] + " "

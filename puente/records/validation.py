@@ -9,10 +9,14 @@ validator over everything Puente emits.
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import date
 from typing import Any
+
+import orjson
 
 from puente.errors import N_, Problem
 from puente.policy.agencies import BY_CODE
@@ -24,10 +28,17 @@ from puente.policy.markings import (
     RELIABILITY,
     TLP_BY_MARKING_ID,
 )
-from puente.records.kinds import EXT_PERSON, SDO_EXTENSIONS
+from puente.records.extensions import SCHEMAS
+from puente.records.kinds import EXT_PERSON, EXT_PORT, SDO_EXTENSIONS
+from puente.records.stix_properties import PROPERTIES
 
 TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
-TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
+# Every field in its range (a leap second allowed); the 29th to 31st are checked against the
+# month by is_timestamp.
+TIMESTAMP_RE = re.compile(
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)"
+    r"(\.\d{1,9})?Z$"
+)
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A named recipient as any node may have written it; the writing node checks its form
 # (puente.policy.recipients). Never a comma: the records table lists them separated by one.
@@ -87,6 +98,64 @@ SCO_TYPES = frozenset(
     }
 )
 NO_MODIFIED = frozenset({"marking-definition"})
+# How deep arrays and objects may nest in one object, the object itself being the first level.
+# STIX's own objects nest five or six levels at most; this node's JSON encoder stops at 254 and
+# its pages and exports walk objects recursively, so an object nested hundreds of levels deep
+# is refused here, by name, before anything else reads it.
+MAX_DEPTH = 32
+# What a number may be to be stored and served again (orjson's integers: 64 bits).
+INT_MIN, INT_MAX = -(2**63), 2**64 - 1
+SHOWN = 80  # characters of a refused value repeated in a message
+TIMESTAMP_MESSAGE = N_("{prop} must be an RFC 3339 UTC timestamp such as 2025-01-31T17:05:00.000Z.")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def is_timestamp(value: Any) -> bool:
+    """A STIX timestamp (STIX 2.1 §3.2): RFC 3339 in UTC, and a moment that exists."""
+    if not isinstance(value, str) or not TIMESTAMP_RE.match(value):
+        return False
+    day = value[8:10]
+    if day > "28":  # the only days of a month the pattern cannot vouch for
+        try:
+            date(int(value[:4]), int(value[5:7]), int(day))
+        except ValueError:
+            return False
+    return True
+
+
+def is_date(value: Any) -> bool:
+    if not isinstance(value, str) or not DATE_RE.match(value):
+        return False
+    try:
+        date(int(value[:4]), int(value[5:7]), int(value[8:10]))
+    except ValueError:
+        return False
+    return True
+
+
+def shown(value: Any) -> str:
+    """A refused value as a message repeats it: short, and always printable."""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, dict):
+        text = "{…}"
+    elif isinstance(value, list):
+        text = "[…]"
+    elif (
+        value is None
+        or isinstance(value, bool | float)
+        or (isinstance(value, int) and INT_MIN <= value <= INT_MAX)
+    ):
+        text = orjson.dumps(value).decode()
+    else:
+        text = type(value).__name__
+    return shown_text(text, SHOWN) + ("…" if len(text) > SHOWN else "")
+
+
+def shown_text(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, any lone surrogate replaced (U+FFFD): what can be
+    stored, signed and printed."""
+    return _SURROGATE.sub("\ufffd", text[:limit]).replace("\x00", "\ufffd")
 
 
 def timestamp_key(value: str) -> str:
@@ -145,6 +214,185 @@ def _reference_keys(obj: dict[str, Any]) -> tuple[str, ...]:
     return keys
 
 
+_types_by_stix_type: dict[str, dict[str, dict[str, Any]]] = {}
+# The same, each compiled to a test of whether a value passes (ObjectChecker._conforms says
+# why one does not): the ingest path runs them on every property of every object.
+_passes_by_stix_type: dict[str, dict[str, Callable[[Any], bool]]] = {}
+_patterns: dict[str, re.Pattern[str]] = {}
+
+
+def _pattern(text: str) -> re.Pattern[str]:
+    found = _patterns.get(text)
+    if found is None:
+        found = _patterns[text] = re.compile(text)
+    return found
+
+
+def _property_types(stix_type: str) -> dict[str, dict[str, Any]]:
+    """The type of each property of ``stix_type`` this node knows: the STIX 2.1 schemas' for
+    standard objects, and with the common ones, Puente's for the objects it defines."""
+    found = _types_by_stix_type.get(stix_type)
+    if found is None:
+        found = PROPERTIES.get(stix_type, {})
+        if stix_type in SDO_EXTENSIONS:
+            found = {**PROPERTIES[""], **SCHEMAS[SDO_EXTENSIONS[stix_type]][3]}
+        if len(_types_by_stix_type) < 1024:  # custom types are many: remember the known ones
+            _types_by_stix_type[stix_type] = found
+        _passes_by_stix_type[stix_type] = {
+            # created and modified: ObjectChecker._timestamps, which also orders them
+            prop: _passes(schema)
+            for prop, schema in found.items()
+            if prop not in NO_TYPE_CHECK and not prop.endswith(REF_SUFFIXES)
+        }
+    return found
+
+
+# Checked on their own, with their own messages: the timestamps that order each other
+# (ObjectChecker._timestamps), the extensions (_extensions), and references (_references).
+NO_TYPE_CHECK = frozenset({"created", "modified", "extensions"})
+
+
+def _passes(schema: dict[str, Any]) -> Callable[[Any], bool]:
+    """Whether a value conforms to ``schema`` (the subset :meth:`ObjectChecker._conforms`
+    reads), as one function."""
+    kind, form = schema.get("type"), schema.get("format")
+    test: Callable[[Any], bool]
+    if form == "date-time":
+        return is_timestamp
+    if form == "date":
+        return is_date
+    if kind == "string":
+        pattern = schema.get("pattern")
+        if pattern is not None:
+            compiled = _pattern(pattern)
+            test = lambda v: type(v) is str and compiled.search(v) is not None  # noqa: E731
+        else:
+            test = lambda v: type(v) is str  # noqa: E731
+    elif kind == "integer":
+        test = lambda v: type(v) is int or (type(v) is float and v.is_integer())  # noqa: E731
+    elif kind == "number":
+        test = lambda v: type(v) is int or (type(v) is float and math.isfinite(v))  # noqa: E731
+    elif kind == "boolean":
+        test = lambda v: type(v) is bool  # noqa: E731
+    elif kind == "array":
+        items = schema.get("items")
+        if items is None:
+            test = lambda v: type(v) is list  # noqa: E731
+        elif items == {"type": "string"}:  # the usual list
+            test = lambda v: type(v) is list and all(type(i) is str for i in v)  # noqa: E731
+        else:
+            item = _passes(items)
+            test = lambda v: type(v) is list and all(item(i) for i in v)  # noqa: E731
+    elif kind == "object":
+        inner = {name: _passes(s) for name, s in schema.get("properties", {}).items()}
+        required = tuple(schema.get("required", ()))
+        test = lambda v: (  # noqa: E731
+            type(v) is dict
+            and all(name in v for name in required)
+            and all(check(v[name]) for name, check in inner.items() if name in v)
+        )
+    else:
+        test = lambda v: True  # noqa: E731
+    if "enum" in schema:
+        allowed, base = schema["enum"], test
+        test = lambda v: base(v) and v in allowed  # noqa: E731
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if low is not None or high is not None:
+        ranged = test
+        test = lambda v: ranged(v) and (low is None or v >= low) and (high is None or v <= high)  # noqa: E731
+    return test
+
+
+# -- the shape of an object: JSON values only, nested at most MAX_DEPTH levels -----------------
+
+
+def _bad_scalar(value: Any) -> str | None:
+    """Why a value that is not an array or an object cannot be stored; None if it can."""
+    kind = type(value)
+    if kind is str:
+        if "\x00" in value:
+            return NUL
+        return None if value.isascii() or not _SURROGATE.search(value) else SURROGATE
+    if kind is int:
+        return None if INT_MIN <= value <= INT_MAX else OUT_OF_RANGE
+    if kind is float:
+        return None if math.isfinite(value) else NOT_FINITE
+    if value is None or kind is bool:
+        return None
+    return NOT_JSON
+
+
+SURROGATE = N_("Text must be valid Unicode: this holds a lone surrogate (U+D800 to U+DFFF).")
+NUL = N_("Text must not contain the NUL character (U+0000): no database column can hold it.")
+OUT_OF_RANGE = N_("This number is too large to store.")
+NOT_FINITE = N_("Numbers must be finite (not NaN or Infinity).")
+NOT_JSON = N_("Only JSON values are allowed: text, numbers, true, false, null, lists, objects.")
+TOO_DEEP = N_("Lists and objects are nested more than {limit} levels deep here: at most {limit}.")
+KEY_NOT_TEXT = N_("Property names must be text.")
+
+
+def well_formed(obj: dict[str, Any]) -> bool:
+    """Whether ``obj`` holds only JSON values, valid Unicode, nested at most MAX_DEPTH deep.
+
+    orjson's encoder (C) refuses what JSON cannot hold but NaN; one pass without recursion
+    over the lists and objects does the rest. :func:`shape_problem` says where, for the rare
+    object that fails."""
+    try:
+        text = orjson.dumps(obj)
+    except TypeError:  # orjson.JSONEncodeError: text, numbers or keys JSON cannot write
+        return False
+    # Nesting is at most the number of lists and objects, fewer than the brackets written
+    # (some may be inside text); NaN and the infinities are written null. The usual object
+    # has a few brackets and no null: nothing else to look at.
+    if (
+        text.count(b"[") + text.count(b"{") <= MAX_DEPTH
+        and b"null" not in text
+        and b"\\u0000" not in text
+    ):
+        return True
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, depth = pop()
+        if depth > MAX_DEPTH:
+            return False
+        if type(node) is dict and any("\x00" in key for key in node):
+            return False
+        for value in node.values() if type(node) is dict else node:
+            kind = type(value)
+            if kind is dict or kind is list:
+                push((value, depth + 1))
+            elif (kind is float and not math.isfinite(value)) or (kind is str and "\x00" in value):
+                return False
+    return True
+
+
+def shape_problem(obj: dict[str, Any], at: str) -> Problem | None:
+    """What is wrong with the shape of ``obj`` (:func:`well_formed`), and where."""
+    stack: list[tuple[Any, int, str]] = [(obj, 1, at)]
+    while stack:
+        node, depth, where = stack.pop()
+        if depth > MAX_DEPTH:
+            return Problem(TOO_DEEP, where, {"limit": MAX_DEPTH})
+        items = node.items() if type(node) is dict else enumerate(node)
+        found: list[tuple[Any, int, str]] = []
+        for key, value in items:
+            if type(node) is dict:
+                if type(key) is not str:
+                    return Problem(KEY_NOT_TEXT, where)
+                token = escape_pointer(shown_text(key, len(key)))
+                if (why := _bad_scalar(key)) is not None:
+                    return Problem(why, f"{where}/{token}")
+            else:
+                token = str(key)
+            if type(value) is dict or type(value) is list:
+                found.append((value, depth + 1, f"{where}/{token}"))
+            elif (why := _bad_scalar(value)) is not None:
+                return Problem(why, f"{where}/{token}")
+        stack.extend(reversed(found))
+    return None
+
+
 class ObjectChecker:
     """Checks objects one by one and gathers what each references, for later resolution."""
 
@@ -170,6 +418,11 @@ class ObjectChecker:
         if not isinstance(obj, dict):
             self.add(N_("Each object must be a JSON object."), at)
             return False
+        if not well_formed(obj):
+            # Nothing else reads it: its text could not even be repeated in a message.
+            problem = shape_problem(obj, at) or Problem(NOT_JSON, at)
+            self.add(problem.message, problem.pointer, **problem.params)
+            return False
         stix_type = obj.get("type")
         if not isinstance(stix_type, str) or not TYPE_RE.match(stix_type):
             self.add(N_("Missing or invalid property {prop}."), f"{at}/type", prop="type")
@@ -186,22 +439,99 @@ class ObjectChecker:
         for prop in REQUIRED.get(stix_type, ()):
             if obj.get(prop) in (None, "", []):
                 self.add(N_("Missing required property {prop}."), f"{at}/{prop}", prop=prop)
+        self._properties(obj, stix_type, at)
         self._references(obj, at)
         self._extensions(obj, stix_type, at)
         return len(self.problems) == before
 
+    def _properties(self, obj: dict[str, Any], stix_type: str, at: str) -> None:
+        """Each property of a known type must be of that type (the OASIS schemas, §4–§7, and
+        Puente's extension definitions for its own objects)."""
+        types = _property_types(stix_type)
+        if not types:
+            return
+        passes = _passes_by_stix_type[stix_type]
+        for key, value in obj.items():
+            check = passes.get(key)
+            if check is not None and not check(value):  # then say what and where
+                self._conforms(value, types[key], f"{at}/{escape_pointer(key)}", key)
+
+    def _conforms(self, value: Any, schema: dict[str, Any], at: str, prop: str) -> bool:
+        """Check ``value`` against the simple schema (:mod:`puente.records.stix_properties`)."""
+        kind = schema.get("type")
+        if schema.get("format") == "date-time":
+            ok = is_timestamp(value)
+            message = TIMESTAMP_MESSAGE
+        elif schema.get("format") == "date":
+            ok = is_date(value)
+            message = N_("{prop} must be a date such as 1984-03-12.")
+        elif kind == "string":
+            ok = isinstance(value, str)
+            message = N_("{prop} must be text.")
+            pattern = schema.get("pattern")
+            if ok and pattern is not None and not _pattern(pattern).search(value):
+                self.add(N_("{prop} is not in the expected form."), at, prop=prop)
+                return False
+        elif kind == "integer":
+            ok = type(value) is int or (type(value) is float and value.is_integer())
+            message = N_("{prop} must be a whole number.")
+        elif kind == "number":
+            ok = type(value) is int or (type(value) is float and math.isfinite(value))
+            message = N_("{prop} must be a number.")
+        elif kind == "boolean":
+            ok = type(value) is bool
+            message = N_("{prop} must be true or false.")
+        elif kind == "object":
+            if type(value) is not dict:
+                self.add(N_("{prop} must be a JSON object."), at, prop=prop)
+                return False
+            passed = True
+            for name in schema.get("required", ()):
+                if name not in value:
+                    self.add(N_("Missing required property {prop}."), f"{at}/{name}", prop=name)
+                    passed = False
+            for name, inner in schema.get("properties", {}).items():
+                if name in value:
+                    passed = self._conforms(value[name], inner, f"{at}/{name}", name) and passed
+            return passed
+        elif kind == "array":
+            if type(value) is not list:
+                self.add(N_("{prop} must be a list."), at, prop=prop)
+                return False
+            items = schema.get("items")
+            if items is None:
+                return True
+            passed = True
+            for index, item in enumerate(value):
+                passed = self._conforms(item, items, f"{at}/{index}", prop) and passed
+            return passed
+        else:
+            ok, message = True, ""
+        if not ok:
+            self.add(message, at, prop=prop)
+            return False
+        if "enum" in schema and value not in schema["enum"]:
+            choices = ", ".join(str(choice) for choice in schema["enum"])
+            self.add(N_("{prop} must be one of {choices}."), at, prop=prop, choices=choices)
+            return False
+        if kind in ("integer", "number"):
+            low, high = schema.get("minimum"), schema.get("maximum")
+            if (low is not None and value < low) or (high is not None and value > high):
+                if high is None:
+                    self.add(N_("{prop} must be at least {minimum}."), at, prop=prop, minimum=low)
+                elif low is None:
+                    self.add(N_("{prop} must be at most {maximum}."), at, prop=prop, maximum=high)
+                else:
+                    self.add(N_("{prop} must be from {minimum} to {maximum}."), at, prop=prop,
+                             minimum=low, maximum=high)  # fmt: skip
+                return False
+        return True
+
     def _timestamps(self, obj: dict[str, Any], stix_type: str, at: str) -> None:
         names = ("created",) if stix_type in NO_MODIFIED else ("created", "modified")
         for name in names:
-            value = obj.get(name)
-            if not isinstance(value, str) or not TIMESTAMP_RE.match(value):
-                self.add(
-                    N_(
-                        "{prop} must be an RFC 3339 UTC timestamp such as 2025-01-31T17:05:00.000Z."
-                    ),
-                    f"{at}/{name}",
-                    prop=name,
-                )
+            if not is_timestamp(obj.get(name)):
+                self.add(TIMESTAMP_MESSAGE, f"{at}/{name}", prop=name)
                 return
         if (
             len(names) == 2
@@ -271,17 +601,21 @@ class ObjectChecker:
         markings = extensions.get(MARKINGS_EXTENSION)
         if isinstance(markings, dict):
             self._markings(markings, f"{at}/extensions/{MARKINGS_EXTENSION}")
-        person = extensions.get(EXT_PERSON)
-        if isinstance(person, dict):
-            dob = person.get("date_of_birth")
-            if dob is not None and (not isinstance(dob, str) or not DATE_RE.match(dob)):
-                self.add(
-                    N_("{prop} must be a date such as 1984-03-12."),
-                    f"{at}/extensions/{EXT_PERSON}/date_of_birth",
-                    prop="date_of_birth",
-                )
+        for extension_id, passes in _EXTENSION_PASSES.items():
+            body = extensions.get(extension_id)
+            if type(body) is not dict:
+                continue
+            for prop, value in body.items():
+                check = passes.get(prop)
+                if check is not None and not check(value):
+                    where = f"{at}/extensions/{extension_id}/{escape_pointer(prop)}"
+                    self._conforms(value, SCHEMAS[extension_id][3][prop], where, prop)
 
     def _markings(self, body: dict[str, Any], at: str) -> None:
+        """Puente's markings extension (docs/records.md), every property of the right type:
+        the gate reads them all, and hashes them."""
+        if not isinstance(body.get("extension_type", ""), str):
+            self.add(N_("{prop} must be text."), f"{at}/extension_type", prop="extension_type")
         for prop in ("rel_to", "searchable_by"):
             values = body.get(prop, [])
             if not isinstance(values, list):
@@ -307,26 +641,39 @@ class ObjectChecker:
                 self.add(RECIPIENTS_LIST, f"{at}/recipients/{index}")
         agencies = body.get("agencies", [])
         if not isinstance(agencies, list):
-            agencies = [agencies]
+            self.add(N_("agencies must be a list of agency codes such as CBP."), f"{at}/agencies")
+            agencies = []
         for index, agency in enumerate(agencies):
-            if agency not in BY_CODE:
+            if not isinstance(agency, str) or agency not in BY_CODE:
                 self.add(
-                    N_("Unknown agency {agency}."), f"{at}/agencies/{index}", agency=str(agency)
+                    N_("Unknown agency {agency}."), f"{at}/agencies/{index}", agency=shown(agency)
                 )
         handling = body.get("handling", "H0")
-        if handling not in HANDLING_CODES:
+        if not isinstance(handling, str) or handling not in HANDLING_CODES:
             self.add(N_("handling must be one of H0, H1, H2, H3."), f"{at}/handling")
-        elif handling == "H3" and not body.get("handling_text"):
+        handling_text = body.get("handling_text", "")
+        if not isinstance(handling_text, str):
+            self.add(N_("{prop} must be text."), f"{at}/handling_text", prop="handling_text")
+        elif handling == "H3" and not handling_text:
             self.add(N_("Handling H3 needs a handling text."), f"{at}/handling_text")
-        if body.get("source_reliability", "A") not in RELIABILITY:
+        reliability = body.get("source_reliability", "A")
+        if not isinstance(reliability, str) or reliability not in RELIABILITY:
             self.add(
                 N_("Source reliability must be a letter from A to F."), f"{at}/source_reliability"
             )
-        if body.get("information_credibility", 1) not in CREDIBILITY:
+        credibility = body.get("information_credibility", 1)
+        if type(credibility) is not int or credibility not in CREDIBILITY:
             self.add(
                 N_("Information credibility must be a number from 1 to 6."),
                 f"{at}/information_credibility",
             )
+
+
+# Puente's property extensions but the markings (ObjectChecker._markings), each property's test.
+_EXTENSION_PASSES = {
+    extension_id: {prop: _passes(schema) for prop, schema in SCHEMAS[extension_id][3].items()}
+    for extension_id in (EXT_PERSON, EXT_PORT)
+}
 
 
 def escape_pointer(token: str) -> str:

@@ -39,8 +39,15 @@ class Partner(Base):
     received_count: Mapped[int] = mapped_column(Integer, default=0)
     last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The last thing that went wrong pulling from it, kept after later successes: what
+    # (FAILURE_KINDS in puente.sharing.sync), when, and the detail (the partner's or the
+    # network's words, or the first quarantined object's reason).
     last_error: Mapped[str] = mapped_column(Text, default="")
+    last_error_kind: Mapped[str] = mapped_column(String(16), default="")
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row, for the backoff
+    # Every failed pull and every pull that quarantined objects, since the partner was added.
+    failure_count: Mapped[int] = mapped_column(Integer, default=0)
     # How far this node has read the partner's messages about requests for information (the
     # partner's own creation time of the last one), when they came with a sync, not a push.
     rfi_cursor: Mapped[str] = mapped_column(String(40), default="")

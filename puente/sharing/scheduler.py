@@ -31,6 +31,7 @@ class SyncScheduler:
         self._stop = threading.Event()
         self._ticks_due = now()
         self._thread = threading.Thread(target=self._run, name="partner-sync", daemon=True)
+        self._traced: dict[str, str] = {}  # what failed → the fault whose traceback was logged
 
     def start(self) -> None:
         self._thread.start()
@@ -59,21 +60,52 @@ class SyncScheduler:
 
     def _run(self) -> None:
         while not self._stop.wait(self.tick):
+            self.run_once()
+
+    def run_once(self) -> None:
+        """One tick: pull from each partner due, then the domains' jobs once an interval.
+
+        Each partner and each job on its own: one that fails (the partner down, a page that
+        breaks a bug here, the database gone a moment) is logged, and recorded on the
+        partner's row by the sync; the others still run in this tick."""
+        try:
+            due = self.due()
+        except Exception as exc:  # the thread must outlive a database hiccup
+            self._failed("partners due", exc)
+            due = []
+        for node_id in due:
+            if self._stop.is_set():
+                return
             try:
-                for node_id in self.due():
-                    if self._stop.is_set():
-                        return
-                    try:
-                        sync.sync(self.node, node_id, worker="serve",
-                                  page_size=self.node.settings.sync.page_size)  # fmt: skip
-                    except PuenteError as exc:  # recorded on the partner; the next tick retries
-                        log.warning("sync with %s: %s", node_id, exc)
-                # What the domains refresh (hit/no-hit indexes) follows the records within
-                # one sync interval.
-                if now() >= self._ticks_due:
-                    for name, job in registry.installed().ticks:
-                        log.debug("scheduler: %s", name)
-                        job(self.node)
-                    self._ticks_due = now() + self.interval
-            except Exception:  # the thread must outlive a database hiccup
-                log.exception("partner sync scheduler")
+                sync.sync(self.node, node_id, worker="serve",
+                          page_size=self.node.settings.sync.page_size)  # fmt: skip
+            except Exception as exc:  # recorded on the partner; retried later
+                self._failed(f"sync with {node_id}", exc)
+            else:
+                self._traced.pop(f"sync with {node_id}", None)
+        # What the domains refresh (hit/no-hit indexes) follows the records within one sync
+        # interval.
+        if now() >= self._ticks_due:
+            for name, job in registry.installed().ticks:
+                log.debug("scheduler: %s", name)
+                try:
+                    job(self.node)
+                except Exception as exc:  # the next interval tries again
+                    self._failed(f"scheduler job {name}", exc)
+                else:
+                    self._traced.pop(f"scheduler job {name}", None)
+            self._ticks_due = now() + self.interval
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        """One line for each failure; the traceback of a fault of this node's (not a refusal
+        or the network's) once until it stops failing, or a different fault comes, and
+        otherwise at debug level only: a partner down for a day must not flood the log."""
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        fault = exc.__cause__ if isinstance(exc, PuenteError) else exc
+        signature = f"{type(fault).__name__}: {fault}" if fault is not None else ""
+        if fault is not None and self._traced.get(what) != signature:
+            self._traced[what] = signature
+            log.error("%s failed: %s", what, reason, exc_info=fault)
+            return
+        log.warning("%s failed: %s", what, reason)
+        log.debug("%s failed", what, exc_info=exc)

@@ -10,11 +10,28 @@ from sqlalchemy.orm import Session
 
 from puente.clock import as_utc, as_utc_or_none, now
 from puente.config import Settings
+from puente.errors import N_
 from puente.policy.roles import Principal, require
 from puente.sharing.models import Partner, Quarantined
 from puente.sharing.partners import get_partner, list_partners
 
 LATE_INTERVALS = 3  # a partner not synced for this many intervals is late
+STATE_LABELS = {
+    "ok": N_("Up to date"),
+    "late": N_("Late"),
+    "never": N_("Never synced"),
+    "failing": N_("Failing"),
+    "syncing": N_("Syncing now"),
+    "disabled": N_("Disabled"),
+}
+# What went wrong in a pull (Partner.last_error_kind, written by puente.sharing.sync).
+FAILURE_LABELS = {
+    "unreachable": N_("Partner unreachable"),
+    "http": N_("The partner answered with an error"),
+    "page": N_("The partner served a page this node cannot read"),
+    "quarantine": N_("Objects quarantined"),
+    "internal": N_("An error in this node"),
+}
 
 
 @dataclass(frozen=True)
@@ -33,7 +50,10 @@ class PartnerStatus:
     last_success_at: datetime | None
     next_attempt_at: datetime | None
     last_error: str
-    failures: int
+    last_error_kind: str  # a key of FAILURE_LABELS, "" if nothing ever failed
+    last_error_at: datetime | None
+    failures: int  # in a row
+    failure_count: int  # every failed pull and every pull that quarantined objects
     cursor: str
     received_count: int
     quarantined: int
@@ -71,7 +91,10 @@ def _status(partner: Partner, quarantined: int, settings: Settings, at: datetime
         last_success_at=last_success,
         next_attempt_at=as_utc_or_none(partner.next_attempt_at),
         last_error=partner.last_error,
+        last_error_kind=partner.last_error_kind,
+        last_error_at=as_utc_or_none(partner.last_error_at),
         failures=partner.failures,
+        failure_count=partner.failure_count,
         cursor=partner.cursor,
         received_count=partner.received_count,
         quarantined=quarantined,

@@ -13,15 +13,17 @@ Only one worker pulls a partner at a time: it holds a lease on the partner's row
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import reprlib
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from queue import Empty, Full, Queue
 from typing import Any, cast
 from urllib.parse import urljoin
@@ -44,7 +46,14 @@ from puente.records.ingest import ReceivedFrom, ingest
 from puente.records.models import Record
 from puente.records.partial import store_what_passes
 from puente.records.rows import stored_versions
-from puente.records.validation import timestamp_key
+from puente.records.validation import (
+    MAX_DEPTH,
+    NOT_JSON,
+    shape_problem,
+    shown_text,
+    timestamp_key,
+    well_formed,
+)
 from puente.sharing import checkpoints, recalls, receipts, registry
 from puente.sharing.client import partner_client
 from puente.sharing.models import Partner, Quarantined, RecallNotice, Receipt, ReceivedVersion
@@ -69,6 +78,7 @@ class SyncReport:
     unchanged: int = 0
     quarantined: int = 0
     receipts_posted: int = 0
+    quarantine_reason: str = ""  # the first quarantined object's, as the quarantine keeps it
 
 
 def summary(report: SyncReport) -> Problem:
@@ -128,13 +138,37 @@ def sync(
                 report.receipts_posted += post_pending_receipts(node, partner_id, http)
                 for name, job in hooks.after_pull:
                     _after_pull(name, job, node, partner_id, partner_node_id, http)
-        except (httpx.HTTPError, ValueError) as exc:
-            _failed(node, partner_id, str(exc) or type(exc).__name__)
-            raise Unavailable(
-                N_("Could not sync with {node}: {reason}"), node=partner_node_id, reason=str(exc)
-            ) from None
-    _succeeded(node, partner_id)
+        except Exception as exc:  # every failure is the partner's record; none stops a worker
+            kind, reason = _failure(exc)
+            _failed(node, partner_id, kind, reason)
+            if isinstance(exc, PuenteError):
+                raise
+            failed = Unavailable(N_("Could not sync with {node}: {reason}"),
+                                 node=partner_node_id, reason=reason)  # fmt: skip
+            # The cause is kept for an error of this node's own (its traceback is logged).
+            raise failed from (exc if kind == INTERNAL else None)
+    _succeeded(node, partner_id, report)
     return report
+
+
+# What went wrong in a pull, as the partner row records it (Partner.last_error_kind; the
+# partners pages and `puente partner` read them through status.FAILURE_LABELS).
+UNREACHABLE, HTTP, PAGE, QUARANTINE, INTERNAL = (
+    "unreachable", "http", "page", "quarantine", "internal")  # fmt: skip
+
+
+def _failure(exc: BaseException) -> tuple[str, str]:
+    """The kind of a failed pull, and its detail as the partner row keeps it."""
+    reason = shown_text(str(exc) or type(exc).__name__, 2000)
+    if isinstance(exc, httpx.HTTPStatusError):
+        return HTTP, reason
+    if isinstance(exc, httpx.HTTPError):
+        return UNREACHABLE, reason
+    if isinstance(exc, ValueError):  # orjson's JSONDecodeError too
+        return PAGE, reason
+    if isinstance(exc, PuenteError):
+        return INTERNAL, shown_text(translate(DEFAULT_LOCALE, exc.message, **exc.params), 2000)
+    return INTERNAL, shown_text(f"{type(exc).__name__}: {exc}", 2000)
 
 
 def _after_pull(name: str, job: registry.AfterPull, node: Node, partner_id: int,
@@ -275,8 +309,10 @@ def _fetch_pages(
         if cursor:
             params["added_after"] = cursor
         response = _request(http, "GET", pull_url, params=params)
-        body = orjson.loads(response.content)
+        body = _envelope(response.content)
         objects = body.get("objects") or []
+        if not isinstance(objects, list):
+            raise ValueError("the partner's page has no list of objects (TAXII 2.1 §3.7)")
         if not objects:
             return
         first = response.headers.get("X-TAXII-Date-Added-First", "")
@@ -288,6 +324,22 @@ def _fetch_pages(
         if not more:
             return
         cursor = last
+
+
+def _envelope(raw: bytes) -> dict[str, Any]:
+    """A page as served: a TAXII envelope (§3.7). JSON that RFC 8259 allows but orjson refuses
+    (a lone surrogate escaped in a string) is read by Python's parser instead, so only the
+    objects holding it are quarantined (records.validation), not the page and all after it."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        try:
+            body = json.loads(raw)
+        except (RecursionError, UnicodeDecodeError) as exc:
+            raise ValueError(f"the partner's page cannot be read: {type(exc).__name__}") from None
+    if not isinstance(body, dict):
+        raise ValueError("the partner's page is not a TAXII envelope (TAXII 2.1 §3.7)")
+    return body
 
 
 _DONE = object()
@@ -355,6 +407,7 @@ def _store_fetched(
     report.stored += stored.stored
     report.unchanged += stored.unchanged
     report.quarantined += stored.quarantined
+    report.quarantine_reason = report.quarantine_reason or stored.reason
 
 
 @dataclass
@@ -363,6 +416,7 @@ class StoredPage:
     unchanged: int
     quarantined: int
     receipt_id: str
+    reason: str = ""  # the first quarantined object's
 
 
 def store_page(
@@ -377,13 +431,20 @@ def store_page(
     """Store one page from ``partner``: verbatim, with provenance, a receipt and the cursor."""
     origin = ReceivedFrom(partner.node_id, partner.country)
     collection = pull_url.rstrip("/").split("/")[-2]
-    unique: dict[tuple[str, str], int] = {}
+    seen: set[tuple[str, str]] = set()
+    candidates: list[int] = []
     refused: dict[int, Problem] = {}
     for index, obj in enumerate(objects):
-        key = _version_key(obj)
-        if key in unique:
-            continue  # the same version twice in a page: once is enough
-        unique[key] = index
+        key = _duplicate_key(obj)
+        if key is not None:
+            if key in seen:
+                continue  # the same version twice in a page: once is enough
+            seen.add(key)
+        candidates.append(index)
+        # First its shape (JSON values, valid text, not too deep): what follows reads it.
+        if isinstance(obj, dict) and not well_formed(obj):
+            refused[index] = shape_problem(obj, f"/objects/{index}") or Problem(NOT_JSON, "")
+            continue
         refusal = _refusal(obj)
         if not refusal and isinstance(obj, dict) and obj.get("type") == recalls.RECALL_TYPE:
             refusal = recalls.refusal(partner, obj)
@@ -392,7 +453,7 @@ def store_page(
         elif (unfit := registry.refusal(obj)) is not None:
             refused[index] = Problem(unfit.message, f"/objects/{index}{unfit.pointer}",
                                      unfit.params)  # fmt: skip
-    keep = [i for i in unique.values() if i not in refused]
+    keep = [i for i in candidates if i not in refused]
     counts = {"stored": 0, "unchanged": 0}
 
     def store(passing: list[Any]) -> None:
@@ -410,19 +471,8 @@ def store_page(
     registry.project(session, kept, partner.node_id)  # e.g. the partner's plan elements
     versions = _stored_versions(session, partner, kept)
     moment = now()
-    quarantined = [
-        Quarantined(
-            partner_id=partner.id,
-            object_id=str(_version_key(objects[i])[0])[:300],
-            version=_version_key(objects[i])[1][:40],
-            reason=translate(DEFAULT_LOCALE, problem.message, **problem.params),
-            content=orjson.dumps(objects[i]).decode()[:QUARANTINE_KEEP],
-            size=len(orjson.dumps(objects[i])),
-            date_added=last,
-            received_at=moment,
-        )
-        for i, problem in sorted(refused.items())
-    ]
+    quarantined = [_quarantined(partner, objects[i], problem, last, moment)
+                   for i, problem in sorted(refused.items())]  # fmt: skip
     session.add_all(_not_yet_quarantined(session, partner, quarantined))
     receipt = receipts.issue(
         session, node, partner, collection, [(i, v, h) for i, v, h, _ in versions], first, last,
@@ -451,7 +501,8 @@ def store_page(
                               "ids": [q.object_id for q in quarantined][:50]})  # fmt: skip
     partner.cursor = last
     partner.received_count += counts["stored"]
-    return StoredPage(counts["stored"], counts["unchanged"], len(quarantined), receipt.id)
+    first = quarantined[0].reason if quarantined else ""
+    return StoredPage(counts["stored"], counts["unchanged"], len(quarantined), receipt.id, first)
 
 
 def _not_yet_quarantined(
@@ -462,13 +513,17 @@ def _not_yet_quarantined(
         return []
     held = set(
         session.execute(
-            select(Quarantined.object_id, Quarantined.version, Quarantined.reason).where(
+            select(Quarantined.object_id, Quarantined.version, Quarantined.reason,
+                   Quarantined.content).where(
                 Quarantined.partner_id == partner.id,
+                Quarantined.date_added == entries[0].date_added,  # the page's: one for all
                 Quarantined.object_id.in_({q.object_id for q in entries}),
             )
         ).all()
-    )
-    return [q for q in entries if (q.object_id, q.version, q.reason) not in held]
+    )  # fmt: skip
+    # The same page again, that is. The content too: objects without an id (or that are no
+    # object at all) are told apart by it.
+    return [q for q in entries if (q.object_id, q.version, q.reason, q.content) not in held]
 
 
 def _version_key(obj: Any) -> tuple[str, str]:
@@ -476,6 +531,56 @@ def _version_key(obj: Any) -> tuple[str, str]:
         return ("", "")
     version = obj.get("modified") or obj.get("created") or ""
     return (str(obj.get("id", "")), str(version))
+
+
+def _duplicate_key(obj: Any) -> tuple[str, str] | None:
+    """(id, version) of an object that names both as text; None for one that does not (it is
+    no duplicate of anything, however like another it looks: each is quarantined)."""
+    if not isinstance(obj, dict):
+        return None
+    stix_id, version = obj.get("id"), obj.get("modified") or obj.get("created")
+    if type(stix_id) is not str or type(version) is not str:
+        return None
+    return (stix_id, version)
+
+
+def _quarantined(
+    partner: Partner, obj: Any, problem: Problem, date_added: str, moment: datetime
+) -> Quarantined:
+    """The quarantine row for a refused object: whatever it holds, every text in the row can
+    be stored, signed and shown (no lone surrogate, cut to its column)."""
+    stix_id, version = (obj.get("id"), obj.get("modified") or obj.get("created")) if isinstance(
+        obj, dict) else (None, None)  # fmt: skip
+    content, size = _kept(obj)
+    params = {k: shown_text(v, 200) if isinstance(v, str) else v for k, v in problem.params.items()}
+    return Quarantined(
+        partner_id=partner.id,
+        object_id=shown_text(stix_id, 300) if isinstance(stix_id, str) else "",
+        version=shown_text(version, 40) if isinstance(version, str) else "",
+        reason=shown_text(translate(DEFAULT_LOCALE, problem.message, **params), 2000),
+        content=content,
+        size=size,
+        date_added=date_added,
+        received_at=moment,
+    )
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = MAX_DEPTH, 1000, 200
+
+
+def _kept(obj: Any) -> tuple[str, int]:
+    """What the quarantine keeps of an object (its start, QUARANTINE_KEEP characters), and the
+    size it was served at; an object JSON cannot write again (nested too deep, broken text) is
+    kept as Python's encoder writes it, escaped, or failing that, its start as text."""
+    try:
+        text = orjson.dumps(obj).decode()
+    except TypeError:
+        try:
+            text = json.dumps(obj, ensure_ascii=True)
+        except (RecursionError, ValueError, TypeError):
+            text = shown_text(_SHORT.repr(obj), QUARANTINE_KEEP)
+    return text[:QUARANTINE_KEEP], len(text.encode())
 
 
 def _refusal(obj: Any) -> str:
@@ -567,21 +672,27 @@ def post_pending_receipts(node: Node, partner_id: int, http: httpx.Client) -> in
 # -- the partner's sync state --------------------------------------------------------------------
 
 
-def _succeeded(node: Node, partner_id: int) -> None:
+def _succeeded(node: Node, partner_id: int, report: SyncReport) -> None:
+    """The pull went through: no backoff. Objects it quarantined are recorded as a failure,
+    but the last error of an earlier pull is kept, with its time, until a new one replaces it."""
+    moment = now()
+    values: dict[str, Any] = {"last_success_at": moment, "failures": 0, "next_attempt_at": None}
+    if report.quarantined:
+        values.update(failure_count=Partner.failure_count + 1, last_error_kind=QUARANTINE,
+                      last_error=report.quarantine_reason, last_error_at=moment)  # fmt: skip
     with node.db.session() as session:
-        session.execute(
-            update(Partner)
-            .where(Partner.id == partner_id)
-            .values(last_success_at=now(), last_error="", failures=0, next_attempt_at=None)
-        )
+        session.execute(update(Partner).where(Partner.id == partner_id).values(**values))
 
 
-def _failed(node: Node, partner_id: int, reason: str) -> None:
+def _failed(node: Node, partner_id: int, kind: str, reason: str) -> None:
     with node.db.session() as session:
         partner = session.get(Partner, partner_id)
         assert partner is not None
         partner.failures += 1
+        partner.failure_count += 1
         partner.last_error = reason[:2000]
+        partner.last_error_kind = kind
+        partner.last_error_at = now()
         # 30 s, 1 min, 2 min ... at most 30 min between tries while the partner is down.
         partner.next_attempt_at = now() + timedelta(
             seconds=min(1800, 30 * 2 ** (partner.failures - 1))

@@ -21,6 +21,7 @@ from puente.policy.markings import Markings
 from puente.records.kinds import KINDS
 from puente.sharing import ledger, quarantine, sync
 from puente.sharing import status as partner_state
+from puente.sharing.status import FAILURE_LABELS, STATE_LABELS
 from puente.web.deps import (
     NodeDep,
     PrincipalDep,
@@ -31,14 +32,6 @@ from puente.web.pages import page_locale, render
 
 router = APIRouter(include_in_schema=False)
 
-STATE_LABELS = {
-    "ok": N_("Up to date"),
-    "late": N_("Late"),
-    "never": N_("Never synced"),
-    "failing": N_("Failing"),
-    "syncing": N_("Syncing now"),
-    "disabled": N_("Disabled"),
-}
 TABS = (
     ("status", "", N_("Status")),
     ("ledger", "/ledger", N_("Sharing ledger")),
@@ -87,6 +80,7 @@ def partners_page(
         partners=statuses,
         lags=_lags(request, statuses),
         state_labels=STATE_LABELS,
+        failure_labels=FAILURE_LABELS,
     )
 
 
@@ -106,6 +100,7 @@ def _partner_page(
         partner=status,
         lag=duration(page_locale(request), status.lag),
         state_labels=STATE_LABELS,
+        failure_labels=FAILURE_LABELS,
         tab=tab,
         tabs=TABS,
         kinds=KINDS,

@@ -210,3 +210,26 @@ def _seed_references(node: Node, session: Session, author: Principal, markings: 
         obj = builder.build(kind, SAMPLE_FIELDS[kind], author.agency)
         obj["id"] = stix_id
         records.import_objects(session, node.settings, author, [obj], override=markings)
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "where"),
+    [
+        ("person", {"given_names": {"a": 1}, "paternal_surname": "Pérez"}, "/given_names"),
+        ("incident", {"name": [["deep"]]}, "/name"),
+        ("incident", {"name": True}, "/name"),
+        ("person", {"given_names": "Juan", "paternal_surname": "Pérez",
+                    "aliases": ["El Flaco", {"a": 1}]}, "/aliases/1"),
+        ("person", {"given_names": "Juan", "paternal_surname": "Pérez",
+                    "nationality": {"MEX": True}}, "/nationality"),
+        ("vehicle", {"vin": "1HGCM82633A004352", "year": [2004]}, "/year"),
+    ],
+)  # fmt: skip
+def test_a_field_that_is_not_text_is_refused_by_name(
+    kind: str, fields: dict[str, Any], where: str
+) -> None:
+    """A JSON client may send anything: an object or a list where the form has text would be
+    stored as its Python repr ("{'a': 1}")."""
+    with pytest.raises(InvalidInput) as refused:
+        builder.build(kind, fields, "CBP")
+    assert where in [p.pointer for p in refused.value.problems]

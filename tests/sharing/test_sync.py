@@ -166,3 +166,116 @@ def test_a_malformed_plan_object_is_quarantined_and_the_plan_pages_keep_working(
         assert shown.status_code == 200
         assert "Theirs" in shown.text
         assert "plain text" not in shown.text
+
+
+# --- nothing a partner serves stalls the federation (issue 14) ----------------------------------
+
+
+def _partner(node: Node) -> Partner:
+    with node.db.session() as session:
+        partner = session.execute(select(Partner).where(Partner.node_id == "mx-fake")).scalar_one()
+        session.expunge(partner)
+        return partner
+
+
+def test_hostile_objects_are_quarantined_and_the_rest_of_the_page_is_stored(
+    node: Node, analyst: Principal, fake: FakePartner
+) -> None:
+    from tests.support.hostile import HOSTILE
+
+    first, second = incident("Good 1"), incident("Good 2")
+    hostile = []
+    for change in HOSTILE.values():
+        bad = incident("Hostile")
+        change(bad)
+        hostile.append(bad)
+    unmarked = {k: v for k, v in incident("No markings at all").items() if k != "extensions"}
+    unmarked["object_marking_refs"] = 7  # read before the checks: as wrong as can be
+    fake.pages = [("2026-02-01T09:00:00.000001Z", [first, *hostile, unmarked, second])]
+
+    report = sync.sync(node, "mx-fake")
+    assert (report.stored, report.quarantined) == (2, len(hostile) + 1)
+    with node.db.session() as session:
+        stored = set(session.execute(select(Record.stix_id)).scalars())
+        reasons = {q.object_id: q.reason for q in session.execute(select(Quarantined)).scalars()}
+    assert stored == {first["id"], second["id"]}
+    assert set(reasons) == {o["id"] for o in [*hostile, unmarked]}
+    assert "Unknown agency" in reasons[hostile[0]["id"]]
+    assert "more than 32 levels deep" in reasons[hostile[3]["id"]]
+    partner = _partner(node)
+    assert partner.cursor == "2026-02-01T09:00:00.000001Z"
+    assert (partner.failures, partner.failure_count) == (0, 1)  # no backoff: the sync went on
+    assert partner.last_error_kind == "quarantine"
+    assert partner.last_error_at is not None
+    assert partner.last_error in reasons.values()
+
+
+def test_a_lone_surrogate_in_a_page_quarantines_its_object_not_the_page(
+    node: Node, analyst: Principal, fake: FakePartner
+) -> None:
+    good = incident("Good")
+    broken = incident("Broken \ud800 text")  # the fake writes it as the escape \ud800
+    odd_id = incident("Odd id", id="incident--\udfff")
+    fake.pages = [("2026-02-01T09:00:00.000001Z", [good, broken, odd_id])]
+    report = sync.sync(node, "mx-fake")
+    assert (report.stored, report.quarantined) == (1, 2)
+    with node.db.session() as session:
+        rows = session.execute(select(Quarantined).order_by(Quarantined.id)).scalars().all()
+    assert [r.object_id for r in rows] == [broken["id"], "incident--\ufffd"]
+    assert all("lone surrogate" in r.reason for r in rows)
+    assert _partner(node).cursor == "2026-02-01T09:00:00.000001Z"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind"),
+    [
+        (500, b'{"title": "boom"}', "http"),
+        (404, b'{"title": "gone"}', "http"),
+        (200, b"<html>not json</html>", "page"),
+        (200, b"[1, 2, 3]", "page"),
+        (200, b'{"objects": {"a": 1}}', "page"),
+    ],
+)
+def test_every_failure_is_recorded_on_the_partner(
+    node: Node, fake: FakePartner, monkeypatch: pytest.MonkeyPatch, status: int, body: bytes,
+    kind: str,
+) -> None:  # fmt: skip
+    from puente.errors import Unavailable
+
+    monkeypatch.setattr(sync, "ATTEMPTS", 1)
+    fake.broken = (status, body)
+    with pytest.raises(Unavailable):
+        sync.sync(node, "mx-fake")
+    partner = _partner(node)
+    assert (partner.failures, partner.failure_count, partner.last_error_kind) == (1, 1, kind)
+    assert partner.last_error
+    assert partner.last_error_at is not None
+    assert partner.lease_owner == ""  # the next worker may try
+
+
+def test_an_unreachable_partner_and_an_internal_error_are_recorded_too(
+    node: Node, admin: Principal, fake: FakePartner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from puente.errors import Unavailable
+
+    monkeypatch.setattr(sync, "ATTEMPTS", 1)
+    fake.pages = [("2026-02-01T09:00:00.000001Z", [incident("Good")])]
+
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug in storing pages")
+
+    monkeypatch.setattr(sync, "store_page", boom)
+    with pytest.raises(Unavailable):
+        sync.sync(node, "mx-fake")
+    partner = _partner(node)
+    assert (partner.failure_count, partner.last_error_kind) == (1, "internal")
+    assert "a bug in storing pages" in partner.last_error
+
+    with node.db.session() as session:
+        row = session.execute(select(Partner).where(Partner.node_id == "mx-fake")).scalar_one()
+        row.base_url, row.pull_url, row.push_url = "http://127.0.0.1:9", "", ""
+    with pytest.raises(Unavailable):
+        sync.sync(node, "mx-fake")
+    partner = _partner(node)
+    assert (partner.failures, partner.failure_count) == (2, 2)
+    assert partner.last_error_kind == "unreachable"

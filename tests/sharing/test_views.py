@@ -369,3 +369,41 @@ def test_partner_pages_show_records_only_as_the_gate_releases_them(
                 assert name not in response.text, f"GET {url} shows {name}"
     finally:
         stop()
+
+
+def test_the_partners_pages_show_every_failure_with_its_time_in_both_languages(
+    client: TestClient,
+    node: Node,
+    admin: Principal,
+    analyst: Principal,
+    tmp_path: Path,
+    fake_url: tuple[FakePartner, str],
+) -> None:
+    from tests.support.hostile import HOSTILE
+
+    fake, url = fake_url
+    add_keyed_partner(node, admin, tmp_path, "mx-fgr")
+    point(node, "mx-fgr", url)
+    bad = incident("Hostile")
+    HOSTILE["agencies"](bad)
+    fake.pages = [("2026-02-01T09:00:00.000001Z", [incident("Good"), bad])]
+    csrf = sign_in(client, "ana")
+    assert client.post("/partners/mx-fgr/sync", data={"csrf_token": csrf}).status_code == 200
+
+    row = row_of(page(client.get("/partners").text), "mx-fgr")
+    assert "Objects quarantined" in row.text()
+    assert "Up to date" in row.text()  # the sync went through: no backoff
+    facts = page(client.get("/partners/mx-fgr").text).one("section", id="partner-status")
+    assert "Failures recorded 1" in facts.text()
+    last = facts.one(id="last-error")
+    assert "Objects quarantined" in last.text()
+    assert "Unknown agency" in last.text()
+    assert last.one("a").attrs["href"] == "/partners/mx-fgr/quarantine"
+
+    client.cookies.set("puente_lang", "es")
+    es = Translator("es")
+    row = row_of(page(client.get("/partners").text), "mx-fgr")
+    assert es("Objects quarantined") in row.text()
+    assert es("Objects quarantined") != "Objects quarantined"
+    facts = page(client.get("/partners/mx-fgr").text).one("section", id="partner-status")
+    assert f"{es('Failures recorded')} 1" in facts.text()

@@ -143,6 +143,7 @@ class FakePartner:
     pages: list[tuple[str, list[Any]]] = field(default_factory=list)  # (date_added, objects)
     posted: list[Any] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+    broken: tuple[int, bytes] | None = None  # (status, body) every page request answers, if set
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -174,6 +175,14 @@ class FakePartner:
                         {"id": "0b0b0b0b-0000-4000-8000-000000000002", "title": "in",
                          "can_read": False, "can_write": True},
                     ]})  # fmt: skip
+                elif "/objects/" in self.path and fake.broken is not None:
+                    status, raw = fake.broken
+                    self.send_response(status)
+                    self.send_header("Content-Type", TAXII)
+                    self.send_header("X-TAXII-Date-Added-Last", "2026-02-01T09:00:00.000001Z")
+                    self.send_header("Content-Length", str(len(raw)))
+                    self.end_headers()
+                    self.wfile.write(raw)
                 elif "/objects/" in self.path:
                     after = ""
                     if "added_after=" in self.path:
