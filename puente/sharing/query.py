@@ -15,6 +15,7 @@ import hmac
 import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -42,7 +43,10 @@ from puente.sharing.collections import CollectionSpec
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 5000  # the server's own cap (§3.4: it "MAY" return fewer than asked)
 # §2: TAXII timestamps; a client may send fewer fraction digits (taxii2-client strips zeros).
-TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
+TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,6})?Z")
+# §3.4.1: a version is a STIX timestamp (STIX 2.1 §3.2 sets no limit on its fraction digits;
+# records.validation takes up to nine, and keys keep six).
+STIX_TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,9})?Z")
 FILTERS = ("added_after", "limit", "next", "match[id]", "match[type]", "match[version]",
            "match[spec_version]")  # fmt: skip
 
@@ -80,9 +84,8 @@ def parse_filters(
 
     added_after = ""
     if "added_after" in seen:
-        value = seen["added_after"]
-        if TIMESTAMP.fullmatch(value):
-            added_after = timestamp_key(value)
+        if key := instant_key(seen["added_after"]):
+            added_after = key
         else:
             bad("added_after", N_("{name} must be a UTC timestamp such as 2026-01-31T17:05:00.000000Z, not {value}."))  # fmt: skip
     limit = DEFAULT_LIMIT
@@ -98,8 +101,8 @@ def parse_filters(
         for value in versions:
             if value in ("last", "first", "all"):
                 keys.append(value)
-            elif TIMESTAMP.fullmatch(value):
-                keys.append(timestamp_key(value))
+            elif key := instant_key(value, STIX_TIMESTAMP):
+                keys.append(key)
             else:
                 bad("match[version]", N_("{name} takes last, first, all or STIX timestamps, not {value}."))  # fmt: skip
         if "all" in keys and len(keys) > 1:
@@ -126,6 +129,19 @@ def parse_filters(
         spec_versions=listed("match[spec_version]"),
         extra={k: v for k, v in seen.items() if k not in FILTERS},
     )
+
+
+def instant_key(value: str, form: re.Pattern[str] = TIMESTAMP) -> str:
+    """``value`` as a fixed-width key if it is an RFC 3339 UTC timestamp of a real instant
+    (§2: "Z", no other offset; 2026-02-30 and 24:00 are not instants), else ""."""
+    found = form.fullmatch(value)
+    if found is None:
+        return ""
+    try:
+        datetime.strptime(found[1], "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return ""
+    return timestamp_key(value)
 
 
 # -- next tokens ------------------------------------------------------------------------------

@@ -123,6 +123,34 @@ def test_errors_without_a_field_are_whole_taxii_error_messages_too(
     assert_taxii_error(client.get(f"{ROOT}nowhere/", headers=reader.headers), 404)
 
 
+# -- §3.4 filtering: malformed parameters are a 400 -------------------------------------------
+
+IMPOSSIBLE = [
+    "2020-13-45T99:00:00.000000Z",  # month 13, day 45, hour 99
+    "2026-02-30T12:00:00Z",  # February has no 30th
+    "2025-02-29T12:00:00.000Z",  # nor a 29th in 2025
+    "2026-01-31T24:00:00.000Z",
+    "2026-01-31T23:60:00.000Z",
+    "2026-01-31T12:00:00.000",  # no "Z": not UTC as §2 requires
+    "2026-01-31T12:00:00.000+00:00",
+    "2026-01-31 12:00:00.000Z",
+]
+
+
+@pytest.mark.parametrize("value", IMPOSSIBLE)
+def test_an_impossible_timestamp_is_a_400_naming_the_parameter(reader: Reader, value: str) -> None:
+    for path, name in (("objects/", "added_after"), ("manifest/", "added_after"),
+                       ("objects/", "match[version]"), ("manifest/", "match[version]")):  # fmt: skip
+        body = assert_taxii_error(reader.get(path, **{name: value}), 400)
+        assert [e["where"] for e in body["details"]["errors"]] == [name], (path, name)
+
+
+def test_a_valid_timestamp_with_fewer_fraction_digits_is_accepted(reader: Reader) -> None:
+    for value in ("2026-01-31T12:00:00Z", "2026-01-31T12:00:00.1Z", "2024-02-29T23:59:59.999Z"):
+        assert reader.get("objects/", added_after=value).status_code == 200, value
+        assert reader.get("objects/", **{"match[version]": value}).status_code == 200, value
+
+
 # -- methods that no endpoint takes -----------------------------------------------------------
 
 
