@@ -326,11 +326,14 @@ def get_object(
 def delete_object(
     collection_id: str,
     object_id: str,
+    request: Request,
     session: SessionDep,
     who: RequesterDep,
     node: NodeDep,
 ) -> Response:
-    taxii.delete_object(session, node, who, collection_id, object_id)
+    # §5.7 takes match[version] and match[spec_version]; without match[version], every version.
+    filters = _filters(request, ("match[version]", "match[spec_version]"), default_version="all")
+    taxii.delete_object(session, node, who, collection_id, object_id, filters)
     return Response(b"", 200, media_type=MEDIA_TYPE)
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    and_,
     bindparam,
     exists,
     or_,
@@ -40,6 +41,8 @@ from puente.records.rows import GATE_COLUMNS, GateValues
 from puente.records.validation import timestamp_key
 from puente.sharing.collections import CollectionSpec
 
+# The modified_key of an object with neither modified nor created (records.ingest keys it so).
+UNVERSIONED = timestamp_key("")
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 5000  # the server's own cap (§3.4: it "MAY" return fewer than asked)
 # §2: TAXII timestamps; a client may send fewer fraction digits (taxii2-client strips zeros).
@@ -226,6 +229,10 @@ def _version_condition(spec: CollectionSpec, versions: tuple[str, ...]) -> Colum
     conditions: list[ColumnElement[bool]] = []
     if any(v not in ("last", "first") for v in versions):
         conditions.append(Record.modified_key.in_(bindparam("version_keys", expanding=True)))
+        # An object with neither modified nor created is versioned by its date_added.
+        unversioned = Record.modified_key == UNVERSIONED
+        added = Record.date_added.in_(bindparam("version_added", expanding=True))
+        conditions.append(and_(unversioned, added))
     if "last" in versions:
         # A collection holds an older version only while it holds the current one (the current
         # version governs the record: sharing/collections.governed), so its last is the current.
@@ -304,12 +311,13 @@ def page(
     if filters.types:
         params["types"] = list(filters.types)
     params["version_keys"] = [v for v in filters.versions if v not in ("last", "first", "all")]
+    params["version_added"] = params["version_keys"]
     if filters.added_after:
         params["added_after"] = filters.added_after
     if filters.next:
         params["after_date"], params["after_pk"] = read_token(key, binding, filters.next)
     if not params["version_keys"]:
-        del params["version_keys"]
+        del params["version_keys"], params["version_added"]
     statement = _statement(spec, filters, object_id is not None)
     # Core, not the ORM session's execute: no ORM result processing for plain columns.
     found = session.connection().execute(statement, params).all()
@@ -322,7 +330,16 @@ def page(
     return Page(rows, more, token)
 
 
+def version_key(row: Record | PageRow) -> str:
+    """The key match[version] compares with a row's version (see :func:`version_of`)."""
+    return row.date_added if row.modified_key == UNVERSIONED else row.modified_key
+
+
 def version_of(row: Record | PageRow) -> str:
-    """A row's STIX version as a timestamp, in milliseconds when that loses nothing."""
+    """A row's version (§3.4.1, §5.3.1): its modified, else its created, as a STIX timestamp in
+    milliseconds when that loses nothing; for an object with neither (a cyber-observable),
+    its date_added, "a value for the version that is consistent to the server"."""
     key = row.modified_key
+    if key == UNVERSIONED:
+        return row.date_added
     return key[:-4] + "Z" if key.endswith("000Z") else key

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from puente.audit import denials
 from puente.audit import service as audit
-from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
+from puente.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Problem
 from puente.node import Node
 from puente.policy import gate
 from puente.policy.gate import RecordFacts
@@ -49,7 +49,15 @@ from puente.sharing.collections import (
 )
 from puente.sharing.models import TaxiiStatus
 from puente.sharing.partners import PartnerPrincipal
-from puente.sharing.query import Filters, Page, PageRow, page, token_key, version_of
+from puente.sharing.query import (
+    Filters,
+    Page,
+    PageRow,
+    page,
+    token_key,
+    version_key,
+    version_of,
+)
 
 MEDIA_TYPE = "application/taxii+json;version=2.1"
 API_ROOT = "/taxii2/api/"
@@ -426,12 +434,21 @@ def get_status(session: Session, requester: Requester, status_id: str) -> dict[s
 
 
 def delete_object(
-    session: Session, node: Node, requester: Requester, collection_id: str, object_id: str
+    session: Session,
+    node: Node,
+    requester: Requester,
+    collection_id: str,
+    object_id: str,
+    filters: Filters,
 ) -> None:
     """§5.7: deleting from this node's records revokes the object (STIX 2.1 §3.6).
 
     Records are never erased (the audit trail must hold); a revoked object leaves the
-    collection, so later reads answer 404 as the section requires.
+    collection, so later reads answer 404 as the section requires. match[version] may name
+    every version the collection holds (all, or each of them): that deletes the object. A
+    record keeps every version it had, and its current one governs the others (DESIGN.md,
+    "Records and markings"), so some versions alone cannot leave: that is refused, and nothing
+    is deleted.
     """
     spec = find_collection(node.settings, requester, collection_id)
     if not (spec.can_read and spec.can_write):
@@ -440,6 +457,45 @@ def delete_object(
         raise Forbidden(N_("You may not delete from collection {id}."), id=collection_id)
     if not isinstance(requester, Principal) or not is_identifier(object_id):
         raise NotFound(N_("No object {id} in this collection."), id=object_id)
-    if not _present(session, spec, object_id):
+    held = _versions_held(session, spec, object_id)
+    chosen = _matching(held, filters)
+    if not chosen:
+        if held:  # its versions are there, not the ones asked for
+            raise NotFound(N_("No such version of object {id} in this collection."), id=object_id)
         raise NotFound(N_("No object {id} in this collection."), id=object_id)
+    if len(chosen) < len(held):
+        raise Conflict(
+            N_("Object {id} keeps every version it had: delete all of its versions (leave out "
+               "match[version], or send match[version]=all) to revoke it."),
+            pointer="match[version]", id=object_id,
+        )  # fmt: skip
     records.revoke(session, node.settings, requester, object_id)
+
+
+def _versions_held(session: Session, spec: CollectionSpec, object_id: str) -> list[Record]:
+    """Every version of the object in the collection that the gate lets out, oldest first."""
+    rows = list(
+        session.execute(
+            select(Record)
+            .where(Record.stix_id == object_id, spec.membership(Record))
+            .order_by(Record.modified_key)
+        ).scalars()
+    )
+    facts = governed_facts(session, rows)
+    return [r for r in rows if gate.decide(facts[r.pk], spec.audience)]
+
+
+def _matching(held: list[Record], filters: Filters) -> list[Record]:
+    """The versions match[version] and match[spec_version] pick among ``held`` (§3.4.1)."""
+    if not held or (filters.spec_versions and "2.1" not in filters.spec_versions):
+        return []
+    if "all" in filters.versions:
+        return held
+    wanted = set(filters.versions)
+    return [
+        row
+        for index, row in enumerate(held)
+        if ("first" in wanted and index == 0)
+        or ("last" in wanted and row.is_current)
+        or version_key(row) in wanted
+    ]

@@ -10,6 +10,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -18,8 +19,10 @@ from httpx import Response
 
 from puente.accounts import service as accounts
 from puente.node import Node
+from puente.policy.markings import Markings
 from puente.policy.roles import Principal
-from tests.support.partners import TAXII, add_partner, basic
+from puente.records import service as records
+from tests.support.partners import TAXII, add_partner, basic, store
 
 ROOT = "/taxii2/api/"
 # §2 timestamp: RFC 3339, UTC with "Z", microsecond precision.
@@ -164,3 +167,142 @@ def test_an_unsupported_method_is_a_405_with_allow(
         response = client.request(method, reader.url(path), headers=reader.headers)
         assert_taxii_error(response, 405)
         assert {m.strip() for m in response.headers["allow"].split(",")} == allowed, path
+
+
+# -- §3.4.1, §5.3.1, §5.8: the version of an object without created or modified ---------------
+
+
+def _timestamp(value: str) -> datetime:
+    assert TAXII_TIMESTAMP.fullmatch(value), value
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def store_observable(node: Node, who: Principal, value: str) -> str:
+    """A cyber-observable (STIX 2.1 §6): no created, no modified, shared with Mexico."""
+    obj = {"type": "ipv4-addr", "spec_version": "2.1", "id": f"ipv4-addr--{uuid.uuid4()}",
+           "value": value}  # fmt: skip
+    markings = Markings(tlp="GREEN", rel_to=frozenset({"USA", "MEX"}))
+    with node.db.session() as session:
+        records.import_objects(session, node.settings, who, [obj], override=markings)
+    return str(obj["id"])
+
+
+def test_an_object_without_created_or_modified_is_versioned_by_its_date_added(
+    reader: Reader, node: Node, analyst: Principal
+) -> None:
+    stix_id = store_observable(node, analyst, "198.51.100.7")
+    (entry,) = reader.get("manifest/", **{"match[id]": stix_id}).json()["objects"]
+    _timestamp(entry["version"])
+    assert entry["version"] == entry["date_added"]  # "a value consistent to the server"
+    versions = reader.get(f"objects/{stix_id}/versions/")
+    assert versions.json()["versions"] == [entry["version"]]
+    for path in ("objects/", f"objects/{stix_id}/"):
+        found = reader.get(path, **{"match[version]": entry["version"]})
+        assert [o["id"] for o in found.json()["objects"]] == [stix_id], path
+    other = reader.get("objects/", **{"match[version]": "2026-01-31T12:00:00.000Z"})
+    assert stix_id not in [o["id"] for o in other.json().get("objects", [])]
+
+
+# -- §5.7 Delete an Object ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def user(client: TestClient, node: Node, analyst: Principal) -> Reader:
+    with node.db.session() as session:
+        token = accounts.create_token(session, analyst, "ana", "taxii", 1).token
+    headers = basic("ana", token)
+    return Reader("user", client, headers, _readable(client, headers))
+
+
+def _gone(user: Reader, stix_id: str) -> None:
+    """§5.7: after a 200, the object is a 404 and in no listing of the collection."""
+    assert_taxii_error(user.get(f"objects/{stix_id}/"), 404)
+    for path in ("objects/", "manifest/"):
+        for version in ("all", "first", "last"):
+            listed = user.get(path, **{"match[version]": version}).json()
+            assert stix_id not in [o["id"] for o in listed.get("objects", [])], (path, version)
+
+
+def test_deleting_a_cyber_observable_removes_it(
+    user: Reader, node: Node, analyst: Principal
+) -> None:
+    stix_id = store_observable(node, analyst, "203.0.113.9")
+    deleted = user.client.delete(user.url(f"objects/{stix_id}/"), headers=user.headers)
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.headers["content-type"] == TAXII
+    _gone(user, stix_id)
+
+
+def _two_versions(node: Node, analyst: Principal) -> str:
+    stix_id = store(node, analyst, "First")
+    with node.db.session() as session:
+        shared = Markings(tlp="GREEN", rel_to=frozenset({"USA", "MEX"}))
+        records.new_version(session, node.settings, analyst, stix_id, {"name": "Second"}, shared)
+    return stix_id
+
+
+def test_deleting_one_version_of_several_is_refused_and_deletes_nothing(
+    user: Reader, node: Node, analyst: Principal
+) -> None:
+    stix_id = _two_versions(node, analyst)
+    versions = user.get(f"objects/{stix_id}/versions/").json()["versions"]
+    assert len(versions) == 2
+    for version in (versions[0], versions[1], "first", "last", "first,2001-01-01T00:00:00Z"):
+        refused = user.client.delete(
+            user.url(f"objects/{stix_id}/"), params={"match[version]": version},
+            headers=user.headers,
+        )  # fmt: skip
+        body = assert_taxii_error(refused, 409)
+        assert [e["where"] for e in body["details"]["errors"]] == ["match[version]"], version
+    # Nothing was revoked: both versions are still there, as they were.
+    every = user.get(f"objects/{stix_id}/", **{"match[version]": "all"}).json()["objects"]
+    assert [(o["name"], o.get("revoked", False)) for o in every] == [
+        ("First", False), ("Second", False)]  # fmt: skip
+
+
+@pytest.mark.parametrize("selector", ["all", "first,last", "both"])
+def test_deleting_every_version_deletes_the_object(
+    user: Reader, node: Node, analyst: Principal, selector: str
+) -> None:
+    stix_id = _two_versions(node, analyst)
+    versions = user.get(f"objects/{stix_id}/versions/").json()["versions"]
+    value = ",".join(versions) if selector == "both" else selector
+    deleted = user.client.delete(
+        user.url(f"objects/{stix_id}/"), params={"match[version]": value}, headers=user.headers
+    )
+    assert deleted.status_code == 200, deleted.text
+    _gone(user, stix_id)
+
+
+def test_deleting_the_only_version_by_its_version_deletes_the_object(
+    user: Reader, node: Node, analyst: Principal
+) -> None:
+    for stix_id in (store(node, analyst, "Only"), store_observable(node, analyst, "192.0.2.1")):
+        (version,) = user.get(f"objects/{stix_id}/versions/").json()["versions"]
+        deleted = user.client.delete(
+            user.url(f"objects/{stix_id}/"), params={"match[version]": version},
+            headers=user.headers,
+        )  # fmt: skip
+        assert deleted.status_code == 200, deleted.text
+        _gone(user, stix_id)
+
+
+def test_deleting_a_version_the_object_does_not_have_is_a_404(
+    user: Reader, node: Node, analyst: Principal
+) -> None:
+    stix_id = store(node, analyst, "Kept")
+    url = user.url(f"objects/{stix_id}/")
+    missing = user.client.delete(
+        url, params={"match[version]": "2001-01-01T00:00:00.000Z"}, headers=user.headers
+    )
+    assert_taxii_error(missing, 404)
+    for params in (
+        {"match[version]": "2026-02-30T00:00:00Z"},
+        {"added_after": "2026-01-01T00:00:00Z"},
+    ):
+        assert_taxii_error(user.client.delete(url, params=params, headers=user.headers), 400)
+    other_spec = user.client.delete(
+        url, params={"match[spec_version]": "2.0"}, headers=user.headers
+    )
+    assert_taxii_error(other_spec, 404)
+    assert [o["name"] for o in user.get(f"objects/{stix_id}/").json()["objects"]] == ["Kept"]
