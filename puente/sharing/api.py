@@ -229,8 +229,8 @@ def get_status(status_id: str, session: SessionDep, who: RequesterDep) -> Respon
 @router.get(
     "/api/collections/", summary="§5.1 Get Collections", dependencies=[Depends(accept_taxii)]
 )
-def get_collections(who: RequesterDep, node: NodeDep) -> Response:
-    return _json(taxii.collections(node, who))
+def get_collections(session: SessionDep, who: RequesterDep, node: NodeDep) -> Response:
+    return _json(taxii.collections(session, node, who))
 
 
 @router.get(
@@ -238,8 +238,10 @@ def get_collections(who: RequesterDep, node: NodeDep) -> Response:
     summary="§5.2 Get a Collection",
     dependencies=[Depends(accept_taxii)],
 )
-def get_collection(collection_id: str, who: RequesterDep, node: NodeDep) -> Response:
-    return _json(taxii.collection(node, who, collection_id))
+def get_collection(
+    collection_id: str, session: SessionDep, who: RequesterDep, node: NodeDep
+) -> Response:
+    return _json(taxii.collection(session, node, who, collection_id))
 
 
 @router.get(

@@ -103,14 +103,16 @@ def collection_resource(spec: CollectionSpec) -> dict[str, Any]:
     }
 
 
-def collections(node: Node, requester: Requester) -> dict[str, Any]:
+def collections(session: Session, node: Node, requester: Requester) -> dict[str, Any]:
     """§5.1.1: the requester's collections; an empty list is omitted, not sent empty (§2)."""
-    found = [collection_resource(s) for s in collections_for(node.settings, requester)]
+    found = [collection_resource(s) for s in collections_for(session, node.settings, requester)]
     return {"collections": found} if found else {}
 
 
-def collection(node: Node, requester: Requester, collection_id: str) -> dict[str, Any]:
-    return collection_resource(find_collection(node.settings, requester, collection_id))
+def collection(
+    session: Session, node: Node, requester: Requester, collection_id: str
+) -> dict[str, Any]:
+    return collection_resource(find_collection(session, node.settings, requester, collection_id))
 
 
 # -- §5.3 Manifest, §5.4 Objects, §5.6 Object, §5.8 Versions -----------------------------------
@@ -125,8 +127,10 @@ class Served:
     last: str = ""  # X-TAXII-Date-Added-Last
 
 
-def _readable(node: Node, requester: Requester, collection_id: str) -> CollectionSpec:
-    spec = find_collection(node.settings, requester, collection_id)
+def _readable(
+    session: Session, node: Node, requester: Requester, collection_id: str
+) -> CollectionSpec:
+    spec = find_collection(session, node.settings, requester, collection_id)
     if not spec.can_read:
         raise Forbidden(N_("You may not read collection {id}."), id=collection_id)
     return spec
@@ -205,7 +209,7 @@ def get_objects(
     session: Session, node: Node, requester: Requester, collection_id: str, filters: Filters
 ) -> Served:
     """§5.4 Get Objects."""
-    spec = _readable(node, requester, collection_id)
+    spec = _readable(session, node, requester, collection_id)
     found, rows = _released_page(session, node, requester, spec, filters, "objects")
     _audit(session, requester, "taxii.objects", spec, rows)
     return _envelope(found, rows, "objects", _contents(rows))
@@ -235,7 +239,7 @@ def _object_page(
     scope: str,
 ) -> tuple[Page, list[PageRow]]:
     """One object's released versions (§5.6, §5.8), audited; 404 if none is in the collection."""
-    spec = _readable(node, requester, collection_id)
+    spec = _readable(session, node, requester, collection_id)
     found, rows = _released_page(session, node, requester, spec, filters, scope, object_id)
     if not rows and not found.more and not _present(session, spec, object_id):
         if isinstance(requester, Principal):  # a user's refused read, as over REST
@@ -262,7 +266,7 @@ def get_manifest(
     session: Session, node: Node, requester: Requester, collection_id: str, filters: Filters
 ) -> Served:
     """§5.3 Get Object Manifests: one manifest-record per object version that matches."""
-    spec = _readable(node, requester, collection_id)
+    spec = _readable(session, node, requester, collection_id)
     found, rows = _released_page(session, node, requester, spec, filters, "manifest")
     _audit(session, requester, "taxii.manifest", spec, rows)
     items = orjson.dumps(
@@ -297,8 +301,10 @@ def get_versions(
 # -- §5.5 Add Objects, §4.3 Status -------------------------------------------------------------
 
 
-def _writable(node: Node, requester: Requester, collection_id: str) -> CollectionSpec:
-    spec = find_collection(node.settings, requester, collection_id)
+def _writable(
+    session: Session, node: Node, requester: Requester, collection_id: str
+) -> CollectionSpec:
+    spec = find_collection(session, node.settings, requester, collection_id)
     if not spec.can_write:
         raise Forbidden(N_("You may not add objects to collection {id}."), id=collection_id)
     return spec
@@ -325,7 +331,7 @@ def add_objects(
     translate: Callable[..., str],
 ) -> dict[str, Any]:
     """§5.5 Add Objects: store what passes, report each object; exact duplicates succeed."""
-    spec = _writable(node, requester, collection_id)
+    spec = _writable(session, node, requester, collection_id)
     if not isinstance(envelope, dict) or not isinstance(envelope.get("objects", []), list):
         raise InvalidInput(
             [Problem(N_("The body must be a TAXII envelope with a list of objects."), "/objects")]
@@ -450,7 +456,7 @@ def delete_object(
     "Records and markings"), so some versions alone cannot leave: that is refused, and nothing
     is deleted.
     """
-    spec = find_collection(node.settings, requester, collection_id)
+    spec = find_collection(session, node.settings, requester, collection_id)
     if not (spec.can_read and spec.can_write):
         if not spec.can_read and not spec.can_write:
             raise NotFound(N_("No collection {id} that you may use."), id=collection_id)

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -306,3 +307,60 @@ def test_deleting_a_version_the_object_does_not_have_is_a_404(
     )
     assert_taxii_error(other_spec, 404)
     assert [o["name"] for o in user.get(f"objects/{stix_id}/").json()["objects"]] == ["Kept"]
+
+
+# -- §2, §5.2.1: a collection's id is a version-4 UUID, and it stays --------------------------
+
+
+def test_collection_ids_are_version_4_uuids_and_name_the_collection(reader: Reader) -> None:
+    listed = reader.client.get(ROOT + "collections/", headers=reader.headers).json()
+    for collection in listed["collections"]:
+        parsed = uuid.UUID(collection["id"])
+        assert parsed.version == 4, collection
+        assert str(parsed) == collection["id"]
+        one = reader.client.get(f"{ROOT}collections/{collection['id']}/", headers=reader.headers)
+        assert one.json() == collection
+
+
+def test_collection_ids_stay_the_same_across_restarts(reader: Reader, node: Node) -> None:
+    from puente.web.app import create_app
+
+    with TestClient(create_app(node), follow_redirects=False) as restarted:
+        assert _readable(restarted, reader.headers) == reader.collection
+
+
+def test_a_partner_that_stored_the_old_collection_id_still_reads_from_it(
+    client: TestClient, node: Node, admin: Principal, analyst: Principal
+) -> None:
+    """Before 0021 a collection's id was a UUIDv5 of the node id and its name; a partner's
+    sync stored that address, and another government upgrades on its own schedule."""
+    shared = store(node, analyst, "Shared")
+    headers = basic("mx-node", add_partner(node, admin))
+    old = str(uuid.uuid5(uuid.UUID("5b0f1a52-8c1e-4f6e-9d1e-3f7a2c4b9e10"),
+                         f"{node.settings.node_id}/released/mx-node"))  # fmt: skip
+    assert old != _readable(client, headers)
+    found = client.get(f"{ROOT}collections/{old}/objects/", headers=headers)
+    assert [o["id"] for o in found.json()["objects"]] == [shared]
+
+
+def test_an_upgraded_node_gives_each_collection_a_version_4_id(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import select
+
+    from puente.accounts.bootstrap import initialize
+    from puente.db import alembic_config
+    from puente.node import open_node
+    from puente.sharing.models import TaxiiCollection
+    from tests.support.nodes import admin_of
+
+    node = initialize(tmp_path / "node", "us-x", "USA", "X", "", "admin", "long-enough-pass-1")
+    add_partner(node, admin_of(node))
+    url = node.settings.resolved_database_url
+    node.close()
+    command.downgrade(alembic_config(url), "0020")
+    reopened = open_node(tmp_path / "node")
+    with reopened.db.session() as session:
+        stored = dict(session.execute(select(TaxiiCollection.name, TaxiiCollection.id)).all())
+    reopened.close()
+    assert set(stored) == {"records", "released/mx-node", "inbox/mx-node"}
+    assert all(uuid.UUID(value).version == 4 for value in stored.values())
