@@ -577,15 +577,9 @@ def _export(
 def preamble() -> list[dict[str, Any]]:
     """The definitions every export carries before its records: Puente's extension definitions,
     the TLP 2.0 marking definitions and the agencies' identities (none of them record content)."""
-    from puente.policy.agencies import CATALOG
-    from puente.policy.markings import TLP_LEVELS, tlp_marking_definition
-    from puente.records.extensions import definitions
+    from puente.records.definitions import published
 
-    return [
-        *definitions(),
-        *(tlp_marking_definition(level) for level in TLP_LEVELS),
-        *(builder.agency_identity(a.code) for a in CATALOG),
-    ]
+    return published()
 
 
 def stats(session: Session, principal: Principal) -> dict[str, int]:

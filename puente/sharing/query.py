@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from puente.errors import N_, InvalidInput, Problem
+from puente.records.definitions import served as served_definitions
 from puente.records.models import Record
 from puente.records.rows import GATE_COLUMNS, GateValues
 from puente.records.validation import timestamp_key
@@ -321,13 +322,51 @@ def page(
     statement = _statement(spec, filters, object_id is not None)
     # Core, not the ORM session's execute: no ORM result processing for plain columns.
     found = session.connection().execute(statement, params).all()
-    rows = [
-        PageRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[GATE_START:])
-        for r in found[: filters.limit]
-    ]
-    more = len(found) > filters.limit
+    rows = [PageRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[GATE_START:]) for r in found]
+    position = (params["after_date"], params["after_pk"]) if filters.next else None
+    served = _definitions(session, filters, position, object_id)
+    if served:  # few, and on few pages: merged here rather than joined in SQL
+        rows = sorted([*rows, *served], key=lambda r: (r.date_added, r.pk))
+    more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
     token = make_token(key, binding, rows[-1].date_added, rows[-1].pk) if more else ""
     return Page(rows, more, token)
+
+
+def is_definition(row: PageRow) -> bool:
+    """Whether the row is one of the definitions served beside the records (not a record: no
+    markings, not for the egress gate; see :mod:`puente.records.definitions`)."""
+    return row.pk < 0
+
+
+def _definitions(
+    session: Session, filters: Filters, position: tuple[str, int] | None, object_id: str | None
+) -> list[PageRow]:
+    """The definitions every collection serves that match ``filters`` after ``position``, as
+    page rows: their pks negated, so that a next token orders them among the records."""
+    stored = served_definitions(session)
+    first: dict[str, str] = {}
+    for row in stored:
+        first[row.stix_id] = min(row.modified_key, first.get(row.stix_id, row.modified_key))
+    keys = set(filters.versions)
+    found = []
+    for row in stored:
+        if (
+            (object_id is not None and row.stix_id != object_id)
+            or (filters.ids and row.stix_id not in filters.ids)
+            or (filters.types and row.stix_id.partition("--")[0] not in filters.types)
+            or (filters.added_after and row.date_added <= filters.added_after)
+            or (position is not None and (row.date_added, -row.pk) <= position)
+        ):
+            continue
+        if "all" in keys or (
+            ("last" in keys and row.is_current)
+            or ("first" in keys and row.modified_key == first[row.stix_id])
+            or row.modified_key in keys
+        ):
+            found.append(PageRow(-row.pk, row.date_added, row.stix_id, row.modified_key,
+                                 row.content_hash, row.content, row.is_current, ()))  # fmt: skip
+    return found
 
 
 def version_key(row: Record | PageRow) -> str:

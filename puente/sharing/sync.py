@@ -40,6 +40,7 @@ from puente.i18n import DEFAULT_LOCALE, translate
 from puente.node import Node
 from puente.policy.markings import markings_from_object
 from puente.policy.roles import Principal, require
+from puente.records.definitions import is_published
 from puente.records.ingest import ReceivedFrom, ingest
 from puente.records.models import Record
 from puente.records.partial import store_what_passes
@@ -380,6 +381,8 @@ def store_page(
     unique: dict[tuple[str, str], int] = {}
     refused: dict[int, Problem] = {}
     for index, obj in enumerate(objects):
+        if is_published(obj):
+            continue  # a definition every node publishes (this one has its own): no record
         key = _version_key(obj)
         if key in unique:
             continue  # the same version twice in a page: once is enough

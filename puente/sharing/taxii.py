@@ -27,6 +27,7 @@ from puente.policy.gate import RecordFacts
 from puente.policy.markings import most_restrictive
 from puente.policy.roles import Principal, require
 from puente.records import service as records
+from puente.records.definitions import served as served_definitions
 from puente.records.models import Record
 from puente.records.partial import store_what_passes
 from puente.records.rows import (
@@ -53,6 +54,7 @@ from puente.sharing.query import (
     Filters,
     Page,
     PageRow,
+    is_definition,
     page,
     token_key,
     version_key,
@@ -151,8 +153,9 @@ def _released_page(
 ) -> tuple[Page, list[PageRow]]:
     key = token_key(node.settings.key_path)
     found = page(session, spec, filters, key, _binding(spec, requester, filters, scope), object_id)
+    stored = [r for r in found.rows if not is_definition(r)]
     # An older version is released only with its current one (DESIGN.md, the first rule).
-    currents = current_gates(session, {r.stix_id for r in found.rows if not r.is_current})
+    currents = current_gates(session, {r.stix_id for r in stored if not r.is_current})
 
     def gate_values(row: PageRow) -> tuple[GateValues, GateValues | None]:
         return row.gate, None if row.is_current else currents.get(row.stix_id, ())
@@ -160,8 +163,10 @@ def _released_page(
     def facts(row: PageRow) -> RecordFacts:
         return governed(facts_from(row.stix_id, row.gate), row.is_current, currents)
 
-    released = gate.release_by_key(found.rows, gate_values, facts, spec.audience)
-    return found, released
+    released = {r.pk for r in gate.release_by_key(stored, gate_values, facts, spec.audience)}
+    # The definitions the objects point at are no record content: every collection serves them
+    # (puente.records.definitions), in their place by date_added.
+    return found, [r for r in found.rows if r.pk in released or is_definition(r)]
 
 
 def _audit(
@@ -174,7 +179,8 @@ def _audit(
     digest = hashlib.sha256(
         "".join(f"{r.stix_id}|{r.modified_key}|{r.content_hash}\n" for r in rows).encode()
     ).hexdigest()
-    banner = most_restrictive({markings_from(gate) for gate in {r.gate for r in rows}})
+    gates = {r.gate for r in rows if not is_definition(r)}
+    banner = most_restrictive({markings_from(gate) for gate in gates})
     audit.append(
         session,
         requester_name(requester),
@@ -463,6 +469,9 @@ def delete_object(
         raise Forbidden(N_("You may not delete from collection {id}."), id=collection_id)
     if not isinstance(requester, Principal) or not is_identifier(object_id):
         raise NotFound(N_("No object {id} in this collection."), id=object_id)
+    if any(d.stix_id == object_id for d in served_definitions(session)):
+        raise Forbidden(N_("Object {id} is published by every Puente node; it cannot be "
+                           "deleted."), id=object_id)  # fmt: skip
     held = _versions_held(session, spec, object_id)
     chosen = _matching(held, filters)
     if not chosen:

@@ -23,6 +23,8 @@ from puente.node import Node
 from puente.policy.markings import Markings
 from puente.policy.roles import Principal
 from puente.records import service as records
+from tests.support.linked import Linked
+from tests.support.nodes import add_user
 from tests.support.partners import TAXII, add_partner, basic, store
 
 ROOT = "/taxii2/api/"
@@ -339,7 +341,9 @@ def test_a_partner_that_stored_the_old_collection_id_still_reads_from_it(
     old = str(uuid.uuid5(uuid.UUID("5b0f1a52-8c1e-4f6e-9d1e-3f7a2c4b9e10"),
                          f"{node.settings.node_id}/released/mx-node"))  # fmt: skip
     assert old != _readable(client, headers)
-    found = client.get(f"{ROOT}collections/{old}/objects/", headers=headers)
+    found = client.get(
+        f"{ROOT}collections/{old}/objects/", params={"match[type]": "incident"}, headers=headers
+    )
     assert [o["id"] for o in found.json()["objects"]] == [shared]
 
 
@@ -364,3 +368,107 @@ def test_an_upgraded_node_gives_each_collection_a_version_4_id(tmp_path: Path) -
     reopened.close()
     assert set(stored) == {"records", "released/mx-node", "inbox/mx-node"}
     assert all(uuid.UUID(value).version == 4 for value in stored.values())
+
+
+# -- a collection holds what its objects point at ----------------------------------------------
+
+
+def _everything(reader: Reader, path: str = "objects/", **params: Any) -> list[dict[str, Any]]:
+    """Every item of a listing, page after page (§3.5)."""
+    items: list[dict[str, Any]] = []
+    response = reader.get(path, limit="7", **params)
+    while True:
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items += body.get("objects", [])
+        if not body.get("more"):
+            return items
+        response = reader.get(path, limit="7", next=body["next"], **params)
+
+
+def _pointed_at(obj: dict[str, Any]) -> set[str]:
+    """Who made it, what its markings mean, which extensions it uses (STIX 2.1 §3.2, §7)."""
+    ids = set(obj.get("object_marking_refs", []))
+    if "created_by_ref" in obj:
+        ids.add(obj["created_by_ref"])
+    return ids | {name for name in obj.get("extensions", {}) if name.startswith("extension-")}
+
+
+def test_a_collection_serves_what_its_objects_point_at(
+    reader: Reader, node: Node, analyst: Principal
+) -> None:
+    ours = {store(node, analyst, "Shared"), store_observable(node, analyst, "198.51.100.20")}
+    objects = _everything(reader)
+    served = {o["id"] for o in objects}
+    assert ours <= served
+    pointed = set().union(*(_pointed_at(o) for o in objects))
+    # The TLP 2.0 extension definition, as OASIS publishes it, names its author (CISA) by an
+    # id no one publishes an object for.
+    pointed -= {"identity--b3bca3c2-1f3d-4b54-b44f-dac42c3a8f01"}
+    assert pointed <= served, pointed - served
+    kinds = {ref.partition("--")[0] for ref in pointed}
+    assert {"identity", "marking-definition", "extension-definition"} <= kinds
+    manifest = {(m["id"], m["version"]) for m in _everything(reader, "manifest/")}
+    for obj in objects:
+        assert (obj["id"], obj.get("modified") or obj.get("created")) in manifest or (
+            "created" not in obj
+        )  # fmt: skip
+    for ref in sorted(pointed):
+        one = reader.get(f"objects/{ref}/")
+        assert [o["id"] for o in one.json()["objects"]] == [ref], ref
+        assert reader.get(f"objects/{ref}/versions/").json()["versions"]
+    for kind in ("identity", "marking-definition"):
+        listed = _everything(reader, **{"match[type]": kind})
+        assert listed, kind
+        assert {o["type"] for o in listed} == {kind}
+
+
+def test_a_definition_a_release_adds_reaches_a_reader_paging_by_date_added(
+    reader: Reader, node: Node, analyst: Principal
+) -> None:
+    from sqlalchemy import delete
+
+    from puente.records.models import Definition
+
+    store(node, analyst, "Shared")
+    first = reader.get("objects/")
+    last = first.headers["x-taxii-date-added-last"]
+    removed = "extension-definition--7d2f4e61-3c0a-4b8e-9f51-2a6c8d0e1b73"  # Puente markings
+    with node.db.session() as session:  # as if this release were the first to publish it
+        session.execute(delete(Definition).where(Definition.stix_id == removed))
+    later = reader.get("objects/", added_after=last)
+    assert [o["id"] for o in later.json()["objects"]] == [removed]
+    assert later.headers["x-taxii-date-added-first"] > last
+
+
+def test_a_user_may_not_delete_a_definition(user: Reader, node: Node, analyst: Principal) -> None:
+    store(node, analyst, "Shared")
+    agency = next(o for o in _everything(user) if o["type"] == "identity")
+    refused = user.client.delete(user.url(f"objects/{agency['id']}/"), headers=user.headers)
+    assert_taxii_error(refused, 403)
+    assert user.get(f"objects/{agency['id']}/").status_code == 200
+
+
+def test_a_partner_node_stores_the_records_it_pulls_and_not_the_definitions(
+    linked: Linked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both nodes publish the same definitions: the partner's copies are no records of it."""
+    from sqlalchemy import func, select
+
+    from puente.records.models import Record
+    from puente.sharing import sync
+    from puente.sharing.models import Acknowledgement, Quarantined
+    from tests.support.linked import route_both_ways
+
+    route_both_ways(linked, monkeypatch)
+    officer = add_user(linked.us, "cbp2", "CBP", ["analyst"])
+    shared = store(linked.us, officer, "Shared with Mexico")
+    report = sync.sync(linked.mx, "us-node")
+    assert (report.stored, report.quarantined) == (1, 0)
+    with linked.mx.db.session() as session:
+        received = session.execute(select(Record.stix_id).where(Record.received.is_(True)))
+        assert received.scalars().all() == [shared]
+        assert session.execute(select(func.count()).select_from(Quarantined)).scalar() == 0
+    with linked.us.db.session() as session:  # and the receipt for the page was accepted
+        acknowledged = session.execute(select(func.count()).select_from(Acknowledgement))
+        assert acknowledged.scalar() == 1
