@@ -472,3 +472,23 @@ def test_a_partner_node_stores_the_records_it_pulls_and_not_the_definitions(
     with linked.us.db.session() as session:  # and the receipt for the page was accepted
         acknowledged = session.execute(select(func.count()).select_from(Acknowledgement))
         assert acknowledged.scalar() == 1
+
+
+# -- §5.5: a body over max_content_length is a 413, as a TAXII error message -------------------
+
+
+def test_a_body_over_max_content_length_is_a_413_taxii_error(reader: Reader, node: Node) -> None:
+    from puente.web.app import create_app
+
+    root = reader.client.get(ROOT, headers=reader.headers).json()
+    node.settings.limits.max_request_bytes = 4096
+    with TestClient(create_app(node)) as client:
+        assert client.get(ROOT, headers=reader.headers).json()["max_content_length"] == 4096
+        envelope = b'{"objects": [' + b" " * 5000 + b"]}"
+        for body in (envelope, iter([envelope[:3000], envelope[3000:]])):  # declared, streamed
+            response = client.post(
+                reader.url("objects/"), content=body,
+                headers={**reader.headers, "Content-Type": TAXII},
+            )  # fmt: skip
+            assert_taxii_error(response, 413)
+    assert root["max_content_length"] > 4096
