@@ -51,6 +51,7 @@ from puente.sharing.collections import (
 from puente.sharing.models import TaxiiStatus
 from puente.sharing.partners import PartnerPrincipal
 from puente.sharing.query import (
+    UNVERSIONED,
     Filters,
     Page,
     PageRow,
@@ -316,16 +317,30 @@ def _writable(
     return spec
 
 
-def _detail(obj: Any, message: str = "") -> dict[str, str]:
-    """§4.3.1 status-details: the object's id and version (modified, else created)."""
+def _detail(obj: Any, message: str = "", added: dict[str, str] | None = None) -> dict[str, str]:
+    """§4.3.1 status-details: the object's id and version (modified, else created; else the
+    date it was added, as manifests and match[version] give it: see query.version_of)."""
     body = obj if isinstance(obj, dict) else {}
-    detail = {
-        "id": str(body.get("id", "")),
-        "version": str(body.get("modified") or body.get("created") or ""),
-    }
+    stix_id = str(body.get("id", ""))
+    version = body.get("modified") or body.get("created") or (added or {}).get(stix_id, "")
+    detail = {"id": stix_id, "version": str(version)}
     if message:
         detail["message"] = message
     return detail
+
+
+def _unversioned_added(session: Session, objects: list[Any]) -> dict[str, str]:
+    """The date_added of each stored object that has neither modified nor created."""
+    ids = [o["id"] for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)
+           and not (o.get("modified") or o.get("created"))]  # fmt: skip
+    if not ids:
+        return {}
+    found = session.execute(
+        select(Record.stix_id, Record.date_added).where(
+            Record.stix_id.in_(ids[:1000]), Record.modified_key == UNVERSIONED
+        )
+    )
+    return dict(found.tuples().all())
 
 
 def add_objects(
@@ -348,7 +363,8 @@ def add_objects(
     else:
         require(requester, "records.import")
         failures = _import(session, node, requester, objects, translate)
-    successes = [_detail(objects[i]) for i in range(len(objects)) if i not in failures]
+    added = _unversioned_added(session, [o for i, o in enumerate(objects) if i not in failures])
+    successes = [_detail(objects[i], "", added) for i in range(len(objects)) if i not in failures]
     failed = [_detail(objects[i], failures[i]) for i in sorted(failures)]
     status = TaxiiStatus(
         id=str(uuid.uuid4()),

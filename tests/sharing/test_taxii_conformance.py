@@ -492,3 +492,19 @@ def test_a_body_over_max_content_length_is_a_413_taxii_error(reader: Reader, nod
             )  # fmt: skip
             assert_taxii_error(response, 413)
     assert root["max_content_length"] > 4096
+
+
+def test_the_status_of_an_added_observable_gives_the_version_its_manifest_gives(
+    user: Reader,
+) -> None:
+    """§4.3.1 status-details: "a value for the version that is consistent to the server"."""
+    observable = {"type": "ipv4-addr", "spec_version": "2.1", "id": f"ipv4-addr--{uuid.uuid4()}",
+                  "value": "192.0.2.44"}  # fmt: skip
+    posted = user.client.post(
+        user.url("objects/"), json={"objects": [observable]},
+        headers={**user.headers, "Content-Type": TAXII},
+    )  # fmt: skip
+    assert posted.status_code == 202, posted.text
+    (success,) = posted.json()["successes"]
+    (entry,) = user.get("manifest/", **{"match[id]": observable["id"]}).json()["objects"]
+    assert success == {"id": observable["id"], "version": entry["version"]}
