@@ -201,6 +201,8 @@ def _audit(
 def _envelope(found: Page, rows: list[PageRow], key: str, items: bytes) -> Served:
     """§3.7 envelope (or §5.3.1 manifest, §5.8.1 versions): empty lists left out (§2)."""
     if not rows:
+        if found.more:  # the gate kept this page's rows back: the reader must page on (§3.5)
+            return Served(b'{"more":true,"next":' + orjson.dumps(found.next) + b"}")
         return Served(b"{}")  # "an empty envelope" (§3.7)
     parts = [b"{"]
     if found.more:

@@ -508,3 +508,34 @@ def test_the_status_of_an_added_observable_gives_the_version_its_manifest_gives(
     (success,) = posted.json()["successes"]
     (entry,) = user.get("manifest/", **{"match[id]": observable["id"]}).json()["objects"]
     assert success == {"id": observable["id"], "version": entry["version"]}
+
+
+# -- §3.2 headers, §3.5 pagination --------------------------------------------------------------
+
+
+def test_date_added_headers_and_fields_are_taxii_timestamps(
+    reader: Reader, node: Node, analyst: Principal
+) -> None:
+    stix_id = store(node, analyst, "Shared")
+    for path in ("objects/", "manifest/", f"objects/{stix_id}/", f"objects/{stix_id}/versions/"):
+        response = reader.get(path)
+        first = _timestamp(response.headers["x-taxii-date-added-first"])
+        assert first <= _timestamp(response.headers["x-taxii-date-added-last"]), path
+    added = [_timestamp(m["date_added"]) for m in _everything(reader, "manifest/")]
+    assert added == sorted(added)  # §3.3: ascending by date added
+
+
+def test_a_page_the_gate_empties_still_says_there_is_more(
+    reader: Reader, node: Node, analyst: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """§3.5: "more": true with no objects is allowed; dropping "more" would end the reader's
+    paging early, and it would never read the rest."""
+    from puente.policy import gate
+
+    for n in range(3):
+        store(node, analyst, f"Incident {n}")
+    monkeypatch.setattr(gate, "release_by_key", lambda *args, **kwargs: [])
+    body = reader.get("objects/", limit="2", **{"match[type]": "incident"}).json()
+    assert body["more"] is True
+    assert body["next"]
+    assert "objects" not in body
