@@ -192,8 +192,9 @@ def _deleted(entity: Entity) -> ColumnElement[bool]:
 def find_collection(
     session: Session, settings: Settings, requester: Requester, key: str
 ) -> CollectionSpec:
-    """The requester's collection with this id (TAXII 2.1 §5.2), or 404 as for any other."""
+    """The requester's collection with this id (TAXII 2.1 §5.2), or its alias (§5.2.1: "used
+    ... to alias a collection ID"), or 404 as for any other."""
     for spec in collections_for(session, settings, requester):
-        if key in (spec.id, legacy_id(settings, spec.name)):
+        if key in (spec.id, spec.alias, legacy_id(settings, spec.name)):
             return spec
     raise NotFound(N_("No collection {id} that you may use."), id=key)

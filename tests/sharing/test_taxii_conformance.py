@@ -539,3 +539,22 @@ def test_a_page_the_gate_empties_still_says_there_is_more(
     assert body["more"] is True
     assert body["next"]
     assert "objects" not in body
+
+
+def test_a_collection_is_found_by_its_alias_too(reader: Reader) -> None:
+    """§5.2.1: an alias "can be used on systems to alias a collection ID"."""
+    (collection,) = [
+        c
+        for c in reader.client.get(ROOT + "collections/", headers=reader.headers).json()[
+            "collections"
+        ]
+        if c["id"] == reader.collection
+    ]
+    by_alias = reader.client.get(
+        f"{ROOT}collections/{collection['alias']}/", headers=reader.headers
+    )
+    assert by_alias.json() == collection
+    listed = reader.client.get(
+        f"{ROOT}collections/{collection['alias']}/objects/", headers=reader.headers
+    )
+    assert listed.status_code == 200
