@@ -47,10 +47,10 @@ UNVERSIONED = timestamp_key("")
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 5000  # the server's own cap (§3.4: it "MAY" return fewer than asked)
 # §2: TAXII timestamps; a client may send fewer fraction digits (taxii2-client strips zeros).
-TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,6})?Z")
+TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,6})?Z", re.ASCII)
 # §3.4.1: a version is a STIX timestamp (STIX 2.1 §3.2 sets no limit on its fraction digits;
 # records.validation takes up to nine, and keys keep six).
-STIX_TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,9})?Z")
+STIX_TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,9})?Z", re.ASCII)
 FILTERS = ("added_after", "limit", "next", "match[id]", "match[type]", "match[version]",
            "match[spec_version]")  # fmt: skip
 
@@ -94,8 +94,11 @@ def parse_filters(
             bad("added_after", N_("{name} must be a UTC timestamp such as 2026-01-31T17:05:00.000000Z, not {value}."))  # fmt: skip
     limit = DEFAULT_LIMIT
     if "limit" in seen:
-        if seen["limit"].isdigit() and int(seen["limit"]) > 0:
-            limit = min(int(seen["limit"]), MAX_LIMIT)
+        # ASCII digits only ("²" is a digit to isdigit, not to int), and few of them: any
+        # limit over the server's cap is the cap (§3.4 lets the server return fewer).
+        digits = seen["limit"].lstrip("0")
+        if seen["limit"].isascii() and seen["limit"].isdigit() and digits:
+            limit = MAX_LIMIT if len(digits) > 9 else min(int(digits), MAX_LIMIT)
         else:
             bad("limit", N_("{name} must be a whole number above 0, not {value}."))
     versions: tuple[str, ...] = (default_version,)

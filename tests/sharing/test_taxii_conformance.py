@@ -558,3 +558,29 @@ def test_a_collection_is_found_by_its_alias_too(reader: Reader) -> None:
         f"{ROOT}collections/{collection['alias']}/objects/", headers=reader.headers
     )
     assert listed.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("limit", "²"),  # a digit to str.isdigit, not to int()
+        ("limit", "-1"),
+        ("limit", "1.5"),
+        ("added_after", "٢٠٢٦-01-31T12:00:00Z"),  # Arabic-Indic digits: RFC 3339 has ASCII ones
+        ("match[version]", "2026-01-31T12:00:00.１Z"),
+        ("next", "e30.e30"),
+        ("next", "W10." + "A" * 22),
+    ],
+)
+def test_a_hostile_parameter_is_a_400_never_a_500(reader: Reader, name: str, value: str) -> None:
+    for path in ("objects/", "manifest/"):
+        body = assert_taxii_error(reader.get(path, **{name: value}), 400)
+        assert [e["where"] for e in body["details"]["errors"]] == [name], path
+
+
+def test_a_limit_past_any_integer_is_the_servers_cap(reader: Reader) -> None:
+    """§3.4: a positive integer; the server "MAY" return fewer than asked. 5,000 digits are
+    past what int() reads (4,300)."""
+    for value in ("9" * 5000, "0" * 5000 + "3"):
+        for path in ("objects/", "manifest/"):
+            assert reader.get(path, limit=value).status_code == 200, (path, len(value))
