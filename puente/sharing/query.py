@@ -327,13 +327,15 @@ def page(
     found = session.connection().execute(statement, params).all()
     rows = [PageRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[GATE_START:]) for r in found]
     position = (params["after_date"], params["after_pk"]) if filters.next else None
-    served = _definitions(session, filters, position, object_id)
+    defined, served = _definitions(session, filters, position, object_id)
     if served:  # few, and on few pages: merged here rather than joined in SQL
         rows = sorted([*rows, *served], key=lambda r: (r.date_added, r.pk))
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
     token = make_token(key, binding, rows[-1].date_added, rows[-1].pk) if more else ""
-    return Page(rows, more, token)
+    # A definition a user imported (an export carries them) is also a record: it is served
+    # once, as a definition. The page may hold fewer rows than the limit (§3.4 allows it).
+    return Page([r for r in rows if is_definition(r) or r.stix_id not in defined], more, token)
 
 
 def is_definition(row: PageRow) -> bool:
@@ -344,9 +346,10 @@ def is_definition(row: PageRow) -> bool:
 
 def _definitions(
     session: Session, filters: Filters, position: tuple[str, int] | None, object_id: str | None
-) -> list[PageRow]:
-    """The definitions every collection serves that match ``filters`` after ``position``, as
-    page rows: their pks negated, so that a next token orders them among the records."""
+) -> tuple[set[str], list[PageRow]]:
+    """The ids of the definitions every collection serves, and those that match ``filters``
+    after ``position`` as page rows: their pks negated, so that a next token orders them
+    among the records."""
     stored = served_definitions(session)
     first: dict[str, str] = {}
     for row in stored:
@@ -369,7 +372,7 @@ def _definitions(
         ):
             found.append(PageRow(-row.pk, row.date_added, row.stix_id, row.modified_key,
                                  row.content_hash, row.content, row.is_current, ()))  # fmt: skip
-    return found
+    return {row.stix_id for row in stored}, found
 
 
 def version_key(row: Record | PageRow) -> str:

@@ -584,3 +584,22 @@ def test_a_limit_past_any_integer_is_the_servers_cap(reader: Reader) -> None:
     for value in ("9" * 5000, "0" * 5000 + "3"):
         for path in ("objects/", "manifest/"):
             assert reader.get(path, limit=value).status_code == 200, (path, len(value))
+
+
+def test_a_definition_imported_as_a_record_is_served_once(
+    reader: Reader, node: Node, analyst: Principal
+) -> None:
+    """An export carries the definitions, and importing one stores them as records: the
+    collection still lists each definition once (one manifest entry per version, §5.3.1)."""
+    from puente.records.definitions import published
+
+    shared = Markings(tlp="GREEN", rel_to=frozenset({"USA", "MEX"}))
+    with node.db.session() as session:
+        records.import_objects(session, node.settings, analyst, published(), override=shared)
+    store(node, analyst, "Shared")
+    manifest = [(m["id"], m["version"]) for m in _everything(reader, "manifest/")]
+    assert len(manifest) == len(set(manifest))
+    objects = [o["id"] for o in _everything(reader)]
+    assert len(objects) == len(set(objects))
+    agency = next(o["id"] for o in published() if o["type"] == "identity")
+    assert len(reader.get(f"objects/{agency}/").json()["objects"]) == 1
