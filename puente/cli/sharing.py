@@ -68,7 +68,7 @@ def partner_add(
                 session, actor, node_id=node_id, country=country.upper(), display_name=name,
                 base_url=url, public_key=key, outbound_secret=secret, inbound_secret=their_secret,
             )  # fmt: skip
-        released = collection_id(node.settings, f"released/{node_id}")
+            released = collection_id(session, f"released/{node_id}")
     console.print(t("Partner {node} ({country}) added.", node=node_id, country=country.upper()))
     console.print(
         t("Give it these credentials to pull from this node: it signs in with its own node id "

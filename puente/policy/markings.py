@@ -21,6 +21,8 @@ COUNTRY_RE = re.compile(r"^[A-Z]{3}$")
 
 TLP2_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 TLP2_CREATED = "2022-10-01T00:00:00.000Z"
+# Who published the TLP 2.0 extension definition (CISA); no STIX object for it is published.
+TLP2_AUTHOR = "identity--b3bca3c2-1f3d-4b54-b44f-dac42c3a8f01"
 TLP_MARKING_IDS = {
     "CLEAR": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
     "GREEN": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
@@ -176,4 +178,23 @@ def tlp_marking_definition(level: str) -> dict[str, Any]:
         "extensions": {
             TLP2_EXTENSION: {"extension_type": "property-extension", "tlp_2_0": level.lower()}
         },
+    }
+
+
+def tlp2_extension_definition() -> dict[str, Any]:
+    """The extension definition the TLP 2.0 marking definitions use, as OASIS publishes it
+    (cti-stix-common-objects, objects/extension-definition): what their ``tlp_2_0`` means."""
+    return {
+        "type": "extension-definition",
+        "spec_version": "2.1",
+        "id": TLP2_EXTENSION,
+        "name": "TLP 2.0",
+        "description": "This defines TLP 2.0 as a STIX extension",
+        "created": TLP2_CREATED,
+        "modified": TLP2_CREATED,
+        "created_by_ref": TLP2_AUTHOR,
+        "schema": "https://github.com/oasis-open/cti-stix-common-objects/tree/master/"
+        "extension-definition-specifications/tlp-2.0",
+        "version": "1.0.0",
+        "extension_types": ["property-extension"],
     }

@@ -73,3 +73,23 @@ class RecordCopy(Base):
 
     copy_id: Mapped[str] = mapped_column(String(300), primary_key=True)
     original_id: Mapped[str] = mapped_column(String(300), index=True)
+
+
+class Definition(Base):
+    """An object every node publishes beside its records: Puente's extension definitions and
+    their publisher, the TLP 2.0 marking definitions and the agencies' identities (see
+    :mod:`puente.records.definitions`). Not record content, and carries no markings: the
+    objects in every TAXII collection point at these, so each collection serves them too.
+    Kept with the date it was added, as a record is, so a reader paging by date_added gets a
+    definition a later release adds."""
+
+    __tablename__ = "definitions"
+    __table_args__ = (Index("uq_definitions_version", "stix_id", "modified_key", unique=True),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stix_id: Mapped[str] = mapped_column(String(300))
+    modified_key: Mapped[str] = mapped_column(String(32))
+    date_added: Mapped[str] = mapped_column(String(32), index=True)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    content: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))

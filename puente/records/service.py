@@ -114,6 +114,8 @@ def revoke(session: Session, settings: Settings, principal: Principal, stix_id: 
     if row.revoked:
         return get(session, principal, stix_id, audit_read=False)
     obj = orjson.loads(row.content)
+    if "created" not in obj:
+        return _withdraw_observable(session, principal, row)
     obj["revoked"] = True
     obj["modified"] = builder.later_than(obj.get("modified", obj["created"]), builder.stix_now())
     from puente.records.rows import markings_of
@@ -128,6 +130,23 @@ def revoke(session: Session, settings: Settings, principal: Principal, stix_id: 
         base_pointer="",
     )
     return get(session, principal, stix_id, audit_read=False)
+
+
+def _withdraw_observable(session: Session, principal: Principal, row: Record) -> RecordView:
+    """A cyber-observable has no versions and no ``revoked`` (STIX 2.1 §6.1: no created, no
+    modified): it cannot carry its revocation. The row is marked revoked instead, its content
+    untouched: it leaves this node's searches and its users' TAXII collection, as a revoked
+    record does, and stays in the audit trail."""
+    row.revoked = True
+    audit.append(
+        session,
+        principal.username,
+        "record.revoke",
+        row.stix_id,
+        marking=markings_of(row).banner(),
+        details={"observable": True, "sha256": row.content_hash},
+    )
+    return get(session, principal, row.stix_id, audit_read=False)
 
 
 def owned_current(session: Session, principal: Principal, stix_id: str) -> Record:
@@ -558,15 +577,9 @@ def _export(
 def preamble() -> list[dict[str, Any]]:
     """The definitions every export carries before its records: Puente's extension definitions,
     the TLP 2.0 marking definitions and the agencies' identities (none of them record content)."""
-    from puente.policy.agencies import CATALOG
-    from puente.policy.markings import TLP_LEVELS, tlp_marking_definition
-    from puente.records.extensions import definitions
+    from puente.records.definitions import published
 
-    return [
-        *definitions(),
-        *(tlp_marking_definition(level) for level in TLP_LEVELS),
-        *(builder.agency_identity(a.code) for a in CATALOG),
-    ]
+    return published()
 
 
 def stats(session: Session, principal: Principal) -> dict[str, int]:

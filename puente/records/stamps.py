@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from puente.db import lock_writes
-from puente.records.models import Record
+from puente.records.models import Definition, Record
 
 
 class _Clock:
@@ -63,5 +63,9 @@ def latest_stamp(session: Session) -> int:
     elsewhere the audit head row, which every write locks anyway, is locked first here.
     """
     lock_writes(session)
-    latest = session.execute(select(func.max(Record.date_added))).scalar()
+    # The definitions every collection serves beside the records are paged with them.
+    latest = max(
+        session.execute(select(func.max(Record.date_added))).scalar() or "",
+        session.execute(select(func.max(Definition.date_added))).scalar() or "",
+    )
     return stamp_micros(latest) if latest else 0

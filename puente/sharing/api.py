@@ -8,11 +8,14 @@ this node with an API token, as Bearer or as the password of HTTP Basic.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from puente.errors import N_, PuenteError
 from puente.i18n import translate
@@ -46,6 +49,7 @@ TITLES = {
     401: N_("Authentication required"),
     403: N_("Not allowed"),
     404: N_("Not found"),
+    405: N_("Method not allowed"),
     406: N_("Not acceptable"),
     409: N_("Conflict"),
     413: N_("Too large"),
@@ -53,6 +57,11 @@ TITLES = {
     422: N_("The objects could not be processed"),
     500: N_("Node misconfigured"),
     503: N_("Partner unavailable"),
+}
+
+HTTP_MESSAGES = {
+    404: N_("There is no TAXII endpoint at this address."),
+    405: N_("This endpoint does not take this method; the Allow header lists those it takes."),
 }
 
 router = APIRouter(prefix="/taxii2", tags=["TAXII 2.1"])
@@ -68,33 +77,65 @@ def _locale(request: Request) -> str:
     return str(getattr(request.state, "locale", "en"))
 
 
-def error_response(request: Request, status: int, message: str, **params: Any) -> Response:
-    """§3.6.1 error message resource; http_status is a string, as the section requires."""
+def error_response(
+    request: Request,
+    status: int,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+    **params: Any,
+) -> Response:
+    """§3.6.1 error message resource; http_status is a string, as the section requires.
+
+    Built whole, then sent: Response sets Content-Length from this very body."""
     locale = _locale(request)
     body: dict[str, Any] = {
         "title": translate(locale, TITLES.get(status, TITLES[400])),
         "description": translate(locale, message, **params),
         "http_status": str(status),
     }
-    headers = {"WWW-Authenticate": REALM} if status == 401 else None
-    return Response(orjson.dumps(body), status, media_type=MEDIA_TYPE, headers=headers)
+    if details:
+        body["details"] = details
+    extra = dict(headers or {})
+    if status == 401:
+        extra["WWW-Authenticate"] = REALM
+    return Response(orjson.dumps(body), status, media_type=MEDIA_TYPE, headers=extra or None)
 
 
 def from_error(request: Request, exc: PuenteError) -> Response:
     status = STATUS.get(exc.kind, 400)
     problems = exc.problems
-    response = error_response(request, status, problems[0].message, **problems[0].params)
+    details = None
     if len(problems) > 1 or problems[0].pointer:
-        body = orjson.loads(response.body)
-        body["details"] = {
+        locale = _locale(request)
+        details = {
             "errors": [
-                {"where": p.pointer, "message": translate(_locale(request), p.message, **p.params)}
+                {"where": p.pointer, "message": translate(locale, p.message, **p.params)}
                 for p in problems
             ]
         }
-        response = Response(orjson.dumps(body), status, media_type=MEDIA_TYPE,
-                            headers=dict(response.headers))  # fmt: skip
-    return response
+    return error_response(request, status, problems[0].message, details, **problems[0].params)
+
+
+def from_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """Routing's own errors on a TAXII path (no such endpoint, a method it does not take), as
+    TAXII error messages; a 405 keeps the Allow header routing set (RFC 9110 §15.5.6)."""
+    message = HTTP_MESSAGES.get(exc.status_code, N_("The request is not valid"))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(sorted(_allowed_methods(request)))
+    return error_response(request, exc.status_code, message, headers=headers)
+
+
+def _allowed_methods(request: Request) -> set[str]:
+    """Every method some TAXII route takes at this path: routing names only the first route's,
+    and §5.4 and §5.5 (GET and POST of objects) are two routes."""
+    methods: set[str] = set()
+    for route in router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return methods
 
 
 # -- §3.1 media types --------------------------------------------------------------------------
@@ -188,8 +229,8 @@ def get_status(status_id: str, session: SessionDep, who: RequesterDep) -> Respon
 @router.get(
     "/api/collections/", summary="§5.1 Get Collections", dependencies=[Depends(accept_taxii)]
 )
-def get_collections(who: RequesterDep, node: NodeDep) -> Response:
-    return _json(taxii.collections(node, who))
+def get_collections(session: SessionDep, who: RequesterDep, node: NodeDep) -> Response:
+    return _json(taxii.collections(session, node, who))
 
 
 @router.get(
@@ -197,8 +238,10 @@ def get_collections(who: RequesterDep, node: NodeDep) -> Response:
     summary="§5.2 Get a Collection",
     dependencies=[Depends(accept_taxii)],
 )
-def get_collection(collection_id: str, who: RequesterDep, node: NodeDep) -> Response:
-    return _json(taxii.collection(node, who, collection_id))
+def get_collection(
+    collection_id: str, session: SessionDep, who: RequesterDep, node: NodeDep
+) -> Response:
+    return _json(taxii.collection(session, node, who, collection_id))
 
 
 @router.get(
@@ -285,11 +328,14 @@ def get_object(
 def delete_object(
     collection_id: str,
     object_id: str,
+    request: Request,
     session: SessionDep,
     who: RequesterDep,
     node: NodeDep,
 ) -> Response:
-    taxii.delete_object(session, node, who, collection_id, object_id)
+    # §5.7 takes match[version] and match[spec_version]; without match[version], every version.
+    filters = _filters(request, ("match[version]", "match[spec_version]"), default_version="all")
+    taxii.delete_object(session, node, who, collection_id, object_id, filters)
     return Response(b"", 200, media_type=MEDIA_TYPE)
 
 

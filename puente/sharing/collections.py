@@ -3,9 +3,9 @@
 A partner node sees one collection: what the egress gate releases to its country (TAXII 2.1
 §5.2: can_read, not can_write). A user of this node, signed in with an API token, sees the
 node's records that the gate lets them see, and may add to it and delete from it as their
-role allows. Collection ids are stable UUIDs derived from this node's id, so a partner's
-sync keeps working across restarts, and nobody can reach another requester's collection by
-guessing: the collection is looked up among the requester's own.
+role allows. Collection ids are random version-4 UUIDs (TAXII 2.1 §2), made once and stored,
+so a partner's sync keeps working across restarts; nobody can reach another requester's
+collection by guessing, since the collection is looked up among the requester's own.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
 
 from puente.config import Settings
 from puente.errors import N_, NotFound
@@ -23,6 +24,7 @@ from puente.policy.gate import Audience
 from puente.policy.roles import Principal
 from puente.records.models import Record
 from puente.records.prefilter import Entity, released_to_partner, visible_to_user
+from puente.sharing.models import TaxiiCollection
 from puente.sharing.partners import PartnerPrincipal
 
 Requester = Principal | PartnerPrincipal
@@ -36,6 +38,7 @@ STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
 @dataclass(frozen=True)
 class CollectionSpec:
     id: str
+    name: str  # what it is, as stored with its id (see collection_ids)
     alias: str
     title: str
     description: str
@@ -48,7 +51,36 @@ class CollectionSpec:
     kind: str  # "released" or "inbox" (a partner's), "records" (this node's, for its users)
 
 
-def collection_id(settings: Settings, name: str) -> str:
+def collection_ids(session: Session, names: list[str]) -> dict[str, str]:
+    """The stored id of each named collection; one not made yet is made now (a new partner's)."""
+    found = dict(
+        session.execute(
+            select(TaxiiCollection.name, TaxiiCollection.id).where(TaxiiCollection.name.in_(names))
+        )
+        .tuples()
+        .all()
+    )
+    for name in names:
+        if name in found:
+            continue
+        try:
+            with session.begin_nested():
+                session.add(TaxiiCollection(name=name, id=str(uuid.uuid4())))
+        except IntegrityError:  # another request made it first: theirs is the one
+            pass
+        found[name] = session.execute(
+            select(TaxiiCollection.id).where(TaxiiCollection.name == name)
+        ).scalar_one()
+    return found
+
+
+def collection_id(session: Session, name: str) -> str:
+    return collection_ids(session, [name])[name]
+
+
+def legacy_id(settings: Settings, name: str) -> str:
+    """The id this node gave the collection before ids were stored (a UUIDv5 from its node id).
+    A partner that found its collection then keeps its address: it is still answered."""
     return str(uuid.uuid5(COLLECTION_NAMESPACE, f"{settings.node_id}/{name}"))
 
 
@@ -56,12 +88,17 @@ def requester_name(requester: Requester) -> str:
     return requester.name if isinstance(requester, PartnerPrincipal) else requester.username
 
 
-def collections_for(settings: Settings, requester: Requester) -> list[CollectionSpec]:
+def collections_for(
+    session: Session, settings: Settings, requester: Requester
+) -> list[CollectionSpec]:
     if isinstance(requester, PartnerPrincipal):
         audience = requester.audience
+        released, inbox = f"released/{requester.node_id}", f"inbox/{requester.node_id}"
+        ids = collection_ids(session, [released, inbox])
         return [
             CollectionSpec(
-                id=collection_id(settings, f"released/{requester.node_id}"),
+                id=ids[released],
+                name=released,
                 alias=f"released-to-{requester.node_id}",
                 title=f"{settings.display_name} → {requester.node_id}",
                 description=(
@@ -80,7 +117,8 @@ def collections_for(settings: Settings, requester: Requester) -> list[Collection
                 kind="released",
             ),
             CollectionSpec(
-                id=collection_id(settings, f"inbox/{requester.node_id}"),
+                id=ids[inbox],
+                name=inbox,
                 alias=f"receipts-from-{requester.node_id}",
                 title=f"{requester.node_id} → {settings.display_name}: receipts",
                 description=(
@@ -102,7 +140,8 @@ def collections_for(settings: Settings, requester: Requester) -> list[Collection
 
     return [
         CollectionSpec(
-            id=collection_id(settings, "records"),
+            id=collection_id(session, "records"),
+            name="records",
             alias="records",
             title=f"{settings.display_name}: records",
             description=(
@@ -150,9 +189,12 @@ def _deleted(entity: Entity) -> ColumnElement[bool]:
     )
 
 
-def find_collection(settings: Settings, requester: Requester, key: str) -> CollectionSpec:
-    """The requester's collection with this id (TAXII 2.1 §5.2), or 404 as for any other."""
-    for spec in collections_for(settings, requester):
-        if key == spec.id:
+def find_collection(
+    session: Session, settings: Settings, requester: Requester, key: str
+) -> CollectionSpec:
+    """The requester's collection with this id (TAXII 2.1 §5.2), or its alias (§5.2.1: "used
+    ... to alias a collection ID"), or 404 as for any other."""
+    for spec in collections_for(session, settings, requester):
+        if key in (spec.id, spec.alias, legacy_id(settings, spec.name)):
             return spec
     raise NotFound(N_("No collection {id} that you may use."), id=key)

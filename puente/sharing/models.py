@@ -125,6 +125,18 @@ class Acknowledgement(Base):
     acknowledged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class TaxiiCollection(Base):
+    """A TAXII collection's identifier, made once (a random version-4 UUID, as TAXII 2.1 §2
+    requires of identifiers) and kept: a partner finds its collection by it across restarts,
+    upgrades and changes to this node's configuration."""
+
+    __tablename__ = "taxii_collections"
+
+    # What the collection is: "records", "released/<partner node id>", "inbox/<partner node id>".
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+
+
 class TaxiiStatus(Base):
     """The outcome of one TAXII "Add Objects" request (TAXII 2.1 §4.3.1), kept for polling."""
 

@@ -15,6 +15,7 @@ import hmac
 import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -24,6 +25,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    and_,
     bindparam,
     exists,
     or_,
@@ -34,15 +36,21 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from puente.errors import N_, InvalidInput, Problem
+from puente.records.definitions import served as served_definitions
 from puente.records.models import Record
 from puente.records.rows import GATE_COLUMNS, GateValues
 from puente.records.validation import timestamp_key
 from puente.sharing.collections import CollectionSpec
 
+# The modified_key of an object with neither modified nor created (records.ingest keys it so).
+UNVERSIONED = timestamp_key("")
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 5000  # the server's own cap (§3.4: it "MAY" return fewer than asked)
 # §2: TAXII timestamps; a client may send fewer fraction digits (taxii2-client strips zeros).
-TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
+TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,6})?Z", re.ASCII)
+# §3.4.1: a version is a STIX timestamp (STIX 2.1 §3.2 sets no limit on its fraction digits;
+# records.validation takes up to nine, and keys keep six).
+STIX_TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,9})?Z", re.ASCII)
 FILTERS = ("added_after", "limit", "next", "match[id]", "match[type]", "match[version]",
            "match[spec_version]")  # fmt: skip
 
@@ -80,15 +88,17 @@ def parse_filters(
 
     added_after = ""
     if "added_after" in seen:
-        value = seen["added_after"]
-        if TIMESTAMP.fullmatch(value):
-            added_after = timestamp_key(value)
+        if key := instant_key(seen["added_after"]):
+            added_after = key
         else:
             bad("added_after", N_("{name} must be a UTC timestamp such as 2026-01-31T17:05:00.000000Z, not {value}."))  # fmt: skip
     limit = DEFAULT_LIMIT
     if "limit" in seen:
-        if seen["limit"].isdigit() and int(seen["limit"]) > 0:
-            limit = min(int(seen["limit"]), MAX_LIMIT)
+        # ASCII digits only ("²" is a digit to isdigit, not to int), and few of them: any
+        # limit over the server's cap is the cap (§3.4 lets the server return fewer).
+        digits = seen["limit"].lstrip("0")
+        if seen["limit"].isascii() and seen["limit"].isdigit() and digits:
+            limit = MAX_LIMIT if len(digits) > 9 else min(int(digits), MAX_LIMIT)
         else:
             bad("limit", N_("{name} must be a whole number above 0, not {value}."))
     versions: tuple[str, ...] = (default_version,)
@@ -98,8 +108,8 @@ def parse_filters(
         for value in versions:
             if value in ("last", "first", "all"):
                 keys.append(value)
-            elif TIMESTAMP.fullmatch(value):
-                keys.append(timestamp_key(value))
+            elif key := instant_key(value, STIX_TIMESTAMP):
+                keys.append(key)
             else:
                 bad("match[version]", N_("{name} takes last, first, all or STIX timestamps, not {value}."))  # fmt: skip
         if "all" in keys and len(keys) > 1:
@@ -126,6 +136,19 @@ def parse_filters(
         spec_versions=listed("match[spec_version]"),
         extra={k: v for k, v in seen.items() if k not in FILTERS},
     )
+
+
+def instant_key(value: str, form: re.Pattern[str] = TIMESTAMP) -> str:
+    """``value`` as a fixed-width key if it is an RFC 3339 UTC timestamp of a real instant
+    (§2: "Z", no other offset; 2026-02-30 and 24:00 are not instants), else ""."""
+    found = form.fullmatch(value)
+    if found is None:
+        return ""
+    try:
+        datetime.strptime(found[1], "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return ""
+    return timestamp_key(value)
 
 
 # -- next tokens ------------------------------------------------------------------------------
@@ -210,6 +233,10 @@ def _version_condition(spec: CollectionSpec, versions: tuple[str, ...]) -> Colum
     conditions: list[ColumnElement[bool]] = []
     if any(v not in ("last", "first") for v in versions):
         conditions.append(Record.modified_key.in_(bindparam("version_keys", expanding=True)))
+        # An object with neither modified nor created is versioned by its date_added.
+        unversioned = Record.modified_key == UNVERSIONED
+        added = Record.date_added.in_(bindparam("version_added", expanding=True))
+        conditions.append(and_(unversioned, added))
     if "last" in versions:
         # A collection holds an older version only while it holds the current one (the current
         # version governs the record: sharing/collections.governed), so its last is the current.
@@ -288,25 +315,76 @@ def page(
     if filters.types:
         params["types"] = list(filters.types)
     params["version_keys"] = [v for v in filters.versions if v not in ("last", "first", "all")]
+    params["version_added"] = params["version_keys"]
     if filters.added_after:
         params["added_after"] = filters.added_after
     if filters.next:
         params["after_date"], params["after_pk"] = read_token(key, binding, filters.next)
     if not params["version_keys"]:
-        del params["version_keys"]
+        del params["version_keys"], params["version_added"]
     statement = _statement(spec, filters, object_id is not None)
     # Core, not the ORM session's execute: no ORM result processing for plain columns.
     found = session.connection().execute(statement, params).all()
-    rows = [
-        PageRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[GATE_START:])
-        for r in found[: filters.limit]
-    ]
-    more = len(found) > filters.limit
+    rows = [PageRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[GATE_START:]) for r in found]
+    position = (params["after_date"], params["after_pk"]) if filters.next else None
+    defined, served = _definitions(session, filters, position, object_id)
+    if served:  # few, and on few pages: merged here rather than joined in SQL
+        rows = sorted([*rows, *served], key=lambda r: (r.date_added, r.pk))
+    more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
     token = make_token(key, binding, rows[-1].date_added, rows[-1].pk) if more else ""
-    return Page(rows, more, token)
+    # A definition a user imported (an export carries them) is also a record: it is served
+    # once, as a definition. The page may hold fewer rows than the limit (§3.4 allows it).
+    return Page([r for r in rows if is_definition(r) or r.stix_id not in defined], more, token)
+
+
+def is_definition(row: PageRow) -> bool:
+    """Whether the row is one of the definitions served beside the records (not a record: no
+    markings, not for the egress gate; see :mod:`puente.records.definitions`)."""
+    return row.pk < 0
+
+
+def _definitions(
+    session: Session, filters: Filters, position: tuple[str, int] | None, object_id: str | None
+) -> tuple[set[str], list[PageRow]]:
+    """The ids of the definitions every collection serves, and those that match ``filters``
+    after ``position`` as page rows: their pks negated, so that a next token orders them
+    among the records."""
+    stored = served_definitions(session)
+    first: dict[str, str] = {}
+    for row in stored:
+        first[row.stix_id] = min(row.modified_key, first.get(row.stix_id, row.modified_key))
+    keys = set(filters.versions)
+    found = []
+    for row in stored:
+        if (
+            (object_id is not None and row.stix_id != object_id)
+            or (filters.ids and row.stix_id not in filters.ids)
+            or (filters.types and row.stix_id.partition("--")[0] not in filters.types)
+            or (filters.added_after and row.date_added <= filters.added_after)
+            or (position is not None and (row.date_added, -row.pk) <= position)
+        ):
+            continue
+        if "all" in keys or (
+            ("last" in keys and row.is_current)
+            or ("first" in keys and row.modified_key == first[row.stix_id])
+            or row.modified_key in keys
+        ):
+            found.append(PageRow(-row.pk, row.date_added, row.stix_id, row.modified_key,
+                                 row.content_hash, row.content, row.is_current, ()))  # fmt: skip
+    return {row.stix_id for row in stored}, found
+
+
+def version_key(row: Record | PageRow) -> str:
+    """The key match[version] compares with a row's version (see :func:`version_of`)."""
+    return row.date_added if row.modified_key == UNVERSIONED else row.modified_key
 
 
 def version_of(row: Record | PageRow) -> str:
-    """A row's STIX version as a timestamp, in milliseconds when that loses nothing."""
+    """A row's version (§3.4.1, §5.3.1): its modified, else its created, as a STIX timestamp in
+    milliseconds when that loses nothing; for an object with neither (a cyber-observable),
+    its date_added, "a value for the version that is consistent to the server"."""
     key = row.modified_key
+    if key == UNVERSIONED:
+        return row.date_added
     return key[:-4] + "Z" if key.endswith("000Z") else key

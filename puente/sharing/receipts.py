@@ -27,6 +27,7 @@ from puente.node import Node, public_key_hex
 from puente.policy import gate
 from puente.policy.roles import Principal, require
 from puente.records.builder import stix_now
+from puente.records.definitions import served
 from puente.records.rows import GateValues, VersionRow, facts_from, stored_versions
 from puente.records.validation import timestamp_key
 from puente.sharing import signing
@@ -167,7 +168,13 @@ def accept(session: Session, node: Node, requester: PartnerPrincipal, obj: Any) 
 def _released_rows(
     session: Session, requester: PartnerPrincipal, versions: list[Version]
 ) -> list[VersionRow] | None:
-    """The rows the versions name, if every one was released to the partner unchanged."""
+    """The rows the versions name, if every one was released to the partner unchanged.
+
+    A definition every collection serves beside the records (puente.records.definitions) is
+    no row: a partner that stored one and lists it (an older release did) acknowledges
+    nothing by it, and is not refused for it."""
+    definitions = {(d.stix_id, d.modified_key): d.content_hash for d in served(session)}
+    versions = [v for v in versions if definitions.get((v[0], timestamp_key(v[1]))) != v[2]]
     if not versions:
         return []
     keys = [(i, timestamp_key(v)) for i, v, _ in versions]

@@ -42,6 +42,7 @@ from puente.i18n import DEFAULT_LOCALE, translate
 from puente.node import Node
 from puente.policy.markings import markings_from_object
 from puente.policy.roles import Principal, require
+from puente.records.definitions import is_published
 from puente.records.ingest import ReceivedFrom, ingest
 from puente.records.models import Record
 from puente.records.partial import store_what_passes
@@ -435,6 +436,8 @@ def store_page(
     candidates: list[int] = []
     refused: dict[int, Problem] = {}
     for index, obj in enumerate(objects):
+        if is_published(obj):
+            continue  # a definition every node publishes (this one has its own): no record
         key = _duplicate_key(obj)
         if key is not None:
             if key in seen:

@@ -20,13 +20,14 @@ from sqlalchemy.orm import Session
 
 from puente.audit import denials
 from puente.audit import service as audit
-from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
+from puente.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Problem
 from puente.node import Node
 from puente.policy import gate
 from puente.policy.gate import RecordFacts
 from puente.policy.markings import most_restrictive
 from puente.policy.roles import Principal, require
 from puente.records import service as records
+from puente.records.definitions import served as served_definitions
 from puente.records.models import Record
 from puente.records.partial import store_what_passes
 from puente.records.rows import (
@@ -49,7 +50,17 @@ from puente.sharing.collections import (
 )
 from puente.sharing.models import TaxiiStatus
 from puente.sharing.partners import PartnerPrincipal
-from puente.sharing.query import Filters, Page, PageRow, page, token_key, version_of
+from puente.sharing.query import (
+    UNVERSIONED,
+    Filters,
+    Page,
+    PageRow,
+    is_definition,
+    page,
+    token_key,
+    version_key,
+    version_of,
+)
 
 MEDIA_TYPE = "application/taxii+json;version=2.1"
 API_ROOT = "/taxii2/api/"
@@ -95,14 +106,16 @@ def collection_resource(spec: CollectionSpec) -> dict[str, Any]:
     }
 
 
-def collections(node: Node, requester: Requester) -> dict[str, Any]:
+def collections(session: Session, node: Node, requester: Requester) -> dict[str, Any]:
     """§5.1.1: the requester's collections; an empty list is omitted, not sent empty (§2)."""
-    found = [collection_resource(s) for s in collections_for(node.settings, requester)]
+    found = [collection_resource(s) for s in collections_for(session, node.settings, requester)]
     return {"collections": found} if found else {}
 
 
-def collection(node: Node, requester: Requester, collection_id: str) -> dict[str, Any]:
-    return collection_resource(find_collection(node.settings, requester, collection_id))
+def collection(
+    session: Session, node: Node, requester: Requester, collection_id: str
+) -> dict[str, Any]:
+    return collection_resource(find_collection(session, node.settings, requester, collection_id))
 
 
 # -- §5.3 Manifest, §5.4 Objects, §5.6 Object, §5.8 Versions -----------------------------------
@@ -117,8 +130,10 @@ class Served:
     last: str = ""  # X-TAXII-Date-Added-Last
 
 
-def _readable(node: Node, requester: Requester, collection_id: str) -> CollectionSpec:
-    spec = find_collection(node.settings, requester, collection_id)
+def _readable(
+    session: Session, node: Node, requester: Requester, collection_id: str
+) -> CollectionSpec:
+    spec = find_collection(session, node.settings, requester, collection_id)
     if not spec.can_read:
         raise Forbidden(N_("You may not read collection {id}."), id=collection_id)
     return spec
@@ -139,8 +154,9 @@ def _released_page(
 ) -> tuple[Page, list[PageRow]]:
     key = token_key(node.settings.key_path)
     found = page(session, spec, filters, key, _binding(spec, requester, filters, scope), object_id)
+    stored = [r for r in found.rows if not is_definition(r)]
     # An older version is released only with its current one (DESIGN.md, the first rule).
-    currents = current_gates(session, {r.stix_id for r in found.rows if not r.is_current})
+    currents = current_gates(session, {r.stix_id for r in stored if not r.is_current})
 
     def gate_values(row: PageRow) -> tuple[GateValues, GateValues | None]:
         return row.gate, None if row.is_current else currents.get(row.stix_id, ())
@@ -148,8 +164,10 @@ def _released_page(
     def facts(row: PageRow) -> RecordFacts:
         return governed(facts_from(row.stix_id, row.gate), row.is_current, currents)
 
-    released = gate.release_by_key(found.rows, gate_values, facts, spec.audience)
-    return found, released
+    released = {r.pk for r in gate.release_by_key(stored, gate_values, facts, spec.audience)}
+    # The definitions the objects point at are no record content: every collection serves them
+    # (puente.records.definitions), in their place by date_added.
+    return found, [r for r in found.rows if r.pk in released or is_definition(r)]
 
 
 def _audit(
@@ -162,7 +180,8 @@ def _audit(
     digest = hashlib.sha256(
         "".join(f"{r.stix_id}|{r.modified_key}|{r.content_hash}\n" for r in rows).encode()
     ).hexdigest()
-    banner = most_restrictive({markings_from(gate) for gate in {r.gate for r in rows}})
+    gates = {r.gate for r in rows if not is_definition(r)}
+    banner = most_restrictive({markings_from(gate) for gate in gates})
     audit.append(
         session,
         requester_name(requester),
@@ -182,6 +201,8 @@ def _audit(
 def _envelope(found: Page, rows: list[PageRow], key: str, items: bytes) -> Served:
     """§3.7 envelope (or §5.3.1 manifest, §5.8.1 versions): empty lists left out (§2)."""
     if not rows:
+        if found.more:  # the gate kept this page's rows back: the reader must page on (§3.5)
+            return Served(b'{"more":true,"next":' + orjson.dumps(found.next) + b"}")
         return Served(b"{}")  # "an empty envelope" (§3.7)
     parts = [b"{"]
     if found.more:
@@ -197,7 +218,7 @@ def get_objects(
     session: Session, node: Node, requester: Requester, collection_id: str, filters: Filters
 ) -> Served:
     """§5.4 Get Objects."""
-    spec = _readable(node, requester, collection_id)
+    spec = _readable(session, node, requester, collection_id)
     found, rows = _released_page(session, node, requester, spec, filters, "objects")
     _audit(session, requester, "taxii.objects", spec, rows)
     return _envelope(found, rows, "objects", _contents(rows))
@@ -227,7 +248,7 @@ def _object_page(
     scope: str,
 ) -> tuple[Page, list[PageRow]]:
     """One object's released versions (§5.6, §5.8), audited; 404 if none is in the collection."""
-    spec = _readable(node, requester, collection_id)
+    spec = _readable(session, node, requester, collection_id)
     found, rows = _released_page(session, node, requester, spec, filters, scope, object_id)
     if not rows and not found.more and not _present(session, spec, object_id):
         if isinstance(requester, Principal):  # a user's refused read, as over REST
@@ -254,7 +275,7 @@ def get_manifest(
     session: Session, node: Node, requester: Requester, collection_id: str, filters: Filters
 ) -> Served:
     """§5.3 Get Object Manifests: one manifest-record per object version that matches."""
-    spec = _readable(node, requester, collection_id)
+    spec = _readable(session, node, requester, collection_id)
     found, rows = _released_page(session, node, requester, spec, filters, "manifest")
     _audit(session, requester, "taxii.manifest", spec, rows)
     items = orjson.dumps(
@@ -289,23 +310,39 @@ def get_versions(
 # -- §5.5 Add Objects, §4.3 Status -------------------------------------------------------------
 
 
-def _writable(node: Node, requester: Requester, collection_id: str) -> CollectionSpec:
-    spec = find_collection(node.settings, requester, collection_id)
+def _writable(
+    session: Session, node: Node, requester: Requester, collection_id: str
+) -> CollectionSpec:
+    spec = find_collection(session, node.settings, requester, collection_id)
     if not spec.can_write:
         raise Forbidden(N_("You may not add objects to collection {id}."), id=collection_id)
     return spec
 
 
-def _detail(obj: Any, message: str = "") -> dict[str, str]:
-    """§4.3.1 status-details: the object's id and version (modified, else created)."""
+def _detail(obj: Any, message: str = "", added: dict[str, str] | None = None) -> dict[str, str]:
+    """§4.3.1 status-details: the object's id and version (modified, else created; else the
+    date it was added, as manifests and match[version] give it: see query.version_of)."""
     body = obj if isinstance(obj, dict) else {}
-    detail = {
-        "id": str(body.get("id", "")),
-        "version": str(body.get("modified") or body.get("created") or ""),
-    }
+    stix_id = str(body.get("id", ""))
+    version = body.get("modified") or body.get("created") or (added or {}).get(stix_id, "")
+    detail = {"id": stix_id, "version": str(version)}
     if message:
         detail["message"] = message
     return detail
+
+
+def _unversioned_added(session: Session, objects: list[Any]) -> dict[str, str]:
+    """The date_added of each stored object that has neither modified nor created."""
+    ids = [o["id"] for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)
+           and not (o.get("modified") or o.get("created"))]  # fmt: skip
+    if not ids:
+        return {}
+    found = session.execute(
+        select(Record.stix_id, Record.date_added).where(
+            Record.stix_id.in_(ids[:1000]), Record.modified_key == UNVERSIONED
+        )
+    )
+    return dict(found.tuples().all())
 
 
 def add_objects(
@@ -317,7 +354,7 @@ def add_objects(
     translate: Callable[..., str],
 ) -> dict[str, Any]:
     """§5.5 Add Objects: store what passes, report each object; exact duplicates succeed."""
-    spec = _writable(node, requester, collection_id)
+    spec = _writable(session, node, requester, collection_id)
     if not isinstance(envelope, dict) or not isinstance(envelope.get("objects", []), list):
         raise InvalidInput(
             [Problem(N_("The body must be a TAXII envelope with a list of objects."), "/objects")]
@@ -328,7 +365,8 @@ def add_objects(
     else:
         require(requester, "records.import")
         failures = _import(session, node, requester, objects, translate)
-    successes = [_detail(objects[i]) for i in range(len(objects)) if i not in failures]
+    added = _unversioned_added(session, [o for i, o in enumerate(objects) if i not in failures])
+    successes = [_detail(objects[i], "", added) for i in range(len(objects)) if i not in failures]
     failed = [_detail(objects[i], failures[i]) for i in sorted(failures)]
     status = TaxiiStatus(
         id=str(uuid.uuid4()),
@@ -426,20 +464,71 @@ def get_status(session: Session, requester: Requester, status_id: str) -> dict[s
 
 
 def delete_object(
-    session: Session, node: Node, requester: Requester, collection_id: str, object_id: str
+    session: Session,
+    node: Node,
+    requester: Requester,
+    collection_id: str,
+    object_id: str,
+    filters: Filters,
 ) -> None:
     """§5.7: deleting from this node's records revokes the object (STIX 2.1 §3.6).
 
     Records are never erased (the audit trail must hold); a revoked object leaves the
-    collection, so later reads answer 404 as the section requires.
+    collection, so later reads answer 404 as the section requires. match[version] may name
+    every version the collection holds (all, or each of them): that deletes the object. A
+    record keeps every version it had, and its current one governs the others (DESIGN.md,
+    "Records and markings"), so some versions alone cannot leave: that is refused, and nothing
+    is deleted.
     """
-    spec = find_collection(node.settings, requester, collection_id)
+    spec = find_collection(session, node.settings, requester, collection_id)
     if not (spec.can_read and spec.can_write):
         if not spec.can_read and not spec.can_write:
             raise NotFound(N_("No collection {id} that you may use."), id=collection_id)
         raise Forbidden(N_("You may not delete from collection {id}."), id=collection_id)
     if not isinstance(requester, Principal) or not is_identifier(object_id):
         raise NotFound(N_("No object {id} in this collection."), id=object_id)
-    if not _present(session, spec, object_id):
+    if any(d.stix_id == object_id for d in served_definitions(session)):
+        raise Forbidden(N_("Object {id} is published by every Puente node; it cannot be "
+                           "deleted."), id=object_id)  # fmt: skip
+    held = _versions_held(session, spec, object_id)
+    chosen = _matching(held, filters)
+    if not chosen:
+        if held:  # its versions are there, not the ones asked for
+            raise NotFound(N_("No such version of object {id} in this collection."), id=object_id)
         raise NotFound(N_("No object {id} in this collection."), id=object_id)
+    if len(chosen) < len(held):
+        raise Conflict(
+            N_("Object {id} keeps every version it had: delete all of its versions (leave out "
+               "match[version], or send match[version]=all) to revoke it."),
+            pointer="match[version]", id=object_id,
+        )  # fmt: skip
     records.revoke(session, node.settings, requester, object_id)
+
+
+def _versions_held(session: Session, spec: CollectionSpec, object_id: str) -> list[Record]:
+    """Every version of the object in the collection that the gate lets out, oldest first."""
+    rows = list(
+        session.execute(
+            select(Record)
+            .where(Record.stix_id == object_id, spec.membership(Record))
+            .order_by(Record.modified_key)
+        ).scalars()
+    )
+    facts = governed_facts(session, rows)
+    return [r for r in rows if gate.decide(facts[r.pk], spec.audience)]
+
+
+def _matching(held: list[Record], filters: Filters) -> list[Record]:
+    """The versions match[version] and match[spec_version] pick among ``held`` (§3.4.1)."""
+    if not held or (filters.spec_versions and "2.1" not in filters.spec_versions):
+        return []
+    if "all" in filters.versions:
+        return held
+    wanted = set(filters.versions)
+    return [
+        row
+        for index, row in enumerate(held)
+        if ("first" in wanted and index == 0)
+        or ("last" in wanted and row.is_current)
+        or version_key(row) in wanted
+    ]

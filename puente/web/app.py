@@ -88,7 +88,7 @@ def create_app(
 
         assert isinstance(exc, HTTPException)
         if request.url.path.startswith(TAXII_PREFIX):
-            return taxii_api.error_response(request, exc.status_code, str(exc.detail))
+            return taxii_api.from_http_error(request, exc)
         if exc.status_code == 404 and not request.url.path.startswith("/api/"):
             from puente.errors import N_, NotFound
             from puente.web.pages import error_page

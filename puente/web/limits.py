@@ -69,22 +69,29 @@ class BodyLimit:
         detail = translate(
             locale, N_("The request is larger than {limit} bytes."), limit=self.max_bytes
         )
-        body = json.dumps(
-            {
+        title = translate(locale, N_("Too large"))
+        path = str(scope.get("path", ""))
+        error: dict[str, object]
+        if path.startswith("/taxii2/"):  # TAXII 2.1 §5.5: 413, as a TAXII error message
+            content_type = b"application/taxii+json;version=2.1"
+            error = {"title": title, "description": detail, "http_status": "413"}
+        else:
+            content_type = b"application/problem+json"
+            error = {
                 "type": "urn:puente:problem:too-large",
-                "title": translate(locale, N_("Too large")),
+                "title": title,
                 "status": 413,
                 "detail": detail,
-                "instance": scope.get("path", ""),
+                "instance": path,
                 "errors": [{"detail": detail, "pointer": ""}],
             }
-        ).encode()
+        body = json.dumps(error).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/problem+json"),
+                    (b"content-type", content_type),
                     (b"content-length", str(len(body)).encode()),
                     (b"connection", b"close"),
                 ],

@@ -143,6 +143,7 @@ def _collection_ids(url: str, user: str, secret: str) -> list[str]:
 
 def _read_all(url: str, user: str, secret: str) -> set[tuple[str, str]]:
     """Every (id, version key) in the partner's readable collection, through next tokens."""
+    from puente.records.definitions import is_published
     from puente.records.validation import timestamp_key
 
     headers = {"Accept": "application/taxii+json;version=2.1"}
@@ -156,6 +157,7 @@ def _read_all(url: str, user: str, secret: str) -> set[tuple[str, str]]:
         seen |= {
             (o["id"], timestamp_key(o.get("modified") or o["created"]))
             for o in page.get("objects", [])
+            if not is_published(o)  # the definitions every collection serves: no records
         }
         if not page.get("more"):
             return seen

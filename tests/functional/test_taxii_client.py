@@ -10,6 +10,7 @@ import pytest
 import stix2
 from taxii2client.v21 import Collection, Server, as_pages
 
+from puente.records.definitions import published
 from tests.support.records import oasis_errors
 from tests.support.servers import free_port, puente, start_server, write_bundle
 
@@ -53,12 +54,17 @@ def test_the_oasis_client_discovers_and_pages_through_everything(
     assert (inbox.can_read, inbox.can_write) == (False, True)  # where its receipts go
 
     pages = list(as_pages(collection.get_objects, per_request=1000))
-    assert [len(p.get("objects", [])) for p in pages] == [1000, 1000, 500]
+    # With the records, the definitions they point at (their agencies' identities, TLP 2.0,
+    # Puente's extensions), added when the collection was first read.
+    definitions = len(published())
+    assert [len(p.get("objects", [])) for p in pages] == [1000, 1000, 500 + definitions]
     objects = [obj for p in pages for obj in p["objects"]]
-    assert len({obj["id"] for obj in objects}) == OBJECTS
+    assert len({obj["id"] for obj in objects}) == OBJECTS + definitions
     for obj in objects:  # the OASIS library parses every served object
         stix2.parse(obj, allow_custom=True)
     for obj in objects[::50]:  # the validator is slow (about 400 objects/s): a sample of 50
+        assert oasis_errors(obj) == [], obj["id"]
+    for obj in objects[OBJECTS:]:  # and every definition
         assert oasis_errors(obj) == [], obj["id"]
 
     manifest = collection.get_manifest()

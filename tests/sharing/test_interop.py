@@ -179,14 +179,7 @@ def test_misp_reports_nothing_wrong_but_the_types_it_has_no_mapping_for(
         assert f"tlp:{_tlp(report)}" in {t.name for t in event.tags}
 
 
-COLLECTION_WITHOUT_ITS_REFERENCES = pytest.mark.xfail(strict=True, reason=(
-    "issue 14, TAXII item 6: a partner collection does not yet serve the identities and "
-    "marking definitions its objects refer to (the TAXII branch does)"))  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    "what", ["export", pytest.param("collection", marks=COLLECTION_WITHOUT_ITS_REFERENCES)]
-)
+@pytest.mark.parametrize("what", ["export", "collection"])
 def test_misp_names_the_agency_that_produced_each_report(sent: Sent, what: str) -> None:
     bundle = getattr(sent, what)
     names = {o["id"]: o["name"] for o in bundle["objects"] if o["type"] == "identity"}
@@ -236,9 +229,7 @@ def to_opencti(bundle: dict[str, Any]) -> OpenCti:
     return server
 
 
-@pytest.mark.parametrize(
-    "what", ["export", pytest.param("collection", marks=COLLECTION_WITHOUT_ITS_REFERENCES)]
-)
+@pytest.mark.parametrize("what", ["export", "collection"])
 def test_opencti_imports_every_standard_object_after_what_it_refers_to(
     sent: Sent, what: str
 ) -> None:

@@ -844,12 +844,14 @@ class World:
     def _records_collection(self, side: Side) -> str:
         from puente.sharing.collections import collection_id
 
-        return collection_id(side.node.settings, "records")
+        with side.node.db.session() as session:
+            return collection_id(session, "records")
 
     def _partner_collection(self, side: Side) -> str:
         from puente.sharing.collections import collection_id
 
-        return collection_id(side.node.settings, f"released/{NODES[OTHER[side.country]]}")
+        with side.node.db.session() as session:
+            return collection_id(session, f"released/{NODES[OTHER[side.country]]}")
 
     def _taxii_get(self, side: Side, reader: Reader | None, url: str) -> httpx.Response:
         self.requests += 1

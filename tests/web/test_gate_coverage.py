@@ -239,6 +239,8 @@ def _requests(
 ) -> Iterator[str]:
     """Every GET route, with each known value in its path and query parameters."""
     ids = [*seeded.values(), MISSING_ID]
+    with app.state.node.db.session() as session:
+        records_collection = collection_id(session, "records")
     pools: dict[str, list[str]] = {
         "stix_id": ids,
         "record_id": ids,
@@ -251,7 +253,7 @@ def _requests(
         "username": [caller.principal.username],
         "seq": ["1"],
         # TAXII: the caller's own collection (users of the node see the "records" one).
-        "collection_id": [collection_id(settings, "records"), collection_id(settings, "nope")],
+        "collection_id": [records_collection, "00000000-0000-4000-8000-000000000000"],
         "object_id": ids,
         "status_id": ["00000000-0000-4000-8000-000000000000"],
         "rfi_id": [*RFI_IDS, "00000000-0000-4000-8000-000000000000"],
@@ -358,5 +360,6 @@ def test_every_get_route_releases_records_only_through_the_gate(
         stop()
     assert with_records >= 3, "no route returned any record: the test checked nothing"
     assert {"/api/v1/records", "/api/v1/export"} <= called
-    records_collection = collection_id(node.settings, "records")
+    with node.db.session() as session:
+        records_collection = collection_id(session, "records")
     assert f"/taxii2/api/collections/{records_collection}/objects/" in called
