@@ -13,15 +13,18 @@ user's language (pydantic's own English never reaches a user) and a plan file on
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, TypeVar
 
+import orjson
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -32,6 +35,7 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
+from puente.clock import as_utc
 from puente.errors import N_, InvalidInput, Problem, read_date, read_whole
 from puente.i18n import Text
 
@@ -210,6 +214,9 @@ Codes = Annotated[list[str], BeforeValidator(_texts(N_("This must be a list of a
 Texts = Annotated[
     list[str], BeforeValidator(_texts(N_("This field must be a list of text values.")))
 ]
+# A moment as the API gives it: aware and written with its offset (SQLite hands stored times
+# back naive; every one is UTC).
+Moment = Annotated[datetime, AfterValidator(as_utc)]
 
 
 def _empty(value: object) -> bool:
@@ -335,3 +342,91 @@ def beside(rules: list[Problem], problems: list[Problem]) -> list[Problem]:
     be read is checked once it reads."""
     unread = {p.pointer.split("/")[1] for p in problems if p.pointer}
     return [p for p in rules if not p.pointer or p.pointer.split("/")[1] not in unread]
+
+
+# --- A JSON document as it arrives (a request's body) --------------------------------------
+
+# orjson's own limit: it refuses deeper documents, so nothing after it recurses that far.
+MAX_DEPTH = 1024
+MALFORMED = N_("Malformed JSON at line {line}, column {column}: {reason}")
+NOT_UTF8 = N_("The body is not valid UTF-8 at line {line}, column {column} (byte {offset}).")
+SURROGATE = N_(
+    "{escape} at line {line}, column {column} is half of a UTF-16 surrogate pair, not a "
+    "character: JSON text must be Unicode."
+)
+TOO_DEEP = N_("The JSON is nested more than {limit} levels deep (line {line}, column {column}).")
+NOT_FINITE = N_("{value} is not a number: JSON numbers are finite.")
+TOO_LARGE_NUMBER = N_("{value} is too large a number.")
+NON_FINITE_WORDS = ("NaN", "Infinity", "-Infinity")
+# More digits than any finite double has before its decimal point.
+MAX_INTEGER_DIGITS = 309
+
+
+def read_json(raw: bytes) -> Any:
+    """``raw`` as JSON (RFC 8259): InvalidInput saying where it is not, in words each edge
+    translates. Strict where Python's own reader is lenient: bytes that are not UTF-8 (it
+    decodes them with surrogatepass), escapes of lone surrogates (strings no UTF-8 can hold,
+    a 500 at the first write), NaN and Infinity (not JSON; stored as null), and nesting deep
+    enough to exhaust the interpreter's stack."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(_json_problems(raw, exc)) from None
+
+
+def _json_problems(raw: bytes, exc: orjson.JSONDecodeError) -> list[Problem]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        before = raw[: bad.start].decode("utf-8")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        return [Problem(NOT_UTF8, "", {"line": line, "column": column, "offset": bad.start})]
+    at = {"line": exc.lineno, "column": exc.colno}
+    reason = exc.msg.lower()
+    if "surrogate" in reason:
+        return [Problem(SURROGATE, "", {**at, "escape": text[exc.pos : exc.pos + 6]})]
+    if "depth" in reason or "recursion" in reason:
+        return [Problem(TOO_DEEP, "", {**at, "limit": MAX_DEPTH})]
+    ahead = text[max(exc.pos - 1, 0) : exc.pos + 9]
+    if "infinity" in reason or any(word in ahead for word in NON_FINITE_WORDS):
+        found = _non_finite(text)
+        if found:
+            return found
+    return [Problem(MALFORMED, "", {**at, "reason": exc.msg})]
+
+
+class _NonFinite(str):
+    """A number JSON cannot hold, as written, where Python's reader put it."""
+
+
+def _non_finite(text: str) -> list[Problem]:
+    """Each number of ``text`` JSON cannot hold, at its pointer; found with Python's lenient
+    reader, which takes them (empty when even it cannot read ``text``)."""
+
+    def number(written: str) -> Any:
+        value = float(written)
+        return _NonFinite(written) if math.isinf(value) else value
+
+    def integer(written: str) -> Any:
+        return (
+            _NonFinite(written) if len(written.lstrip("-")) > MAX_INTEGER_DIGITS else int(written)
+        )
+
+    try:
+        data = json.loads(text, parse_constant=_NonFinite, parse_float=number, parse_int=integer)
+    except (ValueError, RecursionError):
+        return []
+    found: list[Problem] = []
+    stack: list[tuple[tuple[int | str, ...], Any]] = [((), data)]
+    while stack:  # no recursion: the document may be nested as deep as the reader allows
+        where, value = stack.pop()
+        if isinstance(value, _NonFinite):
+            shown = value if len(value) <= 24 else value[:20] + "…"
+            message = NOT_FINITE if value in NON_FINITE_WORDS else TOO_LARGE_NUMBER
+            found.append(Problem(message, pointer(where), {"value": shown}))
+        elif isinstance(value, dict):
+            stack.extend(((*where, k), v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend(((*where, i), v) for i, v in reversed(list(enumerate(value))))
+    return found

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from puente.accounts import service
 from puente.accounts.models import ApiToken
 from puente.accounts.schemas import (
@@ -16,8 +14,9 @@ from puente.accounts.schemas import (
     WhoAmI,
 )
 from puente.web.deps import NodeDep, PrincipalDep, SessionDep
+from puente.web.routing import api_router
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
+router = api_router("/api/v1", ["accounts"])
 
 
 @router.get("/me", response_model=WhoAmI, summary="Who the token or session belongs to")

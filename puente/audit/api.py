@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from puente.audit import checkpoints, service
 from puente.audit.schemas import AuditEntryPublic, BreakPublic, VerifyPublic
 from puente.i18n import translate
 from puente.web.deps import NodeDep, PrincipalDep, SessionDep
+from puente.web.routing import api_router
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = api_router("/api/v1/audit", ["audit"])
 
 
 @router.get("", response_model=list[AuditEntryPublic], summary="Audit entries, newest first")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
 from puente.errors import N_, Forbidden, InvalidInput, PuenteError
@@ -31,8 +31,9 @@ from puente.web.deps import (
     requester,
 )
 from puente.web.problems import locale_of
+from puente.web.routing import api_router
 
-router = APIRouter(prefix="/api/v1/hits", tags=["Hit/no-hit"])
+router = api_router("/api/v1/hits", ["Hit/no-hit"])
 
 
 def _partner(who: Requester) -> PartnerPrincipal:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from puente.errors import N_, InvalidInput, Problem, TooLarge
@@ -23,8 +23,9 @@ from puente.records.schemas import (
     RecordUpdate,
 )
 from puente.web.deps import NodeDep, PrincipalDep, SessionDep
+from puente.web.routing import api_router
 
-router = APIRouter(prefix="/api/v1", tags=["records"])
+router = api_router("/api/v1", ["records"])
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
 from puente.errors import N_, Forbidden
@@ -29,8 +29,9 @@ from puente.web.deps import (
     SessionDep,
 )
 from puente.web.problems import locale_of
+from puente.web.routing import api_router
 
-router = APIRouter(prefix="/api/v1/rfis", tags=["Requests for information"])
+router = api_router("/api/v1/rfis", ["Requests for information"])
 Direction = Literal["outgoing", "incoming"]
 
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -94,6 +95,8 @@ def create_app(
             from puente.web.pages import error_page
 
             return error_page(request, NotFound(N_("There is no page at this address.")))
+        if request.url.path.startswith("/api/"):
+            return problems.from_http(request, exc.status_code, getattr(exc, "headers", None))
         return JSONResponse(
             {"detail": exc.detail},
             status_code=exc.status_code,
@@ -139,6 +142,17 @@ def create_app(
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok", "node": the_node.settings.node_id}
+
+    document = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        # The problems every route answers (puente.web.problems.RESPONSES) refer to these.
+        if app.openapi_schema is None:
+            made = document()
+            made.setdefault("components", {}).setdefault("schemas", {}).update(problems.schemas())
+        return app.openapi_schema or document()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     static = resources.files("puente") / "web" / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

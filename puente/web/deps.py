@@ -19,9 +19,10 @@ from starlette.datastructures import FormData
 
 from puente.accounts import service as accounts
 from puente.audit import denials
-from puente.errors import N_, Forbidden, InvalidInput, Problem, Unauthenticated
+from puente.errors import N_, Forbidden, Unauthenticated
 from puente.node import Node
 from puente.policy.roles import Principal
+from puente.shapes import read_json
 from puente.sharing import partners
 from puente.sharing.collections import Requester
 
@@ -139,15 +140,7 @@ PrincipalOutsideDep = Annotated[Principal, Depends(principal_outside_unit_of_wor
 
 async def json_body(request: Request) -> Any:
     """The request's JSON body, read on the event loop; malformed JSON says where."""
-    import orjson
-
-    try:
-        return orjson.loads(await request.body())
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput(
-            [Problem(N_("Malformed JSON at line {line}, column {column}: {reason}"), "",
-                     {"line": exc.lineno, "column": exc.colno, "reason": exc.msg})]
-        ) from None  # fmt: skip
+    return read_json(await request.body())
 
 
 # -- TAXII 2.1 §1.6.9 (authentication): who is asking, a partner node or a user --------------

@@ -448,3 +448,14 @@ def test_a_keyset_position_out_of_range_is_a_problem_at_the_parameter(
     assert response.headers["content-type"].startswith("application/problem+json")
     (error,) = response.json()["errors"]
     assert "after" in error["pointer"]
+
+
+def test_an_address_or_method_the_api_does_not_have_is_a_problem(
+    client: TestClient, ana: dict[str, str]
+) -> None:
+    """Issue 14: these answered FastAPI's {"detail": "Not Found"}, in English only."""
+    missing = client.get("/api/v1/no-such-thing", headers=ana | {"Accept-Language": "es"})
+    assert _problem(missing, 404)["detail"] == "No hay nada en esta dirección de la API."
+    wrong = client.patch("/api/v1/records", headers=ana)
+    assert _problem(wrong, 405)["detail"] == "This address of the API does not take this method."
+    assert wrong.headers["allow"]
