@@ -9,6 +9,7 @@ validator over everything Puente emits.
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Iterable
@@ -64,6 +65,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "x-puente-firearm": ("manufacturer",),
     "x-puente-vehicle": (),
 }
+AMOUNTS: dict[str, tuple[str, ...]] = {"x-puente-seizure": ("quantity",)}
 SCO_TYPES = frozenset(
     {
         "artifact",
@@ -188,7 +190,19 @@ class ObjectChecker:
                 self.add(N_("Missing required property {prop}."), f"{at}/{prop}", prop=prop)
         self._references(obj, at)
         self._extensions(obj, stix_type, at)
+        self._amounts(obj, stix_type, at)
         return len(self.problems) == before
+
+    def _amounts(self, obj: dict[str, Any], stix_type: str, at: str) -> None:
+        """Amounts are numbers, never negative (the extension's schema: minimum 0)."""
+        for prop in AMOUNTS.get(stix_type, ()):
+            value = obj.get(prop)
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not 0 <= value < math.inf
+            ):
+                self.add(N_("{prop} must be a number, not negative."), f"{at}/{prop}", prop=prop)
 
     def _timestamps(self, obj: dict[str, Any], stix_type: str, at: str) -> None:
         names = ("created",) if stix_type in NO_MODIFIED else ("created", "modified")

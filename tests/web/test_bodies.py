@@ -124,6 +124,17 @@ def test_a_number_json_cannot_hold_is_refused_at_its_field(
     assert client.get("/api/v1/records", headers=ana).json()["items"] == []
 
 
+@pytest.mark.parametrize("value", ["-5", '"-5"', "-0.5"])
+def test_a_negative_quantity_is_refused_at_its_field(
+    client: TestClient, ana: dict[str, str], value: str
+) -> None:
+    """Issue 14: "quantity": -5 was stored."""
+    response = client.post("/api/v1/records", content=_seizure(value), headers=ana | SPANISH)
+    (error,) = _problem(response)["errors"]
+    assert (error["pointer"], error["detail"]) == ("/fields/quantity",
+                                                   "El campo «Cantidad» no puede ser negativo.")  # fmt: skip
+
+
 def test_every_number_json_cannot_hold_is_named(client: TestClient, ana: dict[str, str]) -> None:
     body = b'[{"code": "I9", "baseline": {"date": "2024-01-01", "value": NaN},\n' \
            b'  "targets": [{"date": "2025-01-01", "value": 1}, {"date": "2026-01-01", ' \
