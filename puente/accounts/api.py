@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Path
+
 from puente.accounts import service
 from puente.accounts.models import ApiToken
 from puente.accounts.schemas import (
@@ -13,6 +17,7 @@ from puente.accounts.schemas import (
     UserPublic,
     WhoAmI,
 )
+from puente.db import MAX_KEY
 from puente.web.deps import NodeDep, PrincipalDep, SessionDep
 from puente.web.routing import api_router
 
@@ -121,7 +126,7 @@ def create_token(
     "/tokens/{token_id}", status_code=204, summary="Revoke an API token (yours; any, for an admin)"
 )
 def revoke_token(
-    token_id: int,
+    token_id: Annotated[int, Path(ge=1, le=MAX_KEY)],
     session: SessionDep,
     who: PrincipalDep,
 ) -> None:

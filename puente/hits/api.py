@@ -13,6 +13,7 @@ import orjson
 from fastapi import Query, Request
 from fastapi.responses import Response
 
+from puente.db import MAX_KEY
 from puente.errors import N_, Forbidden, InvalidInput, PuenteError
 from puente.hits import answering, asking
 from puente.hits import transport as hit_transport
@@ -48,7 +49,9 @@ def _json(data: dict[str, Any]) -> Response:
 
 
 @router.get("/index", summary="A partner's copy of this node's index: what changed since")
-def get_index(*, since: int = 0, session: SessionDep, who: RequesterDep) -> Response:
+def get_index(
+    *, since: int = Query(0, ge=0, le=MAX_KEY), session: SessionDep, who: RequesterDep
+) -> Response:
     return _json(answering.index_changes(session, _partner(who), since))
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
+from puente.db import MAX_KEY
 from puente.errors import N_, InvalidInput, Problem, TooLarge
 from puente.records import service
 from puente.records.bundles import parse_bundle, stream_bundle
@@ -130,9 +131,7 @@ def search_records(
     modified_from: str = "",
     modified_to: str = "",
     related_to: str = "",
-    # A keyset position is a row's key: a 64-bit integer on every backend (larger: 422, not an
-    # overflow deep in the driver).
-    after: int | None = Query(None, ge=0, le=2**63 - 1),
+    after: int | None = Query(None, ge=0, le=MAX_KEY, description="a row's key (keyset)"),
     limit: int = Query(25, ge=1, le=200),
     session: SessionDep,
     who: PrincipalDep,
