@@ -46,16 +46,36 @@ THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
 MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 REQUIRED = N_("This field is required.")
 # The errors pydantic raises itself that a shape here may meet, in the node's words.
+WHOLE_NUMBER = N_("{field} must be a whole number.")
+NUMBER_TEXT = N_("{field} must be a number.")
+TRUE_OR_FALSE = N_("{field} must be true or false.")
+MAPPING = N_("Each entry of {field} is a mapping of fields.")
 BUILT_IN = {
     "missing": REQUIRED,
     "extra_forbidden": N_("Unknown field {field}."),
     "list_type": N_("{field} must be a list."),
-    "dict_type": N_("Each entry of {field} is a mapping of fields."),
+    "dict_type": MAPPING,
+    "model_type": MAPPING,
+    "model_attributes_type": MAPPING,
+    "string_type": N_("{field} must be text."),
+    "string_too_long": N_("{field} must be at most {max_length} characters."),
+    "int_type": WHOLE_NUMBER,
+    "int_parsing": WHOLE_NUMBER,
+    "int_from_float": WHOLE_NUMBER,
+    "float_type": NUMBER_TEXT,
+    "float_parsing": NUMBER_TEXT,
+    "bool_type": TRUE_OR_FALSE,
+    "bool_parsing": TRUE_OR_FALSE,
+    "greater_than_equal": N_("{field} must be at least {ge}."),
+    "less_than_equal": N_("{field} must be at most {le}."),
+    "literal_error": N_("{field} must be one of: {expected}."),
 }
 # The same, said of the whole input (a request's body), which has no field's name.
 BUILT_IN_WHOLE = {
     "list_type": N_("This must be a list."),
     "dict_type": N_("This must be a mapping of fields."),
+    "model_type": N_("This must be a mapping of fields."),
+    "model_attributes_type": N_("This must be a mapping of fields."),
 }
 ENTRY = N_("Each entry of {field} is a mapping of fields.")
 SHAPELESS = N_("The input is not valid")
@@ -293,6 +313,8 @@ def problem_of(error: Mapping[str, Any], loc: Sequence[int | str] | None = None)
     if message is None:
         return None
     key = next((str(part) for part in reversed(where) if isinstance(part, str)), "")
+    if error["type"] == "literal_error":  # pydantic joins the last two with an English "or"
+        params["expected"] = str(params.get("expected", "")).replace("' or '", "', '")
     if not key and error["type"] in BUILT_IN_WHOLE:
         message = BUILT_IN_WHOLE[error["type"]]
     for _, name, _, _ in string.Formatter().parse(message):
@@ -351,8 +373,7 @@ MAX_DEPTH = 1024
 MALFORMED = N_("Malformed JSON at line {line}, column {column}: {reason}")
 NOT_UTF8 = N_("The body is not valid UTF-8 at line {line}, column {column} (byte {offset}).")
 SURROGATE = N_(
-    "{escape} at line {line}, column {column} is half of a UTF-16 surrogate pair, not a "
-    "character: JSON text must be Unicode."
+    "{escape} at line {line}, column {column} is half of a UTF-16 surrogate pair, not a character."
 )
 TOO_DEEP = N_("The JSON is nested more than {limit} levels deep (line {line}, column {column}).")
 NOT_FINITE = N_("{value} is not a number: JSON numbers are finite.")
@@ -381,19 +402,32 @@ def _json_problems(raw: bytes, exc: orjson.JSONDecodeError) -> list[Problem]:
         before = raw[: bad.start].decode("utf-8")
         line = before.count("\n") + 1
         column = len(before) - (before.rfind("\n") + 1) + 1
-        return [Problem(NOT_UTF8, "", {"line": line, "column": column, "offset": bad.start})]
-    at = {"line": exc.lineno, "column": exc.colno}
+        where = {"line": line, "column": column}
+        return [Problem(NOT_UTF8, "", {**where, "offset": bad.start}, (line, column))]
+    at = (exc.lineno, exc.colno)
+    where = {"line": exc.lineno, "column": exc.colno}
     reason = exc.msg.lower()
     if "surrogate" in reason:
-        return [Problem(SURROGATE, "", {**at, "escape": text[exc.pos : exc.pos + 6]})]
+        return [Problem(SURROGATE, "", {**where, "escape": text[exc.pos : exc.pos + 6]}, at)]
     if "depth" in reason or "recursion" in reason:
-        return [Problem(TOO_DEEP, "", {**at, "limit": MAX_DEPTH})]
+        return [Problem(TOO_DEEP, "", {**where, "limit": MAX_DEPTH}, at)]
     ahead = text[max(exc.pos - 1, 0) : exc.pos + 9]
     if "infinity" in reason or any(word in ahead for word in NON_FINITE_WORDS):
         found = _non_finite(text)
         if found:
             return found
-    return [Problem(MALFORMED, "", {**at, "reason": exc.msg})]
+    return [Problem(MALFORMED, "", {**where, "reason": exc.msg}, at)]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(text: str) -> str | None:
+    """The first code point of ``text`` that is half of a UTF-16 surrogate pair, as its escape
+    (``\\ud800``): a string no UTF-8 can hold, which a lenient reader (YAML's, Python's
+    ``json``) makes of such an escape; None when there is none."""
+    found = _SURROGATE.search(text)
+    return f"\\u{ord(found.group()):04x}" if found else None
 
 
 class _NonFinite(str):

@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
@@ -113,25 +113,8 @@ def create_app(
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(404, on_http_error)
 
-    from puente.accounts import api as accounts_api
-    from puente.audit import api as audit_api
-    from puente.hits import api as hits_api
-    from puente.indicators import api as indicators_api
-    from puente.plan import api as plan_api
-    from puente.plan import meeting_api
-    from puente.records import api as records_api
-    from puente.rfis import api as rfis_api
-
-    app.include_router(records_api.router)
-    app.include_router(accounts_api.router)
-    app.include_router(audit_api.router)
-    app.include_router(taxii_api.router)
-    app.include_router(hits_api.router)
-    app.include_router(rfis_api.router)
-    app.include_router(plan_api.router)
-    app.include_router(indicators_api.router)
-    app.include_router(meeting_api.router)
-    _include_views(app)
+    for router in (*api_routers(), *page_routers()):
+        app.include_router(router)
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs(request: Request) -> Response:
@@ -159,7 +142,32 @@ def create_app(
     return app
 
 
-def _include_views(app: FastAPI) -> None:
+def api_routers() -> list[APIRouter]:
+    """The routers of the REST API and of TAXII, in the order the app includes them."""
+    from puente.accounts import api as accounts_api
+    from puente.audit import api as audit_api
+    from puente.hits import api as hits_api
+    from puente.indicators import api as indicators_api
+    from puente.plan import api as plan_api
+    from puente.plan import meeting_api
+    from puente.records import api as records_api
+    from puente.rfis import api as rfis_api
+
+    return [
+        records_api.router,
+        accounts_api.router,
+        audit_api.router,
+        taxii_api.router,
+        hits_api.router,
+        rfis_api.router,
+        plan_api.router,
+        indicators_api.router,
+        meeting_api.router,
+    ]
+
+
+def page_routers() -> list[APIRouter]:
+    """The routers of the web pages, in the order the app includes them."""
     from puente.accounts import views as accounts_views
     from puente.audit import views as audit_views
     from puente.hits import views as hits_views
@@ -185,5 +193,4 @@ def _include_views(app: FastAPI) -> None:
         indicator_views,
         meeting_views,
     )
-    for module in modules:
-        app.include_router(module.router)
+    return [module.router for module in modules]

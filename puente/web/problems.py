@@ -41,7 +41,6 @@ TITLES = {
     "error": N_("Bad request"),
 }
 MEDIA_TYPE = "application/problem+json"
-WHERE_IN_TEXT = ("line", "column")
 HTTP_REFUSALS = {
     404: N_("There is nothing at this address of the API."),
     405: N_("This address of the API does not take this method."),
@@ -126,15 +125,15 @@ def problem(
 
 def from_error(request: Request, exc: PuenteError) -> JSONResponse:
     locale = locale_of(request)
-    errors = [
-        {
+    errors: list[dict[str, Any]] = []
+    for p in exc.problems:
+        error: dict[str, Any] = {
             "detail": translate(locale, p.message, **p.params),
             "pointer": p.pointer,
-            # Where in a body that could not be read: no pointer reaches inside it.
-            **{k: p.params[k] for k in WHERE_IN_TEXT if k in p.params},
         }
-        for p in exc.problems
-    ]
+        if p.line_column:  # a body that is not JSON, where no pointer reaches
+            error["line"], error["column"] = p.line_column
+        errors.append(error)
     return problem(request, exc.kind, errors[0]["detail"], errors)
 
 

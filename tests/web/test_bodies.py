@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 from puente.accounts import service as accounts
 from puente.node import Node
 from puente.policy.roles import Principal
-from puente.web.app import create_app
-from tests.support.nodes import add_user, token_headers
+from puente.web.app import create_app, page_routers
+from tests.support.nodes import ADMIN_PASSWORD, add_user, token_headers
+from tests.support.pages import sign_in
 from tests.support.partners import add_partner, basic
 
 PROBLEM = "application/problem+json"
@@ -195,3 +196,85 @@ def test_a_number_json_cannot_hold_on_the_taxii_endpoint_is_refused(
     )
     assert 400 <= response.status_code < 500, response.text
     assert "NaN is not a number" in response.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "body", "detail"),
+    [
+        ("GET", "/api/v1/records", {"after": "x"}, None, "after must be a whole number."),
+        ("GET", "/api/v1/records", {"limit": "0"}, None, "limit must be at least 1."),
+        ("GET", "/api/v1/records", {"limit": "201"}, None, "limit must be at most 200."),
+        ("GET", "/api/v1/rfis", {"overdue": "maybe"}, None, "overdue must be true or false."),
+        ("GET", "/api/v1/rfis", {"direction": "up"}, None,
+         "direction must be one of: 'outgoing', 'incoming'."),
+        ("POST", "/api/v1/tokens", {}, {"name": 5}, "name must be text."),
+        ("POST", "/api/v1/tokens", {}, {"name": "x" * 101}, "name must be at most 100 characters."),
+        ("POST", "/api/v1/tokens", {}, [1], "This must be a mapping of fields."),
+    ],
+)  # fmt: skip
+def test_a_parameter_of_the_wrong_type_is_refused_in_the_callers_words(
+    client: TestClient, ana: dict[str, str], method: str, path: str, params: dict[str, str],
+    body: Any, detail: str,
+) -> None:  # fmt: skip
+    """Issue 14: pydantic's own English ("Input should be a valid integer, unable to parse
+    string as an integer") reached the caller, whatever their language."""
+    response = client.request(method, path, params=params, json=body, headers=ana)
+    (error,) = _problem(response)["errors"]
+    assert error["detail"] == detail
+    spanish = client.request(method, path, params=params, json=body, headers=ana | SPANISH)
+    assert _problem(spanish)["detail"] != detail
+
+
+# --- The pages: what a browser, or someone posing as one, sends ----------------------------------
+
+NOT_UTF8 = "%ED%A0%80"  # a surrogate written as UTF-8 bytes, percent-encoded
+
+
+def test_the_pages_take_bytes_that_are_not_utf8_in_their_query(node: Node) -> None:
+    """Issue 14: lone surrogates in query strings must not 500 a page."""
+    from fastapi.routing import APIRoute
+
+    with TestClient(create_app(node), raise_server_exceptions=False,
+                    follow_redirects=False) as client:  # fmt: skip
+        sign_in(client, "admin", ADMIN_PASSWORD)
+        pages = [
+            (route.path, [p.alias for p in route.dependant.query_params])
+            for router in page_routers()
+            for route in router.routes
+            if isinstance(route, APIRoute) and "GET" in route.methods and "{" not in route.path
+        ]
+        assert len(pages) > 20
+        for path, params in pages:
+            query = "&".join(f"{name}={NOT_UTF8}" for name in [*params, "q"])
+            for url in (f"{path}?{query}", f"{path}?{query.replace(NOT_UTF8, '%5Cud800')}"):
+                assert client.get(url).status_code < 500, url
+
+
+def test_a_form_of_bytes_that_are_not_utf8_is_answered_on_the_page(node: Node) -> None:
+    with TestClient(create_app(node), raise_server_exceptions=False,
+                    follow_redirects=False) as client:  # fmt: skip
+        csrf = sign_in(client, "admin", ADMIN_PASSWORD)
+        fields = ("name", "seizure_date", "substance", "substance_category", "quantity", "unit")
+        body = "&".join(f"{name}={NOT_UTF8}" for name in fields)
+        posted = client.post("/records/new/seizure", content=f"csrf_token={csrf}&{body}",
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        assert posted.status_code == 422, posted.text
+        multipart = client.post(
+            "/records/new/seizure",
+            data={"csrf_token": csrf},
+            files=dict.fromkeys(fields, (None, b"\xed\xa0\x80")),
+        )
+        assert multipart.status_code == 422, multipart.text
+
+
+def test_a_plan_file_with_a_lone_surrogate_is_refused_on_the_page(node: Node) -> None:
+    """Issue 14: YAML's "\\ud800" reached the database from the plan page's upload: a 500."""
+    plan = b'format: puente-plan/1\nelements:\n  - code: "1"\n    level: goal\n' \
+           b'    title: {en: "Protect \\ud800", es: Proteger}\n'  # fmt: skip
+    with TestClient(create_app(node), raise_server_exceptions=False,
+                    follow_redirects=False) as client:  # fmt: skip
+        csrf = sign_in(client, "admin", ADMIN_PASSWORD)
+        response = client.post("/plan/import", data={"csrf_token": csrf},
+                               files={"file": ("plan.yaml", plan, "application/yaml")})  # fmt: skip
+    assert response.status_code == 422, response.text
+    assert "\\ud800 at line 5, column 17 is half of a UTF-16 surrogate pair" in response.text
