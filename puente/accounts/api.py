@@ -19,6 +19,7 @@ from puente.accounts.schemas import (
 )
 from puente.db import MAX_KEY
 from puente.web.deps import NodeDep, PrincipalDep, SessionDep
+from puente.web.problems import answers
 from puente.web.routing import api_router
 
 router = api_router("/api/v1", ["accounts"])
@@ -53,7 +54,8 @@ def users(session: SessionDep, who: PrincipalDep) -> list[UserPublic]:
     ]
 
 
-@router.post("/users", status_code=201, response_model=UserPublic, summary="Add a user (admin)")
+@router.post("/users", status_code=201, response_model=UserPublic, summary="Add a user (admin)",
+             responses=answers(409))  # fmt: skip
 def add_user(
     body: UserCreate,
     session: SessionDep,

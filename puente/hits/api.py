@@ -31,7 +31,7 @@ from puente.web.deps import (
     json_body,
     requester,
 )
-from puente.web.problems import locale_of
+from puente.web.problems import answers, locale_of
 from puente.web.routing import api_router
 
 router = api_router("/api/v1/hits", ["Hit/no-hit"])
@@ -55,7 +55,14 @@ def get_index(
     return _json(answering.index_changes(session, _partner(who), since))
 
 
-@router.post("/query", summary="Answer a partner's signed, blinded hit/no-hit query")
+@router.post(
+    "/query",
+    summary="Answer a partner's signed, blinded hit/no-hit query",
+    responses=answers(429),
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"type": "object", "description": "A signed x-puente-hit-query "
+                   "(docs/federation.md)"}}}}},
+)  # fmt: skip
 async def post_query(request: Request) -> Response:
     from starlette.concurrency import run_in_threadpool
 
@@ -86,7 +93,8 @@ def _answer(request: Request, body: Any) -> Response:
         raise
 
 
-@router.post("/ask", response_model=HitAnswerPublic, summary="Ask a partner: hit or no hit")
+@router.post("/ask", response_model=HitAnswerPublic, summary="Ask a partner: hit or no hit",
+             responses=answers(429, 503))  # fmt: skip
 def ask(
     request: Request,
     body: HitAsk,

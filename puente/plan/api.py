@@ -30,7 +30,12 @@ def export(session: SessionDep, who: PrincipalDep) -> Response:
                     headers={"Content-Disposition": 'attachment; filename="plan.yaml"'})  # fmt: skip
 
 
-@router.post("/import", summary="Bring the plan to what a plan file says, all or nothing")
+@router.post(
+    "/import",
+    summary="Bring the plan to what a plan file says, all or nothing",
+    openapi_extra={"requestBody": {"required": True, "content": {YAML: {
+        "schema": {"type": "string", "description": "A plan file (docs/plan-format.md)"}}}}},
+)  # fmt: skip
 async def import_file(request: Request) -> Response:
     from starlette.concurrency import run_in_threadpool
 

@@ -24,6 +24,7 @@ from puente.records.schemas import (
     RecordUpdate,
 )
 from puente.web.deps import NodeDep, PrincipalDep, SessionDep
+from puente.web.problems import answers
 from puente.web.routing import api_router
 
 router = api_router("/api/v1", ["records"])
@@ -103,7 +104,14 @@ async def bundle_objects(request: Request, node: NodeDep) -> list[Any]:
     status_code=201,
     response_model=ImportResultPublic,
     summary="Import a STIX 2.1 bundle (all or nothing)",
-)
+    responses=answers(409),
+    # Read by bundle_objects, not by FastAPI: the document says what it takes.
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"type": "object", "required": ["type", "objects"], "properties": {
+            "type": {"const": "bundle"}, "id": {"type": "string"},
+            "objects": {"type": "array", "items": {"type": "object"},
+                        "description": "STIX 2.1 objects (STIX 2.1 §8)"}}}}}}},
+)  # fmt: skip
 def import_bundle(
     *,
     objects: list[Any] = Depends(bundle_objects),
@@ -198,7 +206,8 @@ def record_related(
     return [RecordPublic.of(v) for v in service.related(session, who, stix_id)]
 
 
-@router.put("/records/{stix_id}", response_model=RecordPublic, summary="New version (owner only)")
+@router.put("/records/{stix_id}", response_model=RecordPublic, summary="New version (owner only)",
+            responses=answers(409))  # fmt: skip
 def update_record(
     stix_id: str,
     body: RecordUpdate,

@@ -80,15 +80,27 @@ def _answer(description: str) -> dict[str, Any]:
     return {"description": description, "content": {MEDIA_TYPE: {"schema": ref}}}
 
 
-# What every route of the REST API may answer besides its success, for its OpenAPI document
-# (components of :data:`SCHEMAS`): each is an RFC 9457 problem.
-RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: _answer("Sign-in required: no valid API token or session"),
-    403: _answer("Not allowed to the caller's roles"),
-    404: _answer("Nothing there that the caller may see"),
-    422: _answer("The input is not valid: each error names its field"),
-    "default": _answer("Any other refusal (409, 413, 423, 429, 503)"),
+DESCRIPTIONS = {
+    401: "Sign-in required: no valid API token or session",
+    403: "Not allowed to the caller's roles",
+    404: "Nothing there that the caller may see",
+    409: "In conflict with what is stored (a revoked record, a decision already taken)",
+    413: "The request is larger than the node's limit",
+    422: "The input is not valid: each error names its field",
+    429: "A daily quota is used up",
+    503: "The partner node could not be reached, or did not answer as it should",
 }
+
+
+def answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The refusals a route may answer besides those of :data:`RESPONSES`, for its document."""
+    return {status: _answer(DESCRIPTIONS[status]) for status in statuses}
+
+
+# What every route of the REST API may answer besides its success, for its OpenAPI document
+# (components of :func:`schemas`): each an RFC 9457 problem. A route that takes a body adds
+# 413 (puente.web.routing); one that may answer another refusal says so with :func:`answers`.
+RESPONSES = answers(401, 403, 404, 422)
 
 
 def schemas() -> dict[str, Any]:

@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 
 from puente.errors import InvalidInput
 from puente.shapes import read_json
-from puente.web.problems import RESPONSES
+from puente.web.problems import RESPONSES, answers
 
 
 class _NotJson(json.JSONDecodeError):
@@ -43,6 +43,12 @@ class _StrictRequest(Request):
 
 
 class ApiRoute(APIRoute):
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        if self.body_field is not None or "requestBody" in (self.openapi_extra or {}):
+            # puente.web.limits refuses a body over the node's limit before the route runs.
+            self.responses = {**self.responses, **answers(413)}
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 

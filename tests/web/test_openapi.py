@@ -103,6 +103,8 @@ def test_every_route_documents_its_refusals_as_problems(document: dict[str, Any]
             assert answer is not None, (method, path, status)
             assert list(answer["content"]) == [PROBLEM], (method, path, status)
             assert answer["content"][PROBLEM]["schema"] == {"$ref": "#/components/schemas/Problem"}
+        if "requestBody" in operation:  # refused over the node's limit before it is read
+            assert "413" in operation["responses"], (method, path)
 
 
 def test_a_refusal_is_what_the_document_says(client: TestClient, node: Node) -> None:
