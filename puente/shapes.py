@@ -383,16 +383,44 @@ NON_FINITE_WORDS = ("NaN", "Infinity", "-Infinity")
 MAX_INTEGER_DIGITS = 309
 
 
+NUL = N_("Text here cannot hold a NUL character (U+0000).")
+
+
+def nul_problems(data: Any) -> list[Problem]:
+    """A problem at each text of ``data`` (keys too) holding a NUL, which no text column of
+    PostgreSQL holds: refused as input rather than failing in the database."""
+    found: list[Problem] = []
+    stack: list[tuple[tuple[int | str, ...], Any]] = [((), data)]
+    while stack:  # no recursion: the document may be nested as deep as the reader allows
+        where, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                found.append(Problem(NUL, pointer(where)))
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                if "\x00" in key:
+                    found.append(Problem(NUL, pointer((*where, key))))
+                stack.append(((*where, key), item))
+        elif isinstance(value, list):
+            stack.extend(((*where, i), v) for i, v in reversed(list(enumerate(value))))
+    return found
+
+
 def read_json(raw: bytes) -> Any:
     """``raw`` as JSON (RFC 8259): InvalidInput saying where it is not, in words each edge
     translates. Strict where Python's own reader is lenient: bytes that are not UTF-8 (it
     decodes them with surrogatepass), escapes of lone surrogates (strings no UTF-8 can hold,
     a 500 at the first write), NaN and Infinity (not JSON; stored as null), and nesting deep
-    enough to exhaust the interpreter's stack."""
+    enough to exhaust the interpreter's stack; and NUL characters, which no text column of
+    PostgreSQL holds."""
     try:
-        return orjson.loads(raw)
+        data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput(_json_problems(raw, exc)) from None
+    # JSON writes a NUL only escaped: a document without the escape has none to look for.
+    if b"\\u0000" in raw and (found := nul_problems(data)):
+        raise InvalidInput(found)
+    return data
 
 
 def _json_problems(raw: bytes, exc: orjson.JSONDecodeError) -> list[Problem]:

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from puente.errors import N_, InvalidInput, Problem
-from puente.shapes import SURROGATE, lone_surrogate
+from puente.shapes import NUL, SURROGATE, lone_surrogate
 
 
 def _step(key: str) -> str:
@@ -48,6 +48,9 @@ class Lines:
                 self._walk(item, f"{pointer}/{index}")
 
     def _text(self, node: yaml.Node, pointer: str) -> None:
+        if "\x00" in str(node.value):  # YAML's "\0"
+            self.broken.append(Problem(N_("Line {line}: {problem}"), pointer, {
+                "line": node.start_mark.line + 1, "problem": Problem(NUL)}))  # fmt: skip
         escape = lone_surrogate(str(node.value))
         if escape is not None:
             mark = node.start_mark

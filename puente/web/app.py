@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
@@ -17,7 +17,7 @@ from puente.errors import PuenteError
 from puente.node import Node, open_node
 from puente.sharing import api as taxii_api
 from puente.web import problems
-from puente.web.deps import LANG_COOKIE
+from puente.web.deps import LANG_COOKIE, text_only
 from puente.web.headers import ResponseHeaders
 from puente.web.limits import BodyLimit
 
@@ -56,6 +56,7 @@ def create_app(
         docs_url=None,  # served below from vendored assets: nothing loads from a CDN
         openapi_url="/api/v1/openapi.json",
         redoc_url=None,
+        dependencies=[Depends(text_only)],
     )
     app.state.node = the_node
 

@@ -201,3 +201,11 @@ def test_a_lone_surrogate_escape_is_refused_at_its_line(
     assert message.startswith(f"{escape} at line 5, column ")
     with node.db.session() as session:
         assert reading.tree(session) == []
+
+
+def test_a_nul_character_is_refused_at_its_line(node: Node, coordinator: Principal) -> None:
+    """Issue 14: YAML's "\\0" reached a text column PostgreSQL refuses: a 500."""
+    text = SAMPLE.replace("es: Proteger a nuestra gente", 'es: "Proteger\\0"', 1)
+    with pytest.raises(InvalidInput) as refused:
+        _import(node, coordinator, text)
+    assert _messages(refused) == ["Line 5: Text here cannot hold a NUL character (U+0000)."]

@@ -278,3 +278,43 @@ def test_a_plan_file_with_a_lone_surrogate_is_refused_on_the_page(node: Node) ->
                                files={"file": ("plan.yaml", plan, "application/yaml")})  # fmt: skip
     assert response.status_code == 422, response.text
     assert "\\ud800 at line 5, column 17 is half of a UTF-16 surrogate pair" in response.text
+
+
+# --- NUL: no text column of PostgreSQL holds one ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "pointer"),
+    [
+        ("GET", "/api/v1/export?kind=%00", None, "/kind"),
+        ("GET", "/api/v1/records?q=a%00b", None, "/q"),
+        ("GET", "/api/v1/users/a%00b/tokens", None, ""),
+        ("GET", "/api/v1/audit?actor=%00", None, "/actor"),
+        ("POST", "/api/v1/records", b'{"kind": "incident", "fields": {"name": "a\\u0000b"}, '
+         b'"markings": {"tlp": "AMBER"}}', "/fields/name"),
+        ("PUT", "/api/v1/plan/elements", b'[{"code": "9", "level": "goal", '
+         b'"title": {"en": "x", "es": "\\u0000"}}]', "/0/title/es"),
+    ],
+)  # fmt: skip
+def test_a_nul_character_is_refused_where_it_is(
+    client: TestClient, ana: dict[str, str], method: str, url: str, body: bytes | None,
+    pointer: str,
+) -> None:  # fmt: skip
+    """Issue 14 (found by schemathesis on PostgreSQL): ?kind=%00 answered 500, "PostgreSQL
+    text fields cannot contain NUL (0x00) bytes"; SQLite stored or searched it."""
+    response = client.request(method, url, content=body, headers=ana | {"Accept-Language": "es"})
+    (error,) = _problem(response)["errors"]
+    assert error["pointer"] == pointer
+    assert "NUL" in error["detail"]
+
+
+def test_a_nul_character_in_a_page_or_a_form_is_refused_on_the_page(node: Node) -> None:
+    with TestClient(create_app(node), raise_server_exceptions=False,
+                    follow_redirects=False) as client:  # fmt: skip
+        csrf = sign_in(client, "admin", ADMIN_PASSWORD)
+        searched = client.get("/records?q=%00")
+        assert searched.status_code == 422, searched.text
+        posted = client.post("/records/new/incident", content=f"csrf_token={csrf}&name=a%00b",
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        assert posted.status_code == 422, posted.text
+        assert "NUL" in posted.text
