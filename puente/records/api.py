@@ -23,6 +23,7 @@ from puente.records.schemas import (
     RecordPublic,
     RecordUpdate,
 )
+from puente.shapes import nul_problems
 from puente.web.deps import NodeDep, PrincipalDep, SessionDep
 from puente.web.problems import answers
 from puente.web.routing import api_router
@@ -96,7 +97,11 @@ async def bundle_objects(request: Request, node: NodeDep) -> list[Any]:
     raw = await request.body()
     if len(raw) > limit:
         raise TooLarge(N_("The request is larger than {limit} bytes."), limit=limit)
-    return parse_bundle(raw, node.settings.limits.max_bundle_objects)
+    objects = parse_bundle(raw, node.settings.limits.max_bundle_objects)
+    # JSON writes a NUL only escaped: a bundle without the escape has none to look for.
+    if b"\\u0000" in raw and (found := nul_problems(objects)):
+        raise InvalidInput([Problem(p.message, "/objects" + p.pointer) for p in found])
+    return objects
 
 
 @router.post(

@@ -294,6 +294,10 @@ def test_a_plan_file_with_a_lone_surrogate_is_refused_on_the_page(node: Node) ->
          b'"markings": {"tlp": "AMBER"}}', "/fields/name"),
         ("PUT", "/api/v1/plan/elements", b'[{"code": "9", "level": "goal", '
          b'"title": {"en": "x", "es": "\\u0000"}}]', "/0/title/es"),
+        ("POST", "/api/v1/bundles", b'{"type": "bundle", "objects": [{"type": "incident", '
+         b'"spec_version": "2.1", "id": "incident--6f1d4e3a-2b7c-4d8e-9f0a-1b2c3d4e5f60", '
+         b'"created": "2025-01-01T00:00:00.000Z", "modified": "2025-01-01T00:00:00.000Z", '
+         b'"name": "a\\u0000b"}]}', "/objects/0/name"),
     ],
 )  # fmt: skip
 def test_a_nul_character_is_refused_where_it_is(
