@@ -21,6 +21,10 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+# The largest key a row may have on every backend (an Integer column: 32 bits on PostgreSQL,
+# 64 on SQLite): a number past it in a request is refused as input, not overflowed in the
+# driver or the database.
+MAX_KEY = 2**31 - 1
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

@@ -64,6 +64,8 @@ class Problem:
     message: str
     pointer: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+    # Where in a text no pointer reaches (a body that is not JSON): its line and column.
+    line_column: tuple[int, int] | None = None
 
 
 def read_date(text: str, pointer: str, problems: list[Problem]) -> date | None:

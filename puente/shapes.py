@@ -13,15 +13,18 @@ user's language (pydantic's own English never reaches a user) and a plan file on
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, TypeVar
 
+import orjson
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -32,6 +35,7 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
+from puente.clock import as_utc
 from puente.errors import N_, InvalidInput, Problem, read_date, read_whole
 from puente.i18n import Text
 
@@ -42,16 +46,36 @@ THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
 MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 REQUIRED = N_("This field is required.")
 # The errors pydantic raises itself that a shape here may meet, in the node's words.
+WHOLE_NUMBER = N_("{field} must be a whole number.")
+NUMBER_TEXT = N_("{field} must be a number.")
+TRUE_OR_FALSE = N_("{field} must be true or false.")
+MAPPING = N_("Each entry of {field} is a mapping of fields.")
 BUILT_IN = {
     "missing": REQUIRED,
     "extra_forbidden": N_("Unknown field {field}."),
     "list_type": N_("{field} must be a list."),
-    "dict_type": N_("Each entry of {field} is a mapping of fields."),
+    "dict_type": MAPPING,
+    "model_type": MAPPING,
+    "model_attributes_type": MAPPING,
+    "string_type": N_("{field} must be text."),
+    "string_too_long": N_("{field} must be at most {max_length} characters."),
+    "int_type": WHOLE_NUMBER,
+    "int_parsing": WHOLE_NUMBER,
+    "int_from_float": WHOLE_NUMBER,
+    "float_type": NUMBER_TEXT,
+    "float_parsing": NUMBER_TEXT,
+    "bool_type": TRUE_OR_FALSE,
+    "bool_parsing": TRUE_OR_FALSE,
+    "greater_than_equal": N_("{field} must be at least {ge}."),
+    "less_than_equal": N_("{field} must be at most {le}."),
+    "literal_error": N_("{field} must be one of: {expected}."),
 }
 # The same, said of the whole input (a request's body), which has no field's name.
 BUILT_IN_WHOLE = {
     "list_type": N_("This must be a list."),
     "dict_type": N_("This must be a mapping of fields."),
+    "model_type": N_("This must be a mapping of fields."),
+    "model_attributes_type": N_("This must be a mapping of fields."),
 }
 ENTRY = N_("Each entry of {field} is a mapping of fields.")
 SHAPELESS = N_("The input is not valid")
@@ -210,6 +234,9 @@ Codes = Annotated[list[str], BeforeValidator(_texts(N_("This must be a list of a
 Texts = Annotated[
     list[str], BeforeValidator(_texts(N_("This field must be a list of text values.")))
 ]
+# A moment as the API gives it: aware and written with its offset (SQLite hands stored times
+# back naive; every one is UTC).
+Moment = Annotated[datetime, AfterValidator(as_utc)]
 
 
 def _empty(value: object) -> bool:
@@ -286,6 +313,8 @@ def problem_of(error: Mapping[str, Any], loc: Sequence[int | str] | None = None)
     if message is None:
         return None
     key = next((str(part) for part in reversed(where) if isinstance(part, str)), "")
+    if error["type"] == "literal_error":  # pydantic joins the last two with an English "or"
+        params["expected"] = str(params.get("expected", "")).replace("' or '", "', '")
     if not key and error["type"] in BUILT_IN_WHOLE:
         message = BUILT_IN_WHOLE[error["type"]]
     for _, name, _, _ in string.Formatter().parse(message):
@@ -335,3 +364,131 @@ def beside(rules: list[Problem], problems: list[Problem]) -> list[Problem]:
     be read is checked once it reads."""
     unread = {p.pointer.split("/")[1] for p in problems if p.pointer}
     return [p for p in rules if not p.pointer or p.pointer.split("/")[1] not in unread]
+
+
+# --- A JSON document as it arrives (a request's body) --------------------------------------
+
+# orjson's own limit: it refuses deeper documents, so nothing after it recurses that far.
+MAX_DEPTH = 1024
+MALFORMED = N_("Malformed JSON at line {line}, column {column}: {reason}")
+NOT_UTF8 = N_("The body is not valid UTF-8 at line {line}, column {column} (byte {offset}).")
+SURROGATE = N_(
+    "{escape} at line {line}, column {column} is half of a UTF-16 surrogate pair, not a character."
+)
+TOO_DEEP = N_("The JSON is nested more than {limit} levels deep (line {line}, column {column}).")
+NOT_FINITE = N_("{value} is not a number: JSON numbers are finite.")
+TOO_LARGE_NUMBER = N_("{value} is too large a number.")
+NON_FINITE_WORDS = ("NaN", "Infinity", "-Infinity")
+# More digits than any finite double has before its decimal point.
+MAX_INTEGER_DIGITS = 309
+
+
+NUL = N_("Text here cannot hold a NUL character (U+0000).")
+
+
+def nul_problems(data: Any) -> list[Problem]:
+    """A problem at each text of ``data`` (keys too) holding a NUL, which no text column of
+    PostgreSQL holds: refused as input rather than failing in the database."""
+    found: list[Problem] = []
+    stack: list[tuple[tuple[int | str, ...], Any]] = [((), data)]
+    while stack:  # no recursion: the document may be nested as deep as the reader allows
+        where, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                found.append(Problem(NUL, pointer(where)))
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                if "\x00" in key:
+                    found.append(Problem(NUL, pointer((*where, key))))
+                stack.append(((*where, key), item))
+        elif isinstance(value, list):
+            stack.extend(((*where, i), v) for i, v in reversed(list(enumerate(value))))
+    return found
+
+
+def read_json(raw: bytes) -> Any:
+    """``raw`` as JSON (RFC 8259): InvalidInput saying where it is not, in words each edge
+    translates. Strict where Python's own reader is lenient: bytes that are not UTF-8 (it
+    decodes them with surrogatepass), escapes of lone surrogates (strings no UTF-8 can hold,
+    a 500 at the first write), NaN and Infinity (not JSON; stored as null), and nesting deep
+    enough to exhaust the interpreter's stack; and NUL characters, which no text column of
+    PostgreSQL holds."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(_json_problems(raw, exc)) from None
+    # JSON writes a NUL only escaped: a document without the escape has none to look for.
+    if b"\\u0000" in raw and (found := nul_problems(data)):
+        raise InvalidInput(found)
+    return data
+
+
+def _json_problems(raw: bytes, exc: orjson.JSONDecodeError) -> list[Problem]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        before = raw[: bad.start].decode("utf-8")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        where = {"line": line, "column": column}
+        return [Problem(NOT_UTF8, "", {**where, "offset": bad.start}, (line, column))]
+    at = (exc.lineno, exc.colno)
+    where = {"line": exc.lineno, "column": exc.colno}
+    reason = exc.msg.lower()
+    if "surrogate" in reason:
+        return [Problem(SURROGATE, "", {**where, "escape": text[exc.pos : exc.pos + 6]}, at)]
+    if "depth" in reason or "recursion" in reason:
+        return [Problem(TOO_DEEP, "", {**where, "limit": MAX_DEPTH}, at)]
+    ahead = text[max(exc.pos - 1, 0) : exc.pos + 9]
+    if "infinity" in reason or any(word in ahead for word in NON_FINITE_WORDS):
+        found = _non_finite(text)
+        if found:
+            return found
+    return [Problem(MALFORMED, "", {**where, "reason": exc.msg}, at)]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(text: str) -> str | None:
+    """The first code point of ``text`` that is half of a UTF-16 surrogate pair, as its escape
+    (``\\ud800``): a string no UTF-8 can hold, which a lenient reader (YAML's, Python's
+    ``json``) makes of such an escape; None when there is none."""
+    found = _SURROGATE.search(text)
+    return f"\\u{ord(found.group()):04x}" if found else None
+
+
+class _NonFinite(str):
+    """A number JSON cannot hold, as written, where Python's reader put it."""
+
+
+def _non_finite(text: str) -> list[Problem]:
+    """Each number of ``text`` JSON cannot hold, at its pointer; found with Python's lenient
+    reader, which takes them (empty when even it cannot read ``text``)."""
+
+    def number(written: str) -> Any:
+        value = float(written)
+        return _NonFinite(written) if math.isinf(value) else value
+
+    def integer(written: str) -> Any:
+        return (
+            _NonFinite(written) if len(written.lstrip("-")) > MAX_INTEGER_DIGITS else int(written)
+        )
+
+    try:
+        data = json.loads(text, parse_constant=_NonFinite, parse_float=number, parse_int=integer)
+    except (ValueError, RecursionError):
+        return []
+    found: list[Problem] = []
+    stack: list[tuple[tuple[int | str, ...], Any]] = [((), data)]
+    while stack:  # no recursion: the document may be nested as deep as the reader allows
+        where, value = stack.pop()
+        if isinstance(value, _NonFinite):
+            shown = value if len(value) <= 24 else value[:20] + "…"
+            message = NOT_FINITE if value in NON_FINITE_WORDS else TOO_LARGE_NUMBER
+            found.append(Problem(message, pointer(where), {"value": shown}))
+        elif isinstance(value, dict):
+            stack.extend(((*where, k), v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend(((*where, i), v) for i, v in reversed(list(enumerate(value))))
+    return found

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import Path
 
 from puente.accounts import service
 from puente.accounts.models import ApiToken
@@ -15,9 +17,12 @@ from puente.accounts.schemas import (
     UserPublic,
     WhoAmI,
 )
+from puente.db import MAX_KEY
 from puente.web.deps import NodeDep, PrincipalDep, SessionDep
+from puente.web.problems import answers
+from puente.web.routing import api_router
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
+router = api_router("/api/v1", ["accounts"])
 
 
 @router.get("/me", response_model=WhoAmI, summary="Who the token or session belongs to")
@@ -49,7 +54,8 @@ def users(session: SessionDep, who: PrincipalDep) -> list[UserPublic]:
     ]
 
 
-@router.post("/users", status_code=201, response_model=UserPublic, summary="Add a user (admin)")
+@router.post("/users", status_code=201, response_model=UserPublic, summary="Add a user (admin)",
+             responses=answers(409))  # fmt: skip
 def add_user(
     body: UserCreate,
     session: SessionDep,
@@ -122,7 +128,7 @@ def create_token(
     "/tokens/{token_id}", status_code=204, summary="Revoke an API token (yours; any, for an admin)"
 )
 def revoke_token(
-    token_id: int,
+    token_id: Annotated[int, Path(ge=1, le=MAX_KEY)],
     session: SessionDep,
     who: PrincipalDep,
 ) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from puente.shapes import Moment
 
 
 class UserCreate(BaseModel):
@@ -41,7 +41,7 @@ class TokenCreate(BaseModel):
 class TokenIssued(BaseModel):
     id: int
     token: str = Field(description="shown once; only its hash is kept")
-    expires_at: datetime
+    expires_at: Moment
 
 
 class TokenPublic(BaseModel):
@@ -49,8 +49,8 @@ class TokenPublic(BaseModel):
     username: str
     name: str
     prefix: str
-    created_at: datetime
-    expires_at: datetime
+    created_at: Moment
+    expires_at: Moment
     revoked: bool
 
 

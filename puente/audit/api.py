@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import Query, Request
 
 from puente.audit import checkpoints, service
 from puente.audit.schemas import AuditEntryPublic, BreakPublic, VerifyPublic
+from puente.db import MAX_KEY
 from puente.i18n import translate
 from puente.web.deps import NodeDep, PrincipalDep, SessionDep
+from puente.web.routing import api_router
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = api_router("/api/v1/audit", ["audit"])
 
 
 @router.get("", response_model=list[AuditEntryPublic], summary="Audit entries, newest first")
@@ -21,8 +23,8 @@ def entries(
     target: str = "",
     since: str = "",
     until: str = "",
-    before: int | None = None,
-    limit: int = 50,
+    before: int | None = Query(None, ge=1, le=MAX_KEY, description="entries before this seq"),
+    limit: int = Query(50, ge=1, le=500),
     session: SessionDep,
     who: PrincipalDep,
 ) -> list[AuditEntryPublic]:
@@ -31,7 +33,7 @@ def entries(
         who,
         service.AuditFilter(actor, action, target, since, until),
         before,
-        min(max(limit, 1), 500),
+        limit,
     )
     return [
         AuditEntryPublic(

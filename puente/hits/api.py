@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
+from puente.db import MAX_KEY
 from puente.errors import N_, Forbidden, InvalidInput, PuenteError
 from puente.hits import answering, asking
 from puente.hits import transport as hit_transport
@@ -30,9 +31,10 @@ from puente.web.deps import (
     json_body,
     requester,
 )
-from puente.web.problems import locale_of
+from puente.web.problems import answers, locale_of
+from puente.web.routing import api_router
 
-router = APIRouter(prefix="/api/v1/hits", tags=["Hit/no-hit"])
+router = api_router("/api/v1/hits", ["Hit/no-hit"])
 
 
 def _partner(who: Requester) -> PartnerPrincipal:
@@ -47,11 +49,20 @@ def _json(data: dict[str, Any]) -> Response:
 
 
 @router.get("/index", summary="A partner's copy of this node's index: what changed since")
-def get_index(*, since: int = 0, session: SessionDep, who: RequesterDep) -> Response:
+def get_index(
+    *, since: int = Query(0, ge=0, le=MAX_KEY), session: SessionDep, who: RequesterDep
+) -> Response:
     return _json(answering.index_changes(session, _partner(who), since))
 
 
-@router.post("/query", summary="Answer a partner's signed, blinded hit/no-hit query")
+@router.post(
+    "/query",
+    summary="Answer a partner's signed, blinded hit/no-hit query",
+    responses=answers(429),
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"type": "object", "description": "A signed x-puente-hit-query "
+                   "(docs/federation.md)"}}}}},
+)  # fmt: skip
 async def post_query(request: Request) -> Response:
     from starlette.concurrency import run_in_threadpool
 
@@ -82,7 +93,8 @@ def _answer(request: Request, body: Any) -> Response:
         raise
 
 
-@router.post("/ask", response_model=HitAnswerPublic, summary="Ask a partner: hit or no hit")
+@router.post("/ask", response_model=HitAnswerPublic, summary="Ask a partner: hit or no hit",
+             responses=answers(429, 503))  # fmt: skip
 def ask(
     request: Request,
     body: HitAsk,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,6 +10,7 @@ from puente.errors import N_, InvalidInput, Problem
 from puente.hits.asking import Answer, request_problems
 from puente.hits.subjects import Subject, subjects_from_csv, subjects_from_dicts
 from puente.i18n import translate
+from puente.shapes import Moment
 
 
 class SubjectIn(BaseModel):
@@ -84,7 +84,7 @@ class HitAnswerPublic(BaseModel):
     key_count: int
     case_reference: str
     legal_basis: str
-    created_at: datetime | None = None
+    created_at: Moment | None = None
     matched: dict[str, list[str]] = Field(description="per category asked: the key types that hit")
     subjects: list[SubjectAnswerPublic]
 

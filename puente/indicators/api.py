@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from puente.indicators import reading
 from puente.indicators.schemas import IndicatorDetailOut, IndicatorIn, IndicatorOut, ObservationIn
@@ -10,8 +10,9 @@ from puente.plan import indicators as service
 from puente.policy.roles import require
 from puente.web.deps import NodeDep, PrincipalDep, SessionDep
 from puente.web.problems import locale_of
+from puente.web.routing import api_router
 
-router = APIRouter(prefix="/api/v1/indicators", tags=["Indicators"])
+router = api_router("/api/v1/indicators", ["Indicators"])
 
 
 @router.get("", response_model=list[IndicatorOut],

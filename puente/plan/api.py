@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from puente.errors import N_, InvalidInput, Problem
@@ -11,8 +11,9 @@ from puente.plan import reading, service, yaml_io
 from puente.plan.schemas import ElementIn, TreeNodeOut, UpdateIn
 from puente.policy.roles import require
 from puente.web.deps import NodeDep, PrincipalDep, SessionDep, get_node
+from puente.web.routing import api_router
 
-router = APIRouter(prefix="/api/v1/plan", tags=["Joint action plan"])
+router = api_router("/api/v1/plan", ["Joint action plan"])
 YAML = "application/yaml"
 
 
@@ -29,7 +30,12 @@ def export(session: SessionDep, who: PrincipalDep) -> Response:
                     headers={"Content-Disposition": 'attachment; filename="plan.yaml"'})  # fmt: skip
 
 
-@router.post("/import", summary="Bring the plan to what a plan file says, all or nothing")
+@router.post(
+    "/import",
+    summary="Bring the plan to what a plan file says, all or nothing",
+    openapi_extra={"requestBody": {"required": True, "content": {YAML: {
+        "schema": {"type": "string", "description": "A plan file (docs/plan-format.md)"}}}}},
+)  # fmt: skip
 async def import_file(request: Request) -> Response:
     from starlette.concurrency import run_in_threadpool
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from puente.plan import service
 from puente.plan.schemas import MeetingIn, MeetingOut
 from puente.policy.roles import require
 from puente.web.deps import NodeDep, PrincipalDep, SessionDep
+from puente.web.routing import api_router
 
-router = APIRouter(prefix="/api/v1/plan/meetings", tags=["Joint action plan"])
+router = api_router("/api/v1/plan/meetings", ["Joint action plan"])
 
 
 @router.get("", response_model=list[MeetingOut], summary="The plan's meetings, by date")

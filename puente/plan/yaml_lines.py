@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from puente.errors import N_, InvalidInput, Problem
+from puente.shapes import NUL, SURROGATE, lone_surrogate
 
 
 def _step(key: str) -> str:
@@ -25,13 +26,17 @@ class Lines:
     def __init__(self, root: yaml.Node | None) -> None:
         self.lines: dict[str, int] = {}
         self.twice: list[Problem] = []
+        self.broken: list[Problem] = []  # text no UTF-8 holds
         if root is not None:
             self._walk(root, "")
 
     def _walk(self, node: yaml.Node, pointer: str) -> None:
         self.lines[pointer] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, yaml.ScalarNode):
+            self._text(node, pointer)
+        elif isinstance(node, yaml.MappingNode):
             for key, value in node.value:
+                self._text(key, pointer)
                 at = pointer + _step(str(key.value))
                 if at in self.lines:
                     self.twice.append(Problem(N_("{field} is given twice."), at,
@@ -41,6 +46,16 @@ class Lines:
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 self._walk(item, f"{pointer}/{index}")
+
+    def _text(self, node: yaml.Node, pointer: str) -> None:
+        if "\x00" in str(node.value):  # YAML's "\0"
+            self.broken.append(Problem(N_("Line {line}: {problem}"), pointer, {
+                "line": node.start_mark.line + 1, "problem": Problem(NUL)}))  # fmt: skip
+        escape = lone_surrogate(str(node.value))
+        if escape is not None:
+            mark = node.start_mark
+            self.broken.append(Problem(SURROGATE, pointer, {"escape": escape,
+                               "line": mark.line + 1, "column": mark.column + 1}))  # fmt: skip
 
     def of(self, pointer: str) -> int:
         """The line of ``pointer``, or of the nearest part of the file above it."""
@@ -82,6 +97,8 @@ def load(text: str) -> tuple[Any, Lines]:
         raise InvalidInput([Problem(N_("The file nests lists or mappings too deeply to be a "
                                        "plan."), "")]) from None  # fmt: skip
     lines = Lines(root)
+    if lines.broken:
+        raise InvalidInput(lines.broken)
     if lines.twice:
         raise lines.refuse(lines.twice)
     return data, lines

@@ -17,18 +17,28 @@ from puente.policy.markings import (
 )
 from puente.policy.recipients import Directory, directory, qualify_all
 
+COUNTRY = "^[A-Z]{3}$"
+
 
 class MarkingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tlp: str = Field(description="TLP 2.0 level: CLEAR, GREEN, AMBER, AMBER+STRICT or RED")
-    rel_to: list[str] = Field(default_factory=list, description="ISO 3166-1 alpha-3 countries")
-    agencies: list[str] = Field(default_factory=list, description="agency codes; empty: any")
-    handling: str = "H0"
+    # The document names the values to_markings takes (enum, pattern): a client generated from
+    # it offers them. Any other value is still read, and refused below in the node's words.
+    tlp: str = Field(description="TLP 2.0 level: CLEAR, GREEN, AMBER, AMBER+STRICT or RED",
+                     json_schema_extra={"enum": list(TLP_LEVELS)})  # fmt: skip
+    rel_to: list[str] = Field(default_factory=list, description="ISO 3166-1 alpha-3 countries",
+                              json_schema_extra={"items": {"type": "string", "pattern": COUNTRY}})  # fmt: skip
+    agencies: list[str] = Field(default_factory=list, description="agency codes; empty: any",
+                                json_schema_extra={"items": {"type": "string",
+                                                             "enum": list(BY_CODE)}})  # fmt: skip
+    handling: str = Field("H0", json_schema_extra={"enum": list(HANDLING_CODES)})
     handling_text: str = ""
-    searchable_by: list[str] = Field(default_factory=list)
-    reliability: str | None = None
-    credibility: int | None = None
+    searchable_by: list[str] = Field(default_factory=list,
+                                     json_schema_extra={"items": {"type": "string", "pattern": COUNTRY}})  # fmt: skip
+    reliability: str | None = Field(None, json_schema_extra={"enum": [*RELIABILITY, None]})
+    credibility: int | None = Field(None, json_schema_extra={"minimum": min(CREDIBILITY),
+                                                             "maximum": max(CREDIBILITY)})  # fmt: skip
     recipients: list[str] = Field(
         default_factory=list,
         description="named recipients: user@COUNTRY (e.g. gn.analista@MEX), or a username "

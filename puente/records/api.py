@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
+from puente.db import MAX_KEY
 from puente.errors import N_, InvalidInput, Problem, TooLarge
 from puente.records import service
 from puente.records.bundles import parse_bundle, stream_bundle
@@ -22,9 +23,12 @@ from puente.records.schemas import (
     RecordPublic,
     RecordUpdate,
 )
+from puente.shapes import nul_problems
 from puente.web.deps import NodeDep, PrincipalDep, SessionDep
+from puente.web.problems import answers
+from puente.web.routing import api_router
 
-router = APIRouter(prefix="/api/v1", tags=["records"])
+router = api_router("/api/v1", ["records"])
 
 
 @contextmanager
@@ -93,7 +97,11 @@ async def bundle_objects(request: Request, node: NodeDep) -> list[Any]:
     raw = await request.body()
     if len(raw) > limit:
         raise TooLarge(N_("The request is larger than {limit} bytes."), limit=limit)
-    return parse_bundle(raw, node.settings.limits.max_bundle_objects)
+    objects = parse_bundle(raw, node.settings.limits.max_bundle_objects)
+    # JSON writes a NUL only escaped: a bundle without the escape has none to look for.
+    if b"\\u0000" in raw and (found := nul_problems(objects)):
+        raise InvalidInput([Problem(p.message, "/objects" + p.pointer) for p in found])
+    return objects
 
 
 @router.post(
@@ -101,7 +109,14 @@ async def bundle_objects(request: Request, node: NodeDep) -> list[Any]:
     status_code=201,
     response_model=ImportResultPublic,
     summary="Import a STIX 2.1 bundle (all or nothing)",
-)
+    responses=answers(409),
+    # Read by bundle_objects, not by FastAPI: the document says what it takes.
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"type": "object", "required": ["type", "objects"], "properties": {
+            "type": {"const": "bundle"}, "id": {"type": "string"},
+            "objects": {"type": "array", "items": {"type": "object"},
+                        "description": "STIX 2.1 objects (STIX 2.1 §8)"}}}}}}},
+)  # fmt: skip
 def import_bundle(
     *,
     objects: list[Any] = Depends(bundle_objects),
@@ -129,9 +144,7 @@ def search_records(
     modified_from: str = "",
     modified_to: str = "",
     related_to: str = "",
-    # A keyset position is a row's key: a 64-bit integer on every backend (larger: 422, not an
-    # overflow deep in the driver).
-    after: int | None = Query(None, ge=0, le=2**63 - 1),
+    after: int | None = Query(None, ge=0, le=MAX_KEY, description="a row's key (keyset)"),
     limit: int = Query(25, ge=1, le=200),
     session: SessionDep,
     who: PrincipalDep,
@@ -198,7 +211,8 @@ def record_related(
     return [RecordPublic.of(v) for v in service.related(session, who, stix_id)]
 
 
-@router.put("/records/{stix_id}", response_model=RecordPublic, summary="New version (owner only)")
+@router.put("/records/{stix_id}", response_model=RecordPublic, summary="New version (owner only)",
+            responses=answers(409))  # fmt: skip
 def update_record(
     stix_id: str,
     body: RecordUpdate,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -9,9 +10,10 @@ from typing import Any
 
 from puente.errors import N_, InvalidInput, Label, Problem
 from puente.policy.agencies import BY_CODE
-from puente.records.kinds import KINDS, PUENTE_IDENTITY, Kind
+from puente.records.kinds import KINDS, PUENTE_IDENTITY, Field, Kind
 from puente.records.relationships import EXT_RELATIONSHIP, TYPE_FORM, meaning, stix_form
 from puente.records.validation import is_identifier, timestamp_key
+from puente.shapes import NUMBER
 
 AGENCY_NAMESPACE = uuid.UUID("8f0c1c62-0b5e-4d8e-9a53-2c4e6f1b7a90")
 ALPHA2 = re.compile(r"^[A-Z]{2}$")
@@ -127,14 +129,7 @@ def _value(kind: Kind, name: str, raw: Any, problems: list[Problem]) -> Any:
             )
             return None
     if spec.widget == "number":
-        try:
-            number = float(text)
-        except ValueError:
-            problems.append(
-                Problem(N_("{field} must be a number."), pointer, {"field": Label(spec.label)})
-            )
-            return None
-        return int(number) if number.is_integer() else number
+        return _number(spec, raw, text, pointer, problems)
     if spec.widget == "select" and spec.choices and text not in spec.choices:
         problems.append(
             Problem(
@@ -148,6 +143,38 @@ def _value(kind: Kind, name: str, raw: Any, problems: list[Problem]) -> Any:
         problems.append(Problem(N_("{value} is not a record id."), pointer, {"value": text}))
         return None
     return text
+
+
+def _number(
+    spec: Field, raw: Any, text: str, pointer: str, problems: list[Problem]
+) -> int | float | None:
+    """A number field's value: finite, in the field's range (STIX 2.1 §4.11 for a place's
+    latitude and longitude; a quantity is never negative), written as digits (float() would
+    also take nan, inf and 1_000)."""
+    field = {"field": Label(spec.label)}
+    number = None
+    try:
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            number = float(raw)
+        elif NUMBER.fullmatch(text):
+            number = float(text)
+    except OverflowError:  # an integer past a float's range
+        number = None
+    if number is None or not math.isfinite(number):
+        problems.append(Problem(N_("{field} must be a number."), pointer, field))
+        return None
+    if spec.whole and not number.is_integer():
+        problems.append(Problem(N_("{field} must be a whole number."), pointer, field))
+        return None
+    low, high = spec.low, spec.high
+    if low is not None and high is not None and not low <= number <= high:
+        problems.append(Problem(N_("{field} must be from {low} to {high}."), pointer,
+                                {**field, "low": f"{low:g}", "high": f"{high:g}"}))  # fmt: skip
+        return None
+    if low is not None and number < low:  # open above: only quantities, from 0
+        problems.append(Problem(N_("{field} cannot be negative."), pointer, field))
+        return None
+    return int(number) if number.is_integer() else number
 
 
 def build(

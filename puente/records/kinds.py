@@ -35,6 +35,10 @@ class Field:
     required: bool = False
     choices: tuple[str, ...] = ()
     help: str = ""
+    # A number's range (both ends, or only a low end of 0: a quantity), and whether whole.
+    low: float | None = None
+    high: float | None = None
+    whole: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,7 @@ KINDS: dict[str, Kind] = {
                     True,
                     ("drug", "precursor", "currency", "other"),
                 ),
-                Field("quantity", N_("Quantity"), "number", required=True),
+                Field("quantity", N_("Quantity"), "number", required=True, low=0),
                 Field("unit", N_("Unit"), "select", True, UNITS),
                 Field("location_ref", N_("Port of entry or place (record)"), "ref"),
                 Field("place", N_("Place (text)")),
@@ -187,7 +191,7 @@ KINDS: dict[str, Kind] = {
                 Field("vin", N_("VIN")),
                 Field("make", N_("Make")),
                 Field("model", N_("Model")),
-                Field("year", N_("Year"), "number"),
+                Field("year", N_("Year"), "number", low=1886, high=2100, whole=True),
                 Field("color", N_("Color")),
                 Field("plate_number", N_("Plate number")),
                 Field(
@@ -208,8 +212,8 @@ KINDS: dict[str, Kind] = {
                 Field("country", N_("Country (ISO alpha-2)"), required=True),
                 Field("administrative_area", N_("State")),
                 Field("city", N_("City")),
-                Field("latitude", N_("Latitude"), "number"),
-                Field("longitude", N_("Longitude"), "number"),
+                Field("latitude", N_("Latitude"), "number", low=-90, high=90),
+                Field("longitude", N_("Longitude"), "number", low=-180, high=180),
                 Field("port_code", N_("CBP port code")),
                 Field("description", N_("Description"), "textarea"),
             ),

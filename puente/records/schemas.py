@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from puente.policy.schemas import MarkingsIn, MarkingsPublic
+from puente.records.kinds import KINDS
 from puente.records.rows import RecordView
 
 
@@ -15,7 +16,8 @@ class RecordCreate(BaseModel):
 
     kind: str = Field(
         description="person, organization, criminal-organization, seizure, firearm, "
-        "vehicle, location, incident, relationship, note or report"
+        "vehicle, location, incident, relationship, note or report",
+        json_schema_extra={"enum": list(KINDS)},
     )
     fields: dict[str, Any] = Field(description="the kind's fields (see GET /api/v1/kinds)")
     markings: MarkingsIn

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
 from puente.errors import N_, Forbidden
@@ -28,9 +28,10 @@ from puente.web.deps import (
     RequesterDep,
     SessionDep,
 )
-from puente.web.problems import locale_of
+from puente.web.problems import answers, locale_of
+from puente.web.routing import api_router
 
-router = APIRouter(prefix="/api/v1/rfis", tags=["Requests for information"])
+router = api_router("/api/v1/rfis", ["Requests for information"])
 Direction = Literal["outgoing", "incoming"]
 
 
@@ -101,7 +102,7 @@ def _decided(request: Request, node: NodeDep, who: PrincipalOutsideDep, approval
         return ApprovalOut.of(approvals.get(session, who, approval_id), locale_of(request))
 
 
-@router.post("/approvals/{approval_id}/approve", response_model=ApprovalOut,
+@router.post("/approvals/{approval_id}/approve", response_model=ApprovalOut, responses=answers(409),
              summary="Approve a release (optionally with other markings for the copy)")  # fmt: skip
 def approve(request: Request, approval_id: str, body: DecisionIn, node: NodeDep,
             who: PrincipalOutsideDep) -> ApprovalOut:  # fmt: skip
@@ -109,7 +110,7 @@ def approve(request: Request, approval_id: str, body: DecisionIn, node: NodeDep,
     return _decided(request, node, who, approval_id, decision)
 
 
-@router.post("/approvals/{approval_id}/refuse", response_model=ApprovalOut,
+@router.post("/approvals/{approval_id}/refuse", response_model=ApprovalOut, responses=answers(409),
              summary="Refuse a release, saying why: the answer stays home")  # fmt: skip
 def refuse(request: Request, approval_id: str, body: RefusalIn, node: NodeDep,
            who: PrincipalOutsideDep) -> ApprovalOut:  # fmt: skip
@@ -142,7 +143,10 @@ def get_rfi(request: Request, rfi_id: str, session: SessionDep, who: PrincipalDe
     "/{rfi_id}/{action}",
     response_model=RfiOut,
     summary="Send, withdraw, assign, answer or decline",
-    responses={202: {"model": RfiOut, "description": "The answer waits for approvals"}},
+    responses={
+        202: {"model": RfiOut, "description": "The answer waits for approvals"},
+        **answers(409),
+    },
 )
 def act(
     request: Request,

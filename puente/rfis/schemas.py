@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from puente.i18n import translate
 from puente.policy.schemas import MarkingsPublic
 from puente.rfis import approvals, reports, service
+from puente.shapes import Moment
 
 
 class RfiCreate(BaseModel):
@@ -69,11 +69,11 @@ class ApprovalOut(BaseModel):
     why: list[str] = Field(description="Why its approval is needed, in the reader's language")
     reason: str = Field(description="The liaison's reason")
     asked_by: str
-    asked_at: datetime
+    asked_at: Moment
     proposed: MarkingsPublic = Field(description="The copy's markings as proposed (approved)")
     state: str = Field(description="pending, approved, refused or cancelled")
     decided_by: str
-    decided_at: datetime | None
+    decided_at: Moment | None
     note: str = Field(description="The approver's note, or why it refused")
 
     @classmethod
@@ -116,14 +116,14 @@ class RfiSummaryOut(BaseModel):
     case_reference: str
     requester: str
     assignee: str
-    sent_at: datetime | None
-    due_at: datetime | None
-    closed_at: datetime | None
+    sent_at: Moment | None
+    due_at: Moment | None
+    closed_at: Moment | None
     overdue: bool
 
 
 class RfiEventOut(BaseModel):
-    at: datetime
+    at: Moment
     actor: str
     action: str
     state: str

@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
@@ -16,7 +17,7 @@ from puente.errors import PuenteError
 from puente.node import Node, open_node
 from puente.sharing import api as taxii_api
 from puente.web import problems
-from puente.web.deps import LANG_COOKIE
+from puente.web.deps import LANG_COOKIE, text_only
 from puente.web.headers import ResponseHeaders
 from puente.web.limits import BodyLimit
 
@@ -55,6 +56,7 @@ def create_app(
         docs_url=None,  # served below from vendored assets: nothing loads from a CDN
         openapi_url="/api/v1/openapi.json",
         redoc_url=None,
+        dependencies=[Depends(text_only)],
     )
     app.state.node = the_node
 
@@ -94,6 +96,8 @@ def create_app(
             from puente.web.pages import error_page
 
             return error_page(request, NotFound(N_("There is no page at this address.")))
+        if request.url.path.startswith("/api/"):
+            return problems.from_http(request, exc.status_code, getattr(exc, "headers", None))
         return JSONResponse(
             {"detail": exc.detail},
             status_code=exc.status_code,
@@ -110,25 +114,8 @@ def create_app(
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(404, on_http_error)
 
-    from puente.accounts import api as accounts_api
-    from puente.audit import api as audit_api
-    from puente.hits import api as hits_api
-    from puente.indicators import api as indicators_api
-    from puente.plan import api as plan_api
-    from puente.plan import meeting_api
-    from puente.records import api as records_api
-    from puente.rfis import api as rfis_api
-
-    app.include_router(records_api.router)
-    app.include_router(accounts_api.router)
-    app.include_router(audit_api.router)
-    app.include_router(taxii_api.router)
-    app.include_router(hits_api.router)
-    app.include_router(rfis_api.router)
-    app.include_router(plan_api.router)
-    app.include_router(indicators_api.router)
-    app.include_router(meeting_api.router)
-    _include_views(app)
+    for router in (*api_routers(), *page_routers()):
+        app.include_router(router)
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs(request: Request) -> Response:
@@ -140,12 +127,48 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok", "node": the_node.settings.node_id}
 
+    document = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        # The problems every route answers (puente.web.problems.RESPONSES) refer to these.
+        if app.openapi_schema is None:
+            made = document()
+            made.setdefault("components", {}).setdefault("schemas", {}).update(problems.schemas())
+        return app.openapi_schema or document()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     static = resources.files("puente") / "web" / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     return app
 
 
-def _include_views(app: FastAPI) -> None:
+def api_routers() -> list[APIRouter]:
+    """The routers of the REST API and of TAXII, in the order the app includes them."""
+    from puente.accounts import api as accounts_api
+    from puente.audit import api as audit_api
+    from puente.hits import api as hits_api
+    from puente.indicators import api as indicators_api
+    from puente.plan import api as plan_api
+    from puente.plan import meeting_api
+    from puente.records import api as records_api
+    from puente.rfis import api as rfis_api
+
+    return [
+        records_api.router,
+        accounts_api.router,
+        audit_api.router,
+        taxii_api.router,
+        hits_api.router,
+        rfis_api.router,
+        plan_api.router,
+        indicators_api.router,
+        meeting_api.router,
+    ]
+
+
+def page_routers() -> list[APIRouter]:
+    """The routers of the web pages, in the order the app includes them."""
     from puente.accounts import views as accounts_views
     from puente.audit import views as audit_views
     from puente.hits import views as hits_views
@@ -171,5 +194,4 @@ def _include_views(app: FastAPI) -> None:
         indicator_views,
         meeting_views,
     )
-    for module in modules:
-        app.include_router(module.router)
+    return [module.router for module in modules]

@@ -183,3 +183,29 @@ def test_an_entry_is_read_as_the_api_reads_it(
     with pytest.raises(InvalidInput) as refused:
         _import(node, coordinator, SAMPLE.replace(*edit, 1))
     assert _messages(refused) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("written", "escape"),
+    [('"Proteger \\ud800"', "\\ud800"), ('"\\udfff y \\U0000DC00"', "\\udfff"),
+     ('{"\\ud83d": x}', "\\ud83d")],
+)  # fmt: skip
+def test_a_lone_surrogate_escape_is_refused_at_its_line(
+    node: Node, coordinator: Principal, written: str, escape: str
+) -> None:
+    """Issue 14: YAML's "\\ud800" made a string no UTF-8 holds: a 500 when it was stored."""
+    text = SAMPLE.replace("es: Proteger a nuestra gente", f"es: {written}", 1)
+    with pytest.raises(InvalidInput) as refused:
+        _import(node, coordinator, text)
+    (message,) = _messages(refused)
+    assert message.startswith(f"{escape} at line 5, column ")
+    with node.db.session() as session:
+        assert reading.tree(session) == []
+
+
+def test_a_nul_character_is_refused_at_its_line(node: Node, coordinator: Principal) -> None:
+    """Issue 14: YAML's "\\0" reached a text column PostgreSQL refuses: a 500."""
+    text = SAMPLE.replace("es: Proteger a nuestra gente", 'es: "Proteger\\0"', 1)
+    with pytest.raises(InvalidInput) as refused:
+        _import(node, coordinator, text)
+    assert _messages(refused) == ["Line 5: Text here cannot hold a NUL character (U+0000)."]

@@ -9,6 +9,7 @@ import stix2
 from sqlalchemy.orm import Session
 
 from puente.errors import InvalidInput
+from puente.i18n import translate
 from puente.node import Node
 from puente.policy.markings import Markings
 from puente.policy.roles import Principal
@@ -176,6 +177,52 @@ def test_bad_fields_are_refused_at_the_field(
     with pytest.raises(InvalidInput) as refused:
         builder.build(kind, fields, "CBP")
     assert pointer in [p.pointer for p in refused.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "value", "detail"),
+    [
+        ("seizure", "quantity", "-5", "Quantity cannot be negative."),
+        ("seizure", "quantity", -0.5, "Quantity cannot be negative."),
+        ("seizure", "quantity", "nan", "Quantity must be a number."),
+        ("seizure", "quantity", float("nan"), "Quantity must be a number."),
+        ("seizure", "quantity", "inf", "Quantity must be a number."),
+        ("seizure", "quantity", "1e999", "Quantity must be a number."),
+        ("seizure", "quantity", "1_000", "Quantity must be a number."),
+        ("vehicle", "year", "2003.5", "Year must be a whole number."),
+        ("vehicle", "year", "-2003", "Year must be from 1886 to 2100."),
+        ("location", "latitude", "91", "Latitude must be from -90 to 90."),
+        ("location", "longitude", "-180.5", "Longitude must be from -180 to 180."),
+    ],
+)
+def test_a_number_the_field_cannot_hold_is_refused_at_the_field(
+    kind: str, field: str, value: Any, detail: str
+) -> None:
+    """Issue 14: a quantity of -5, NaN or Infinity was stored (NaN as null)."""
+    with pytest.raises(InvalidInput) as refused:
+        builder.build(kind, {**SAMPLE_FIELDS[kind], field: value}, "CBP")
+    (problem,) = refused.value.problems
+    assert problem.pointer == f"/{field}"
+    assert translate("en", problem.message, **problem.params) == detail
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "value", "stored"),
+    [
+        ("seizure", "quantity", "0", 0),
+        ("seizure", "quantity", 12.5, 12.5),
+        ("seizure", "quantity", "1e3", 1000),
+        ("vehicle", "year", "2003", 2003),
+        ("location", "latitude", "-90", -90),
+        ("location", "longitude", "180.0", 180),
+    ],
+)
+def test_a_number_the_field_can_hold_is_kept(
+    kind: str, field: str, value: Any, stored: float
+) -> None:
+    obj = builder.build(kind, {**SAMPLE_FIELDS[kind], field: value}, "CBP")
+    found = obj.get(field, next(iter(obj.get("extensions", {}).values()), {}).get(field))
+    assert found == stored
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

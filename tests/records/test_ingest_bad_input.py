@@ -336,3 +336,27 @@ def test_an_import_cannot_overwrite_or_probe_a_record_the_importer_may_not_see(
     assert "us-node" not in str(refused.value)
     with node.db.session() as session:
         assert records.get(session, dea, hidden.stix_id).name == "Informant meeting"
+
+
+def _seizure(quantity: Any) -> dict[str, Any]:
+    from puente.records import builder
+    from tests.support.records import SAMPLE_FIELDS
+
+    fields = {k: v for k, v in SAMPLE_FIELDS["seizure"].items() if k != "location_ref"}
+    return builder.build("seizure", fields, "CBP") | {"quantity": quantity}
+
+
+@pytest.mark.parametrize("quantity", [-5, -0.001, "12", True, None])
+def test_a_seizure_quantity_that_is_no_amount(
+    client: TestClient, node: Node, cbp: dict[str, str], quantity: Any
+) -> None:
+    """Issue 14: a seizure of -5 kg, or of "12", was stored as it came."""
+    errors = _refused(client, node, cbp, bundle(_seizure(quantity)))
+    assert [e["pointer"] for e in errors] == ["/objects/0/quantity"]
+
+
+def test_a_seizure_of_nothing_is_stored(
+    client: TestClient, node: Node, cbp: dict[str, str]
+) -> None:
+    response = client.post("/api/v1/bundles", json=bundle(_seizure(0)), headers=cbp)
+    assert response.status_code == 201, response.text
