@@ -451,7 +451,10 @@ class ObjectChecker:
         if not types:
             return
         passes = _passes_by_stix_type[stix_type]
+        required = REQUIRED.get(stix_type, ())
         for key, value in obj.items():
+            if value is None and key in required:
+                continue  # said already: a required property that is missing
             check = passes.get(key)
             if check is not None and not check(value):  # then say what and where
                 self._conforms(value, types[key], f"{at}/{escape_pointer(key)}", key)
