@@ -15,6 +15,13 @@ from puente.web.routing import api_router
 
 router = api_router("/api/v1/plan", ["Joint action plan"])
 YAML = "application/yaml"
+# A plan file's outline; docs/plan-format.md and the import's refusals say the rest.
+PLAN_FILE = {
+    "type": "object", "description": "A plan file (docs/plan-format.md)", "required": ["format"],
+    "properties": {"format": {"const": "puente-plan/1"}, **{
+        part: {"type": "array", "items": {"type": "object"}} for part in
+        ("elements", "updates", "indicators", "observations", "meetings")}},
+}  # fmt: skip
 
 
 @router.get("", response_model=list[TreeNodeOut], summary="The plan as a tree")
@@ -24,7 +31,9 @@ def tree(session: SessionDep, who: PrincipalDep) -> list[TreeNodeOut]:
 
 
 @router.get("/export", summary="The whole plan as a plan file (docs/plan-format.md)",
-            response_class=Response)  # fmt: skip
+            response_class=Response,
+            responses={200: {"description": "A plan file", "content": {YAML: {
+                "schema": PLAN_FILE}}}})  # fmt: skip
 def export(session: SessionDep, who: PrincipalDep) -> Response:
     return Response(yaml_io.export(session, who), media_type=YAML,
                     headers={"Content-Disposition": 'attachment; filename="plan.yaml"'})  # fmt: skip
@@ -33,8 +42,7 @@ def export(session: SessionDep, who: PrincipalDep) -> Response:
 @router.post(
     "/import",
     summary="Bring the plan to what a plan file says, all or nothing",
-    openapi_extra={"requestBody": {"required": True, "content": {YAML: {
-        "schema": {"type": "string", "description": "A plan file (docs/plan-format.md)"}}}}},
+    openapi_extra={"requestBody": {"required": True, "content": {YAML: {"schema": PLAN_FILE}}}},
 )  # fmt: skip
 async def import_file(request: Request) -> Response:
     from starlette.concurrency import run_in_threadpool

@@ -28,6 +28,7 @@ from puente.web.deps import NodeDep, PrincipalDep, SessionDep
 from puente.web.problems import answers
 from puente.web.routing import api_router
 
+STIX = "application/stix+json;version=2.1"
 router = api_router("/api/v1", ["records"])
 
 
@@ -244,7 +245,11 @@ def revoke_record(
     "/export",
     summary="Export what you may see as a STIX 2.1 bundle",
     response_class=StreamingResponse,
-)
+    responses={200: {"description": "A STIX 2.1 bundle (STIX 2.1 §8)", "content": {STIX: {
+        "schema": {"type": "object", "required": ["type", "id", "objects"], "properties": {
+            "type": {"const": "bundle"}, "id": {"type": "string"},
+            "objects": {"type": "array", "items": {"type": "object"}}}}}}}},
+)  # fmt: skip
 def export_bundle(
     *,
     kind: list[str] = Query([]),
@@ -266,7 +271,7 @@ def export_bundle(
             while chunk := spool.read(65536):
                 yield chunk
 
-    return StreamingResponse(body(), media_type="application/stix+json;version=2.1")
+    return StreamingResponse(body(), media_type=STIX)
 
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
