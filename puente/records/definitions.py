@@ -82,10 +82,7 @@ def _version(obj: dict[str, Any]) -> str:
 def served(session: Session) -> list[Definition]:
     """The definitions as stored, oldest added first; this release's are stored first if they
     are not yet (a new node, or one just upgraded)."""
-    expected = {}
-    for obj in published():
-        content = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
-        expected[(obj["id"], _version(obj))] = (content, hashlib.sha256(content).hexdigest())
+    expected = _expected()
     rows = _stored(session)
     held = {(r.stix_id, r.modified_key): r.content_hash for r in rows}
     if any(held.get(key) != digest for key, (_, digest) in expected.items()):
@@ -96,6 +93,17 @@ def served(session: Session) -> list[Definition]:
             pass
         rows = _stored(session)
     return rows
+
+
+@cache
+def _expected() -> dict[tuple[str, str], tuple[bytes, str]]:
+    """This release's definitions by (id, version): their bytes and hash. The same for the
+    life of the process, and asked for on every TAXII page: made once."""
+    expected = {}
+    for obj in published():
+        content = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+        expected[(obj["id"], _version(obj))] = (content, hashlib.sha256(content).hexdigest())
+    return expected
 
 
 def _stored(session: Session) -> list[Definition]:

@@ -15,7 +15,6 @@ import hmac
 import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -39,7 +38,7 @@ from puente.errors import N_, InvalidInput, Problem
 from puente.records.definitions import served as served_definitions
 from puente.records.models import Record
 from puente.records.rows import GATE_COLUMNS, GateValues
-from puente.records.validation import timestamp_key
+from puente.records.validation import is_timestamp, timestamp_key
 from puente.sharing.collections import CollectionSpec
 
 # The modified_key of an object with neither modified nor created (records.ingest keys it so).
@@ -141,12 +140,7 @@ def parse_filters(
 def instant_key(value: str, form: re.Pattern[str] = TIMESTAMP) -> str:
     """``value`` as a fixed-width key if it is an RFC 3339 UTC timestamp of a real instant
     (§2: "Z", no other offset; 2026-02-30 and 24:00 are not instants), else ""."""
-    found = form.fullmatch(value)
-    if found is None:
-        return ""
-    try:
-        datetime.strptime(found[1], "%Y-%m-%dT%H:%M:%S")
-    except ValueError:
+    if form.fullmatch(value) is None or not is_timestamp(value):
         return ""
     return timestamp_key(value)
 
