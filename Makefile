@@ -14,7 +14,7 @@ install:  ## the package, editable, with its test tools
 test:  ## the README's test command: the whole suite on SQLite
 	pip install -e '.[test]' && pytest
 
-test-postgresql:  ## the whole suite on PostgreSQL ($$PG_URL)
+test-postgresql:  ## the suite on PostgreSQL ($$PG_URL): every test that has a database
 	PUENTE_TEST_DATABASE_URL="$(PG_URL)" pytest -q -p no:cacheprovider
 
 test-browser:  ## the browser tests (Debian's chromium, driven by Playwright)

@@ -29,6 +29,33 @@ os.environ.pop("COLUMNS", None)
 # The domains register with the layers below them, as the app and the command line do.
 domains.install()
 
+# What a test's database is made of: a test that asks for none of these runs on SQLite files of
+# its own whatever PUENTE_TEST_DATABASE_URL says.
+DATABASE_FIXTURES = {"new_database", "empty_database_url"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, run only the tests whose database comes from the fixtures below (or that
+    are marked ``postgresql``: they reach a server themselves). The others never touch
+    PostgreSQL: they ran already, the same way, in the SQLite run of the suite."""
+    if not databases.on_postgresql():
+        return
+    selected, deselected = [], []
+    for item in items:
+        uses_postgresql = DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if uses_postgresql or item.get_closest_marker("postgresql"):
+            selected.append(item)
+        else:
+            deselected.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # pytest-xdist's workers may end without running atexit: drop the last databases here.
+    databases.drop_pending()
+
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
