@@ -21,6 +21,8 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from puente.errors import Busy
+
 # The largest key a row may have on every backend (an Integer column: 32 bits on PostgreSQL,
 # 64 on SQLite): a number past it in a request is refused as input, not overflowed in the
 # driver or the database.
@@ -174,14 +176,31 @@ class Database:
             self.checkpointer = None
 
 
+# The key of the node's write lock (a PostgreSQL advisory lock: no row, no table).
+WRITE_LOCK_KEY = 0x50_75_65_6E  # "Puen"
+AUDIT_LOCKED_IN = "audit_locked_in"  # session.info: the transaction that appended to the chain
+
+
 def lock_writes(session: Session) -> None:
-    """Take the node's write lock until the transaction ends. It is the audit chain's head row,
-    which every write locks anyway to append to the chain (SQLite's BEGIN IMMEDIATE already
-    makes writers take turns). Taken before reading what a write depends on (the codes a plan
-    already holds, the latest date a record was added), two concurrent writes cannot both
-    read the same thing and act on it."""
-    if session.get_bind().dialect.name != "sqlite":
-        session.execute(text("SELECT id FROM audit_head WHERE id = 1 FOR UPDATE"))
+    """Take the node's write lock until the transaction ends. Taken before reading what a write
+    depends on (the codes a plan already holds, the latest date a record was added), two
+    concurrent writes cannot both read the same thing and act on it. SQLite's BEGIN IMMEDIATE
+    already makes writers take turns.
+
+    It is not the audit chain's head row, which every audited read locks too: an import holds
+    this lock for its whole transaction (minutes at ten million objects), and analysts' searches
+    and partners' pulls, which append to the chain, go on meanwhile. A transaction that has
+    appended to the chain already never waits for this lock (it could wait on an import that
+    waits on its audit head): it takes the lock if it is free, or is refused as busy."""
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    transaction = session.get_transaction()
+    if transaction is None or session.info.get(AUDIT_LOCKED_IN) is not transaction:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+        return
+    taken = session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+    if not taken.scalar():
+        raise Busy()
 
 
 def alembic_config(url: str) -> Any:

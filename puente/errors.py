@@ -151,6 +151,17 @@ class Locked(PuenteError):
     kind = "locked"
 
 
+class Busy(PuenteError):
+    """The node's write lock is held by a long write (an import, a sync) and this request may
+    not wait for it (HTTP 503): trying again in a moment works."""
+
+    kind = "busy"
+
+    def __init__(self) -> None:
+        super().__init__(N_("The node is busy with a large write (an import or a sync). Try "
+                            "again in a moment."))  # fmt: skip
+
+
 class Unavailable(PuenteError):
     """A partner node could not be reached or did not answer as TAXII 2.1 requires."""
 

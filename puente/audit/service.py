@@ -28,6 +28,7 @@ from puente.audit import checkpoints
 from puente.audit.checkpoints import Anchors, Checkpoint
 from puente.audit.models import AuditEntry, AuditHead
 from puente.config import Settings
+from puente.db import AUDIT_LOCKED_IN
 from puente.errors import N_, Conflict, Problem
 from puente.policy.roles import Principal, require
 
@@ -60,7 +61,9 @@ def append(
     marking: str = "",
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Add one entry at the end of the chain, in the caller's transaction."""
+    """Add one entry at the end of the chain, in the caller's transaction (after the write
+    lock, if the transaction takes it: see :func:`puente.db.lock_writes`)."""
+    session.info[AUDIT_LOCKED_IN] = session.get_transaction()
     head = session.execute(
         select(AuditHead).where(AuditHead.id == 1).with_for_update()
     ).scalar_one_or_none()

@@ -59,8 +59,7 @@ def latest_stamp(session: Session) -> int:
 
     TAXII partners page by date_added (added_after is exclusive): a stamp must be later than
     every stamp already committed and commit before any later one, or a partner that paged
-    past it would never see it. SQLite's BEGIN IMMEDIATE already makes writers take turns;
-    elsewhere the audit head row, which every write locks anyway, is locked first here.
+    past it would never see it: writers of records take turns (:func:`puente.db.lock_writes`).
     """
     lock_writes(session)
     # The definitions every collection serves beside the records are paged with them.

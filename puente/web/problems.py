@@ -24,6 +24,7 @@ STATUS = {
     "locked": 423,
     "config": 500,
     "unavailable": 503,
+    "busy": 503,
     "quota": 429,
     "error": 400,
 }
@@ -37,6 +38,7 @@ TITLES = {
     "locked": N_("Account locked"),
     "config": N_("Node misconfigured"),
     "unavailable": N_("Partner unavailable"),
+    "busy": N_("Node busy"),
     "quota": N_("Quota used up"),
     "error": N_("Bad request"),
 }
