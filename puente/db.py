@@ -401,6 +401,11 @@ class Replica:
             "fallbacks_by_state": dict(self.counts.reasons),
         }
 
+    def status(self) -> dict[str, object]:
+        """:meth:`describe`, checked first unless the last check is recent."""
+        self.check(time.monotonic() - self.options.check_seconds)
+        return self.describe()
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -529,6 +534,15 @@ class Database:
         for the replica to replay it (nothing without a replica)."""
         if self.replica is not None and reader:
             self.replica.remember_write(reader)
+
+    def describe(self) -> dict[str, object]:
+        """For an operator (``puente node status``, ``/healthz``): the database, and the
+        replica's state, lag and this process's counts of where reads went."""
+        return {
+            "backend": self.engine.dialect.name,
+            "database": _safe(self.url),
+            "replica": None if self.replica is None else self.replica.status(),
+        }
 
     def dispose(self) -> None:
         self.engine.dispose()

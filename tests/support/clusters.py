@@ -108,10 +108,8 @@ class ReplicatedPair:
         target = self.primary.execute("SELECT pg_current_wal_lsn()::text")[0][0]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            done = self.replica.execute(
-                f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn"
-            )[0][0]
-            if done:
+            query = f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn"
+            if self.replica.execute(query)[0][0]:
                 return
             time.sleep(0.05)
         raise TimeoutError(f"the replica did not replay up to {target} in {timeout} s")
