@@ -135,8 +135,9 @@ def status(data_dir: Path | None = DataDir) -> None:
     if replica["problem"]:
         console.print(t("  Problem: {problem}", problem=str(replica["problem"])))
     if replica["lag_seconds"] is not None:
+        seconds = "{:.3f}".format(replica["lag_seconds"])
         console.print(t("  Lag: {seconds} s, {bytes} bytes of WAL (bound: {bound} s)",
-                        seconds=f"{replica['lag_seconds']:.3f}", bytes=str(replica["lag_bytes"]),
+                        seconds=seconds, bytes=str(replica["lag_bytes"]),
                         bound=str(replica["max_lag_seconds"])))  # fmt: skip
     if replica["replay_paused"]:
         console.print(t("  Replay is paused on the replica (pg_wal_replay_resume() resumes it)."))
