@@ -297,13 +297,19 @@ class Replica:
     def check(self, not_before: float = 0.0) -> ReplicaState:
         """The replica's state, checked now unless a check made at or after ``not_before``
         (time.monotonic()) is known."""
-        if self._state.checked_at >= not_before and self._state.checked_at > 0:
+        known = self._state.checked_at > 0
+        if known and self._state.checked_at >= not_before:
             return self._state
-        with self._probe_lock:
-            if self._state.checked_at >= not_before and self._state.checked_at > 0:
-                return self._state  # another thread checked while this one waited
-            self._set(self._probe())
+        # One check at a time; while one runs (it may wait connect_timeout_seconds for a
+        # replica that does not answer), other requests go by the last state known.
+        if not self._probe_lock.acquire(blocking=not known):
             return self._state
+        try:
+            if self._state.checked_at < not_before or not self._state.checked_at:
+                self._set(self._probe())
+            return self._state
+        finally:
+            self._probe_lock.release()
 
     def _probe(self) -> ReplicaState:
         moment = time.monotonic()

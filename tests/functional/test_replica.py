@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -235,7 +235,11 @@ def test_a_stopped_replica_falls_back_to_the_primary(replicated: Replicated) -> 
     headers = r.bearer("eva.reads")
     r.create(headers, "Vehículo robado en Laredo")
     r.pair.wait_replayed()
-    time.sleep(0.2)
+    options = r.replica.options
+    # The replica was just found well, and is not checked again for a minute: the request
+    # after it stops finds out when its connection to the replica is refused.
+    r.replica.options = replace(options, check_seconds=60)
+    assert r.replica.check(time.monotonic()).state == "ok"
     r.pair.replica.stop("immediate")
     try:
         fallbacks = r.replica.counts.fallbacks
@@ -244,10 +248,16 @@ def test_a_stopped_replica_falls_back_to_the_primary(replicated: Replicated) -> 
                 assert r.search(headers, "Laredo") == ["Vehículo robado en Laredo"]
             assert searched.reads("primary", "records")
         assert r.replica.counts.fallbacks == fallbacks + 2
+        assert r.replica.state.state == "down"
+        r.replica.options = options
+        time.sleep(0.2)  # checked again: still down, by its own check this time
+        assert r.search(headers, "Laredo") == ["Vehículo robado en Laredo"]
+        assert r.replica.counts.fallbacks == fallbacks + 3
         health = r.client.get("/healthz")
         assert health.status_code == 200
         assert health.json()["replica"]["state"] == "down"
     finally:
+        r.replica.options = options
         r.pair.replica.start()
     r.pair.wait_replayed()
     time.sleep(0.2)
