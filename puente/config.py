@@ -142,6 +142,19 @@ class Audit(BaseModel):
     checkpoint_file: str = CHECKPOINT_FILE
 
 
+class Replica(BaseModel):
+    """How a PostgreSQL node uses its read replica (``database_replica_url``; docs/operator.md,
+    "Replicas"). A replica that is down, or further behind the primary than
+    ``max_lag_seconds``, is not read from: the primary serves until it is back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_lag_seconds: float = Field(default=10.0, gt=0, le=3600)
+    # How often the replica's replay position and lag are checked (at most; when idle, never).
+    check_seconds: float = Field(default=1.0, ge=0, le=60)
+    connect_timeout_seconds: int = Field(default=2, ge=1, le=60)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -150,6 +163,9 @@ class Settings(BaseModel):
     display_name: str = Field(min_length=1)
     data_dir: Path
     database_url: str = ""
+    # A PostgreSQL streaming replica of database_url: searches, pages and TAXII reads go to it.
+    database_replica_url: str = ""
+    replica: Replica = Field(default_factory=Replica)
     default_markings: dict[str, MarkingDefaults] = Field(default_factory=dict)
     limits: Limits = Field(default_factory=Limits)
     security: Security = Field(default_factory=Security)
@@ -165,6 +181,21 @@ class Settings(BaseModel):
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,62}", value):
             raise ValueError("use 2 to 63 lowercase letters, digits or hyphens, e.g. us-cbp-1")
         return value
+
+    @field_validator("database_replica_url")
+    @classmethod
+    def _replica_is_postgresql(cls, value: str) -> str:
+        if value and not value.startswith("postgresql"):
+            raise ValueError("a read replica is a PostgreSQL server: postgresql+psycopg://…")
+        return value
+
+    @property
+    def resolved_replica_url(self) -> str:
+        """The replica's URL, or "" when reads have nowhere else to go: none is configured, or
+        the node runs on SQLite (which ignores the setting)."""
+        if not self.resolved_database_url.startswith("postgresql"):
+            return ""
+        return self.database_replica_url
 
     @property
     def resolved_database_url(self) -> str:
@@ -209,6 +240,8 @@ def load_settings(data_dir: Path | None = None) -> Settings:
     raw["data_dir"] = str(directory)
     if url := os.environ.get("PUENTE_DATABASE_URL"):
         raw["database_url"] = url
+    if url := os.environ.get("PUENTE_DATABASE_REPLICA_URL"):
+        raw["database_replica_url"] = url
     return validate_settings(raw, source=str(path))
 
 

@@ -13,13 +13,19 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event, text
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import BigInteger, Engine, MetaData, String, create_engine, event, select, text
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import ClauseElement, TextClause
+from sqlalchemy.sql.selectable import GenerativeSelect
 
 from puente.errors import Busy
 
@@ -145,31 +151,411 @@ class Checkpointer:
         self._thread.join()
 
 
-class Database:
-    """One node's database: an engine, a session factory and, on SQLite, a checkpointer."""
+class ReadFence(Base):
+    """The primary's WAL position after a reader's last write (a user's or a partner's): the
+    replica serves that reader only once it has replayed that far (:class:`Replica`).
 
-    def __init__(self, url: str) -> None:
+    On PostgreSQL the table is UNLOGGED (migration 0026): a fence costs no WAL and no fsync,
+    is never replicated (a standby cannot read it; only the primary is asked), and is emptied
+    by a crash of the primary, when a reader may, for at most the replica's lag bound, read
+    the replica without waiting for their last write. SQLite nodes never use it."""
+
+    __tablename__ = "read_fences"
+
+    reader: Mapped[str] = mapped_column(String(100), primary_key=True)
+    lsn: Mapped[int] = mapped_column(BigInteger)
+
+
+# A statement given as text that only reads: a plain SELECT (or WITH … SELECT) that neither
+# locks rows nor writes, nor calls a function known to write.
+_READ_TEXT = re.compile(r"\s*(SELECT|WITH|VALUES|TABLE|SHOW)\b", re.IGNORECASE)
+_WRITE_TEXT = re.compile(
+    r"\b(INSERT|UPDATE|DELETE|MERGE|FOR\s+(NO\s+KEY\s+)?UPDATE|FOR\s+(KEY\s+)?SHARE"
+    r"|NEXTVAL|SETVAL|PG_ADVISORY\w*|PG_WAL_REPLAY_\w+)\b",
+    re.IGNORECASE,
+)
+
+
+def writes_or_locks(clause: ClauseElement | None) -> bool:
+    """Whether a statement must run on the primary: it writes, or it locks rows (``SELECT …
+    FOR UPDATE``, as :func:`lock_writes` and the audit chain take). ``None`` is a session's
+    ``connection()`` asked for without a statement (Core reads, e.g. a TAXII page): the
+    connection of the unit of work's reads, primary as soon as anything wrote or locked."""
+    if clause is None:
+        return False
+    if isinstance(clause, UpdateBase):
+        return True
+    if isinstance(clause, GenerativeSelect):
+        return clause._for_update_arg is not None
+    if isinstance(clause, TextClause):
+        return not _READ_TEXT.match(clause.text) or bool(_WRITE_TEXT.search(clause.text))
+    return bool(getattr(clause, "is_dml", False))
+
+
+@dataclass(frozen=True)
+class ReplicaOptions:
+    """How a replica is used (:class:`puente.config.Replica`, repeated here: the kernel's
+    db does not read settings)."""
+
+    max_lag_seconds: float = 10.0
+    check_seconds: float = 1.0
+    connect_timeout_seconds: int = 2
+
+
+@dataclass(frozen=True)
+class ReplicaState:
+    """What the last check of the replica found."""
+
+    state: str = "unknown"  # ok, down, lagging, not-a-standby
+    replay_lsn: int = 0
+    lag_seconds: float | None = None
+    lag_bytes: int | None = None
+    paused: bool = False
+    problem: str = ""
+    checked_at: float = 0.0  # time.monotonic()
+
+
+@dataclass
+class ReplicaCounts:
+    """Units of work since the process started, by where their reads went."""
+
+    replica: int = 0  # read from the replica
+    fenced: int = 0  # from the primary: the reader's own last write had not reached the replica
+    fallbacks: int = 0  # from the primary: the replica was down or lagged past the bound
+    reasons: dict[str, int] = field(default_factory=dict)  # fallbacks by state
+
+
+def _lsn(value: object) -> int:
+    return int(value) if value is not None else 0  # type: ignore[call-overload]
+
+
+_PRIMARY_LSN = text("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")
+_REPLICA_STATE = text(
+    "SELECT pg_is_in_recovery(), (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint,"
+    " extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8,"
+    " CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END"
+)
+_FENCE = text(
+    "INSERT INTO read_fences (reader, lsn)"
+    " VALUES (:reader, (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint)"
+    " ON CONFLICT (reader) DO UPDATE SET lsn = GREATEST(read_fences.lsn, excluded.lsn)"
+)
+
+
+class Replica:
+    """A PostgreSQL streaming replica of the node's database, and whether it may be read.
+
+    **What goes where.** A unit of work opened with ``replica_reads`` (a request that only
+    reads: GET and HEAD) authenticates on the primary (a revoked token or a closed session is
+    refused at once; a new one works at once), then :meth:`Database.route_reads` decides once
+    whether its reads go to the replica. From then on :class:`RoutingSession` sends each read
+    there, and the first write, flush or row lock (and everything after it, in that unit of
+    work) to the primary: a search's audit entry, which locks the chain's head, is appended
+    on the primary after the search read the replica. Every other unit of work (POST and the
+    other methods, the command line, the jobs) reads and writes the primary only, so nothing
+    is ever written from what a lagging replica showed.
+
+    **Lag: a reader sees their own writes.** After a request that may have written commits,
+    the primary's WAL position is stored as the caller's fence (:class:`ReadFence`, by user
+    or partner: every worker process and server reads the same fence, on the primary). A
+    later read by that caller goes to the replica only if the replica has replayed at least
+    that far (``pg_last_wal_replay_lsn()``), checked afresh when the last check had not
+    seen it; otherwise to the primary (counted as ``fenced``). Others' writes reach a reader
+    within the lag bound. The audit entries and bookkeeping that reads themselves write
+    (last seen, last used) set no fence: a search does not send its author's next search to
+    the primary.
+
+    **A replica that is down or behind.** Its state is checked at most every
+    ``check_seconds``: the primary's WAL position, the replica's replay position and the age
+    of the last transaction it replayed. The lag is 0 when it has replayed all the primary
+    wrote, else the shorter of that age and the time since a check last found it caught up.
+    Down (it refuses connections or a connection to it breaks), lagging past
+    ``max_lag_seconds``, or not a standby at all (promoted): reads go to the primary, counted
+    as ``fallbacks``, logged once when the state changes and once when it recovers.
+    """
+
+    def __init__(self, url: str, primary: Engine, options: ReplicaOptions) -> None:
+        self.url = url
+        self.primary = primary
+        self.options = options
+        self.engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=10,
+            connect_args={"connect_timeout": options.connect_timeout_seconds},
+        )
+        event.listen(self.engine, "handle_error", self._on_error)
+        self.counts = ReplicaCounts()
+        self._state = ReplicaState()
+        self._caught_up_at: float | None = None
+        self._probe_lock = threading.Lock()
+        self._count_lock = threading.Lock()
+
+    @property
+    def state(self) -> ReplicaState:
+        return self._state
+
+    def check(self, not_before: float = 0.0) -> ReplicaState:
+        """The replica's state, checked now unless a check made at or after ``not_before``
+        (time.monotonic()) is known."""
+        known = self._state.checked_at > 0
+        if known and self._state.checked_at >= not_before:
+            return self._state
+        # One check at a time; while one runs (it may wait connect_timeout_seconds for a
+        # replica that does not answer), other requests go by the last state known.
+        if not self._probe_lock.acquire(blocking=not known):
+            return self._state
+        try:
+            if self._state.checked_at < not_before or not self._state.checked_at:
+                self._set(self._probe())
+            return self._state
+        finally:
+            self._probe_lock.release()
+
+    def _probe(self) -> ReplicaState:
+        moment = time.monotonic()
+        with self.primary.connect() as connection:
+            head = _lsn(connection.execute(_PRIMARY_LSN).scalar_one())
+        try:
+            with self.engine.connect() as connection:
+                standby, replayed, age, paused = connection.execute(_REPLICA_STATE).one()
+        except DBAPIError as error:
+            return ReplicaState("down", problem=_first_line(error), checked_at=moment)
+        if not standby:
+            return ReplicaState("not-a-standby", problem="pg_is_in_recovery() is false",
+                                checked_at=moment)  # fmt: skip
+        replayed = _lsn(replayed)
+        if replayed >= head:
+            self._caught_up_at = moment
+            return ReplicaState("ok", replayed, 0.0, 0, bool(paused), checked_at=moment)
+        lag = float("inf") if age is None else max(float(age), 0.0)
+        if self._caught_up_at is not None:
+            lag = min(lag, moment - self._caught_up_at)
+        state = "ok" if lag <= self.options.max_lag_seconds else "lagging"
+        problem = "" if state == "ok" else f"{lag:.1f} s behind"
+        return ReplicaState(state, replayed, lag, head - replayed, bool(paused), problem, moment)
+
+    def _set(self, new: ReplicaState) -> None:
+        old, self._state = self._state, new
+        if new.state != old.state or (new.state != "ok" and old.checked_at == 0):
+            if new.state == "ok":
+                if old.state != "unknown":
+                    log.warning("read replica %s is back: reads go to it again", _safe(self.url))
+            else:
+                log.warning("read replica %s is %s (%s): reads go to the primary",
+                            _safe(self.url), new.state, new.problem)  # fmt: skip
+
+    def _on_error(self, context: ExceptionContext) -> None:
+        if context.is_disconnect:  # the replica went away under a query: stop routing to it
+            problem = _first_line(context.original_exception)
+            self._set(replace(self._state, state="down", problem=problem,
+                              checked_at=time.monotonic()))  # fmt: skip
+
+    def serves(self, fence: int) -> bool:
+        """Whether a unit of work whose reader's fence is ``fence`` reads from the replica;
+        counted either way."""
+        state = self.check(time.monotonic() - self.options.check_seconds)
+        if state.state == "ok" and state.replay_lsn < fence:
+            state = self.check(time.monotonic())  # the last check may predate the catch-up
+        if state.state != "ok":
+            self._count("fallbacks", state.state)
+            return False
+        if state.replay_lsn < fence:
+            self._count("fenced")
+            return False
+        self._count("replica")
+        return True
+
+    def failed(self, error: BaseException) -> None:
+        """A unit of work could not open its connection to the replica."""
+        self._set(replace(self._state, state="down", problem=_first_line(error),
+                          checked_at=time.monotonic()))  # fmt: skip
+        self._count("fallbacks", "down")
+        with self._count_lock:
+            self.counts.replica -= 1  # counted as served by the replica when routed
+
+    def _count(self, name: str, reason: str = "") -> None:
+        with self._count_lock:
+            setattr(self.counts, name, getattr(self.counts, name) + 1)
+            if reason:
+                self.counts.reasons[reason] = self.counts.reasons.get(reason, 0) + 1
+
+    def fence(self, session: Session, reader: str) -> int:
+        """The reader's fence, read in the unit of work on the primary (0: none)."""
+        found = session.execute(select(ReadFence.lsn).where(ReadFence.reader == reader))
+        return _lsn(found.scalar())
+
+    def remember_write(self, reader: str) -> None:
+        """Set the reader's fence to the primary's WAL position, after their write committed."""
+        with self.primary.connect() as connection:
+            connection.execute(_FENCE, {"reader": reader[:100]})
+            connection.commit()
+
+    def describe(self) -> dict[str, object]:
+        """The replica for an operator: where it is, its state, lag and the counts."""
+        state = self._state
+        return {
+            "url": _safe(self.url),
+            "state": state.state,
+            "lag_seconds": None if state.lag_seconds is None else round(state.lag_seconds, 3),
+            "lag_bytes": state.lag_bytes,
+            "replay_paused": state.paused,
+            "problem": state.problem,
+            "max_lag_seconds": self.options.max_lag_seconds,
+            "reads_on_replica": self.counts.replica,
+            "reads_on_primary_for_own_writes": self.counts.fenced,
+            "fallbacks": self.counts.fallbacks,
+            "fallbacks_by_state": dict(self.counts.reasons),
+        }
+
+    def status(self) -> dict[str, object]:
+        """:meth:`describe`, checked first unless the last check is recent."""
+        self.check(time.monotonic() - self.options.check_seconds)
+        return self.describe()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _first_line(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    return (str(original).strip().splitlines() or [type(original).__name__])[0][:300]
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+ROUTE = "puente.route"
+
+
+class _Route:
+    """Where one unit of work's reads go (a :class:`RoutingSession`'s ``info[ROUTE]``)."""
+
+    __slots__ = ("decided", "opened", "reading", "replica", "served")
+
+    def __init__(self, replica: Replica) -> None:
+        self.replica = replica
+        self.decided = False  # route_reads has run
+        self.reading = False  # reads go to the replica now
+        self.opened = False  # the replica's connection has joined the transaction
+        self.served = "primary"  # where the reads went: "replica" once one did
+
+
+class RoutingSession(Session):
+    """A session that reads from the replica and writes to the primary, in one unit of work
+    (SQLAlchemy's documented partitioning pattern: a ``get_bind`` override).
+
+    Without a route in ``info`` (every unit of work but a reading request's, and every one on
+    a node without a replica) it is a plain session on the primary. With one that reads
+    from the replica: a flush, a write or a row lock turns it to the primary for the rest of
+    the unit of work (:func:`writes_or_locks`). The replica's connection is opened the first
+    time a read goes there; a replica refusing it sends the reads to the primary."""
+
+    def get_bind(
+        self,
+        mapper: Any = None,
+        *,
+        clause: ClauseElement | None = None,
+        bind: Any = None,
+        **kw: Any,
+    ) -> Any:
+        route: _Route | None = self.info.get(ROUTE)
+        if route is not None and route.reading and bind is None:
+            if self._flushing or writes_or_locks(clause):
+                route.reading = False
+            elif route.opened or self._open_replica(route):
+                return route.replica.engine
+        return super().get_bind(mapper, clause=clause, bind=bind, **kw)
+
+    def _open_replica(self, route: _Route) -> bool:
+        try:
+            self.connection(bind_arguments={"bind": route.replica.engine})
+        except DBAPIError as error:
+            route.reading = False
+            route.replica.failed(error)
+            return False
+        route.opened = True
+        route.served = "replica"
+        return True
+
+
+def served_by(session: Session) -> str:
+    """Where this unit of work's reads went: "replica" or "primary"."""
+    route: _Route | None = session.info.get(ROUTE)
+    return route.served if route is not None else "primary"
+
+
+class Database:
+    """One node's database: an engine, a session factory and, on SQLite, a checkpointer; on
+    PostgreSQL, optionally a read :class:`Replica`."""
+
+    def __init__(
+        self, url: str, replica_url: str = "", replica_options: ReplicaOptions | None = None
+    ) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = sessionmaker(self.engine, class_=RoutingSession, expire_on_commit=False)
         self.checkpointer: Checkpointer | None = None
+        self.replica: Replica | None = None
         path = self.engine.url.database
         if self.engine.dialect.name == "sqlite" and path and path != ":memory:":
             self.checkpointer = Checkpointer(path)
             event.listen(self.engine, "commit", lambda _connection: self._committed())
+        if replica_url and self.engine.dialect.name == "postgresql":
+            self.replica = Replica(replica_url, self.engine, replica_options or ReplicaOptions())
 
     def _committed(self) -> None:
         if self.checkpointer is not None:
             self.checkpointer.committed()
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: commits on success, rolls back on any error."""
+    def session(self, replica_reads: bool = False) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on any error.
+
+        ``replica_reads`` (a request that only reads): its reads may go to the replica once
+        :meth:`route_reads` says so; until then, and without a replica, all is the primary."""
         with self.sessions() as session, session.begin():
+            if replica_reads and self.replica is not None:
+                session.info[ROUTE] = _Route(self.replica)
             yield session
+
+    def route_reads(self, session: Session, reader: str | None) -> None:
+        """Decide, once, where the rest of this unit of work reads: the replica, if the unit
+        of work may read it, the replica is up and close enough, and it has replayed the
+        reader's last write (``reader``: "user:7", "partner:mx-fgr-1"; None: nobody known).
+        What the caller wrote so far (authentication's bookkeeping) is flushed to the
+        primary first and does not keep the reads there."""
+        route: _Route | None = session.info.get(ROUTE)
+        if route is None or route.decided:
+            return
+        route.decided = True
+        session.flush()
+        fence = route.replica.fence(session, reader) if reader else 0
+        route.reading = route.replica.serves(fence)
+
+    def remember_write(self, reader: str | None) -> None:
+        """After a unit of work that may have written committed: the reader's next reads wait
+        for the replica to replay it (nothing without a replica)."""
+        if self.replica is not None and reader:
+            self.replica.remember_write(reader)
+
+    def describe(self) -> dict[str, object]:
+        """For an operator (``puente node status``, ``/healthz``): the database, and the
+        replica's state, lag and this process's counts of where reads went."""
+        return {
+            "backend": self.engine.dialect.name,
+            "database": _safe(self.url),
+            "replica": None if self.replica is None else self.replica.status(),
+        }
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.replica is not None:
+            self.replica.dispose()
         if self.checkpointer is not None:
             with contextlib.suppress(RuntimeError):  # disposed twice
                 self.checkpointer.stop()

@@ -2,7 +2,7 @@
 
 from puente.accounts.models import Agency, ApiToken, User, WebSession
 from puente.audit.models import AuditCheckpoint, AuditDenial, AuditEntry, AuditHead
-from puente.db import Base
+from puente.db import Base, ReadFence
 from puente.hits.models import (
     HitIndexEntry,
     HitIndexState,
@@ -53,6 +53,7 @@ __all__ = [
     "PlanMeeting",
     "PlanUpdate",
     "Quarantined",
+    "ReadFence",
     "RecallNotice",
     "Receipt",
     "ReceivedVersion",

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from puente import signing
 from puente.config import Settings, load_settings
-from puente.db import Database, schema_is_current, upgrade
+from puente.db import Database, ReplicaOptions, schema_is_current, upgrade
 
 
 @dataclass
@@ -25,10 +25,24 @@ class Node:
 
 def open_node(data_dir: Path | None = None, migrate: bool = True) -> Node:
     settings = load_settings(data_dir)
-    database = Database(settings.resolved_database_url)
+    database = open_database(settings)
     if migrate and not schema_is_current(database.engine):
         upgrade(settings.resolved_database_url)
     return Node(settings, database)
+
+
+def open_database(settings: Settings) -> Database:
+    """The node's database, with its read replica when one is configured (PostgreSQL only)."""
+    options = settings.replica
+    return Database(
+        settings.resolved_database_url,
+        replica_url=settings.resolved_replica_url,
+        replica_options=ReplicaOptions(
+            max_lag_seconds=options.max_lag_seconds,
+            check_seconds=options.check_seconds,
+            connect_timeout_seconds=options.connect_timeout_seconds,
+        ),
+    )
 
 
 def generate_key(path: Path) -> None:

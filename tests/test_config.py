@@ -80,3 +80,27 @@ def test_password_hashing_keeps_production_strength_unless_a_test_lowers_it(
         assert "memory_kib = 65536" in written
     finally:
         node.close()
+
+
+def test_a_read_replica_is_a_postgresql_server_and_may_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = {"node_id": "us-node", "country": "USA", "display_name": "US",
+            "data_dir": str(tmp_path), "database_url": "postgresql+psycopg://p/db"}  # fmt: skip
+    with pytest.raises(ConfigError) as caught:
+        validate_settings({**base, "database_replica_url": "sqlite:///replica.db"})
+    assert "database_replica_url" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        validate_settings({**base, "replica": {"max_lag_seconds": 0}})
+    assert "replica.max_lag_seconds" in str(caught.value)
+    assert validate_settings(base).resolved_replica_url == ""
+
+    (tmp_path / "puente.toml").write_text(
+        'node_id = "us-node"\ncountry = "USA"\ndisplay_name = "US"\n'
+        'database_url = "postgresql+psycopg://p/db"\n[replica]\nmax_lag_seconds = 2.5\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PUENTE_DATABASE_REPLICA_URL", "postgresql+psycopg://r/db")
+    settings = load_settings(tmp_path)
+    assert settings.resolved_replica_url == "postgresql+psycopg://r/db"
+    assert settings.replica.max_lag_seconds == 2.5

@@ -54,3 +54,59 @@ def test_a_long_burst_is_checkpointed_while_it_lasts(tmp_path: Path) -> None:
     checkpointer.stop()
     during = [m for m in checkpointer.moments if m < ended]
     assert len(during) >= 3
+
+
+# -- the read replica's routing (the replica itself: tests/functional/test_replica.py) --------
+
+
+def test_writes_and_row_locks_go_to_the_primary_plain_reads_may_not() -> None:
+    from sqlalchemy import delete, insert, select, text, update
+
+    from puente.audit.models import AuditHead
+    from puente.db import writes_or_locks
+
+    head = AuditHead.__table__
+    assert not writes_or_locks(select(AuditHead))
+    assert not writes_or_locks(select(AuditHead).union(select(AuditHead)))
+    assert not writes_or_locks(None)  # a session's connection(), asked for without a statement
+    assert not writes_or_locks(text("SELECT id FROM audit_head"))
+    assert not writes_or_locks(text("  with x as (select 1) select * from x"))
+    for writing in (
+        select(AuditHead).with_for_update(),
+        select(AuditHead).with_for_update(read=True),
+        insert(head),
+        update(head).values(seq=1),
+        delete(head),
+        text("SELECT id FROM audit_head WHERE id = 1 FOR UPDATE"),
+        text("select 1 for no key update"),
+        text("SELECT * FROM t FOR SHARE"),
+        text("WITH moved AS (DELETE FROM t RETURNING *) SELECT * FROM moved"),
+        text("INSERT INTO t VALUES (1)"),
+        text("SELECT nextval('s')"),
+        text("SELECT pg_advisory_xact_lock(1)"),
+        text("VACUUM ANALYZE records"),
+    ):
+        assert writes_or_locks(writing), writing
+
+
+def test_a_sqlite_node_ignores_a_replica(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from puente.config import validate_settings
+    from puente.node import open_database
+
+    settings = validate_settings({
+        "node_id": "us-node", "country": "USA", "display_name": "US", "data_dir": str(tmp_path),
+        "database_replica_url": "postgresql+psycopg://root@127.0.0.1:1/nowhere",
+    })  # fmt: skip
+    assert settings.resolved_replica_url == ""
+    database = open_database(settings)
+    try:
+        assert database.replica is None
+        assert database.describe()["replica"] is None
+        with database.session(replica_reads=True) as session:
+            database.route_reads(session, "user:1")  # nothing to decide: no replica
+            assert session.execute(text("SELECT 1")).scalar() == 1
+        database.remember_write("user:1")  # nothing to remember
+    finally:
+        database.dispose()

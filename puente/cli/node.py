@@ -108,6 +108,42 @@ def db_revision(
                     path=str(path)))  # fmt: skip
 
 
+REPLICA_STATES = {
+    "ok": N_("in use"),
+    "down": N_("down: reads go to the primary"),
+    "lagging": N_("too far behind: reads go to the primary"),
+    "not-a-standby": N_("not a standby: reads go to the primary"),
+    "unknown": N_("not checked yet"),
+}
+
+
+@handles_errors
+def status(data_dir: Path | None = DataDir) -> None:
+    """Show the node's database and its read replica: state, lag, where reads go."""
+    from puente.cli.common import opened
+
+    with opened(data_dir) as node:
+        described = node.db.describe()
+    console.print(t("Database: {backend} ({url})", backend=str(described["backend"]),
+                    url=str(described["database"])))  # fmt: skip
+    replica = described["replica"]
+    if not isinstance(replica, dict):
+        console.print(t("Read replica: none (every read goes to the database above)."))
+        return
+    console.print(t("Read replica: {url}", url=str(replica["url"])))
+    console.print(t("  State: {state}", state=t(REPLICA_STATES[str(replica["state"])])))
+    if replica["problem"]:
+        console.print(t("  Problem: {problem}", problem=str(replica["problem"])))
+    if replica["lag_seconds"] is not None:
+        seconds = "{:.3f}".format(replica["lag_seconds"])
+        console.print(t("  Lag: {seconds} s, {bytes} bytes of WAL (bound: {bound} s)",
+                        seconds=seconds, bytes=str(replica["lag_bytes"]),
+                        bound=str(replica["max_lag_seconds"])))  # fmt: skip
+    if replica["replay_paused"]:
+        console.print(t("  Replay is paused on the replica (pg_wal_replay_resume() resumes it)."))
+    console.print(t("  Where a running server's reads went: its /healthz address."))
+
+
 @handles_errors
 def serve(
     data_dir: Path | None = DataDir,

@@ -124,8 +124,11 @@ def create_app(
         return render(request, "api_docs.html")
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "node": the_node.settings.node_id}
+    def healthz() -> dict[str, Any]:
+        found: dict[str, Any] = {"status": "ok", "node": the_node.settings.node_id}
+        if the_node.db.replica is not None:  # its state, lag and where this process read
+            found["replica"] = the_node.db.replica.status()
+        return found
 
     document = app.openapi
 

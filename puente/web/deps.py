@@ -25,6 +25,7 @@ from puente.policy.roles import Principal
 from puente.shapes import NUL, read_json
 from puente.sharing import partners
 from puente.sharing.collections import Requester
+from puente.sharing.partners import PartnerPrincipal
 
 SESSION_COOKIE = "puente_session"
 LANG_COOKIE = "puente_lang"
@@ -38,16 +39,40 @@ def get_node(request: Request) -> Node:
     return node
 
 
-def _unit_of_work(node: Node = Depends(get_node)) -> Iterator[Session]:
+def reader_key(who: Requester | None) -> str | None:
+    """Whose writes a read must see (puente.db.Replica's fences): a user or a partner node."""
+    if isinstance(who, PartnerPrincipal):
+        return f"partner:{who.node_id}"
+    if who is not None and who.user_id is not None:
+        return f"user:{who.user_id}"
+    return None
+
+
+def _route_reads(request: Request, session: Session, who: Requester | None) -> None:
+    """Once the caller is known: where the rest of a reading request's unit of work reads (the
+    replica, unless it has not replayed the caller's last write; puente.db.Database)."""
+    request.state.reader = reader_key(who)
+    request.app.state.node.db.route_reads(session, request.state.reader)
+
+
+def _unit_of_work(request: Request, node: Node = Depends(get_node)) -> Iterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error.
+
+    A request that only reads (GET, HEAD) may read from the node's replica once the caller is
+    authenticated (on the primary); anything it writes, and all it reads after, is on the
+    primary. After any other request commits, the caller's next reads wait for the replica
+    to replay it (puente.db.Replica).
 
     Reads the gate refused are noted in it (puente.audit.denials) and recorded after it, in
     a transaction of their own: the refusal itself rolls the request's back."""
     refused: list[denials.Denial] = []
+    reading = request.method in SAFE_METHODS
     try:
-        with node.db.session() as session:
+        with node.db.session(replica_reads=reading) as session:
             denials.collect_into(session, refused)
             yield session
+        if not reading:
+            node.db.remember_write(getattr(request.state, "reader", None))
     finally:
         if refused:
             with node.db.session() as session:
@@ -100,6 +125,12 @@ CsrfDep = Annotated[str, Depends(submitted_csrf)]
 def optional_principal(
     request: Request, session: SessionDep, node: NodeDep, csrf: CsrfDep
 ) -> Principal | None:
+    who = _authenticate(request, session, node, csrf)
+    _route_reads(request, session, who)
+    return who
+
+
+def _authenticate(request: Request, session: Session, node: Node, csrf: str) -> Principal | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         user = accounts.user_for_token(session, header[7:].strip())
@@ -140,19 +171,27 @@ def principal(request: Request, p: OptionalPrincipalDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(principal)]
 
 
-def principal_outside_unit_of_work(request: Request, node: NodeDep, csrf: CsrfDep) -> Principal:
+def principal_outside_unit_of_work(
+    request: Request, node: NodeDep, csrf: CsrfDep
+) -> Iterator[Principal]:
     """Who is calling (CSRF checked), in a unit of work that ends before the route runs.
 
     For routes that call a partner node and open their own units of work (a sync, a hit/no-hit
     query): one held open by the request would keep SQLite's only write lock (and
-    PostgreSQL's audit head row) from them until the request ended.
+    PostgreSQL's audit head row) from them until the request ended. What they wrote is the
+    caller's to read back: their next reads wait for the replica to replay it.
     """
     with node.db.session() as session:
-        found = optional_principal(request, session, node, csrf)
-    return principal(request, found)
+        found = _authenticate(request, session, node, csrf)
+    who = principal(request, found)
+    yield who
+    if request.method not in SAFE_METHODS:
+        node.db.remember_write(reader_key(who))
 
 
-PrincipalOutsideDep = Annotated[Principal, Depends(principal_outside_unit_of_work)]
+PrincipalOutsideDep = Annotated[
+    Principal, Depends(principal_outside_unit_of_work, scope="function")
+]
 
 
 async def json_body(request: Request) -> Any:
@@ -166,6 +205,12 @@ async def json_body(request: Request) -> Any:
 def requester(request: Request, session: SessionDep) -> Requester:
     """A partner node (HTTP Basic: its node id and the secret issued to it) or a user (a
     Bearer API token, or HTTP Basic: username and API token)."""
+    who = _taxii_requester(request, session)
+    _route_reads(request, session, who)
+    return who
+
+
+def _taxii_requester(request: Request, session: Session) -> Requester:
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer":
         user = accounts.user_for_token(session, value.strip())
