@@ -155,7 +155,7 @@ class ReadFence(Base):
     """The primary's WAL position after a reader's last write (a user's or a partner's): the
     replica serves that reader only once it has replayed that far (:class:`Replica`).
 
-    On PostgreSQL the table is UNLOGGED (migration 0026): a fence costs no WAL and no fsync,
+    On PostgreSQL the table is UNLOGGED (migration 0024): a fence costs no WAL and no fsync,
     is never replicated (a standby cannot read it; only the primary is asked), and is emptied
     by a crash of the primary, when a reader may, for at most the replica's lag bound, read
     the replica without waiting for their last write. SQLite nodes never use it."""

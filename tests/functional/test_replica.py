@@ -28,10 +28,13 @@ from tests.support.nodes import add_user, make_node
 from tests.support.pages import sign_in
 from tests.support.partners import add_partner, basic, store
 
-pytestmark = pytest.mark.skipif(
-    not databases.on_postgresql(),
-    reason="builds PostgreSQL clusters of its own: runs in the PostgreSQL stage only",
-)
+pytestmark = [
+    pytest.mark.postgresql,
+    pytest.mark.skipif(
+        not databases.on_postgresql(),
+        reason="builds PostgreSQL clusters of its own: runs in the PostgreSQL stage only",
+    ),
+]
 
 # The replica's own bookkeeping (its checks and the readers' fences), not a request's reads.
 BOOKKEEPING = ("pg_current_wal_lsn", "pg_is_in_recovery", "read_fences")

@@ -1,6 +1,6 @@
 """read fences: the primary's WAL position after each reader's last write
 
-Revision ID: 0026
+Revision ID: 0024
 Revises: 0023
 Create Date: 2026-12-20 10:00:00.000000
 
@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0026'
+revision = '0024'
 down_revision = '0023'
 branch_labels = None
 depends_on = None
