@@ -341,7 +341,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     stats = read_stats(prefix)
     return {
         "machine": machine(),
-        "options": vars(args),
+        "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "base": base,
         "kinds": stats["kinds"],
         "groups": group_percentiles(prefix),
