@@ -1,5 +1,7 @@
 """Every table of the node, imported in one place for Alembic and for tests."""
 
+from typing import Any
+
 from puente.accounts.models import Agency, ApiToken, User, WebSession
 from puente.audit.models import AuditCheckpoint, AuditDenial, AuditEntry, AuditHead
 from puente.db import Base
@@ -69,3 +71,15 @@ __all__ = [
     "User",
     "WebSession",
 ]
+
+
+def on_backend(dialect: str) -> Any:
+    """Alembic's include_object for a database of ``dialect``: leaves out what the models
+    create only on another backend (an index marked ``.ddl_if(dialect=...)``, such as the
+    PostgreSQL text index of records), which autogenerate would otherwise add everywhere."""
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        condition = getattr(obj, "_ddl_if", None)
+        return condition is None or condition.dialect in (None, dialect)
+
+    return include

@@ -9,14 +9,17 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
 from puente.db import upgrade
-from puente.models import Base
+from puente.models import Base, on_backend
 
 
 def test_migrations_match_the_models(empty_database_url: str) -> None:
     upgrade(empty_database_url)
     engine = create_engine(empty_database_url)
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(
+            connection, opts={"include_object": on_backend(connection.dialect.name)}
+        )
+        differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert differences == []
 

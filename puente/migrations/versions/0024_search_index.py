@@ -1,0 +1,63 @@
+"""search index: a trigram index over current records' search text (PostgreSQL)
+
+Revision ID: 0024
+Revises: 0023
+Create Date: 2026-12-09 09:00:00.000000
+
+records.finder asks a text index for the records with rare words below its newest-first
+walk. On PostgreSQL that is a GIN index with pg_trgm's operator class over the search text of
+current versions: it serves the finder's LIKE '%word%' conditions as they are. Creating the
+extension needs a role that may (the database owner, from PostgreSQL 13, for this trusted
+extension); if this node's role may not, the migration says so and goes on without the index:
+search still answers, correctly, but reads every candidate for a rare word. An administrator
+can then run, in the node's database:
+
+    CREATE EXTENSION pg_trgm;
+    CREATE INDEX CONCURRENTLY ix_records_search_trgm ON records
+        USING gin (search_text gin_trgm_ops) WHERE is_current IS true;
+
+SQLite needs nothing here: the finder's walk and its scan below it stay flat at a million
+records there (bench/search.py).
+"""
+import logging
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0024'
+down_revision = '0023'
+branch_labels = None
+depends_on = None
+
+log = logging.getLogger("puente.migrations")
+INDEX = (
+    "CREATE INDEX IF NOT EXISTS ix_records_search_trgm ON records "
+    "USING gin (search_text gin_trgm_ops) WHERE is_current IS true"
+)
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    present = bind.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'"))
+    if present.scalar() is None:
+        try:
+            with bind.begin_nested():
+                bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+        except sa.exc.DBAPIError as exc:
+            message = (
+                "Puente: this database role may not create the pg_trgm extension "
+                f"({exc.orig}). Search works without it but reads every candidate for a "
+                "rare word. Ask an administrator to run CREATE EXTENSION pg_trgm; then "
+                + INDEX.replace("IF NOT EXISTS", "CONCURRENTLY") + "; in this database."
+            )
+            log.warning(message)
+            print(message)
+            return
+    op.execute(INDEX)
+
+
+def downgrade() -> None:
+    op.execute("DROP INDEX IF EXISTS ix_records_search_trgm")
