@@ -261,6 +261,11 @@ def fresh_database(url: str) -> None:
     engine.dispose()
 
 
+def node_name(count: int, database_url: str = "") -> str:
+    """The work directory of the node the read benchmarks share for this size and backend."""
+    return f"reads-{'postgresql' if database_url else 'sqlite'}-{count}"
+
+
 def loaded_node(
     count: int, name: str, database_url: str = "", reuse: bool = False
 ) -> tuple[Path, list[dict[str, Any]]]:
@@ -276,6 +281,7 @@ def loaded_node(
             fresh_database(database_url)
         init_node(data_dir, database_url=database_url)
         raise_bundle_limit(data_dir, count)
+        share_with(data_dir, "MEX")
         out = puente("import", "stix", str(bundle), data_dir=data_dir, timeout=7200).stdout
         found = NUMBER.search(out)
         if not found or int(found.group(1)) != count:
@@ -294,6 +300,20 @@ def raise_bundle_limit(data_dir: Path, count: int) -> None:
         lines += ["", "[limits]"]
     lines.insert(lines.index("[limits]") + 1, f"max_bundle_objects = {max(count, 250_000)}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def share_with(data_dir: Path, country: str) -> None:
+    """Put ``country`` in the REL TO of every default marking in the node's settings, so that a
+    partner there has a collection to read; objects keep the TLP they carry."""
+    path = data_dir / "puente.toml"
+    settings = path.read_text(encoding="utf-8")
+
+    def add(block: re.Match[str]) -> str:
+        listed = block.group(0)
+        return listed if f'"{country}"' in listed else listed.replace("[", f'["{country}",', 1)
+
+    settings = re.sub(r"rel_to = \[[^\]]*\]", add, settings)
+    path.write_text(settings, encoding="utf-8")
 
 
 def analyze(data_dir: Path) -> None:

@@ -20,7 +20,7 @@ from puente.indicators.models import (
     SourceImport,
 )
 from puente.plan.models import PlanElement, PlanMeeting, PlanUpdate
-from puente.records.models import Record, RecordCopy, RecordRef
+from puente.records.models import TEXT_TABLE, Record, RecordCopy, RecordRef
 from puente.rfis.models import Rfi, RfiEvent, RfiMessage
 from puente.sharing.models import (
     Acknowledgement,
@@ -76,9 +76,12 @@ __all__ = [
 def on_backend(dialect: str) -> Any:
     """Alembic's include_object for a database of ``dialect``: leaves out what the models
     create only on another backend (an index marked ``.ddl_if(dialect=...)``, such as the
-    PostgreSQL text index of records), which autogenerate would otherwise add everywhere."""
+    PostgreSQL text index of records), which autogenerate would otherwise add everywhere, and
+    SQLite's full-text table of records, which no model describes."""
 
     def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        if type_ == "table" and (name == TEXT_TABLE or str(name).startswith(TEXT_TABLE + "_")):
+            return False  # SQLite's FTS5 table and its own tables (migration 0024)
         condition = getattr(obj, "_ddl_if", None)
         return condition is None or condition.dialect in (None, dialect)
 

@@ -7,7 +7,8 @@ for different words, and a database planner cannot tell beforehand which one a w
   testing each fills the page after a few hundred rows; asking the text index instead finds
   every record with the word and sorts them all;
 * a **rare** or absent word is on few records: the walk reads the whole store to find them;
-  the text index (PostgreSQL: a pg_trgm GIN index; see migration 0024) finds them at once.
+  the text index (PostgreSQL: a pg_trgm GIN index; SQLite: an FTS5 trigram table; see
+  migration 0024) finds them at once.
 
 So :func:`newest` does both, in that order: it tests the newest :data:`WINDOW` candidates
 (the rows that pass the filters, ignoring the words), and only if the page is not full there
@@ -25,34 +26,72 @@ start of a word.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    column,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session
 
-from puente.records.models import Record
+from puente.records.models import TEXT_TABLE, Record
 from puente.records.text import fold, word_forms
 
 MAX_WORDS = 8
 # Candidates tested newest first before the text index is asked: a word on at least one in
 # WINDOW / page-size of them fills the page in the walk.
 WINDOW = 2000
+TRIGRAM = 3
+TEXT = table(TEXT_TABLE, column("rowid"))
 
 
-def word_conditions(text: str) -> list[ColumnElement[bool]]:
-    """One condition per searched word (at most :data:`MAX_WORDS`); all must hold."""
+class Words(NamedTuple):
+    """The searched words as SQL: one condition per word (all must hold), and the same as an
+    FTS5 query for SQLite's text index ("" when no word is long enough to ask it)."""
+
+    conditions: list[ColumnElement[bool]]
+    fts_query: str
+
+
+def words(text: str) -> Words:
+    """The words of ``text`` (at most :data:`MAX_WORDS`), each also in its other forms."""
     conditions: list[ColumnElement[bool]] = []
+    groups: list[str] = []
     for word in fold(text).split()[:MAX_WORDS]:
         # search_text is stored with a space before every word (text.search_text), so
         # " form" is a form at the start of a word.
-        forms = [Record.search_text.contains(" " + f, autoescape=True) for f in word_forms(word)]
-        conditions.append(or_(Record.search_text.contains(word, autoescape=True), *forms))
-    return conditions
+        patterns = [word, *(" " + form for form in word_forms(word))]
+        conditions.append(
+            or_(*(Record.search_text.contains(p, autoescape=True) for p in patterns))
+        )
+        if len(word) >= TRIGRAM:  # shorter strings have no trigram to look up
+            groups.append("(" + " OR ".join(f'"{p}"' for p in patterns) + ")")
+    return Words(conditions, " AND ".join(groups))
+
+
+def _indexed(session: Session, found: Words) -> list[ColumnElement[bool]]:
+    """The condition that makes the database ask its text index for ``found``: on SQLite, the
+    FTS5 table (migration 0024); on PostgreSQL the word conditions themselves (pg_trgm)."""
+    if session.get_bind().dialect.name != "sqlite" or not found.fts_query:
+        return []
+    matching = (
+        select(TEXT.c.rowid)
+        .where(literal_column(TEXT_TABLE).op("MATCH")(bindparam("fts_query", found.fts_query)))
+        .scalar_subquery()
+    )
+    return [Record.pk.in_(matching)]
 
 
 def newest(
     session: Session,
     filters: Sequence[ColumnElement[bool]],
-    words: Sequence[ColumnElement[bool]],
+    found: Words,
     gate: Sequence[ColumnElement[bool]],
     after: int | None,
     count: int,
@@ -60,16 +99,17 @@ def newest(
     """Up to ``count`` records below ``after`` (a pk) that meet every condition, newest first.
 
     ``filters`` are conditions on the row's own columns (is_current, kind, TLP ...) that
-    define the candidates; ``words`` the word conditions; ``gate`` the reader's visibility.
+    define the candidates; ``found`` the searched words; ``gate`` the reader's visibility.
     """
     base = [*filters, *gate]
     if after is not None:
         base.append(Record.pk < after)
+    text = found.conditions
 
     def query(*more: ColumnElement[bool]) -> Select[tuple[Record]]:
-        return select(Record).where(*base, *words, *more).order_by(Record.pk.desc())
+        return select(Record).where(*base, *text, *more).order_by(Record.pk.desc())
 
-    if not words:
+    if not text:
         return list(session.execute(query().limit(count)).scalars())
     # The pk of the WINDOW-th newest candidate: the walk stops there.
     window = select(Record.pk).where(*filters).order_by(Record.pk.desc())
@@ -78,15 +118,15 @@ def newest(
     boundary = session.execute(window.offset(WINDOW - 1).limit(1)).scalar()
     if boundary is None:  # fewer candidates than the window: one walk holds them all
         return list(session.execute(query().limit(count)).scalars())
-    found = list(session.execute(query(Record.pk >= boundary).limit(count)).scalars())
-    if len(found) >= count:
-        return found
+    rows = list(session.execute(query(Record.pk >= boundary).limit(count)).scalars())
+    if len(rows) >= count:
+        return rows
     # Below the window, by the text index: ordered by an expression no index provides, so
     # the planner cannot fall back to walking the pk index (slow for rare and absent words).
     rest = (
         select(Record)
-        .where(*base, *words, Record.pk < boundary)
+        .where(*base, *text, *_indexed(session, found), Record.pk < boundary)
         .order_by((Record.pk + 0).desc())
-        .limit(count - len(found))
+        .limit(count - len(rows))
     )
-    return found + list(session.execute(rest).scalars())
+    return rows + list(session.execute(rest).scalars())

@@ -464,7 +464,7 @@ def search(session: Session, principal: Principal, q: SearchQuery) -> SearchPage
         )
     limit = max(1, min(q.limit, 200))
     rows = finder.newest(
-        session, conditions, finder.word_conditions(q.text), gate_conditions, q.after, limit + 1
+        session, conditions, finder.words(q.text), gate_conditions, q.after, limit + 1
     )
     more = len(rows) > limit
     rows = rows[:limit]

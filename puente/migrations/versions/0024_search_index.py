@@ -16,8 +16,10 @@ can then run, in the node's database:
     CREATE INDEX CONCURRENTLY ix_records_search_trgm ON records
         USING gin (search_text gin_trgm_ops) WHERE is_current IS true;
 
-SQLite needs nothing here: the finder's walk and its scan below it stay flat at a million
-records there (bench/search.py).
+On SQLite, the text index is an FTS5 table with the trigram tokenizer over the same text,
+records_text, holding current versions only (external content: the text stays in records),
+kept by triggers on records; the finder asks it with MATCH (words of three characters or
+more) and checks its answers with the same LIKE conditions.
 """
 import logging
 
@@ -37,8 +39,32 @@ INDEX = (
 )
 
 
+SQLITE = (
+    "CREATE VIRTUAL TABLE records_text USING fts5(search_text, content='records', "
+    "content_rowid='pk', tokenize='trigram')",
+    "INSERT INTO records_text (rowid, search_text) "
+    "SELECT pk, search_text FROM records WHERE is_current",
+    # A version enters when it is current, leaves when it no longer is or is deleted (a purge).
+    "CREATE TRIGGER records_text_insert AFTER INSERT ON records WHEN new.is_current BEGIN "
+    "INSERT INTO records_text (rowid, search_text) VALUES (new.pk, new.search_text); END",
+    "CREATE TRIGGER records_text_delete AFTER DELETE ON records WHEN old.is_current BEGIN "
+    "INSERT INTO records_text (records_text, rowid, search_text) "
+    "VALUES ('delete', old.pk, old.search_text); END",
+    "CREATE TRIGGER records_text_update AFTER UPDATE OF is_current, search_text ON records "
+    "WHEN old.is_current OR new.is_current BEGIN "
+    "INSERT INTO records_text (records_text, rowid, search_text) "
+    "SELECT 'delete', old.pk, old.search_text WHERE old.is_current; "
+    "INSERT INTO records_text (rowid, search_text) "
+    "SELECT new.pk, new.search_text WHERE new.is_current; END",
+)
+
+
 def upgrade() -> None:
     bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        for statement in SQLITE:
+            op.execute(statement)
+        return
     if bind.dialect.name != "postgresql":
         return
     present = bind.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'"))
@@ -60,4 +86,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for trigger in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER IF EXISTS records_text_{trigger}")
+        op.execute("DROP TABLE IF EXISTS records_text")
+        return
     op.execute("DROP INDEX IF EXISTS ix_records_search_trgm")
