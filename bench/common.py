@@ -266,11 +266,19 @@ def node_name(count: int, database_url: str = "") -> str:
     return f"reads-{'postgresql' if database_url else 'sqlite'}-{count}"
 
 
-def loaded_node(
-    count: int, name: str, database_url: str = "", reuse: bool = False
-) -> tuple[Path, list[dict[str, Any]]]:
+def sized_url(database_url: str, count: int) -> str:
+    """The database of the node of ``count`` objects: the URL's name with ``_count`` appended."""
+    if not database_url:
+        return ""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    return url.set(database=f"{url.database}_{count}").render_as_string(hide_password=False)
+
+
+def loaded_node(count: int, name: str, database_url: str = "", reuse: bool = False) -> Path:
     """A node holding the first ``count`` generated objects (``puente import stix``, the
-    bundle-size limit raised for it), its planner statistics fresh; and the objects. With
+    bundle-size limit raised for it, REL TO MEX), its planner statistics fresh. With
     ``reuse``, a node loaded by an earlier run with the same name is kept."""
     bundle = ensure_bundle(count)
     data_dir = WORK_DIR / name
@@ -288,7 +296,7 @@ def loaded_node(
             raise RuntimeError(f"import went wrong: {out}")
         analyze(data_dir)
         marker.write_text(str(count))
-    return data_dir, load_objects(bundle)
+    return data_dir
 
 
 def raise_bundle_limit(data_dir: Path, count: int) -> None:

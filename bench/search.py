@@ -37,18 +37,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
     ANALYST,
-    NUMBER,
     RESULTS_DIR,
     SEED,
-    WORK_DIR,
     create_token,
-    node_name,
+    ensure_bundle,
+    load_objects,
     loaded_node,
     log,
     machine,
+    node_name,
     percentiles,
-    puente,
     puente_server,
+    sized_url,
     write_json,
 )
 
@@ -152,18 +152,27 @@ def summary(timings: list[dict[str, Any]]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", type=int, default=100_000)
-    parser.add_argument("--out", type=Path, default=None,
-                        help="default bench/results/search.json, search-postgresql.json")
-    parser.add_argument("--database-url", default="",
-                        help="a PostgreSQL database for the node (dropped and made anew)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="default bench/results/search.json, search-postgresql.json",
+    )
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="PostgreSQL: the node's database is this one's name with _N "
+        "appended (dropped and made anew unless --reuse)",
+    )
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the loaded node from a previous run if there is one")  # fmt: skip
     args = parser.parse_args(argv)
 
-    url = args.database_url
+    url = sized_url(args.database_url, args.objects)
     out = args.out or RESULTS_DIR / ("search-postgresql.json" if url else "search.json")
-    data_dir, objects = loaded_node(args.objects, node_name(args.objects, url), url, args.reuse)
+    data_dir = loaded_node(args.objects, node_name(args.objects, url), url, args.reuse)
+    objects = load_objects(ensure_bundle(args.objects))
     chosen = queries(objects, SEED)
     log(f"{len(chosen)} queries, each through the service and over HTTP")
     report: dict[str, Any] = {
