@@ -117,8 +117,9 @@ def test_pages_hold_every_match_once_newest_first_across_both_steps(
         restricted = marks(agencies=["CBP"]) if n % 5 == 0 else marks()
         with node.db.session() as session:
             made.append(
-                records.create(session, node.settings, analyst, "incident", {"name": name},
-                               restricted).name  # fmt: skip
+                records.create(
+                    session, node.settings, analyst, "incident", {"name": name}, restricted
+                ).name  # fmt: skip
             )
     for reader, expected in (
         (analyst, [m for m in reversed(made) if m.startswith("Garcia")]),
@@ -140,9 +141,7 @@ def test_pages_hold_every_match_once_newest_first_across_both_steps(
         assert seen == expected
 
 
-def test_a_new_version_replaces_the_old_words(
-    node: Node, analyst: Principal, step: str
-) -> None:
+def test_a_new_version_replaces_the_old_words(node: Node, analyst: Principal, step: str) -> None:
     first = _incident(node, analyst, "Tunnel at Otay Mesa")
     _incident(node, analyst, "Unrelated")
     with node.db.session() as session:
