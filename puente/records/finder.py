@@ -75,17 +75,32 @@ def words(text: str) -> Words:
     return Words(conditions, " AND ".join(groups))
 
 
-def _indexed(session: Session, found: Words) -> list[ColumnElement[bool]]:
-    """The condition that makes the database ask its text index for ``found``: on SQLite, the
-    FTS5 table (migration 0024); on PostgreSQL the word conditions themselves (pg_trgm)."""
-    if session.get_bind().dialect.name != "sqlite" or not found.fts_query:
-        return []
-    matching = (
-        select(TEXT.c.rowid)
-        .where(literal_column(TEXT_TABLE).op("MATCH")(bindparam("fts_query", found.fts_query)))
-        .scalar_subquery()
-    )
-    return [Record.pk.in_(matching)]
+def _below_by_index(
+    session: Session,
+    conditions: Sequence[ColumnElement[bool]],
+    boundary: int,
+    found: Words,
+    count: int,
+) -> Select[tuple[Record]]:
+    """The query for rows below ``boundary`` meeting ``conditions`` (the words' among them)
+    that asks the text index first, newest first.
+
+    SQLite: the FTS5 table (migration 0024) hands its matches out newest first (descending
+    rowid, which is the pk), so the page ends as soon as it is full, however many records
+    have the words. PostgreSQL: the word conditions themselves are served by the pg_trgm
+    index, as a bitmap; the order is an expression no index provides, so that the planner
+    cannot choose to walk the pk index instead (slow for rare and absent words)."""
+    if session.get_bind().dialect.name == "sqlite" and found.fts_query:
+        match = literal_column(TEXT_TABLE).op("MATCH")(bindparam("fts_query", found.fts_query))
+        return (
+            select(Record)
+            .select_from(TEXT)
+            .join(Record, Record.pk == TEXT.c.rowid)
+            .where(match, TEXT.c.rowid < boundary, *conditions)
+            .order_by(TEXT.c.rowid.desc())
+            .limit(count)
+        )
+    return select(Record).where(*conditions).order_by((Record.pk + 0).desc()).limit(count)
 
 
 def newest(
@@ -121,12 +136,7 @@ def newest(
     rows = list(session.execute(query(Record.pk >= boundary).limit(count)).scalars())
     if len(rows) >= count:
         return rows
-    # Below the window, by the text index: ordered by an expression no index provides, so
-    # the planner cannot fall back to walking the pk index (slow for rare and absent words).
-    rest = (
-        select(Record)
-        .where(*base, *text, *_indexed(session, found), Record.pk < boundary)
-        .order_by((Record.pk + 0).desc())
-        .limit(count - len(rows))
-    )
+    # Below the window, by the text index.
+    below = [*base, *text, Record.pk < boundary]
+    rest = _below_by_index(session, below, boundary, found, count - len(rows))
     return rows + list(session.execute(rest).scalars())
