@@ -11,9 +11,10 @@ for different words, and a database planner cannot tell beforehand which one a w
   migration 0024) finds them at once.
 
 So :func:`newest` does both, in that order: it tests the newest :data:`WINDOW` candidates
-(the rows that pass the filters, ignoring the words), and only if the page is not full there
-asks the text index for the rest, below the window. Each step is bounded: the walk by the
-window, the index step by the records that have the words. The order (pk descending) and the
+(the rows that pass the filters, ignoring the words); if the words were there but the page is
+not full, the next :data:`WIDER` windows; and only then asks the text index for the rest,
+below the walk. Each step is bounded: the walk by its windows, the index step by the records
+that have the words, which is few for a word the walk did not find often. The order (pk descending) and the
 keyset (``after``) are the same for both steps, so a page is exactly the one a single query
 would give.
 
@@ -45,8 +46,11 @@ from puente.records.text import fold, word_forms
 
 MAX_WORDS = 8
 # Candidates tested newest first before the text index is asked: a word on at least one in
-# WINDOW / page-size of them fills the page in the walk.
+# WINDOW / page-size of them fills the page in the walk. A word found there but not often
+# enough walks on, WIDER times as far, before the index is asked for the rest: the index
+# step reads every record that has the word, too many for a word that common.
 WINDOW = 2000
+WIDER = 10
 TRIGRAM = 3
 TEXT = table(TEXT_TABLE, column("rowid"))
 
@@ -81,7 +85,7 @@ def _below_by_index(
     boundary: int,
     found: Words,
     count: int,
-) -> Select[tuple[Record]]:
+) -> Select[Record]:
     """The query for rows below ``boundary`` meeting ``conditions`` (the words' among them)
     that asks the text index first, newest first.
 
@@ -121,22 +125,31 @@ def newest(
         base.append(Record.pk < after)
     text = found.conditions
 
-    def query(*more: ColumnElement[bool]) -> Select[tuple[Record]]:
+    def query(*more: ColumnElement[bool]) -> Select[Record]:
         return select(Record).where(*base, *text, *more).order_by(Record.pk.desc())
 
     if not text:
         return list(session.execute(query().limit(count)).scalars())
-    # The pk of the WINDOW-th newest candidate: the walk stops there.
-    window = select(Record.pk).where(*filters).order_by(Record.pk.desc())
-    if after is not None:
-        window = window.where(Record.pk < after)
-    boundary = session.execute(window.offset(WINDOW - 1).limit(1)).scalar()
-    if boundary is None:  # fewer candidates than the window: one walk holds them all
-        return list(session.execute(query().limit(count)).scalars())
-    rows = list(session.execute(query(Record.pk >= boundary).limit(count)).scalars())
-    if len(rows) >= count:
-        return rows
-    # Below the window, by the text index.
-    below = [*base, *text, Record.pk < boundary]
-    rest = _below_by_index(session, below, boundary, found, count - len(rows))
+    rows: list[Record] = []
+    start = after
+    for window in (WINDOW, WINDOW * WIDER):
+        # The pk of the window-th newest candidate below ``start``: the walk stops there.
+        edge = select(Record.pk).where(*filters).order_by(Record.pk.desc())
+        if start is not None:
+            edge = edge.where(Record.pk < start)
+        boundary = session.execute(edge.offset(window - 1).limit(1)).scalar()
+        if boundary is None:  # fewer candidates than the window: the walk holds them all
+            more = [] if start is None else [Record.pk < start]
+            return rows + list(session.execute(query(*more).limit(count - len(rows))).scalars())
+        walked = [Record.pk >= boundary] + ([] if start is None else [Record.pk < start])
+        rows += session.execute(query(*walked).limit(count - len(rows))).scalars()
+        if len(rows) >= count:
+            return rows
+        start = boundary
+        if not rows:  # not one in the newest candidates: a rare word, for the text index
+            break
+    # Below the walk, by the text index.
+    assert start is not None  # the first window had a boundary
+    below = [*base, *text, Record.pk < start]
+    rest = _below_by_index(session, below, start, found, count - len(rows))
     return rows + list(session.execute(rest).scalars())

@@ -22,8 +22,10 @@ class Record(Base):
         # stix_id would only slow every insert down.
         Index("uq_records_version", "stix_id", "modified_key", unique=True),
         Index("ix_records_current_type", "is_current", "type"),
-        # Search filters by kind and TLP together (and by kind alone, the leading columns).
-        Index("ix_records_current_kind_tlp", "is_current", "kind", "tlp"),
+        # Search filters by kind and TLP together (and by kind alone, the leading columns),
+        # newest first: pk last, so that the filtered rows come in pk order (SQLite has the
+        # rowid there anyway; PostgreSQL walks it without the table, see records.finder).
+        Index("ix_records_current_kind_tlp", "is_current", "kind", "tlp", "pk"),
         # PostgreSQL: the text index records.finder asks for rare words (migration 0024, which
         # goes on without it where the role may not create pg_trgm).
         Index(

@@ -45,6 +45,7 @@ def step(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     candidate) found below it through the text index: pg_trgm on PostgreSQL, FTS5 on SQLite."""
     if request.param == "index":
         monkeypatch.setattr(finder, "WINDOW", 1)
+        monkeypatch.setattr(finder, "WIDER", 1)
     return str(request.param)
 
 
@@ -111,6 +112,7 @@ def test_pages_hold_every_match_once_newest_first_across_both_steps(
     """A window smaller than a page: each page is part walk, part text index; the gate holds
     on both, and paging by ``after`` neither skips nor repeats a record."""
     monkeypatch.setattr(finder, "WINDOW", 4)
+    monkeypatch.setattr(finder, "WIDER", 2)
     made = []
     for n in range(30):
         name = f"Garcia case {n}" if n % 3 else f"Other case {n}"

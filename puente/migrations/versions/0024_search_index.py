@@ -1,4 +1,4 @@
-"""search index: a trigram index over current records' search text (PostgreSQL)
+"""search index: a text index over current records' search text; kind and TLP index by pk
 
 Revision ID: 0024
 Revises: 0023
@@ -20,6 +20,9 @@ On SQLite, the text index is an FTS5 table with the trigram tokenizer over the s
 records_text, holding current versions only (external content: the text stays in records),
 kept by triggers on records; the finder asks it with MATCH (words of three characters or
 more) and checks its answers with the same LIKE conditions.
+
+The index by kind and TLP takes the pk as its last column, so that the filtered rows come
+newest first from the index (the finder's walk; PostgreSQL has no rowid there).
 """
 import logging
 
@@ -60,6 +63,11 @@ SQLITE = (
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('records', schema=None) as batch_op:
+        batch_op.drop_index('ix_records_current_kind_tlp')
+        batch_op.create_index(
+            'ix_records_current_kind_tlp', ['is_current', 'kind', 'tlp', 'pk'], unique=False
+        )
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         for statement in SQLITE:
@@ -86,6 +94,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('records', schema=None) as batch_op:
+        batch_op.drop_index('ix_records_current_kind_tlp')
+        batch_op.create_index(
+            'ix_records_current_kind_tlp', ['is_current', 'kind', 'tlp'], unique=False
+        )
     if op.get_bind().dialect.name == "sqlite":
         for trigger in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER IF EXISTS records_text_{trigger}")
