@@ -325,15 +325,20 @@ def share_with(data_dir: Path, country: str) -> None:
 
 
 def analyze(data_dir: Path) -> None:
-    """Planner statistics for the node's database (ANALYZE on both backends)."""
+    """Planner statistics for the node's database: ANALYZE; on PostgreSQL VACUUM (ANALYZE), which
+    also sets the visibility map that index-only scans need (autovacuum does the same for an
+    insert-only table in time; a benchmark does not wait for it)."""
     from sqlalchemy import text
 
     from puente.node import open_node
 
     node = open_node(data_dir)
     try:
-        with node.db.engine.connect() as connection:
-            connection.execute(text("ANALYZE"))
-            connection.commit()
+        postgresql = node.db.engine.dialect.name == "postgresql"
+        options = {"isolation_level": "AUTOCOMMIT"} if postgresql else {}
+        with node.db.engine.connect().execution_options(**options) as connection:
+            connection.execute(text("VACUUM (ANALYZE)" if postgresql else "ANALYZE"))
+            if not postgresql:
+                connection.commit()
     finally:
         node.close()

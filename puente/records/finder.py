@@ -12,8 +12,8 @@ for different words, and a database planner cannot tell beforehand which one a w
 
 So :func:`newest` does both, in that order: it tests the newest :data:`WINDOW` candidates
 (the rows that pass the filters, ignoring the words); if the words were there but the page is
-not full, the next :data:`WIDER` windows; and only then asks the text index for the rest,
-below the walk. Each step is bounded: the walk by its windows, the index step by the records
+not full, as many more as the rate it found them at says the page needs (up to :data:`WIDER`
+windows); and only then asks the text index for the rest, below the walk. Each step is bounded: the walk by its windows, the index step by the records
 that have the words, which is few for a word the walk did not find often. The order (pk descending) and the
 keyset (``after``) are the same for both steps, so a page is exactly the one a single query
 would give.
@@ -47,8 +47,9 @@ from puente.records.text import fold, word_forms
 MAX_WORDS = 8
 # Candidates tested newest first before the text index is asked: a word on at least one in
 # WINDOW / page-size of them fills the page in the walk. A word found there but not often
-# enough walks on, WIDER times as far, before the index is asked for the rest: the index
-# step reads every record that has the word, too many for a word that common.
+# enough walks on as far as its rate there says it must, up to WIDER times as far, before the
+# index is asked for the rest: the index step reads every record that has the word, too many
+# for a word that common.
 WINDOW = 2000
 WIDER = 10
 TRIGRAM = 3
@@ -56,27 +57,33 @@ TEXT = table(TEXT_TABLE, column("rowid"))
 
 
 class Words(NamedTuple):
-    """The searched words as SQL: one condition per word (all must hold), and the same as an
+    """The searched words as SQL: one condition per word (all must hold), the same conditions
+    on an expression no index serves (for the walk: see :func:`newest`), and the same as an
     FTS5 query for SQLite's text index ("" when no word is long enough to ask it)."""
 
     conditions: list[ColumnElement[bool]]
+    tested: list[ColumnElement[bool]]
     fts_query: str
 
 
 def words(text: str) -> Words:
     """The words of ``text`` (at most :data:`MAX_WORDS`), each also in its other forms."""
     conditions: list[ColumnElement[bool]] = []
+    tested: list[ColumnElement[bool]] = []
     groups: list[str] = []
+    # The same text, as an expression: PostgreSQL, which cannot tell how many rows have a
+    # word, would otherwise answer the walk from the trigram index too (every record with the
+    # word, sorted), which is the slow plan for a common word.
+    unindexed = Record.search_text.concat("")
     for word in fold(text).split()[:MAX_WORDS]:
         # search_text is stored with a space before every word (text.search_text), so
         # " form" is a form at the start of a word.
         patterns = [word, *(" " + form for form in word_forms(word))]
-        conditions.append(
-            or_(*(Record.search_text.contains(p, autoescape=True) for p in patterns))
-        )
+        for column, found in ((Record.search_text, conditions), (unindexed, tested)):
+            found.append(or_(*(column.contains(p, autoescape=True) for p in patterns)))
         if len(word) >= TRIGRAM:  # shorter strings have no trigram to look up
             groups.append("(" + " OR ".join(f'"{p}"' for p in patterns) + ")")
-    return Words(conditions, " AND ".join(groups))
+    return Words(conditions, tested, " AND ".join(groups))
 
 
 def _below_by_index(
@@ -109,6 +116,7 @@ def _below_by_index(
 
 def newest(
     session: Session,
+    indexed: Sequence[ColumnElement[bool]],
     filters: Sequence[ColumnElement[bool]],
     found: Words,
     gate: Sequence[ColumnElement[bool]],
@@ -117,24 +125,27 @@ def newest(
 ) -> list[Record]:
     """Up to ``count`` records below ``after`` (a pk) that meet every condition, newest first.
 
-    ``filters`` are conditions on the row's own columns (is_current, kind, TLP ...) that
-    define the candidates; ``found`` the searched words; ``gate`` the reader's visibility.
+    ``indexed`` and ``filters`` are conditions on the row's own columns that define the
+    candidates, ``indexed`` those an index answers without reading the rows (is_current,
+    kind, TLP): the windows are counted in them. ``found`` are the searched words, ``gate``
+    the reader's visibility.
     """
-    base = [*filters, *gate]
+    base = [*indexed, *filters, *gate]
     if after is not None:
         base.append(Record.pk < after)
     text = found.conditions
 
     def query(*more: ColumnElement[bool]) -> Select[Record]:
-        return select(Record).where(*base, *text, *more).order_by(Record.pk.desc())
+        return select(Record).where(*base, *found.tested, *more).order_by(Record.pk.desc())
 
     if not text:
         return list(session.execute(query().limit(count)).scalars())
     rows: list[Record] = []
     start = after
-    for window in (WINDOW, WINDOW * WIDER):
+    window = WINDOW
+    while True:
         # The pk of the window-th newest candidate below ``start``: the walk stops there.
-        edge = select(Record.pk).where(*filters).order_by(Record.pk.desc())
+        edge = select(Record.pk).where(*indexed).order_by(Record.pk.desc())
         if start is not None:
             edge = edge.where(Record.pk < start)
         boundary = session.execute(edge.offset(window - 1).limit(1)).scalar()
@@ -146,7 +157,15 @@ def newest(
         if len(rows) >= count:
             return rows
         start = boundary
-        if not rows:  # not one in the newest candidates: a rare word, for the text index
+        # How far the walk would have to go on, at the rate it found the words so far: on, if
+        # that is not far; else to the text index, which reads every record with the words
+        # (few, for a word that rare). SQLite's text index hands its matches out newest
+        # first and stops when the page is full: it is always the way on there.
+        if not rows or window != WINDOW or (session.get_bind().dialect.name == "sqlite"
+                                            and found.fts_query):  # fmt: skip
+            break
+        window = -(-(count - len(rows)) * WINDOW * 3 // (2 * len(rows)))
+        if window > WINDOW * WIDER:
             break
     # Below the walk, by the text index.
     assert start is not None  # the first window had a boundary

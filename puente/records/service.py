@@ -439,14 +439,16 @@ def search(session: Session, principal: Principal, q: SearchQuery) -> SearchPage
         )
     if problems:
         raise InvalidInput(problems)
-    # The candidates: conditions on a row's own columns (see records.finder).
-    conditions: list[ColumnElement[bool]] = [Record.is_current.is_(True)]
+    # The candidates: conditions on a row's own columns (see records.finder), first those
+    # the index by kind and TLP answers alone.
+    indexed: list[ColumnElement[bool]] = [Record.is_current.is_(True)]
     if q.kinds:
-        conditions.append(Record.kind.in_(q.kinds))
+        indexed.append(Record.kind.in_(q.kinds))
+    if q.tlp:
+        indexed.append(Record.tlp.in_(q.tlp))
+    conditions: list[ColumnElement[bool]] = []
     if q.types:
         conditions.append(Record.type.in_(q.types))
-    if q.tlp:
-        conditions.append(Record.tlp.in_(q.tlp))
     if q.owner_node:
         conditions.append(Record.owner_node == q.owner_node)
     if q.received is not None:
@@ -464,7 +466,7 @@ def search(session: Session, principal: Principal, q: SearchQuery) -> SearchPage
         )
     limit = max(1, min(q.limit, 200))
     rows = finder.newest(
-        session, conditions, finder.words(q.text), gate_conditions, q.after, limit + 1
+        session, indexed, conditions, finder.words(q.text), gate_conditions, q.after, limit + 1
     )
     more = len(rows) > limit
     rows = rows[:limit]

@@ -86,6 +86,8 @@ def test_spanish_and_english_word_forms_find_each_other(
     assert _names(node, analyst, "ciudad") == ["Ciudades fronterizas"]
     assert _names(node, analyst, "lapices") == ["Un lápiz"]
     assert _names(node, analyst, "aseguradas armas") == ["Arma larga asegurada"]
+    assert _names(node, analyst, "seized firearms") == []
+    assert _names(node, analyst, "recovered firearms") == ["Firearm recovered"]
 
 
 def test_numbers_and_wildcards_are_matched_as_typed(
@@ -102,7 +104,9 @@ def test_word_forms_are_prefixes_long_enough_to_mean_something() -> None:
     assert word_forms("armas") == ("arma",)
     assert word_forms("firearms") == ("firearm",)
     assert word_forms("naciones") == ("nacion",)
+    assert word_forms("smuggling") == ("smuggl",)
     assert word_forms("arma") == ()  # "arm" would find every Armando
+    assert word_forms("lovato") == ()  # no gender forms: names end in vowels too
     assert word_forms("ab1234") == ()  # numbers are not words
 
 
