@@ -88,7 +88,6 @@ def upgrade() -> None:
                 + INDEX.replace("IF NOT EXISTS", "CONCURRENTLY") + "; in this database."
             )
             log.warning(message)
-            print(message)
             return
     op.execute(INDEX)
 
