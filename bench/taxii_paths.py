@@ -85,11 +85,9 @@ def _positions(node: Any, offsets: list[int]) -> dict[int, tuple[str, int]]:
 
 def _ids(node: Any) -> dict[str, str]:
     """Ids of current records near the start, the middle and the end of the store."""
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
     from puente.records.models import Record
-
-    from sqlalchemy import func
 
     persons = (Record.is_current.is_(True), Record.type == "identity")
     found = {}

@@ -79,8 +79,8 @@ def words(text: str) -> Words:
         # search_text is stored with a space before every word (text.search_text), so
         # " form" is a form at the start of a word.
         patterns = [word, *(" " + form for form in word_forms(word))]
-        for column, found in ((Record.search_text, conditions), (unindexed, tested)):
-            found.append(or_(*(column.contains(p, autoescape=True) for p in patterns)))
+        for searched, found in ((Record.search_text, conditions), (unindexed, tested)):
+            found.append(or_(*(searched.contains(p, autoescape=True) for p in patterns)))
         if len(word) >= TRIGRAM:  # shorter strings have no trigram to look up
             groups.append("(" + " OR ".join(f'"{p}"' for p in patterns) + ")")
     return Words(conditions, tested, " AND ".join(groups))

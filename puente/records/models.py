@@ -7,7 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from puente.db import Base
 
-
 # SQLite: the FTS5 table (trigram tokenizer) over current versions' search_text that
 # records.finder asks for rare words; made and kept by migration 0024's triggers, not a model.
 TEXT_TABLE = "records_text"

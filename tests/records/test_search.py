@@ -125,7 +125,7 @@ def test_pages_hold_every_match_once_newest_first_across_both_steps(
             made.append(
                 records.create(
                     session, node.settings, analyst, "incident", {"name": name}, restricted
-                ).name  # fmt: skip
+                ).name
             )
     for reader, expected in (
         (analyst, [m for m in reversed(made) if m.startswith("Garcia")]),
