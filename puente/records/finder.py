@@ -13,10 +13,11 @@ for different words, and a database planner cannot tell beforehand which one a w
 So :func:`newest` does both, in that order: it tests the newest :data:`WINDOW` candidates
 (the rows that pass the filters, ignoring the words); if the words were there but the page is
 not full, as many more as the rate it found them at says the page needs (up to :data:`WIDER`
-windows); and only then asks the text index for the rest, below the walk. Each step is bounded: the walk by its windows, the index step by the records
-that have the words, which is few for a word the walk did not find often. The order (pk descending) and the
-keyset (``after``) are the same for both steps, so a page is exactly the one a single query
-would give.
+windows); and only then asks the text index for the rest, below the walk. Each step is
+bounded: the walk by its windows, the index step by the records that have the words, which
+is few for a word the walk did not find often. The order (pk descending) and the keyset
+(``after``) are the same for both steps, so a page is exactly the one a single query would
+give.
 
 Words match as before, anywhere in the record's search text (accents and case folded, see
 :mod:`puente.records.text`), and each also by its other Spanish and English forms
@@ -143,7 +144,7 @@ def newest(
     rows: list[Record] = []
     start = after
     window = WINDOW
-    while True:
+    for walk in (1, 2):
         # The pk of the window-th newest candidate below ``start``: the walk stops there.
         edge = select(Record.pk).where(*indexed).order_by(Record.pk.desc())
         if start is not None:
@@ -161,8 +162,8 @@ def newest(
         # that is not far; else to the text index, which reads every record with the words
         # (few, for a word that rare). SQLite's text index hands its matches out newest
         # first and stops when the page is full: it is always the way on there.
-        if not rows or window != WINDOW or (session.get_bind().dialect.name == "sqlite"
-                                            and found.fts_query):  # fmt: skip
+        if not rows or walk == 2 or (session.get_bind().dialect.name == "sqlite"
+                                     and found.fts_query):  # fmt: skip
             break
         window = -(-(count - len(rows)) * WINDOW * 3 // (2 * len(rows)))
         if window > WINDOW * WIDER:
