@@ -96,7 +96,7 @@ def test_page_queries_read_by_index_whatever_the_size(node: Node, analyst: Princ
     postgresql = node.db.engine.dialect.name == "postgresql"
     for requester in (analyst, PARTNER):
         spec = _spec(node, requester)
-        for versions in (("last",), ("all",)):
+        for versions in (("last",), ("all",), ("first",)):
             for analyze in (False, True) if postgresql else (False,):
                 plan = _plan(node, spec, query.Filters(versions=versions), analyze)
                 if postgresql:
