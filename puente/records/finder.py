@@ -83,8 +83,17 @@ def words(text: str) -> Words:
         for searched, found in ((Record.search_text, conditions), (unindexed, tested)):
             found.append(or_(*(searched.contains(p, autoescape=True) for p in patterns)))
         if len(word) >= TRIGRAM:  # shorter strings have no trigram to look up
-            groups.append("(" + " OR ".join(f'"{p}"' for p in patterns) + ")")
+            groups.append("(" + " OR ".join(_trigrams(p) for p in patterns) + ")")
     return Words(conditions, tested, " AND ".join(groups))
+
+
+def _trigrams(pattern: str) -> str:
+    """An FTS5 query for the records whose text holds every trigram of ``pattern``: what the
+    trigram index can answer without positions (it keeps none: smaller, and quicker to write
+    on every import). Some records it gives lack the pattern itself; the LIKE conditions
+    beside it drop them."""
+    grams = dict.fromkeys(pattern[i : i + TRIGRAM] for i in range(len(pattern) - TRIGRAM + 1))
+    return "(" + " AND ".join(f'"{gram}"' for gram in grams) + ")"
 
 
 def _below_by_index(

@@ -18,8 +18,9 @@ can then run, in the node's database:
 
 On SQLite, the text index is an FTS5 table with the trigram tokenizer over the same text,
 records_text, holding current versions only (external content: the text stays in records),
-kept by triggers on records; the finder asks it with MATCH (words of three characters or
-more) and checks its answers with the same LIKE conditions.
+kept by triggers on records; the finder asks it with MATCH for the trigrams of each word
+(three characters or more) and checks its answers with the same LIKE conditions. It keeps no
+positions and no sizes (detail=none, columnsize=0): smaller, and cheaper to keep on import.
 
 The index by kind and TLP takes the pk as its last column, so that the filtered rows come
 newest first from the index (the finder's walk; PostgreSQL has no rowid there).
@@ -44,7 +45,7 @@ INDEX = (
 
 SQLITE = (
     "CREATE VIRTUAL TABLE records_text USING fts5(search_text, content='records', "
-    "content_rowid='pk', tokenize='trigram')",
+    "content_rowid='pk', tokenize='trigram', detail='none', columnsize=0)",
     "INSERT INTO records_text (rowid, search_text) "
     "SELECT pk, search_text FROM records WHERE is_current",
     # A version enters when it is current, leaves when it no longer is or is deleted (a purge).
