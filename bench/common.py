@@ -134,12 +134,14 @@ def puente(*args: str, data_dir: Path, timeout: float = 900) -> subprocess.Compl
     )  # fmt: skip
 
 
-def init_node(data_dir: Path, node_id: str = "us-bench") -> None:
-    """A fresh SQLite node (USA) with a CBP analyst, the way an operator sets one up."""
+def init_node(data_dir: Path, node_id: str = "us-bench", database_url: str = "") -> None:
+    """A fresh node (USA) with a CBP analyst, the way an operator sets one up: SQLite in the
+    data directory, or the (empty) database at ``database_url``."""
     if data_dir.exists():
         subprocess.run(["rm", "-rf", str(data_dir)], check=True)
+    database = ("--database-url", database_url) if database_url else ()
     puente("init", "--node-id", node_id, "--country", "USA", "--admin-password", ADMIN_PASSWORD,
-           data_dir=data_dir)  # fmt: skip
+           *database, data_dir=data_dir)  # fmt: skip
     puente("user", "add", ANALYST, "--agency", ANALYST_AGENCY, "--role", "analyst",
            data_dir=data_dir)  # fmt: skip
 
@@ -244,3 +246,99 @@ def stamp() -> str:
 
 
 NUMBER = re.compile(r"Imported (\d+) objects")
+
+
+def fresh_database(url: str) -> None:
+    """Drop and create the PostgreSQL database ``url`` names (a benchmark's own, never shared)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    engine = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    engine.dispose()
+
+
+def node_name(count: int, database_url: str = "") -> str:
+    """The work directory of the node the read benchmarks share for this size and backend."""
+    return f"reads-{'postgresql' if database_url else 'sqlite'}-{count}"
+
+
+def sized_url(database_url: str, count: int) -> str:
+    """The database of the node of ``count`` objects: the URL's name with ``_count`` appended."""
+    if not database_url:
+        return ""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    return url.set(database=f"{url.database}_{count}").render_as_string(hide_password=False)
+
+
+def loaded_node(count: int, name: str, database_url: str = "", reuse: bool = False) -> Path:
+    """A node holding the first ``count`` generated objects (``puente import stix``, the
+    bundle-size limit raised for it, REL TO MEX), its planner statistics fresh. With
+    ``reuse``, a node loaded by an earlier run with the same name is kept."""
+    bundle = ensure_bundle(count)
+    data_dir = WORK_DIR / name
+    marker = data_dir / "loaded"
+    if not (reuse and marker.exists()):
+        log(f"loading {count} objects into {data_dir} ({database_url or 'SQLite'})")
+        if database_url:
+            fresh_database(database_url)
+        init_node(data_dir, database_url=database_url)
+        raise_bundle_limit(data_dir, count)
+        share_with(data_dir, "MEX")
+        out = puente("import", "stix", str(bundle), data_dir=data_dir, timeout=7200).stdout
+        found = NUMBER.search(out)
+        if not found or int(found.group(1)) != count:
+            raise RuntimeError(f"import went wrong: {out}")
+        analyze(data_dir)
+        marker.write_text(str(count))
+    return data_dir
+
+
+def raise_bundle_limit(data_dir: Path, count: int) -> None:
+    """Let ``puente import stix`` take a bundle of ``count`` objects (default limit 250,000)."""
+    path = data_dir / "puente.toml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = [line for line in lines if not line.startswith("max_bundle_objects")]
+    if "[limits]" not in lines:
+        lines += ["", "[limits]"]
+    lines.insert(lines.index("[limits]") + 1, f"max_bundle_objects = {max(count, 250_000)}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def share_with(data_dir: Path, country: str) -> None:
+    """Put ``country`` in the REL TO of every default marking in the node's settings, so that a
+    partner there has a collection to read; objects keep the TLP they carry."""
+    path = data_dir / "puente.toml"
+    settings = path.read_text(encoding="utf-8")
+
+    def add(block: re.Match[str]) -> str:
+        listed = block.group(0)
+        return listed if f'"{country}"' in listed else listed.replace("[", f'["{country}",', 1)
+
+    settings = re.sub(r"rel_to = \[[^\]]*\]", add, settings)
+    path.write_text(settings, encoding="utf-8")
+
+
+def analyze(data_dir: Path) -> None:
+    """Planner statistics for the node's database: ANALYZE; on PostgreSQL VACUUM (ANALYZE), which
+    also sets the visibility map that index-only scans need (autovacuum does the same for an
+    insert-only table in time; a benchmark does not wait for it)."""
+    from sqlalchemy import text
+
+    from puente.node import open_node
+
+    node = open_node(data_dir)
+    try:
+        postgresql = node.db.engine.dialect.name == "postgresql"
+        options = {"isolation_level": "AUTOCOMMIT"} if postgresql else {}
+        with node.db.engine.connect().execution_options(**options) as connection:
+            connection.execute(text("VACUUM (ANALYZE)" if postgresql else "ANALYZE"))
+            if not postgresql:
+                connection.commit()
+    finally:
+        node.close()

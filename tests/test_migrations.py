@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
 from puente.db import upgrade
-from puente.models import Base
+from puente.models import Base, on_backend
 
 
 def test_migrations_match_the_models(empty_database_url: str) -> None:
     upgrade(empty_database_url)
     engine = create_engine(empty_database_url)
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(
+            connection, opts={"include_object": on_backend(connection.dialect.name)}
+        )
+        differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert differences == []
 
@@ -125,3 +129,43 @@ def test_stored_recipients_are_qualified_by_their_owners_country(tmp_path: Path)
             assert row.recipients == after, name
             assert hashlib.sha256(row.content.encode()).hexdigest() == row.content_hash
     reopened.close()
+
+
+def test_search_index_migration_goes_on_without_pg_trgm_when_the_role_may_not_create_it(
+    empty_database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A role that may not create extensions still gets a working schema, and is told how to
+    add the text index search uses for rare words (migration 0025)."""
+    import uuid
+
+    from sqlalchemy import inspect, make_url, text
+
+    from puente.db import schema_head
+    from tests.support import databases
+
+    if not databases.on_postgresql():
+        pytest.skip("PostgreSQL only: SQLite's text index needs no extension")
+    role = f"puente_noext_{uuid.uuid4().hex[:8]}"
+    url = make_url(empty_database_url)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE ROLE {role} LOGIN"))
+        # Tables in the public schema, but no CREATE on the database: no extension.
+        connection.execute(text(f"GRANT USAGE, CREATE ON SCHEMA public TO {role}"))
+    admin.dispose()
+    limited = url.set(username=role).render_as_string(hide_password=False)
+    try:
+        with caplog.at_level("WARNING", logger="puente.migrations"):
+            upgrade(limited)
+        assert "CREATE EXTENSION pg_trgm" in caplog.text
+        engine = create_engine(limited)
+        with engine.connect() as connection:
+            indexes = {i["name"] for i in inspect(connection).get_indexes("records")}
+            version = connection.execute(text("SELECT version_num FROM alembic_version"))
+            assert version.scalar_one() == schema_head()
+        engine.dispose()
+        assert "ix_records_search_trgm" not in indexes
+        assert "ix_records_current_kind_tlp" in indexes
+    finally:
+        databases.drop_now(empty_database_url)  # the role owns what it made there
+        databases._execute(f"DROP ROLE IF EXISTS {role}")

@@ -22,13 +22,12 @@ from puente.errors import N_, Conflict, InvalidInput, NotFound, Problem
 from puente.policy import gate
 from puente.policy.markings import TLP_LEVELS, Markings, most_restrictive
 from puente.policy.roles import Principal, require
-from puente.records import builder, ownership
+from puente.records import builder, finder, ownership
 from puente.records.ingest import DENIED as DENIED  # a refused read: record.denied
 from puente.records.ingest import IngestResult, ingest
 from puente.records.models import Record, RecordCopy, RecordRef
 from puente.records.prefilter import visible_to_user
 from puente.records.rows import RecordView, facts_of, markings_of
-from puente.records.text import fold
 from puente.records.validation import is_identifier, refs_of, timestamp_key
 
 PLAN_TYPE_PREFIX = ownership.PLAN_TYPE_PREFIX
@@ -440,18 +439,16 @@ def search(session: Session, principal: Principal, q: SearchQuery) -> SearchPage
         )
     if problems:
         raise InvalidInput(problems)
-    conditions: list[ColumnElement[bool]] = [
-        Record.is_current.is_(True),
-        visible_to_user(principal.audience),
-    ]
-    for token in fold(q.text).split()[:8]:
-        conditions.append(Record.search_text.contains(token, autoescape=True))
+    # The candidates: conditions on a row's own columns (see records.finder), first those
+    # the index by kind and TLP answers alone.
+    indexed: list[ColumnElement[bool]] = [Record.is_current.is_(True)]
     if q.kinds:
-        conditions.append(Record.kind.in_(q.kinds))
+        indexed.append(Record.kind.in_(q.kinds))
+    if q.tlp:
+        indexed.append(Record.tlp.in_(q.tlp))
+    conditions: list[ColumnElement[bool]] = []
     if q.types:
         conditions.append(Record.type.in_(q.types))
-    if q.tlp:
-        conditions.append(Record.tlp.in_(q.tlp))
     if q.owner_node:
         conditions.append(Record.owner_node == q.owner_node)
     if q.received is not None:
@@ -462,17 +459,14 @@ def search(session: Session, principal: Principal, q: SearchQuery) -> SearchPage
         conditions.append(Record.modified_key < q.modified_to[:10] + "T99")
     if not q.include_revoked:
         conditions.append(Record.revoked.is_(False))
+    gate_conditions = [visible_to_user(principal.audience)]
     if q.related_to:
-        conditions.append(
+        gate_conditions.append(
             Record.stix_id.in_(_visible_related_ids(session, principal, q.related_to))
         )
-    if q.after is not None:
-        conditions.append(Record.pk < q.after)
     limit = max(1, min(q.limit, 200))
-    rows = list(
-        session.execute(
-            select(Record).where(*conditions).order_by(Record.pk.desc()).limit(limit + 1)
-        ).scalars()
+    rows = finder.newest(
+        session, indexed, conditions, finder.words(q.text), gate_conditions, q.after, limit + 1
     )
     more = len(rows) > limit
     rows = rows[:limit]

@@ -90,3 +90,34 @@ def search_text(obj: dict[str, Any], limit: int = 4000) -> str:
             if isinstance(doc, dict) and isinstance(doc.get("number"), str):
                 parts.append(doc["number"])
     return " " + fold(" ".join(parts))[:limit] + " "
+
+
+# -- word forms for search ---------------------------------------------------------------------
+
+# (ending, replacement): a searched word's inflections in Spanish and English, reduced to what
+# its other forms start with: plurals and English verb endings. "armas" -> "arma",
+# "naciones" -> "nacion", "lapices" -> "lapiz", "firearms" -> "firearm", "cities" -> "city",
+# "smuggling" -> "smuggl" (smuggle, smuggler), "seized" -> "seiz". The singular finds the
+# plural already, as a substring. Deliberately small and predictable: a form is only ever a
+# prefix the stored word must start with, so a rule that overreaches finds a few more
+# records, never fewer; and each form is one more pattern for the text index to look up.
+_FORM_RULES = (
+    ("ces", "z"), ("ies", "y"), ("es", ""), ("s", ""), ("ing", ""), ("ed", ""),
+)  # fmt: skip
+MIN_FORM = 4  # a shorter prefix (arm, cas) matches too much to help
+
+
+def word_forms(word: str) -> tuple[str, ...]:
+    """The other forms a folded search word stands for, as prefixes a stored word may start
+    with (the word itself also matches anywhere, as a substring). Letters only: numbers,
+    plates and document numbers are matched as typed."""
+    if not (word.isascii() and word.isalpha()):
+        return ()
+    forms: list[str] = []
+    for ending, replacement in _FORM_RULES:
+        if word.endswith(ending):
+            form = word[: len(word) - len(ending)] + replacement
+            if len(form) >= MIN_FORM and form != word and form not in forms:
+                forms.append(form)
+    # A prefix another form already starts with adds nothing: keep the shortest.
+    return tuple(f for f in forms if not any(f != g and f.startswith(g) for g in forms))

@@ -134,6 +134,12 @@ def drop(url_or_name: str) -> None:
         _dropper.put(name)
 
 
+def drop_now(url_or_name: str) -> None:
+    """Drop a PostgreSQL database made here before returning (what depends on it goes next)."""
+    if (name := _name_of(url_or_name)) is not None:
+        _drop_now(name)
+
+
 def drop_pending() -> None:
     """Wait until every database handed to :func:`drop` is gone."""
     _dropper.finish()
