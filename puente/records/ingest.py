@@ -52,11 +52,12 @@ from puente.records.rows import as_column, facts_of
 from puente.records.stamps import clock, latest_stamp
 from puente.records.text import search_text
 from puente.records.validation import ObjectChecker, timestamp_key
-from puente.records.writers import CoreWriter, SqliteWriter, Stored, Writer
+from puente.records.writers import Stored, Writer, writer_for
 
 CHUNK = 5000  # objects validated, looked up and inserted together
 DENIED = "record.denied"  # a refused read of a record, in the audit log (puente.audit.denials)
 REVOKED = N_("This record is revoked; it takes no new versions.")
+TWICE = N_("The object {id} appears twice in the bundle.")
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,9 @@ class _Ingest:
         self.received = received
         self.checker = ObjectChecker()
         self.result = IngestResult()
-        self.seen: set[tuple[str, str]] = set()  # (id, version) of every object so far
+        # (id, version) of the objects of this chunk; earlier chunks' are found stored, under
+        # keys this import gave (writer.keys): nothing is kept per object across chunks.
+        self.seen: set[tuple[str, str]] = set()
         self.superseded_ids: set[str] = set()  # own records given a new current version
         self.defined_markings: set[str] = set()
         self.hasher = hashlib.sha256()
@@ -188,8 +191,7 @@ class _Ingest:
         if override is not None and override.recipients and received is None:
             self.override = self._qualified(override, sorted(override.recipients), "/markings")
         self.floor = latest_stamp(session)
-        sqlite = session.get_bind().dialect.name == "sqlite"
-        self.writer: Writer = SqliteWriter(session) if sqlite else CoreWriter(session)
+        self.writer: Writer = writer_for(session)
 
     def known(self) -> Directory:
         """How recipients' nodes may be written here; read once, when first needed."""
@@ -217,9 +219,7 @@ class _Ingest:
         version = timestamp_key(obj.get("modified") or obj.get("created") or "")
         key = (obj["id"], version)
         if key in self.seen:
-            checker.add(
-                N_("The object {id} appears twice in the bundle."), f"{at}/id", id=obj["id"]
-            )
+            checker.add(TWICE, f"{at}/id", id=obj["id"])
             return None
         self.seen.add(key)
         kind = kind_of(obj)
@@ -295,6 +295,8 @@ class _Ingest:
         existing: dict[str, list[Stored]] = {}
         for version in self.writer.stored_versions(list({row.stix_id for row in rows})):
             existing.setdefault(version.stix_id, []).append(version)
+        if existing and self._repeated(rows, existing):
+            return
         fresh = self._fresh(rows, existing) if existing else rows
         _check_authorship(fresh)
         newest: dict[str, str] = {}
@@ -326,6 +328,17 @@ class _Ingest:
         self.result.stored += len(fresh)
         if len(used) > 64:
             self._fold_markings()
+
+    def _repeated(self, rows: list[Pending], existing: dict[str, list[Stored]]) -> bool:
+        """Note each row that an earlier chunk of this import stored already; whether any."""
+        keys = self.writer.keys
+        repeated = False
+        for row in rows:
+            for version in existing.get(row.stix_id, ()):
+                if version.modified_key == row.modified_key and version.pk in keys:
+                    self.checker.add(TWICE, f"{row.at}/id", id=row.stix_id)
+                    repeated = True
+        return repeated
 
     def _fresh(self, rows: list[Pending], existing: dict[str, list[Stored]]) -> list[Pending]:
         """The rows not stored yet; raises if one contradicts or may not follow what is."""
@@ -533,6 +546,7 @@ def _run(
     checker = run.checker
     position = 0
     for chunk in _chunks(objects, CHUNK):
+        run.seen.clear()
         rows: list[Pending] = []
         for obj in chunk:
             row = run.prepare(obj, f"{base_pointer}/{position}")
@@ -548,6 +562,7 @@ def _run(
         run.store(rows)
         if progress is not None:
             progress(len(chunk))
+    run.writer.flush()
     return run.finish()
 
 
