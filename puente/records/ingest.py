@@ -53,6 +53,7 @@ from puente.records.stamps import clock, latest_stamp
 from puente.records.text import search_text
 from puente.records.validation import ObjectChecker, timestamp_key
 from puente.records.writers import Stored, Writer, writer_for
+from puente.statistics import refresh_statistics
 
 CHUNK = 5000  # objects validated, looked up and inserted together
 DENIED = "record.denied"  # a refused read of a record, in the audit log (puente.audit.denials)
@@ -174,6 +175,7 @@ class _Ingest:
         self.superseded_ids: set[str] = set()  # own records given a new current version
         self.defined_markings: set[str] = set()
         self.hasher = hashlib.sha256()
+        self.refs_written = 0
         self.by_kind: dict[tuple[str, str | None], _Marked] = {}  # objects without markings
         self.distinct: dict[Markings, _Marked] = {}
         self.used: dict[_Marked, None] = {}  # the markings of stored rows, since the last fold
@@ -326,6 +328,7 @@ class _Ingest:
         )
         self.writer.insert(fresh, self.constants)
         self.result.stored += len(fresh)
+        self.refs_written += sum(len(row.refs) for row in fresh)
         if len(used) > 64:
             self._fold_markings()
 
@@ -533,6 +536,10 @@ def ingest(
             "superseded": result.superseded,
             "sha256": result.digest,
         },
+    )
+    # Autovacuum may be off: the planner's statistics are kept here (puente.statistics).
+    refresh_statistics(
+        session, {"records": result.stored + result.superseded, "record_refs": run.refs_written}
     )
     return result
 

@@ -61,7 +61,6 @@ class Stored(NamedTuple):
     revoked: bool
 
 
-
 class Keys:
     """The primary keys one import gave its rows, kept as sorted ranges."""
 
@@ -206,13 +205,21 @@ class PostgresWriter:
     record_columns = ", ".join(COLUMNS)
     # Only constant names are interpolated, never input.
     lookup = f"SELECT {', '.join(Stored._fields)} FROM records WHERE stix_id = ANY(%s)"  # noqa: S608
-    copy_records = f"COPY records ({record_columns}) FROM STDIN"  # noqa: S608
+    copy_records = f"COPY records ({record_columns}) FROM STDIN"
     copy_refs = "COPY record_refs (record_pk, source_id, prop, target_id) FROM STDIN"
 
     def __init__(self, session: Session) -> None:
-        self.cursor = session.connection().connection.driver_connection.cursor()
+        import psycopg  # only a PostgreSQL node needs it
+
+        driver = session.connection().connection.driver_connection
+        if not isinstance(driver, psycopg.Connection):
+            raise TypeError(f"expected a psycopg connection, not {type(driver).__name__}")
+        self.cursor: psycopg.Cursor[tuple[Any, ...]] = driver.cursor()
         self.cursor.execute("SELECT pg_get_serial_sequence('records', 'pk')")
-        self.sequence = self.cursor.fetchone()[0]
+        found = self.cursor.fetchone()
+        if found is None or not found[0]:
+            raise RuntimeError("records.pk has no sequence")
+        self.sequence: str = found[0]
         self.keys = Keys()
         self.pool: ThreadPoolExecutor | None = None
         self.pending: Future[None] | None = None

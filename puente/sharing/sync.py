@@ -60,6 +60,7 @@ from puente.sharing.client import partner_client
 from puente.sharing.models import Partner, Quarantined, RecallNotice, Receipt, ReceivedVersion
 from puente.sharing.partners import get_partner
 from puente.sharing.status import PartnerStatus, partner_status
+from puente.statistics import refresh_statistics
 
 log = logging.getLogger(__name__)
 
@@ -498,6 +499,8 @@ def store_page(
     ]  # fmt: skip
     if provenance:
         connection.execute(insert(cast(Table, ReceivedVersion.__table__)), provenance)
+        # The records were analyzed as ingest stored them; their provenance grows with them.
+        refresh_statistics(session, {"received_versions": len(provenance)})
     if quarantined:
         audit.append(session, f"partner:{partner.node_id}", "sync.quarantine", partner.node_id,
                      details={"count": len(quarantined),
