@@ -119,6 +119,7 @@ def import_stix(
                 objects,
                 override,
                 progress=lambda n: bar.advance(task, n),
+                parallel=True,  # this process imports nothing else: a second core prepares
             )
     console.print(
         t(

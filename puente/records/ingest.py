@@ -14,10 +14,15 @@ theirs, and only the recipients column reads its bare names as the owner's users
 
 from __future__ import annotations
 
+import collections
 import gc
 import hashlib
 import itertools
+import multiprocessing
+import os
+import queue
 import threading
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -149,6 +154,18 @@ class Pending:
         self.as_given_hash = ""
         # The agency its created_by_ref names ("" if none): a partner reads the originator there.
         self.claimed = AGENCY_BY_IDENTITY.get(obj.get("created_by_ref", ""), "")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # From the preparing process to the writing one: a plain tuple pickles several times
+        # faster than the slots of each object.
+        return _restored, (tuple(getattr(self, name) for name in Pending.__slots__),)
+
+
+def _restored(values: tuple[Any, ...]) -> Pending:
+    row = Pending.__new__(Pending)
+    for name, value in zip(Pending.__slots__, values, strict=True):
+        setattr(row, name, value)
+    return row
 
 
 class _Ingest:
@@ -509,16 +526,20 @@ def ingest(
     base_pointer: str = "/objects",
     progress: Callable[[int], None] | None = None,
     received: ReceivedFrom | None = None,
+    parallel: bool = False,
 ) -> IngestResult:
     """Validate and store every object, or raise :class:`InvalidInput` and store nothing.
 
     The caller owns the transaction: on an exception it must roll back. ``received`` stores
-    a partner's objects as they came, under their originator's markings.
+    a partner's objects as they came, under their originator's markings. ``parallel``
+    prepares the objects of a large import (more than one chunk) in a worker process while
+    this one stores them: for a command-line process reading JSON text (each object travels
+    to the worker as JSON), not for a server's request.
     """
     run = _Ingest(session, settings, principal, override, received)
     try:
         with _collector_paused():
-            result = _run(run, objects, base_pointer, progress)
+            result = _run(run, objects, base_pointer, progress, parallel)
     finally:
         run.writer.close()
     if run.superseded_ids:
@@ -549,28 +570,182 @@ def _run(
     objects: Iterable[Any],
     base_pointer: str,
     progress: Callable[[int], None] | None,
+    parallel: bool,
 ) -> IngestResult:
-    checker = run.checker
+    chunks = _chunks(objects, CHUNK)
+    first = next(chunks, [])
+    if parallel and len(first) == CHUNK and _FORK is not None and _cpus() >= PARALLEL_MIN_CPUS:
+        _run_parallel(run, itertools.chain([first], chunks), base_pointer, progress)
+    else:
+        _run_serial(run, itertools.chain([first], chunks), base_pointer, progress)
+    run.writer.flush()
+    return run.finish()
+
+
+def _run_serial(
+    run: _Ingest,
+    chunks: Iterator[list[Any]],
+    base_pointer: str,
+    progress: Callable[[int], None] | None,
+) -> None:
     position = 0
-    for chunk in _chunks(objects, CHUNK):
-        run.seen.clear()
-        rows: list[Pending] = []
-        for obj in chunk:
-            row = run.prepare(obj, f"{base_pointer}/{position}")
-            position += 1
-            if row is not None:
-                rows.append(row)
-            elif checker.full:
-                break
-        if checker.problems:
-            if checker.full:
+    for chunk in chunks:
+        rows = _prepare_chunk(run, chunk, base_pointer, position)
+        position += len(chunk)
+        if run.checker.problems:
+            if run.checker.full:
                 break
             continue  # keep validating the rest to report every problem, store nothing
         run.store(rows)
         if progress is not None:
             progress(len(chunk))
-    run.writer.flush()
-    return run.finish()
+
+
+def _prepare_chunk(
+    run: _Ingest, chunk: list[Any], base_pointer: str, position: int
+) -> list[Pending]:
+    """The rows of one chunk's objects that pass (problems go to run.checker)."""
+    checker = run.checker
+    run.seen.clear()
+    rows: list[Pending] = []
+    for obj in chunk:
+        row = run.prepare(obj, f"{base_pointer}/{position}")
+        position += 1
+        if row is not None:
+            rows.append(row)
+        elif checker.full:
+            break
+    return rows
+
+
+# -- validation on a second core ------------------------------------------------------------------
+#
+# A large import (the command line's) checks and prepares its objects in a worker process
+# while this one stores the previous chunk: the worker is a fork of this process made as the
+# import starts, holding a copy of the import's state (settings, principal, markings, the
+# node directory read beforehand), so it prepares exactly the rows this process would. It
+# never touches the database. Chunks go to it as JSON and come back as rows with the problems
+# found, in order; the import stays one transaction in this process, and a problem anywhere
+# still stores nothing.
+
+_FORK: Any = None
+if "fork" in multiprocessing.get_all_start_methods():
+    _FORK = multiprocessing.get_context("fork")
+AHEAD = 2  # chunks sent to the worker before their rows are needed: it never waits for work
+# The worker pays for itself only with a core of its own beside this process and the database
+# server's: on two cores (measured, bench/ingest_pg.py) the JSON each chunk travels as costs
+# more than the second process gains, and the import is faster without it.
+PARALLEL_MIN_CPUS = 4
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+WORKER_POLL_S = 1.0
+
+
+def _run_parallel(
+    run: _Ingest,
+    chunks: Iterator[list[Any]],
+    base_pointer: str,
+    progress: Callable[[int], None] | None,
+) -> None:
+    checker = run.checker
+    run.known()  # read now: the worker has no database
+    inbox, outbox = _FORK.Queue(), _FORK.Queue()
+    worker = _FORK.Process(target=_worker, args=(run, inbox, outbox, base_pointer), daemon=True,
+                           name="puente-ingest-prepare")  # fmt: skip
+    worker.start()
+    sizes: collections.deque[int] = collections.deque()
+    position = 0
+
+    def send() -> None:
+        nonlocal position
+        chunk = next(chunks, None)
+        if chunk is not None:
+            inbox.put((position, _wire(chunk)))
+            sizes.append(len(chunk))
+            position += len(chunk)
+
+    finished = False
+    try:
+        for _ in range(AHEAD):
+            send()
+        while sizes:
+            rows, problems, full = _received(outbox, worker)
+            size = sizes.popleft()
+            for problem in problems:
+                checker.add(problem.message, problem.pointer, **problem.params)
+            if full or checker.full:
+                break
+            send()  # the worker prepares the chunk after next while this one is stored
+            if not checker.problems:
+                run.store(rows)
+                if progress is not None:
+                    progress(size)
+        inbox.put(None)
+        while True:  # results of chunks sent after a full list of problems, then the end
+            message = _received(outbox, worker)
+            if message[0] == "end":
+                break
+        _, checker.marking_refs, run.defined_markings = message
+        finished = True
+    finally:
+        if finished:
+            worker.join(timeout=30)
+        if worker.is_alive():  # the import failed here (or the worker hangs): nothing to wait for
+            worker.kill()
+            worker.join()
+        inbox.close()
+        outbox.close()
+
+
+def _wire(chunk: list[Any]) -> bytes | list[Any]:
+    """A chunk as the worker receives it: JSON, which orjson writes and reads fastest; the
+    objects themselves (pickled) if they hold what JSON cannot (integers past 64 bits)."""
+    try:
+        return orjson.dumps(chunk)
+    except orjson.JSONEncodeError:
+        return chunk
+
+
+def _received(outbox: Any, worker: Any) -> Any:
+    while True:
+        try:
+            message = outbox.get(timeout=WORKER_POLL_S)
+        except queue.Empty:
+            if not worker.is_alive():
+                raise RuntimeError(
+                    f"the import's worker process ended ({worker.exitcode})"
+                ) from None
+            continue
+        if message[0] == "crash":
+            raise RuntimeError(f"the import's worker process failed:\n{message[1]}")
+        return message
+
+
+def _worker(run: _Ingest, inbox: Any, outbox: Any, base_pointer: str) -> None:
+    """The worker's loop: prepare each chunk sent, answer with its rows and new problems."""
+    try:
+        checker = run.checker
+        while (message := inbox.get()) is not None:
+            position, payload = message
+            chunk = orjson.loads(payload) if isinstance(payload, bytes) else payload
+            before = len(checker.problems)
+            rows = _prepare_chunk(run, chunk, base_pointer, position)
+            # Once anything failed nothing is stored: the rows need not travel.
+            outbox.put((rows if not checker.problems else [], checker.problems[before:],
+                        checker.full))  # fmt: skip
+        outbox.put(("end", checker.marking_refs, run.defined_markings))
+    except BaseException:
+        outbox.put(("crash", traceback.format_exc()))
+    finally:
+        outbox.close()
+        outbox.join_thread()
 
 
 def _check_authorship(rows: list[Pending]) -> None:

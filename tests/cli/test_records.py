@@ -62,6 +62,7 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     from puente.records import ingest
 
     monkeypatch.setattr(ingest, "CHUNK", 4)
+    monkeypatch.setattr(ingest, "PARALLEL_MIN_CPUS", 1)  # the worker process, as on a big node
     monkeypatch.setattr(cli_records, "WHOLE_FILE_LIMIT", 0)
 
 

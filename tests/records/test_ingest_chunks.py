@@ -1,4 +1,5 @@
-"""The bulk import works the same whatever the chunk boundaries, on SQLite and PostgreSQL.
+"""The bulk import works the same whatever the chunk boundaries, on SQLite and PostgreSQL,
+whether this process prepares the objects or a worker process does (the command line's).
 
 Chunks are made tiny here so that versions, references and a late problem fall in different
 chunks, as they do in a real 100,000-object bundle.
@@ -23,9 +24,15 @@ from puente.records.models import Record, RecordRef
 GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 
 
-@pytest.fixture(autouse=True)
-def tiny_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True, params=["in process", "worker process"])
+def tiny_chunks(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     monkeypatch.setattr(ingest, "CHUNK", 2)
+    monkeypatch.setattr(ingest, "PARALLEL_MIN_CPUS", 1)  # a worker even on a small machine
+    monkeypatch.setattr(Parallel, "on", request.param == "worker process")
+
+
+class Parallel:
+    on = False
 
 
 def person(name: str, modified: str = "2025-01-01T00:00:00.000Z", **extra: Any) -> dict[str, Any]:
@@ -47,7 +54,7 @@ def link(source: str, target: str) -> dict[str, Any]:
 
 def import_(node: Node, who: Principal, objects: list[dict[str, Any]]) -> ingest.IngestResult:
     with node.db.session() as session:
-        return service.import_objects(session, node.settings, who, objects)
+        return service.import_objects(session, node.settings, who, objects, parallel=Parallel.on)
 
 
 def count(node: Node, table: type[Record] | type[RecordRef] | type[AuditEntry]) -> int:
@@ -148,3 +155,32 @@ def test_records_created_after_an_import_get_their_own_keys(node: Node, analyst:
     assert count(node, Record) == 4
     with node.db.session() as session:
         assert service.get(session, analyst, created.stix_id).name == "Transportes Rápidos"
+
+
+def test_an_object_repeated_chunks_apart_is_named(node: Node, analyst: Principal) -> None:
+    objects = [person(f"Persona {n}") for n in range(5)]
+    again = {**objects[1], "name": "Otra"}  # the same version, other content, chunks later
+
+    with pytest.raises(InvalidInput) as refused:
+        import_(node, analyst, [*objects, again])
+
+    assert [(p.pointer, p.params) for p in refused.value.problems] == [
+        ("/objects/5/id", {"id": objects[1]["id"]})
+    ]
+    assert count(node, Record) == 0
+
+
+def test_every_problem_of_a_large_import_is_named_in_order(node: Node, analyst: Principal) -> None:
+    objects = [person(f"Persona {n}") for n in range(9)]
+    for index in (2, 5, 8):
+        objects[index]["created"] = "yesterday"
+
+    with pytest.raises(InvalidInput) as refused:
+        import_(node, analyst, objects)
+
+    assert [p.pointer for p in refused.value.problems] == [
+        "/objects/2/created",
+        "/objects/5/created",
+        "/objects/8/created",
+    ]
+    assert count(node, Record) == 0
