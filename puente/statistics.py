@@ -36,18 +36,24 @@ SCALE_FACTOR = 0.1  # autovacuum_analyze_scale_factor's default
 SQLITE_ANALYSIS_LIMIT = 1000  # index rows ANALYZE reads per index on SQLite (approximate stats)
 
 
-def refresh_statistics(session: Session, written: Mapping[str, int]) -> list[str]:
+def refresh_statistics(
+    session: Session, written: Mapping[str, int], scale: float = SCALE_FACTOR
+) -> list[str]:
     """Analyze those of the tables ``written`` (name → rows written now) whose statistics this
-    write made stale, in the session's transaction; the names of the tables analyzed."""
+    write made stale, in the session's transaction; the names of the tables analyzed.
+
+    ``scale`` is the part of a table that must have changed: a long run of writes (a sync,
+    page after page) passes 1.0 as it goes, analyzing each time a table doubles, and the
+    usual tenth when it ends."""
     tables = sorted(name for name in written if name.isidentifier())
     if not tables:
         return []
     if session.get_bind().dialect.name == "sqlite":
-        stale = _stale_sqlite(session, tables, written)
+        stale = _stale_sqlite(session, tables, written, scale)
         if stale:
             _analyze_sqlite(session, stale)
     else:
-        stale = _stale_postgresql(session, tables, written)
+        stale = _stale_postgresql(session, tables, written, scale)
         for table in stale:
             # Names checked above and known to the catalog: never input.
             session.execute(text(f'ANALYZE "{table}"'))
@@ -56,11 +62,13 @@ def refresh_statistics(session: Session, written: Mapping[str, int]) -> list[str
     return stale
 
 
-def _threshold(rows: float) -> float:
-    return BASE_THRESHOLD + SCALE_FACTOR * max(rows, 0.0)
+def _threshold(rows: float, scale: float) -> float:
+    return BASE_THRESHOLD + scale * max(rows, 0.0)
 
 
-def _stale_postgresql(session: Session, tables: list[str], written: Mapping[str, int]) -> list[str]:
+def _stale_postgresql(
+    session: Session, tables: list[str], written: Mapping[str, int], scale: float
+) -> list[str]:
     found = session.execute(
         text(
             "SELECT c.relname, c.reltuples, coalesce(s.n_mod_since_analyze, 0) "
@@ -73,11 +81,13 @@ def _stale_postgresql(session: Session, tables: list[str], written: Mapping[str,
     return sorted(
         name
         for name, reltuples, modified in found
-        if reltuples < 0 or written[name] + modified > _threshold(reltuples)
+        if reltuples < 0 or written[name] + modified > _threshold(reltuples, scale)
     )
 
 
-def _stale_sqlite(session: Session, tables: list[str], written: Mapping[str, int]) -> list[str]:
+def _stale_sqlite(
+    session: Session, tables: list[str], written: Mapping[str, int], scale: float
+) -> list[str]:
     analyzed: dict[str, int] = {}
     has_stat = session.execute(
         text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'")
@@ -100,7 +110,7 @@ def _stale_sqlite(session: Session, tables: list[str], written: Mapping[str, int
         if table not in analyzed:
             if size > 0:
                 stale.append(table)
-        elif size - analyzed[table] > _threshold(analyzed[table]):
+        elif size - analyzed[table] > _threshold(analyzed[table], scale):
             stale.append(table)
     return stale
 

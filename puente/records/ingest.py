@@ -79,6 +79,7 @@ class IngestResult:
     stored: int = 0
     unchanged: int = 0
     superseded: int = 0
+    references: int = 0  # rows written to record_refs
     ids: list[str] = field(default_factory=list)  # the first two distinct ids stored
     markings: list[Markings] = field(default_factory=list)
     digest: str = ""
@@ -192,7 +193,6 @@ class _Ingest:
         self.superseded_ids: set[str] = set()  # own records given a new current version
         self.defined_markings: set[str] = set()
         self.hasher = hashlib.sha256()
-        self.refs_written = 0
         self.by_kind: dict[tuple[str, str | None], _Marked] = {}  # objects without markings
         self.distinct: dict[Markings, _Marked] = {}
         self.used: dict[_Marked, None] = {}  # the markings of stored rows, since the last fold
@@ -345,7 +345,7 @@ class _Ingest:
         )
         self.writer.insert(fresh, self.constants)
         self.result.stored += len(fresh)
-        self.refs_written += sum(len(row.refs) for row in fresh)
+        self.result.references += sum(len(row.refs) for row in fresh)
         if len(used) > 64:
             self._fold_markings()
 
@@ -527,6 +527,7 @@ def ingest(
     progress: Callable[[int], None] | None = None,
     received: ReceivedFrom | None = None,
     parallel: bool = False,
+    statistics: bool = True,
 ) -> IngestResult:
     """Validate and store every object, or raise :class:`InvalidInput` and store nothing.
 
@@ -534,7 +535,8 @@ def ingest(
     a partner's objects as they came, under their originator's markings. ``parallel``
     prepares the objects of a large import (more than one chunk) in a worker process while
     this one stores them: for a command-line process reading JSON text (each object travels
-    to the worker as JSON), not for a server's request.
+    to the worker as JSON), not for a server's request. Without ``statistics`` the caller
+    keeps the planner's statistics of what was written (:func:`written`) itself.
     """
     run = _Ingest(session, settings, principal, override, received)
     try:
@@ -558,11 +560,14 @@ def ingest(
             "sha256": result.digest,
         },
     )
-    # Autovacuum may be off: the planner's statistics are kept here (puente.statistics).
-    refresh_statistics(
-        session, {"records": result.stored + result.superseded, "record_refs": run.refs_written}
-    )
+    if statistics:  # autovacuum may be off: the planner's statistics are kept here
+        refresh_statistics(session, written(result))
     return result
+
+
+def written(result: IngestResult) -> dict[str, int]:
+    """The rows an import wrote, by table (for puente.statistics)."""
+    return {"records": result.stored + result.superseded, "record_refs": result.references}
 
 
 def _run(
