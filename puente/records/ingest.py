@@ -64,6 +64,7 @@ CHUNK = 5000  # objects validated, looked up and inserted together
 DENIED = "record.denied"  # a refused read of a record, in the audit log (puente.audit.denials)
 REVOKED = N_("This record is revoked; it takes no new versions.")
 TWICE = N_("The object {id} appears twice in the bundle.")
+SUPERSEDED_BATCH = 50_000  # own records superseded, told to the listeners together
 
 
 @dataclass(frozen=True)
@@ -346,6 +347,9 @@ class _Ingest:
         self.writer.insert(fresh, self.constants)
         self.result.stored += len(fresh)
         self.result.references += sum(len(row.refs) for row in fresh)
+        if len(self.superseded_ids) >= SUPERSEDED_BATCH:
+            self.writer.flush()  # the listeners read the new versions
+            self.tell_superseded()
         if len(used) > 64:
             self._fold_markings()
 
@@ -476,6 +480,16 @@ class _Ingest:
             if self.received is None and events.listening():
                 self.superseded_ids.update(version.stix_id for version in replaced)
 
+    def tell_superseded(self) -> None:
+        """Tell the listeners (puente.records.events) of the records superseded so far.
+
+        Once a batch, not once per import, so the ids do not pile up over a large import; a
+        record superseded again by a later chunk is told again, and judged by its state then
+        (a withdrawal of a version it no longer holds only errs toward withholding)."""
+        if self.superseded_ids:
+            ids, self.superseded_ids = sorted(self.superseded_ids), set()
+            events.superseded(self.session, self.settings, self.principal, ids)
+
     def finish(self) -> IngestResult:
         _check_marking_refs(self.session, self.checker, self.defined_markings)
         if self.checker.problems:
@@ -544,8 +558,7 @@ def ingest(
             result = _run(run, objects, base_pointer, progress, parallel)
     finally:
         run.writer.close()
-    if run.superseded_ids:
-        events.superseded(session, settings, principal, sorted(run.superseded_ids))
+    run.tell_superseded()
     banner = most_restrictive(result.markings)
     audit.append(
         session,

@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from puente.audit.models import AuditEntry
 from puente.errors import InvalidInput
 from puente.node import Node
 from puente.policy.roles import Principal
-from puente.records import ingest, marking, service
+from puente.records import events, ingest, marking, service
 from puente.records.models import Record, RecordRef
 
 GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
@@ -184,3 +185,32 @@ def test_every_problem_of_a_large_import_is_named_in_order(node: Node, analyst: 
         "/objects/8/created",
     ]
     assert count(node, Record) == 0
+
+
+def test_a_large_reimport_tells_its_listeners_in_batches_of_what_it_stored(
+    node: Node, analyst: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    originals = [person(f"Persona {n}") for n in range(6)]
+    import_(node, analyst, originals)
+    told: list[tuple[list[str], list[str]]] = []
+
+    def listener(session: Session, _settings: object, _who: object, ids: list[str]) -> None:
+        current = session.execute(
+            select(Record.name).where(Record.stix_id.in_(ids), Record.is_current.is_(True))
+        ).scalars()
+        told.append((ids, sorted(current)))
+
+    monkeypatch.setattr(events, "_listeners", [listener])
+    monkeypatch.setattr(ingest, "SUPERSEDED_BATCH", 2)  # the ids never pile up
+    renamed = [{**o, "name": o["name"] + " (v2)", "modified": "2025-06-01T00:00:00.000Z"}
+               for o in originals]  # fmt: skip
+
+    import_(node, analyst, renamed)
+
+    assert sorted(stix_id for ids, _ in told for stix_id in ids) == sorted(
+        o["id"] for o in originals
+    )
+    assert all(len(ids) <= 3 for ids, _ in told)
+    # Each listener reads the new versions, already stored, as the current ones.
+    assert all(names == sorted(n for n in names if n.endswith("(v2)")) for _, names in told)
+    assert all(len(names) == len(ids) for ids, names in told)
