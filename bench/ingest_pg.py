@@ -90,8 +90,9 @@ def fresh_database(server: str, name: str, keep: bool) -> Iterator[str]:
             psql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _postgres_cpu() -> dict[int, float]:
-    """CPU seconds (user + system) of each PostgreSQL process on this machine, by pid."""
+def _postgres_cpu(databases: tuple[str, ...]) -> dict[int, float]:
+    """CPU seconds (user + system) of each PostgreSQL backend serving one of ``databases``
+    (its process title names the database), by pid."""
     ticks = os.sysconf("SC_CLK_TCK")
     found: dict[int, float] = {}
     for entry in Path("/proc").iterdir():
@@ -99,6 +100,9 @@ def _postgres_cpu() -> dict[int, float]:
             continue
         try:
             if (entry / "comm").read_text().strip() not in ("postgres", "postmaster"):
+                continue
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if not any(f" {database} " in title for database in databases):
                 continue
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
@@ -108,12 +112,13 @@ def _postgres_cpu() -> dict[int, float]:
 
 
 class ServerCpu:
-    """The CPU time the PostgreSQL server spends while the block runs: its processes are
-    sampled every ``interval`` seconds (a backend ends with its client, so reading them only
-    at the end would miss it). Other clients of the same server count too: the machine is
-    shared, and the figure says so."""
+    """The CPU time PostgreSQL's backends for ``databases`` spend while the block runs: they
+    are sampled every ``interval`` seconds (a backend ends with its client, so reading them
+    only at the end would miss it). The server's own processes (WAL writer, checkpointer)
+    are not counted: they serve every database of a shared server."""
 
-    def __init__(self, interval: float = 0.2) -> None:
+    def __init__(self, *databases: str, interval: float = 0.2) -> None:
+        self.databases = databases
         self.interval = interval
         self.first: dict[int, float] = {}
         self.last: dict[int, float] = {}
@@ -122,7 +127,7 @@ class ServerCpu:
         self.seconds = 0.0
 
     def _sample(self) -> None:
-        for pid, cpu in _postgres_cpu().items():
+        for pid, cpu in _postgres_cpu(self.databases).items():
             self.first.setdefault(pid, cpu if not self.last else 0.0)
             self.last[pid] = cpu
 
@@ -176,7 +181,7 @@ def import_run(server: str, prefix: str, size: int, keep: bool) -> dict[str, Any
     with fresh_database(server, f"{prefix}_import_{size}", keep) as url:
         init_node(data_dir, url)
         load_before = os.getloadavg()
-        with ServerCpu() as server_cpu:
+        with ServerCpu(url.rsplit("/", 1)[1]) as server_cpu:
             measured = measure_command(
                 [sys.executable, "-m", "puente", "import", "stix", str(bundle), "--data-dir",
                  str(data_dir)], timeout=36_000,
@@ -223,7 +228,8 @@ def sync_run(server: str, prefix: str, size: int, keep: bool) -> dict[str, Any]:
         puente("partner", "add", US_NODE, "--country", "USA", "--url",
                f"http://127.0.0.1:{port}", "--key", us_key, "--secret", US_ISSUED,
                "--issue-secret", MX_ISSUED, data_dir=mx)  # fmt: skip
-        with puente_serve(us, port) as serving, ServerCpu() as server_cpu:
+        databases = (us_url.rsplit("/", 1)[1], mx_url.rsplit("/", 1)[1])
+        with puente_serve(us, port) as serving, ServerCpu(*databases) as server_cpu:
             served_before = _process_cpu(serving.pid)
             measured = measure_command(
                 [sys.executable, "-m", "puente", "sync", US_NODE, "--data-dir", str(mx)],

@@ -7,13 +7,13 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from puente.errors import InvalidInput
 from puente.node import Node
 from puente.policy.roles import Principal
 from puente.records import service
 from puente.statistics import refresh_statistics
+from tests.support.databases import planner_rows
 
 GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 
@@ -29,22 +29,6 @@ def person(index: int) -> dict[str, Any]:
         "name": f"Persona {index}", "identity_class": "individual",
         "object_marking_refs": [GREEN],
     }  # fmt: skip
-
-
-def planner_rows(node: Node, table: str) -> float | None:
-    """How many rows the planner believes ``table`` holds; None if it has no statistics."""
-    with node.db.session() as session:
-        if session.get_bind().dialect.name == "sqlite":
-            if session.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
-                               ).first() is None:  # fmt: skip
-                return None
-            stats = session.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t"),
-                                    {"t": table}).scalars().all()  # fmt: skip
-            return max((float(stat.split()[0]) for stat in stats), default=None)
-        reltuples = session.execute(
-            text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table}
-        ).scalar_one()
-        return None if reltuples < 0 else float(reltuples)
 
 
 def test_an_import_leaves_what_it_wrote_analyzed(node: Node, analyst: Principal) -> None:

@@ -61,7 +61,7 @@ from puente.sharing.client import partner_client
 from puente.sharing.models import Partner, Quarantined, RecallNotice, Receipt, ReceivedVersion
 from puente.sharing.partners import get_partner
 from puente.sharing.status import PartnerStatus, partner_status
-from puente.statistics import refresh_statistics
+from puente.statistics import RUN_BASE, refresh_statistics
 
 log = logging.getLogger(__name__)
 
@@ -527,7 +527,7 @@ def store_page(
     if unanalyzed is None:
         refresh_statistics(session, rows)
     else:
-        for table in refresh_statistics(session, rows, scale=1.0):
+        for table in refresh_statistics(session, rows, scale=1.0, base=RUN_BASE, quick=True):
             rows[table] = 0
     if quarantined:
         audit.append(session, f"partner:{partner.node_id}", "sync.quarantine", partner.node_id,
