@@ -90,11 +90,11 @@ def fresh_database(server: str, name: str, keep: bool) -> Iterator[str]:
             psql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _postgres_cpu(databases: tuple[str, ...]) -> dict[int, float]:
-    """CPU seconds (user + system) of each PostgreSQL backend serving one of ``databases``
-    (its process title names the database), by pid."""
+def _postgres_cpu(databases: tuple[str, ...]) -> dict[int, tuple[str, float]]:
+    """The database and CPU seconds (user + system) of each PostgreSQL backend serving one of
+    ``databases`` (its process title names the database), by pid."""
     ticks = os.sysconf("SC_CLK_TCK")
-    found: dict[int, float] = {}
+    found: dict[int, tuple[str, float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -102,12 +102,13 @@ def _postgres_cpu(databases: tuple[str, ...]) -> dict[int, float]:
             if (entry / "comm").read_text().strip() not in ("postgres", "postmaster"):
                 continue
             title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if not any(f" {database} " in title for database in databases):
+            database = next((d for d in databases if f" {d} " in title), None)
+            if database is None:
                 continue
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # ended meanwhile
-        found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+        found[int(entry.name)] = (database, (int(fields[11]) + int(fields[12])) / ticks)
     return found
 
 
@@ -122,14 +123,16 @@ class ServerCpu:
         self.interval = interval
         self.first: dict[int, float] = {}
         self.last: dict[int, float] = {}
+        self.database: dict[int, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.seconds = 0.0
 
     def _sample(self) -> None:
-        for pid, cpu in _postgres_cpu(self.databases).items():
+        for pid, (database, cpu) in _postgres_cpu(self.databases).items():
             self.first.setdefault(pid, cpu if not self.last else 0.0)
             self.last[pid] = cpu
+            self.database[pid] = database
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -145,6 +148,11 @@ class ServerCpu:
         self._thread.join()
         self._sample()
         self.seconds = round(sum(self.last[pid] - self.first[pid] for pid in self.last), 2)
+        self.by_database = {
+            database: round(sum(self.last[pid] - self.first[pid] for pid in self.last
+                                if self.database[pid] == database), 2)
+            for database in self.databases
+        }  # fmt: skip
 
 
 def _process_cpu(pid: int) -> float:
@@ -250,6 +258,8 @@ def sync_run(server: str, prefix: str, size: int, keep: bool) -> dict[str, Any]:
         "rate": round(size / wall, 1),
         "sync_cpu_s": round(measured["user_s"] + measured["system_s"], 2),
         "serving_node_cpu_s": round(served_cpu, 2), "postgresql_cpu_s": server_cpu.seconds,
+        "postgresql_cpu_s_serving_a": server_cpu.by_database[databases[0]],
+        "postgresql_cpu_s_storing_b": server_cpu.by_database[databases[1]],
         "max_rss_mb": measured["max_rss_mb"], "statistics_on_b": statistics,
     }  # fmt: skip
 

@@ -46,7 +46,7 @@ from puente.records.definitions import is_published
 from puente.records.ingest import ReceivedFrom, ingest, written
 from puente.records.models import Record
 from puente.records.partial import store_what_passes
-from puente.records.rows import stored_versions
+from puente.records.rows import LOOKUP_BATCH
 from puente.records.validation import (
     MAX_DEPTH,
     NOT_JSON,
@@ -632,9 +632,20 @@ def _stored_versions(
 ) -> list[tuple[str, str, str, int]]:
     """(id, version, content sha256, pk) of each kept object, as this node now holds it."""
     wanted = {(str(o["id"]), timestamp_key(_version_key(o)[1])): _version_key(o)[1] for o in kept}
-    rows = stored_versions(session, wanted, Record.owner_node == partner.node_id,
-                           Record.received.is_(True))  # fmt: skip
-    return [(r.stix_id, wanted[(r.stix_id, r.modified_key)], r.content_hash, r.pk) for r in rows]
+    ids = sorted({stix_id for stix_id, _ in wanted})
+    connection = session.connection()  # four columns by position: a page holds a thousand
+    found: list[tuple[str, str, str, int]] = []
+    for start in range(0, len(ids), LOOKUP_BATCH):
+        rows = connection.execute(
+            select(Record.stix_id, Record.modified_key, Record.content_hash, Record.pk).where(
+                Record.stix_id.in_(ids[start : start + LOOKUP_BATCH]),
+                Record.owner_node == partner.node_id,
+                Record.received.is_(True),
+            )
+        ).all()
+        found.extend((row[0], wanted[(row[0], row[1])], row[2], row[3])
+                     for row in rows if (row[0], row[1]) in wanted)  # fmt: skip
+    return found
 
 
 # -- receipts out ------------------------------------------------------------------------------
