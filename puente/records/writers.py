@@ -1,4 +1,4 @@
-"""Where an import's rows go: straight to SQLite's cursor, or through SQLAlchemy Core.
+"""Where an import's rows go: straight to SQLite's cursor, or through PostgreSQL's COPY.
 
 On SQLite the rows go to the DBAPI cursor of the session's own transaction, with primary keys
 assigned here: the transaction began with ``BEGIN IMMEDIATE`` (see :mod:`puente.db`), so no
