@@ -216,6 +216,8 @@ class _Ingest:
     def known(self) -> Directory:
         """How recipients' nodes may be written here; read once, when first needed."""
         if self._known is None:
+            if hasattr(self, "writer"):
+                self.writer.flush()  # the connection is the writer's until its chunk is in
             self._known = node_directory(self.session, self.settings)
         return self._known
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from puente.audit.models import AuditEntry
 from puente.errors import InvalidInput
 from puente.node import Node
+from puente.policy.markings import MARKINGS_EXTENSION
 from puente.policy.roles import Principal
 from puente.records import events, ingest, marking, service
 from puente.records.models import Record, RecordRef
@@ -214,3 +215,23 @@ def test_a_large_reimport_tells_its_listeners_in_batches_of_what_it_stored(
     # Each listener reads the new versions, already stored, as the current ones.
     assert all(names == sorted(n for n in names if n.endswith("(v2)")) for _, names in told)
     assert all(len(names) == len(ids) for ids, names in told)
+
+
+def test_named_recipients_first_met_in_a_later_chunk_are_stored_qualified(
+    node: Node, analyst: Principal
+) -> None:
+    # Reading who may be named waits for the chunk being written (PostgreSQL's COPY).
+    named = person("Para Ana")
+    named["extensions"] = {MARKINGS_EXTENSION: {
+        "extension_type": "property-extension", "rel_to": ["USA"], "handling": "H0",
+        "recipients": ["ana"],
+    }}  # fmt: skip
+    objects = [person("Uno"), person("Dos"), person("Tres"), named]
+
+    import_(node, analyst, objects)
+
+    with node.db.session() as session:
+        stored = session.execute(
+            select(Record.recipients).where(Record.stix_id == named["id"])
+        ).scalar_one()
+    assert stored == ",ana@USA,"
