@@ -12,12 +12,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from puente import signing
 from puente.config import Settings, load_settings
 from puente.db import Database, ReplicaOptions, schema_is_current, upgrade
+from puente.statistics import optimize_on_close
 
 
 @dataclass
 class Node:
     settings: Settings
     db: Database
+
+    def __post_init__(self) -> None:
+        optimize_on_close(self.db.engine)  # SQLite's statistics, as each connection closes
 
     def close(self) -> None:
         self.db.dispose()

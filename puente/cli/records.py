@@ -48,13 +48,14 @@ def _progress() -> Progress:
     )
 
 
-def stream_objects(handle: BinaryIO, max_objects: int) -> Iterator[Any]:
-    """Objects of a bundle read incrementally (flat memory), with clear errors."""
+def stream_objects(handle: BinaryIO, max_objects: int | None = None) -> Iterator[Any]:
+    """Objects of a bundle read incrementally (flat memory), with clear errors; as many as the
+    file holds unless ``max_objects`` says otherwise."""
     count = 0
     try:
         for obj in ijson.items(handle, "objects.item", use_float=True):
             count += 1
-            if count > max_objects:
+            if max_objects is not None and count > max_objects:
                 raise TooLarge(
                     N_("The bundle holds more than {limit} objects, the most this node accepts."),
                     pointer="/objects",
@@ -101,15 +102,16 @@ def import_stix(
                 node.settings.country, pointer=""
             )
         size = file.stat().st_size
-        limit = node.settings.limits.max_bundle_objects
+        # limits.max_bundle_objects bounds what a request's body may hold in memory; a file on
+        # the node's own disk streams in chunks (records.ingest), whatever its size.
         with file.open("rb") as handle, _progress() as bar, node.db.session() as session:
             task = bar.add_task(t("Importing {file}", file=file.name), total=None)
             if size <= WHOLE_FILE_LIMIT:
-                objects: Any = parse_bundle(handle.read(), limit)
+                objects: Any = parse_bundle(handle.read(), sys.maxsize)
                 bar.update(task, total=len(objects))
             else:
                 _check_bundle_head(handle)
-                objects = stream_objects(handle, limit)
+                objects = stream_objects(handle)
             result = service.import_objects(
                 session,
                 node.settings,
@@ -117,6 +119,7 @@ def import_stix(
                 objects,
                 override,
                 progress=lambda n: bar.advance(task, n),
+                parallel=True,  # this process imports nothing else: a second core prepares
             )
     console.print(
         t(

@@ -14,10 +14,15 @@ theirs, and only the recipients column reads its bare names as the owner's users
 
 from __future__ import annotations
 
+import collections
 import gc
 import hashlib
 import itertools
+import multiprocessing
+import os
+import queue
 import threading
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -52,11 +57,14 @@ from puente.records.rows import as_column, facts_of
 from puente.records.stamps import clock, latest_stamp
 from puente.records.text import search_text
 from puente.records.validation import ObjectChecker, timestamp_key
-from puente.records.writers import CoreWriter, SqliteWriter, Stored, Writer
+from puente.records.writers import Stored, Writer, writer_for
+from puente.statistics import refresh_statistics
 
 CHUNK = 5000  # objects validated, looked up and inserted together
 DENIED = "record.denied"  # a refused read of a record, in the audit log (puente.audit.denials)
 REVOKED = N_("This record is revoked; it takes no new versions.")
+TWICE = N_("The object {id} appears twice in the bundle.")
+SUPERSEDED_BATCH = 50_000  # own records superseded, told to the listeners together
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,7 @@ class IngestResult:
     stored: int = 0
     unchanged: int = 0
     superseded: int = 0
+    references: int = 0  # rows written to record_refs
     ids: list[str] = field(default_factory=list)  # the first two distinct ids stored
     markings: list[Markings] = field(default_factory=list)
     digest: str = ""
@@ -148,6 +157,18 @@ class Pending:
         # The agency its created_by_ref names ("" if none): a partner reads the originator there.
         self.claimed = AGENCY_BY_IDENTITY.get(obj.get("created_by_ref", ""), "")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # From the preparing process to the writing one: a plain tuple pickles several times
+        # faster than the slots of each object.
+        return _restored, (tuple(getattr(self, name) for name in Pending.__slots__),)
+
+
+def _restored(values: tuple[Any, ...]) -> Pending:
+    row = Pending.__new__(Pending)
+    for name, value in zip(Pending.__slots__, values, strict=True):
+        setattr(row, name, value)
+    return row
+
 
 class _Ingest:
     """One import: the state that spans its chunks."""
@@ -167,7 +188,9 @@ class _Ingest:
         self.received = received
         self.checker = ObjectChecker()
         self.result = IngestResult()
-        self.seen: set[tuple[str, str]] = set()  # (id, version) of every object so far
+        # (id, version) of the objects of this chunk; earlier chunks' are found stored, under
+        # keys this import gave (writer.keys): nothing is kept per object across chunks.
+        self.seen: set[tuple[str, str]] = set()
         self.superseded_ids: set[str] = set()  # own records given a new current version
         self.defined_markings: set[str] = set()
         self.hasher = hashlib.sha256()
@@ -188,12 +211,13 @@ class _Ingest:
         if override is not None and override.recipients and received is None:
             self.override = self._qualified(override, sorted(override.recipients), "/markings")
         self.floor = latest_stamp(session)
-        sqlite = session.get_bind().dialect.name == "sqlite"
-        self.writer: Writer = SqliteWriter(session) if sqlite else CoreWriter(session)
+        self.writer: Writer = writer_for(session)
 
     def known(self) -> Directory:
         """How recipients' nodes may be written here; read once, when first needed."""
         if self._known is None:
+            if hasattr(self, "writer"):
+                self.writer.flush()  # the connection is the writer's until its chunk is in
             self._known = node_directory(self.session, self.settings)
         return self._known
 
@@ -217,9 +241,7 @@ class _Ingest:
         version = timestamp_key(obj.get("modified") or obj.get("created") or "")
         key = (obj["id"], version)
         if key in self.seen:
-            checker.add(
-                N_("The object {id} appears twice in the bundle."), f"{at}/id", id=obj["id"]
-            )
+            checker.add(TWICE, f"{at}/id", id=obj["id"])
             return None
         self.seen.add(key)
         kind = kind_of(obj)
@@ -295,6 +317,8 @@ class _Ingest:
         existing: dict[str, list[Stored]] = {}
         for version in self.writer.stored_versions(list({row.stix_id for row in rows})):
             existing.setdefault(version.stix_id, []).append(version)
+        if existing and self._repeated(rows, existing):
+            return
         fresh = self._fresh(rows, existing) if existing else rows
         _check_authorship(fresh)
         newest: dict[str, str] = {}
@@ -324,8 +348,23 @@ class _Ingest:
         )
         self.writer.insert(fresh, self.constants)
         self.result.stored += len(fresh)
+        self.result.references += sum(len(row.refs) for row in fresh)
+        if len(self.superseded_ids) >= SUPERSEDED_BATCH:
+            self.writer.flush()  # the listeners read the new versions
+            self.tell_superseded()
         if len(used) > 64:
             self._fold_markings()
+
+    def _repeated(self, rows: list[Pending], existing: dict[str, list[Stored]]) -> bool:
+        """Note each row that an earlier chunk of this import stored already; whether any."""
+        keys = self.writer.keys
+        repeated = False
+        for row in rows:
+            for version in existing.get(row.stix_id, ()):
+                if version.modified_key == row.modified_key and version.pk in keys:
+                    self.checker.add(TWICE, f"{row.at}/id", id=row.stix_id)
+                    repeated = True
+        return repeated
 
     def _fresh(self, rows: list[Pending], existing: dict[str, list[Stored]]) -> list[Pending]:
         """The rows not stored yet; raises if one contradicts or may not follow what is."""
@@ -443,6 +482,16 @@ class _Ingest:
             if self.received is None and events.listening():
                 self.superseded_ids.update(version.stix_id for version in replaced)
 
+    def tell_superseded(self) -> None:
+        """Tell the listeners (puente.records.events) of the records superseded so far.
+
+        Once a batch, not once per import, so the ids do not pile up over a large import; a
+        record superseded again by a later chunk is told again, and judged by its state then
+        (a withdrawal of a version it no longer holds only errs toward withholding)."""
+        if self.superseded_ids:
+            ids, self.superseded_ids = sorted(self.superseded_ids), set()
+            events.superseded(self.session, self.settings, self.principal, ids)
+
     def finish(self) -> IngestResult:
         _check_marking_refs(self.session, self.checker, self.defined_markings)
         if self.checker.problems:
@@ -493,20 +542,25 @@ def ingest(
     base_pointer: str = "/objects",
     progress: Callable[[int], None] | None = None,
     received: ReceivedFrom | None = None,
+    parallel: bool = False,
+    statistics: bool = True,
 ) -> IngestResult:
     """Validate and store every object, or raise :class:`InvalidInput` and store nothing.
 
     The caller owns the transaction: on an exception it must roll back. ``received`` stores
-    a partner's objects as they came, under their originator's markings.
+    a partner's objects as they came, under their originator's markings. ``parallel``
+    prepares the objects of a large import (more than one chunk) in a worker process while
+    this one stores them: for a command-line process reading JSON text (each object travels
+    to the worker as JSON), not for a server's request. Without ``statistics`` the caller
+    keeps the planner's statistics of what was written (:func:`written`) itself.
     """
     run = _Ingest(session, settings, principal, override, received)
     try:
         with _collector_paused():
-            result = _run(run, objects, base_pointer, progress)
+            result = _run(run, objects, base_pointer, progress, parallel)
     finally:
         run.writer.close()
-    if run.superseded_ids:
-        events.superseded(session, settings, principal, sorted(run.superseded_ids))
+    run.tell_superseded()
     banner = most_restrictive(result.markings)
     audit.append(
         session,
@@ -521,7 +575,14 @@ def ingest(
             "sha256": result.digest,
         },
     )
+    if statistics:  # autovacuum may be off: the planner's statistics are kept here
+        refresh_statistics(session, written(result))
     return result
+
+
+def written(result: IngestResult) -> dict[str, int]:
+    """The rows an import wrote, by table (for puente.statistics)."""
+    return {"records": result.stored + result.superseded, "record_refs": result.references}
 
 
 def _run(
@@ -529,26 +590,182 @@ def _run(
     objects: Iterable[Any],
     base_pointer: str,
     progress: Callable[[int], None] | None,
+    parallel: bool,
 ) -> IngestResult:
-    checker = run.checker
+    chunks = _chunks(objects, CHUNK)
+    first = next(chunks, [])
+    if parallel and len(first) == CHUNK and _FORK is not None and _cpus() >= PARALLEL_MIN_CPUS:
+        _run_parallel(run, itertools.chain([first], chunks), base_pointer, progress)
+    else:
+        _run_serial(run, itertools.chain([first], chunks), base_pointer, progress)
+    run.writer.flush()
+    return run.finish()
+
+
+def _run_serial(
+    run: _Ingest,
+    chunks: Iterator[list[Any]],
+    base_pointer: str,
+    progress: Callable[[int], None] | None,
+) -> None:
     position = 0
-    for chunk in _chunks(objects, CHUNK):
-        rows: list[Pending] = []
-        for obj in chunk:
-            row = run.prepare(obj, f"{base_pointer}/{position}")
-            position += 1
-            if row is not None:
-                rows.append(row)
-            elif checker.full:
-                break
-        if checker.problems:
-            if checker.full:
+    for chunk in chunks:
+        rows = _prepare_chunk(run, chunk, base_pointer, position)
+        position += len(chunk)
+        if run.checker.problems:
+            if run.checker.full:
                 break
             continue  # keep validating the rest to report every problem, store nothing
         run.store(rows)
         if progress is not None:
             progress(len(chunk))
-    return run.finish()
+
+
+def _prepare_chunk(
+    run: _Ingest, chunk: list[Any], base_pointer: str, position: int
+) -> list[Pending]:
+    """The rows of one chunk's objects that pass (problems go to run.checker)."""
+    checker = run.checker
+    run.seen.clear()
+    rows: list[Pending] = []
+    for obj in chunk:
+        row = run.prepare(obj, f"{base_pointer}/{position}")
+        position += 1
+        if row is not None:
+            rows.append(row)
+        elif checker.full:
+            break
+    return rows
+
+
+# -- validation on a second core ------------------------------------------------------------------
+#
+# A large import (the command line's) checks and prepares its objects in a worker process
+# while this one stores the previous chunk: the worker is a fork of this process made as the
+# import starts, holding a copy of the import's state (settings, principal, markings, the
+# node directory read beforehand), so it prepares exactly the rows this process would. It
+# never touches the database. Chunks go to it as JSON and come back as rows with the problems
+# found, in order; the import stays one transaction in this process, and a problem anywhere
+# still stores nothing.
+
+_FORK: Any = None
+if "fork" in multiprocessing.get_all_start_methods():
+    _FORK = multiprocessing.get_context("fork")
+AHEAD = 2  # chunks sent to the worker before their rows are needed: it never waits for work
+# The worker pays for itself only with a core of its own beside this process and the database
+# server's: on two cores (measured, bench/ingest_pg.py) the JSON each chunk travels as costs
+# more than the second process gains, and the import is faster without it.
+PARALLEL_MIN_CPUS = 4
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+WORKER_POLL_S = 1.0
+
+
+def _run_parallel(
+    run: _Ingest,
+    chunks: Iterator[list[Any]],
+    base_pointer: str,
+    progress: Callable[[int], None] | None,
+) -> None:
+    checker = run.checker
+    run.known()  # read now: the worker has no database
+    inbox, outbox = _FORK.Queue(), _FORK.Queue()
+    worker = _FORK.Process(target=_worker, args=(run, inbox, outbox, base_pointer), daemon=True,
+                           name="puente-ingest-prepare")  # fmt: skip
+    worker.start()
+    sizes: collections.deque[int] = collections.deque()
+    position = 0
+
+    def send() -> None:
+        nonlocal position
+        chunk = next(chunks, None)
+        if chunk is not None:
+            inbox.put((position, _wire(chunk)))
+            sizes.append(len(chunk))
+            position += len(chunk)
+
+    finished = False
+    try:
+        for _ in range(AHEAD):
+            send()
+        while sizes:
+            rows, problems, full = _received(outbox, worker)
+            size = sizes.popleft()
+            for problem in problems:
+                checker.add(problem.message, problem.pointer, **problem.params)
+            if full or checker.full:
+                break
+            send()  # the worker prepares the chunk after next while this one is stored
+            if not checker.problems:
+                run.store(rows)
+                if progress is not None:
+                    progress(size)
+        inbox.put(None)
+        while True:  # results of chunks sent after a full list of problems, then the end
+            message = _received(outbox, worker)
+            if message[0] == "end":
+                break
+        _, checker.marking_refs, run.defined_markings = message
+        finished = True
+    finally:
+        if finished:
+            worker.join(timeout=30)
+        if worker.is_alive():  # the import failed here (or the worker hangs): nothing to wait for
+            worker.kill()
+            worker.join()
+        inbox.close()
+        outbox.close()
+
+
+def _wire(chunk: list[Any]) -> bytes | list[Any]:
+    """A chunk as the worker receives it: JSON, which orjson writes and reads fastest; the
+    objects themselves (pickled) if they hold what JSON cannot (integers past 64 bits)."""
+    try:
+        return orjson.dumps(chunk)
+    except orjson.JSONEncodeError:
+        return chunk
+
+
+def _received(outbox: Any, worker: Any) -> Any:
+    while True:
+        try:
+            message = outbox.get(timeout=WORKER_POLL_S)
+        except queue.Empty:
+            if not worker.is_alive():
+                raise RuntimeError(
+                    f"the import's worker process ended ({worker.exitcode})"
+                ) from None
+            continue
+        if message[0] == "crash":
+            raise RuntimeError(f"the import's worker process failed:\n{message[1]}")
+        return message
+
+
+def _worker(run: _Ingest, inbox: Any, outbox: Any, base_pointer: str) -> None:
+    """The worker's loop: prepare each chunk sent, answer with its rows and new problems."""
+    try:
+        checker = run.checker
+        while (message := inbox.get()) is not None:
+            position, payload = message
+            chunk = orjson.loads(payload) if isinstance(payload, bytes) else payload
+            before = len(checker.problems)
+            rows = _prepare_chunk(run, chunk, base_pointer, position)
+            # Once anything failed nothing is stored: the rows need not travel.
+            outbox.put((rows if not checker.problems else [], checker.problems[before:],
+                        checker.full))  # fmt: skip
+        outbox.put(("end", checker.marking_refs, run.defined_markings))
+    except BaseException:
+        outbox.put(("crash", traceback.format_exc()))
+    finally:
+        outbox.close()
+        outbox.join_thread()
 
 
 def _check_authorship(rows: list[Pending]) -> None:

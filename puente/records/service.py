@@ -239,11 +239,13 @@ def import_objects(
     objects: Iterable[Any],
     override: Markings | None = None,
     progress: Callable[[int], None] | None = None,
+    parallel: bool = False,
 ) -> IngestResult:
-    """Store a bundle's objects atomically (the caller's transaction)."""
+    """Store a bundle's objects atomically (the caller's transaction); ``parallel`` prepares
+    a large bundle's objects on a second core (records.ingest)."""
     require(principal, "records.import")
     return ingest(session, settings, principal, _no_new_plan_objects(session, objects),
-                  override=override, progress=progress)  # fmt: skip
+                  override=override, progress=progress, parallel=parallel)  # fmt: skip
 
 
 def _no_new_plan_objects(session: Session, objects: Iterable[Any]) -> Iterator[Any]:

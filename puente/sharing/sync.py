@@ -30,7 +30,7 @@ from urllib.parse import urljoin
 
 import httpx
 import orjson
-from sqlalchemy import CursorResult, Table, insert, select, update
+from sqlalchemy import CursorResult, Table, select, update
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import system_principal
@@ -43,10 +43,10 @@ from puente.node import Node
 from puente.policy.markings import markings_from_object
 from puente.policy.roles import Principal, require
 from puente.records.definitions import is_published
-from puente.records.ingest import ReceivedFrom, ingest
+from puente.records.ingest import ReceivedFrom, ingest, written
 from puente.records.models import Record
 from puente.records.partial import store_what_passes
-from puente.records.rows import stored_versions
+from puente.records.rows import LOOKUP_BATCH
 from puente.records.validation import (
     MAX_DEPTH,
     NOT_JSON,
@@ -55,11 +55,13 @@ from puente.records.validation import (
     timestamp_key,
     well_formed,
 )
+from puente.records.writers import bulk_insert
 from puente.sharing import checkpoints, recalls, receipts, registry
 from puente.sharing.client import partner_client
 from puente.sharing.models import Partner, Quarantined, RecallNotice, Receipt, ReceivedVersion
 from puente.sharing.partners import get_partner
 from puente.sharing.status import PartnerStatus, partner_status
+from puente.statistics import RUN_BASE, refresh_statistics
 
 log = logging.getLogger(__name__)
 
@@ -127,15 +129,18 @@ def sync(
                 # Receipts go back in batches (they are stored already) on a thread of their
                 # own, every RECEIPTS_EVERY pages, and the rest when the pull ends.
                 poster = _ReceiptPoster(node, partner_id, http)
+                unanalyzed: dict[str, int] = {}  # rows written since the last ANALYZE
                 try:
                     for fetched in pages:
-                        _store_fetched(node, partner_id, pull_url, fetched, report, owner)
+                        _store_fetched(node, partner_id, pull_url, fetched, report, owner,
+                                       unanalyzed)  # fmt: skip
                         if report.pages % RECEIPTS_EVERY == 0:
                             poster.nudge()
                         if progress is not None:
                             progress(report.stored + report.unchanged + report.quarantined)
                 finally:
                     report.receipts_posted += poster.finish()
+                    _refresh_statistics(node, unanalyzed)
                 report.receipts_posted += post_pending_receipts(node, partner_id, http)
                 for name, job in hooks.after_pull:
                     _after_pull(name, job, node, partner_id, partner_node_id, http)
@@ -387,6 +392,17 @@ def _prefetched(pages: Iterator[_Fetched], depth: int = 4) -> Iterator[_Fetched]
         worker.join()
 
 
+def _refresh_statistics(node: Node, unanalyzed: dict[str, int]) -> None:
+    """As a run ends (or fails), the statistics of what it wrote (puente.statistics)."""
+    if not any(unanalyzed.values()):
+        return
+    try:
+        with node.db.session() as session:
+            refresh_statistics(session, unanalyzed)
+    except Exception:  # statistics are an optimization: never the run's failure
+        log.warning("could not refresh the planner's statistics after a sync", exc_info=True)
+
+
 def _store_fetched(
     node: Node,
     partner_id: int,
@@ -394,6 +410,7 @@ def _store_fetched(
     fetched: _Fetched,
     report: SyncReport,
     owner: str,
+    unanalyzed: dict[str, int] | None = None,
 ) -> None:
     """Store one fetched page, with the cursor it moves to, in one transaction."""
     with node.db.session() as session:
@@ -402,7 +419,7 @@ def _store_fetched(
         if partner.lease_owner != owner:
             raise ValueError("the lease on this partner was lost")
         stored = store_page(session, node, partner, pull_url, fetched.objects, fetched.first,
-                            fetched.last)  # fmt: skip
+                            fetched.last, unanalyzed)  # fmt: skip
         partner.lease_until = now() + LEASE
     report.pages += 1
     report.stored += stored.stored
@@ -428,8 +445,14 @@ def store_page(
     objects: list[Any],
     first: str,
     last: str,
+    unanalyzed: dict[str, int] | None = None,
 ) -> StoredPage:
-    """Store one page from ``partner``: verbatim, with provenance, a receipt and the cursor."""
+    """Store one page from ``partner``: verbatim, with provenance, a receipt and the cursor.
+
+    ``unanalyzed`` (a sync run's) counts the rows written since each table's statistics were
+    refreshed; the run analyzes a table as it doubles, and as the run ends (puente.statistics).
+    Without it the page is a write of its own, refreshed as one."""
+    rows: dict[str, int] = {} if unanalyzed is None else unanalyzed
     origin = ReceivedFrom(partner.node_id, partner.country)
     collection = pull_url.rstrip("/").split("/")[-2]
     seen: set[tuple[str, str]] = set()
@@ -461,7 +484,9 @@ def store_page(
 
     def store(passing: list[Any]) -> None:
         result = ingest(session, node.settings, system_principal(node.settings), passing,
-                        action="sync.receive", received=origin)  # fmt: skip
+                        action="sync.receive", received=origin, statistics=False)  # fmt: skip
+        for table, count in written(result).items():
+            rows[table] = rows.get(table, 0) + count
         counts["stored"] += result.stored
         counts["unchanged"] += result.unchanged
 
@@ -497,7 +522,13 @@ def store_page(
         for *_, pk in versions if pk not in held
     ]  # fmt: skip
     if provenance:
-        connection.execute(insert(cast(Table, ReceivedVersion.__table__)), provenance)
+        bulk_insert(session, cast(Table, ReceivedVersion.__table__), provenance)
+        rows["received_versions"] = rows.get("received_versions", 0) + len(provenance)
+    if unanalyzed is None:
+        refresh_statistics(session, rows)
+    else:
+        for table in refresh_statistics(session, rows, scale=1.0, base=RUN_BASE, quick=True):
+            rows[table] = 0
     if quarantined:
         audit.append(session, f"partner:{partner.node_id}", "sync.quarantine", partner.node_id,
                      details={"count": len(quarantined),
@@ -601,9 +632,20 @@ def _stored_versions(
 ) -> list[tuple[str, str, str, int]]:
     """(id, version, content sha256, pk) of each kept object, as this node now holds it."""
     wanted = {(str(o["id"]), timestamp_key(_version_key(o)[1])): _version_key(o)[1] for o in kept}
-    rows = stored_versions(session, wanted, Record.owner_node == partner.node_id,
-                           Record.received.is_(True))  # fmt: skip
-    return [(r.stix_id, wanted[(r.stix_id, r.modified_key)], r.content_hash, r.pk) for r in rows]
+    ids = sorted({stix_id for stix_id, _ in wanted})
+    connection = session.connection()  # four columns by position: a page holds a thousand
+    found: list[tuple[str, str, str, int]] = []
+    for start in range(0, len(ids), LOOKUP_BATCH):
+        rows = connection.execute(
+            select(Record.stix_id, Record.modified_key, Record.content_hash, Record.pk).where(
+                Record.stix_id.in_(ids[start : start + LOOKUP_BATCH]),
+                Record.owner_node == partner.node_id,
+                Record.received.is_(True),
+            )
+        ).all()
+        found.extend((row[0], wanted[(row[0], row[1])], row[2], row[3])
+                     for row in rows if (row[0], row[1]) in wanted)  # fmt: skip
+    return found
 
 
 # -- receipts out ------------------------------------------------------------------------------

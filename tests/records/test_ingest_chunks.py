@@ -1,4 +1,5 @@
-"""The bulk import works the same whatever the chunk boundaries, on SQLite and PostgreSQL.
+"""The bulk import works the same whatever the chunk boundaries, on SQLite and PostgreSQL,
+whether this process prepares the objects or a worker process does (the command line's).
 
 Chunks are made tiny here so that versions, references and a late problem fall in different
 chunks, as they do in a real 100,000-object bundle.
@@ -12,20 +13,28 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from puente.audit.models import AuditEntry
 from puente.errors import InvalidInput
 from puente.node import Node
+from puente.policy.markings import MARKINGS_EXTENSION
 from puente.policy.roles import Principal
-from puente.records import ingest, marking, service
+from puente.records import events, ingest, marking, service
 from puente.records.models import Record, RecordRef
 
 GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 
 
-@pytest.fixture(autouse=True)
-def tiny_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True, params=["in process", "worker process"])
+def tiny_chunks(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     monkeypatch.setattr(ingest, "CHUNK", 2)
+    monkeypatch.setattr(ingest, "PARALLEL_MIN_CPUS", 1)  # a worker even on a small machine
+    monkeypatch.setattr(Parallel, "on", request.param == "worker process")
+
+
+class Parallel:
+    on = False
 
 
 def person(name: str, modified: str = "2025-01-01T00:00:00.000Z", **extra: Any) -> dict[str, Any]:
@@ -47,7 +56,7 @@ def link(source: str, target: str) -> dict[str, Any]:
 
 def import_(node: Node, who: Principal, objects: list[dict[str, Any]]) -> ingest.IngestResult:
     with node.db.session() as session:
-        return service.import_objects(session, node.settings, who, objects)
+        return service.import_objects(session, node.settings, who, objects, parallel=Parallel.on)
 
 
 def count(node: Node, table: type[Record] | type[RecordRef] | type[AuditEntry]) -> int:
@@ -148,3 +157,81 @@ def test_records_created_after_an_import_get_their_own_keys(node: Node, analyst:
     assert count(node, Record) == 4
     with node.db.session() as session:
         assert service.get(session, analyst, created.stix_id).name == "Transportes Rápidos"
+
+
+def test_an_object_repeated_chunks_apart_is_named(node: Node, analyst: Principal) -> None:
+    objects = [person(f"Persona {n}") for n in range(5)]
+    again = {**objects[1], "name": "Otra"}  # the same version, other content, chunks later
+
+    with pytest.raises(InvalidInput) as refused:
+        import_(node, analyst, [*objects, again])
+
+    assert [(p.pointer, p.params) for p in refused.value.problems] == [
+        ("/objects/5/id", {"id": objects[1]["id"]})
+    ]
+    assert count(node, Record) == 0
+
+
+def test_every_problem_of_a_large_import_is_named_in_order(node: Node, analyst: Principal) -> None:
+    objects = [person(f"Persona {n}") for n in range(9)]
+    for index in (2, 5, 8):
+        objects[index]["created"] = "yesterday"
+
+    with pytest.raises(InvalidInput) as refused:
+        import_(node, analyst, objects)
+
+    assert [p.pointer for p in refused.value.problems] == [
+        "/objects/2/created",
+        "/objects/5/created",
+        "/objects/8/created",
+    ]
+    assert count(node, Record) == 0
+
+
+def test_a_large_reimport_tells_its_listeners_in_batches_of_what_it_stored(
+    node: Node, analyst: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    originals = [person(f"Persona {n}") for n in range(6)]
+    import_(node, analyst, originals)
+    told: list[tuple[list[str], list[str]]] = []
+
+    def listener(session: Session, _settings: object, _who: object, ids: list[str]) -> None:
+        current = session.execute(
+            select(Record.name).where(Record.stix_id.in_(ids), Record.is_current.is_(True))
+        ).scalars()
+        told.append((ids, sorted(current)))
+
+    monkeypatch.setattr(events, "_listeners", [listener])
+    monkeypatch.setattr(ingest, "SUPERSEDED_BATCH", 2)  # the ids never pile up
+    renamed = [{**o, "name": o["name"] + " (v2)", "modified": "2025-06-01T00:00:00.000Z"}
+               for o in originals]  # fmt: skip
+
+    import_(node, analyst, renamed)
+
+    assert sorted(stix_id for ids, _ in told for stix_id in ids) == sorted(
+        o["id"] for o in originals
+    )
+    assert all(len(ids) <= 3 for ids, _ in told)
+    # Each listener reads the new versions, already stored, as the current ones.
+    assert all(names == sorted(n for n in names if n.endswith("(v2)")) for _, names in told)
+    assert all(len(names) == len(ids) for ids, names in told)
+
+
+def test_named_recipients_first_met_in_a_later_chunk_are_stored_qualified(
+    node: Node, analyst: Principal
+) -> None:
+    # Reading who may be named waits for the chunk being written (PostgreSQL's COPY).
+    named = person("Para Ana")
+    named["extensions"] = {MARKINGS_EXTENSION: {
+        "extension_type": "property-extension", "rel_to": ["USA"], "handling": "H0",
+        "recipients": ["ana"],
+    }}  # fmt: skip
+    objects = [person("Uno"), person("Dos"), person("Tres"), named]
+
+    import_(node, analyst, objects)
+
+    with node.db.session() as session:
+        stored = session.execute(
+            select(Record.recipients).where(Record.stix_id == named["id"])
+        ).scalar_one()
+    assert stored == ",ana@USA,"

@@ -71,6 +71,9 @@ def _plan(node: Node, spec: CollectionSpec, filters: query.Filters, analyze: boo
         elif sqlite and session.execute(text("SELECT 1 FROM sqlite_master "
                                              "WHERE name = 'sqlite_stat1'")).first():  # fmt: skip
             session.execute(text("DELETE FROM sqlite_stat1"))
+            # The node analyzes after bulk writes now: make its connections read the emptied
+            # statistics again (SQLite keeps them in memory until told).
+            session.execute(text("ANALYZE sqlite_schema"))
     with node.db.session() as session:
         dialect = session.get_bind().dialect
         sql = statement.params(limit=101).compile(

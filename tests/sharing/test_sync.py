@@ -16,6 +16,7 @@ from puente.policy.roles import Principal
 from puente.records.models import Record
 from puente.sharing import partners, signing, sync
 from puente.sharing.models import Partner, Quarantined, ReceivedVersion
+from tests.support.databases import planner_rows
 from tests.support.partners import FakePartner, incident, store
 
 TAXII = "application/taxii+json;version=2.1"
@@ -279,3 +280,13 @@ def test_an_unreachable_partner_and_an_internal_error_are_recorded_too(
     partner = _partner(node)
     assert (partner.failures, partner.failure_count) == (2, 2)
     assert partner.last_error_kind == "unreachable"
+
+
+def test_a_sync_leaves_what_it_stored_analyzed(node: Node, fake: FakePartner) -> None:
+    fake.pages = [("2026-02-01T09:00:00.000001Z", [incident(f"Caso {i}") for i in range(200)])]
+
+    report = sync.sync(node, "mx-fake")
+
+    assert report.stored == 200
+    assert planner_rows(node, "records") == 200
+    assert planner_rows(node, "received_versions") == 200

@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, make_url, text
 
 from puente.db import upgrade
+from puente.node import Node
 
 PG_URL = os.environ.get("PUENTE_TEST_DATABASE_URL", "")
 
@@ -143,3 +144,20 @@ def drop_now(url_or_name: str) -> None:
 def drop_pending() -> None:
     """Wait until every database handed to :func:`drop` is gone."""
     _dropper.finish()
+
+
+def planner_rows(node: Node, table: str) -> float | None:
+    """How many rows the planner believes ``table`` of the node's database holds (its last
+    statistics: pg_class.reltuples, sqlite_stat1); None if it has none."""
+    with node.db.session() as session:
+        if session.get_bind().dialect.name == "sqlite":
+            if session.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+                               ).first() is None:  # fmt: skip
+                return None
+            stats = session.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t"),
+                                    {"t": table}).scalars().all()  # fmt: skip
+            return max((float(stat.split()[0]) for stat in stats), default=None)
+        reltuples = session.execute(
+            text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table}
+        ).scalar_one()
+        return None if reltuples < 0 else float(reltuples)
