@@ -578,11 +578,15 @@ class Database:
 
 # The key of the node's write lock (a PostgreSQL advisory lock: no row, no table).
 WRITE_LOCK_KEY = 0x50_75_65_6E  # "Puen"
+# The key of the refused reads' counters (puente.audit.denials): counting a refused read must
+# not wait for an import, which holds the write lock for its whole transaction.
+DENIALS_LOCK_KEY = 0x50_75_64_6E  # "Pudn"
 AUDIT_LOCKED_IN = "audit_locked_in"  # session.info: the transaction that appended to the chain
 
 
-def lock_writes(session: Session) -> None:
-    """Take the node's write lock until the transaction ends. Taken before reading what a write
+def lock_writes(session: Session, key: int = WRITE_LOCK_KEY) -> None:
+    """Take the node's write lock (or another advisory lock: ``key``) until the transaction
+    ends. Taken before reading what a write
     depends on (the codes a plan already holds, the latest date a record was added), two
     concurrent writes cannot both read the same thing and act on it. SQLite's BEGIN IMMEDIATE
     already makes writers take turns.
@@ -596,9 +600,9 @@ def lock_writes(session: Session) -> None:
         return
     transaction = session.get_transaction()
     if transaction is None or session.info.get(AUDIT_LOCKED_IN) is not transaction:
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         return
-    taken = session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+    taken = session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key})
     if not taken.scalar():
         raise Busy()
 
