@@ -229,11 +229,19 @@ def _lsn(value: object) -> int:
     return int(value) if value is not None else 0  # type: ignore[call-overload]
 
 
-_PRIMARY_LSN = text("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")
+# Which database a server holds: a standby of this node's database is one of the same
+# cluster (the system identifier pg_basebackup copies) under the same name. WAL positions are
+# the cluster's, so a standby of another cluster, or another database of this one (a second
+# node on the same server), could otherwise pass every check.
+_PRIMARY_LSN = text(
+    "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint,"
+    " current_database(), (SELECT system_identifier FROM pg_control_system())::text"
+)
 _REPLICA_STATE = text(
     "SELECT pg_is_in_recovery(), (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint,"
     " extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8,"
-    " CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END"
+    " CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END,"
+    " current_database(), (SELECT system_identifier FROM pg_control_system())::text"
 )
 _FENCE = text(
     "INSERT INTO read_fences (reader, lsn)"
@@ -270,7 +278,8 @@ class Replica:
     of the last transaction it replayed. The lag is 0 when it has replayed all the primary
     wrote, else the shorter of that age and the time since a check last found it caught up.
     Down (it refuses connections or a connection to it breaks), lagging past
-    ``max_lag_seconds``, or not a standby at all (promoted): reads go to the primary, counted
+    ``max_lag_seconds``, or not a standby of this database (promoted, or a standby of another
+    cluster or of another database of this one): reads go to the primary, counted
     as ``fallbacks``, logged once when the state changes and once when it recovers.
     """
 
@@ -316,15 +325,20 @@ class Replica:
     def _probe(self) -> ReplicaState:
         moment = time.monotonic()
         with self.primary.connect() as connection:
-            head = _lsn(connection.execute(_PRIMARY_LSN).scalar_one())
+            head, *primary = connection.execute(_PRIMARY_LSN).one()
+        head = _lsn(head)
         try:
             with self.engine.connect() as connection:
-                standby, replayed, age, paused = connection.execute(_REPLICA_STATE).one()
+                standby, replayed, age, paused, *replica = connection.execute(_REPLICA_STATE).one()
         except DBAPIError as error:
             return ReplicaState("down", problem=_first_line(error), checked_at=moment)
         if not standby:
             return ReplicaState("not-a-standby", problem="pg_is_in_recovery() is false",
                                 checked_at=moment)  # fmt: skip
+        if replica != primary:
+            problem = (f"database {replica[0]} of cluster {replica[1]}, not {primary[0]} of "
+                       f"cluster {primary[1]}")  # fmt: skip
+            return ReplicaState("not-a-standby", problem=problem, checked_at=moment)
         replayed = _lsn(replayed)
         if replayed >= head:
             self._caught_up_at = moment
@@ -564,11 +578,15 @@ class Database:
 
 # The key of the node's write lock (a PostgreSQL advisory lock: no row, no table).
 WRITE_LOCK_KEY = 0x50_75_65_6E  # "Puen"
+# The key of the refused reads' counters (puente.audit.denials): counting a refused read must
+# not wait for an import, which holds the write lock for its whole transaction.
+DENIALS_LOCK_KEY = 0x50_75_64_6E  # "Pudn"
 AUDIT_LOCKED_IN = "audit_locked_in"  # session.info: the transaction that appended to the chain
 
 
-def lock_writes(session: Session) -> None:
-    """Take the node's write lock until the transaction ends. Taken before reading what a write
+def lock_writes(session: Session, key: int = WRITE_LOCK_KEY) -> None:
+    """Take the node's write lock (or another advisory lock: ``key``) until the transaction
+    ends. Taken before reading what a write
     depends on (the codes a plan already holds, the latest date a record was added), two
     concurrent writes cannot both read the same thing and act on it. SQLite's BEGIN IMMEDIATE
     already makes writers take turns.
@@ -582,9 +600,9 @@ def lock_writes(session: Session) -> None:
         return
     transaction = session.get_transaction()
     if transaction is None or session.info.get(AUDIT_LOCKED_IN) is not transaction:
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         return
-    taken = session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+    taken = session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key})
     if not taken.scalar():
         raise Busy()
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from puente.audit import service as audit
 from puente.audit.models import AuditDenial
 from puente.clock import now
-from puente.db import lock_writes
+from puente.db import DENIALS_LOCK_KEY, lock_writes
 
 KEY = "puente.audit.denials"
 IDS_KEPT = 10  # the first ids refused in an hour, kept in its entries
@@ -64,7 +64,10 @@ def record(session: Session, denials: list[Denial]) -> None:
     """Count ``denials`` and append the chain entries they are due (see the module)."""
     if not denials:
         return
-    lock_writes(session)  # one writer counts at a time (SQLite's BEGIN IMMEDIATE already)
+    # One writer counts at a time (SQLite's BEGIN IMMEDIATE already), by a lock of its own:
+    # the node's write lock is an import's for its whole run, and a refused read is answered
+    # once it is counted.
+    lock_writes(session, DENIALS_LOCK_KEY)
     hour = hour_of(now())
     _close_ended(session, hour)
     for denial in denials:

@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import queue
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -677,8 +678,8 @@ def _run_parallel(
     checker = run.checker
     run.known()  # read now: the worker has no database
     inbox, outbox = _FORK.Queue(), _FORK.Queue()
-    worker = _FORK.Process(target=_worker, args=(run, inbox, outbox, base_pointer), daemon=True,
-                           name="puente-ingest-prepare")  # fmt: skip
+    worker = _FORK.Process(target=_worker, args=(run, inbox, outbox, base_pointer, os.getpid()),
+                           daemon=True, name="puente-ingest-prepare")  # fmt: skip
     worker.start()
     sizes: collections.deque[int] = collections.deque()
     position = 0
@@ -748,8 +749,9 @@ def _received(outbox: Any, worker: Any) -> Any:
         return message
 
 
-def _worker(run: _Ingest, inbox: Any, outbox: Any, base_pointer: str) -> None:
+def _worker(run: _Ingest, inbox: Any, outbox: Any, base_pointer: str, parent: int) -> None:
     """The worker's loop: prepare each chunk sent, answer with its rows and new problems."""
+    _end_with(parent)
     try:
         checker = run.checker
         while (message := inbox.get()) is not None:
@@ -766,6 +768,20 @@ def _worker(run: _Ingest, inbox: Any, outbox: Any, base_pointer: str) -> None:
     finally:
         outbox.close()
         outbox.join_thread()
+
+
+def _end_with(parent: int) -> None:
+    """End this worker as soon as the import that forked it (``parent``) is gone. A parent
+    killed hard leaves it waiting on its queue (it holds that queue's writing end too), and
+    holding its copy of the import's database connection: on PostgreSQL the server then
+    keeps the import's transaction open, idle, with the node's write lock, for ever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WORKER_POLL_S / 4)
+        os._exit(1)  # no cleanup: what the worker holds is the dead import's
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _check_authorship(rows: list[Pending]) -> None:

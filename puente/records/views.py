@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from puente.accounts import service as accounts
+from puente.db import MAX_KEY
 from puente.errors import N_, Forbidden, InvalidInput, NotFound, Problem
 from puente.node import Node
 from puente.policy.markings import TLP_LEVELS, Markings
@@ -67,6 +68,16 @@ def _changeable(view: RecordView, who: Principal) -> bool:
     )
 
 
+def _keyset(after: str) -> int | None:
+    """The position ``after`` asks a page of results from, if it is one a row may have (ASCII
+    digits up to the largest key): anything else is the first page. int() alone takes "²"
+    for a digit, and a number past the key's column overflows the database's integer."""
+    if after.isascii() and after.isdigit() and len(after) <= len(str(MAX_KEY)):
+        number = int(after)
+        return number if number <= MAX_KEY else None
+    return None
+
+
 @router.get("/records", response_class=HTMLResponse)
 def search_page(
     request: Request,
@@ -92,7 +103,7 @@ def search_page(
         modified_to=modified_to.strip(),
         related_to=related_to.strip(),
         include_revoked=bool(include_revoked),
-        after=int(after) if after.isdigit() else None,
+        after=_keyset(after),
         limit=PAGE_SIZE,
     )
     errors: dict[str, list[str]] = {}

@@ -175,3 +175,34 @@ def test_an_import_probing_a_hidden_records_id_is_a_logged_denial(
     assert [(e["target"], e["count"]) for e in entries(node, "record.denied", "dan")] == [
         (hidden, 1)
     ]
+
+
+def test_a_refused_read_is_answered_while_an_import_holds_the_write_lock(
+    client: TestClient, node: Node, dea: Principal
+) -> None:
+    """An import holds the node's write lock for its whole transaction (minutes for millions
+    of objects, PostgreSQL; on SQLite every writer takes turns anyway). Counting a refused
+    read waited for that lock: a guessed id hung until the import committed, while the
+    searches and pages it does not refuse go on."""
+    import threading
+
+    from puente.db import lock_writes
+
+    if node.db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's BEGIN IMMEDIATE makes writers take turns: no lock to share")
+    headers = bearer(node, dea)
+    answered: list[int] = []
+    with node.db.session() as importing:
+        lock_writes(importing)  # as an import does, until it commits
+        asking = threading.Thread(
+            target=lambda: answered.append(
+                client.get(f"/api/v1/records/{guess()}", headers=headers).status_code
+            ),
+            daemon=True,
+        )
+        asking.start()
+        asking.join(10)
+        waited = asking.is_alive()
+    asking.join(30)
+    assert not waited, "a refused read waited for the import's write lock"
+    assert answered == [404]

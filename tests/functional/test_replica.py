@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,12 +20,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
 from puente.accounts import service as accounts
+from puente.db import Replica, ReplicaOptions
 from puente.node import Node, open_node
+from puente.policy.markings import Markings
+from puente.records import service as records
 from puente.records.definitions import is_published
 from puente.web.app import create_app
 from tests.support import clusters, databases
 from tests.support.cli import run
-from tests.support.nodes import add_user, make_node
+from tests.support.nodes import add_user, admin_of, make_node
 from tests.support.pages import sign_in
 from tests.support.partners import add_partner, basic, store
 
@@ -275,3 +279,33 @@ def test_node_status_shows_the_replica(replicated: Replicated) -> None:
     assert f"Read replica: {replicated.pair.replica.url('puente')}" in output
     assert "State: in use" in output
     assert "Lag: " in output
+
+
+def test_a_replica_url_naming_another_database_is_never_read(
+    replicated: Replicated, tmp_path: Path
+) -> None:
+    """A standby holds every database of its primary's cluster, and the WAL position is the
+    cluster's: a replica URL naming another node's database on it (a typo, a second node on
+    the same server) passed every check, and the node answered its users' searches with the
+    other node's records. Reads go to a replica only if it is a standby of this database."""
+    r = replicated
+    r.pair.primary.execute("CREATE DATABASE puente_other")
+    other = make_node(tmp_path / "other", r.pair.primary.url("puente_other"), node_id="us-other")
+    with other.db.session() as session:
+        records.create(session, other.settings, admin_of(other), "incident",
+                       {"name": "Expediente del otro nodo"},
+                       Markings(tlp="GREEN", rel_to=frozenset({"USA"})))  # fmt: skip
+    other.close()
+    headers = r.bearer("fay.reads")
+    r.create(headers, "Expediente de este nodo")
+    r.pair.wait_replayed()
+    options = ReplicaOptions(max_lag_seconds=1.0, check_seconds=0.1)
+    misnamed = Replica(r.pair.replica.url("puente_other"), r.node.db.engine, options)
+    own, r.node.db.replica = r.node.db.replica, misnamed
+    try:
+        assert r.search(headers, "expediente") == ["Expediente de este nodo"]
+        assert misnamed.state.state == "not-a-standby"
+        assert "puente_other" in misnamed.state.problem
+    finally:
+        r.node.db.replica = own
+        misnamed.dispose()
