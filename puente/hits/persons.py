@@ -28,7 +28,7 @@ ARTICLES = frozenset({"EL", "LA", "LOS", "LAS", "THE"})
 def birth_date(text: str) -> tuple[str, str]:
     """(full ISO date or "", year or "") of a date of birth as records hold it."""
     value = text.strip()[:10]
-    if len(value) == 4 and value.isdigit():
+    if len(value) == 4 and value.isascii() and value.isdigit():
         return "", value
     try:
         return date.fromisoformat(value).isoformat(), value[:4]

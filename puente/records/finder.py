@@ -19,8 +19,9 @@ is few for a word the walk did not find often. The order (pk descending) and the
 (``after``) are the same for both steps, so a page is exactly the one a single query would
 give.
 
-Words match as before, anywhere in the record's search text (accents and case folded, see
-:mod:`puente.records.text`), and each also by its other Spanish and English forms
+Words match anywhere in the record's search text (accents and case folded, see
+:mod:`puente.records.text`), words of one or two letters at the start of a word only, and
+each also by its other Spanish and English forms
 (:func:`puente.records.text.word_forms`: armas finds arma, firearms finds firearm), as the
 start of a word.
 """
@@ -79,10 +80,14 @@ def words(text: str) -> Words:
     for word in fold(text).split()[:MAX_WORDS]:
         # search_text is stored with a space before every word (text.search_text), so
         # " form" is a form at the start of a word.
-        patterns = [word, *(" " + form for form in word_forms(word))]
+        # A word shorter than a trigram matches at the start of a word only (" wu"): as a
+        # substring anywhere it has no trigram for an index to look up, so a search for it
+        # alone read every record (seconds at 10M); and it matched inside most names ("ez").
+        short = len(word) < TRIGRAM
+        patterns = [" " + word if short else word, *(" " + form for form in word_forms(word))]
         for searched, found in ((Record.search_text, conditions), (unindexed, tested)):
             found.append(or_(*(searched.contains(p, autoescape=True) for p in patterns)))
-        if len(word) >= TRIGRAM:  # shorter strings have no trigram to look up
+        if all(len(p) >= TRIGRAM for p in patterns):  # shorter strings have no trigram
             groups.append("(" + " OR ".join(_trigrams(p) for p in patterns) + ")")
     return Words(conditions, tested, " AND ".join(groups))
 

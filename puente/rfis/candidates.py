@@ -34,7 +34,8 @@ from puente.rfis.service import NewRequest
 
 def _subject(session: Session, who: Principal, query_id: str, index: str) -> tuple[Any, int]:
     sent = asking.sent_query(session, who, query_id)
-    number = int(index) if index.isdigit() else -1
+    # isascii: str.isdigit() takes "²" for a digit, which int() then refuses (a 500).
+    number = int(index) if index.isascii() and index.isdigit() and len(index) < 7 else -1
     if not 0 <= number < len(sent.subjects):
         raise NotFound(N_("Query {id} has no subject {number}."), id=query_id, number=index)
     return sent, number

@@ -61,6 +61,19 @@ def test_a_person_the_partner_holds_is_a_hit_with_its_key_types(
     assert_nothing_of_the_partners_records(html, linked)
 
 
+@pytest.mark.parametrize("subject", ["²", "١", "9" * 40, "-1", "1"])
+def test_a_follow_up_to_a_subject_the_query_lacks_is_not_found(
+    mx: tuple[TestClient, str], linked: Linked, subject: str
+) -> None:
+    client, csrf = mx
+    _, doc, _ = ask(client, csrf, category="person", given_names="Pepe",
+                    paternal_surname="Hernandez",
+                    date_of_birth=HELD_PERSON["date_of_birth"])  # fmt: skip
+    response = client.get("/rfis/new", params={"query": _query_id(doc), "subject": subject})
+    assert response.status_code == 404
+    assert f"has no subject {subject}" in response.text
+
+
 def _query_id(doc: Element) -> str:
     return doc.one("dl", class_="facts").all("dd")[-1].text()
 

@@ -71,6 +71,27 @@ def test_partial_names_match_at_the_start_and_inside_words(
     assert sorted(_names(node, analyst, "her")) == ["Hermosillo crossing", "José Hernández"]
 
 
+def test_words_of_one_or_two_letters_match_at_the_start_of_a_word(
+    node: Node, analyst: Principal, step: str
+) -> None:
+    for name in ("Wu Chen", "Kawuma Ng", "José Hernández", "Ezequiel Li", "Ana Lizárraga"):
+        _incident(node, analyst, name)
+    assert _names(node, analyst, "wu") == ["Wu Chen"]  # not Kawuma
+    assert _names(node, analyst, "ng") == ["Kawuma Ng"]
+    assert _names(node, analyst, "ez") == ["Ezequiel Li"]  # not every Hernández
+    assert _names(node, analyst, "LI") == ["Ana Lizárraga", "Ezequiel Li"]
+    assert _names(node, analyst, "li ana") == ["Ana Lizárraga"]
+    assert _names(node, analyst, "j hernandez") == ["José Hernández"]
+
+
+def test_a_two_letter_word_is_looked_up_in_the_text_index() -> None:
+    """Alone, a short word read every record when it matched anywhere (no trigram to look
+    up): at the start of a word it has one (" wu"), which both text indexes can use."""
+    assert finder.words("wu").fts_query == '((" wu"))'
+    assert finder.words("wu chen").fts_query == '((" wu")) AND (("che" AND "hen"))'
+    assert finder.words("j").fts_query == ""  # one letter: still none
+
+
 def test_spanish_and_english_word_forms_find_each_other(
     node: Node, analyst: Principal, step: str
 ) -> None:
