@@ -66,6 +66,18 @@ def load_objects(path: Path) -> list[dict[str, Any]]:
     return objects
 
 
+def stream_objects(path: Path, limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """The bundle's objects one at a time (the first ``limit``): a 10,000,000-object bundle
+    (4.8 GB) does not fit in memory as Python objects."""
+    import ijson
+
+    with path.open("rb") as handle:
+        for position, obj in enumerate(ijson.items(handle, "objects.item", use_float=True)):
+            if limit is not None and position >= limit:
+                return
+            yield obj
+
+
 def machine() -> dict[str, Any]:
     """What the figures were measured on, including how busy the machine was."""
     cpu = ""

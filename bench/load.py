@@ -36,6 +36,7 @@ import subprocess
 import sys
 import threading
 import time
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ from common import (
     log,
     machine,
     puente,
+    stream_objects,
     write_json,
 )
 
@@ -88,7 +90,7 @@ def slice_bundle(start: int, count: int) -> Path:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         source = ensure_bundle(start + count)
-        objects = orjson.loads(source.read_bytes())["objects"][start : start + count]
+        objects = list(islice(stream_objects(source), start, start + count))
         body = {"type": "bundle", "id": f"bundle--00000000-0000-4000-8000-{start + count:012d}",
                 "objects": objects}  # fmt: skip
         path.write_bytes(orjson.dumps(body))
@@ -181,9 +183,8 @@ def prepare_people(node_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
 def search_words(objects: int, wanted: int = 400) -> list[str]:
     """Surnames and given names of the bundle's persons, by how often they occur: the most
     common and an even spread of the rest down to names held once."""
-    bundle = orjson.loads(ensure_bundle(objects).read_bytes())["objects"]
     counts: dict[str, int] = {}
-    for obj in bundle[: min(objects, 200_000)]:
+    for obj in stream_objects(ensure_bundle(objects), min(objects, 200_000)):
         if obj["type"] == "identity" and obj.get("identity_class") == "individual":
             for word in obj["name"].split():
                 if len(word) > 2:

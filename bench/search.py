@@ -28,6 +28,7 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,6 @@ from common import (
     SEED,
     create_token,
     ensure_bundle,
-    load_objects,
     loaded_node,
     log,
     machine,
@@ -49,6 +49,7 @@ from common import (
     percentiles,
     puente_server,
     sized_url,
+    stream_objects,
     write_json,
 )
 
@@ -56,7 +57,7 @@ FILTERS = {"kinds": ("person",), "tlp": ("GREEN",)}
 TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 
 
-def queries(objects: list[dict[str, Any]], seed: int) -> list[tuple[str, str]]:
+def queries(objects: Iterable[dict[str, Any]], seed: int) -> list[tuple[str, str]]:
     """(category, text) pairs drawn from the bundle's persons, deterministic for a seed."""
     from puente.records.text import fold
 
@@ -174,8 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     default = not url and args.objects == 100_000  # the figure recorded since issue 2
     out = args.out or RESULTS_DIR / ("search.json" if default else named)
     data_dir = loaded_node(args.objects, node_name(args.objects, url), url, args.reuse)
-    objects = load_objects(ensure_bundle(args.objects))
-    chosen = queries(objects, SEED)
+    chosen = queries(stream_objects(ensure_bundle(args.objects)), SEED)
     log(f"{len(chosen)} queries, each through the service and over HTTP")
     report: dict[str, Any] = {
         "machine": machine(),
