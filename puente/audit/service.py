@@ -64,8 +64,14 @@ def append(
     """Add one entry at the end of the chain, in the caller's transaction (after the write
     lock, if the transaction takes it: see :func:`puente.db.lock_writes`)."""
     session.info[AUDIT_LOCKED_IN] = session.get_transaction()
+    # populate_existing: a head this session read before (a checkpoint reads it unlocked)
+    # would otherwise keep its old seq, though the locked row is newer: on PostgreSQL an
+    # entry appended by another transaction in between made this one's seq a duplicate.
     head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+        select(AuditHead)
+        .where(AuditHead.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS)

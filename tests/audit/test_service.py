@@ -73,6 +73,29 @@ def test_appends_link_each_entry_to_the_one_before(node: Node) -> None:
     assert last.details == '{"index":2}'
 
 
+def test_a_checkpoint_after_another_transaction_appended_takes_the_next_seq(
+    node: Node, auditor: Principal
+) -> None:
+    """The scheduler's checkpoint reads the head unlocked, then appends: an entry another
+    transaction committed in between (a search, a pull) must not be overwritten or
+    duplicated (on PostgreSQL, where both run at once, the sync job failed with a duplicate
+    seq under load). SQLite takes writers in turn: nothing runs in between there."""
+    if node.db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's BEGIN IMMEDIATE makes writers take turns")
+    _append(node, 2)
+    with node.db.session() as checkpointing:
+        seen = checkpointing.get(audit.AuditHead, 1)
+        assert seen is not None
+        before = seen.seq
+        with node.db.session() as other:
+            audit.append(other, "ana", "test.between")
+        audit.checkpoint_if_due(checkpointing, node.settings)
+    entries = _entries(node)
+    assert [(e.seq, e.action) for e in entries[-2:]] == [
+        (before + 1, "test.between"), (before + 2, "audit.checkpoint")]  # fmt: skip
+    assert _verify(node, auditor).ok
+
+
 def test_an_untampered_chain_verifies(
     chain: list[AuditEntry], node: Node, auditor: Principal
 ) -> None:
