@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import secrets
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -40,10 +43,28 @@ def _hasher(cost: PasswordHashing) -> PasswordHasher:
     )
 
 
+# Argon2id takes 64 MiB a hash, on purpose: fifty users signing in at once made a server
+# process hold 1.9 GB. More hashes at once than there are cores finish no sooner, so the rest
+# wait their turn here, and a process never holds more than this many hashes' memory.
+_HASHING = threading.BoundedSemaphore(os.cpu_count() or 2)
+
+
+@contextlib.contextmanager
+def _hashing() -> Iterator[None]:
+    with _HASHING:
+        yield
+
+
 @cache
 def _dummy_hash(cost: PasswordHashing) -> str:
     # Made on first use, not at import: every CLI command would otherwise pay for it.
-    return _hasher(cost).hash("not-a-real-password")
+    with _hashing():
+        return _hasher(cost).hash("not-a-real-password")
+
+
+def _hash(cost: PasswordHashing, password: str) -> str:
+    with _hashing():
+        return _hasher(cost).hash(password)
 
 
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
@@ -145,7 +166,7 @@ def create_user(
         display_name=display_name or username,
         agency_code=agency,
         roles=",".join(sorted(set(roles))),
-        password_hash=_hasher(settings.security.password_hashing).hash(password),
+        password_hash=_hash(settings.security.password_hashing, password),
         locale="",
         active=True,
         failed_logins=0,
@@ -196,15 +217,17 @@ def authenticate(session: Session, settings: Settings, username: str, password: 
     cost = settings.security.password_hashing
     hasher = _hasher(cost)
     if user is None or not user.active:
-        with contextlib.suppress(VerificationError):
-            hasher.verify(_dummy_hash(cost), password)  # same cost either way: no username oracle
+        dummy = _dummy_hash(cost)
+        with contextlib.suppress(VerificationError), _hashing():
+            hasher.verify(dummy, password)  # same cost either way: no username oracle
         audit.append(session, username[:64] or "-", "login.failure", details={"reason": "unknown"})
         raise refusal
     if user.locked_until and as_utc(user.locked_until) > moment:
         audit.append(session, user.username, "login.failure", details={"reason": "locked"})
         raise refusal
     try:
-        hasher.verify(user.password_hash, password)
+        with _hashing():
+            hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         user.failed_logins += 1
         details: dict[str, object] = {"reason": "password", "failures": user.failed_logins}
@@ -217,7 +240,7 @@ def authenticate(session: Session, settings: Settings, username: str, password: 
     user.failed_logins = 0
     user.locked_until = None
     if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hasher.hash(password)
+        user.password_hash = _hash(cost, password)
     audit.append(session, user.username, "login.success")
     return user
 

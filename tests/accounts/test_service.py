@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,6 +15,7 @@ from puente.accounts import service as accounts
 from puente.accounts.models import ApiToken, User, WebSession
 from puente.audit import service as audit
 from puente.clock import now
+from puente.config import PasswordHashing
 from puente.errors import Forbidden, InvalidInput, Locked, Unauthenticated
 from puente.node import Node
 from puente.policy.roles import Principal
@@ -356,3 +360,31 @@ def test_a_session_left_idle_ends_and_ended_sessions_are_purged(node: Node) -> N
     with node.db.session() as session:
         assert accounts.resolve_session(session, node.settings, second.session_id) is None
         assert len(session.execute(select(WebSession)).scalars().all()) == 1
+
+
+def test_no_more_password_hashes_run_at_once_than_there_are_cores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each Argon2id hash holds 64 MiB: fifty users signing in at once held 1.9 GB."""
+
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    class Counting:
+        def hash(self, password: str) -> str:
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            time.sleep(0.02)
+            with lock:
+                running[0] -= 1
+            return "counted"
+
+    monkeypatch.setattr(accounts, "_hasher", lambda cost: Counting())
+    threads = [threading.Thread(target=accounts._hash, args=(PasswordHashing(), "pw"))
+               for _ in range(6 * (os.cpu_count() or 2))]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 1 <= most[0] <= (os.cpu_count() or 2)
