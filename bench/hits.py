@@ -59,7 +59,7 @@ from common import (
     puente_serve,
     write_json,
 )
-from ingest_pg import ServerCpu, psql
+from ingest_pg import ServerCpu, _process_cpu, psql
 from matching import Person, iter_persons
 
 from puente.hits.keys import Keys
@@ -263,13 +263,17 @@ def ask_timed(mx_dir: Path, offset: int, count: int) -> list[dict[str, Any]]:
         node.close()
 
 
-def asker(mx: Path, offset: int, count: int) -> dict[str, Any]:
-    """:func:`ask_timed` in a child process: its runs, wall and CPU time and peak RSS."""
-    measured = measure_command([sys.executable, __file__, "--ask", str(mx), "--offset",
-                                str(offset), "--count", str(count)], timeout=7200)  # fmt: skip
+def asker(mx: Path, offset: int, count: int, server: int, names: tuple[str, ...]) -> dict[str, Any]:
+    """:func:`ask_timed` in a child process: its runs, wall and CPU time and peak RSS, and the
+    CPU time of A's ``puente serve`` (pid ``server``) and of both databases' backends."""
+    served = _process_cpu(server)
+    with ServerCpu(*names) as database_cpu:
+        measured = measure_command([sys.executable, __file__, "--ask", str(mx), "--offset",
+                                    str(offset), "--count", str(count)], timeout=7200)  # fmt: skip
     runs = orjson.loads(measured.pop("stdout").strip().splitlines()[-1])
     measured.pop("stderr", None)
-    return {**measured, "runs": runs}
+    return {**measured, "server_cpu_s": round(_process_cpu(server) - served, 2),
+            "database_cpu_s": database_cpu.seconds, "runs": runs}  # fmt: skip
 
 
 def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -350,12 +354,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                   "index_build": {**index, "keys_per_s": round(rate)}}  # fmt: skip
         with puente_serve(us, port) as server:
             log("B's first query (downloads A's whole index)")
-            first = asker(mx, 0, 1)
+            first = asker(mx, 0, 1, server.pid, names)
             first_run = first["runs"][0]
             log(f"  {first_run['ms'] / 1000:.1f} s, {first_run['received']:,} bytes received, "
-                f"B's peak RSS {first['max_rss_mb']:.0f} MB")  # fmt: skip
+                f"B's peak RSS {first['max_rss_mb']:.0f} MB; CPU s: B {first['user_s']:.1f}, "
+                f"A {first['server_cpu_s']:.1f}, databases {first['database_cpu_s']:.1f}")  # fmt: skip
             log(f"B asks {args.queries} more 100-key queries")
-            asked = asker(mx, 100, args.queries)
+            asked = asker(mx, 100, args.queries, server.pid, names)
             runs = asked.pop("runs")
             report["first_download"] = first
             report["queries"] = {**summary(runs), "asker": asked, "runs": runs}
@@ -375,7 +380,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             log(f"{len(changed):,} records changed on A: puente hits index")
             refresh = _timed_index(us, names)
             log(f"  {refresh['stdout'].strip()} ({refresh['wall_s']} s)")
-            after = asker(mx, 0, 1)
+            after = asker(mx, 0, 1, server.pid, names)
             report["changes"] = {"records": len(changed), "refresh": refresh,
                                  "next_query": after}  # fmt: skip
             report["server_peak_rss_mb"] = peak_rss_mb(server.pid)
