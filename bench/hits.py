@@ -1,28 +1,43 @@
-"""Hit/no-hit speed (issue 4, "Speed"): the index, a 100-key query over HTTP, changes.
+"""Hit/no-hit speed (issues 4 and 15): the index, a 100-key query over HTTP, changes.
 
 1. **Index build** — node A (USA) imports generated persons (bench/matching.py's generator,
-   marked SEARCHABLE BY MEX) until their match keys reach ``--keys`` (1,000,000), then
-   ``puente hits index --workers 2`` builds Mexico's index: keys per second of that command,
-   wall clock, start-up included.
-2. **Queries** — A runs ``puente serve``; node B (MEX) asks, in this process, 100-key queries
-   (the query keys of a few persons, some held by A, some not) through ``hits.transport.ask``:
-   the first one downloads A's whole index (fingerprints, 8 bytes a key); the next ones are
-   timed end to end (blind, HTTP both ways, unblind, look up, record). Bytes on the wire
-   (request and response bodies) are counted for each.
-3. **Changes** — 1,000 of A's persons get a new version (another date of birth); the time for
-   ``puente hits index`` to reflect them, then B's next query (which downloads the delta).
+   marked SEARCHABLE BY MEX, in bundles of 100,000) until their match keys reach ``--keys``
+   (1,000,000), then ``puente hits index --workers 2`` builds Mexico's index: keys per second
+   of that command, wall clock, start-up included; its CPU time, and on PostgreSQL that of the
+   database's backends (sampled), and its peak RSS.
+2. **First download** — A runs ``puente serve``; node B (MEX) asks one 100-key query in a
+   process of its own (``hits.transport.ask``), which first downloads A's whole index
+   (fingerprints, 8 bytes a key, in pages): its time, the bytes on the wire and B's peak RSS.
+3. **Queries** — B asks ``--queries`` more 100-key queries (the query keys of a few persons,
+   some held by A, some not), timed end to end (blind, HTTP both ways, unblind, look up,
+   record): median, p95, bytes each way. A's peak RSS (``puente serve``) is read as it stops.
+4. **Changes** — ``--changed`` of A's persons get a new version (another date of birth); the
+   time for ``puente hits index`` to reflect them, then B's next query (which downloads the
+   delta).
+
+SQLite by default; PostgreSQL with ``--database-url`` (a server URL): the bench makes its own
+databases there, ``puente_bench_hits_<keys>`` for A and ``..._mx`` for B, and drops them at the
+end unless ``--keep`` or ``--reuse``. With ``--reuse``, nodes loaded by an earlier run with the
+same ``--keys`` and backend are kept (loading ten million keys is slow): their indexes and
+B's copy are emptied, and the run goes on from the index build.
 
 Usage::
 
-    python bench/hits.py [--keys 1000000] [--queries 30] [--out bench/results/hits.json]
+    python bench/hits.py [--keys 1000000] [--queries 30] [--database-url URL] [--reuse]
+                         [--keep] [--out bench/results/hits.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import shutil
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,20 +59,21 @@ from common import (
     puente_serve,
     write_json,
 )
-from matching import Person, make_persons
+from ingest_pg import ServerCpu, _process_cpu, psql
+from matching import Person, iter_persons
 
-from puente.accounts import service as accounts
-from puente.hits import transport as hit_transport
 from puente.hits.keys import Keys
 from puente.hits.persons import person_keys
 from puente.hits.subjects import Subject
-from puente.node import open_node
 from puente.policy.markings import Markings, apply_markings
 from puente.records import builder
 
 SEARCHABLE = Markings(tlp="AMBER", rel_to=frozenset({"USA"}), searchable_by=frozenset({"MEX"}))
 US_SECRET, MX_SECRET = "bench-hits-issued-by-us-0001", "bench-hits-issued-by-mx-0001"
 ANALYST_MX = "fer"
+BUNDLE = 100_000  # persons per imported bundle: the bench's memory stays bounded
+ASKED = 4_000  # the first persons B's queries are made from
+KEPT = ASKED + 1_000  # the first persons' ids, kept on disk: the next ones are changed
 
 
 def _record(person: Person) -> dict[str, Any]:
@@ -78,31 +94,61 @@ def _keys_of(person: Person) -> Keys:
     return person_keys(person.given, person.paternal, person.maternal, date_of_birth=person.dob)
 
 
-def build_index(root: Path, wanted_keys: int) -> dict[str, Any]:
-    us = root / "us"
-    puente("init", "--node-id", "us-hits", "--country", "USA", "--admin-password",
-           ADMIN_PASSWORD, data_dir=us)  # fmt: skip
-    persons: list[Person] = []
-    keys = 0
-    for person in make_persons(wanted_keys // 5, SEED):
-        persons.append(person)
+def _settings(data_dir: Path, **values: str) -> None:
+    """Set ``name = value`` lines of the node's puente.toml (each name is unique there)."""
+    path = data_dir / "puente.toml"
+    text = path.read_text(encoding="utf-8")
+    for name, value in values.items():
+        text = re.sub(rf"(?m)^{name} = .*$", f"{name} = {value}", text)
+    path.write_text(text, encoding="utf-8")
+
+
+def load(root: Path, wanted_keys: int, urls: dict[str, str], port: int) -> dict[str, Any]:
+    """Node A holding persons until their keys reach ``wanted_keys``, and B paired with it."""
+    us, mx = root / "us", root / "mx"
+    for data_dir, node_id, country, url in ((us, "us-hits", "USA", urls["us"]),
+                                            (mx, "mx-hits", "MEX", urls["mx"])):  # fmt: skip
+        database = ("--database-url", url) if url else ()
+        puente("init", "--node-id", node_id, "--country", country, "--admin-password",
+               ADMIN_PASSWORD, *database, data_dir=data_dir)  # fmt: skip
+        # Only the commands this bench times refresh the index (serve's scheduler does not),
+        # and B may ask as often as the bench needs.
+        _settings(data_dir, enabled="false", queries_per_user_per_day="100000",
+                  queries_per_partner_per_day="1000000")  # fmt: skip
+    pair(us, mx, port)
+    keys = persons = 0
+    kept: list[dict[str, Any]] = []
+    batch: list[dict[str, Any]] = []
+    started = time.perf_counter()
+
+    def flush() -> None:
+        path = _write_bundle(root / "persons.json", batch)
+        puente("import", "stix", str(path), data_dir=us, timeout=3600)
+        path.unlink()
+        batch.clear()
+
+    for person in iter_persons(SEED):
+        obj = _record(person)
+        batch.append(obj)
+        if len(kept) < KEPT:
+            kept.append({"id": obj["id"], "created": obj["created"], "given": person.given,
+                         "paternal": person.paternal, "maternal": person.maternal})  # fmt: skip
+        persons += 1
         keys += len(_keys_of(person).keys)
+        if len(batch) == BUNDLE:
+            flush()
+            log(f"  A holds {persons:,} persons ({keys:,} keys)")
         if keys >= wanted_keys:
             break
-    objects = [_record(p) for p in persons]
-    log(f"A imports {len(objects):,} persons ({keys:,} index keys)")
-    started = time.perf_counter()
-    puente("import", "stix", str(_write_bundle(root / "persons.json", objects)), data_dir=us,
-           timeout=3600)  # fmt: skip
-    imported = time.perf_counter() - started
-    return {"us": us, "persons": persons, "objects": objects, "keys": keys,
-            "import_s": round(imported, 2)}  # fmt: skip
+    if batch:
+        flush()
+    loaded = {"persons": persons, "keys": keys, "import_s": round(time.perf_counter() - started, 2)}
+    (root / "kept.json").write_bytes(orjson.dumps(kept))
+    (root / "loaded.json").write_bytes(orjson.dumps(loaded))
+    return loaded
 
 
-def pair(root: Path, us: Path, port: int) -> Path:
-    mx = root / "mx"
-    puente("init", "--node-id", "mx-hits", "--country", "MEX", "--admin-password",
-           ADMIN_PASSWORD, data_dir=mx)  # fmt: skip
+def pair(us: Path, mx: Path, port: int) -> None:
     us_key = puente("node", "key", data_dir=us).stdout.strip()
     mx_key = puente("node", "key", data_dir=mx).stdout.strip()
     puente("partner", "add", "mx-hits", "--country", "MEX", "--url", "http://127.0.0.1:9",
@@ -112,7 +158,41 @@ def pair(root: Path, us: Path, port: int) -> Path:
            "--key", us_key, "--secret", US_SECRET, "--issue-secret", MX_SECRET,
            data_dir=mx)  # fmt: skip
     puente("user", "add", ANALYST_MX, "--agency", "FGR", "--role", "analyst", data_dir=mx)
-    return mx
+
+
+def reset(us: Path, mx: Path) -> None:
+    """Empty A's index and B's copy of it (a reused node starts from no index): TRUNCATE on
+    PostgreSQL, which leaves no dead rows behind for the next build's scans to step over."""
+    from sqlalchemy import text
+
+    from puente.node import open_node
+
+    for data_dir, tables in ((us, ("hit_index_entries", "hit_index_states")),
+                             (mx, ("hit_partner_prints", "hit_partner_states"))):  # fmt: skip
+        node = open_node(data_dir)
+        try:
+            empty = "TRUNCATE" if node.db.engine.dialect.name == "postgresql" else "DELETE FROM"
+            with node.db.session() as session:
+                for table in tables:
+                    session.execute(text(f"{empty} {table}"))  # names above, never input
+        finally:
+            node.close()
+
+
+def _point_port(mx: Path, port: int) -> None:
+    """B's partner A at this run's port."""
+    from sqlalchemy import update
+
+    from puente.node import open_node
+    from puente.sharing.models import Partner
+
+    node = open_node(mx)
+    try:
+        with node.db.session() as session:
+            session.execute(update(Partner).where(Partner.node_id == "us-hits")
+                            .values(base_url=f"http://127.0.0.1:{port}"))  # fmt: skip
+    finally:
+        node.close()
 
 
 class Wire:
@@ -153,7 +233,16 @@ def query_subjects(persons: list[Person], size: int) -> list[Subject]:
     return subjects
 
 
-def ask_timed(mx_dir: Path, persons: list[Person], count: int) -> dict[str, Any]:
+def ask_timed(mx_dir: Path, offset: int, count: int) -> list[dict[str, Any]]:
+    """B's analyst asks ``count`` 100-key queries (run in a process of its own: its RSS is
+    B's alone)."""
+    from itertools import islice
+
+    from puente.accounts import service as accounts
+    from puente.hits import transport as hit_transport
+    from puente.node import open_node
+
+    persons = list(islice(iter_persons(SEED), ASKED))
     node = open_node(mx_dir)
     try:
         with node.db.session() as session:
@@ -161,18 +250,32 @@ def ask_timed(mx_dir: Path, persons: list[Person], count: int) -> dict[str, Any]
             analyst = accounts.principal_for(user, node.settings)
         runs = []
         for i in range(count):
-            subjects = query_subjects(persons[i * 7 :], 100)
+            subjects = query_subjects(persons[offset + i * 7 :], 100)
             with Wire() as wire:
                 started = time.perf_counter()
-                answer = hit_transport.ask(node, analyst, "us-hits", subjects, case_reference=f"BENCH-{i}",
-                                    legal_basis="benchmark")  # fmt: skip
+                answer = hit_transport.ask(node, analyst, "us-hits", subjects,
+                                           case_reference=f"BENCH-{offset}-{i}",
+                                           legal_basis="benchmark")  # fmt: skip
                 seconds = time.perf_counter() - started
             runs.append({"ms": round(seconds * 1000, 2), "keys": answer.key_count,
                          "hit": answer.hit("person"), "sent": wire.sent,
                          "received": wire.received})  # fmt: skip
-        return {"runs": runs}
+        return runs
     finally:
         node.close()
+
+
+def asker(mx: Path, offset: int, count: int, server: int, names: tuple[str, ...]) -> dict[str, Any]:
+    """:func:`ask_timed` in a child process: its runs, wall and CPU time and peak RSS, and the
+    CPU time of A's ``puente serve`` (pid ``server``) and of both databases' backends."""
+    served = _process_cpu(server)
+    with ServerCpu(*names) as database_cpu:
+        measured = measure_command([sys.executable, __file__, "--ask", str(mx), "--offset",
+                                    str(offset), "--count", str(count)], timeout=7200)  # fmt: skip
+    runs = orjson.loads(measured.pop("stdout").strip().splitlines()[-1])
+    measured.pop("stderr", None)
+    return {**measured, "server_cpu_s": round(_process_cpu(server) - served, 2),
+            "database_cpu_s": database_cpu.seconds, "runs": runs}  # fmt: skip
 
 
 def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -188,57 +291,133 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def peak_rss_mb(pid: int) -> float:
+    """A running process's peak RSS (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+@contextmanager
+def databases(server: str, keys: int, keep: bool, reuse: bool) -> Iterator[dict[str, str]]:
+    """The two nodes' database URLs (SQLite: empty), made on ``server`` unless reused."""
+    if not server:
+        yield {"us": "", "mx": ""}
+        return
+    names = {"us": f"puente_bench_hits_{keys}", "mx": f"puente_bench_hits_{keys}_mx"}
+    base = server.rsplit("/", 1)[0]
+    try:
+        yield {side: f"{base}/{name}" for side, name in names.items()}
+    finally:
+        if not (keep or reuse):
+            for name in names.values():
+                psql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _timed_index(us: Path, names: tuple[str, ...], *args: str) -> dict[str, Any]:
+    with ServerCpu(*names) as database_cpu:
+        measured = measure_command([sys.executable, "-m", "puente", "hits", "index", *args,
+                                    "--data-dir", str(us)], timeout=7200)  # fmt: skip
+    measured.pop("stderr", None)
+    measured["database_cpu_s"] = database_cpu.seconds
+    return measured
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    backend = "postgresql" if args.database_url else "sqlite"
+    root = WORK_DIR / f"hits-{backend}-{args.keys}"
+    us, mx = root / "us", root / "mx"
+    port = free_port()
+    with databases(args.database_url, args.keys, args.keep, args.reuse) as urls:
+        names = tuple(url.rsplit("/", 1)[1] for url in urls.values() if url)
+        if args.reuse and (root / "loaded.json").exists():
+            log(f"reusing the nodes in {root}")
+            loaded = orjson.loads((root / "loaded.json").read_bytes())
+            reset(us, mx)
+            _point_port(mx, port)
+        else:
+            if root.exists():
+                shutil.rmtree(root)
+            root.mkdir(parents=True)
+            for name in names:
+                psql(args.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                psql(args.database_url, f'CREATE DATABASE "{name}"')
+            log(f"loading A with persons until {args.keys:,} keys ({backend})")
+            loaded = load(root, args.keys, urls, port)
+        log(f"A holds {loaded['persons']:,} persons, {loaded['keys']:,} keys")
+        log("A builds Mexico's index: puente hits index --workers 2")
+        index = _timed_index(us, names, "--workers", "2")
+        rate = loaded["keys"] / index["wall_s"]
+        log(f"  {index['stdout'].strip()}  ({rate:,.0f} keys/s, peak RSS "
+            f"{index['max_rss_mb']:.0f} MB)")  # fmt: skip
+        report: dict[str, Any] = {"machine": machine(), "backend": backend,
+                                  "load_average": os.getloadavg(), **loaded,
+                                  "index_build": {**index, "keys_per_s": round(rate)}}  # fmt: skip
+        with puente_serve(us, port) as server:
+            log("B's first query (downloads A's whole index)")
+            first = asker(mx, 0, 1, server.pid, names)
+            first_run = first["runs"][0]
+            log(f"  {first_run['ms'] / 1000:.1f} s, {first_run['received']:,} bytes received, "
+                f"B's peak RSS {first['max_rss_mb']:.0f} MB; CPU s: B {first['user_s']:.1f}, "
+                f"A {first['server_cpu_s']:.1f}, databases {first['database_cpu_s']:.1f}")  # fmt: skip
+            log(f"B asks {args.queries} more 100-key queries")
+            asked = asker(mx, 100, args.queries, server.pid, names)
+            runs = asked.pop("runs")
+            report["first_download"] = first
+            report["queries"] = {**summary(runs), "asker": asked, "runs": runs}
+            log(f"  {report['queries']['median_ms']} ms median, "
+                f"{report['queries']['p95_ms']} ms p95")  # fmt: skip
+            # Persons past those B asks about (a reused node's queries stay the same), each
+            # with another date of birth each run, so that a reused node changes as much.
+            kept = orjson.loads((root / "kept.json").read_bytes())[ASKED:][: args.changed]
+            dob = f"190{int(time.time()) % 10}-01-01"
+            changed = []
+            for held in kept:
+                newer = _record(Person(held["given"], held["paternal"], held["maternal"], dob))
+                newer["id"], newer["created"] = held["id"], held["created"]
+                changed.append(newer)
+            puente("import", "stix", str(_write_bundle(root / "changed.json", changed)),
+                   data_dir=us, timeout=600)  # fmt: skip
+            log(f"{len(changed):,} records changed on A: puente hits index")
+            refresh = _timed_index(us, names)
+            log(f"  {refresh['stdout'].strip()} ({refresh['wall_s']} s)")
+            after = asker(mx, 0, 1, server.pid, names)
+            report["changes"] = {"records": len(changed), "refresh": refresh,
+                                 "next_query": after}  # fmt: skip
+            report["server_peak_rss_mb"] = peak_rss_mb(server.pid)
+        report["load_average_end"] = os.getloadavg()
+        log(f"A's server peak RSS {report['server_peak_rss_mb']:.0f} MB")
+    if names and not (args.keep or args.reuse):  # the databases are gone: nothing to reuse
+        (root / "loaded.json").unlink()
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--keys", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=30)
     parser.add_argument("--changed", type=int, default=1000)
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="a PostgreSQL server URL: the bench makes its own databases there",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the databases at the end")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the nodes a run with these --keys loaded (and keep them)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "hits.json")
+    parser.add_argument("--ask", type=Path, help=argparse.SUPPRESS)  # the asker's process
+    parser.add_argument("--offset", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--count", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    root = WORK_DIR / "hits"
-    if root.exists():
-        import shutil
-
-        shutil.rmtree(root)
-    root.mkdir(parents=True)
-    built = build_index(root, args.keys)
-    us: Path = built["us"]
-    log("A builds Mexico's index: puente hits index --workers 2")
-    port = free_port()
-    mx = pair(root, us, port)
-    index = measure_command([sys.executable, "-m", "puente", "hits", "index", "--workers", "2",
-                             "--data-dir", str(us)], timeout=3600)  # fmt: skip
-    rate = built["keys"] / index["wall_s"]
-    log(f"  {index['stdout'].strip()}  ({rate:,.0f} keys/s)")
-    report: dict[str, Any] = {"machine": machine(), "persons": len(built["persons"]),
-                              "index_keys": built["keys"], "import_s": built["import_s"],
-                              "index_build": {**index, "keys_per_s": round(rate)}}  # fmt: skip
-    with puente_serve(us, port):
-        log("B's first query (downloads A's whole index)")
-        first = ask_timed(mx, built["persons"], 1)["runs"][0]
-        log(f"  {first}")
-        log(f"B asks {args.queries} more 100-key queries")
-        runs = ask_timed(mx, built["persons"][100:], args.queries)["runs"]
-        report["first_query"] = first
-        report["queries"] = {**summary(runs), "runs": runs}
-        log(f"  {report['queries']['median_ms']} ms median, {report['queries']['p95_ms']} ms p95")
-        changed = []
-        for obj, person in zip(built["objects"][: args.changed],
-                               built["persons"][: args.changed], strict=True):  # fmt: skip
-            newer = _record(Person(person.given, person.paternal, person.maternal,
-                                   "1901-01-01"))  # fmt: skip
-            newer["id"] = obj["id"]
-            newer["created"] = obj["created"]
-            changed.append(newer)
-        puente("import", "stix", str(_write_bundle(root / "changed.json", changed)), data_dir=us,
-               timeout=600)  # fmt: skip
-        log(f"{args.changed:,} records changed on A: puente hits index")
-        refresh = measure_command([sys.executable, "-m", "puente", "hits", "index",
-                                   "--data-dir", str(us)])  # fmt: skip
-        log(f"  {refresh['stdout'].strip()} ({refresh['wall_s']} s)")
-        after = ask_timed(mx, built["persons"], 1)["runs"][0]
-        report["changes"] = {"records": args.changed, "refresh": refresh,
-                             "next_query": after}  # fmt: skip
+    if args.ask is not None:
+        print(orjson.dumps(ask_timed(args.ask, args.offset, args.count)).decode())
+        return 0
+    report = run(args)
     write_json(args.out, report)
     log(f"wrote {args.out}")
     return 0

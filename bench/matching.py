@@ -29,9 +29,10 @@ import string
 import sys
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -115,13 +116,17 @@ def _name(rng: random.Random, fake: Faker, common: bool, table: dict[str, float]
 
 
 def make_persons(count: int, seed: int) -> list[Person]:
+    return list(islice(iter_persons(seed), count))
+
+
+def iter_persons(seed: int) -> Iterator[Person]:
+    """The generated persons one after the other: the first N are make_persons(N, seed)."""
     rng = random.Random(seed)
     es, en = Faker("es_MX"), Faker("en_US")
     es.seed_instance(seed)
     en.seed_instance(seed + 1)
-    persons = []
     start = date(1950, 1, 1)
-    for _ in range(count):
+    while True:
         mexican = rng.random() < 0.8
         fake = es if mexican else en
         common = mexican and rng.random() < 0.5
@@ -135,8 +140,7 @@ def make_persons(count: int, seed: int) -> list[Person]:
         maternal = _name(rng, fake, common, COMMON_SURNAMES, fake.last_name) if mexican else ""
         dob = (start + timedelta(days=rng.randrange(365 * 55))).isoformat()
         alias = f"{fake.first_name()} {fake.last_name()}" if rng.random() < 0.3 else ""
-        persons.append(Person(given, paternal, maternal, dob, (alias,) if alias else ()))
-    return persons
+        yield Person(given, paternal, maternal, dob, (alias,) if alias else ())
 
 
 def _strip_accents(text: str) -> str:

@@ -45,57 +45,90 @@ def _b64(prints: list[bytes]) -> str:
     return base64.b64encode(b"".join(prints)).decode()
 
 
-def index_changes(session: Session, requester: PartnerPrincipal, since: int) -> dict[str, Any]:
-    """What the partner must add and drop to hold this node's index for it as it stands.
+PAGE = 250_000  # fingerprints a page gives at most (2 MB): memory stays flat at any size
+CHECK_BATCH = 500
+
+
+def index_changes(
+    session: Session,
+    requester: PartnerPrincipal,
+    since: int,
+    *,
+    seq: int | None = None,
+    after: bytes = b"",
+) -> dict[str, Any]:
+    """One page of what the partner must add and drop to hold this node's index for it.
 
     ``since`` is the refresh the partner holds (0: none): it gets what changed after it, or
-    the whole index when it holds nothing or a refresh this node does not know.
+    the whole index when it holds nothing or a refresh this node does not know. The answer is
+    the index as it stood at refresh ``seq`` (the one the first page named: later pages ask
+    for it again, so that a refresh between two pages changes nothing of what they give), in
+    fingerprint order, the fingerprints above ``after`` (the ``next`` of the page before);
+    ``next`` is empty on the last page. When that refresh can no longer be given (removed
+    entries compacted since), the answer is the first page at the current refresh: its
+    ``seq`` tells the partner to start again.
     """
     partner = session.get(Partner, requester.partner_id)
     assert partner is not None
     state = state_of(session, partner)
-    live = (HitIndexEntry.partner_id == partner.id) & HitIndexEntry.removed_seq.is_(None)
     full = since <= 0 or since > state.seq or since < state.compacted_seq
+    if seq is None or not state.compacted_seq <= seq <= state.seq or (not full and seq < since):
+        seq, after = state.seq, b""
     if not full:
         state.partner_seq = max(state.partner_seq, since)  # it holds that refresh: see compact
-    if full:
-        added = list(session.execute(select(HitIndexEntry.fingerprint).where(live)).scalars())
-        removed: list[bytes] = []
-    else:
-        added = list(
-            session.execute(
-                select(HitIndexEntry.fingerprint).where(live, HitIndexEntry.seq > since)
-            ).scalars()
-        )
-        removed = list(
-            session.execute(
-                select(HitIndexEntry.fingerprint).where(
-                    HitIndexEntry.partner_id == partner.id,
-                    HitIndexEntry.seq <= since,
-                    HitIndexEntry.removed_seq > since,
-                )
-            ).scalars()
-        )
-        # Two records can share a key: a fingerprint stays while any live entry has it.
-        # (removed_seq tested here, not in SQL, so the fingerprint index is the one used.)
+    mine = HitIndexEntry.partner_id == partner.id
+    # Live at refresh seq: entries removed later are still there (compaction stops below it).
+    live_then = (HitIndexEntry.seq <= seq) & (
+        HitIndexEntry.removed_seq.is_(None) | (HitIndexEntry.removed_seq > seq)
+    )
+    added_where = [mine, live_then, HitIndexEntry.fingerprint > after]
+    if not full:
+        added_where.append(HitIndexEntry.seq > since)
+    added = _page(session, added_where)
+    removed: list[bytes] = []
+    if not full:
+        removed = _page(session, [mine, HitIndexEntry.seq <= since,
+                                  HitIndexEntry.removed_seq > since,
+                                  HitIndexEntry.removed_seq <= seq,
+                                  HitIndexEntry.fingerprint > after])  # fmt: skip
+    # Both lists run in fingerprint order: a page ends where the first full one ends, and the
+    # next page starts there for both.
+    ends = [found[-1] for found in (added, removed) if len(found) == PAGE]
+    end = min(ends) if ends else None
+    if end is not None:
+        added = [f for f in added if f <= end]
+        removed = [f for f in removed if f <= end]
+    if removed:
+        # Two records can share a key: a fingerprint stays while any entry live then has it.
+        # (Liveness tested here, not in SQL, so the fingerprint index is the one used.)
         still_live: set[bytes] = set()
-        for start in range(0, len(removed), 500):
-            still_live |= {
-                fingerprint
-                for fingerprint, removed_seq in session.execute(
-                    select(HitIndexEntry.fingerprint, HitIndexEntry.removed_seq).where(
-                        HitIndexEntry.partner_id == partner.id,
-                        HitIndexEntry.fingerprint.in_(removed[start : start + 500]),
-                    )
-                )
-                if removed_seq is None
-            }
-        removed = [f for f in dict.fromkeys(removed) if f not in still_live]
+        for start in range(0, len(removed), CHECK_BATCH):
+            rows = session.execute(
+                select(HitIndexEntry.fingerprint, HitIndexEntry.seq, HitIndexEntry.removed_seq)
+                .where(mine, HitIndexEntry.fingerprint.in_(removed[start : start + CHECK_BATCH]))
+            )  # fmt: skip
+            still_live |= {fingerprint for fingerprint, added_seq, removed_seq in rows
+                           if added_seq <= seq and (removed_seq is None or removed_seq > seq)}  # fmt: skip
+        removed = [f for f in removed if f not in still_live]
     audit.append(session, requester.name, "hits.index", partner.node_id,
-                 details={"since": since, "seq": state.seq, "full": full,
+                 details={"since": since, "seq": seq, "full": full, "after": after.hex(),
                           "added": len(added), "removed": len(removed)})  # fmt: skip
-    return {"seq": state.seq, "full": full, "fingerprint_bytes": psi.FINGERPRINT_BYTES,
-            "added": _b64(added), "removed": _b64(removed)}  # fmt: skip
+    return {"seq": seq, "full": full, "fingerprint_bytes": psi.FINGERPRINT_BYTES,
+            "added": _b64(added), "removed": _b64(removed),
+            "next": end.hex() if end is not None else ""}  # fmt: skip
+
+
+def _page(session: Session, where: list[Any]) -> list[bytes]:
+    """The first :data:`PAGE` distinct fingerprints of the entries ``where`` says, in order."""
+    return list(
+        session.execute(
+            select(HitIndexEntry.fingerprint)
+            .where(*where)
+            .distinct()
+            .order_by(HitIndexEntry.fingerprint)
+            .limit(PAGE)
+        ).scalars()
+    )
 
 
 def _text(body: dict[str, Any], name: str, limit: int, problems: list[Problem]) -> str:

@@ -50,9 +50,15 @@ def _json(data: dict[str, Any]) -> Response:
 
 @router.get("/index", summary="A partner's copy of this node's index: what changed since")
 def get_index(
-    *, since: int = Query(0, ge=0, le=MAX_KEY), session: SessionDep, who: RequesterDep
+    *,
+    since: int = Query(0, ge=0, le=MAX_KEY),
+    seq: int | None = Query(None, ge=0, le=MAX_KEY, description="The refresh the first page named"),
+    after: str = Query("", pattern="^([0-9a-f]{16})?$", description="The page before's next"),
+    session: SessionDep,
+    who: RequesterDep,
 ) -> Response:
-    return _json(answering.index_changes(session, _partner(who), since))
+    return _json(answering.index_changes(session, _partner(who), since, seq=seq,
+                                         after=bytes.fromhex(after)))  # fmt: skip
 
 
 @router.post(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, cast
@@ -32,11 +32,14 @@ from puente.records.models import Record
 from puente.records.rows import GATE_COLUMNS, facts_from
 from puente.sharing.models import Partner
 from puente.sharing.recalls import RECALL_TYPE
+from puente.statistics import RUN_BASE, refresh_statistics
 
+ENTRIES = HitIndexEntry.__tablename__
 MATCHED_KINDS = ("person", "firearm", "vehicle")
 BATCH = 2000  # record versions per round: bounded memory, however far behind the index is
 GATE_START = 4
 _COLUMNS = (Record.pk, Record.stix_id, Record.date_added, Record.content, *GATE_COLUMNS)
+LOOKUP_BATCH = 1000  # record versions per lookup of their entries
 CHUNK = 250  # records per task when a process pool computes fingerprints
 # Only a recall's own record is read whole (it names the record it recalls).
 _RECALL_CONTENT = case((Record.type == RECALL_TYPE, Record.content), else_="").label("content")
@@ -137,15 +140,24 @@ def _apply(
     for pk, prints in batch.prints():
         for fingerprint in prints:
             new[batch.id_by_pk[pk]][fingerprint] = pk
+    # The lookup starts from these records' versions (their pks, then their entries through
+    # the (partner, record) index), never from the index: a join left to the planner walked
+    # the whole index of millions of entries on PostgreSQL for a batch of 2,000 records.
     # removed_seq is tested here, not in SQL: with it there, SQLite walks the (partner,
     # removed_seq) index over every live entry instead of starting from these records.
-    found = session.execute(
-        select(HitIndexEntry.id, HitIndexEntry.fingerprint, HitIndexEntry.record_pk,
-               Record.stix_id, HitIndexEntry.removed_seq)
-        .join(Record, Record.pk == HitIndexEntry.record_pk)
-        .where(HitIndexEntry.partner_id == state.partner_id, Record.stix_id.in_(stix_ids))
-    ).all()  # fmt: skip
-    live = [row[:4] for row in found if row.removed_seq is None]
+    versions_of = select(Record.pk, Record.stix_id).where(Record.stix_id.in_(stix_ids))
+    id_of: dict[int, str] = {row.pk: row.stix_id for row in session.execute(versions_of)}
+    versions = list(id_of)
+    live = []
+    for start in range(0, len(versions), LOOKUP_BATCH):
+        found = session.execute(
+            select(HitIndexEntry.id, HitIndexEntry.fingerprint, HitIndexEntry.record_pk,
+                   HitIndexEntry.removed_seq)
+            .where(HitIndexEntry.partner_id == state.partner_id,
+                   HitIndexEntry.record_pk.in_(versions[start : start + LOOKUP_BATCH]))
+        ).all()  # fmt: skip
+        live += [(row.id, row.fingerprint, row.record_pk, id_of[row.record_pk])
+                 for row in found if row.removed_seq is None]  # fmt: skip
     gone: list[int] = []
     moved: dict[int, list[int]] = defaultdict(list)  # new pk -> entry ids kept for it
     held: dict[str, set[bytes]] = defaultdict(set)
@@ -183,16 +195,33 @@ _ENTRY_COLUMNS = ("partner_id", "record_pk", "fingerprint", "seq")
 
 
 def _insert_entries(session: Session, rows: list[tuple[int, int, bytes, int]]) -> None:
-    """Insert entries through the driver: a first build writes a million of them, and Core's
-    per-row parameter processing cost more than SQLite's insert."""
+    """Insert entries through the driver: a first build writes millions of them, and Core's
+    per-row parameter processing cost more than the database's insert."""
     connection = session.connection()
     dialect = connection.dialect
+    if dialect.name == "postgresql":
+        copy_rows(session, ENTRIES, _ENTRY_COLUMNS, rows)
+        return
     sql = str(insert(cast(Table, HitIndexEntry.__table__)).compile(
         dialect=dialect, column_keys=list(_ENTRY_COLUMNS)))  # fmt: skip
     if dialect.paramstyle in ("qmark", "format", "numeric"):
         connection.exec_driver_sql(sql, rows)
     else:  # named or pyformat placeholders take mappings
         connection.exec_driver_sql(sql, [dict(zip(_ENTRY_COLUMNS, r, strict=True)) for r in rows])
+
+
+def copy_rows(
+    session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Rows into a table with ``COPY`` (PostgreSQL), in the session's transaction: measured on
+    a million fingerprints, half the CPU of an ``INSERT ... SELECT FROM unnest(...)`` of
+    arrays and a fifth of its wall time on a loaded machine; ``executemany`` is far slower."""
+    driver = session.connection().connection.driver_connection
+    # Table and column names come from this package's models, never from input.
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for row in rows:
+            copy.write_row(row)
 
 
 def _followed_id(row: Any) -> str:
@@ -216,6 +245,7 @@ def refresh(
     report = RefreshReport(partner.node_id)
     seq = state.seq + 1  # every change of this refresh carries it; taken only if one is made
     pending: _Batch | None = None
+    unanalyzed = 0  # entries written since the last ANALYZE
     while True:
         after = pending.watermark if pending is not None else state.watermark
         changed = session.execute(
@@ -229,7 +259,14 @@ def refresh(
         ).all()
         batch = _prepare(session, state, changed, audience, pool) if changed else None
         if pending is not None:  # written while the pool computes the next batch
+            before = report.added + report.removed
             _apply(session, state, pending, report, seq)
+            unanalyzed += report.added + report.removed - before
+            # A first build writes millions of entries in this transaction: the planner
+            # learns their size as they grow (each time the table doubles), not at the end.
+            if refresh_statistics(session, {ENTRIES: unanalyzed}, scale=1.0, base=RUN_BASE,
+                                  quick=True):  # fmt: skip
+                unanalyzed = 0
             state.watermark = pending.watermark
             report.versions += pending.versions
             if progress is not None:
@@ -239,6 +276,8 @@ def refresh(
         pending = batch
     if report.added or report.removed:
         state.seq = seq
+    if unanalyzed:  # autovacuum may be off: the node keeps its own statistics
+        refresh_statistics(session, {ENTRIES: unanalyzed})
     state.key_count += report.added - report.removed
     state.refreshed_at = now()
     report.keys, report.seq = state.key_count, state.seq

@@ -12,12 +12,15 @@ partner's records crosses.
 from __future__ import annotations
 
 import base64
+import tempfile
 import uuid
-from typing import Any, cast
+from collections.abc import Iterator
+from itertools import pairwise
+from typing import IO, Any
 
 import httpx
 import orjson
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from puente.audit import service as audit
@@ -26,6 +29,7 @@ from puente.errors import N_, Forbidden, PuenteError, QuotaExceeded, Unavailable
 from puente.hits import psi
 from puente.hits.answering import QUERY_TYPE, SENT
 from puente.hits.asking import Answer, SubjectAnswer, check_quota, check_request
+from puente.hits.index import copy_rows
 from puente.hits.keys import Keys, MatchKey
 from puente.hits.models import HitQuery, PartnerPrint, PartnerPrintState
 from puente.hits.subjects import Subject
@@ -35,10 +39,13 @@ from puente.records.builder import stix_now
 from puente.sharing import signing
 from puente.sharing.client import partner_client
 from puente.sharing.partners import get_partner
+from puente.statistics import refresh_statistics
 
 INDEX_PATH = "/api/v1/hits/index"  # the asked node's endpoints, for partner nodes only
 QUERY_PATH = "/api/v1/hits/query"
 LOOKUP_BATCH = 500
+INSERT_BATCH = 50_000
+MAX_RESTARTS = 3
 
 
 def _partner_error(response: httpx.Response, partner: str) -> PuenteError:
@@ -52,51 +59,126 @@ def _partner_error(response: httpx.Response, partner: str) -> PuenteError:
                        reason=f"HTTP {response.status_code} {detail}".strip())  # fmt: skip
 
 
-def _split(blob: str) -> list[bytes]:
-    raw = base64.b64decode(blob)
-    size = psi.FINGERPRINT_BYTES
-    return [raw[i : i + size] for i in range(0, len(raw), size)]
-
-
 def refresh_copy(node: Node, partner_id: int, partner_node_id: str, http: httpx.Client) -> int:
-    """Bring this node's copy of the partner's published index up to date; its size."""
+    """Bring this node's copy of the partner's published index up to date; its size.
+
+    The partner gives it in pages; they go to temporary files first (8 bytes a fingerprint),
+    then into the database in one transaction, a batch at a time: memory stays flat however
+    large the index, and no transaction stays open while the partner answers."""
     with node.db.session() as session:
         state = session.get(PartnerPrintState, partner_id)
         since = state.seq if state is not None else 0
-    response = http.get(INDEX_PATH, params={"since": since}, headers={"Accept": "application/json"})
-    if response.status_code != 200:
-        raise _partner_error(response, partner_node_id)
-    body: dict[str, Any] = orjson.loads(response.content)
-    added, removed = _split(body["added"]), _split(body["removed"])
-    with node.db.session() as session:
-        state = session.get(PartnerPrintState, partner_id)
-        if state is None:
-            state = PartnerPrintState(partner_id=partner_id, seq=0, key_count=0)
-            session.add(state)
-        connection = session.connection()
-        count = 0 if body["full"] else state.key_count
-        if body["full"]:
-            connection.execute(delete(PartnerPrint).where(PartnerPrint.partner_id == partner_id))
-        for start in range(0, len(removed), LOOKUP_BATCH):
-            result = connection.execute(
-                delete(PartnerPrint).where(
-                    PartnerPrint.partner_id == partner_id,
-                    PartnerPrint.fingerprint.in_(removed[start : start + LOOKUP_BATCH]),
-                )
-            )
-            count -= int(getattr(result, "rowcount", 0) or 0)
-        if added:
-            fresh = set(added)
-            if not body["full"]:  # a fingerprint two records share may already be here
-                fresh -= _held(session, partner_id, list(fresh))
-            if fresh:
-                rows = [{"partner_id": partner_id, "fingerprint": f} for f in fresh]
-                connection.execute(insert(cast(Table, PartnerPrint.__table__)), rows)
-            count += len(fresh)
-        state.seq = int(body["seq"])
-        state.key_count = count  # kept as it changes: counting a million rows costs a query
-        state.fetched_at = now()
-        return state.key_count
+    with tempfile.TemporaryFile() as added, tempfile.TemporaryFile() as removed:
+        seq, full = _download(http, partner_node_id, since, added, removed)
+        added.seek(0)
+        removed.seek(0)
+        with node.db.session() as session:
+            return _store(session, partner_id, seq, full, added, removed)
+
+
+def _download(
+    http: httpx.Client, partner_node_id: str, since: int, added: IO[bytes], removed: IO[bytes]
+) -> tuple[int, bool]:
+    """The pages of what changed since refresh ``since``, written to the two files; the
+    refresh they bring the copy to, and whether they are the whole index."""
+    params: dict[str, Any] = {"since": since}
+    snapshot: tuple[int, bool] | None = None
+    restarts = 0
+    while True:
+        response = http.get(INDEX_PATH, params=params, headers={"Accept": "application/json"})
+        if response.status_code != 200:
+            raise _partner_error(response, partner_node_id)
+        body: dict[str, Any] = orjson.loads(response.content)
+        page = (int(body["seq"]), bool(body["full"]))
+        if snapshot is not None and page != snapshot:
+            # The partner could no longer give the refresh the first page named (it compacted
+            # its index meanwhile): what came so far is dropped and the copy starts again.
+            restarts += 1
+            if restarts > MAX_RESTARTS:
+                raise Unavailable(N_("Could not query {node}: {reason}"), node=partner_node_id,
+                                  reason="its index changed under every download")  # fmt: skip
+            for file in (added, removed):
+                file.seek(0)
+                file.truncate()
+            params, snapshot = {"since": since}, None
+            continue
+        snapshot = page
+        added.write(base64.b64decode(body["added"]))
+        removed.write(base64.b64decode(body["removed"]))
+        after = str(body.get("next") or "")  # a partner that does not page never gives one
+        if not after:
+            return snapshot
+        params = {"since": since, "seq": page[0], "after": after}
+
+
+def _batches(file: IO[bytes], size: int) -> Iterator[list[bytes]]:
+    step = psi.FINGERPRINT_BYTES
+    while raw := file.read(size * step):
+        yield [raw[i : i + step] for i in range(0, len(raw), step)]
+
+
+def _store(
+    session: Session, partner_id: int, seq: int, full: bool, added: IO[bytes], removed: IO[bytes]
+) -> int:
+    state = session.get(PartnerPrintState, partner_id)
+    if state is None:
+        state = PartnerPrintState(partner_id=partner_id, seq=0, key_count=0)
+        session.add(state)
+    connection = session.connection()
+    count = 0 if full else state.key_count
+    written = 0
+    if full:
+        result = connection.execute(
+            delete(PartnerPrint).where(PartnerPrint.partner_id == partner_id)
+        )
+        written += int(getattr(result, "rowcount", 0) or 0)
+    for batch in _batches(removed, LOOKUP_BATCH):
+        result = connection.execute(
+            delete(PartnerPrint).where(PartnerPrint.partner_id == partner_id,
+                                       PartnerPrint.fingerprint.in_(batch))
+        )  # fmt: skip
+        gone = int(getattr(result, "rowcount", 0) or 0)
+        count -= gone
+        written += gone
+    postgresql = connection.dialect.name == "postgresql"
+    last, ordered = b"", True
+    for batch in _batches(added, INSERT_BATCH):
+        # The pages of a whole index hold each fingerprint once, in order, into an emptied
+        # copy: nothing to skip (a partner of an older version sends them unordered).
+        ordered = ordered and batch[0] > last and all(a < b for a, b in pairwise(batch))
+        last = batch[-1]
+        if full and postgresql and ordered:
+            copy_rows(session, PartnerPrint.__tablename__, ("partner_id", "fingerprint"),
+                      ((partner_id, fingerprint) for fingerprint in batch))  # fmt: skip
+            fresh = len(batch)
+        else:  # a fingerprint two records share may be held already: only new ones count
+            fresh = _insert_prints(session, partner_id, batch)
+        count += fresh
+        written += fresh
+    if written:
+        refresh_statistics(session, {PartnerPrint.__tablename__: written})
+    state.seq = seq
+    state.key_count = count  # kept as it changes: counting a million rows costs a query
+    state.fetched_at = now()
+    return state.key_count
+
+
+def _insert_prints(session: Session, partner_id: int, prints: list[bytes]) -> int:
+    """Insert the fingerprints not held yet; how many were new."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # One statement with an array: executemany spends its time row by row in Python.
+        result = connection.exec_driver_sql(
+            "INSERT INTO hit_partner_prints (partner_id, fingerprint) "
+            "SELECT %(partner)s, unnest(%(prints)s::bytea[]) ON CONFLICT DO NOTHING",
+            {"partner": partner_id, "prints": prints},
+        )
+    else:
+        result = connection.exec_driver_sql(
+            "INSERT OR IGNORE INTO hit_partner_prints (partner_id, fingerprint) VALUES (?, ?)",
+            [(partner_id, fingerprint) for fingerprint in prints],
+        )
+    return int(result.rowcount or 0)
 
 
 def _held(session: Session, partner_id: int, prints: list[bytes]) -> set[bytes]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 
 import httpx
 
@@ -11,6 +13,13 @@ from puente.node import Node
 from puente.sharing.models import Partner
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
+
+
+@cache
+def _tls() -> ssl.SSLContext:
+    """httpx's default verification, made once: loading the CA bundle took 26 ms of every
+    client, a quarter of a hit/no-hit query."""
+    return httpx.create_ssl_context()
 
 
 @contextmanager
@@ -21,5 +30,7 @@ def partner_client(node: Node, partner_id: int) -> Iterator[httpx.Client]:
         auth = httpx.BasicAuth(node.settings.node_id, partner.outbound_secret)
         base = partner.base_url
     headers = {"Accept": TAXII_MEDIA_TYPE, "User-Agent": "puente-sync"}
-    with httpx.Client(base_url=base, auth=auth, headers=headers, timeout=60) as client:
+    with httpx.Client(
+        base_url=base, auth=auth, headers=headers, timeout=60, verify=_tls()
+    ) as client:
         yield client

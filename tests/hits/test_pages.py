@@ -1,0 +1,204 @@
+"""A partner downloads the index in pages: whole and exactly as the index stands, however many
+pages it spans, a delta too, and a refresh between two pages changes nothing of what it gets."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import select
+
+from puente.audit.models import AuditEntry
+from puente.hits import answering, index, psi, refresh
+from puente.hits import transport as hit_transport
+from puente.hits.models import PartnerPrint, PartnerPrintState
+from puente.node import Node
+from puente.records import service as records
+from puente.sharing.models import Partner
+from puente.sharing.partners import PartnerPrincipal
+from tests.support.linked import SEARCHABLE, Linked
+from tests.support.nodes import add_user
+
+PAGE = 7  # fingerprints a page: the few persons below span many pages
+PERSONS = [("Ana María", "Ruiz", "Soto", "1990-05-01"), ("Pedro", "Gómez", "Lara", "1975-11-30"),
+           ("Lucía", "Fernández", "Ortega", "1988-02-17"), ("Jorge", "Castillo", "Vega", "1969-07-04")]  # fmt: skip
+
+
+def _person(given: str, paternal: str, maternal: str, dob: str) -> dict[str, str]:
+    return {"given_names": given, "paternal_surname": paternal, "maternal_surname": maternal,
+            "date_of_birth": dob}  # fmt: skip
+
+
+def _add_persons(linked: Linked) -> list[str]:
+    officer = add_user(linked.us, "cbp1", "CBP", ["analyst"])
+    with linked.us.db.session() as session:
+        ids = [records.create(session, linked.us.settings, officer, "person", _person(*p),
+                              SEARCHABLE).stix_id for p in PERSONS]  # fmt: skip
+    refresh.refresh_partners(linked.us)
+    return ids
+
+
+def _published(us: Node) -> set[bytes]:
+    with us.db.session() as session:
+        mexico = session.execute(select(Partner)).scalar_one()
+        return index.live_fingerprints(session, mexico)
+
+
+def _mexico(us: Node) -> PartnerPrincipal:
+    with us.db.session() as session:
+        mexico = session.execute(select(Partner)).scalar_one()
+        return PartnerPrincipal(mexico.id, mexico.node_id, mexico.country)
+
+
+def _copy(mx: Node) -> tuple[set[bytes], int]:
+    """Mexico's copy of the US index, and the size it keeps for it."""
+    with mx.db.session() as session:
+        prints = set(session.execute(select(PartnerPrint.fingerprint)).scalars())
+        state = session.execute(select(PartnerPrintState)).scalar_one()
+        return prints, state.key_count
+
+
+def _refresh_copy(mx: Node) -> int:
+    with mx.db.session() as session:
+        partner_id = session.execute(select(Partner.id)).scalar_one()
+    with hit_transport.partner_client(mx, partner_id) as http:
+        return hit_transport.refresh_copy(mx, partner_id, "us-node", http)
+
+
+def _pages_served(us: Node) -> list[dict[str, Any]]:
+    with us.db.session() as session:
+        return [orjson.loads(entry.details) for entry in session.execute(
+            select(AuditEntry).where(AuditEntry.action == "hits.index").order_by(AuditEntry.seq)
+        ).scalars()]  # fmt: skip
+
+
+def _split(blob: str) -> list[bytes]:
+    raw = base64.b64decode(blob)
+    return [raw[i : i + psi.FINGERPRINT_BYTES] for i in range(0, len(raw), psi.FINGERPRINT_BYTES)]
+
+
+def _download(us: Node, since: int) -> tuple[dict[str, Any], list[list[bytes]], list[bytes]]:
+    """Every page of what changed since ``since``, following ``next``: the first page, the
+    fingerprints added by each page, and those removed."""
+    asker = _mexico(us)
+    pages: list[list[bytes]] = []
+    removed: list[bytes] = []
+    seq: int | None = None
+    after = b""
+    first: dict[str, Any] = {}
+    while True:
+        with us.db.session() as session:
+            page = answering.index_changes(session, asker, since, seq=seq, after=after)
+        first = first or page
+        assert (page["seq"], page["full"]) == (first["seq"], first["full"])
+        pages.append(_split(page["added"]))
+        removed += _split(page["removed"])
+        if not page["next"]:
+            return first, pages, removed
+        seq, after = page["seq"], bytes.fromhex(page["next"])
+
+
+def test_an_index_of_many_pages_is_downloaded_whole_and_as_the_unpaged_one(
+    linked: Linked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _add_persons(linked)
+    published = _published(linked.us)
+    with linked.us.db.session() as session:
+        unpaged = answering.index_changes(session, _mexico(linked.us), 0)
+    assert unpaged["next"] == ""
+    assert set(_split(unpaged["added"])) == published
+    monkeypatch.setattr(answering, "PAGE", PAGE)
+    first, pages, removed = _download(linked.us, 0)
+    assert first["full"]
+    assert not removed
+    assert len(pages) == -(-len(published) // PAGE) > 3
+    assert all(len(page) == PAGE for page in pages[:-1])
+    every = [fingerprint for page in pages for fingerprint in page]
+    assert every == sorted(published)  # each once, in order, none missing
+    # Mexico's copy, page after page over HTTP, is the same.
+    before = len(_pages_served(linked.us))
+    assert _refresh_copy(linked.mx) == len(published)
+    assert _copy(linked.mx) == (published, len(published))
+    assert len(_pages_served(linked.us)) - before == len(pages)
+
+
+def test_a_delta_across_pages_brings_the_copy_to_the_index(
+    linked: Linked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _add_persons(linked)
+    monkeypatch.setattr(answering, "PAGE", PAGE)
+    _refresh_copy(linked.mx)
+    officer = add_user(linked.us, "cbp1", "CBP", ["analyst"])
+    with linked.us.db.session() as session:
+        for stix_id, person in zip(ids[:3], PERSONS, strict=False):
+            records.new_version(session, linked.us.settings, officer, stix_id,
+                                _person(*person[:3], "2001-01-01"), SEARCHABLE)  # fmt: skip
+        records.revoke(session, linked.us.settings, officer, ids[3])
+    before = len(_pages_served(linked.us))
+    refresh.refresh_partners(linked.us)
+    published = _published(linked.us)
+    assert _refresh_copy(linked.mx) == len(published)
+    assert _copy(linked.mx) == (published, len(published))
+    served = _pages_served(linked.us)[before:]
+    assert len(served) > 2
+    assert not any(page["full"] for page in served)
+    assert sum(page["removed"] for page in served) > PAGE
+
+
+def test_a_refresh_between_two_pages_changes_nothing_of_what_they_give(
+    linked: Linked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _add_persons(linked)
+    monkeypatch.setattr(answering, "PAGE", PAGE)
+    then = _published(linked.us)
+    asker = _mexico(linked.us)
+    with linked.us.db.session() as session:
+        page = answering.index_changes(session, asker, 0)
+    officer = add_user(linked.us, "cbp1", "CBP", ["analyst"])
+    with linked.us.db.session() as session:
+        records.revoke(session, linked.us.settings, officer, ids[0])
+        records.new_version(session, linked.us.settings, officer, ids[1],
+                            _person(*PERSONS[1][:3], "2001-01-01"), SEARCHABLE)  # fmt: skip
+    refresh.refresh_partners(linked.us)
+    now = _published(linked.us)
+    assert now != then
+    got = _split(page["added"])
+    seq, after = page["seq"], bytes.fromhex(page["next"])
+    while after:
+        with linked.us.db.session() as session:
+            page = answering.index_changes(session, asker, 0, seq=seq, after=after)
+        assert page["seq"] == seq
+        got += _split(page["added"])
+        after = bytes.fromhex(page["next"])
+    assert got == sorted(then)  # the index as the first page's refresh had it
+    # ... and the delta from that refresh brings it to the index as it stands now.
+    first, pages, removed = _download(linked.us, seq)
+    assert not first["full"]
+    assert (set(got) | {f for p in pages for f in p}) - set(removed) == now
+
+
+def test_a_refresh_no_longer_held_starts_the_download_again(
+    linked: Linked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _add_persons(linked)
+    monkeypatch.setattr(answering, "PAGE", PAGE)
+    asker = _mexico(linked.us)
+    with linked.us.db.session() as session:
+        page = answering.index_changes(session, asker, 0)
+    officer = add_user(linked.us, "cbp1", "CBP", ["analyst"])
+    with linked.us.db.session() as session:
+        records.revoke(session, linked.us.settings, officer, ids[0])
+    refresh.refresh_partners(linked.us)
+    with linked.us.db.session() as session:
+        answering.index_changes(session, asker, page["seq"] + 1)  # it says it holds the new one
+        mexico = session.get(Partner, asker.partner_id)
+        assert mexico is not None
+        assert index.compact(session, mexico) > 0  # the removals of that refresh are gone
+    with linked.us.db.session() as session:
+        again = answering.index_changes(session, asker, 0, seq=page["seq"],
+                                        after=bytes.fromhex(page["next"]))  # fmt: skip
+    # Not the rest of a refresh it can no longer give: the first page of the current one.
+    assert again["seq"] == page["seq"] + 1
+    assert _split(again["added"]) == sorted(_published(linked.us))[:PAGE]
