@@ -182,12 +182,12 @@ def _released_rows(
     no row: a partner that stored one and lists it (an older release did) acknowledges
     nothing by it, and is not refused for it."""
     definitions = {(d.stix_id, d.modified_key): d.content_hash for d in served(session)}
-    versions = [v for v in versions if definitions.get((v[0], timestamp_key(v[1]))) != v[2]]
-    if not versions:
+    listed = [((i, timestamp_key(v)), digest) for i, v, digest in versions]
+    listed = [(key, digest) for key, digest in listed if definitions.get(key) != digest]
+    if not listed:
         return []
-    keys = [(i, timestamp_key(v)) for i, v, _ in versions]
-    held = _held(session, keys)
-    for key, (_, _, digest) in zip(keys, versions, strict=True):
+    held = _held(session, [key for key, _ in listed])
+    for key, digest in listed:
         row = held.get(key)
         if row is None or row[1] != digest:
             return None
