@@ -6,7 +6,11 @@ import sqlite3
 import time
 from pathlib import Path
 
-from puente.db import Checkpointer
+from sqlalchemy import select
+
+from puente.db import Checkpointer, batches, one_of
+from puente.node import Node
+from puente.sharing.models import TaxiiCollection
 
 
 class Recording(Checkpointer):
@@ -110,3 +114,26 @@ def test_a_sqlite_node_ignores_a_replica(tmp_path: Path) -> None:
         database.remember_write("user:1")  # nothing to remember
     finally:
         database.dispose()
+
+
+# -- one_of: a list of values as one parameter on PostgreSQL ------------------------------------
+
+
+def test_one_of_matches_exactly_the_values_listed(node: Node) -> None:
+    # On PostgreSQL the values travel as one JSON array: a value longer than the column, or
+    # with quotes and backslashes, must match nothing rather than something like it.
+    wide = "x" * 200  # the width of taxii_collections.name
+    with node.db.session() as session:
+        session.add_all([TaxiiCollection(name=wide, id="1"), TaxiiCollection(name='a"b\\c', id="2"),
+                         TaxiiCollection(name="plain", id="3")])  # fmt: skip
+    with node.db.session() as session:
+
+        def named(values: list[str]) -> list[str]:
+            chosen = one_of(session, TaxiiCollection.name, values)
+            return sorted(session.execute(select(TaxiiCollection.name).where(chosen)).scalars())
+
+        assert named([wide + "y", "plai", "plain ", 'a"b', "b\\c"]) == []
+        assert named([wide, 'a"b\\c', "absent"]) == sorted([wide, 'a"b\\c'])
+        assert named([]) == []
+        many = [f"name-{n}" for n in range(1200)] + ["plain"]
+        assert [v for batch in batches(session, many) for v in named(list(batch))] == ["plain"]

@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy import ColumnElement, Row, select
 from sqlalchemy.orm import Session
 
+from puente.db import batches, one_of
 from puente.policy.gate import RecordFacts
 from puente.policy.markings import Markings
 from puente.records.models import Record
@@ -59,9 +60,9 @@ def current_gates(session: Session, stix_ids: Iterable[str]) -> dict[str, GateVa
     ids = sorted(set(stix_ids))
     connection = session.connection()
     found: dict[str, GateValues] = {}
-    for start in range(0, len(ids), LOOKUP_BATCH):
+    for batch in batches(session, ids):
         query = select(Record.stix_id, *GATE_COLUMNS).where(
-            Record.stix_id.in_(ids[start : start + LOOKUP_BATCH]), Record.is_current.is_(True)
+            one_of(session, Record.stix_id, batch), Record.is_current.is_(True)
         )
         found.update((row[0], tuple(row[1:])) for row in connection.execute(query).all())
     return found
@@ -119,10 +120,8 @@ def stored_versions(
     ids = sorted({stix_id for stix_id, _ in wanted})
     connection = session.connection()
     found: list[VersionRow] = []
-    for start in range(0, len(ids), LOOKUP_BATCH):
-        query = select(*VERSION_COLUMNS).where(
-            Record.stix_id.in_(ids[start : start + LOOKUP_BATCH]), *conditions
-        )
+    for batch in batches(session, ids):
+        query = select(*VERSION_COLUMNS).where(one_of(session, Record.stix_id, batch), *conditions)
         for row in connection.execute(query).all():
             if (row[1], row[2]) in wanted:
                 found.append(VersionRow(row[0], row[1], row[2], row[3], row[4:]))

@@ -17,19 +17,22 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from puente.audit import service as audit
 from puente.clock import now
+from puente.db import batches, compress_fast, one_of
 from puente.errors import N_
 from puente.node import Node, public_key_hex
 from puente.policy import gate
 from puente.policy.roles import Principal, require
 from puente.records.builder import stix_now
 from puente.records.definitions import served
-from puente.records.rows import GateValues, VersionRow, facts_from, stored_versions
+from puente.records.models import Record
+from puente.records.rows import GATE_COLUMNS, GateValues, facts_from, stored_versions
 from puente.records.validation import timestamp_key
+from puente.records.writers import bulk_insert
 from puente.sharing import signing
 from puente.sharing.models import Acknowledgement, Partner, RecallNotice, Receipt
 from puente.sharing.partners import PartnerPrincipal
@@ -88,6 +91,7 @@ def issue(
         body=orjson.dumps(signed).decode(),
         created_at=now(),
     )
+    compress_fast(session)  # the signed body lists every version: 150 kB for a page of 1,000
     session.add(receipt)
     return receipt
 
@@ -121,8 +125,8 @@ def accept(session: Session, node: Node, requester: PartnerPrincipal, obj: Any) 
             if existing.body == orjson.dumps(obj).decode()
             else N_("Another receipt has this id.")
         )
-    rows = _released_rows(session, requester, versions)
-    if rows is None:
+    pks = _released_rows(session, requester, versions)
+    if pks is None:
         return N_("The receipt lists versions this node did not release to the partner.")
     receipt = Receipt(
         id=str(obj["id"]),
@@ -136,25 +140,28 @@ def accept(session: Session, node: Node, requester: PartnerPrincipal, obj: Any) 
         body=orjson.dumps(obj).decode(),
         created_at=now(),
     )
+    compress_fast(session)
     session.add(receipt)
     session.flush()
     moment = now()
     connection = session.connection()  # Core: a receipt acknowledges up to thousands
-    acknowledged = set(
-        connection.execute(
-            select(Acknowledgement.record_pk).where(
-                Acknowledgement.partner_id == partner.id,
-                Acknowledgement.record_pk.in_([r.pk for r in rows]),
-            )
-        ).scalars()
-    )
+    acknowledged: set[int] = set()
+    for batch in batches(session, pks):
+        acknowledged.update(
+            connection.execute(
+                select(Acknowledgement.record_pk).where(
+                    Acknowledgement.partner_id == partner.id,
+                    one_of(session, Acknowledgement.record_pk, batch),
+                )
+            ).scalars()
+        )
     fresh = [
-        {"partner_id": partner.id, "record_pk": r.pk, "receipt_id": receipt.id,
+        {"partner_id": partner.id, "record_pk": pk, "receipt_id": receipt.id,
          "acknowledged_at": moment}
-        for r in rows if r.pk not in acknowledged
+        for pk in pks if pk not in acknowledged
     ]  # fmt: skip
-    if fresh:
-        connection.execute(insert(cast(Table, Acknowledgement.__table__)), fresh)
+    # COPY on PostgreSQL: an insert of many rows runs there as one statement per row.
+    bulk_insert(session, cast(Table, Acknowledgement.__table__), fresh)
     audit.append(
         session,
         requester.name,
@@ -167,32 +174,61 @@ def accept(session: Session, node: Node, requester: PartnerPrincipal, obj: Any) 
 
 def _released_rows(
     session: Session, requester: PartnerPrincipal, versions: list[Version]
-) -> list[VersionRow] | None:
-    """The rows the versions name, if every one was released to the partner unchanged.
+) -> list[int] | None:
+    """The pks of the rows the versions name, if every one was released to the partner
+    unchanged.
 
     A definition every collection serves beside the records (puente.records.definitions) is
     no row: a partner that stored one and lists it (an older release did) acknowledges
     nothing by it, and is not refused for it."""
     definitions = {(d.stix_id, d.modified_key): d.content_hash for d in served(session)}
-    versions = [v for v in versions if definitions.get((v[0], timestamp_key(v[1]))) != v[2]]
-    if not versions:
+    listed = [((i, timestamp_key(v)), digest) for i, v, digest in versions]
+    listed = [(key, digest) for key, digest in listed if definitions.get(key) != digest]
+    if not listed:
         return []
-    keys = [(i, timestamp_key(v)) for i, v, _ in versions]
-    by_key = {(r.stix_id, r.modified_key): r for r in stored_versions(session, keys)}
+    held = _held(session, [key for key, _ in listed])
+    for key, digest in listed:
+        row = held.get(key)
+        if row is None or row[1] != digest:
+            return None
+    pks = [pk for pk, _ in held.values()]
     audience = requester.audience
-    released: dict[GateValues, bool] = {}  # one decision per distinct markings
-    for (stix_id, key), (_, _, digest) in zip(keys, versions, strict=True):
-        row = by_key.get((stix_id, key))
-        if row is None or row.content_hash != digest:
+    # One decision per distinct markings: the gate reads a version's markings and ownership,
+    # never its id. An older version is judged on its own: it was released as it was.
+    for values in _distinct_gates(session, pks):
+        facts = facts_from("", values)
+        # Recalled since: the partner did receive it; the acknowledgement still counts.
+        if not (facts.recalled or gate.decide(facts, audience)):
             return None
-        allowed = released.get(row.gate)
-        if allowed is None:
-            facts = facts_from(stix_id, row.gate)
-            # Recalled since: the partner did receive it; the acknowledgement still counts.
-            allowed = released[row.gate] = facts.recalled or bool(gate.decide(facts, audience))
-        if not allowed:
-            return None
-    return list(by_key.values())
+    return pks
+
+
+def _held(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
+    """(pk, content sha256) of each stored version among ``keys`` (stix id, modified key).
+
+    Four columns, not the gate's too: a receipt lists a thousand versions that share a
+    handful of markings (see :func:`_distinct_gates`)."""
+    wanted = set(keys)
+    connection = session.connection()
+    found: dict[tuple[str, str], tuple[int, str]] = {}
+    for batch in batches(session, sorted({stix_id for stix_id, _ in wanted})):
+        query = select(Record.pk, Record.stix_id, Record.modified_key, Record.content_hash).where(
+            one_of(session, Record.stix_id, batch)
+        )
+        for pk, stix_id, key, digest in connection.execute(query).all():
+            if (stix_id, key) in wanted:
+                found[(stix_id, key)] = (pk, digest)
+    return found
+
+
+def _distinct_gates(session: Session, pks: list[int]) -> set[GateValues]:
+    """The distinct GATE_COLUMNS values of these rows."""
+    connection = session.connection()
+    found: set[GateValues] = set()
+    for batch in batches(session, pks):
+        query = select(*GATE_COLUMNS).where(one_of(session, Record.pk, batch)).distinct()
+        found.update(tuple(row) for row in connection.execute(query).all())
+    return found
 
 
 @dataclass

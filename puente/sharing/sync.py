@@ -37,6 +37,7 @@ from puente.accounts.service import system_principal
 from puente.audit import scheduled
 from puente.audit import service as audit
 from puente.clock import now
+from puente.db import batches, one_of
 from puente.errors import N_, Conflict, Forbidden, Problem, PuenteError, Unavailable, counted
 from puente.i18n import DEFAULT_LOCALE, translate
 from puente.node import Node
@@ -46,7 +47,6 @@ from puente.records.definitions import is_published
 from puente.records.ingest import ReceivedFrom, ingest, written
 from puente.records.models import Record
 from puente.records.partial import store_what_passes
-from puente.records.rows import LOOKUP_BATCH
 from puente.records.validation import (
     MAX_DEPTH,
     NOT_JSON,
@@ -509,13 +509,14 @@ def store_page(
     connection = session.connection()  # Core, not ORM objects: a page holds thousands
     held: set[int] = set()
     if counts["unchanged"]:  # a version stored just now has a new pk: no provenance yet
-        held = set(
-            connection.execute(
-                select(ReceivedVersion.record_pk).where(
-                    ReceivedVersion.record_pk.in_([pk for *_, pk in versions])
-                )
-            ).scalars()
-        )
+        for batch in batches(session, [pk for *_, pk in versions]):
+            held.update(
+                connection.execute(
+                    select(ReceivedVersion.record_pk).where(
+                        one_of(session, ReceivedVersion.record_pk, batch)
+                    )
+                ).scalars()
+            )
     provenance = [
         {"record_pk": pk, "partner_id": partner.id, "collection_id": collection,
          "date_added": last, "received_at": moment, "receipt_id": receipt.id}
@@ -635,10 +636,10 @@ def _stored_versions(
     ids = sorted({stix_id for stix_id, _ in wanted})
     connection = session.connection()  # four columns by position: a page holds a thousand
     found: list[tuple[str, str, str, int]] = []
-    for start in range(0, len(ids), LOOKUP_BATCH):
+    for batch in batches(session, ids):
         rows = connection.execute(
             select(Record.stix_id, Record.modified_key, Record.content_hash, Record.pk).where(
-                Record.stix_id.in_(ids[start : start + LOOKUP_BATCH]),
+                one_of(session, Record.stix_id, batch),
                 Record.owner_node == partner.node_id,
                 Record.received.is_(True),
             )
