@@ -311,12 +311,15 @@ class _Ingest:
             markings = [m for m in [most_restrictive(markings)] if m]
         self.result.markings = markings
 
-    def store(self, rows: list[Pending]) -> None:
-        """Insert one chunk's fresh rows, after checking them against stored versions."""
+    def store(self, rows: list[Pending], lookup: Callable[[], list[Stored]] | None = None) -> None:
+        """Insert one chunk's fresh rows, after checking them against stored versions
+        (``lookup`` gives them, asked for ahead: :func:`_run_serial`)."""
         if not rows:
             return
+        if lookup is None:
+            lookup = self.writer.look_up(list({row.stix_id for row in rows}))
         existing: dict[str, list[Stored]] = {}
-        for version in self.writer.stored_versions(list({row.stix_id for row in rows})):
+        for version in lookup():
             existing.setdefault(version.stix_id, []).append(version)
         if existing and self._repeated(rows, existing):
             return
@@ -595,12 +598,16 @@ def _run(
 ) -> IngestResult:
     chunks = _chunks(objects, CHUNK)
     first = next(chunks, [])
+    if len(first) == CHUNK:  # more may follow: a large import
+        run.writer.bulk()
     if parallel and len(first) == CHUNK and _FORK is not None and _cpus() >= PARALLEL_MIN_CPUS:
         _run_parallel(run, itertools.chain([first], chunks), base_pointer, progress)
     else:
         _run_serial(run, itertools.chain([first], chunks), base_pointer, progress)
     run.writer.flush()
-    return run.finish()
+    result = run.finish()
+    run.writer.settle()
+    return result
 
 
 def _run_serial(
@@ -611,13 +618,16 @@ def _run_serial(
 ) -> None:
     position = 0
     for chunk in chunks:
+        # The database reads the chunk's stored versions while its objects are checked: the
+        # ids of those that pass (a superset serves as well: store() reads only its rows').
+        lookup = None if run.checker.problems else run.writer.look_up(_ids_of(chunk))
         rows = _prepare_chunk(run, chunk, base_pointer, position)
         position += len(chunk)
         if run.checker.problems:
             if run.checker.full:
                 break
             continue  # keep validating the rest to report every problem, store nothing
-        run.store(rows)
+        run.store(rows, lookup)
         if progress is not None:
             progress(len(chunk))
 
@@ -803,6 +813,12 @@ def _recipients_rewritten(obj: dict[str, Any], marked: _Marked) -> bool:
     """Whether storing ``obj`` rewrote the named recipients it was given."""
     _, body = markings_from_object(obj)
     return body is not None and body.get("recipients") != marked.extension.get("recipients")
+
+
+def _ids_of(chunk: list[Any]) -> list[str]:
+    """The ids the objects of a chunk give, those that may be STIX ids (no comma)."""
+    ids = {obj["id"] for obj in chunk if type(obj) is dict and type(obj.get("id")) is str}
+    return [i for i in ids if "," not in i]
 
 
 def _chunks(objects: Iterable[Any], size: int) -> Iterator[list[Any]]:

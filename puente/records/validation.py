@@ -166,6 +166,11 @@ def timestamp_key(value: str) -> str:
 
 # The canonical RFC 4122 text form; anything else takes uuid.UUID's slower, more lenient road.
 UUID_RE = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\Z")
+# TYPE_RE, "--", then UUID_RE: an identifier is_identifier accepts without the slower road
+# (the type must hold no "--" of its own, which the match does not ensure).
+_CANONICAL_ID = re.compile(
+    r"([a-z0-9][a-z0-9-]{1,248}[a-z0-9])--[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\Z"
+)
 REF_SUFFIXES = ("_ref", "_refs")
 # Identifiers already found valid, with their type: a bundle names the same ones again and
 # again (authors, markings, the targets of relationships). Bounded; cleared when full.
@@ -179,6 +184,15 @@ def is_identifier(value: Any, of_type: str | None = None) -> bool:
     known = _valid_ids.get(value)
     if known is not None:
         return of_type is None or known == of_type
+    canonical = _CANONICAL_ID.match(value)
+    if canonical is not None and "--" not in (prefix := canonical.group(1)):
+        # The usual form, in one match: the type, then the first "--", then a canonical UUID.
+        if of_type is not None and prefix != of_type:
+            return False
+        if len(_valid_ids) >= _VALID_IDS_MAX:
+            _valid_ids.clear()
+        _valid_ids[value] = prefix
+        return True
     if "--" not in value:
         return False
     prefix, _, tail = value.partition("--")
@@ -347,7 +361,7 @@ def well_formed(obj: dict[str, Any]) -> bool:
     if (
         text.count(b"[") + text.count(b"{") <= MAX_DEPTH
         and b"null" not in text
-        and b"\\u0000" not in text
+        and (b"\\" not in text or b"\\u0000" not in text)  # a backslash is rare: one memchr
     ):
         return True
     stack: list[tuple[Any, int]] = [(obj, 1)]
@@ -531,16 +545,18 @@ class ObjectChecker:
         return True
 
     def _timestamps(self, obj: dict[str, Any], stix_type: str, at: str) -> None:
-        names = ("created",) if stix_type in NO_MODIFIED else ("created", "modified")
-        for name in names:
-            if not is_timestamp(obj.get(name)):
-                self.add(TIMESTAMP_MESSAGE, f"{at}/{name}", prop=name)
-                return
-        if (
-            len(names) == 2
-            and obj["modified"] != obj["created"]
-            and timestamp_key(obj["modified"]) < timestamp_key(obj["created"])
-        ):
+        created = obj.get("created")
+        if not is_timestamp(created):
+            self.add(TIMESTAMP_MESSAGE, f"{at}/created", prop="created")
+            return
+        if stix_type in NO_MODIFIED:
+            return
+        modified = obj.get("modified")
+        if modified == created:  # the usual first version: checked already, and in order
+            return
+        if not is_timestamp(modified):
+            self.add(TIMESTAMP_MESSAGE, f"{at}/modified", prop="modified")
+        elif timestamp_key(obj["modified"]) < timestamp_key(obj["created"]):
             self.add(N_("modified must not be earlier than created."), f"{at}/modified")
 
     def _references(self, obj: dict[str, Any], at: str) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
@@ -30,6 +30,15 @@ from puente.records.models import Record, RecordRef
 if TYPE_CHECKING:
     from puente.records.ingest import Pending
 
+# PostgreSQL: how much of a large import's search text the text index (migration 0025, a GIN
+# index) gathers in its pending list before merging it into the index, and the memory that
+# merge sorts in. The server's defaults (4 MB each) merge every few thousand rows, each merge
+# visiting most of the index's keys again; sixteen times fewer merges cost the server about
+# an eighth less per object (bench/ingest_pg.py, 10^6 objects). The import merges what is
+# left before it ends, so the pending list never outlives it (every search reads that list
+# in full; a later writer would otherwise pay for merging it).
+GIN_PENDING_LIMIT = "64MB"
+TEXT_INDEX = "ix_records_search_trgm"
 LOOKUP_BATCH = 500  # ids per "stix_id IN (...)": well under every SQLite build's variable limit
 SQLITE_CACHE_KIB = 32768  # page cache while importing: keeps the indexes of ~10^5 rows hot
 
@@ -99,9 +108,20 @@ class Writer(Protocol):
 
     def stored_versions(self, ids: list[str]) -> list[Stored]: ...
 
+    def look_up(self, ids: list[str]) -> Callable[[], list[Stored]]:
+        """The stored versions of these ids (:meth:`stored_versions`), as a call that gives
+        them: read after every row inserted so far, while the caller goes on."""
+        ...
+
     def insert(self, rows: list[Pending], constants: dict[str, Any]) -> None: ...
 
     def flush(self) -> None: ...
+
+    def bulk(self) -> None:
+        """A large import follows: maintain the indexes in larger batches where that helps."""
+
+    def settle(self) -> None:
+        """The import is complete: leave the indexes as a small write would have."""
 
     def close(self) -> None: ...
 
@@ -173,6 +193,9 @@ class SqliteWriter:
             found.extend(Stored._make(row) for row in self.cursor.fetchall())
         return found
 
+    def look_up(self, ids: list[str]) -> Callable[[], list[Stored]]:
+        return lambda: self.stored_versions(ids)  # read when asked: this writer inserts at once
+
     def insert(self, rows: list[Pending], constants: dict[str, Any]) -> None:
         recalled, owner_node, owner_country, received, created_by = (
             constants[name]
@@ -207,6 +230,12 @@ class SqliteWriter:
     def flush(self) -> None:
         pass
 
+    def bulk(self) -> None:
+        pass  # SQLite's text index (FTS5) is kept by triggers, row by row
+
+    def settle(self) -> None:
+        pass
+
     def close(self) -> None:
         # Also after a failed import: the pooled connection goes back with its usual cache.
         with contextlib.suppress(sqlite3.Error):
@@ -218,9 +247,11 @@ class PostgresWriter:
     """Rows through ``COPY`` on the session's psycopg connection (see the module docstring).
 
     A chunk's ``COPY`` runs on a thread of its own while the import prepares the next chunk:
-    the server inserts the rows and maintains the indexes meanwhile. Every other use of the
-    connection (a lookup, the next chunk, the caller's own statements after :meth:`flush`)
-    waits for it first, so the connection is never used by two threads at once.
+    the server inserts the rows and maintains the indexes meanwhile; so does the lookup of the
+    next chunk's stored versions (:meth:`look_up`), in turn after that ``COPY``, so that it
+    sees its rows. Every other use of the connection (the caller's own statements after
+    :meth:`flush`) waits for them first, so the connection is never used by two threads at
+    once.
     """
 
     record_columns = ", ".join(COLUMNS)
@@ -248,16 +279,69 @@ class PostgresWriter:
         self.sequence: str = found[0]
         self.keys = Keys()
         self.pool: ThreadPoolExecutor | None = None
-        self.pending: Future[None] | None = None
+        self.pending: list[Future[Any]] = []  # in the order the thread runs them
+        self.batched_index: str | None = None  # the text index, while it merges in batches
+
+    def bulk(self) -> None:
+        """Let the text index gather a large import's entries in a longer pending list.
+
+        Only where this role owns the index (or it would not be let merge it at the end:
+        gin_clean_pending_list is for the owner, like VACUUM) and only until the transaction
+        ends (SET LOCAL): a rolled-back import leaves the server's settings as they were."""
+        self.flush()
+        self.cursor.execute(
+            "SELECT c.oid::regclass::text FROM pg_class c WHERE c.oid = to_regclass(%s) "
+            "AND pg_has_role(c.relowner, 'USAGE')",
+            (TEXT_INDEX,),
+        )
+        found = self.cursor.fetchone()
+        if found is None:  # no text index (no pg_trgm), or not this role's to merge
+            return
+        self.batched_index = found[0]
+        # Constant values, never input: SET takes no parameters.
+        self.cursor.execute(f"SET LOCAL gin_pending_list_limit = '{GIN_PENDING_LIMIT}'")
+        self.cursor.execute(f"SET LOCAL work_mem = '{GIN_PENDING_LIMIT}'")
+
+    def settle(self) -> None:
+        """Merge the text index's pending list, and give the rest of the transaction the
+        server's settings back."""
+        self.flush()
+        if self.batched_index is None:
+            return
+        self.cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", (self.batched_index,))
+        self.cursor.execute("SET LOCAL gin_pending_list_limit TO DEFAULT")
+        self.cursor.execute("SET LOCAL work_mem TO DEFAULT")
+        self.batched_index = None
 
     def flush(self) -> None:
-        """Wait for the chunk being written; raise what writing it raised."""
-        pending, self.pending = self.pending, None
-        if pending is not None:
-            pending.result()
+        """Wait for what the thread was given; raise the first thing it raised."""
+        pending, self.pending = self.pending, []
+        for done in pending:
+            done.result()
+
+    def _submit(self, work: Callable[..., Any], *args: Any) -> Future[Any]:
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(1, thread_name_prefix="puente-copy")
+        self.pending = [done for done in self.pending if not done.done() or done.exception()]
+        future = self.pool.submit(work, *args)
+        self.pending.append(future)
+        return future
 
     def stored_versions(self, ids: list[str]) -> list[Stored]:
         self.flush()
+        return self._stored_versions(ids)
+
+    def look_up(self, ids: list[str]) -> Callable[[], list[Stored]]:
+        future = self._submit(self._stored_versions, ids)
+
+        def answer() -> list[Stored]:
+            self.flush()  # what the thread ran before the lookup raised first, if anything
+            found: list[Stored] = future.result()
+            return found
+
+        return answer
+
+    def _stored_versions(self, ids: list[str]) -> list[Stored]:
         joined = ",".join(ids)
         if joined.count(",") != len(ids) - 1:
             raise ValueError("a STIX id holds a comma")
@@ -266,9 +350,7 @@ class PostgresWriter:
 
     def insert(self, rows: list[Pending], constants: dict[str, Any]) -> None:
         self.flush()
-        if self.pool is None:
-            self.pool = ThreadPoolExecutor(1, thread_name_prefix="puente-copy")
-        self.pending = self.pool.submit(self._copy, rows, constants)
+        self._submit(self._copy, rows, constants)
 
     def _copy(self, rows: list[Pending], constants: dict[str, Any]) -> None:
         recalled, owner_node, owner_country, received, created_by = (

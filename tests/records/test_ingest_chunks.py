@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from puente.audit.models import AuditEntry
@@ -235,3 +235,33 @@ def test_named_recipients_first_met_in_a_later_chunk_are_stored_qualified(
             select(Record.recipients).where(Record.stix_id == named["id"])
         ).scalar_one()
     assert stored == ",ana@USA,"
+
+
+def test_a_large_import_leaves_its_records_searchable_by_text_and_no_pending_index_entries(
+    node: Node, analyst: Principal
+) -> None:
+    # On PostgreSQL a large import lets the text index gather its entries in a longer list
+    # before merging them (records.writers.GIN_PENDING_LIMIT): it must merge them all before
+    # it ends, and leave the server's settings to the next transaction.
+    names = ["Contrabando Nogales", "Ruta Sonoyta", "Bodega Altar", "Taller Caborca"]
+
+    import_(node, analyst, [person(name) for name in names])
+
+    with node.db.session() as session:
+        found = service.search(session, analyst, service.SearchQuery(text="sonoyta"))
+        assert [record.name for record in found.items] == ["Ruta Sonoyta"]
+        if session.get_bind().dialect.name == "postgresql":
+            index = session.execute(
+                text("SELECT to_regclass('ix_records_search_trgm')::text")
+            ).scalar_one()
+            if index is not None:  # pg_trgm present (migration 0025)
+                pending = session.execute(
+                    text("SELECT gin_clean_pending_list(CAST(:index AS regclass))"),
+                    {"index": index},
+                ).scalar_one()
+                assert pending == 0
+            as_configured = text(
+                "SELECT setting = reset_val FROM pg_settings "
+                "WHERE name IN ('gin_pending_list_limit', 'work_mem')"
+            )
+            assert session.execute(as_configured).scalars().all() == [True, True]
