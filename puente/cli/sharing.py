@@ -88,8 +88,14 @@ def partner_list(data_dir: Path | None = DataDir, act_as: str = ActAs) -> None:
         with node.db.session() as session:
             rows = status.partner_statuses(session, actor, node.settings)
     # The URL, key and the error's detail: `puente partner status NODE`.
-    table = Table(t("Node"), t("Country"), t("State"), t("Failures in a row"))
-    table.add_column(t("Last error"), no_wrap=True)
+    # A node id is what an operator copies into the next command: never cut to "mx-lo…";
+    # the error wraps instead (on a narrow terminal the ids were truncated).
+    table = Table()
+    widest = max((len(row.node_id) for row in rows), default=0)
+    table.add_column(t("Node"), no_wrap=True, min_width=max(widest, len(t("Node"))))
+    for header in (t("Country"), t("State"), t("Failures in a row")):
+        table.add_column(header)
+    table.add_column(t("Last error"), overflow="fold")
     for row in rows:
         table.add_row(row.node_id, row.country, t(status.STATE_LABELS[row.state]),
                       str(row.failures), _last_error(row))  # fmt: skip

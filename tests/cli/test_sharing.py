@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from puente.cli import common as console_module
 from puente.i18n import Translator
 from puente.sharing import sync
 from tests.support.cli import run
@@ -31,6 +32,24 @@ def test_the_listing_shows_the_state_and_the_last_error(failing: str) -> None:
     assert "mx-fgr" in output
     assert "Failing" in output
     assert "Partner unreachable" in output
+
+
+def test_a_long_node_id_is_listed_whole_on_a_narrow_terminal(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An operator copies the node id into the next command: it was cut to "mx-lo…"."""
+    monkeypatch.setattr(sync, "ATTEMPTS", 1)
+    for node_id in ("mx-load-sspc-monterrey", "mx-fgr"):
+        run("partner", "add", node_id, "--country", "MEX", "--url", "http://127.0.0.1:9",
+            "--key", "ab" * 32, "--secret", "theirs-" * 4)  # fmt: skip
+        run("sync", node_id)
+    monkeypatch.setattr(console_module.console, "width", 60)
+
+    code, output = run("partner", "list")
+
+    assert code == 0, output
+    assert "mx-load-sspc-monterrey" in output
+    assert "mx-fgr " in output
 
 
 def test_the_status_shows_every_failure_with_its_time_in_spanish(failing: str) -> None:
