@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, literal, select
 from sqlalchemy.orm import Session
 
 from puente.audit import denials
@@ -25,6 +25,7 @@ from puente.policy.roles import Principal, require
 from puente.records import builder, finder, ownership
 from puente.records.ingest import DENIED as DENIED  # a refused read: record.denied
 from puente.records.ingest import IngestResult, ingest
+from puente.records.kinds import KINDS
 from puente.records.models import Record, RecordCopy, RecordRef
 from puente.records.prefilter import visible_to_user
 from puente.records.rows import RecordView, facts_of, markings_of
@@ -578,17 +579,28 @@ def preamble() -> list[dict[str, Any]]:
     return published()
 
 
-def stats(session: Session, principal: Principal) -> dict[str, int]:
-    """Counts by kind of the current records this principal may see (the dashboard)."""
-    from sqlalchemy import func
+STATS_CAP = 1_000
 
-    rows = session.execute(
-        select(Record.kind, func.count())
-        .where(
-            Record.is_current.is_(True),
-            Record.revoked.is_(False),
-            visible_to_user(principal.audience),
+
+def stats(session: Session, principal: Principal, cap: int = STATS_CAP) -> dict[str, int]:
+    """Counts by kind of the current records this principal may see (the dashboard), each
+    counted up to ``cap`` + 1: more than ``cap`` reads as "more than". An exact count reads
+    every record the principal may see, each checked against the gate: 2 to 3 s a dashboard
+    at 10M records, on every visit."""
+    counts: dict[str, int] = {}
+    for kind in (*KINDS, "other"):
+        visible = (
+            select(literal(1))
+            .where(
+                Record.is_current.is_(True),
+                Record.kind == kind,
+                Record.revoked.is_(False),
+                visible_to_user(principal.audience),
+            )
+            .limit(cap + 1)
+            .subquery()
         )
-        .group_by(Record.kind)
-    ).all()
-    return {kind: int(n) for kind, n in rows}
+        found = session.execute(select(func.count()).select_from(visible)).scalar_one()
+        if found:
+            counts[kind] = int(found)
+    return counts

@@ -40,7 +40,9 @@ def dashboard(
         "dashboard.html",
         markings=[v.markings for v in recent],
         counts=counts,
-        total=sum(counts.values()),
+        cap=records.STATS_CAP,
+        capped=any(n > records.STATS_CAP for n in counts.values()),
+        total=sum(min(n, records.STATS_CAP) for n in counts.values()),
         recent=recent,
         kinds=KINDS,
     )

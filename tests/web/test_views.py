@@ -10,10 +10,12 @@ from fastapi.testclient import TestClient
 from puente.accounts import service as accounts
 from puente.node import Node
 from puente.policy.markings import Markings
+from puente.policy.schemas import MarkingsIn
 from puente.records import service as records
 from puente.web.app import create_app
 from tests.support.nodes import ADMIN_PASSWORD, PASSWORD, add_user
 from tests.support.pages import banners, page, post_login, sign_in
+from tests.support.records import SAMPLE_FIELDS
 
 # --- a small HTML reader (stdlib only), so assertions name elements, not substrings ----------
 
@@ -468,3 +470,28 @@ def test_search_and_audit_pages_go_on_with_next(client: TestClient, node: Node) 
     assert len(newer) == 50
     assert newer == sorted(newer, reverse=True)
     assert older[0] == newer[-1] - 1
+
+
+@pytest.mark.parametrize(("lang", "more_than"), [("en", "more than"), ("es", "más de")])
+def test_the_dashboard_counts_up_to_a_cap_and_says_more_than_past_it(
+    client: TestClient, node: Node, monkeypatch: pytest.MonkeyPatch, lang: str, more_than: str
+) -> None:
+    """An exact count read every visible record on every visit (2 to 3 s at 10M)."""
+    monkeypatch.setattr(records, "STATS_CAP", 2)
+    who = add_user(node, "ana", "CBP", ["analyst"])
+    markings = MarkingsIn(tlp="GREEN").to_markings("USA")
+    with node.db.session() as session:
+        for kind, count in (("person", 3), ("vehicle", 1)):
+            for _ in range(count):
+                records.create(session, node.settings, who, kind, SAMPLE_FIELDS[kind], markings)
+    sign_in(client, "ana")
+    client.cookies.set("puente_lang", lang)
+
+    doc = page(client.get("/").text)
+
+    rows = {r.all("th")[0].text(): r.all("td")[0].text()
+            for r in doc.one("table", class_="counts").all("tr")[1:]}  # fmt: skip
+    shown = sorted(rows.values())
+    assert f"{more_than} 2" in shown  # persons: 3, past the cap
+    assert "1" in shown  # the vehicle
+    assert rows[{"en": "Total", "es": "Total"}[lang]] == f"{more_than} 3"
