@@ -43,7 +43,8 @@ def test_a_long_node_id_is_listed_whole_on_a_narrow_terminal(
         run("partner", "add", node_id, "--country", "MEX", "--url", "http://127.0.0.1:9",
             "--key", "ab" * 32, "--secret", "theirs-" * 4)  # fmt: skip
         run("sync", node_id)
-    monkeypatch.setattr(console_module.console, "width", 60)
+    # _width, not width: undoing the property would pin every later test's console to 80.
+    monkeypatch.setattr(console_module.console, "_width", 60)
 
     code, output = run("partner", "list")
 
