@@ -342,6 +342,8 @@ class PostgresWriter:
         return answer
 
     def _stored_versions(self, ids: list[str]) -> list[Stored]:
+        if not ids:  # an empty bundle: "".count(",") is not -1
+            return []
         joined = ",".join(ids)
         if joined.count(",") != len(ids) - 1:
             raise ValueError("a STIX id holds a comma")

@@ -169,6 +169,15 @@ def test_import_a_bundle(client: TestClient, ana: dict[str, str]) -> None:
     assert client.get(f"/api/v1/records/{obj['id']}", headers=ana).json()["name"] == "Imported"
 
 
+def test_an_empty_bundle_imports_nothing_and_says_so(
+    client: TestClient, ana: dict[str, str]
+) -> None:
+    """It was a 500 on PostgreSQL: the look-up of stored versions refused no ids at all."""
+    response = client.post("/api/v1/bundles", headers=ana, json={"type": "bundle", "objects": []})
+    assert response.status_code == 201, response.text
+    assert response.json()["stored"] == 0
+
+
 def test_plan_objects_cannot_be_imported_as_records(
     client: TestClient, ana: dict[str, str], node: Node
 ) -> None:
