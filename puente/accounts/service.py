@@ -9,7 +9,6 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -46,24 +45,18 @@ def _hasher(cost: PasswordHashing) -> PasswordHasher:
 # Argon2id takes 64 MiB a hash, on purpose: fifty users signing in at once made a server
 # process hold 1.9 GB. More hashes at once than there are cores finish no sooner, so the rest
 # wait their turn here, and a process never holds more than this many hashes' memory.
-_HASHING = threading.BoundedSemaphore(os.cpu_count() or 2)
-
-
-@contextlib.contextmanager
-def _hashing() -> Iterator[None]:
-    with _HASHING:
-        yield
+_hashing = threading.BoundedSemaphore(os.cpu_count() or 2)
 
 
 @cache
 def _dummy_hash(cost: PasswordHashing) -> str:
     # Made on first use, not at import: every CLI command would otherwise pay for it.
-    with _hashing():
+    with _hashing:
         return _hasher(cost).hash("not-a-real-password")
 
 
 def _hash(cost: PasswordHashing, password: str) -> str:
-    with _hashing():
+    with _hashing:
         return _hasher(cost).hash(password)
 
 
@@ -218,7 +211,7 @@ def authenticate(session: Session, settings: Settings, username: str, password: 
     hasher = _hasher(cost)
     if user is None or not user.active:
         dummy = _dummy_hash(cost)
-        with contextlib.suppress(VerificationError), _hashing():
+        with contextlib.suppress(VerificationError), _hashing:
             hasher.verify(dummy, password)  # same cost either way: no username oracle
         audit.append(session, username[:64] or "-", "login.failure", details={"reason": "unknown"})
         raise refusal
@@ -226,7 +219,7 @@ def authenticate(session: Session, settings: Settings, username: str, password: 
         audit.append(session, user.username, "login.failure", details={"reason": "locked"})
         raise refusal
     try:
-        with _hashing():
+        with _hashing:
             hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         user.failed_logins += 1

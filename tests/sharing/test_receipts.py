@@ -5,37 +5,27 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
 from puente.node import Node
 from puente.policy.roles import Principal
 from puente.records.models import Record
-from puente.sharing import recalls, receipts, signing
+from puente.sharing import recalls, receipts
 from puente.sharing.models import Acknowledgement, Partner, Receipt
 from puente.sharing.partners import PartnerPrincipal
-from tests.support.partners import add_keyed_partner, store
+from tests.support.partners import add_keyed_partner, signed_receipt, store
 
 
 def _post(
     node: Node, key_path: Path, versions: list[tuple[str, str, str]], node_id: str = "mx-node"
 ) -> str | None:
     """Sign a receipt for ``versions`` as the partner and post it; the refusal, or None."""
-    stamp = "2026-02-01T09:00:00.000Z"
-    body: dict[str, Any] = {
-        "type": receipts.RECEIPT_TYPE, "spec_version": "2.1",
-        "id": f"{receipts.RECEIPT_TYPE}--{uuid.uuid4()}", "created": stamp, "modified": stamp,
-        "sender_node": node.settings.node_id, "receiver_node": node_id,
-        "collection_id": "released", "object_count": len(versions),
-        "first_date_added": stamp, "last_date_added": stamp,
-        "versions": [list(v) for v in versions],
-        "versions_sha256": receipts.versions_digest(versions),
-    }  # fmt: skip
     with node.db.session() as session:
         partner = session.execute(select(Partner).where(Partner.node_id == node_id)).scalar_one()
         requester = PartnerPrincipal(partner.id, partner.node_id, partner.country)
-        return receipts.accept(session, node, requester, signing.sign(key_path, body))
+        signed = signed_receipt(node, key_path, versions, node_id)
+        return receipts.accept(session, node, requester, signed)
 
 
 def _versions(node: Node, *stix_ids: str) -> list[tuple[str, str, str]]:

@@ -51,19 +51,27 @@ def acknowledge(node: Node, key_path: Path, node_id: str, stix_ids: list[str]) -
         versions = [(r.stix_id, r.modified_key, r.content_hash) for r in rows]
         partner = session.execute(select(Partner).where(Partner.node_id == node_id)).scalar_one()
         requester = PartnerPrincipal(partner.id, partner.node_id, partner.country)
-        stamp = "2026-02-01T09:00:00.000Z"
-        body: dict[str, Any] = {
-            "type": receipts.RECEIPT_TYPE, "spec_version": "2.1",
-            "id": f"{receipts.RECEIPT_TYPE}--{uuid.uuid4()}", "created": stamp, "modified": stamp,
-            "sender_node": node.settings.node_id, "receiver_node": node_id,
-            "collection_id": "released", "object_count": len(versions),
-            "first_date_added": stamp, "last_date_added": stamp,
-            "versions": [list(v) for v in versions],
-            "versions_sha256": receipts.versions_digest(versions),
-        }  # fmt: skip
-        signed = signing.sign(key_path, body)
+        signed = signed_receipt(node, key_path, versions, node_id)
         assert receipts.accept(session, node, requester, signed) is None
     return str(signed["id"])
+
+
+def signed_receipt(
+    node: Node, key_path: Path, versions: list[tuple[str, str, str]], node_id: str
+) -> dict[str, Any]:
+    """The receipt partner ``node_id`` would send ``node`` for these (id, modified, hash)
+    versions, signed with its key."""
+    stamp = "2026-02-01T09:00:00.000Z"
+    body: dict[str, Any] = {
+        "type": receipts.RECEIPT_TYPE, "spec_version": "2.1",
+        "id": f"{receipts.RECEIPT_TYPE}--{uuid.uuid4()}", "created": stamp, "modified": stamp,
+        "sender_node": node.settings.node_id, "receiver_node": node_id,
+        "collection_id": "released", "object_count": len(versions),
+        "first_date_added": stamp, "last_date_added": stamp,
+        "versions": [list(v) for v in versions],
+        "versions_sha256": receipts.versions_digest(versions),
+    }  # fmt: skip
+    return signing.sign(key_path, body)
 
 
 def receive(node: Node, node_id: str, objects: list[Any], stamp: str) -> sync.StoredPage:
