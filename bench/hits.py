@@ -46,6 +46,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import pgserver
 from common import (
     ADMIN_PASSWORD,
     RESULTS_DIR,
@@ -326,6 +327,7 @@ def _timed_index(us: Path, names: tuple[str, ...], *args: str) -> dict[str, Any]
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     backend = "postgresql" if args.database_url else "sqlite"
+    settings = pgserver.settings(args.database_url) if args.database_url else {}
     root = WORK_DIR / f"hits-{backend}-{args.keys}"
     us, mx = root / "us", root / "mx"
     port = free_port()
@@ -352,6 +354,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         log(f"  {index['stdout'].strip()}  ({rate:,.0f} keys/s, peak RSS "
             f"{index['max_rss_mb']:.0f} MB)")  # fmt: skip
         report: dict[str, Any] = {"machine": machine(), "backend": backend,
+                                  "postgresql_settings": settings,
                                   "load_average": os.getloadavg(), **loaded,
                                   "index_build": {**index, "keys_per_s": round(rate)}}  # fmt: skip
         with puente_serve(us, port) as server:

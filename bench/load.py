@@ -44,6 +44,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import pgserver
 from common import (
     ADMIN_PASSWORD,
     BENCH_DIR,
@@ -342,6 +343,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     stats = read_stats(prefix)
     return {
         "machine": machine(),
+        "postgresql_settings": pgserver.settings(args.database_url) if args.database_url else {},
         "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "base": base,
         "kinds": stats["kinds"],

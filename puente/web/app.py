@@ -20,6 +20,7 @@ from puente.web import problems
 from puente.web.deps import LANG_COOKIE, text_only
 from puente.web.headers import ResponseHeaders
 from puente.web.limits import BodyLimit
+from puente.web.priority import Board, PeopleFirst
 
 TAXII_PREFIX = "/taxii2/"
 
@@ -59,6 +60,8 @@ def create_app(
         dependencies=[Depends(text_only)],
     )
     app.state.node = the_node
+    board = Board(the_node.settings.data_dir / "run" / "people.board")
+    app.state.board = board
 
     app.add_middleware(
         ResponseHeaders,
@@ -66,6 +69,7 @@ def create_app(
         secure_cookies=the_node.settings.security.secure_cookies,
     )
     app.add_middleware(BodyLimit, max_bytes=the_node.settings.limits.max_request_bytes)
+    app.add_middleware(PeopleFirst, board=board)  # outermost: counts the whole answer
 
     async def on_error(request: Request, exc: Exception) -> Response:
         if request.url.path.startswith(TAXII_PREFIX):

@@ -26,6 +26,7 @@ from puente.shapes import NUL, read_json
 from puente.sharing import partners
 from puente.sharing.collections import Requester
 from puente.sharing.partners import PartnerPrincipal
+from puente.web.priority import yield_to_people
 
 SESSION_COOKIE = "puente_session"
 LANG_COOKIE = "puente_lang"
@@ -206,6 +207,9 @@ def requester(request: Request, session: SessionDep) -> Requester:
     """A partner node (HTTP Basic: its node id and the secret issued to it) or a user (a
     Bearer API token, or HTTP Basic: username and API token)."""
     who = _taxii_requester(request, session)
+    if isinstance(who, PartnerPrincipal):  # a partner's pull waits for people's requests
+        limit_ms = request.app.state.node.settings.limits.partner_wait_ms
+        yield_to_people(request.scope, getattr(request.app.state, "board", None), limit_ms)
     _route_reads(request, session, who)
     return who
 
