@@ -220,8 +220,9 @@ def get_objects(
     """§5.4 Get Objects."""
     spec = _readable(session, node, requester, collection_id)
     found, rows = _released_page(session, node, requester, spec, filters, "objects")
+    items = _contents(rows)  # before the audit entry: its row lock is held until commit
     _audit(session, requester, "taxii.objects", spec, rows)
-    return _envelope(found, rows, "objects", _contents(rows))
+    return _envelope(found, rows, "objects", items)
 
 
 def get_object(

@@ -114,3 +114,25 @@ def test_guide_examples_run(guide: Path, workspace: dict[str, str]) -> None:
         )
         for line in expected:
             assert matches(line, output), f"{guide.name}: `{command}` printed:\n{output}"
+
+
+def test_the_postgresql_settings_the_benchmarks_use_are_the_ones_the_operator_guide_gives() -> None:
+    """bench/RESULTS.md's national-node figures are measured on bench/pgserver.py's server:
+    what the operator is told to set must be what was measured."""
+    import ast
+
+    guide = (ROOT / "docs" / "operator.md").read_text(encoding="utf-8")
+    block = re.search(r"### PostgreSQL settings.*?```ini\n(.*?)```", guide, re.S)
+    assert block is not None, "docs/operator.md has no PostgreSQL settings block"
+    given = {}
+    for line in block.group(1).splitlines():
+        name, _, value = line.split("#", 1)[0].partition("=")
+        if name.strip():
+            given[name.strip()] = value.strip()
+    source = ast.parse((ROOT / "bench" / "pgserver.py").read_text(encoding="utf-8"))
+    settings = next(
+        ast.literal_eval(node.value)
+        for node in source.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "SETTINGS"
+    )
+    assert given == {**settings, "jit": "off"}
