@@ -28,6 +28,7 @@ from puente.hits.extract import record_keys
 from puente.hits.models import HitIndexEntry, HitIndexState
 from puente.policy import gate
 from puente.policy.gate import HitIndex
+from puente.records.kinds import FIREARM_TYPE, VEHICLE_TYPE
 from puente.records.models import Record
 from puente.records.rows import GATE_COLUMNS, facts_from
 from puente.sharing.models import Partner
@@ -35,7 +36,10 @@ from puente.sharing.recalls import RECALL_TYPE
 from puente.statistics import RUN_BASE, refresh_statistics
 
 ENTRIES = HitIndexEntry.__tablename__
-MATCHED_KINDS = ("person", "firearm", "vehicle")
+# The STIX types of the kinds matched (person, firearm, vehicle), followed by type, not kind:
+# a person's new version may be of another kind (an identity whose identity_class is no
+# longer "individual"), and it must take the record's keys out of the index.
+MATCHED_TYPES = ("identity", FIREARM_TYPE, VEHICLE_TYPE)
 BATCH = 2000  # record versions per round: bounded memory, however far behind the index is
 GATE_START = 4
 _COLUMNS = (Record.pk, Record.stix_id, Record.date_added, Record.content, *GATE_COLUMNS)
@@ -251,7 +255,7 @@ def refresh(
         changed = session.execute(
             select(Record.stix_id, Record.date_added, Record.type, _RECALL_CONTENT)
             .where(
-                Record.kind.in_(MATCHED_KINDS) | (Record.type == RECALL_TYPE),
+                Record.type.in_((*MATCHED_TYPES, RECALL_TYPE)),
                 Record.date_added > after,
             )
             .order_by(Record.date_added, Record.pk)

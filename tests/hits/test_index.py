@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 from sqlalchemy import select
 
@@ -12,9 +13,10 @@ from puente.hits import index, psi
 from puente.hits.models import HitIndexEntry
 from puente.hits.persons import person_keys
 from puente.node import Node
-from puente.policy.markings import Markings
+from puente.policy.markings import Markings, apply_markings
 from puente.policy.roles import Principal
 from puente.records import service as records
+from puente.records.models import Record
 from puente.sharing import recalls
 from puente.sharing.models import Partner
 from tests.support.partners import add_keyed_partner
@@ -106,6 +108,29 @@ def test_unsearchable_markings_revocation_and_recall_take_records_out(
             select(HitIndexEntry.removed_seq).where(HitIndexEntry.partner_id == mexico.id)
         ).scalars()
         assert set(tombstones) == {report.seq}  # every removal, under the refresh that made it
+
+
+def test_a_person_versioned_as_another_kind_leaves_the_index(
+    node: Node, analyst: Principal, mexico: Partner
+) -> None:
+    """A new version of a person's identity as an organization (identity_class changed),
+    marked no longer searchable by Mexico: the index followed persons by kind, never saw the
+    version, and Mexico kept its hits on the person."""
+    stix_id = _person(node, analyst, SEARCHABLE)
+    _refresh(node, mexico)
+    assert _hits(node, mexico)
+    with node.db.session() as session:
+        stored = session.execute(
+            select(Record.content).where(Record.stix_id == stix_id)
+        ).scalar_one()
+    organization = {**orjson.loads(stored), "identity_class": "organization",
+                    "modified": "2030-01-01T00:00:00.000Z"}  # fmt: skip
+    apply_markings(organization, NOT_SEARCHABLE)
+    with node.db.session() as session:
+        assert records.import_objects(session, node.settings, analyst, [organization]).stored == 1
+    report = _refresh(node, mexico)
+    assert report.keys == 0
+    assert not _hits(node, mexico)
 
 
 def test_received_records_are_never_offered(node: Node, mexico: Partner) -> None:
