@@ -16,6 +16,7 @@ from puente.hits import transport as hit_transport
 from puente.hits.models import PartnerPrint, PartnerPrintState
 from puente.node import Node
 from puente.records import service as records
+from puente.sharing import recalls
 from puente.sharing.models import Partner
 from puente.sharing.partners import PartnerPrincipal
 from tests.support.linked import SEARCHABLE, Linked
@@ -147,7 +148,7 @@ def test_a_delta_across_pages_brings_the_copy_to_the_index(
     assert sum(page["removed"] for page in served) > PAGE
 
 
-def test_a_refresh_between_two_pages_changes_nothing_of_what_they_give(
+def test_a_refresh_between_two_pages_adds_nothing_and_gives_back_nothing_removed(
     linked: Linked, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = _add_persons(linked)
@@ -155,7 +156,7 @@ def test_a_refresh_between_two_pages_changes_nothing_of_what_they_give(
     then = _published(linked.us)
     asker = _mexico(linked.us)
     with linked.us.db.session() as session:
-        page = answering.index_changes(session, asker, 0)
+        page = answering_first = answering.index_changes(session, asker, 0)
     officer = add_user(linked.us, "cbp1", "CBP", ["analyst"])
     with linked.us.db.session() as session:
         records.revoke(session, linked.us.settings, officer, ids[0])
@@ -172,11 +173,50 @@ def test_a_refresh_between_two_pages_changes_nothing_of_what_they_give(
         assert page["seq"] == seq
         got += _split(page["added"])
         after = bytes.fromhex(page["next"])
-    assert got == sorted(then)  # the index as the first page's refresh had it
+    # The index as the first page's refresh had it, less what was removed since (the revoked
+    # person's keys, the old date's): nothing the refresh added, nothing it removed.
+    first_page = set(_split(answering_first["added"]))
+    assert got == sorted(set(got))  # each once, in order
+    assert set(got) <= then
+    assert set(got) - first_page == (then & now) - first_page
     # ... and the delta from that refresh brings it to the index as it stands now.
     first, pages, removed = _download(linked.us, seq)
     assert not first["full"]
     assert (set(got) | {f for p in pages for f in p}) - set(removed) == now
+
+
+def test_no_refresh_a_partner_names_gives_back_what_was_removed_since(
+    linked: Linked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A partner names the refresh a download is pinned to (seq), and may name any: asking
+    for the whole index at an old refresh gave it the keys of a record recalled since."""
+    ids = _add_persons(linked)
+    monkeypatch.setattr(answering, "PAGE", PAGE)
+    asker = _mexico(linked.us)
+    then = _published(linked.us)
+    with linked.us.db.session() as session:
+        old = answering.index_changes(session, asker, 0)["seq"]
+    officer = add_user(linked.us, "cbp1", "CBP", ["analyst"])
+    with linked.us.db.session() as session:
+        recalls.recall(session, linked.us, officer, ids[0], "shared by mistake")
+    refresh.refresh_partners(linked.us)
+    now = _published(linked.us)
+    assert now < then
+    for after in (b"", b"\x00" * psi.FINGERPRINT_BYTES):
+        got: set[bytes] = set()
+        while True:
+            with linked.us.db.session() as session:
+                page = answering.index_changes(session, asker, 0, seq=old, after=after)
+            assert page["seq"] == old
+            got |= set(_split(page["added"]))
+            if not page["next"]:
+                break
+            after = bytes.fromhex(page["next"])
+        assert got == now  # the recalled person's keys: not one
+    # A delta pinned at the old refresh gives them back neither, and drops them.
+    with linked.us.db.session() as session:
+        delta = answering.index_changes(session, asker, old, seq=old)
+    assert not set(_split(delta["added"])) & (then - now)
 
 
 def test_a_refresh_no_longer_held_starts_the_download_again(
