@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import orjson
@@ -196,9 +196,11 @@ def _released_rows(
     # One decision per distinct markings: the gate reads a version's markings and ownership,
     # never its id. An older version is judged on its own: it was released as it was.
     for values in _distinct_gates(session, pks):
-        facts = facts_from("", values)
-        # Recalled since: the partner did receive it; the acknowledgement still counts.
-        if not (facts.recalled or gate.decide(facts, audience)):
+        # Recalled since: the partner did receive it; the acknowledgement still counts. A recall
+        # changes nothing else, so the rest of the gate still decides: a recalled version the
+        # gate never let out (TLP:RED, not REL TO the partner) was never received.
+        facts = replace(facts_from("", values), recalled=False)
+        if not gate.decide(facts, audience):
             return None
     return pks
 

@@ -99,3 +99,20 @@ def test_a_version_recalled_since_it_was_released_is_still_acknowledged(
     # The partner did receive it: its receipt still proves that.
     assert _post(node, key, listed) is None
     assert _held(node) == (1, {recalled, kept})
+
+
+def test_a_recalled_version_never_released_to_the_partner_is_not_acknowledged(
+    node: Node, admin: Principal, analyst: Principal, tmp_path: Path
+) -> None:
+    """A recall does not make a version released: one the gate never let out (TLP:RED, not
+    REL TO the partner) stays refused once recalled, or a partner could sign for having
+    received what never crossed the border."""
+    key = add_keyed_partner(node, admin, tmp_path)
+    shared = store(node, analyst, "Shared")
+    kept_home = [store(node, analyst, "Red", tlp="RED"),
+                 store(node, analyst, "Home", rel_to=("USA",))]  # fmt: skip
+    for stix_id in kept_home:
+        with node.db.session() as session:
+            recalls.recall(session, node, analyst, stix_id, "Entered in error")
+        assert _post(node, key, _versions(node, shared, stix_id)) is not None
+    assert _held(node) == (0, set())
