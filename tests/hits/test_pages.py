@@ -16,7 +16,7 @@ from puente.hits import transport as hit_transport
 from puente.hits.models import PartnerPrint, PartnerPrintState
 from puente.node import Node
 from puente.records import service as records
-from puente.sharing import recalls
+from puente.sharing import partners, recalls
 from puente.sharing.models import Partner
 from puente.sharing.partners import PartnerPrincipal
 from tests.support.linked import SEARCHABLE, Linked
@@ -242,3 +242,25 @@ def test_a_refresh_no_longer_held_starts_the_download_again(
     # Not the rest of a refresh it can no longer give: the first page of the current one.
     assert again["seq"] == page["seq"] + 1
     assert _split(again["added"]) == sorted(_published(linked.us))[:PAGE]
+
+
+def test_a_partner_enabled_again_downloads_nothing_recalled_while_it_was_disabled(
+    linked: Linked,
+) -> None:
+    """The indexes of disabled partners were left as they stood: a partner enabled again
+    downloaded the keys of the records recalled (or made unsearchable) meanwhile, until the
+    next scheduled refresh."""
+    ids = _add_persons(linked)
+    then = _published(linked.us)
+    admin = add_user(linked.us, "usadmin", "CBP", ["admin"])
+    officer = add_user(linked.us, "cbp1", "CBP", ["analyst"])
+    with linked.us.db.session() as session:
+        partners.set_enabled(session, admin, "mx-node", False)
+    with linked.us.db.session() as session:
+        recalls.recall(session, linked.us, officer, ids[0], "shared by mistake")
+    refresh.refresh_partners(linked.us)  # the scheduler's tick, while Mexico is disabled
+    with linked.us.db.session() as session:
+        partners.set_enabled(session, admin, "mx-node", True)
+    _refresh_copy(linked.mx)  # before the next tick
+    prints, _ = _copy(linked.mx)
+    assert prints == _published(linked.us) < then
