@@ -20,6 +20,7 @@ from typing import Any, cast
 
 import orjson
 from sqlalchemy import Table, case, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from puente.clock import now
@@ -60,13 +61,20 @@ class RefreshReport:
     seconds: float = 0.0
 
 
-def state_of(session: Session, partner: Partner) -> HitIndexState:
-    state = session.get(HitIndexState, partner.id)
+def state_of(session: Session, partner: Partner, *, lock: bool = False) -> HitIndexState:
+    """The partner's index state, made on first use. ``lock``: held until the transaction
+    ends (a refresh), read as committed last: each `puente serve` worker refreshes every index
+    on its tick, and two refreshes from one state wrote the same entries twice."""
+    state = session.get(HitIndexState, partner.id, with_for_update=lock or None,
+                        populate_existing=lock)  # fmt: skip
     if state is None:
-        state = HitIndexState(partner_id=partner.id, secret=psi.new_secret(), watermark="",
-                              seq=0, key_count=0)  # fmt: skip
-        session.add(state)
-        session.flush()
+        try:
+            with session.begin_nested():
+                state = HitIndexState(partner_id=partner.id, secret=psi.new_secret(),
+                                      watermark="", seq=0, key_count=0)  # fmt: skip
+                session.add(state)
+        except IntegrityError:  # another transaction made it first: theirs is the one
+            return state_of(session, partner, lock=lock)
     return state
 
 
@@ -244,7 +252,7 @@ def refresh(
 ) -> RefreshReport:
     """Bring the partner's index up to date with this node's records; what changed."""
     started = time.perf_counter()
-    state = state_of(session, partner)
+    state = state_of(session, partner, lock=True)
     audience = HitIndex(partner.country)
     report = RefreshReport(partner.node_id)
     seq = state.seq + 1  # every change of this refresh carries it; taken only if one is made

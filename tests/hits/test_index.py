@@ -3,6 +3,7 @@ unsearchable and recalled ones out, each change under the refresh that made it."
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import orjson
@@ -179,3 +180,34 @@ def test_removed_entries_go_once_the_partner_holds_what_removed_them(
         late = answering.index_changes(session, asker, first.seq)  # from before the compaction
     assert late["full"]
     assert _hits(node, mexico, date_of_birth="1984-03-13")
+
+
+def test_two_workers_refreshing_one_index_at_once_take_turns(
+    node: Node, analyst: Principal, mexico: Partner
+) -> None:
+    """Each `puente serve` worker refreshes every index on its scheduler's tick. Two at once
+    each read the index's state before the other wrote it: both added the same entries under
+    the same refresh, and the key count went up twice."""
+    if node.db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's BEGIN IMMEDIATE makes writers take turns")
+    with node.db.session() as session:
+        index.state_of(session, mexico)  # as after a first refresh
+    _person(node, analyst, SEARCHABLE)
+    reports: list[index.RefreshReport] = []
+    other = threading.Thread(target=lambda: reports.append(_refresh(node, mexico)), daemon=True)
+    with node.db.session() as session:
+        first = index.refresh(session, mexico)
+        other.start()
+        other.join(1)  # the other worker starts while this refresh is not committed yet
+    other.join(30)
+    assert not other.is_alive()
+    assert first.added > 0
+    assert reports[0].added == reports[0].removed == 0
+    with node.db.session() as session:
+        live = session.execute(
+            select(HitIndexEntry.record_pk, HitIndexEntry.fingerprint).where(
+                HitIndexEntry.partner_id == mexico.id, HitIndexEntry.removed_seq.is_(None)
+            )
+        ).all()
+        assert len(live) == len(set(live)) == first.added
+        assert index.state_of(session, mexico).key_count == first.added
