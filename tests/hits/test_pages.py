@@ -4,6 +4,8 @@ pages it spans, a delta too, and a refresh between two pages changes nothing of 
 from __future__ import annotations
 
 import base64
+import threading
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -15,12 +17,14 @@ from puente.hits import answering, index, psi, refresh
 from puente.hits import transport as hit_transport
 from puente.hits.models import PartnerPrint, PartnerPrintState
 from puente.node import Node
+from puente.policy.roles import Principal
 from puente.records import service as records
 from puente.sharing import partners, recalls
 from puente.sharing.models import Partner
 from puente.sharing.partners import PartnerPrincipal
 from tests.support.linked import SEARCHABLE, Linked
 from tests.support.nodes import add_user
+from tests.support.partners import add_keyed_partner
 
 PAGE = 7  # fingerprints a page: the few persons below span many pages
 PERSONS = [("Ana María", "Ruiz", "Soto", "1990-05-01"), ("Pedro", "Gómez", "Lara", "1975-11-30"),
@@ -264,3 +268,51 @@ def test_a_partner_enabled_again_downloads_nothing_recalled_while_it_was_disable
     _refresh_copy(linked.mx)  # before the next tick
     prints, _ = _copy(linked.mx)
     assert prints == _published(linked.us) < then
+
+
+def test_two_copies_brought_up_to_date_at_once_store_it_once(
+    node: Node, admin: Principal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every query brings the copy of the partner's index up to date first, and analysts ask
+    at the same time: the second of two downloads of the whole index wrote it again into the
+    copy the first had just written, and failed (a unique violation: the analyst's query a
+    500); two deltas at once each counted the copy from the state before the other's."""
+    if node.db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's BEGIN IMMEDIATE makes writers take turns")
+    add_keyed_partner(node, admin, tmp_path)
+    with node.db.session() as session:
+        partner_id = session.execute(select(Partner.id)).scalar_one()
+    published = sorted(bytes([n]) * psi.FINGERPRINT_BYTES for n in range(1, 40))
+
+    def download(*args: Any) -> tuple[int, bool]:
+        added = args[3]
+        added.write(b"".join(published))
+        return 1, True
+
+    stored, release = threading.Event(), threading.Event()
+    store = hit_transport._store
+
+    def held_open(*args: Any) -> int:
+        count = store(*args)
+        if threading.current_thread() is not threading.main_thread():
+            stored.set()
+            release.wait(2)  # the transaction stays open while the other download stores
+        return count
+
+    monkeypatch.setattr(hit_transport, "_download", download)
+    monkeypatch.setattr(hit_transport, "_store", held_open)
+
+    def copy() -> int:
+        return hit_transport.refresh_copy(node, partner_id, "mx-node", None)  # type: ignore[arg-type]
+
+    first = threading.Thread(target=copy, daemon=True)
+    first.start()
+    assert stored.wait(10)
+    assert copy() == len(published)
+    release.set()
+    first.join(10)
+    with node.db.session() as session:
+        prints = session.execute(select(PartnerPrint.fingerprint)).scalars().all()
+        state = session.get(PartnerPrintState, partner_id)
+        assert state is not None
+        assert (sorted(prints), state.key_count, state.seq) == (published, len(published), 1)
