@@ -31,7 +31,7 @@ from puente.records.builder import stix_now
 from puente.records.definitions import served
 from puente.records.models import Record
 from puente.records.rows import GATE_COLUMNS, GateValues, facts_from, stored_versions
-from puente.records.validation import timestamp_key
+from puente.records.validation import is_identifier, timestamp_key
 from puente.records.writers import bulk_insert
 from puente.sharing import signing
 from puente.sharing.models import Acknowledgement, Partner, RecallNotice, Receipt
@@ -110,6 +110,10 @@ def accept(session: Session, node: Node, requester: PartnerPrincipal, obj: Any) 
         return N_("The receipt names other nodes than this one and its sender.")
     if not signing.verify(partner.public_key, obj):
         return N_("The receipt's signature does not verify with the partner's pinned key.")
+    if not _keepable(obj):
+        return N_("The receipt's id must be a receipt identifier, and its collection_id, "
+                  "first_date_added and last_date_added text of at most 36, 32 and 32 "
+                  "characters.")  # fmt: skip
     raw = obj.get("versions")
     if not isinstance(raw, list) or not all(
         isinstance(v, list) and len(v) == 3 and all(isinstance(p, str) for p in v) for v in raw
@@ -170,6 +174,18 @@ def accept(session: Session, node: Node, requester: PartnerPrincipal, obj: Any) 
         details={"count": len(versions), "sha256": receipt.versions_sha256},
     )
     return None
+
+
+def _keepable(obj: dict[str, Any]) -> bool:
+    """Whether the fields kept in the receipt's row are of a shape and size its columns hold
+    (the partner signed them, but may have signed anything)."""
+    if not is_identifier(obj.get("id"), RECEIPT_TYPE):
+        return False
+    widths = {"collection_id": 36, "first_date_added": 32, "last_date_added": 32}
+    return all(
+        isinstance(value := obj.get(name, ""), str) and len(value) <= width
+        for name, width in widths.items()
+    )
 
 
 def _released_rows(
