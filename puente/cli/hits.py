@@ -56,7 +56,7 @@ def index_command(
             if pool is not None:
                 pool.shutdown()
     if not reports:
-        console.print(t("No enabled partner: no index to keep."))
+        console.print(t("No partner: no index to keep."))
     for report in reports:
         console.print(
             t(

@@ -62,11 +62,13 @@ def index_changes(
     ``since`` is the refresh the partner holds (0: none): it gets what changed after it, or
     the whole index when it holds nothing or a refresh this node does not know. The answer is
     the index as it stood at refresh ``seq`` (the one the first page named: later pages ask
-    for it again, so that a refresh between two pages changes nothing of what they give), in
-    fingerprint order, the fingerprints above ``after`` (the ``next`` of the page before);
-    ``next`` is empty on the last page. When that refresh can no longer be given (removed
-    entries compacted since), the answer is the first page at the current refresh: its
-    ``seq`` tells the partner to start again.
+    for it again, so that a refresh between two pages adds nothing to what they give), less
+    what a refresh has removed since: a fingerprint removed (a record recalled, revoked, no
+    longer searchable) never leaves again, whatever refresh the partner names, and the next
+    delta drops nothing the copy still needs. In fingerprint order, the fingerprints above
+    ``after`` (the ``next`` of the page before); ``next`` is empty on the last page. When
+    that refresh can no longer be given (removed entries compacted since), the answer is the
+    first page at the current refresh: its ``seq`` tells the partner to start again.
     """
     partner = session.get(Partner, requester.partner_id)
     assert partner is not None
@@ -77,19 +79,19 @@ def index_changes(
     if not full:
         state.partner_seq = max(state.partner_seq, since)  # it holds that refresh: see compact
     mine = HitIndexEntry.partner_id == partner.id
-    # Live at refresh seq: entries removed later are still there (compaction stops below it).
-    live_then = (HitIndexEntry.seq <= seq) & (
-        HitIndexEntry.removed_seq.is_(None) | (HitIndexEntry.removed_seq > seq)
-    )
-    added_where = [mine, live_then, HitIndexEntry.fingerprint > after]
+    # Added by refresh seq and live now: an entry removed after seq is not given back (the
+    # partner names seq, and may name an old one); the copy it makes is a subset of the index
+    # at seq that the next delta brings to the index then, as it drops what was removed.
+    live = (HitIndexEntry.seq <= seq) & HitIndexEntry.removed_seq.is_(None)
+    added_where = [mine, live, HitIndexEntry.fingerprint > after]
     if not full:
         added_where.append(HitIndexEntry.seq > since)
     added = _page(session, added_where)
     removed: list[bytes] = []
     if not full:
+        # Removed since the partner's refresh, up to now (not only up to seq: see above).
         removed = _page(session, [mine, HitIndexEntry.seq <= since,
                                   HitIndexEntry.removed_seq > since,
-                                  HitIndexEntry.removed_seq <= seq,
                                   HitIndexEntry.fingerprint > after])  # fmt: skip
     # Both lists run in fingerprint order: a page ends where the first full one ends, and the
     # next page starts there for both.
@@ -99,7 +101,7 @@ def index_changes(
         added = [f for f in added if f <= end]
         removed = [f for f in removed if f <= end]
     if removed:
-        # Two records can share a key: a fingerprint stays while any entry live then has it.
+        # Two records can share a key: a fingerprint stays while any entry given has it.
         # (Liveness tested here, not in SQL, so the fingerprint index is the one used.)
         still_live: set[bytes] = set()
         for start in range(0, len(removed), CHECK_BATCH):
@@ -108,7 +110,7 @@ def index_changes(
                 .where(mine, HitIndexEntry.fingerprint.in_(removed[start : start + CHECK_BATCH]))
             )  # fmt: skip
             still_live |= {fingerprint for fingerprint, added_seq, removed_seq in rows
-                           if added_seq <= seq and (removed_seq is None or removed_seq > seq)}  # fmt: skip
+                           if added_seq <= seq and removed_seq is None}  # fmt: skip
         removed = [f for f in removed if f not in still_live]
     audit.append(session, requester.name, "hits.index", partner.node_id,
                  details={"since": since, "seq": seq, "full": full, "after": after.hex(),

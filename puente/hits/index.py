@@ -20,6 +20,7 @@ from typing import Any, cast
 
 import orjson
 from sqlalchemy import Table, case, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from puente.clock import now
@@ -28,6 +29,7 @@ from puente.hits.extract import record_keys
 from puente.hits.models import HitIndexEntry, HitIndexState
 from puente.policy import gate
 from puente.policy.gate import HitIndex
+from puente.records.kinds import FIREARM_TYPE, VEHICLE_TYPE
 from puente.records.models import Record
 from puente.records.rows import GATE_COLUMNS, facts_from
 from puente.sharing.models import Partner
@@ -35,7 +37,10 @@ from puente.sharing.recalls import RECALL_TYPE
 from puente.statistics import RUN_BASE, refresh_statistics
 
 ENTRIES = HitIndexEntry.__tablename__
-MATCHED_KINDS = ("person", "firearm", "vehicle")
+# The STIX types of the kinds matched (person, firearm, vehicle), followed by type, not kind:
+# a person's new version may be of another kind (an identity whose identity_class is no
+# longer "individual"), and it must take the record's keys out of the index.
+MATCHED_TYPES = ("identity", FIREARM_TYPE, VEHICLE_TYPE)
 BATCH = 2000  # record versions per round: bounded memory, however far behind the index is
 GATE_START = 4
 _COLUMNS = (Record.pk, Record.stix_id, Record.date_added, Record.content, *GATE_COLUMNS)
@@ -56,13 +61,20 @@ class RefreshReport:
     seconds: float = 0.0
 
 
-def state_of(session: Session, partner: Partner) -> HitIndexState:
-    state = session.get(HitIndexState, partner.id)
+def state_of(session: Session, partner: Partner, *, lock: bool = False) -> HitIndexState:
+    """The partner's index state, made on first use. ``lock``: held until the transaction
+    ends (a refresh), read as committed last: each `puente serve` worker refreshes every index
+    on its tick, and two refreshes from one state wrote the same entries twice."""
+    state = session.get(HitIndexState, partner.id, with_for_update=lock or None,
+                        populate_existing=lock)  # fmt: skip
     if state is None:
-        state = HitIndexState(partner_id=partner.id, secret=psi.new_secret(), watermark="",
-                              seq=0, key_count=0)  # fmt: skip
-        session.add(state)
-        session.flush()
+        try:
+            with session.begin_nested():
+                state = HitIndexState(partner_id=partner.id, secret=psi.new_secret(),
+                                      watermark="", seq=0, key_count=0)  # fmt: skip
+                session.add(state)
+        except IntegrityError:  # another transaction made it first: theirs is the one
+            return state_of(session, partner, lock=lock)
     return state
 
 
@@ -240,7 +252,7 @@ def refresh(
 ) -> RefreshReport:
     """Bring the partner's index up to date with this node's records; what changed."""
     started = time.perf_counter()
-    state = state_of(session, partner)
+    state = state_of(session, partner, lock=True)
     audience = HitIndex(partner.country)
     report = RefreshReport(partner.node_id)
     seq = state.seq + 1  # every change of this refresh carries it; taken only if one is made
@@ -251,7 +263,7 @@ def refresh(
         changed = session.execute(
             select(Record.stix_id, Record.date_added, Record.type, _RECALL_CONTENT)
             .where(
-                Record.kind.in_(MATCHED_KINDS) | (Record.type == RECALL_TYPE),
+                Record.type.in_((*MATCHED_TYPES, RECALL_TYPE)),
                 Record.date_added > after,
             )
             .order_by(Record.date_added, Record.pk)

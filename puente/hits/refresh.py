@@ -21,17 +21,16 @@ def refresh_partners(
     pool: Executor | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> list[RefreshReport]:
-    """Refresh the index of every enabled partner (or of ``only``), each in its own transaction."""
+    """Refresh the index of every partner (or of ``only``), each in its own transaction.
+
+    Disabled partners too: a partner enabled again may download its index at once, before
+    the next refresh, and it must hold nothing recalled or withdrawn meanwhile."""
     with node.db.session() as session:
         if only is not None:
             names = [get_partner(session, only).node_id]
         else:
             names = list(
-                session.execute(
-                    select(Partner.node_id)
-                    .where(Partner.enabled.is_(True))
-                    .order_by(Partner.node_id)
-                ).scalars()
+                session.execute(select(Partner.node_id).order_by(Partner.node_id)).scalars()
             )
     reports = []
     for name in names:

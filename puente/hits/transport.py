@@ -21,6 +21,7 @@ from typing import IO, Any
 import httpx
 import orjson
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from puente.audit import service as audit
@@ -73,7 +74,7 @@ def refresh_copy(node: Node, partner_id: int, partner_node_id: str, http: httpx.
         added.seek(0)
         removed.seek(0)
         with node.db.session() as session:
-            return _store(session, partner_id, seq, full, added, removed)
+            return _store(session, partner_id, since, seq, full, added, removed)
 
 
 def _download(
@@ -118,12 +119,21 @@ def _batches(file: IO[bytes], size: int) -> Iterator[list[bytes]]:
 
 
 def _store(
-    session: Session, partner_id: int, seq: int, full: bool, added: IO[bytes], removed: IO[bytes]
+    session: Session,
+    partner_id: int,
+    since: int,
+    seq: int,
+    full: bool,
+    added: IO[bytes],
+    removed: IO[bytes],
 ) -> int:
-    state = session.get(PartnerPrintState, partner_id)
-    if state is None:
-        state = PartnerPrintState(partner_id=partner_id, seq=0, key_count=0)
-        session.add(state)
+    """Apply what was downloaded since refresh ``since`` to the copy. One download at a time
+    (every query brings the copy up to date first, and analysts ask at once): the copy's
+    state is locked, and a download that finds the copy moved past ``since`` meanwhile
+    leaves it as the other one made it."""
+    state = _locked_state(session, partner_id)
+    if state.seq != since:
+        return state.key_count
     connection = session.connection()
     count = 0 if full else state.key_count
     written = 0
@@ -161,6 +171,21 @@ def _store(
     state.key_count = count  # kept as it changes: counting a million rows costs a query
     state.fetched_at = now()
     return state.key_count
+
+
+def _locked_state(session: Session, partner_id: int) -> PartnerPrintState:
+    """The copy's state, locked until the transaction ends; made if there is none yet."""
+    state = session.get(PartnerPrintState, partner_id, with_for_update=True,
+                        populate_existing=True)  # fmt: skip
+    if state is not None:
+        return state
+    try:
+        with session.begin_nested():
+            state = PartnerPrintState(partner_id=partner_id, seq=0, key_count=0)
+            session.add(state)
+    except IntegrityError:  # another download made it first: wait for it, then read it
+        return _locked_state(session, partner_id)
+    return state
 
 
 def _insert_prints(session: Session, partner_id: int, prints: list[bytes]) -> int:

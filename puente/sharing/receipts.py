@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import orjson
@@ -31,7 +31,7 @@ from puente.records.builder import stix_now
 from puente.records.definitions import served
 from puente.records.models import Record
 from puente.records.rows import GATE_COLUMNS, GateValues, facts_from, stored_versions
-from puente.records.validation import timestamp_key
+from puente.records.validation import is_identifier, timestamp_key
 from puente.records.writers import bulk_insert
 from puente.sharing import signing
 from puente.sharing.models import Acknowledgement, Partner, RecallNotice, Receipt
@@ -110,6 +110,10 @@ def accept(session: Session, node: Node, requester: PartnerPrincipal, obj: Any) 
         return N_("The receipt names other nodes than this one and its sender.")
     if not signing.verify(partner.public_key, obj):
         return N_("The receipt's signature does not verify with the partner's pinned key.")
+    if not _keepable(obj):
+        return N_("The receipt's id must be a receipt identifier, and its collection_id, "
+                  "first_date_added and last_date_added text of at most 36, 32 and 32 "
+                  "characters.")  # fmt: skip
     raw = obj.get("versions")
     if not isinstance(raw, list) or not all(
         isinstance(v, list) and len(v) == 3 and all(isinstance(p, str) for p in v) for v in raw
@@ -172,6 +176,18 @@ def accept(session: Session, node: Node, requester: PartnerPrincipal, obj: Any) 
     return None
 
 
+def _keepable(obj: dict[str, Any]) -> bool:
+    """Whether the fields kept in the receipt's row are of a shape and size its columns hold
+    (the partner signed them, but may have signed anything)."""
+    if not is_identifier(obj.get("id"), RECEIPT_TYPE):
+        return False
+    widths = {"collection_id": 36, "first_date_added": 32, "last_date_added": 32}
+    return all(
+        isinstance(value := obj.get(name, ""), str) and len(value) <= width
+        for name, width in widths.items()
+    )
+
+
 def _released_rows(
     session: Session, requester: PartnerPrincipal, versions: list[Version]
 ) -> list[int] | None:
@@ -196,9 +212,11 @@ def _released_rows(
     # One decision per distinct markings: the gate reads a version's markings and ownership,
     # never its id. An older version is judged on its own: it was released as it was.
     for values in _distinct_gates(session, pks):
-        facts = facts_from("", values)
-        # Recalled since: the partner did receive it; the acknowledgement still counts.
-        if not (facts.recalled or gate.decide(facts, audience)):
+        # Recalled since: the partner did receive it; the acknowledgement still counts. A recall
+        # changes nothing else, so the rest of the gate still decides: a recalled version the
+        # gate never let out (TLP:RED, not REL TO the partner) was never received.
+        facts = replace(facts_from("", values), recalled=False)
+        if not gate.decide(facts, audience):
             return None
     return pks
 

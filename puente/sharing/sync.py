@@ -44,7 +44,7 @@ from puente.node import Node
 from puente.policy.markings import markings_from_object
 from puente.policy.roles import Principal, require
 from puente.records.definitions import is_published
-from puente.records.ingest import ReceivedFrom, ingest, written
+from puente.records.ingest import TWICE, ReceivedFrom, ingest, written
 from puente.records.models import Record
 from puente.records.partial import store_what_passes
 from puente.records.validation import (
@@ -455,7 +455,7 @@ def store_page(
     rows: dict[str, int] = {} if unanalyzed is None else unanalyzed
     origin = ReceivedFrom(partner.node_id, partner.country)
     collection = pull_url.rstrip("/").split("/")[-2]
-    seen: set[tuple[str, str]] = set()
+    seen: dict[tuple[str, str], int] = {}  # (id, version) -> where on the page it came first
     candidates: list[int] = []
     refused: dict[int, Problem] = {}
     for index, obj in enumerate(objects):
@@ -464,8 +464,14 @@ def store_page(
         key = _duplicate_key(obj)
         if key is not None:
             if key in seen:
-                continue  # the same version twice in a page: once is enough
-            seen.add(key)
+                if obj == objects[seen[key]]:
+                    continue  # the same version twice in a page: once is enough
+                # The same version with other content (other markings, say): the first is
+                # stored, and this one is quarantined, not dropped without a word.
+                candidates.append(index)
+                refused[index] = Problem(TWICE, f"/objects/{index}/id", {"id": key[0]})
+                continue
+            seen[key] = index
         candidates.append(index)
         # First its shape (JSON values, valid text, not too deep): what follows reads it.
         if isinstance(obj, dict) and not well_formed(obj):

@@ -30,7 +30,7 @@ def _bundle(path: Path) -> Path:
 def test_the_index_takes_what_the_partner_may_search_and_says_so(
     home: Path, tmp_path: Path
 ) -> None:
-    assert run("hits", "index")[1].strip() == "No enabled partner: no index to keep."
+    assert run("hits", "index")[1].strip() == "No partner: no index to keep."
     assert run("import", "stix", str(_bundle(tmp_path / "people.json")))[0] == 0
     code, _ = run("partner", "add", "mx-x", "--country", "MEX", "--url", "http://127.0.0.1:9",
                   "--key", "ab" * 32, "--secret", "mexico-issued-secret-0001",

@@ -3,8 +3,10 @@ unsearchable and recalled ones out, each change under the refresh that made it."
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import orjson
 import pytest
 from sqlalchemy import select
 
@@ -12,9 +14,10 @@ from puente.hits import index, psi
 from puente.hits.models import HitIndexEntry
 from puente.hits.persons import person_keys
 from puente.node import Node
-from puente.policy.markings import Markings
+from puente.policy.markings import Markings, apply_markings
 from puente.policy.roles import Principal
 from puente.records import service as records
+from puente.records.models import Record
 from puente.sharing import recalls
 from puente.sharing.models import Partner
 from tests.support.partners import add_keyed_partner
@@ -108,6 +111,29 @@ def test_unsearchable_markings_revocation_and_recall_take_records_out(
         assert set(tombstones) == {report.seq}  # every removal, under the refresh that made it
 
 
+def test_a_person_versioned_as_another_kind_leaves_the_index(
+    node: Node, analyst: Principal, mexico: Partner
+) -> None:
+    """A new version of a person's identity as an organization (identity_class changed),
+    marked no longer searchable by Mexico: the index followed persons by kind, never saw the
+    version, and Mexico kept its hits on the person."""
+    stix_id = _person(node, analyst, SEARCHABLE)
+    _refresh(node, mexico)
+    assert _hits(node, mexico)
+    with node.db.session() as session:
+        stored = session.execute(
+            select(Record.content).where(Record.stix_id == stix_id)
+        ).scalar_one()
+    organization = {**orjson.loads(stored), "identity_class": "organization",
+                    "modified": "2030-01-01T00:00:00.000Z"}  # fmt: skip
+    apply_markings(organization, NOT_SEARCHABLE)
+    with node.db.session() as session:
+        assert records.import_objects(session, node.settings, analyst, [organization]).stored == 1
+    report = _refresh(node, mexico)
+    assert report.keys == 0
+    assert not _hits(node, mexico)
+
+
 def test_received_records_are_never_offered(node: Node, mexico: Partner) -> None:
     from tests.support.partners import receive
 
@@ -154,3 +180,34 @@ def test_removed_entries_go_once_the_partner_holds_what_removed_them(
         late = answering.index_changes(session, asker, first.seq)  # from before the compaction
     assert late["full"]
     assert _hits(node, mexico, date_of_birth="1984-03-13")
+
+
+def test_two_workers_refreshing_one_index_at_once_take_turns(
+    node: Node, analyst: Principal, mexico: Partner
+) -> None:
+    """Each `puente serve` worker refreshes every index on its scheduler's tick. Two at once
+    each read the index's state before the other wrote it: both added the same entries under
+    the same refresh, and the key count went up twice."""
+    if node.db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's BEGIN IMMEDIATE makes writers take turns")
+    with node.db.session() as session:
+        index.state_of(session, mexico)  # as after a first refresh
+    _person(node, analyst, SEARCHABLE)
+    reports: list[index.RefreshReport] = []
+    other = threading.Thread(target=lambda: reports.append(_refresh(node, mexico)), daemon=True)
+    with node.db.session() as session:
+        first = index.refresh(session, mexico)
+        other.start()
+        other.join(1)  # the other worker starts while this refresh is not committed yet
+    other.join(30)
+    assert not other.is_alive()
+    assert first.added > 0
+    assert reports[0].added == reports[0].removed == 0
+    with node.db.session() as session:
+        live = session.execute(
+            select(HitIndexEntry.record_pk, HitIndexEntry.fingerprint).where(
+                HitIndexEntry.partner_id == mexico.id, HitIndexEntry.removed_seq.is_(None)
+            )
+        ).all()
+        assert len(live) == len(set(live)) == first.added
+        assert index.state_of(session, mexico).key_count == first.added

@@ -4,6 +4,8 @@ pages it spans, a delta too, and a refresh between two pages changes nothing of 
 from __future__ import annotations
 
 import base64
+import threading
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -15,11 +17,14 @@ from puente.hits import answering, index, psi, refresh
 from puente.hits import transport as hit_transport
 from puente.hits.models import PartnerPrint, PartnerPrintState
 from puente.node import Node
+from puente.policy.roles import Principal
 from puente.records import service as records
+from puente.sharing import partners, recalls
 from puente.sharing.models import Partner
 from puente.sharing.partners import PartnerPrincipal
 from tests.support.linked import SEARCHABLE, Linked
 from tests.support.nodes import add_user
+from tests.support.partners import add_keyed_partner
 
 PAGE = 7  # fingerprints a page: the few persons below span many pages
 PERSONS = [("Ana María", "Ruiz", "Soto", "1990-05-01"), ("Pedro", "Gómez", "Lara", "1975-11-30"),
@@ -147,7 +152,7 @@ def test_a_delta_across_pages_brings_the_copy_to_the_index(
     assert sum(page["removed"] for page in served) > PAGE
 
 
-def test_a_refresh_between_two_pages_changes_nothing_of_what_they_give(
+def test_a_refresh_between_two_pages_adds_nothing_and_gives_back_nothing_removed(
     linked: Linked, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = _add_persons(linked)
@@ -155,7 +160,7 @@ def test_a_refresh_between_two_pages_changes_nothing_of_what_they_give(
     then = _published(linked.us)
     asker = _mexico(linked.us)
     with linked.us.db.session() as session:
-        page = answering.index_changes(session, asker, 0)
+        page = answering_first = answering.index_changes(session, asker, 0)
     officer = add_user(linked.us, "cbp1", "CBP", ["analyst"])
     with linked.us.db.session() as session:
         records.revoke(session, linked.us.settings, officer, ids[0])
@@ -172,11 +177,50 @@ def test_a_refresh_between_two_pages_changes_nothing_of_what_they_give(
         assert page["seq"] == seq
         got += _split(page["added"])
         after = bytes.fromhex(page["next"])
-    assert got == sorted(then)  # the index as the first page's refresh had it
+    # The index as the first page's refresh had it, less what was removed since (the revoked
+    # person's keys, the old date's): nothing the refresh added, nothing it removed.
+    first_page = set(_split(answering_first["added"]))
+    assert got == sorted(set(got))  # each once, in order
+    assert set(got) <= then
+    assert set(got) - first_page == (then & now) - first_page
     # ... and the delta from that refresh brings it to the index as it stands now.
     first, pages, removed = _download(linked.us, seq)
     assert not first["full"]
     assert (set(got) | {f for p in pages for f in p}) - set(removed) == now
+
+
+def test_no_refresh_a_partner_names_gives_back_what_was_removed_since(
+    linked: Linked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A partner names the refresh a download is pinned to (seq), and may name any: asking
+    for the whole index at an old refresh gave it the keys of a record recalled since."""
+    ids = _add_persons(linked)
+    monkeypatch.setattr(answering, "PAGE", PAGE)
+    asker = _mexico(linked.us)
+    then = _published(linked.us)
+    with linked.us.db.session() as session:
+        old = answering.index_changes(session, asker, 0)["seq"]
+    officer = add_user(linked.us, "cbp1", "CBP", ["analyst"])
+    with linked.us.db.session() as session:
+        recalls.recall(session, linked.us, officer, ids[0], "shared by mistake")
+    refresh.refresh_partners(linked.us)
+    now = _published(linked.us)
+    assert now < then
+    for after in (b"", b"\x00" * psi.FINGERPRINT_BYTES):
+        got: set[bytes] = set()
+        while True:
+            with linked.us.db.session() as session:
+                page = answering.index_changes(session, asker, 0, seq=old, after=after)
+            assert page["seq"] == old
+            got |= set(_split(page["added"]))
+            if not page["next"]:
+                break
+            after = bytes.fromhex(page["next"])
+        assert got == now  # the recalled person's keys: not one
+    # A delta pinned at the old refresh gives them back neither, and drops them.
+    with linked.us.db.session() as session:
+        delta = answering.index_changes(session, asker, old, seq=old)
+    assert not set(_split(delta["added"])) & (then - now)
 
 
 def test_a_refresh_no_longer_held_starts_the_download_again(
@@ -202,3 +246,73 @@ def test_a_refresh_no_longer_held_starts_the_download_again(
     # Not the rest of a refresh it can no longer give: the first page of the current one.
     assert again["seq"] == page["seq"] + 1
     assert _split(again["added"]) == sorted(_published(linked.us))[:PAGE]
+
+
+def test_a_partner_enabled_again_downloads_nothing_recalled_while_it_was_disabled(
+    linked: Linked,
+) -> None:
+    """The indexes of disabled partners were left as they stood: a partner enabled again
+    downloaded the keys of the records recalled (or made unsearchable) meanwhile, until the
+    next scheduled refresh."""
+    ids = _add_persons(linked)
+    then = _published(linked.us)
+    admin = add_user(linked.us, "usadmin", "CBP", ["admin"])
+    officer = add_user(linked.us, "cbp1", "CBP", ["analyst"])
+    with linked.us.db.session() as session:
+        partners.set_enabled(session, admin, "mx-node", False)
+    with linked.us.db.session() as session:
+        recalls.recall(session, linked.us, officer, ids[0], "shared by mistake")
+    refresh.refresh_partners(linked.us)  # the scheduler's tick, while Mexico is disabled
+    with linked.us.db.session() as session:
+        partners.set_enabled(session, admin, "mx-node", True)
+    _refresh_copy(linked.mx)  # before the next tick
+    prints, _ = _copy(linked.mx)
+    assert prints == _published(linked.us) < then
+
+
+def test_two_copies_brought_up_to_date_at_once_store_it_once(
+    node: Node, admin: Principal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every query brings the copy of the partner's index up to date first, and analysts ask
+    at the same time: the second of two downloads of the whole index wrote it again into the
+    copy the first had just written, and failed (a unique violation: the analyst's query a
+    500); two deltas at once each counted the copy from the state before the other's."""
+    if node.db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's BEGIN IMMEDIATE makes writers take turns")
+    add_keyed_partner(node, admin, tmp_path)
+    with node.db.session() as session:
+        partner_id = session.execute(select(Partner.id)).scalar_one()
+    published = sorted(bytes([n]) * psi.FINGERPRINT_BYTES for n in range(1, 40))
+
+    def download(*args: Any) -> tuple[int, bool]:
+        added = args[3]
+        added.write(b"".join(published))
+        return 1, True
+
+    stored, release = threading.Event(), threading.Event()
+    store = hit_transport._store
+
+    def held_open(*args: Any) -> int:
+        count = store(*args)
+        if threading.current_thread() is not threading.main_thread():
+            stored.set()
+            release.wait(2)  # the transaction stays open while the other download stores
+        return count
+
+    monkeypatch.setattr(hit_transport, "_download", download)
+    monkeypatch.setattr(hit_transport, "_store", held_open)
+
+    def copy() -> int:
+        return hit_transport.refresh_copy(node, partner_id, "mx-node", None)  # type: ignore[arg-type]
+
+    first = threading.Thread(target=copy, daemon=True)
+    first.start()
+    assert stored.wait(10)
+    assert copy() == len(published)
+    release.set()
+    first.join(10)
+    with node.db.session() as session:
+        prints = session.execute(select(PartnerPrint.fingerprint)).scalars().all()
+        state = session.get(PartnerPrintState, partner_id)
+        assert state is not None
+        assert (sorted(prints), state.key_count, state.seq) == (published, len(published), 1)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from puente.node import Node
 from puente.policy.roles import Principal
 from puente.records.models import Record
-from puente.sharing import recalls, receipts
+from puente.sharing import recalls, receipts, signing
 from puente.sharing.models import Acknowledgement, Partner, Receipt
 from puente.sharing.partners import PartnerPrincipal
 from tests.support.partners import add_keyed_partner, signed_receipt, store
@@ -99,3 +99,52 @@ def test_a_version_recalled_since_it_was_released_is_still_acknowledged(
     # The partner did receive it: its receipt still proves that.
     assert _post(node, key, listed) is None
     assert _held(node) == (1, {recalled, kept})
+
+
+def test_a_recalled_version_never_released_to_the_partner_is_not_acknowledged(
+    node: Node, admin: Principal, analyst: Principal, tmp_path: Path
+) -> None:
+    """A recall does not make a version released: one the gate never let out (TLP:RED, not
+    REL TO the partner) stays refused once recalled, or a partner could sign for having
+    received what never crossed the border."""
+    key = add_keyed_partner(node, admin, tmp_path)
+    shared = store(node, analyst, "Shared")
+    kept_home = [store(node, analyst, "Red", tlp="RED"),
+                 store(node, analyst, "Home", rel_to=("USA",))]  # fmt: skip
+    for stix_id in kept_home:
+        with node.db.session() as session:
+            recalls.recall(session, node, analyst, stix_id, "Entered in error")
+        assert _post(node, key, _versions(node, shared, stix_id)) is not None
+    assert _held(node) == (0, set())
+
+
+def test_a_receipt_whose_fields_the_node_cannot_keep_is_refused_with_a_reason(
+    node: Node, admin: Principal, analyst: Principal, tmp_path: Path
+) -> None:
+    """A receipt is signed by the partner, and any of its fields may be malformed: an id that
+    is no receipt id, or longer than its column, a collection id or dates that do not fit.
+    Each was kept as written (SQLite) or raised a database error, a 500 for the whole post
+    (PostgreSQL): it must be a refusal, and nothing kept."""
+    key = add_keyed_partner(node, admin, tmp_path)
+    listed = _versions(node, store(node, analyst, "Shared"))
+    with node.db.session() as session:
+        partner = session.execute(select(Partner)).scalar_one()
+        requester = PartnerPrincipal(partner.id, partner.node_id, partner.country)
+    good = signed_receipt(node, key, listed, "mx-node")
+    for field, value in (
+        ("id", f"{receipts.RECEIPT_TYPE}--{uuid.uuid4()}" + "0" * 100),
+        ("id", "x-puente-receipt--not-a-uuid"),
+        ("id", ["a", "b"]),
+        ("id", 7),
+        ("collection_id", "c" * 37),
+        ("collection_id", {"a": 1}),
+        ("first_date_added", "2026-02-01T09:00:00.000000Z" + "9" * 10),
+        ("last_date_added", 12),
+    ):
+        body = {k: v for k, v in good.items() if k != "signature"}
+        signed = signing.sign(key, {**body, field: value})
+        with node.db.session() as session:
+            assert receipts.accept(session, node, requester, signed) is not None, (field, value)
+    assert _held(node) == (0, set())
+    with node.db.session() as session:
+        assert receipts.accept(session, node, requester, good) is None

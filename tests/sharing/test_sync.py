@@ -290,3 +290,26 @@ def test_a_sync_leaves_what_it_stored_analyzed(node: Node, fake: FakePartner) ->
     assert report.stored == 200
     assert planner_rows(node, "records") == 200
     assert planner_rows(node, "received_versions") == 200
+
+
+def test_one_version_served_twice_with_other_content_is_quarantined_not_dropped(
+    node: Node, fake: FakePartner
+) -> None:
+    """The same version twice on a page is stored once; served with other content (other
+    markings) the second was dropped without a word, and the receipt and the quarantine said
+    nothing of it."""
+    from puente.policy.markings import TLP_MARKING_IDS
+    from tests.support.partners import receive
+
+    first = {**incident("Red"), "object_marking_refs": [TLP_MARKING_IDS["RED"]]}
+    other = {**first, "name": "Green", "object_marking_refs": [TLP_MARKING_IDS["GREEN"]]}
+    again = dict(first)  # the very same object: once is enough, nothing to say
+    page = receive(node, "mx-fake", [first, again, other], "2026-02-01T09:00:00.000001Z")
+    assert (page.stored, page.quarantined) == (1, 1)
+    with node.db.session() as session:
+        stored = session.execute(select(Record).where(Record.received.is_(True))).scalar_one()
+        quarantined = session.execute(select(Quarantined)).scalar_one()
+    assert (stored.name, stored.tlp) == ("Red", "RED")
+    assert quarantined.object_id == first["id"]
+    assert "appears twice" in quarantined.reason
+    assert '"Green"' in quarantined.content
