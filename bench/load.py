@@ -56,6 +56,7 @@ from common import (
     log,
     machine,
     puente,
+    set_limit,
     stream_objects,
     write_json,
 )
@@ -308,6 +309,8 @@ def group_percentiles(prefix: Path) -> dict[str, dict[str, float]]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     node_dir, next_object = prepare_node(args)
+    if args.partner_wait_ms is not None:
+        set_limit(node_dir, "partner_wait_ms", args.partner_wait_ms)
     config = prepare_people(node_dir, args)
     config_path = node_dir.parent / "locust-config.json"
     config_path.write_text(json.dumps(config))
@@ -322,7 +325,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     crowd = subprocess.Popen(
         [str(locust), "-f", str(BENCH_DIR / "load_users.py"), "--headless", "--host", base,
          "-u", str(users), "-r", str(args.spawn_rate), "--run-time", f"{args.duration}s",
-         "--csv", str(prefix), "--only-summary", "--stop-timeout", "10"],
+         "--csv", str(prefix), "--only-summary", "--stop-timeout", "10", "--csv-full-history"],
         env={**os.environ, "PUENTE_LOAD_CONFIG": str(config_path)},
         stdout=subprocess.DEVNULL, stderr=(node_dir.parent / "locust.log").open("wb"),
     )  # fmt: skip
@@ -401,6 +404,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=20, help="seconds before the import starts")
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--workers", type=int, default=2, help="puente serve --workers")
+    parser.add_argument(
+        "--partner-wait-ms",
+        type=int,
+        default=None,
+        help="the node's limits.partner_wait_ms (default: the node's own)",
+    )
     parser.add_argument("--reuse", action="store_true", help="keep a node loaded earlier")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "load.json")
     args = parser.parse_args(argv)

@@ -50,16 +50,19 @@ class Limits(BaseModel):
 
 
 class PasswordHashing(BaseModel):
-    """Argon2id's cost for new password hashes (RFC 9106). The defaults are argon2-cffi's
-    (64 MiB, 3 passes, 4 lanes); only the test suite lowers them, so a test node's users are
-    made in microseconds. A stored hash carries its own parameters: raising these rehashes
+    """Argon2id's cost for new password hashes (RFC 9106). The memory and passes are
+    argon2-cffi's defaults (64 MiB, 3 passes); one lane, not its four: four lanes run a hash on
+    four threads, and on a server the cores a hash takes are taken from everyone else (fifty
+    sign-ins at once stalled a 2-core node for seconds), while one lane costs an attacker the
+    same memory and passes a guess. Only the test suite lowers them, so a test node's users are
+    made in microseconds. A stored hash carries its own parameters: changing these rehashes
     each password at its owner's next sign-in."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)  # frozen: a cache key
 
     time_cost: int = Field(default=3, ge=1, le=100)
     memory_kib: int = Field(default=65_536, ge=8, le=4_194_304)
-    parallelism: int = Field(default=4, ge=1, le=64)
+    parallelism: int = Field(default=1, ge=1, le=64)
 
 
 class Security(BaseModel):

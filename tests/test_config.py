@@ -64,18 +64,18 @@ def test_password_hashing_keeps_production_strength_unless_a_test_lowers_it(
     tmp_path: Path,
 ) -> None:
     """Only the test suite lowers Argon2id's cost; a node made without it (as `puente init`
-    makes one) hashes at argon2-cffi's defaults: 64 MiB, 3 passes, 4 lanes."""
+    makes one) hashes at argon2-cffi's memory and passes (64 MiB, 3 passes), on one lane."""
     from puente.accounts.bootstrap import initialize
     from puente.accounts.models import User
     from puente.config import PasswordHashing
 
-    assert PasswordHashing() == PasswordHashing(time_cost=3, memory_kib=65_536, parallelism=4)
+    assert PasswordHashing() == PasswordHashing(time_cost=3, memory_kib=65_536, parallelism=1)
     node = initialize(tmp_path / "node", "us-x", "USA", "X", "", "admin", "long-enough-pass-1")
     try:
         assert node.settings.security.password_hashing == PasswordHashing()
         with node.db.session() as session:
             stored = session.query(User).filter_by(username="admin").one().password_hash
-        assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=1$")
         written = (tmp_path / "node" / "puente.toml").read_text(encoding="utf-8")
         assert "memory_kib = 65536" in written
     finally:

@@ -43,9 +43,11 @@ def _hasher(cost: PasswordHashing) -> PasswordHasher:
 
 
 # Argon2id takes 64 MiB a hash, on purpose: fifty users signing in at once made a server
-# process hold 1.9 GB. More hashes at once than there are cores finish no sooner, so the rest
-# wait their turn here, and a process never holds more than this many hashes' memory.
-_hashing = threading.BoundedSemaphore(os.cpu_count() or 2)
+# process hold 1.9 GB. More hashes at once than there are cores finish no sooner, and a node
+# runs a server process per core or two: half the cores per process leaves the other requests
+# of a sign-in rush a share of the machine. A process never holds more than this many hashes'
+# memory.
+_hashing = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) // 2))
 
 
 @cache
