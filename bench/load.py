@@ -309,8 +309,8 @@ def group_percentiles(prefix: Path) -> dict[str, dict[str, float]]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     node_dir, next_object = prepare_node(args)
-    if args.partner_wait_ms is not None:
-        set_limit(node_dir, "partner_wait_ms", args.partner_wait_ms)
+    if args.bulk_wait_ms is not None:
+        set_limit(node_dir, "bulk_wait_ms", args.bulk_wait_ms)
     config = prepare_people(node_dir, args)
     config_path = node_dir.parent / "locust-config.json"
     config_path.write_text(json.dumps(config))
@@ -405,10 +405,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--workers", type=int, default=2, help="puente serve --workers")
     parser.add_argument(
-        "--partner-wait-ms",
+        "--bulk-wait-ms",
         type=int,
         default=None,
-        help="the node's limits.partner_wait_ms (default: the node's own)",
+        help="the node's limits.bulk_wait_ms (default: the node's own)",
     )
     parser.add_argument("--reuse", action="store_true", help="keep a node loaded earlier")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "load.json")

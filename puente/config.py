@@ -44,9 +44,10 @@ class Limits(BaseModel):
     max_bundle_objects: int = Field(default=250_000, ge=1)
     max_request_bytes: int = Field(default=64 * 1_048_576, ge=1024)
     page_size_max: int = Field(default=500, ge=1)
-    # How long a partner's request waits for people's requests in flight to be answered
-    # before it goes on anyway (puente.web.priority); 0 serves partners and people alike.
-    partner_wait_ms: int = Field(default=500, ge=0, le=60_000)
+    # How long a step of bulk work (a partner's TAXII request, a chunk of a command-line
+    # import) waits for people's requests in flight to be answered before it goes on anyway
+    # (puente.activity); 0 serves bulk work and people alike.
+    bulk_wait_ms: int = Field(default=500, ge=0, le=60_000)
 
 
 class PasswordHashing(BaseModel):

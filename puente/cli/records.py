@@ -12,6 +12,7 @@ import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from puente.activity import Board, board_path
 from puente.cli.common import (
     ActAs,
     DataDir,
@@ -104,6 +105,16 @@ def import_stix(
         size = file.stat().st_size
         # limits.max_bundle_objects bounds what a request's body may hold in memory; a file on
         # the node's own disk streams in chunks (records.ingest), whatever its size.
+        # People first (puente.activity): after each chunk, the import waits for the
+        # requests of people the node is answering, up to limits.bulk_wait_ms.
+        board = Board(board_path(node.settings.data_dir))
+        wait_s = node.settings.limits.bulk_wait_ms / 1000
+
+        def advanced(count: int) -> None:
+            bar.advance(task, count)
+            if wait_s > 0:
+                board.wait_for_people(wait_s)
+
         with file.open("rb") as handle, _progress() as bar, node.db.session() as session:
             task = bar.add_task(t("Importing {file}", file=file.name), total=None)
             if size <= WHOLE_FILE_LIMIT:
@@ -118,7 +129,7 @@ def import_stix(
                 actor,
                 objects,
                 override,
-                progress=lambda n: bar.advance(task, n),
+                progress=advanced,
                 parallel=True,  # this process imports nothing else: a second core prepares
             )
     console.print(

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
 from puente import __version__, domains
+from puente.activity import Board, board_path
 from puente.errors import PuenteError
 from puente.node import Node, open_node
 from puente.sharing import api as taxii_api
@@ -20,7 +21,7 @@ from puente.web import problems
 from puente.web.deps import LANG_COOKIE, text_only
 from puente.web.headers import ResponseHeaders
 from puente.web.limits import BodyLimit
-from puente.web.priority import Board, PeopleFirst
+from puente.web.priority import PeopleFirst
 
 TAXII_PREFIX = "/taxii2/"
 
@@ -60,7 +61,7 @@ def create_app(
         dependencies=[Depends(text_only)],
     )
     app.state.node = the_node
-    board = Board(the_node.settings.data_dir / "run" / "people.board")
+    board = Board(board_path(the_node.settings.data_dir))
     app.state.board = board
 
     app.add_middleware(

@@ -208,7 +208,7 @@ def requester(request: Request, session: SessionDep) -> Requester:
     Bearer API token, or HTTP Basic: username and API token)."""
     who = _taxii_requester(request, session)
     if isinstance(who, PartnerPrincipal):  # a partner's pull waits for people's requests
-        limit_ms = request.app.state.node.settings.limits.partner_wait_ms
+        limit_ms = request.app.state.node.settings.limits.bulk_wait_ms
         yield_to_people(request.scope, getattr(request.app.state, "board", None), limit_ms)
     _route_reads(request, session, who)
     return who

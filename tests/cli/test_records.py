@@ -145,3 +145,35 @@ def test_a_streamed_file_is_judged_by_its_type_even_after_the_objects(
     assert _stored(home) == (9 if imported else 0)
     if not imported:
         assert "Expected a STIX bundle" in output, output
+
+
+def test_an_import_waits_between_chunks_while_people_are_answered(
+    home: Path, tmp_path: Path, small_chunks: None
+) -> None:
+    """People first: each chunk of a command-line import waits (up to limits.bulk_wait_ms)
+    while a server worker answers a person; nothing waits on a node nobody is using."""
+    import time
+
+    from puente.activity import board_path
+    from tests.support.activity import person_in_flight
+
+    config = home / "puente.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "bulk_wait_ms = 500", "bulk_wait_ms = 300"),
+        encoding="utf-8")  # fmt: skip
+    path = tmp_path / "bundle.json"
+
+    def imported(first: int) -> float:
+        path.write_text(json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
+                                    "objects": [_person(first + i) for i in range(12)]}))  # fmt: skip
+        started = time.monotonic()
+        code, output = run("import", "stix", str(path), "--as", "admin")
+        assert code == 0, output
+        return time.monotonic() - started
+
+    with person_in_flight(board_path(home)):
+        busy = imported(0)  # three chunks of four, each after a wait of 300 ms
+    quiet = imported(100)
+    assert busy >= 0.9
+    assert quiet < busy - 0.6
+    assert _stored(home) == 24

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 import time
 from collections.abc import Iterator
@@ -11,9 +10,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from puente.activity import Board, board_path
 from puente.node import Node
 from puente.policy.roles import Principal
-from puente.web.priority import Board
+from tests.support.activity import person_in_flight
 from tests.support.partners import TAXII, add_partner, basic
 
 COLLECTIONS = "/taxii2/api/collections/"
@@ -21,51 +21,27 @@ COLLECTIONS = "/taxii2/api/collections/"
 
 @pytest.fixture
 def board(tmp_path: Path) -> Iterator[Board]:
-    made = Board(tmp_path / "run" / "people.board")
+    made = Board(board_path(tmp_path))
     yield made
     made.close()
 
 
-def _person_in_another_worker(path: Path, entered: object, release: object, leave: bool) -> None:
-    other = Board(path)
-    other.enter()
-    entered.set()  # type: ignore[attr-defined]
-    release.wait(10)  # type: ignore[attr-defined]
-    if leave:
-        other.leave()
-
-
-def _worker(path: Path, leave: bool) -> tuple[multiprocessing.Process, object, object]:
-    context = multiprocessing.get_context("fork")
-    entered, release = context.Event(), context.Event()
-    process = context.Process(target=_person_in_another_worker,
-                              args=(path, entered, release, leave))  # fmt: skip
-    process.start()
-    assert entered.wait(10)
-    return process, entered, release
-
-
 def test_a_person_in_flight_in_another_worker_process_is_counted(tmp_path: Path) -> None:
-    path = tmp_path / "run" / "people.board"
+    path = board_path(tmp_path)
     board = Board(path)
-    process, _, release = _worker(path, leave=True)
-    try:
+    with person_in_flight(path):
         assert board.people_in_flight() == 1
         board.enter()
         assert board.people_in_flight() == 2
         board.leave()
-    finally:
-        release.set()  # type: ignore[attr-defined]
-        process.join(10)
     assert board.people_in_flight() == 0
     board.close()
 
 
 def test_a_worker_that_died_mid_request_does_not_hold_partners_back(tmp_path: Path) -> None:
-    path = tmp_path / "run" / "people.board"
-    process, _, release = _worker(path, leave=False)
-    release.set()  # type: ignore[attr-defined]
-    process.join(10)  # exits with its request still counted
+    path = board_path(tmp_path)
+    with person_in_flight(path, leave=False):
+        pass  # the other process exits with its request still counted
     board = Board(path)
     assert board.people_in_flight() == 0
     assert board.wait_for_people(5.0) < 1.0
@@ -113,7 +89,7 @@ def test_a_partners_request_waits_for_people_and_a_users_does_not(
     secret = add_partner(node, admin)
     with node.db.session() as session:
         token = accounts.create_token(session, analyst, "ana", "desk", days=1).token
-    node.settings.limits.partner_wait_ms = 400
+    node.settings.limits.bulk_wait_ms = 400
     board: Board = client.app.state.board  # type: ignore[attr-defined]
     board.enter()  # a person's request in flight on another worker
     try:
@@ -125,7 +101,7 @@ def test_a_partners_request_waits_for_people_and_a_users_does_not(
     assert (partner_status, user_status) == (200, 200)
     assert partner_waited >= 0.4
     assert user_waited < 0.4
-    node.settings.limits.partner_wait_ms = 0  # the operator turned it off: nobody waits
+    node.settings.limits.bulk_wait_ms = 0  # the operator turned it off: nobody waits
     board.enter()
     try:
         assert _timed(client, basic("mx-node", secret))[1] < 0.4

@@ -1,0 +1,108 @@
+"""How busy the node is with people: requests of people in flight, over all its processes.
+
+Bulk work (a partner's pull, a command-line import) asks :meth:`Board.wait_for_people` before
+each step and goes on once nobody's request is being answered, or after a bounded wait: people
+are served first, and a node nobody is using runs its bulk work at full speed. The web's
+middleware (puente.web.priority) counts people's requests in.
+
+The board is a small file in the data directory (``run/people.board``), mapped into the memory
+of every process of the node: each process owns one slot (``fcntl`` locks the slot's bytes for
+the process's lifetime, so the slot of a process that died is free for the next one), writes
+only its own slot, and reads the sum of all. Scheduling only: nothing here decides who may see
+what.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import mmap
+import os
+import threading
+import time
+import weakref
+from pathlib import Path
+
+SLOTS = 256
+SLOT = 16  # two int64: the owner's pid, and how many of people's requests it has in flight
+POLL_S = 0.002
+
+
+def board_path(data_dir: Path) -> Path:
+    return data_dir / "run" / "people.board"
+
+
+class Board:
+    """The node's count of people's requests in flight, over all its worker processes."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._fd = -1
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                os.ftruncate(self._fd, SLOTS * SLOT)
+            except OSError:  # a read-only data directory: this process counts alone
+                self._fd = -1
+        if self._fd >= 0:
+            weakref.finalize(self, os.close, self._fd)  # an app dropped without shutting down
+        self._map = (
+            mmap.mmap(self._fd, SLOTS * SLOT) if self._fd >= 0 else mmap.mmap(-1, SLOTS * SLOT)
+        )
+        self._words = memoryview(self._map).cast("q")
+        self._lock = threading.Lock()  # a ticket may leave from a worker thread
+        self._slot = self._claim()
+        self._words[2 * self._slot] = os.getpid()
+        self._words[2 * self._slot + 1] = 0
+
+    def _claim(self) -> int:
+        if self._fd < 0:
+            return 0
+        for slot in range(SLOTS):
+            try:
+                fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB, SLOT, slot * SLOT)
+            except OSError:
+                continue  # a live process holds it
+            return slot
+        return 0  # more workers than slots: share the first (counts stay approximate)
+
+    def enter(self) -> None:
+        with self._lock:
+            self._words[2 * self._slot + 1] += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._words[2 * self._slot + 1] -= 1
+
+    def people_in_flight(self) -> int:
+        counts = self._words[1::2]
+        if not any(counts):
+            return 0
+        total = 0
+        for slot, count in enumerate(counts):
+            if count > 0 and (slot == self._slot or _alive(self._words[2 * slot])):
+                total += count
+        return total
+
+    def wait_for_people(self, limit_s: float) -> float:
+        """Block until no person's request is in flight, or ``limit_s`` has passed; the wait."""
+        started = time.monotonic()
+        deadline = started + limit_s
+        while self.people_in_flight() > 0 and time.monotonic() < deadline:
+            time.sleep(POLL_S)
+        return time.monotonic() - started
+
+    def close(self) -> None:
+        """For tests; an app's board lives as long as the app (requests may still be in
+        flight after its lifespan ends) and is released with it."""
+        self._words.release()
+        self._map.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
