@@ -203,11 +203,17 @@ async def json_body(request: Request) -> Any:
 # -- TAXII 2.1 §1.6.9 (authentication): who is asking, a partner node or a user --------------
 
 
+# A partner's pulls (TAXII: its pages, its receipts) and its downloads of the hit/no-hit index
+# are bulk work, which waits for people's requests (puente.activity). Its hit/no-hit query is
+# not: an analyst on the other side is waiting for the answer.
+PARTNER_BULK = ("/taxii2/", "/api/v1/hits/index")
+
+
 def requester(request: Request, session: SessionDep) -> Requester:
     """A partner node (HTTP Basic: its node id and the secret issued to it) or a user (a
     Bearer API token, or HTTP Basic: username and API token)."""
     who = _taxii_requester(request, session)
-    if isinstance(who, PartnerPrincipal):  # a partner's pull waits for people's requests
+    if isinstance(who, PartnerPrincipal) and request.url.path.startswith(PARTNER_BULK):
         limit_ms = request.app.state.node.settings.limits.bulk_wait_ms
         yield_to_people(request.scope, getattr(request.app.state, "board", None), limit_ms)
     _route_reads(request, session, who)

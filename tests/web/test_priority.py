@@ -124,3 +124,29 @@ def test_every_answer_leaves_the_board_as_it_found_it(
     big = "x" * (node.settings.limits.max_request_bytes + 1)
     client.post("/api/v1/records", content=big, headers={"Content-Type": "application/json"})
     assert board.people_in_flight() == 0
+
+
+def test_a_partners_hit_query_is_a_persons_question_and_does_not_wait(
+    node: Node, admin: Principal, client: TestClient
+) -> None:
+    """An analyst on the other side waits for a hit/no-hit answer: only the partner's pulls
+    (TAXII, its index downloads) give way to people."""
+    secret = add_partner(node, admin)
+    node.settings.limits.bulk_wait_ms = 400
+    board: Board = client.app.state.board  # type: ignore[attr-defined]
+    headers = basic("mx-node", secret)
+    board.enter()
+    try:
+        started = time.monotonic()
+        pulled = client.get("/api/v1/hits/index", headers={**headers, "Accept": "application/json"})
+        pull_s = time.monotonic() - started
+        started = time.monotonic()
+        asked = client.post("/api/v1/hits/query", json={"type": "not-a-query"},
+                            headers={**headers, "Accept": "application/json"})  # fmt: skip
+        ask_s = time.monotonic() - started
+    finally:
+        board.leave()
+    assert pulled.status_code == 200, pulled.text
+    assert pull_s >= 0.4
+    assert 400 <= asked.status_code < 500, asked.text  # refused: it is no signed query
+    assert ask_s < 0.4
