@@ -19,8 +19,11 @@ import mmap
 import os
 import threading
 import time
-import weakref
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from puente.node import Node
 
 SLOTS = 256
 SLOT = 16  # two int64: the owner's pid, and how many of people's requests it has in flight
@@ -31,39 +34,63 @@ def board_path(data_dir: Path) -> Path:
     return data_dir / "run" / "people.board"
 
 
-class Board:
-    """The node's count of people's requests in flight, over all its worker processes."""
+def bulk_wait_s(node: Node) -> float:
+    """How long a step of bulk work waits for people at most (limits.bulk_wait_ms)."""
+    return node.settings.limits.bulk_wait_ms / 1000
+
+
+class _Mapped:
+    """One process's view of one board file, and the slot the process owns in it."""
 
     def __init__(self, path: Path | None) -> None:
-        self._fd = -1
+        fd = -1
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-                os.ftruncate(self._fd, SLOTS * SLOT)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                os.ftruncate(fd, SLOTS * SLOT)
             except OSError:  # a read-only data directory: this process counts alone
-                self._fd = -1
-        if self._fd >= 0:
-            weakref.finalize(self, os.close, self._fd)  # an app dropped without shutting down
-        self._map = (
-            mmap.mmap(self._fd, SLOTS * SLOT) if self._fd >= 0 else mmap.mmap(-1, SLOTS * SLOT)
-        )
-        self._words = memoryview(self._map).cast("q")
-        self._lock = threading.Lock()  # a ticket may leave from a worker thread
-        self._slot = self._claim()
-        self._words[2 * self._slot] = os.getpid()
-        self._words[2 * self._slot + 1] = 0
+                fd = -1
+        self.fd = fd
+        self.map = mmap.mmap(fd, SLOTS * SLOT) if fd >= 0 else mmap.mmap(-1, SLOTS * SLOT)
+        self.words = memoryview(self.map).cast("q")
+        self.lock = threading.Lock()  # a ticket may leave from a worker thread
+        self.slot = self._claim()
+        self.words[2 * self.slot] = os.getpid()
+        self.words[2 * self.slot + 1] = 0
 
     def _claim(self) -> int:
-        if self._fd < 0:
+        if self.fd < 0:
             return 0
         for slot in range(SLOTS):
             try:
-                fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB, SLOT, slot * SLOT)
+                fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB, SLOT, slot * SLOT)
             except OSError:
                 continue  # a live process holds it
             return slot
         return 0  # more workers than slots: share the first (counts stay approximate)
+
+
+# One mapping per process and file: POSIX record locks do not tell a process's own holders
+# apart, so a second board of the same file in one process (the server's sync thread beside
+# its app) must share the first's slot, not claim it again and reset its count. Keyed by pid
+# too: a forked child holds none of its parent's locks and takes a slot of its own.
+_mapped: dict[tuple[int, str], _Mapped] = {}
+_mapping = threading.Lock()
+
+
+class Board:
+    """The node's count of people's requests in flight, over all its processes."""
+
+    def __init__(self, path: Path | None) -> None:
+        key = (os.getpid(), str(path.resolve()) if path is not None else "")
+        with _mapping:
+            if path is None or key not in _mapped:
+                _mapped[key] = _Mapped(path)
+            mapped = _mapped[key]
+        self._words = mapped.words
+        self._lock = mapped.lock
+        self._slot = mapped.slot
 
     def enter(self) -> None:
         with self._lock:
@@ -90,12 +117,6 @@ class Board:
         while self.people_in_flight() > 0 and time.monotonic() < deadline:
             time.sleep(POLL_S)
         return time.monotonic() - started
-
-    def close(self) -> None:
-        """For tests; an app's board lives as long as the app (requests may still be in
-        flight after its lifespan ends) and is released with it."""
-        self._words.release()
-        self._map.close()
 
 
 def _alive(pid: int) -> bool:

@@ -12,7 +12,7 @@ import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from puente.activity import Board, board_path
+from puente.activity import Board, board_path, bulk_wait_s
 from puente.cli.common import (
     ActAs,
     DataDir,
@@ -108,7 +108,7 @@ def import_stix(
         # People first (puente.activity): after each chunk, the import waits for the
         # requests of people the node is answering, up to limits.bulk_wait_ms.
         board = Board(board_path(node.settings.data_dir))
-        wait_s = node.settings.limits.bulk_wait_ms / 1000
+        wait_s = bulk_wait_s(node)
 
         def advanced(count: int) -> None:
             bar.advance(task, count)

@@ -313,3 +313,23 @@ def test_one_version_served_twice_with_other_content_is_quarantined_not_dropped(
     assert quarantined.object_id == first["id"]
     assert "appears twice" in quarantined.reason
     assert '"Green"' in quarantined.content
+
+
+def test_a_pull_waits_after_each_page_while_the_nodes_people_are_answered(
+    node: Node, fake: FakePartner
+) -> None:
+    """People first (puente.activity): the pull stores a page, then waits up to
+    limits.bulk_wait_ms for the requests of this node's people in flight."""
+    import time
+
+    from puente.activity import board_path
+    from tests.support.activity import person_in_flight
+
+    fake.pages = [(f"2026-02-01T09:00:00.00000{i}Z", [incident(f"Page {i}")]) for i in (1, 2, 3)]
+    node.settings.limits.bulk_wait_ms = 300
+    with person_in_flight(board_path(node.settings.data_dir)):
+        started = time.monotonic()
+        report = sync.sync(node, "mx-fake")
+        busy = time.monotonic() - started
+    assert report.stored == 3
+    assert busy >= 0.9

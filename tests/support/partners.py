@@ -201,7 +201,8 @@ class FakePartner:
                                 "X-TAXII-Date-Added-First": stamp,
                                 "X-TAXII-Date-Added-Last": stamp,
                             }
-                            self._send({"more": False, "objects": objects}, headers)
+                            later = any(other > stamp for other, _ in fake.pages)
+                            self._send({"more": later, "objects": objects}, headers)
                             return
                     self._send({})
                 else:

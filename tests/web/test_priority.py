@@ -20,10 +20,8 @@ COLLECTIONS = "/taxii2/api/collections/"
 
 
 @pytest.fixture
-def board(tmp_path: Path) -> Iterator[Board]:
-    made = Board(board_path(tmp_path))
-    yield made
-    made.close()
+def board(tmp_path: Path) -> Board:
+    return Board(board_path(tmp_path))
 
 
 def test_a_person_in_flight_in_another_worker_process_is_counted(tmp_path: Path) -> None:
@@ -35,7 +33,6 @@ def test_a_person_in_flight_in_another_worker_process_is_counted(tmp_path: Path)
         assert board.people_in_flight() == 2
         board.leave()
     assert board.people_in_flight() == 0
-    board.close()
 
 
 def test_a_worker_that_died_mid_request_does_not_hold_partners_back(tmp_path: Path) -> None:
@@ -45,7 +42,6 @@ def test_a_worker_that_died_mid_request_does_not_hold_partners_back(tmp_path: Pa
     board = Board(path)
     assert board.people_in_flight() == 0
     assert board.wait_for_people(5.0) < 1.0
-    board.close()
 
 
 def test_a_partner_waits_until_the_person_is_answered(board: Board) -> None:
