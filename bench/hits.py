@@ -286,9 +286,12 @@ def asker(mx: Path, offset: int, count: int, server: int, names: tuple[str, ...]
     CPU time of A's ``puente serve`` (pid ``server``) and of both databases' backends."""
     served = _process_cpu(server)
     with ServerCpu(*names) as database_cpu:
+        answers = mx.parent / "asked.json"  # a file: the command's stdout is kept cut short
         measured = measure_command([sys.executable, __file__, "--ask", str(mx), "--offset",
-                                    str(offset), "--count", str(count)], timeout=7200)  # fmt: skip
-    runs = orjson.loads(measured.pop("stdout").strip().splitlines()[-1])
+                                    str(offset), "--count", str(count), "--ask-out",
+                                    str(answers)], timeout=7200)  # fmt: skip
+    measured.pop("stdout", None)
+    runs = orjson.loads(answers.read_bytes())
     measured.pop("stderr", None)
     return {**measured, "server_cpu_s": round(_process_cpu(server) - served, 2),
             "database_cpu_s": database_cpu.seconds, "runs": runs}  # fmt: skip
@@ -431,9 +434,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ask", type=Path, help=argparse.SUPPRESS)  # the asker's process
     parser.add_argument("--offset", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--ask-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.ask is not None:
-        print(orjson.dumps(ask_timed(args.ask, args.offset, args.count)).decode())
+        args.ask_out.write_bytes(orjson.dumps(ask_timed(args.ask, args.offset, args.count)))
         return 0
     report = run(args)
     write_json(args.out, report)
