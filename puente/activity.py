@@ -34,23 +34,25 @@ def board_path(data_dir: Path) -> Path:
     return data_dir / "run" / "people.board"
 
 
-def bulk_wait_s(node: Node) -> float:
-    """How long a step of bulk work waits for people at most (limits.bulk_wait_ms)."""
-    return node.settings.limits.bulk_wait_ms / 1000
+def give_way(node: Node) -> float:
+    """One step of bulk work gives way: it waits while people's requests are in flight on
+    any process of the node, up to limits.bulk_wait_ms (0: never); how long it waited."""
+    limit_s = node.settings.limits.bulk_wait_ms / 1000
+    if limit_s <= 0:
+        return 0.0
+    return Board(board_path(node.settings.data_dir)).wait_for_people(limit_s)
 
 
 class _Mapped:
     """One process's view of one board file, and the slot the process owns in it."""
 
-    def __init__(self, path: Path | None) -> None:
-        fd = -1
-        if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-                os.ftruncate(fd, SLOTS * SLOT)
-            except OSError:  # a read-only data directory: this process counts alone
-                fd = -1
+    def __init__(self, path: Path) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            os.ftruncate(fd, SLOTS * SLOT)
+        except OSError:  # a read-only data directory: this process counts alone
+            fd = -1
         self.fd = fd
         self.map = mmap.mmap(fd, SLOTS * SLOT) if fd >= 0 else mmap.mmap(-1, SLOTS * SLOT)
         self.words = memoryview(self.map).cast("q")
@@ -82,10 +84,10 @@ _mapping = threading.Lock()
 class Board:
     """The node's count of people's requests in flight, over all its processes."""
 
-    def __init__(self, path: Path | None) -> None:
-        key = (os.getpid(), str(path.resolve()) if path is not None else "")
+    def __init__(self, path: Path) -> None:
+        key = (os.getpid(), str(path.resolve()))
         with _mapping:
-            if path is None or key not in _mapped:
+            if key not in _mapped:
                 _mapped[key] = _Mapped(path)
             mapped = _mapped[key]
         self._words = mapped.words

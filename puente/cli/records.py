@@ -12,7 +12,7 @@ import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from puente.activity import Board, board_path, bulk_wait_s
+from puente.activity import give_way
 from puente.cli.common import (
     ActAs,
     DataDir,
@@ -103,17 +103,12 @@ def import_stix(
                 node.settings.country, pointer=""
             )
         size = file.stat().st_size
+
         # limits.max_bundle_objects bounds what a request's body may hold in memory; a file on
         # the node's own disk streams in chunks (records.ingest), whatever its size.
-        # People first (puente.activity): after each chunk, the import waits for the
-        # requests of people the node is answering, up to limits.bulk_wait_ms.
-        board = Board(board_path(node.settings.data_dir))
-        wait_s = bulk_wait_s(node)
-
         def advanced(count: int) -> None:
             bar.advance(task, count)
-            if wait_s > 0:
-                board.wait_for_people(wait_s)
+            give_way(node)  # people first (puente.activity): the import is bulk work
 
         with file.open("rb") as handle, _progress() as bar, node.db.session() as session:
             task = bar.add_task(t("Importing {file}", file=file.name), total=None)

@@ -34,7 +34,7 @@ from sqlalchemy import CursorResult, Table, select, update
 from sqlalchemy.orm import Session
 
 from puente.accounts.service import system_principal
-from puente.activity import Board, board_path, bulk_wait_s
+from puente.activity import give_way
 from puente.audit import scheduled
 from puente.audit import service as audit
 from puente.clock import now
@@ -131,15 +131,11 @@ def sync(
                 # own, every RECEIPTS_EVERY pages, and the rest when the pull ends.
                 poster = _ReceiptPoster(node, partner_id, http)
                 unanalyzed: dict[str, int] = {}  # rows written since the last ANALYZE
-                # People first (puente.activity): a pull is bulk work, and after each page it
-                # waits for the requests of this node's people in flight.
-                board, wait_s = Board(board_path(node.settings.data_dir)), bulk_wait_s(node)
                 try:
                     for fetched in pages:
                         _store_fetched(node, partner_id, pull_url, fetched, report, owner,
                                        unanalyzed)  # fmt: skip
-                        if wait_s > 0:
-                            board.wait_for_people(wait_s)
+                        give_way(node)  # people first (puente.activity): a pull is bulk
                         if report.pages % RECEIPTS_EVERY == 0:
                             poster.nudge()
                         if progress is not None:

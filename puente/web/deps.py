@@ -214,8 +214,7 @@ def requester(request: Request, session: SessionDep) -> Requester:
     Bearer API token, or HTTP Basic: username and API token)."""
     who = _taxii_requester(request, session)
     if isinstance(who, PartnerPrincipal) and request.url.path.startswith(PARTNER_BULK):
-        limit_ms = request.app.state.node.settings.limits.bulk_wait_ms
-        yield_to_people(request.scope, getattr(request.app.state, "board", None), limit_ms)
+        yield_to_people(request.scope, request.app.state.node)
     _route_reads(request, session, who)
     return who
 

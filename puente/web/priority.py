@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from puente.activity import Board
+from puente.activity import Board, give_way
+from puente.node import Node
 
 SCOPE_KEY = "puente.priority"
 
@@ -54,11 +55,10 @@ class PeopleFirst:
             ticket.leave()
 
 
-def yield_to_people(scope: Scope, board: Board | None, limit_ms: int) -> None:
-    """Called once a request is known to be a partner's (in its worker thread): it stops
-    counting as a person's and waits for people's requests to finish."""
+def yield_to_people(scope: Scope, node: Node) -> None:
+    """Called once a request is known to be a partner's bulk work (in its worker thread): it
+    stops counting as a person's and gives way to people's requests."""
     ticket = scope.get(SCOPE_KEY)
     if isinstance(ticket, Ticket):
         ticket.leave()
-    if board is not None and limit_ms > 0:
-        board.wait_for_people(limit_ms / 1000)
+    give_way(node)
