@@ -11,13 +11,13 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import (
@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSON
 from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import ClauseElement, TextClause
@@ -633,6 +633,28 @@ def lock_writes(session: Session, key: int = WRITE_LOCK_KEY) -> None:
     taken = session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key})
     if not taken.scalar():
         raise Busy()
+
+
+_Row = TypeVar("_Row")
+
+
+def get_or_add(
+    session: Session, model: type[_Row], key: Any, make: Callable[[], _Row], *, lock: bool = False
+) -> _Row:
+    """The row of ``model`` whose primary key is ``key``, added (made by ``make``) if there is
+    none; one another transaction adds at the same moment is taken, not a unique violation.
+    ``lock``: the row is held until the transaction ends and read as last committed."""
+    while True:
+        row = session.get(model, key, with_for_update=lock or None, populate_existing=lock)
+        if row is not None:
+            return row
+        try:
+            with session.begin_nested():
+                row = make()
+                session.add(row)
+        except IntegrityError:  # another transaction added it first: theirs is the one
+            continue
+        return row
 
 
 # Values per IN (...) where each value is a parameter: well under every backend's limit.

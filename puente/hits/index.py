@@ -20,10 +20,10 @@ from typing import Any, cast
 
 import orjson
 from sqlalchemy import Table, case, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from puente.clock import now
+from puente.db import get_or_add
 from puente.hits import psi
 from puente.hits.extract import record_keys
 from puente.hits.models import HitIndexEntry, HitIndexState
@@ -65,17 +65,12 @@ def state_of(session: Session, partner: Partner, *, lock: bool = False) -> HitIn
     """The partner's index state, made on first use. ``lock``: held until the transaction
     ends (a refresh), read as committed last: each `puente serve` worker refreshes every index
     on its tick, and two refreshes from one state wrote the same entries twice."""
-    state = session.get(HitIndexState, partner.id, with_for_update=lock or None,
-                        populate_existing=lock)  # fmt: skip
-    if state is None:
-        try:
-            with session.begin_nested():
-                state = HitIndexState(partner_id=partner.id, secret=psi.new_secret(),
-                                      watermark="", seq=0, key_count=0)  # fmt: skip
-                session.add(state)
-        except IntegrityError:  # another transaction made it first: theirs is the one
-            return state_of(session, partner, lock=lock)
-    return state
+    return get_or_add(
+        session, HitIndexState, partner.id,
+        lambda: HitIndexState(partner_id=partner.id, secret=psi.new_secret(), watermark="",
+                              seq=0, key_count=0),
+        lock=lock,
+    )  # fmt: skip
 
 
 def record_prints(

@@ -21,11 +21,11 @@ from typing import IO, Any
 import httpx
 import orjson
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from puente.audit import service as audit
 from puente.clock import now
+from puente.db import get_or_add
 from puente.errors import N_, Forbidden, PuenteError, QuotaExceeded, Unavailable
 from puente.hits import psi
 from puente.hits.answering import QUERY_TYPE, SENT
@@ -175,17 +175,10 @@ def _store(
 
 def _locked_state(session: Session, partner_id: int) -> PartnerPrintState:
     """The copy's state, locked until the transaction ends; made if there is none yet."""
-    state = session.get(PartnerPrintState, partner_id, with_for_update=True,
-                        populate_existing=True)  # fmt: skip
-    if state is not None:
-        return state
-    try:
-        with session.begin_nested():
-            state = PartnerPrintState(partner_id=partner_id, seq=0, key_count=0)
-            session.add(state)
-    except IntegrityError:  # another download made it first: wait for it, then read it
-        return _locked_state(session, partner_id)
-    return state
+    return get_or_add(
+        session, PartnerPrintState, partner_id,
+        lambda: PartnerPrintState(partner_id=partner_id, seq=0, key_count=0), lock=True,
+    )  # fmt: skip
 
 
 def _insert_prints(session: Session, partner_id: int, prints: list[bytes]) -> int:
