@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -216,39 +216,73 @@ def import_run(server: str, prefix: str, size: int, keep: bool) -> dict[str, Any
 # -- 2. sync -------------------------------------------------------------------------------------
 
 
-def sync_run(server: str, prefix: str, size: int, keep: bool) -> dict[str, Any]:
+def profiled(command: list[str], profile: Path | None, name: str) -> list[str]:
+    """``command``, run under py-spy (its collapsed stacks into ``profile``/``name``.txt) when
+    a profile is asked for: where an object's CPU goes, by function (``--profile``)."""
+    if profile is None:
+        return command
+    profile.mkdir(parents=True, exist_ok=True)
+    return ["py-spy", "record", "--format", "raw", "--rate", "200", "--subprocesses",
+            "--output", str(profile / f"{name}.txt"), "--", *command]  # fmt: skip
+
+
+def sync_run(
+    server: str,
+    prefix: str,
+    size: int,
+    keep: bool,
+    profile: Path | None = None,
+    reuse: bool = False,
+) -> dict[str, Any]:
     bundle = ensure_bundle(size)
     root = WORK_DIR / "pg-sync"
     us, mx = root / "us-node", root / "mx-node"
-    with fresh_database(server, f"{prefix}_sync_us_{size}", keep) as us_url, \
+    us_name = f"{prefix}_sync_us_{size}"
+    # Node A as a kept run left it (--reuse): the sync alone is measured again.
+    reused = (
+        reuse
+        and (us / "puente.toml").exists()
+        and psql(server, f"SELECT count(*) FROM pg_database WHERE datname = '{us_name}'") == "1"
+    )
+    with (nullcontext(server.rsplit("/", 1)[0] + "/" + us_name) if reused
+          else fresh_database(server, us_name, keep or reuse)) as us_url, \
             fresh_database(server, f"{prefix}_sync_mx_{size}", keep) as mx_url:  # fmt: skip
-        init_node(us, us_url)
-        started = time.perf_counter()
-        puente("import", "stix", str(bundle), "--tlp", "GREEN", "--rel-to", "USA", "--rel-to",
-               "MEX", data_dir=us, timeout=36_000)  # fmt: skip
-        import_seconds = time.perf_counter() - started
+        import_seconds = indexed_seconds = 0.0
+        if not reused:
+            init_node(us, us_url)
+            started = time.perf_counter()
+            puente("import", "stix", str(bundle), "--tlp", "GREEN", "--rel-to", "USA",
+                   "--rel-to", "MEX", data_dir=us, timeout=36_000)  # fmt: skip
+            import_seconds = time.perf_counter() - started
         init_node(mx, mx_url, MX_NODE, "MEX")
         port = free_port()
         us_key = puente("node", "key", data_dir=us).stdout.strip()
         mx_key = puente("node", "key", data_dir=mx).stdout.strip()
-        puente("partner", "add", MX_NODE, "--country", "MEX", "--url", "http://127.0.0.1:9",
-               "--key", mx_key, "--secret", MX_ISSUED, "--issue-secret", US_ISSUED,
-               data_dir=us)  # fmt: skip
+        if reused:  # B is new: A pins its new key (hex: nothing to quote)
+            psql(server, f"UPDATE partners SET public_key = '{int(mx_key, 16):064x}' "
+                 f"WHERE node_id = '{MX_NODE}'", us_name)  # fmt: skip
+        else:
+            puente("partner", "add", MX_NODE, "--country", "MEX", "--url",
+                   "http://127.0.0.1:9", "--key", mx_key, "--secret", MX_ISSUED,
+                   "--issue-secret", US_ISSUED, data_dir=us)  # fmt: skip
         puente("partner", "add", US_NODE, "--country", "USA", "--url",
                f"http://127.0.0.1:{port}", "--key", us_key, "--secret", US_ISSUED,
                "--issue-secret", MX_ISSUED, data_dir=mx)  # fmt: skip
         # A node at rest has indexed its records for its partners' hit/no-hit questions (its
         # scheduler does so after an import); done here first, so the sync measures the sync,
         # not A's scheduler catching up beside it (issue 4's benchmark measures that work).
-        indexed = measure_command([sys.executable, "-m", "puente", "hits", "index", "--data-dir",
-                                   str(us)], timeout=36_000)  # fmt: skip
+        if not reused:
+            indexed = measure_command([sys.executable, "-m", "puente", "hits", "index",
+                                       "--data-dir", str(us)], timeout=36_000)  # fmt: skip
+            indexed_seconds = indexed["wall_s"]
         databases = (us_url.rsplit("/", 1)[1], mx_url.rsplit("/", 1)[1])
         with puente_serve(us, port) as serving, ServerCpu(*databases) as server_cpu:
             served_before = _process_cpu(serving.pid)
             measured = measure_command(
-                [sys.executable, "-m", "puente", "sync", US_NODE, "--data-dir", str(mx)],
+                profiled([sys.executable, "-m", "puente", "sync", US_NODE, "--data-dir",
+                          str(mx)], profile, f"sync-{size}"),
                 timeout=36_000,
-            )
+            )  # fmt: skip
             served_cpu = _process_cpu(serving.pid) - served_before
         found = SYNCED.search(" ".join(measured["stdout"].split()))
         if not found or int(found.group(1)) != size:
@@ -261,7 +295,7 @@ def sync_run(server: str, prefix: str, size: int, keep: bool) -> dict[str, Any]:
     wall = measured["wall_s"]
     return {
         "objects": size, "node_a_import_s": round(import_seconds, 2),
-        "node_a_hit_index_s": indexed["wall_s"], "wall_s": wall,
+        "node_a_hit_index_s": indexed_seconds, "node_a_reused": reused, "wall_s": wall,
         "rate": round(size / wall, 1),
         "sync_cpu_s": round(measured["user_s"] + measured["system_s"], 2),
         "serving_node_cpu_s": round(served_cpu, 2), "postgresql_cpu_s": server_cpu.seconds,
@@ -286,6 +320,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000])
     parser.add_argument("--sync-sizes", type=int, nargs="*", default=[])
     parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep sync's node A and use it again in later runs (B is new)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="profile the sync with py-spy into this folder (slows it down)",
+    )
     args = parser.parse_args(argv)
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {
@@ -308,7 +353,9 @@ def main(argv: list[str] | None = None) -> int:
         log(f"  {row['rate']:,.0f} objects/s, peak RSS {row['max_rss_mb']:.0f} MB")
     for size in args.sync_sizes:
         log(f"sync {size:,} objects between two PostgreSQL nodes")
-        report["sync"].append(sync_run(args.pg, args.prefix, size, args.keep))
+        report["sync"].append(
+            sync_run(args.pg, args.prefix, size, args.keep, args.profile, args.reuse)
+        )
         log(f"  {report['sync'][-1]['rate']:,.0f} objects/s")
     report["machine"]["load_average_after"] = os.getloadavg()
     write_json(args.out, report)

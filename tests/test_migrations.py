@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -11,6 +12,8 @@ from sqlalchemy import create_engine
 
 from puente.db import upgrade
 from puente.models import Base, on_backend
+from puente.node import Node
+from puente.policy.roles import Principal
 
 
 def test_migrations_match_the_models(empty_database_url: str) -> None:
@@ -169,3 +172,70 @@ def test_search_index_migration_goes_on_without_pg_trgm_when_the_role_may_not_cr
     finally:
         databases.drop_now(empty_database_url)  # the role owns what it made there
         databases._execute(f"DROP ROLE IF EXISTS {role}")
+
+
+def test_rows_naming_a_record_or_a_partner_are_checked_on_every_backend(
+    node: Node, analyst: Principal, admin: Principal
+) -> None:
+    """record_refs and received_versions name a record (and a partner) that exists, and
+    follow a deleted record, whether a foreign key (SQLite) or a check once a statement
+    (PostgreSQL, migration 0026) keeps them so; row by row or by COPY (records.writers)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import Table, delete, func, insert, select, update
+    from sqlalchemy.exc import IntegrityError
+
+    from puente.records.models import Record, RecordRef
+    from puente.records.writers import bulk_insert
+    from puente.sharing import partners
+    from puente.sharing.models import Partner, ReceivedVersion
+    from tests.support.partners import store
+
+    stix_id = store(node, analyst, "Named")
+    with node.db.session() as session:
+        pk = session.execute(select(Record.pk).where(Record.stix_id == stix_id)).scalar_one()
+        partner = partners.add_partner(
+            session, admin, node_id="mx-checked", country="MEX", display_name="Checked",
+            base_url="http://127.0.0.1:9", public_key="ab" * 32, outbound_secret="s" * 32,
+        ).partner.id  # fmt: skip
+
+    def ref(record_pk: int) -> dict[str, object]:
+        return {"record_pk": record_pk, "source_id": stix_id, "prop": "x_ref", "target_id": "t"}
+
+    def provenance(record_pk: int, partner_id: int) -> dict[str, object]:
+        return {"record_pk": record_pk, "partner_id": partner_id, "collection_id": "c",
+                "date_added": "d", "received_at": datetime.now(UTC), "receipt_id": "r"}  # fmt: skip
+
+    refs, received = cast(Table, RecordRef.__table__), cast(Table, ReceivedVersion.__table__)
+    # COPY (PostgreSQL) raises the driver's error as it is; the rest SQLAlchemy's.
+    broken: tuple[type[Exception], ...] = (IntegrityError,)
+    if node.db.engine.dialect.name == "postgresql":
+        import psycopg
+
+        broken += (psycopg.IntegrityError,)
+    refused = [
+        lambda s: s.execute(insert(refs), [ref(pk), ref(pk + 1000)]),
+        lambda s: bulk_insert(s, refs, [ref(pk + 1000)]),
+        lambda s: bulk_insert(s, received, [provenance(pk + 1000, partner)]),
+        lambda s: s.execute(insert(received), [provenance(pk, partner + 1000)]),
+    ]
+    for attempt in refused:
+        with pytest.raises(broken), node.db.session() as session:
+            attempt(session)
+    with node.db.session() as session:
+        bulk_insert(session, refs, [ref(pk)])
+        bulk_insert(session, received, [provenance(pk, partner)])
+    later = [
+        lambda s: s.execute(update(RecordRef).values(record_pk=pk + 1000)),
+        lambda s: s.execute(update(Record).where(Record.pk == pk).values(pk=pk + 1000)),
+        lambda s: s.execute(delete(Partner).where(Partner.id == partner)),
+    ]
+    for attempt in later:
+        with pytest.raises(broken), node.db.session() as session:
+            attempt(session)
+    with node.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(RecordRef)) == 1
+        session.execute(delete(Record).where(Record.pk == pk))
+    with node.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(RecordRef)) == 0
+        assert session.scalar(select(func.count()).select_from(ReceivedVersion)) == 0

@@ -21,6 +21,7 @@ import itertools
 import multiprocessing
 import os
 import queue
+import sys
 import threading
 import time
 import traceback
@@ -83,6 +84,9 @@ class IngestResult:
     superseded: int = 0
     references: int = 0  # rows written to record_refs
     ids: list[str] = field(default_factory=list)  # the first two distinct ids stored
+    # A partner's objects only (``received``): (id, version key, content sha256, pk) of each
+    # one stored or already held as the partner's, in the order given: what a receipt lists.
+    held: list[tuple[str, str, str, int]] = field(default_factory=list)
     markings: list[Markings] = field(default_factory=list)
     digest: str = ""
 
@@ -119,8 +123,8 @@ class Pending:
 
     __slots__ = (
         "as_given_hash", "at", "claimed", "content", "content_hash", "created_key", "date_added",
-        "is_current", "kind", "marked", "modified_key", "name", "originating_agency", "refs",
-        "revoked", "search_text", "stix_id", "type",
+        "is_current", "kind", "marked", "modified_key", "name", "originating_agency", "pk",
+        "refs", "revoked", "search_text", "stix_id", "type",
     )  # fmt: skip
 
     def __init__(
@@ -157,6 +161,7 @@ class Pending:
         self.as_given_hash = ""
         # The agency its created_by_ref names ("" if none): a partner reads the originator there.
         self.claimed = AGENCY_BY_IDENTITY.get(obj.get("created_by_ref", ""), "")
+        self.pk = 0  # the writer's, once it has the row
 
     def __reduce__(self) -> tuple[Any, ...]:
         # From the preparing process to the writing one: a plain tuple pickles several times
@@ -199,6 +204,9 @@ class _Ingest:
         self.distinct: dict[Markings, _Marked] = {}
         self.used: dict[_Marked, None] = {}  # the markings of stored rows, since the last fold
         self._known: Directory | None = None
+        # A partner's objects: what was held already, and the rows stored (IngestResult.held).
+        self.held: list[tuple[str, str, str, int, str]] = []
+        self.stored_rows: list[Pending] = []
         self.constants = {
             "recalled": False, "owner_node": settings.node_id, "owner_country": settings.country,
             "received": False, "created_by": principal.username,
@@ -351,6 +359,8 @@ class _Ingest:
             ).encode()
         )
         self.writer.insert(fresh, self.constants)
+        if self.received is not None:
+            self.stored_rows.extend(fresh)  # a partner's page: their keys are read at the end
         self.result.stored += len(fresh)
         self.result.references += sum(len(row.refs) for row in fresh)
         if len(self.superseded_ids) >= SUPERSEDED_BATCH:
@@ -381,6 +391,10 @@ class _Ingest:
             same = next((v for v in versions if v.modified_key == row.modified_key), None)
             if same is not None and same.content_hash in (row.content_hash, row.as_given_hash):
                 self.result.unchanged += 1  # the importer already holds this very content
+                if self.received is not None and same.received and (
+                        same.owner_node == self.received.node_id):  # fmt: skip
+                    self.held.append((same.stix_id, same.modified_key, same.content_hash,
+                                      same.pk, row.at))  # fmt: skip
                 continue
             if self.received is not None:
                 fresh.append(self._from_partner(row, versions, same))
@@ -503,36 +517,52 @@ class _Ingest:
         result = self.result
         result.digest = self.hasher.hexdigest()
         self._fold_markings()
+        if self.received is not None:  # the writer has flushed: every stored row has its key
+            held = [*self.held, *((row.stix_id, row.modified_key, row.content_hash, row.pk,
+                                   row.at) for row in self.stored_rows)]  # fmt: skip
+            held.sort(key=lambda version: _position(version[4]))
+            result.held = [version[:4] for version in held]
         return result
 
 
 _collector_lock = threading.Lock()
 _collector_pauses = 0
 _collector_was_enabled = False
+_switch_interval_was = 0.0
+# How long a thread holds the interpreter before one waiting for it gets a turn, while objects
+# are imported. The PostgreSQL writer's thread (records.writers) waits for the server a few
+# times a chunk, and each time it wants the interpreter back it waited for Python's default
+# 5 ms while this thread checked objects; the server sat idle meanwhile.
+SWITCH_INTERVAL_S = 0.0005
 
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while objects are imported.
+    """Pause the cyclic garbage collector while objects are imported (and hand the
+    interpreter between threads sooner: SWITCH_INTERVAL_S).
 
     A streamed bundle allocates millions of containers that live for one chunk; the collector
     would walk each of them several times before reference counting frees them, which costs a
     sixth of a large import. The import makes no reference cycles of its own. The collector
     resumes (if it was on) when the last of any concurrent imports ends.
     """
-    global _collector_pauses, _collector_was_enabled
+    global _collector_pauses, _collector_was_enabled, _switch_interval_was
     with _collector_lock:
         if _collector_pauses == 0:
             _collector_was_enabled = gc.isenabled()
             gc.disable()
+            _switch_interval_was = sys.getswitchinterval()
+            sys.setswitchinterval(min(SWITCH_INTERVAL_S, _switch_interval_was))
         _collector_pauses += 1
     try:
         yield
     finally:
         with _collector_lock:
             _collector_pauses -= 1
-            if _collector_pauses == 0 and _collector_was_enabled:
-                gc.enable()
+            if _collector_pauses == 0:
+                sys.setswitchinterval(_switch_interval_was)
+                if _collector_was_enabled:
+                    gc.enable()
 
 
 def ingest(
@@ -548,6 +578,7 @@ def ingest(
     received: ReceivedFrom | None = None,
     parallel: bool = False,
     statistics: bool = True,
+    chunk: int | None = None,
 ) -> IngestResult:
     """Validate and store every object, or raise :class:`InvalidInput` and store nothing.
 
@@ -556,12 +587,14 @@ def ingest(
     prepares the objects of a large import (more than one chunk) in a worker process while
     this one stores them: for a command-line process reading JSON text (each object travels
     to the worker as JSON), not for a server's request. Without ``statistics`` the caller
-    keeps the planner's statistics of what was written (:func:`written`) itself.
+    keeps the planner's statistics of what was written (:func:`written`) itself. A smaller
+    ``chunk`` overlaps the two halves of a batch of a few thousand objects (a partner's page):
+    the database stores one chunk while the next is checked.
     """
     run = _Ingest(session, settings, principal, override, received)
     try:
         with _collector_paused():
-            result = _run(run, objects, base_pointer, progress, parallel)
+            result = _run(run, objects, base_pointer, progress, parallel, chunk)
     finally:
         run.writer.close()
     run.tell_superseded()
@@ -595,8 +628,9 @@ def _run(
     base_pointer: str,
     progress: Callable[[int], None] | None,
     parallel: bool,
+    chunk: int | None = None,
 ) -> IngestResult:
-    chunks = _chunks(objects, CHUNK)
+    chunks = _chunks(objects, chunk or CHUNK)
     first = next(chunks, [])
     if len(first) == CHUNK:  # more may follow: a large import
         run.writer.bulk()
@@ -792,6 +826,12 @@ def _end_with(parent: int) -> None:
         os._exit(1)  # no cleanup: what the worker holds is the dead import's
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _position(pointer: str) -> int:
+    """Where an object came in what was given (its pointer's last part: ".../objects/12")."""
+    tail = pointer.rpartition("/")[2]
+    return int(tail) if tail.isdigit() else 0
 
 
 def _check_authorship(rows: list[Pending]) -> None:

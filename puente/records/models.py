@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, ForeignKeyConstraint, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from puente.db import Base
@@ -71,9 +71,15 @@ class RecordRef(Base):
     """A reference from one record version to another object (relationships, notes, reports)."""
 
     __tablename__ = "record_refs"
+    # On PostgreSQL the same rule is checked once a statement, not once a row (migration 0026).
+    __table_args__ = (
+        ForeignKeyConstraint(["record_pk"], ["records.pk"], ondelete="CASCADE").ddl_if(
+            dialect="sqlite"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    record_pk: Mapped[int] = mapped_column(ForeignKey("records.pk", ondelete="CASCADE"), index=True)
+    record_pk: Mapped[int] = mapped_column(Integer, index=True)
     source_id: Mapped[str] = mapped_column(String(300))
     prop: Mapped[str] = mapped_column(String(64))
     target_id: Mapped[str] = mapped_column(String(300), index=True)

@@ -204,6 +204,8 @@ class SqliteWriter:
         first = self.next_pk
         self.next_pk += len(rows)
         self.keys.add(range(first, self.next_pk))
+        for pk, row in enumerate(rows, first):
+            row.pk = pk
         # Generators, not lists: each row's tuple lives only while SQLite reads it.
         self.cursor.executemany(
             self.insert_record,
@@ -366,6 +368,7 @@ class PostgresWriter:
         with cursor.copy(self.copy_records) as copy:
             write = copy.write_row
             for pk, row in zip(pks, rows, strict=True):
+                row.pk = pk
                 write((
                     pk, row.stix_id, row.type, row.kind, row.modified_key, row.created_key,
                     row.date_added, row.is_current, row.revoked, recalled, owner_node,

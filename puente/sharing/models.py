@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, ForeignKeyConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from puente.db import Base
@@ -63,11 +63,16 @@ class ReceivedVersion(Base):
     """Provenance of one stored version that came from a partner."""
 
     __tablename__ = "received_versions"
-
-    record_pk: Mapped[int] = mapped_column(
-        ForeignKey("records.pk", ondelete="CASCADE"), primary_key=True
+    # On PostgreSQL the same rules are checked once a statement, not once a row (migration 0026).
+    __table_args__ = (
+        ForeignKeyConstraint(["record_pk"], ["records.pk"], ondelete="CASCADE").ddl_if(
+            dialect="sqlite"
+        ),
+        ForeignKeyConstraint(["partner_id"], ["partners.id"]).ddl_if(dialect="sqlite"),
     )
-    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+
+    record_pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(Integer, index=True)
     collection_id: Mapped[str] = mapped_column(String(36))
     date_added: Mapped[str] = mapped_column(String(32))  # the partner's
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

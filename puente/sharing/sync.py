@@ -46,7 +46,6 @@ from puente.policy.markings import markings_from_object
 from puente.policy.roles import Principal, require
 from puente.records.definitions import is_published
 from puente.records.ingest import TWICE, ReceivedFrom, ingest, written
-from puente.records.models import Record
 from puente.records.partial import store_what_passes
 from puente.records.validation import (
     MAX_DEPTH,
@@ -70,6 +69,9 @@ MEDIA_TYPE = "application/taxii+json;version=2.1"
 PAGE_SIZE = 1000
 LEASE = timedelta(minutes=5)
 ATTEMPTS = 3  # per request, within one sync, before the sync gives up
+# A page is stored a quarter at a time: PostgreSQL stores one quarter while the next is
+# checked (puente.records.ingest), where a whole page would keep each side waiting for the other.
+STORE_CHUNK = PAGE_SIZE // 4
 RECEIPTS_EVERY = 10  # pages between two posts of receipts
 QUARANTINE_KEEP = 65536  # characters of a quarantined object kept for the record
 
@@ -489,14 +491,17 @@ def store_page(
                                      unfit.params)  # fmt: skip
     keep = [i for i in candidates if i not in refused]
     counts = {"stored": 0, "unchanged": 0}
+    now_held: list[tuple[str, str, str, int]] = []  # (id, version key, sha256, pk): receipt
 
     def store(passing: list[Any]) -> None:
         result = ingest(session, node.settings, system_principal(node.settings), passing,
-                        action="sync.receive", received=origin, statistics=False)  # fmt: skip
+                        action="sync.receive", received=origin, statistics=False,
+                        chunk=STORE_CHUNK)  # fmt: skip
         for table, count in written(result).items():
             rows[table] = rows.get(table, 0) + count
         counts["stored"] += result.stored
         counts["unchanged"] += result.unchanged
+        now_held.extend(result.held)
 
     later = store_what_passes(session, [objects[i] for i in keep], store, precheck=False)
     refused.update({keep[i]: problem for i, problem in later.items()})
@@ -505,7 +510,7 @@ def store_page(
         if obj.get("type") == recalls.RECALL_TYPE:
             recalls.apply_received(session, node, partner, obj)
     registry.project(session, kept, partner.node_id)  # e.g. the partner's plan elements
-    versions = _stored_versions(session, partner, kept)
+    versions = _as_served(now_held, kept)
     moment = now()
     quarantined = [_quarantined(partner, objects[i], problem, last, moment)
                    for i, problem in sorted(refused.items())]  # fmt: skip
@@ -636,25 +641,13 @@ def _refusal(obj: Any) -> str:
     return ""
 
 
-def _stored_versions(
-    session: Session, partner: Partner, kept: list[Any]
+def _as_served(
+    held: list[tuple[str, str, str, int]], kept: list[Any]
 ) -> list[tuple[str, str, str, int]]:
-    """(id, version, content sha256, pk) of each kept object, as this node now holds it."""
-    wanted = {(str(o["id"]), timestamp_key(_version_key(o)[1])): _version_key(o)[1] for o in kept}
-    ids = sorted({stix_id for stix_id, _ in wanted})
-    connection = session.connection()  # four columns by position: a page holds a thousand
-    found: list[tuple[str, str, str, int]] = []
-    for batch in batches(session, ids):
-        rows = connection.execute(
-            select(Record.stix_id, Record.modified_key, Record.content_hash, Record.pk).where(
-                one_of(session, Record.stix_id, batch),
-                Record.owner_node == partner.node_id,
-                Record.received.is_(True),
-            )
-        ).all()
-        found.extend((row[0], wanted[(row[0], row[1])], row[2], row[3])
-                     for row in rows if (row[0], row[1]) in wanted)  # fmt: skip
-    return found
+    """(id, version, content sha256, pk) of each kept object this node now holds as the
+    partner's, its version written as the partner served it (the receipt names it so)."""
+    served = {(str(o["id"]), timestamp_key(_version_key(o)[1])): _version_key(o)[1] for o in kept}
+    return [(stix_id, served[(stix_id, key)], digest, pk) for stix_id, key, digest, pk in held]
 
 
 # -- receipts out ------------------------------------------------------------------------------

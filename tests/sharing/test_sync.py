@@ -333,3 +333,33 @@ def test_a_pull_waits_after_each_page_while_the_nodes_people_are_answered(
         busy = time.monotonic() - started
     assert report.stored == 3
     assert busy >= 0.9
+
+
+def test_a_page_stored_in_parts_is_acknowledged_version_by_version_in_page_order(
+    node: Node, analyst: Principal, fake: FakePartner
+) -> None:
+    # More objects than one part of a page (sync.STORE_CHUNK): the receipt still names every
+    # version stored or already held (the last five, stored first), as served and in the
+    # page's order, and each has its provenance.
+    objects = [incident(f"Part {n}") for n in range(sync.STORE_CHUNK * 2 + 7)]
+    fake.pages = [("2026-02-01T09:00:00.000001Z", objects[-5:])]
+    sync.sync(node, "mx-fake")
+    fake.posted.clear()
+    fake.pages = [("2026-02-01T09:00:00.000002Z", objects)]  # five of them held already
+
+    report = sync.sync(node, "mx-fake")
+
+    assert (report.stored, report.unchanged) == (len(objects) - 5, 5)
+    with node.db.session() as session:
+        stored = {row[0]: row[1] for row in session.execute(
+            select(Record.stix_id, Record.content_hash))}  # fmt: skip
+        provenance = (
+            session.execute(
+                select(Record.stix_id).join(ReceivedVersion, ReceivedVersion.record_pk == Record.pk)
+            )
+            .scalars()
+            .all()
+        )
+    receipt = next(body for body in fake.posted if body.get("versions"))
+    assert receipt["versions"] == [[o["id"], o["modified"], stored[o["id"]]] for o in objects]
+    assert sorted(provenance) == sorted(o["id"] for o in objects)
