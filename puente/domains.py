@@ -6,7 +6,9 @@ the plan's extension definitions with its own and reads the partners' node ids (
 record's named recipients may be written) from sharing; sharing checks and projects the plan's objects
 as they arrive, takes messages about requests for information at its inbox, exchanges them and
 refreshes the copy of the partner's hit/no-hit index after each pull, and refreshes this node's
-own indexes and signs its audit checkpoints on the scheduler's tick.
+own indexes and signs its audit checkpoints on the scheduler's tick; records and sharing tell
+sharing and hits of new versions and recalls of this node's records (a tightened record is
+withdrawn from partners, and from their hit/no-hit indexes with the write itself).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def _install() -> None:
     from puente.audit import scheduled as audit_scheduled
     from puente.hits import refresh as hit_refresh
     from puente.hits import transport as hit_transport
+    from puente.hits import withdrawals as hit_withdrawals
     from puente.plan import contract as plan_contract
     from puente.plan import projection as plan_projection
     from puente.records import events, extensions, marking
@@ -39,6 +42,9 @@ def _install() -> None:
     from puente.sharing import partners, registry, withdrawals
 
     events.on_superseded(withdrawals.withdraw_tightened)  # a tightened record is withdrawn
+    # A record the partner may no longer search leaves its hit/no-hit index with the write.
+    events.on_superseded(hit_withdrawals.withdraw_keys)
+    events.on_recalled(hit_withdrawals.withdraw_keys)
     extensions.register(plan_contract.SCHEMAS)  # the plan's objects travel in the same feeds
     marking.partner_nodes(partners.node_countries)  # recipients may be named by partner node
     registry.receive(plan_contract.refusal, plan_projection.apply)

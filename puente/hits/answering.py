@@ -31,7 +31,7 @@ from puente.errors import (
 )
 from puente.hits import psi
 from puente.hits.index import state_of
-from puente.hits.models import HitIndexEntry, HitQuery
+from puente.hits.models import HitIndexEntry, HitIndexState, HitQuery
 from puente.node import Node
 from puente.sharing import signing
 from puente.sharing.models import Partner
@@ -63,8 +63,9 @@ def index_changes(
     the whole index when it holds nothing or a refresh this node does not know. The answer is
     the index as it stood at refresh ``seq`` (the one the first page named: later pages ask
     for it again, so that a refresh between two pages adds nothing to what they give), less
-    what a refresh has removed since: a fingerprint removed (a record recalled, revoked, no
-    longer searchable) never leaves again, whatever refresh the partner names, and the next
+    what has been removed since (by a refresh, or by the write that withdrew a record: see
+    puente.hits.withdrawals): a fingerprint removed (a record recalled, revoked, no longer
+    searchable) never leaves again, whatever refresh the partner names, and the next
     delta drops nothing the copy still needs. In fingerprint order, the fingerprints above
     ``after`` (the ``next`` of the page before); ``next`` is empty on the last page. When
     that refresh can no longer be given (removed entries compacted since), the answer is the
@@ -76,8 +77,6 @@ def index_changes(
     full = since <= 0 or since > state.seq or since < state.compacted_seq
     if seq is None or not state.compacted_seq <= seq <= state.seq or (not full and seq < since):
         seq, after = state.seq, b""
-    if not full:
-        state.partner_seq = max(state.partner_seq, since)  # it holds that refresh: see compact
     mine = HitIndexEntry.partner_id == partner.id
     # Added by refresh seq and live now: an entry removed after seq is not given back (the
     # partner names seq, and may name an old one); the copy it makes is a subset of the index
@@ -115,9 +114,26 @@ def index_changes(
     audit.append(session, requester.name, "hits.index", partner.node_id,
                  details={"since": since, "seq": seq, "full": full, "after": after.hex(),
                           "added": len(added), "removed": len(removed)})  # fmt: skip
+    if not full:
+        _holds(session, partner.id, since)
     return {"seq": seq, "full": full, "fingerprint_bytes": psi.FINGERPRINT_BYTES,
             "added": _b64(added), "removed": _b64(removed),
             "next": end.hex() if end is not None else ""}  # fmt: skip
+
+
+def _holds(session: Session, partner_id: int, since: int) -> None:
+    """Note that the partner holds refresh ``since`` (see index.compact), unless a refresh or
+    a write withdrawing a record holds the index's state: after the audit chain's head, this
+    never waits for it, as such a write may hold the state and wait for the head
+    (puente.hits.withdrawals). The partner says it again with its next download."""
+    state = session.execute(
+        select(HitIndexState)
+        .where(HitIndexState.partner_id == partner_id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if state is not None:
+        state.partner_seq = max(state.partner_seq, since)
 
 
 def _page(session: Session, where: list[Any]) -> list[bytes]:

@@ -5,8 +5,10 @@ firearm or vehicle that the egress gate lets that partner search (its country in
 BY; never received, revoked or recalled records). :func:`refresh` follows the records from
 the last version it took into account: a new record, a new version (new markings included),
 a revocation or a recall (through the recall's own record) changes the index at the next
-refresh. Removed fingerprints stay as tombstones carrying the refresh that removed them, so a
-partner can be sent exactly what changed since the refresh it last saw.
+refresh. A record the partner may no longer search leaves sooner, with the very write that
+withdrew it (:mod:`puente.hits.withdrawals`); the refresh finds it gone. Removed fingerprints
+stay as tombstones carrying the sequence number of the change that removed them (a refresh's
+or a withdrawal's), so a partner can be sent exactly what changed since the one it last saw.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from puente.policy import gate
 from puente.policy.gate import HitIndex
 from puente.records.kinds import FIREARM_TYPE, VEHICLE_TYPE
 from puente.records.models import Record
-from puente.records.rows import GATE_COLUMNS, facts_from
+from puente.records.rows import GATE_COLUMNS, GateValues, facts_from
 from puente.sharing.models import Partner
 from puente.sharing.recalls import RECALL_TYPE
 from puente.statistics import RUN_BASE, refresh_statistics
@@ -110,9 +112,14 @@ class _Batch:
     versions: int
 
 
-def _searchable(row: Any, audience: HitIndex) -> bool:
-    facts = facts_from(row.stix_id, tuple(row[GATE_START:]))
+def searchable(stix_id: str, gate_values: GateValues, audience: HitIndex) -> bool:
+    """Whether a current, unrevoked version (its GATE_COLUMNS) belongs in the index."""
+    facts = facts_from(stix_id, gate_values)
     return facts.owned_here and not facts.recalled and bool(gate.decide(facts, audience))
+
+
+def _searchable(row: Any, audience: HitIndex) -> bool:
+    return searchable(row.stix_id, tuple(row[GATE_START:]), audience)
 
 
 def _prepare(

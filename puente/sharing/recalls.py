@@ -1,7 +1,8 @@
 """Recalls: the owner takes back a record shared by mistake; recipients purge and acknowledge.
 
 The owner marks every version of the record recalled (the egress gate then keeps it out of
-every partner's collection) and publishes a signed recall object (``x-puente-recall``, a
+every partner's collection, and the hit/no-hit indexes drop its keys in the same transaction:
+records.events) and publishes a signed recall object (``x-puente-recall``, a
 new-sdo extension definition) as one of its own records, released to the partners that may
 have received the record. It travels like any other object, so a partner that was offline
 gets it at its next sync. The recipient checks the signature against the owner's pinned key,
@@ -30,6 +31,7 @@ from puente.policy import gate
 from puente.policy.agencies import for_country
 from puente.policy.markings import MARKINGS_EXTENSION, Markings, apply_markings
 from puente.policy.roles import Principal, require
+from puente.records import events
 from puente.records import service as records
 from puente.records.builder import stix_now
 from puente.records.ingest import ingest
@@ -68,6 +70,7 @@ def recall(
     if current.recalled:
         raise Conflict(N_("Record {id} is already recalled."), id=stix_id)
     recall_id, told = _recall_one(session, node.settings, actor, stix_id, reason)
+    recalled = [stix_id]
     # A copy released to answer a request for information carries its original's recall: it
     # holds the same content (its own markings may even let a user see it who cannot see the
     # original, so the permission was checked on the original above). So does a copy of that
@@ -79,6 +82,11 @@ def recall(
         if copy is not None and not copy.recalled and not copy.received:
             _, more = _recall_one(session, node.settings, actor, copy_id, reason)
             told += [p for p in more if p not in told]
+            recalled.append(copy_id)
+    # Last, once the recalls are written: a listener may wait on a hit/no-hit index's lock,
+    # and this transaction takes the records' write lock (in _publish) before it, as every
+    # writer of records does.
+    events.recalled(session, node.settings, actor, recalled)
     return RecallResult(recall_id, stix_id, sorted({p.node_id for p in told}))
 
 

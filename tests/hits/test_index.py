@@ -108,7 +108,7 @@ def test_unsearchable_markings_revocation_and_recall_take_records_out(
         tombstones = session.execute(
             select(HitIndexEntry.removed_seq).where(HitIndexEntry.partner_id == mexico.id)
         ).scalars()
-        assert set(tombstones) == {report.seq}  # every removal, under the refresh that made it
+        assert set(tombstones) == {report.seq}  # every removal, under the write that made it
 
 
 def test_a_person_versioned_as_another_kind_leaves_the_index(
