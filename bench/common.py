@@ -313,17 +313,17 @@ def loaded_node(count: int, name: str, database_url: str = "", reuse: bool = Fal
 
 def raise_bundle_limit(data_dir: Path, count: int) -> None:
     """Let ``puente import stix`` take a bundle of ``count`` objects (default limit 250,000)."""
-    set_limit(data_dir, "max_bundle_objects", max(count, 250_000))
+    set_setting(data_dir, "max_bundle_objects", max(count, 250_000))
 
 
-def set_limit(data_dir: Path, name: str, value: int) -> None:
-    """Set one of the node's ``[limits]`` in its puente.toml."""
+def set_setting(data_dir: Path, name: str, value: int, section: str = "limits") -> None:
+    """Set one setting of the node's puente.toml (``[limits]`` unless ``section`` says)."""
     path = data_dir / "puente.toml"
     lines = path.read_text(encoding="utf-8").splitlines()
     lines = [line for line in lines if not line.startswith(f"{name} =")]
-    if "[limits]" not in lines:
-        lines += ["", "[limits]"]
-    lines.insert(lines.index("[limits]") + 1, f"{name} = {value}")
+    if f"[{section}]" not in lines:
+        lines += ["", f"[{section}]"]
+    lines.insert(lines.index(f"[{section}]") + 1, f"{name} = {value}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

@@ -53,6 +53,7 @@ from common import (
     measure_command,
     puente,
     puente_serve,
+    set_setting,
     write_json,
 )
 
@@ -218,11 +219,11 @@ def import_run(server: str, prefix: str, size: int, keep: bool) -> dict[str, Any
 
 def profiled(command: list[str], profile: Path | None, name: str) -> list[str]:
     """``command``, run under py-spy (its collapsed stacks into ``profile``/``name``.txt) when
-    a profile is asked for: where an object's CPU goes, by function (``--profile``)."""
+    a profile is asked for: where each thread spends its time, waits included (``--profile``)."""
     if profile is None:
         return command
     profile.mkdir(parents=True, exist_ok=True)
-    return ["py-spy", "record", "--format", "raw", "--rate", "200", "--subprocesses",
+    return ["py-spy", "record", "--format", "raw", "--rate", "200", "--subprocesses", "--idle",
             "--output", str(profile / f"{name}.txt"), "--", *command]  # fmt: skip
 
 
@@ -233,10 +234,11 @@ def sync_run(
     keep: bool,
     profile: Path | None = None,
     reuse: bool = False,
+    page_size: int = 0,
 ) -> dict[str, Any]:
     bundle = ensure_bundle(size)
     root = WORK_DIR / "pg-sync"
-    us, mx = root / "us-node", root / "mx-node"
+    us, mx = root / f"us-node-{size}", root / "mx-node"  # A per size: --reuse keeps each
     us_name = f"{prefix}_sync_us_{size}"
     # Node A as a kept run left it (--reuse): the sync alone is measured again.
     reused = (
@@ -255,6 +257,8 @@ def sync_run(
                    "--rel-to", "MEX", data_dir=us, timeout=36_000)  # fmt: skip
             import_seconds = time.perf_counter() - started
         init_node(mx, mx_url, MX_NODE, "MEX")
+        if page_size:
+            set_setting(mx, "page_size", page_size, "sync")
         port = free_port()
         us_key = puente("node", "key", data_dir=us).stdout.strip()
         mx_key = puente("node", "key", data_dir=mx).stdout.strip()
@@ -295,7 +299,7 @@ def sync_run(
     wall = measured["wall_s"]
     return {
         "objects": size, "node_a_import_s": round(import_seconds, 2),
-        "node_a_hit_index_s": indexed_seconds, "node_a_reused": reused, "wall_s": wall,
+        "node_a_hit_index_s": indexed_seconds, "node_a_reused": reused, "page_size": page_size or None, "wall_s": wall,
         "rate": round(size / wall, 1),
         "sync_cpu_s": round(measured["user_s"] + measured["system_s"], 2),
         "serving_node_cpu_s": round(served_cpu, 2), "postgresql_cpu_s": server_cpu.seconds,
@@ -326,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
         help="keep sync's node A and use it again in later runs (B is new)",
     )
     parser.add_argument(
+        "--page-size", type=int, default=0, help="node B's sync.page_size (default: the node's)"
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         default=None,
@@ -354,7 +361,9 @@ def main(argv: list[str] | None = None) -> int:
     for size in args.sync_sizes:
         log(f"sync {size:,} objects between two PostgreSQL nodes")
         report["sync"].append(
-            sync_run(args.pg, args.prefix, size, args.keep, args.profile, args.reuse)
+            sync_run(
+                args.pg, args.prefix, size, args.keep, args.profile, args.reuse, args.page_size
+            )
         )
         log(f"  {report['sync'][-1]['rate']:,.0f} objects/s")
     report["machine"]["load_average_after"] = os.getloadavg()

@@ -56,7 +56,7 @@ from common import (
     log,
     machine,
     puente,
-    set_limit,
+    set_setting,
     stream_objects,
     write_json,
 )
@@ -310,7 +310,7 @@ def group_percentiles(prefix: Path) -> dict[str, dict[str, float]]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     node_dir, next_object = prepare_node(args)
     if args.bulk_wait_ms is not None:
-        set_limit(node_dir, "bulk_wait_ms", args.bulk_wait_ms)
+        set_setting(node_dir, "bulk_wait_ms", args.bulk_wait_ms)
     config = prepare_people(node_dir, args)
     config_path = node_dir.parent / "locust-config.json"
     config_path.write_text(json.dumps(config))
