@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.markers import SHARED_DATA
+
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data" / "sanctions" / "ofac_sdn_2021-07"
+DATA = SHARED_DATA / "sanctions" / "ofac_sdn_2021-07"
 
 pytestmark = pytest.mark.skipif(
     not (DATA / "sdn.csv").exists(),
-    reason=f"the OFAC SDN list is not at {DATA} (../shared/data beside the repository)",
+    reason=f"the OFAC SDN list is not at {DATA} (set PUENTE_SHARED_DATA)",
 )
 
 sys.path.insert(0, str(ROOT / "bench"))
