@@ -25,62 +25,45 @@ that race has no writer. SQLite keeps its foreign keys: it checks them row by ro
 
 from alembic import op
 
-
 revision = "0026"
 down_revision = "0025"
 branch_labels = None
 depends_on = None
 
+# (table, constraint, column, referred table, referred column, on delete): the keys replaced.
 KEYS = (
-    # (table, constraint, column, referred table, referred column, on delete)
     ("record_refs", "fk_record_refs_record_pk_records", "record_pk", "records", "pk", "CASCADE"),
-    (
-        "received_versions",
-        "fk_received_versions_record_pk_records",
-        "record_pk",
-        "records",
-        "pk",
-        "CASCADE",
-    ),
-    (
-        "received_versions",
-        "fk_received_versions_partner_id_partners",
-        "partner_id",
-        "partners",
-        "id",
-        None,
-    ),
-)
+    ("received_versions", "fk_received_versions_record_pk_records", "record_pk", "records",
+     "pk", "CASCADE"),
+    ("received_versions", "fk_received_versions_partner_id_partners", "partner_id", "partners",
+     "id", None),
+)  # fmt: skip
+CHECKED = ("record_refs", "received_versions")  # the tables whose rows name others
 
-# Each check raises SQLSTATE 23503 (foreign_key_violation), as the key it replaces did.
+
+def _checks(table: str) -> str:
+    """The function checking, once a statement, the rows written to ``table``: one test a key,
+    each raising SQLSTATE 23503 (foreign_key_violation), as the key it replaces did."""
+    tests = "".join(  # constant names of this module only, never input
+        f"""
+        IF EXISTS (SELECT 1 FROM written w WHERE NOT EXISTS (
+                SELECT 1 FROM {referred} r WHERE r.{key} = w.{column})) THEN
+            RAISE foreign_key_violation
+                USING MESSAGE = '{table}.{column} names no row of {referred}';
+        END IF;"""  # noqa: S608
+        for owner, _, column, referred, key, _ in KEYS
+        if owner == table
+    )
+    return f"""
+    CREATE FUNCTION puente_{table}_checked() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN{tests}
+        RETURN NULL;
+    END $$
+    """
+
+
 FUNCTIONS = (
-    """
-    CREATE FUNCTION puente_record_refs_checked() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF EXISTS (SELECT 1 FROM written w WHERE NOT EXISTS (
-                SELECT 1 FROM records r WHERE r.pk = w.record_pk)) THEN
-            RAISE foreign_key_violation
-                USING MESSAGE = 'record_refs.record_pk names no record';
-        END IF;
-        RETURN NULL;
-    END $$
-    """,
-    """
-    CREATE FUNCTION puente_received_versions_checked() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF EXISTS (SELECT 1 FROM written w WHERE NOT EXISTS (
-                SELECT 1 FROM records r WHERE r.pk = w.record_pk)) THEN
-            RAISE foreign_key_violation
-                USING MESSAGE = 'received_versions.record_pk names no record';
-        END IF;
-        IF EXISTS (SELECT 1 FROM written w WHERE NOT EXISTS (
-                SELECT 1 FROM partners p WHERE p.id = w.partner_id)) THEN
-            RAISE foreign_key_violation
-                USING MESSAGE = 'received_versions.partner_id names no partner';
-        END IF;
-        RETURN NULL;
-    END $$
-    """,
+    *(_checks(table) for table in CHECKED),
     """
     CREATE FUNCTION puente_records_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -109,43 +92,32 @@ FUNCTIONS = (
     END $$
     """,
 )
+FUNCTION_NAMES = (*(f"puente_{table}_checked" for table in CHECKED), "puente_records_deleted",
+                  "puente_partners_deleted", "puente_key_kept")  # fmt: skip
 
-# A trigger with transition tables serves one event: INSERT and UPDATE each have theirs.
+# (name, table, when it fires, function). A trigger with transition tables serves one event:
+# INSERT and UPDATE each have theirs.
 TRIGGERS = (
-    "CREATE TRIGGER record_refs_inserted AFTER INSERT ON record_refs REFERENCING NEW TABLE AS "
-    "written FOR EACH STATEMENT EXECUTE FUNCTION puente_record_refs_checked()",
-    "CREATE TRIGGER record_refs_updated AFTER UPDATE ON record_refs REFERENCING NEW TABLE AS "
-    "written FOR EACH STATEMENT EXECUTE FUNCTION puente_record_refs_checked()",
-    "CREATE TRIGGER received_versions_inserted AFTER INSERT ON received_versions REFERENCING "
-    "NEW TABLE AS written FOR EACH STATEMENT EXECUTE FUNCTION puente_received_versions_checked()",
-    "CREATE TRIGGER received_versions_updated AFTER UPDATE ON received_versions REFERENCING "
-    "NEW TABLE AS written FOR EACH STATEMENT EXECUTE FUNCTION puente_received_versions_checked()",
-    "CREATE TRIGGER records_deleted AFTER DELETE ON records REFERENCING OLD TABLE AS removed "
-    "FOR EACH STATEMENT EXECUTE FUNCTION puente_records_deleted()",
-    "CREATE TRIGGER partners_deleted AFTER DELETE ON partners REFERENCING OLD TABLE AS removed "
-    "FOR EACH STATEMENT EXECUTE FUNCTION puente_partners_deleted()",
-    "CREATE TRIGGER records_key_kept BEFORE UPDATE OF pk ON records FOR EACH ROW "
-    "WHEN (old.pk IS DISTINCT FROM new.pk) EXECUTE FUNCTION puente_key_kept()",
-    "CREATE TRIGGER partners_key_kept BEFORE UPDATE OF id ON partners FOR EACH ROW "
-    "WHEN (old.id IS DISTINCT FROM new.id) EXECUTE FUNCTION puente_key_kept()",
-)
-TRIGGER_TABLES = {
-    "record_refs_inserted": "record_refs",
-    "record_refs_updated": "record_refs",
-    "received_versions_inserted": "received_versions",
-    "received_versions_updated": "received_versions",
-    "records_deleted": "records",
-    "partners_deleted": "partners",
-    "records_key_kept": "records",
-    "partners_key_kept": "partners",
-}
-FUNCTION_NAMES = (
-    "puente_record_refs_checked",
-    "puente_received_versions_checked",
-    "puente_records_deleted",
-    "puente_partners_deleted",
-    "puente_key_kept",
-)
+    *(
+        (f"{table}_{done}", table,
+         f"AFTER {event} ON {table} REFERENCING NEW TABLE AS written FOR EACH STATEMENT",
+         f"puente_{table}_checked")
+        for table in CHECKED
+        for event, done in (("INSERT", "inserted"), ("UPDATE", "updated"))
+    ),
+    ("records_deleted", "records",
+     "AFTER DELETE ON records REFERENCING OLD TABLE AS removed FOR EACH STATEMENT",
+     "puente_records_deleted"),
+    ("partners_deleted", "partners",
+     "AFTER DELETE ON partners REFERENCING OLD TABLE AS removed FOR EACH STATEMENT",
+     "puente_partners_deleted"),
+    ("records_key_kept", "records",
+     "BEFORE UPDATE OF pk ON records FOR EACH ROW WHEN (old.pk IS DISTINCT FROM new.pk)",
+     "puente_key_kept"),
+    ("partners_key_kept", "partners",
+     "BEFORE UPDATE OF id ON partners FOR EACH ROW WHEN (old.id IS DISTINCT FROM new.id)",
+     "puente_key_kept"),
+)  # fmt: skip
 
 
 def upgrade() -> None:
@@ -153,18 +125,19 @@ def upgrade() -> None:
         return
     for table, name, *_ in KEYS:
         op.drop_constraint(name, table, type_="foreignkey")
-    for statement in (*FUNCTIONS, *TRIGGERS):
-        op.execute(statement)
+    for function in FUNCTIONS:
+        op.execute(function)
+    for name, _, when, function in TRIGGERS:
+        op.execute(f"CREATE TRIGGER {name} {when} EXECUTE FUNCTION {function}()")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    for trigger, table in TRIGGER_TABLES.items():
-        op.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
+    for name, table, *_ in TRIGGERS:
+        op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
     for function in FUNCTION_NAMES:
         op.execute(f"DROP FUNCTION IF EXISTS {function}()")
     for table, name, column, referred, referred_column, on_delete in KEYS:
-        op.create_foreign_key(
-            name, table, referred, [column], [referred_column], ondelete=on_delete
-        )
+        op.create_foreign_key(name, table, referred, [column], [referred_column],
+                              ondelete=on_delete)  # fmt: skip
