@@ -204,9 +204,9 @@ class _Ingest:
         self.distinct: dict[Markings, _Marked] = {}
         self.used: dict[_Marked, None] = {}  # the markings of stored rows, since the last fold
         self._known: Directory | None = None
-        # A partner's objects: what was held already, and the rows stored (IngestResult.held).
-        self.held: list[tuple[str, str, str, int, str]] = []
-        self.stored_rows: list[Pending] = []
+        # A partner's objects, in the order given: each version held already (id, version,
+        # hash, pk) or each row stored, whose pk the writer gives later (IngestResult.held).
+        self.held: list[tuple[str, str, str, int] | Pending] = []
         self.constants = {
             "recalled": False, "owner_node": settings.node_id, "owner_country": settings.country,
             "received": False, "created_by": principal.username,
@@ -332,6 +332,8 @@ class _Ingest:
         if existing and self._repeated(rows, existing):
             return
         fresh = self._fresh(rows, existing) if existing else rows
+        if self.received is not None:
+            self._note_held(rows, fresh, existing)
         _check_authorship(fresh)
         newest: dict[str, str] = {}
         for row in fresh:
@@ -359,8 +361,6 @@ class _Ingest:
             ).encode()
         )
         self.writer.insert(fresh, self.constants)
-        if self.received is not None:
-            self.stored_rows.extend(fresh)  # a partner's page: their keys are read at the end
         self.result.stored += len(fresh)
         self.result.references += sum(len(row.refs) for row in fresh)
         if len(self.superseded_ids) >= SUPERSEDED_BATCH:
@@ -368,6 +368,23 @@ class _Ingest:
             self.tell_superseded()
         if len(used) > 64:
             self._fold_markings()
+
+    def _note_held(
+        self, rows: list[Pending], fresh: list[Pending], existing: dict[str, list[Stored]]
+    ) -> None:
+        """Note, in order, what a partner's chunk leaves held as that partner's: each row to
+        be stored, and the version already held of each unchanged one (held as another
+        node's, it is no version of the partner's to acknowledge)."""
+        assert self.received is not None
+        storing = {id(row) for row in fresh}
+        for row in rows:
+            if id(row) in storing:
+                self.held.append(row)
+                continue
+            same = next((v for v in existing.get(row.stix_id, ())
+                         if v.modified_key == row.modified_key), None)  # fmt: skip
+            if same is not None and same.received and same.owner_node == self.received.node_id:
+                self.held.append((same.stix_id, same.modified_key, same.content_hash, same.pk))
 
     def _repeated(self, rows: list[Pending], existing: dict[str, list[Stored]]) -> bool:
         """Note each row that an earlier chunk of this import stored already; whether any."""
@@ -391,10 +408,6 @@ class _Ingest:
             same = next((v for v in versions if v.modified_key == row.modified_key), None)
             if same is not None and same.content_hash in (row.content_hash, row.as_given_hash):
                 self.result.unchanged += 1  # the importer already holds this very content
-                if self.received is not None and same.received and (
-                        same.owner_node == self.received.node_id):  # fmt: skip
-                    self.held.append((same.stix_id, same.modified_key, same.content_hash,
-                                      same.pk, row.at))  # fmt: skip
                 continue
             if self.received is not None:
                 fresh.append(self._from_partner(row, versions, same))
@@ -517,11 +530,10 @@ class _Ingest:
         result = self.result
         result.digest = self.hasher.hexdigest()
         self._fold_markings()
-        if self.received is not None:  # the writer has flushed: every stored row has its key
-            held = [*self.held, *((row.stix_id, row.modified_key, row.content_hash, row.pk,
-                                   row.at) for row in self.stored_rows)]  # fmt: skip
-            held.sort(key=lambda version: _position(version[4]))
-            result.held = [version[:4] for version in held]
+        # The writer has flushed: every stored row has its key.
+        result.held = [held if isinstance(held, tuple) else
+                       (held.stix_id, held.modified_key, held.content_hash, held.pk)
+                       for held in self.held]  # fmt: skip
         return result
 
 
@@ -826,12 +838,6 @@ def _end_with(parent: int) -> None:
         os._exit(1)  # no cleanup: what the worker holds is the dead import's
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def _position(pointer: str) -> int:
-    """Where an object came in what was given (its pointer's last part: ".../objects/12")."""
-    tail = pointer.rpartition("/")[2]
-    return int(tail) if tail.isdigit() else 0
 
 
 def _check_authorship(rows: list[Pending]) -> None:
