@@ -549,9 +549,9 @@ SWITCH_INTERVAL_S = 0.0005
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while objects are imported (and hand the
-    interpreter between threads sooner: SWITCH_INTERVAL_S).
+def _importing() -> Iterator[None]:
+    """While objects are imported: pause the cyclic garbage collector, and hand the
+    interpreter between threads sooner (SWITCH_INTERVAL_S).
 
     A streamed bundle allocates millions of containers that live for one chunk; the collector
     would walk each of them several times before reference counting frees them, which costs a
@@ -605,7 +605,7 @@ def ingest(
     """
     run = _Ingest(session, settings, principal, override, received)
     try:
-        with _collector_paused():
+        with _importing():
             result = _run(run, objects, base_pointer, progress, parallel, chunk)
     finally:
         run.writer.close()
