@@ -363,3 +363,48 @@ def test_a_page_stored_in_parts_is_acknowledged_version_by_version_in_page_order
     receipt = next(body for body in fake.posted if body.get("versions"))
     assert receipt["versions"] == [[o["id"], o["modified"], stored[o["id"]]] for o in objects]
     assert sorted(provenance) == sorted(o["id"] for o in objects)
+
+
+def test_a_refused_object_late_in_a_page_leaves_the_receipt_naming_each_stored_version_once(
+    node: Node, analyst: Principal, fake: FakePartner
+) -> None:
+    # The store is tried again without the object it refused (records.partial): what the
+    # refused try had stored in its earlier parts is rolled back, and neither it nor the
+    # refused object reaches the receipt or the provenance.
+    ours = store(node, analyst, "Ours")
+    objects = [incident(f"Late {n}") for n in range(sync.STORE_CHUNK * 3)]
+    hijack = {**incident("Hijack"), "id": ours}
+    page = [*objects[:-1], hijack, objects[-1]]
+    fake.pages = [("2026-02-01T09:00:00.000001Z", page)]
+
+    report = sync.sync(node, "mx-fake")
+
+    assert (report.stored, report.quarantined) == (len(objects), 1)
+    with node.db.session() as session:
+        stored = {row[0]: row[1] for row in session.execute(
+            select(Record.stix_id, Record.content_hash).where(Record.received.is_(True)))}  # fmt: skip
+        provenance = session.execute(select(ReceivedVersion.record_pk)).scalars().all()
+    receipt = next(body for body in fake.posted if body.get("versions"))
+    assert receipt["versions"] == [[o["id"], o["modified"], stored[o["id"]]] for o in objects]
+    assert [q["id"] for q in receipt["quarantined"]] == [ours]
+    assert len(provenance) == len(set(provenance)) == len(objects)
+
+
+def test_a_copy_of_this_nodes_own_record_served_back_is_not_acknowledged_as_the_partners(
+    node: Node, analyst: Principal, fake: FakePartner
+) -> None:
+    import json
+
+    ours = store(node, analyst, "Ours, served back")
+    with node.db.session() as session:
+        content = session.execute(select(Record.content).where(Record.stix_id == ours)).scalar_one()
+    theirs = incident("Theirs")
+    fake.pages = [("2026-02-01T09:00:00.000001Z", [json.loads(content), theirs])]
+
+    sync.sync(node, "mx-fake")
+
+    receipt = next(body for body in fake.posted if body.get("versions"))
+    assert [v[0] for v in receipt["versions"]] == [theirs["id"]]
+    with node.db.session() as session:
+        owners = session.execute(select(Record.owner_node).where(Record.stix_id == ours)).all()
+    assert owners == [(node.settings.node_id,)]
