@@ -228,7 +228,7 @@ def query_subjects(persons: list[Person], size: int) -> list[Subject]:
         subject = Subject("person", given_names=person.given, paternal_surname=person.paternal,
                           date_of_birth=person.dob)  # fmt: skip
         subjects.append(subject)
-        count += len(subject.keys().keys)
+        count += len(subject.keys(1).keys)
         if count >= size:
             break
     return subjects

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from puente.hits.firearms import firearm_keys
 from puente.hits.keys import Keys
-from puente.hits.persons import person_keys
-from puente.hits.vehicles import vehicle_keys
+from puente.hits.specs import firearm_keys, person_keys, vehicle_keys
 from puente.records.kinds import FIREARM_TYPE, VEHICLE_TYPE, kind_of, person_extension
 
 
@@ -29,19 +27,23 @@ def _documents(value: Any) -> list[str]:
     return found
 
 
-def record_keys(obj: dict[str, Any]) -> Keys | None:
-    """The index-side keys of a record; None for kinds that are not matched."""
+def record_keys(obj: dict[str, Any], version: int) -> Keys | None:
+    """The index-side keys of a record in spec ``version``; None for kinds not matched."""
     if obj.get("revoked"):
-        return Keys()  # a revoked record answers no query
+        return Keys(version=version)  # a revoked record answers no query
     kind = kind_of(obj)
     if kind == "person":
         ext = person_extension(obj)
         return person_keys(
+            version,
             _text(ext.get("given_names")),
             _text(ext.get("paternal_surname")),
             _text(ext.get("maternal_surname")),
             aliases=_texts(ext.get("aliases")),
-            date_of_birth=_text(ext.get("date_of_birth")),
+            dates_of_birth=[
+                _text(ext.get("date_of_birth")),
+                *_texts(ext.get("other_dates_of_birth")),
+            ],
             documents=_documents(ext.get("documents")),
         )
     if obj.get("type") == FIREARM_TYPE:
@@ -49,9 +51,13 @@ def record_keys(obj: dict[str, Any]) -> Keys | None:
             _text(obj.get("manufacturer")),
             _text(obj.get("serial_number")),
             _text(obj.get("importer")),
+            version=version,
         )
     if obj.get("type") == VEHICLE_TYPE:
         return vehicle_keys(
-            _text(obj.get("vin")), _text(obj.get("plate_number")), _text(obj.get("plate_issuer"))
+            _text(obj.get("vin")),
+            _text(obj.get("plate_number")),
+            _text(obj.get("plate_issuer")),
+            version=version,
         )
     return None

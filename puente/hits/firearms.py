@@ -69,8 +69,10 @@ def fuzzy(serial_number: str) -> str:
     return serial_number.translate(CONFUSABLE)
 
 
-def firearm_keys(manufacturer: str, serial_number: str, importer: str = "") -> Keys:
-    keys = Keys()
+def firearm_keys(
+    manufacturer: str, serial_number: str, importer: str = "", *, version: int = 1
+) -> Keys:
+    keys = Keys(version=version)
     number = serial(serial_number)
     if not number:
         return keys  # never the maker alone

@@ -82,7 +82,7 @@ def record_prints(
     index_secret = psi.IndexSecret(secret)
     found = []
     for pk, content in records:
-        keys = record_keys(orjson.loads(content))
+        keys = record_keys(orjson.loads(content), 1)
         if keys is not None and keys.keys:
             found.append((pk, [index_secret.fingerprint(key) for key in keys.encoded()]))
     return found

@@ -17,11 +17,11 @@ from typing import Any
 
 from puente.errors import N_, InvalidInput, Problem
 from puente.hits.documents import DOCUMENT_TYPES, parse_document
-from puente.hits.firearms import firearm_keys
-from puente.hits.keys import CATEGORIES, Keys
-from puente.hits.persons import birth_date, person_keys
+from puente.hits.keys import CATEGORIES, LATEST, Keys
+from puente.hits.persons import birth_date
+from puente.hits.specs import firearm_keys, person_keys, vehicle_keys
 from puente.hits.text import compact
-from puente.hits.vehicles import MIN_VIN, vehicle_keys, vin
+from puente.hits.vehicles import MIN_VIN, vin
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "person": ("given_names", "paternal_surname", "maternal_surname", "date_of_birth",
@@ -57,17 +57,18 @@ class Subject:
     plate: str = ""
     plate_issuer: str = ""
 
-    def keys(self) -> Keys:
-        """Its query-side match keys, and what was odd about its input."""
+    def keys(self, version: int) -> Keys:
+        """Its query-side match keys in spec ``version``, and what was odd about its input."""
         if self.category == "person":
-            return person_keys(self.given_names, self.paternal_surname, self.maternal_surname,
-                               aliases=self.aliases, date_of_birth=self.date_of_birth,
-                               documents=self.documents, query=True)  # fmt: skip
+            return person_keys(version, self.given_names, self.paternal_surname,
+                               self.maternal_surname, aliases=self.aliases,
+                               dates_of_birth=(self.date_of_birth,), documents=self.documents,
+                               query=True)  # fmt: skip
         if self.category == "firearm":
-            return firearm_keys(self.manufacturer, self.serial)
+            return firearm_keys(self.manufacturer, self.serial, version=version)
         if self.category == "vehicle":
-            return vehicle_keys(self.vin, self.plate, self.plate_issuer)
-        return Keys()
+            return vehicle_keys(self.vin, self.plate, self.plate_issuer, version=version)
+        return Keys(version=version)
 
     def label(self) -> str:
         """A short description for lists and answers: "Juan Pérez García, 1985-03-12"."""
@@ -205,7 +206,8 @@ def check(subject: Subject, pointer: str = "") -> list[Problem]:
     else:
         return [Problem(N_("Unknown category {category}: a subject is a person, a firearm or a "
                            "vehicle."), f"{pointer}/category", {"category": subject.category})]  # fmt: skip
-    if not problems and not subject.keys().keys:
+    # Checked in the latest version: the query's keys follow the one the partner answers in.
+    if not problems and not subject.keys(LATEST).keys:
         problems.append(Problem(N_("This gives no match key: a person needs a date of birth "
                                    "(or the year, with both surnames) or an identity document."),
                                 f"{pointer}/date_of_birth"))  # fmt: skip

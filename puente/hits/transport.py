@@ -229,7 +229,7 @@ def ask(
     A refusal, here or by the partner, is audited (in a transaction of its own) and raised.
     """
     require(principal, "hits.query")
-    subject_keys = [subject.keys() for subject in subjects]
+    subject_keys = [subject.keys(1) for subject in subjects]  # negotiated: see below
     keys: set[MatchKey] = set()
     for found in subject_keys:
         keys |= found.keys  # a key two subjects share is asked once

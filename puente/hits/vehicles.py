@@ -36,8 +36,10 @@ def check_digit(number: str) -> str:
     return "X" if remainder == 10 else str(remainder)
 
 
-def vehicle_keys(vin_text: str = "", plate: str = "", plate_issuer: str = "") -> Keys:
-    keys = Keys()
+def vehicle_keys(
+    vin_text: str = "", plate: str = "", plate_issuer: str = "", *, version: int = 1
+) -> Keys:
+    keys = Keys(version=version)
     number = vin(vin_text)
     if 0 < len(number) < MIN_VIN:
         keys.warn(N_("{value} is too short to be a VIN."), number)

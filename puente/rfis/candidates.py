@@ -88,7 +88,7 @@ def matching_records(session: Session, node: Node, who: Principal, rfi: Rfi) -> 
         return []
     subject = Subject.stored(orjson.loads(rfi.subject))
     secret = psi.IndexSecret(state.secret)
-    prints = [secret.fingerprint(key) for key in subject.keys().encoded()]
+    prints = [secret.fingerprint(key) for key in subject.keys(1).encoded()]
     if not prints:
         return []
     versions = select(HitIndexEntry.record_pk).where(

@@ -68,8 +68,8 @@ def test_an_analyst_learns_hit_or_no_hit_and_nothing_else(pair: Pair, tmp_path: 
                 select(HitQuery).where(HitQuery.direction == RECEIVED).order_by(HitQuery.created_at)
             ).scalars())  # fmt: skip
             assert [(q.agency, q.case_reference, q.key_count) for q in received] == [
-                ("FGR", "FGR/UEIDCS/0042/2026", len(known.keys().keys)),
-                ("FGR", "FGR/0043", len(unknown.keys().keys)),
+                ("FGR", "FGR/UEIDCS/0042/2026", len(known.keys(1).keys)),
+                ("FGR", "FGR/0043", len(unknown.keys(1).keys)),
             ]
             assert {q.subjects for q in received} == {"[]"}  # the subjects never cross
             logged = " ".join(

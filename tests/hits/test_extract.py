@@ -19,15 +19,15 @@ def test_a_person_record_gives_name_and_document_keys() -> None:
     keys = record_keys(_person(given_names="Ana", paternal_surname="Ruiz",
                                date_of_birth="1990-05-01",
                                documents=[{"type": "PASSPORT", "number": "G123",
-                                           "issuing_country": "MEX"}]))  # fmt: skip
+                                           "issuing_country": "MEX"}]), 1)  # fmt: skip
     assert keys is not None
     assert b"1|person.passport|MEX:G123" in {k.encode() for k in keys.keys}
     assert "person.name-dob" in keys.types()
 
 
 def test_firearm_and_vehicle_records() -> None:
-    gun = record_keys({"type": FIREARM_TYPE, "manufacturer": "Glock", "serial_number": "AB123"})
-    car = record_keys({"type": VEHICLE_TYPE, "vin": "1HGCM82633A004352"})
+    gun = record_keys({"type": FIREARM_TYPE, "manufacturer": "Glock", "serial_number": "AB123"}, 1)
+    car = record_keys({"type": VEHICLE_TYPE, "vin": "1HGCM82633A004352"}, 1)
     assert gun is not None
     assert car is not None
     assert gun.types() == {"firearm.make-serial", "firearm.make-serial-fuzzy"}
@@ -35,16 +35,16 @@ def test_firearm_and_vehicle_records() -> None:
 
 
 def test_other_kinds_are_not_matched_and_revoked_records_answer_nothing() -> None:
-    assert record_keys({"type": "incident", "name": "x"}) is None
+    assert record_keys({"type": "incident", "name": "x"}, 1) is None
     revoked = _person(given_names="Ana", paternal_surname="Ruiz", date_of_birth="1990-05-01")
     revoked["revoked"] = True
-    keys = record_keys(revoked)
+    keys = record_keys(revoked, 1)
     assert keys is not None
     assert not keys.keys
 
 
 def test_malformed_fields_are_ignored_not_fatal() -> None:
     keys = record_keys(_person(given_names=["not", "a", "string"], paternal_surname=7,
-                               documents="CURP:X", aliases="El Güero"))  # fmt: skip
+                               documents="CURP:X", aliases="El Güero"), 1)  # fmt: skip
     assert keys is not None
     assert not keys.keys

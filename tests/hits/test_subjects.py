@@ -28,7 +28,7 @@ def test_a_person_gives_query_keys_and_reads_as_a_label() -> None:
                                 "paternal_surname": "Pérez", "maternal_surname": "García",
                                 "date_of_birth": "1985-03-12"})  # fmt: skip
     assert person.label() == "Juan Pérez García, 1985-03-12"
-    assert "person.name-dob" in person.keys().types()
+    assert "person.name-dob" in person.keys(1).types()
     assert Subject.from_dict(person.as_dict()) == person
     assert Subject.stored(person.as_dict()) == person
 
@@ -37,7 +37,7 @@ def test_firearms_and_vehicles_read_as_labels() -> None:
     assert Subject.from_dict({"manufacturer": "Glock", "serial": "12345"}).label() == "Glock 12345"
     car = Subject.from_dict({"vin": "1HGCM82633A004352", "plate": "ABC123", "plate_issuer": "TX"})
     assert (car.category, car.label()) == ("vehicle", "VIN 1HGCM82633A004352, ABC123 (TX)")
-    assert car.keys().types() == {"vehicle.vin", "vehicle.vin-fuzzy", "vehicle.wmi-serial",
+    assert car.keys(1).types() == {"vehicle.vin", "vehicle.vin-fuzzy", "vehicle.wmi-serial",
                                   "vehicle.plate"}  # fmt: skip
 
 
@@ -75,7 +75,7 @@ def test_each_problem_names_its_field(data: dict[str, Any], pointer: str, says: 
 def test_a_document_alone_is_enough_for_a_person() -> None:
     person = Subject.from_dict({"category": "persona", "documents": "CURP:HEGJ840312HDFRRS09"})
     assert person.documents == ("CURP:HEGJ840312HDFRRS09",)
-    assert person.keys().types() == {"person.curp"}
+    assert person.keys(1).types() == {"person.curp"}
 
 
 def test_a_list_reports_every_subject_at_once() -> None:
