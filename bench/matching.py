@@ -18,7 +18,7 @@ misread (O/0, I/1, S/5, B/8, Z/2, G/6, D/0, Q/0, L/1).
 
 Usage::
 
-    python bench/matching.py [--persons 10000] [--out bench/results/matching.json]
+    python bench/matching.py [--spec 2] [--persons 10000] [--out bench/results/matching-v2.json]
 """
 
 from __future__ import annotations
@@ -42,11 +42,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import RESULTS_DIR, SEED, log, machine, write_json
 
-from puente.hits.firearms import MAKERS, firearm_keys
-from puente.hits.keys import Keys
+from puente.hits.firearms import MAKERS
+from puente.hits.keys import LATEST, SPEC_VERSIONS, Keys
 from puente.hits.names import NICKNAMES
-from puente.hits.persons import person_keys
-from puente.hits.vehicles import check_digit, vehicle_keys
+from puente.hits.specs import firearm_keys, person_keys, vehicle_keys
+from puente.hits.vehicles import check_digit
+
+VERSION = 1  # the spec version measured (--spec)
 
 # The most frequent Mexican surnames and given names, with rough shares (per cent), so the
 # generated population has García and José as often as real records do.
@@ -226,12 +228,14 @@ PERTURBATIONS: dict[str, Perturbation] = {
 }  # fmt: skip
 
 
-def _record_keys(p: Person) -> Keys:
-    return person_keys(p.given, p.paternal, p.maternal, aliases=p.aliases, date_of_birth=p.dob)
+def _record_keys(p: Person, version: int | None = None) -> Keys:
+    return person_keys(version or VERSION, p.given, p.paternal, p.maternal, aliases=p.aliases,
+                       dates_of_birth=(p.dob,))  # fmt: skip
 
 
-def _query_keys(p: Person) -> Keys:
-    return person_keys(p.given, p.paternal, p.maternal, date_of_birth=p.dob, query=True)
+def _query_keys(p: Person, version: int | None = None) -> Keys:
+    return person_keys(version or VERSION, p.given, p.paternal, p.maternal,
+                       dates_of_birth=(p.dob,), query=True)  # fmt: skip
 
 
 def _index(items: list[Keys]) -> dict[bytes, set[int]]:
@@ -299,11 +303,11 @@ def firearms_quality(count: int, seed: int) -> dict[str, Any]:
     alphabet = string.ascii_uppercase + string.digits
     guns = [(rng.choice(makers), "".join(rng.choices(alphabet, k=rng.randint(6, 10))))
             for _ in range(count)]  # fmt: skip
-    index = _index([firearm_keys(rng.choice(spellings[m]), s) for m, s in guns])
+    index = _index([firearm_keys(rng.choice(spellings[m]), s, version=VERSION) for m, s in guns])
     tally = Tally()
     for number, (maker, serial) in enumerate(guns):
         asked = _misread(rng, serial, rng.randint(1, 2))
-        _ask(index, firearm_keys(rng.choice(spellings[maker]), asked), number, tally,
+        _ask(index, firearm_keys(rng.choice(spellings[maker]), asked, version=VERSION), number, tally,
              lambda m=maker, s=serial, a=asked: {"maker": m, "serial": s, "asked": a})  # fmt: skip
     return {"firearms": count, **tally.report()}
 
@@ -327,11 +331,11 @@ def make_vin(rng: random.Random) -> str:
 def vins_quality(count: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed + 13)
     vins = [make_vin(rng) for _ in range(count)]
-    index = _index([vehicle_keys(v) for v in vins])
+    index = _index([vehicle_keys(v, version=VERSION) for v in vins])
     tally = Tally()
     for number, vin in enumerate(vins):
         asked = _misread(rng, vin, rng.randint(1, 2))
-        _ask(index, vehicle_keys(asked), number, tally,
+        _ask(index, vehicle_keys(asked, version=VERSION), number, tally,
              lambda v=vin, a=asked: {"vin": v, "asked": a})  # fmt: skip
     return {"vins": count, **tally.report()}
 
@@ -341,13 +345,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--persons", type=int, default=10_000)
     parser.add_argument("--objects", type=int, default=10_000, help="firearms and VINs each")
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "matching.json")
+    parser.add_argument("--spec", type=int, choices=SPEC_VERSIONS, default=LATEST,
+                        help="the match-key spec version measured")  # fmt: skip
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default: bench/results/matching-v<spec>.json")  # fmt: skip
     parser.add_argument("--typo-first-letter", action="store_true",
                         help="let the one-typo perturbation hit the first letter too")  # fmt: skip
     args = parser.parse_args(argv)
-    global TYPO_FIRST_LETTER
+    global TYPO_FIRST_LETTER, VERSION
     TYPO_FIRST_LETTER = args.typo_first_letter
-    log(f"persons: {args.persons:,}")
+    VERSION = args.spec
+    args.out = args.out or RESULTS_DIR / f"matching-v{args.spec}.json"
+    log(f"spec version {args.spec}, persons: {args.persons:,}")
     persons = persons_quality(args.persons, args.seed)
     for name, figures in persons["by_perturbation"].items():
         log(f"  {name:28s} {figures['queries']:6,} queries  recall {figures['recall']:.4f}  "
@@ -360,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     for label, figures in (("firearms", firearms), ("VINs", vins)):
         log(f"  {label:28s} {figures['queries']:6,} queries  recall {figures['recall']:.4f}  "
             f"false/query {figures['false_candidate_hits_per_query']:.4f}")  # fmt: skip
-    write_json(args.out, {"machine": machine(), "seed": args.seed, "persons": persons,
+    write_json(args.out, {"machine": machine(), "spec": args.spec, "seed": args.seed,
+                          "persons": persons,
                           "firearms": firearms, "vins": vins})  # fmt: skip
     log(f"wrote {args.out}")
     return 0
