@@ -3,18 +3,24 @@
 Version 1's keys were precise on real names but missed one true match in ten: a digit of the
 date of birth off, another real date of birth, a moniker for the given names, a year of birth
 without the maternal surname, a nickname it did not know, a typo at the start of a surname.
-Version 2 keeps version 1's keys (in its own version) and adds:
+Version 2 keeps version 1's keys of a name and a full date (in its own version) and adds:
 
 - every date of birth a record or a query gives;
-- a date with one part relaxed (the year, the month or the day), only with stronger names:
-  both surnames with a given name, or a surname with every given name;
+- a date with one part left out (year, month or day) only with stronger names: both surnames
+  and the first given name, or one surname and every given name (two or more);
+- a date with one digit unknown, with one surname and the first given name, only when
+  neither is among the commonest names of either country (names_v2.COMMON_*): for those,
+  a digit's worth of tolerance would answer with too many strangers;
 - monikers ("EL SAPO") and one-word aliases as given names with the person's surnames, on
-  both sides; articles never count as names; a one-letter given name is an initial;
-- both surnames as one word, however a record writes them (two fields, hyphenated, fused):
-  with the date, with a given name and the year, and with the relaxed dates;
+  both sides; articles are never names; a one-letter given name is an initial, and meets the
+  full names it may stand for (and other initials) but two full names never meet by it;
+- both surnames as one word however a record writes them (two fields, hyphenated, fused):
+  with the date, the loose dates and the year; a record's single word may be both surnames
+  fused, and is asked for as such without ever meeting a single surname of the other side;
 - a year of birth with one surname when every given name is known (two or more);
-- the end of the surname's code with the given name and the date: it survives a typo at
-  the start of the surname, where the code and its first symbols both change.
+- a surname's code less one of its first three symbols, with the first given name and the
+  date: it survives a typo at the start of the surname, which changes the code and its
+  first symbols (version 1's initial-name-dob) both.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Spec version 1's test vectors (docs/match-keys-v1.json): both nodes' keys, byte for byte."""
+"""The test vectors of every spec version (docs/match-keys-v<N>.json): both nodes' keys, byte
+for byte. A node of another implementation, or of a later Puente, must give the same."""
 
 from __future__ import annotations
 
@@ -8,44 +9,61 @@ from typing import Any
 
 import pytest
 
-from puente.hits.firearms import firearm_keys
-from puente.hits.keys import Keys
-from puente.hits.persons import person_keys
-from puente.hits.vehicles import vehicle_keys
+from puente.hits.keys import SPEC_VERSIONS, Keys
+from puente.hits.specs import firearm_keys, person_keys, vehicle_keys
 
-VECTORS = json.loads(
-    (Path(__file__).resolve().parents[2] / "docs" / "match-keys-v1.json").read_text("utf-8")
-)
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-def _keys(section: str, case: dict[str, Any]) -> Keys:
+def _vectors(version: int) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((DOCS / f"match-keys-v{version}.json").read_text("utf-8"))
+    return data
+
+
+def _keys(version: int, section: str, case: dict[str, Any]) -> Keys:
     if section == "persons":
+        # Version 1's vectors give one date of birth; later versions a list of them.
+        dates = case.get("dates_of_birth", [case.get("date_of_birth", "")])
         return person_keys(
-            case.get("given_names", ""), case.get("paternal_surname", ""),
+            version, case.get("given_names", ""), case.get("paternal_surname", ""),
             case.get("maternal_surname", ""), aliases=case.get("aliases", []),
-            date_of_birth=case.get("date_of_birth", ""), documents=case.get("documents", []),
+            dates_of_birth=dates, documents=case.get("documents", []),
             query=case.get("query", False),
         )  # fmt: skip
     if section == "firearms":
-        return firearm_keys(case["manufacturer"], case["serial_number"], case.get("importer", ""))
+        return firearm_keys(case["manufacturer"], case["serial_number"], case.get("importer", ""),
+                            version=version)  # fmt: skip
     return vehicle_keys(case.get("vin", ""), case.get("plate_number", ""),
-                        case.get("plate_issuer", ""))  # fmt: skip
+                        case.get("plate_issuer", ""), version=version)  # fmt: skip
 
 
 CASES = [
-    pytest.param(section, vector, id=f"{section}-{i}")
+    pytest.param(version, section, vector, id=f"v{version}-{section}-{i}")
+    for version in SPEC_VERSIONS
     for section in ("persons", "firearms", "vehicles")
-    for i, vector in enumerate(VECTORS[section])
+    for i, vector in enumerate(_vectors(version)[section])
 ]
 
 
-def test_the_vectors_are_for_this_spec_version() -> None:
-    assert VECTORS["spec_version"] == 1
-    assert len(CASES) >= 12
+@pytest.mark.parametrize("version", SPEC_VERSIONS)
+def test_every_version_has_its_vectors(version: int) -> None:
+    vectors = _vectors(version)
+    assert vectors["spec_version"] == version
+    assert len(vectors["persons"]) >= 5
+    assert all(v["keys"] for v in vectors["firearms"])
 
 
-@pytest.mark.parametrize(("section", "vector"), CASES)
-def test_keys_match_the_vector_byte_for_byte(section: str, vector: dict[str, Any]) -> None:
-    keys = _keys(section, vector["input"])
+@pytest.mark.parametrize(("version", "section", "vector"), CASES)
+def test_keys_match_the_vector_byte_for_byte(
+    version: int, section: str, vector: dict[str, Any]
+) -> None:
+    keys = _keys(version, section, vector["input"])
     assert keys.encoded() == [k.encode("ascii") for k in vector["keys"]]
     assert [{"message": w.message, "value": w.value} for w in keys.warnings] == vector["warnings"]
+
+
+def test_version_2_keeps_version_1s_rules_for_firearms_and_vehicles() -> None:
+    v1, v2 = _vectors(1), _vectors(2)
+    for section in ("firearms", "vehicles"):
+        for old, new in zip(v1[section], v2[section], strict=True):
+            assert [k.replace("1|", "2|", 1) for k in old["keys"]] == new["keys"]
