@@ -50,9 +50,10 @@ MAX_GIVEN_COMBINATIONS = 8  # readings of "every given name" (ambiguous nickname
 
 
 def one_digit_off(iso: str) -> list[str]:
-    """The date with each of its eight digits in turn unknown: "198?-03-12" ... "1984-03-1?".
-    A date one digit off (a typo on either side) shares one of them."""
-    return [iso[:i] + "?" + iso[i + 1 :] for i, c in enumerate(iso) if c.isdigit()]
+    """The date with each digit in turn unknown, but the century's two ("19?4-03-12" ...
+    "1984-03-1?"): a typo there gives a year no record holds (1084, 2984). A date one digit
+    off, a typo on either side, shares one of them."""
+    return [iso[:i] + "?" + iso[i + 1 :] for i, c in enumerate(iso) if c.isdigit() and i >= 2]
 
 
 def relaxed(iso: str) -> tuple[str, str, str]:

@@ -146,7 +146,7 @@ def test_a_loose_date_needs_rarer_names_than_the_commonest() -> None:
                  query=False)  # fmt: skip
     assert "person.name-dob-digit" not in common.types()
     assert {k.parts[2] for k in rare.keys if k.type == "person.name-dob-digit"} == {
-        "?980-01-15", "1?80-01-15", "19?0-01-15", "198?-01-15",
+        "19?0-01-15", "198?-01-15",
         "1980-?1-15", "1980-0?-15", "1980-01-?5", "1980-01-1?",
     }  # fmt: skip
 
