@@ -33,7 +33,8 @@ def test_only_partner_nodes_call_the_endpoints(
     index = client.get("/api/v1/hits/index", headers=partner)
     assert index.status_code == 200
     assert index.json() | {"added": "", "removed": ""} == {
-        "seq": 0, "full": True, "fingerprint_bytes": 8, "added": "", "removed": "", "next": ""
+        "seq": 0, "full": True, "fingerprint_bytes": 8, "added": "", "removed": "", "next": "",
+        "spec_version": 1, "spec_versions": [1, 2],
     }  # fmt: skip
 
 
