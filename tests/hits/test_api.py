@@ -99,6 +99,7 @@ def test_an_analyst_asks_through_the_api_and_reads_the_query_again(
     assert [q["query_id"] for q in listed.json()] == [answer["query_id"]]
     again = client.get(f"/api/v1/hits/queries/{answer['query_id']}", headers=token).json()
     assert again["subjects"] == answer["subjects"]
+    assert answer["spec_version"] == again["spec_version"] == 2  # both nodes serve 1 and 2
 
 
 def test_a_csv_body_is_answered_per_row(mx_api: tuple[TestClient, dict[str, str]]) -> None:
