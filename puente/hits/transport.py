@@ -429,6 +429,13 @@ def _record(
     prints: list[bytes],
 ) -> Answer:
     with node.db.session() as session:
+        # Another query may have moved the copy to another version since this one's keys were
+        # made (the partner moved): its fingerprints are not these keys', and a miss there
+        # would read as a no-hit.
+        copy = session.get(PartnerPrintState, partner_id)
+        if copy is None or copy.spec_version != signed["spec_version"]:
+            raise Unavailable(N_("Could not query {node}: {reason}"), node=partner_node_id,
+                              reason="its index changed spec version meanwhile; ask again")  # fmt: skip
         held = _held(session, partner_id, prints)
         hits = {key for key, fingerprint in zip(ordered, prints, strict=True)
                 if fingerprint in held}  # fmt: skip
