@@ -113,7 +113,9 @@ def refresh_copy(node: Node, partner_id: int, partner_node_id: str, http: httpx.
         version = max(own)  # a first download: the partner's answer says what it serves
         if state is not None:
             held = (state.seq, state.spec_version)
-            version = common_version(own, _versions(state.partner_versions), partner_node_id)
+            # None in common when the partner last spoke: it may have moved since, ask again.
+            both = set(own) & set(_versions(state.partner_versions))
+            version = max(both) if both else max(own)
     count = 0
     for _ in range(MAX_RESTARTS):  # the version changes once, twice if the partner moves
         since = held[0] if version == held[1] else 0

@@ -237,3 +237,18 @@ def test_a_partner_that_drops_the_copys_version_has_it_downloaded_in_another(
     assert _ask(linked) == ([True, True], 1)
     assert _copy(linked)[:2] == (1, "1")
     assert _copy(linked)[2] == _published(linked, 1)
+
+
+def test_a_node_that_moved_on_before_its_partner_asks_again_once_it_has(
+    linked: Linked, downloads: list[dict[str, Any]]
+) -> None:
+    """Mexico drops version 1 while the US node still serves 1 only: no query until the US
+    node serves 2, then Mexico's next query finds it does."""
+    linked.us.settings.hits.spec_versions = [1]
+    assert _ask(linked) == ([True, True], 1)
+    linked.mx.settings.hits.spec_versions = [2]
+    with pytest.raises(Unavailable, match="no match-key spec version in common"):
+        _ask(linked)
+    linked.us.settings.hits.spec_versions = [1, 2]
+    assert _ask(linked) == ([True, True], 2)
+    assert _copy(linked)[:2] == (2, "1,2")
