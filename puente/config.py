@@ -21,6 +21,9 @@ COUNTRIES = ("USA", "MEX")
 CONFIG_FILE = "puente.toml"
 KEY_FILE = "node_signing_key.pem"
 CHECKPOINT_FILE = "audit-checkpoints.jsonl"
+# The match-key spec versions this code makes keys for: puente.hits.keys.SPEC_VERSIONS (the
+# settings sit below hits, so they name them again; a test holds the two equal).
+SPEC_VERSIONS = (1, 2)
 
 Tlp = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
 Handling = Literal["H0", "H1", "H2", "H3"]
@@ -100,6 +103,23 @@ class Hits(BaseModel):
     max_keys_per_query: int = Field(default=2000, ge=1, le=100_000)
     # A signed query older than this (or as far in the future) is refused as a replay.
     query_max_age_seconds: int = Field(default=300, ge=30, le=3600)
+    # The match-key spec versions this node indexes for its partners and asks in: an index a
+    # partner and a version, and a query in the highest version both nodes list. While the
+    # nodes move to a new version both list the old one too; each drops it once both moved.
+    spec_versions: list[int] = Field(default_factory=lambda: list(SPEC_VERSIONS))
+
+    @field_validator("spec_versions")
+    @classmethod
+    def _known_versions(cls, value: list[int]) -> list[int]:
+        if not value:
+            raise ValueError("list at least one match-key spec version")
+        unknown = sorted(set(value) - set(SPEC_VERSIONS))
+        if unknown:
+            known = ", ".join(map(str, SPEC_VERSIONS))
+            raise ValueError(f"unknown match-key spec version {unknown[0]}; use {known}")
+        if value != sorted(set(value)):
+            raise ValueError("list each match-key spec version once, in increasing order")
+        return value
 
 
 class Rfis(BaseModel):

@@ -104,3 +104,32 @@ def test_a_read_replica_is_a_postgresql_server_and_may_come_from_the_environment
     settings = load_settings(tmp_path)
     assert settings.resolved_replica_url == "postgresql+psycopg://r/db"
     assert settings.replica.max_lag_seconds == 2.5
+
+
+@pytest.mark.parametrize(
+    ("versions", "reason"),
+    [
+        ([], "at least one"),
+        ([1, 3], "unknown match-key spec version 3"),
+        ([2, 1], "increasing order"),
+        ([1, 1], "increasing order"),
+    ],
+)
+def test_hit_spec_versions_are_known_ones_in_order(
+    tmp_path: Path, versions: list[int], reason: str
+) -> None:
+    base = {"node_id": "us-node", "country": "USA", "display_name": "US",
+            "data_dir": str(tmp_path)}  # fmt: skip
+    assert validate_settings(base).hits.spec_versions == [1, 2]
+    assert validate_settings(base | {"hits": {"spec_versions": [2]}}).hits.spec_versions == [2]
+    with pytest.raises(ConfigError) as caught:
+        validate_settings(base | {"hits": {"spec_versions": versions}})
+    assert "hits.spec_versions" in str(caught.value)
+    assert reason in str(caught.value)
+
+
+def test_the_settings_know_the_spec_versions_the_keys_are_made_in() -> None:
+    from puente import config
+    from puente.hits import keys
+
+    assert config.SPEC_VERSIONS == keys.SPEC_VERSIONS

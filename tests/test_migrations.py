@@ -239,3 +239,80 @@ def test_rows_naming_a_record_or_a_partner_are_checked_on_every_backend(
     with node.db.session() as session:
         assert session.scalar(select(func.count()).select_from(RecordRef)) == 0
         assert session.scalar(select(func.count()).select_from(ReceivedVersion)) == 0
+
+
+def test_hit_indexes_copies_and_queries_of_before_spec_versions_become_version_1(
+    node: Node, admin: Principal, analyst: Principal, tmp_path: Path
+) -> None:
+    """0027: the index a partner had, its state and entries, a copy of a partner's index and
+    the queries become version 1's; the index then goes on from where it was (nothing added
+    again), and version 2's is built beside it. Down again, only version 1 stays."""
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from sqlalchemy import func, inspect, select, text
+
+    from puente.db import alembic_config
+    from puente.hits import refresh
+    from puente.hits.models import (
+        HitIndexEntry,
+        HitIndexState,
+        HitQuery,
+        PartnerPrint,
+        PartnerPrintState,
+    )
+    from puente.policy.markings import Markings
+    from puente.records import service as records
+    from puente.sharing.models import Partner
+    from tests.support.partners import add_keyed_partner
+
+    add_keyed_partner(node, admin, tmp_path)
+    searchable = Markings(tlp="AMBER", rel_to=frozenset({"USA"}), searchable_by=frozenset({"MEX"}))
+    with node.db.session() as session:
+        records.create(session, node.settings, analyst, "person",
+                       {"given_names": "Ana", "paternal_surname": "Ruiz",
+                        "date_of_birth": "1990-05-01"}, searchable)  # fmt: skip
+        partner_id = session.execute(select(Partner.id)).scalar_one()
+    node.settings.hits.spec_versions = [1]
+    (built,) = refresh.refresh_partners(node)
+    with node.db.session() as session:
+        session.add(PartnerPrintState(partner_id=partner_id, seq=3, key_count=1))
+        session.add(PartnerPrint(partner_id=partner_id, fingerprint=b"\x01" * 8))
+        session.add(HitQuery(id="q-1", direction="sent", partner_id=partner_id, agency="CBP",
+                             case_reference="C", legal_basis="L", key_count=1,
+                             created_at=datetime.now(UTC)))  # fmt: skip
+    url = node.settings.resolved_database_url
+    node.db.engine.dispose()
+    config = alembic_config(url)
+    command.downgrade(config, "0026")
+    command.upgrade(config, "head")
+    node.db.engine.dispose()
+    inspector = inspect(node.db.engine)
+    assert inspector.get_pk_constraint("hit_index_states")["constrained_columns"] == [
+        "partner_id", "spec_version"]  # fmt: skip
+    assert {i["name"]: i["column_names"][:2] for i in inspector.get_indexes("hit_index_entries")} \
+        == {name: ["partner_id", "spec_version"] for name in (
+            "ix_hit_index_entries_index_seq", "ix_hit_index_entries_index_removed",
+            "ix_hit_index_entries_index_record", "ix_hit_index_entries_index_fingerprint")}  # fmt: skip
+    with node.db.session() as session:
+        for model in (HitIndexState, HitIndexEntry, PartnerPrintState, HitQuery):
+            assert set(session.execute(select(model.spec_version)).scalars()) == {1}, model
+        assert session.execute(select(PartnerPrintState.partner_versions)).scalar_one() == "1"
+        assert session.scalar(select(func.count()).select_from(HitIndexEntry)) == built.added
+    node.settings.hits.spec_versions = [1, 2]
+    again = refresh.refresh_partners(node)
+    assert [(r.spec_version, r.added, r.keys) for r in again] == [
+        (1, 0, built.keys), (2, again[1].added, again[1].added)]  # fmt: skip
+    assert again[1].added > 0
+    with node.db.session() as session:  # a copy in version 2, as after a partner moved
+        session.execute(text("UPDATE hit_partner_states SET spec_version = 2"))
+    node.db.engine.dispose()
+    command.downgrade(config, "0026")
+    engine = node.db.engine
+    with engine.connect() as connection:
+        states = connection.execute(text("SELECT partner_id FROM hit_index_states")).all()
+        entries = connection.execute(text("SELECT count(*) FROM hit_index_entries")).scalar()
+        copies = connection.execute(text("SELECT count(*) FROM hit_partner_prints")).scalar()
+    assert (len(states), entries, copies) == (1, built.added, 0)
+    engine.dispose()
+    command.upgrade(config, "head")

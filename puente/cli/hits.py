@@ -60,9 +60,11 @@ def index_command(
     for report in reports:
         console.print(
             t(
-                "Index for {partner}: {keys} keys ({added} added, {removed} removed, from "
-                "{versions} record versions) in {seconds} s.",
+                "Index for {partner} in match-key spec version {version}: {keys} keys "
+                "({added} added, {removed} removed, from {versions} record versions) in "
+                "{seconds} s.",
                 partner=report.partner,
+                version=report.spec_version,
                 keys=report.keys,
                 added=report.added,
                 removed=report.removed,

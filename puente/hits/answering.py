@@ -5,6 +5,12 @@ case reference and the legal basis, with the partner's blinded keys. The answer 
 this node's secret for that partner; nothing in it depends on what this node holds, so the
 answer discloses nothing, and this node learns only the metadata and the number of keys. A
 query seen before, or older than ``hits.query_max_age_seconds``, is refused (replay).
+
+The partner has an index in each match-key spec version this node serves
+(``hits.spec_versions``): a download names the version it wants (``version``, absent: 1, what
+a node from before versions never names) and a query the version its keys follow
+(``spec_version``, absent: 1); each is answered from that version's index and secret, and a
+version not served is refused, naming the ones that are.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,6 +52,17 @@ def _b64(prints: list[bytes]) -> str:
     return base64.b64encode(b"".join(prints)).decode()
 
 
+class UnservedVersion(PuenteError):
+    """A download of an index in a spec version this node does not serve (HTTP 400); the
+    problem names the versions it serves, and carries them for the asking node to choose."""
+
+    def __init__(self, version: int, served: Sequence[int]) -> None:
+        super().__init__(N_("This node serves match keys of spec versions {served} only, not "
+                            "of version {version}."), pointer="/version", version=version,
+                         served=", ".join(map(str, served)))  # fmt: skip
+        self.served = list(served)
+
+
 PAGE = 250_000  # fingerprints a page gives at most (2 MB): memory stays flat at any size
 CHECK_BATCH = 500
 
@@ -56,8 +74,12 @@ def index_changes(
     *,
     seq: int | None = None,
     after: bytes = b"",
+    version: int = 1,
+    served: Sequence[int] = (1,),
 ) -> dict[str, Any]:
-    """One page of what the partner must add and drop to hold this node's index for it.
+    """One page of what the partner must add and drop to hold this node's index for it in spec
+    ``version``, one of the ``served`` ones (hits.spec_versions; :class:`UnservedVersion`
+    if not). The page names the version it gives and every version served.
 
     ``since`` is the refresh the partner holds (0: none): it gets what changed after it, or
     the whole index when it holds nothing or a refresh this node does not know. The answer is
@@ -71,13 +93,15 @@ def index_changes(
     that refresh can no longer be given (removed entries compacted since), the answer is the
     first page at the current refresh: its ``seq`` tells the partner to start again.
     """
+    if version not in served:
+        raise UnservedVersion(version, served)
     partner = session.get(Partner, requester.partner_id)
     assert partner is not None
-    state = state_of(session, partner)
+    state = state_of(session, partner, version)
     full = since <= 0 or since > state.seq or since < state.compacted_seq
     if seq is None or not state.compacted_seq <= seq <= state.seq or (not full and seq < since):
         seq, after = state.seq, b""
-    mine = HitIndexEntry.partner_id == partner.id
+    mine = (HitIndexEntry.partner_id == partner.id) & (HitIndexEntry.spec_version == version)
     # Added by refresh seq and live now: an entry removed after seq is not given back (the
     # partner names seq, and may name an old one); the copy it makes is a subset of the index
     # at seq that the next delta brings to the index then, as it drops what was removed.
@@ -112,23 +136,24 @@ def index_changes(
                            if added_seq <= seq and removed_seq is None}  # fmt: skip
         removed = [f for f in removed if f not in still_live]
     audit.append(session, requester.name, "hits.index", partner.node_id,
-                 details={"since": since, "seq": seq, "full": full, "after": after.hex(),
+                 details={"spec_version": version, "since": since, "seq": seq, "full": full,
+                          "after": after.hex(),
                           "added": len(added), "removed": len(removed)})  # fmt: skip
     if not full:
-        _holds(session, partner.id, since)
-    return {"seq": seq, "full": full, "fingerprint_bytes": psi.FINGERPRINT_BYTES,
-            "added": _b64(added), "removed": _b64(removed),
-            "next": end.hex() if end is not None else ""}  # fmt: skip
+        _holds(session, partner.id, version, since)
+    return {"spec_version": version, "spec_versions": list(served), "seq": seq, "full": full,
+            "fingerprint_bytes": psi.FINGERPRINT_BYTES, "added": _b64(added),
+            "removed": _b64(removed), "next": end.hex() if end is not None else ""}  # fmt: skip
 
 
-def _holds(session: Session, partner_id: int, since: int) -> None:
+def _holds(session: Session, partner_id: int, version: int, since: int) -> None:
     """Note that the partner holds refresh ``since`` (see index.compact), unless a refresh or
     a write withdrawing a record holds the index's state: after the audit chain's head, this
     never waits for it, as such a write may hold the state and wait for the head
     (puente.hits.withdrawals). The partner says it again with its next download."""
     state = session.execute(
         select(HitIndexState)
-        .where(HitIndexState.partner_id == partner_id)
+        .where(HitIndexState.partner_id == partner_id, HitIndexState.spec_version == version)
         .with_for_update(skip_locked=True)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
@@ -197,6 +222,19 @@ def _created(body: dict[str, Any], node: Node, problems: list[Problem]) -> datet
     return created
 
 
+def _version(body: dict[str, Any], node: Node, problems: list[Problem]) -> int:
+    """The spec version the query's keys follow: absent, 1 (a node from before versions)."""
+    version = body.get("spec_version", 1)
+    served = node.settings.hits.spec_versions
+    if isinstance(version, bool) or not isinstance(version, int) or version not in served:
+        problems.append(Problem(N_("This node answers queries in match-key spec versions "
+                                   "{served}, not {version}."), "/spec_version",
+                                {"served": ", ".join(map(str, served)),
+                                 "version": str(version)[:20]}))  # fmt: skip
+        return 0
+    return version
+
+
 def answer(session: Session, node: Node, requester: PartnerPrincipal, body: Any) -> dict[str, Any]:
     """Answer a partner's signed query; it is recorded (metadata only) and audited."""
     partner = session.get(Partner, requester.partner_id)
@@ -221,6 +259,7 @@ def answer(session: Session, node: Node, requester: PartnerPrincipal, body: Any)
     legal_basis = _text(body, "legal_basis", 500, problems)
     created = _created(body, node, problems)
     points = _points(body, node.settings.hits.max_keys_per_query, problems)
+    version = _version(body, node, problems)
     if problems or created is None:
         raise InvalidInput(problems)
     if session.get(HitQuery, (query_id, RECEIVED)) is not None:
@@ -236,7 +275,7 @@ def answer(session: Session, node: Node, requester: PartnerPrincipal, body: Any)
         raise QuotaExceeded(N_("Node {node} has used its {limit} queries for the last 24 hours."),
                             node=partner.node_id,
                             limit=node.settings.hits.queries_per_partner_per_day)  # fmt: skip
-    state = state_of(session, partner)
+    state = state_of(session, partner, version)
     secret = psi.IndexSecret(state.secret)
     try:
         answers = [base64.b64encode(secret.answer(point)).decode() for point in points]
@@ -244,11 +283,13 @@ def answer(session: Session, node: Node, requester: PartnerPrincipal, body: Any)
         raise InvalidInput([Problem(N_("A point is not a blinded key."), "/points")]) from None
     session.add(HitQuery(id=query_id, direction=RECEIVED, partner_id=partner.id, agency=agency,
                          case_reference=case_reference, legal_basis=legal_basis,
-                         key_count=len(points), created_at=now()))  # fmt: skip
+                         key_count=len(points), spec_version=version,
+                         created_at=now()))  # fmt: skip
     audit.append(session, requester.name, "hits.answer", query_id,
                  details={"agency": agency, "case_reference": case_reference,
-                          "legal_basis": legal_basis, "keys": len(points)})  # fmt: skip
-    return {"id": query_id, "answers": answers, "seq": state.seq}
+                          "legal_basis": legal_basis, "keys": len(points),
+                          "spec_version": version})  # fmt: skip
+    return {"id": query_id, "answers": answers, "seq": state.seq, "spec_version": version}
 
 
 def record_refusal(

@@ -31,7 +31,7 @@ from puente.web.deps import (
     json_body,
     requester,
 )
-from puente.web.problems import answers, locale_of
+from puente.web.problems import answers, from_error, locale_of
 from puente.web.routing import api_router
 
 router = api_router("/api/v1/hits", ["Hit/no-hit"])
@@ -48,17 +48,32 @@ def _json(data: dict[str, Any]) -> Response:
                     headers={"Cache-Control": "no-store"})  # fmt: skip
 
 
-@router.get("/index", summary="A partner's copy of this node's index: what changed since")
+@router.get("/index", summary="A partner's copy of this node's index: what changed since",
+            responses=answers(400))  # fmt: skip
 def get_index(
+    request: Request,
     *,
     since: int = Query(0, ge=0, le=MAX_KEY),
     seq: int | None = Query(None, ge=0, le=MAX_KEY, description="The refresh the first page named"),
     after: str = Query("", pattern="^([0-9a-f]{16})?$", description="The page before's next"),
+    version: int = Query(
+        1,
+        ge=1,
+        le=MAX_KEY,
+        description="The match-key spec version (1 if "
+        "absent); a version not served: 400, with spec_versions served",
+    ),
     session: SessionDep,
+    node: NodeDep,
     who: RequesterDep,
 ) -> Response:
-    return _json(answering.index_changes(session, _partner(who), since, seq=seq,
-                                         after=bytes.fromhex(after)))  # fmt: skip
+    served = node.settings.hits.spec_versions
+    try:
+        return _json(answering.index_changes(session, _partner(who), since, seq=seq,
+                                             after=bytes.fromhex(after), version=version,
+                                             served=served))  # fmt: skip
+    except answering.UnservedVersion as exc:
+        return from_error(request, exc, extra={"spec_versions": exc.served})
 
 
 @router.post(

@@ -72,6 +72,7 @@ class Answer:
     case_reference: str = ""
     legal_basis: str = ""
     created_at: datetime | None = None
+    spec_version: int = 1  # the match-key spec version the keys followed
 
     def hit(self, category: str) -> bool:
         return bool(self.matched.get(category))
@@ -141,6 +142,7 @@ def _sent(row: HitQuery, partner_node_id: str) -> SentQuery:
         case_reference=row.case_reference,
         legal_basis=row.legal_basis,
         created_at=row.created_at,
+        spec_version=row.spec_version,
         username=row.username,
     )
 

@@ -1,5 +1,9 @@
 """Each partner's hit/no-hit index: the fingerprints of the match keys it may test.
 
+A partner has an index in each match-key spec version this node serves (``hits.spec_versions``):
+each is an index of its own, with its own PSI secret, sequence and watermark, built from the
+keys of that version; every function here takes the version it is about.
+
 The index for a partner holds the keys of this node's own current records of kind person,
 firearm or vehicle that the egress gate lets that partner search (its country in SEARCHABLE
 BY; never received, revoked or recalled records). :func:`refresh` follows the records from
@@ -55,6 +59,7 @@ _RECALL_CONTENT = case((Record.type == RECALL_TYPE, Record.content), else_="").l
 @dataclass
 class RefreshReport:
     partner: str
+    spec_version: int = 1
     versions: int = 0  # record versions looked at
     added: int = 0
     removed: int = 0
@@ -63,40 +68,44 @@ class RefreshReport:
     seconds: float = 0.0
 
 
-def state_of(session: Session, partner: Partner, *, lock: bool = False) -> HitIndexState:
-    """The partner's index state, made on first use. ``lock``: held until the transaction
-    ends (a refresh), read as committed last: each `puente serve` worker refreshes every index
-    on its tick, and two refreshes from one state wrote the same entries twice."""
+def state_of(
+    session: Session, partner: Partner, version: int, *, lock: bool = False
+) -> HitIndexState:
+    """The state of the partner's index in spec ``version``, made on first use. ``lock``: held
+    until the transaction ends (a refresh), read as committed last: each `puente serve` worker
+    refreshes every index on its tick, and two refreshes from one state wrote the same entries
+    twice."""
     return get_or_add(
-        session, HitIndexState, partner.id,
-        lambda: HitIndexState(partner_id=partner.id, secret=psi.new_secret(), watermark="",
-                              seq=0, key_count=0),
+        session, HitIndexState, (partner.id, version),
+        lambda: HitIndexState(partner_id=partner.id, spec_version=version,
+                              secret=psi.new_secret(), watermark="", seq=0, key_count=0),
         lock=lock,
     )  # fmt: skip
 
 
 def record_prints(
-    secret: bytes, records: Sequence[tuple[int, str]]
+    secret: bytes, records: Sequence[tuple[int, str]], version: int = 1
 ) -> list[tuple[int, list[bytes]]]:
-    """Each record's (pk, stored JSON) → its index keys' fingerprints (run in a worker)."""
+    """Each record's (pk, stored JSON) → its index keys' fingerprints in spec ``version``
+    (run in a worker)."""
     index_secret = psi.IndexSecret(secret)
     found = []
     for pk, content in records:
-        keys = record_keys(orjson.loads(content), 1)
+        keys = record_keys(orjson.loads(content), version)
         if keys is not None and keys.keys:
             found.append((pk, [index_secret.fingerprint(key) for key in keys.encoded()]))
     return found
 
 
 def _submit(
-    secret: bytes, records: list[tuple[int, str]], pool: Executor | None
+    secret: bytes, records: list[tuple[int, str]], version: int, pool: Executor | None
 ) -> Callable[[], list[tuple[int, list[bytes]]]]:
     """:func:`record_prints` started on the pool (when there is one and work enough for it):
     what it returns gives the result, waiting for it if need be."""
     if pool is None or len(records) <= CHUNK:
-        return lambda: record_prints(secret, records)
+        return lambda: record_prints(secret, records, version)
     chunks = [records[i : i + CHUNK] for i in range(0, len(records), CHUNK)]
-    futures = [pool.submit(record_prints, secret, chunk) for chunk in chunks]
+    futures = [pool.submit(record_prints, secret, chunk, version) for chunk in chunks]
     return lambda: [found for future in futures for found in future.result()]
 
 
@@ -141,7 +150,8 @@ def _prepare(
     ).all()
     searchable = [(row.pk, row.content) for row in current if _searchable(row, audience)]
     return _Batch(stix_ids, {row.pk: row.stix_id for row in current},
-                  _submit(state.secret, searchable, pool), changed[-1].date_added,
+                  _submit(state.secret, searchable, state.spec_version, pool),
+                  changed[-1].date_added,
                   len(changed))  # fmt: skip
 
 
@@ -168,6 +178,7 @@ def _apply(
             select(HitIndexEntry.id, HitIndexEntry.fingerprint, HitIndexEntry.record_pk,
                    HitIndexEntry.removed_seq)
             .where(HitIndexEntry.partner_id == state.partner_id,
+                   HitIndexEntry.spec_version == state.spec_version,
                    HitIndexEntry.record_pk.in_(versions[start : start + LOOKUP_BATCH]))
         ).all()  # fmt: skip
         live += [(row.id, row.fingerprint, row.record_pk, id_of[row.record_pk])
@@ -194,7 +205,7 @@ def _apply(
             update(HitIndexEntry).where(HitIndexEntry.id.in_(entry_ids)).values(record_pk=pk)
         )
     added = [
-        (state.partner_id, pk, fingerprint, seq)
+        (state.partner_id, state.spec_version, pk, fingerprint, seq)
         for stix_id, prints_of in new.items()
         for fingerprint, pk in prints_of.items()
         if fingerprint not in held[stix_id]
@@ -205,10 +216,10 @@ def _apply(
     report.removed += len(gone)
 
 
-_ENTRY_COLUMNS = ("partner_id", "record_pk", "fingerprint", "seq")
+_ENTRY_COLUMNS = ("partner_id", "spec_version", "record_pk", "fingerprint", "seq")
 
 
-def _insert_entries(session: Session, rows: list[tuple[int, int, bytes, int]]) -> None:
+def _insert_entries(session: Session, rows: list[tuple[int, int, int, bytes, int]]) -> None:
     """Insert entries through the driver: a first build writes millions of them, and Core's
     per-row parameter processing cost more than the database's insert."""
     connection = session.connection()
@@ -248,15 +259,17 @@ def _followed_id(row: Any) -> str:
 def refresh(
     session: Session,
     partner: Partner,
+    version: int,
     *,
     pool: Executor | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> RefreshReport:
-    """Bring the partner's index up to date with this node's records; what changed."""
+    """Bring the partner's index in spec ``version`` up to date with this node's records;
+    what changed."""
     started = time.perf_counter()
-    state = state_of(session, partner, lock=True)
+    state = state_of(session, partner, version, lock=True)
     audience = HitIndex(partner.country)
-    report = RefreshReport(partner.node_id)
+    report = RefreshReport(partner.node_id, version)
     seq = state.seq + 1  # every change of this refresh carries it; taken only if one is made
     pending: _Batch | None = None
     unanalyzed = 0  # entries written since the last ANALYZE
@@ -299,27 +312,31 @@ def refresh(
     return report
 
 
-def live_fingerprints(session: Session, partner: Partner) -> set[bytes]:
-    """What the partner may test its keys against now."""
+def live_fingerprints(session: Session, partner: Partner, version: int) -> set[bytes]:
+    """What the partner may test its keys of spec ``version`` against now."""
     return set(
         session.execute(
             select(HitIndexEntry.fingerprint).where(
-                HitIndexEntry.partner_id == partner.id, HitIndexEntry.removed_seq.is_(None)
+                HitIndexEntry.partner_id == partner.id,
+                HitIndexEntry.spec_version == version,
+                HitIndexEntry.removed_seq.is_(None),
             )
         ).scalars()
     )
 
 
-def compact(session: Session, partner: Partner) -> int:
-    """Delete the removed entries the partner no longer needs: those removed at or before the
-    refresh it last said it holds. A partner asking from before that gets the whole index."""
-    state = state_of(session, partner)
+def compact(session: Session, partner: Partner, version: int) -> int:
+    """Delete the removed entries of the partner's index in spec ``version`` that the partner
+    no longer needs: those removed at or before the refresh it last said it holds. A partner
+    asking from before that gets the whole index."""
+    state = state_of(session, partner, version)
     floor = min(state.partner_seq, state.seq)
     if floor <= state.compacted_seq:
         return 0
     result = session.execute(
         delete(HitIndexEntry).where(
             HitIndexEntry.partner_id == partner.id,
+            HitIndexEntry.spec_version == version,
             HitIndexEntry.removed_seq.is_not(None),
             HitIndexEntry.removed_seq <= floor,
         )

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from puente.db import Base
 
 
 class HitIndexState(Base):
-    """How far a partner's index has followed this node's records, and its PSI secret."""
+    """How far a partner's index in one match-key spec version has followed this node's
+    records, and its PSI secret. Each version is an index of its own (docs/match-keys.md,
+    "Versions"): its own secret, sequence and watermark."""
 
     __tablename__ = "hit_index_states"
 
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+    spec_version: Mapped[int] = mapped_column(Integer, primary_key=True, server_default=text("1"))
     # The scalar b of docs/match-keys.md "PSI", for this partner only: it never leaves the node.
     secret: Mapped[bytes] = mapped_column(LargeBinary(32))
     # The date_added of the last record version the index has taken into account.
@@ -38,16 +41,19 @@ class HitIndexEntry(Base):
     """
 
     __tablename__ = "hit_index_entries"
+    # Every lookup is of one index, a partner's in one spec version: the indexes lead with both.
     __table_args__ = (
-        Index("ix_hit_index_entries_partner_seq", "partner_id", "seq"),
-        Index("ix_hit_index_entries_partner_removed", "partner_id", "removed_seq"),
-        Index("ix_hit_index_entries_partner_record", "partner_id", "record_pk"),
+        Index("ix_hit_index_entries_index_seq", "partner_id", "spec_version", "seq"),
+        Index("ix_hit_index_entries_index_removed", "partner_id", "spec_version", "removed_seq"),
+        Index("ix_hit_index_entries_index_record", "partner_id", "spec_version", "record_pk"),
         # Whether a fingerprint is still live elsewhere, when one record loses it.
-        Index("ix_hit_index_entries_partner_fingerprint", "partner_id", "fingerprint"),
-    )
+        Index("ix_hit_index_entries_index_fingerprint", "partner_id", "spec_version",
+              "fingerprint"),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    spec_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     record_pk: Mapped[int] = mapped_column(ForeignKey("records.pk", ondelete="CASCADE"))
     fingerprint: Mapped[bytes] = mapped_column(LargeBinary(8))
     seq: Mapped[int] = mapped_column(Integer)  # the refresh that added it
@@ -74,6 +80,9 @@ class HitQuery(Base):
     # Sent only: JSON, the subjects asked about and the key types of each that hit. The asked
     # node never receives them: it leaves this empty.
     subjects: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    # The match-key spec version the query's keys followed (both directions): which rules,
+    # and which of the asked node's indexes, answered it.
+    spec_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
@@ -83,6 +92,10 @@ class PartnerPrintState(Base):
     __tablename__ = "hit_partner_states"
 
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+    # The match-key spec version of the partner's index the copy holds (what queries follow),
+    # and the versions the partner last said it serves ("1,2"; a partner that says none: 1).
+    spec_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    partner_versions: Mapped[str] = mapped_column(String(40), default="1", server_default="1")
     seq: Mapped[int] = mapped_column(Integer, default=0)
     key_count: Mapped[int] = mapped_column(Integer, default=0)
     fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -21,7 +21,9 @@ def refresh_partners(
     pool: Executor | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> list[RefreshReport]:
-    """Refresh the index of every partner (or of ``only``), each in its own transaction.
+    """Refresh the indexes of every partner (or of ``only``), one for each spec version of
+    ``hits.spec_versions``, each in its own transaction. A version dropped from the setting
+    is no longer refreshed (nor served: puente.hits.answering).
 
     Disabled partners too: a partner enabled again may download its index at once, before
     the next refresh, and it must hold nothing recalled or withdrawn meanwhile."""
@@ -34,9 +36,10 @@ def refresh_partners(
             )
     reports = []
     for name in names:
-        with node.db.session() as session:
-            partner = get_partner(session, name)
-            tick = None if progress is None else (lambda done, n=name: progress(n, done))
-            reports.append(refresh(session, partner, pool=pool, progress=tick))
-            compact(session, partner)
+        for version in node.settings.hits.spec_versions:
+            with node.db.session() as session:
+                partner = get_partner(session, name)
+                tick = None if progress is None else (lambda done, n=name: progress(n, done))
+                reports.append(refresh(session, partner, version, pool=pool, progress=tick))
+                compact(session, partner, version)
     return reports

@@ -85,6 +85,7 @@ class HitAnswerPublic(BaseModel):
     case_reference: str
     legal_basis: str
     created_at: Moment | None = None
+    spec_version: int = Field(description="the match-key spec version the keys followed")
     matched: dict[str, list[str]] = Field(description="per category asked: the key types that hit")
     subjects: list[SubjectAnswerPublic]
 
@@ -97,6 +98,7 @@ class HitAnswerPublic(BaseModel):
             case_reference=answer.case_reference,
             legal_basis=answer.legal_basis,
             created_at=answer.created_at,
+            spec_version=answer.spec_version,
             matched=answer.matched,
             subjects=[
                 SubjectAnswerPublic(

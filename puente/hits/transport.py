@@ -7,6 +7,13 @@ the blinded keys in a query signed with this node's key under the analyst's agen
 reference and legal basis, unblinds the answers and looks them up. The answer is hit or no hit
 per subject asked about (and per category), with the key types that matched: nothing of the
 partner's records crosses.
+
+Spec versions: the copy follows the highest match-key spec version both nodes serve (this
+node's ``hits.spec_versions``, and the ``spec_versions`` the partner's last download named; a
+partner that names none serves version 1 only). A first download asks in this node's highest;
+a download that names a better common version than the copy's (the partner moved), or a
+partner that no longer serves the copy's, has the copy dropped and that version's index
+downloaded whole. The query's keys follow the copy's version, and say so (``spec_version``).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from __future__ import annotations
 import base64
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import pairwise
 from typing import IO, Any
 
@@ -39,6 +46,7 @@ from puente.policy.roles import Principal, require
 from puente.records.builder import stix_now
 from puente.sharing import signing
 from puente.sharing.client import partner_client
+from puente.sharing.models import Partner
 from puente.sharing.partners import get_partner
 from puente.statistics import refresh_statistics
 
@@ -60,36 +68,110 @@ def _partner_error(response: httpx.Response, partner: str) -> PuenteError:
                        reason=f"HTTP {response.status_code} {detail}".strip())  # fmt: skip
 
 
+class _Unserved(Exception):
+    """The partner does not serve the version asked for; the versions it serves."""
+
+    def __init__(self, served: list[int]) -> None:
+        super().__init__(served)
+        self.served = served
+
+
+def _versions(text: str) -> list[int]:
+    return [int(v) for v in text.split(",") if v.strip().isdigit()] or [1]
+
+
+def _announced(body: Any) -> list[int]:
+    """The spec versions a partner's answer says it serves: none said, version 1 only."""
+    found = body.get("spec_versions") if isinstance(body, dict) else None
+    if not isinstance(found, list):
+        return [1]
+    return sorted({v for v in found if isinstance(v, int) and not isinstance(v, bool)}) or [1]
+
+
+def common_version(own: Sequence[int], partner: Sequence[int], partner_node_id: str) -> int:
+    """The highest match-key spec version both nodes serve; none: the partner can't be asked."""
+    both = set(own) & set(partner)
+    if not both:
+        raise Unavailable(N_("Could not query {node}: {reason}"), node=partner_node_id,
+                          reason=f"no match-key spec version in common (this node serves "
+                                 f"{list(own)}, the partner {list(partner)})")  # fmt: skip
+    return max(both)
+
+
 def refresh_copy(node: Node, partner_id: int, partner_node_id: str, http: httpx.Client) -> int:
     """Bring this node's copy of the partner's published index up to date; its size.
 
+    The copy follows the highest spec version both nodes serve (see the module's text): when
+    that changes, the copy is dropped and that version's index downloaded whole.
     The partner gives it in pages; they go to temporary files first (8 bytes a fingerprint),
     then into the database in one transaction, a batch at a time: memory stays flat however
     large the index, and no transaction stays open while the partner answers."""
+    own = node.settings.hits.spec_versions
     with node.db.session() as session:
         state = session.get(PartnerPrintState, partner_id)
-        since = state.seq if state is not None else 0
-    with tempfile.TemporaryFile() as added, tempfile.TemporaryFile() as removed:
-        seq, full = _download(http, partner_node_id, since, added, removed)
-        added.seek(0)
-        removed.seek(0)
-        with node.db.session() as session:
-            return _store(session, partner_id, since, seq, full, added, removed)
+        held: tuple[int, int | None] = (0, None)
+        version = max(own)  # a first download: the partner's answer says what it serves
+        if state is not None:
+            held = (state.seq, state.spec_version)
+            # None in common when the partner last spoke: it may have moved since, ask again.
+            both = set(own) & set(_versions(state.partner_versions))
+            version = max(both) if both else max(own)
+    count = 0
+    for _ in range(MAX_RESTARTS):  # the version changes once, twice if the partner moves
+        since = held[0] if version == held[1] else 0
+        with tempfile.TemporaryFile() as added, tempfile.TemporaryFile() as removed:
+            try:
+                seq, full, served, announced = _download(http, partner_node_id, version,
+                                                         since, added, removed)  # fmt: skip
+            except _Unserved as exc:  # the partner no longer serves it (or never did)
+                best = common_version(own, exc.served, partner_node_id)
+                if best == version:
+                    raise Unavailable(N_("Could not query {node}: {reason}"),
+                                      node=partner_node_id,
+                                      reason=f"it refused version {version}") from None  # fmt: skip
+                version = best
+                continue
+            if served not in own:  # a partner from before versions gives version 1's
+                common_version(own, [served], partner_node_id)
+            added.seek(0)
+            removed.seek(0)
+            with node.db.session() as session:
+                count, held = _store(session, partner_id, held, since, seq, full,
+                                     (served, announced), added, removed)  # fmt: skip
+        version = common_version(own, announced, partner_node_id)
+        if version == served:
+            return count
+    return count
 
 
 def _download(
-    http: httpx.Client, partner_node_id: str, since: int, added: IO[bytes], removed: IO[bytes]
-) -> tuple[int, bool]:
-    """The pages of what changed since refresh ``since``, written to the two files; the
-    refresh they bring the copy to, and whether they are the whole index."""
-    params: dict[str, Any] = {"since": since}
+    http: httpx.Client,
+    partner_node_id: str,
+    version: int,
+    since: int,
+    added: IO[bytes],
+    removed: IO[bytes],
+) -> tuple[int, bool, int, list[int]]:
+    """The pages of what changed since refresh ``since`` of the index in spec ``version``,
+    written to the two files; the refresh they bring the copy to, whether they are the whole
+    index, the version they follow (a partner from before versions gives version 1's and does
+    not say so) and the versions the partner serves."""
+    params: dict[str, Any] = {"since": since, "version": version}
     snapshot: tuple[int, bool] | None = None
     restarts = 0
     while True:
         response = http.get(INDEX_PATH, params=params, headers={"Accept": "application/json"})
+        if response.status_code == 400:
+            try:
+                refused = orjson.loads(response.content)
+            except orjson.JSONDecodeError:
+                refused = None
+            if isinstance(refused, dict) and isinstance(refused.get("spec_versions"), list):
+                raise _Unserved(_announced(refused))
         if response.status_code != 200:
             raise _partner_error(response, partner_node_id)
         body: dict[str, Any] = orjson.loads(response.content)
+        served, announced = int(body.get("spec_version", 1)), _announced(body)
         page = (int(body["seq"]), bool(body["full"]))
         if snapshot is not None and page != snapshot:
             # The partner could no longer give the refresh the first page named (it compacted
@@ -101,15 +183,15 @@ def _download(
             for file in (added, removed):
                 file.seek(0)
                 file.truncate()
-            params, snapshot = {"since": since}, None
+            params, snapshot = {"since": since, "version": version}, None
             continue
         snapshot = page
         added.write(base64.b64decode(body["added"]))
         removed.write(base64.b64decode(body["removed"]))
         after = str(body.get("next") or "")  # a partner that does not page never gives one
         if not after:
-            return snapshot
-        params = {"since": since, "seq": page[0], "after": after}
+            return (*snapshot, served, announced)
+        params = {"since": since, "version": version, "seq": page[0], "after": after}
 
 
 def _batches(file: IO[bytes], size: int) -> Iterator[list[bytes]]:
@@ -121,19 +203,25 @@ def _batches(file: IO[bytes], size: int) -> Iterator[list[bytes]]:
 def _store(
     session: Session,
     partner_id: int,
+    held: tuple[int, int | None],
     since: int,
     seq: int,
     full: bool,
+    versions: tuple[int, list[int]],
     added: IO[bytes],
     removed: IO[bytes],
-) -> int:
-    """Apply what was downloaded since refresh ``since`` to the copy. One download at a time
-    (every query brings the copy up to date first, and analysts ask at once): the copy's
-    state is locked, and a download that finds the copy moved past ``since`` meanwhile
-    leaves it as the other one made it."""
-    state = _locked_state(session, partner_id)
-    if state.seq != since:
-        return state.key_count
+) -> tuple[int, tuple[int, int | None]]:
+    """Apply what was downloaded since refresh ``since`` to the copy, which was ``held`` (its
+    refresh and version; none: no copy yet); ``versions``: the spec version downloaded, and
+    those the partner serves. One download at a time (every query brings the copy up to date
+    first, and analysts ask at once): the copy's state is locked, and a download that finds
+    the copy moved meanwhile leaves it as the other one made it. The copy's size and state."""
+    served, announced = versions
+    state = _locked_state(session, partner_id, served)
+    now_held = (state.seq, state.spec_version)
+    moved = state.seq != held[0] or (held[1] is not None and state.spec_version != held[1])
+    if moved or (not full and state.spec_version != served):
+        return state.key_count, now_held
     connection = session.connection()
     count = 0 if full else state.key_count
     written = 0
@@ -168,16 +256,19 @@ def _store(
     if written:
         refresh_statistics(session, {PartnerPrint.__tablename__: written})
     state.seq = seq
+    state.spec_version = served
+    state.partner_versions = ",".join(map(str, announced))
     state.key_count = count  # kept as it changes: counting a million rows costs a query
     state.fetched_at = now()
-    return state.key_count
+    return state.key_count, (state.seq, state.spec_version)
 
 
-def _locked_state(session: Session, partner_id: int) -> PartnerPrintState:
+def _locked_state(session: Session, partner_id: int, version: int) -> PartnerPrintState:
     """The copy's state, locked until the transaction ends; made if there is none yet."""
     return get_or_add(
         session, PartnerPrintState, partner_id,
-        lambda: PartnerPrintState(partner_id=partner_id, seq=0, key_count=0), lock=True,
+        lambda: PartnerPrintState(partner_id=partner_id, spec_version=version, seq=0,
+                                  key_count=0), lock=True,
     )  # fmt: skip
 
 
@@ -229,12 +320,17 @@ def ask(
     A refusal, here or by the partner, is audited (in a transaction of its own) and raised.
     """
     require(principal, "hits.query")
-    subject_keys = [subject.keys(1) for subject in subjects]  # negotiated: see below
-    keys: set[MatchKey] = set()
-    for found in subject_keys:
-        keys |= found.keys  # a key two subjects share is asked once
+    # The version the copy follows now; the download before the query may move it (_ask).
+    with node.db.session() as session:
+        held = session.execute(
+            select(PartnerPrintState.spec_version)
+            .join(Partner, Partner.id == PartnerPrintState.partner_id)
+            .where(Partner.node_id == partner_node_id)
+        ).scalar_one_or_none()
+    version = held if held is not None else max(node.settings.hits.spec_versions)
+    subject_keys, keys = _keys(subjects, version)
     try:
-        return _ask(node, principal, partner_node_id, subjects, subject_keys, keys,
+        return _ask(node, principal, partner_node_id, subjects, (version, subject_keys, keys),
                     case_reference, legal_basis)  # fmt: skip
     except PuenteError as exc:
         with node.db.session() as session:
@@ -245,16 +341,31 @@ def ask(
         raise
 
 
+def _keys(subjects: list[Subject], version: int) -> tuple[list[Keys], set[MatchKey]]:
+    """Each subject's keys in spec ``version``, and all of them (a key two share asked once)."""
+    subject_keys = [subject.keys(version) for subject in subjects]
+    keys: set[MatchKey] = set()
+    for found in subject_keys:
+        keys |= found.keys
+    return subject_keys, keys
+
+
+def _copy_version(node: Node, partner_id: int) -> int:
+    with node.db.session() as session:
+        state = session.get(PartnerPrintState, partner_id)
+        return state.spec_version if state is not None else 1
+
+
 def _ask(
     node: Node,
     principal: Principal,
     partner_node_id: str,
     subjects: list[Subject],
-    subject_keys: list[Keys],
-    keys: set[MatchKey],
+    planned: tuple[int, list[Keys], set[MatchKey]],
     case_reference: str,
     legal_basis: str,
 ) -> Answer:
+    version, subject_keys, keys = planned
     check_request(node, subjects, keys, case_reference, legal_basis)
     with node.db.session() as session:
         check_quota(session, node, principal)
@@ -262,23 +373,30 @@ def _ask(
         if not partner.enabled:
             raise Forbidden(N_("Partner {node} is disabled."), node=partner_node_id)
         partner_id = partner.id
-    ordered: list[MatchKey] = sorted(keys)
     blinding = psi.Blinding()
-    body: dict[str, Any] = {
-        "type": QUERY_TYPE,
-        "id": str(uuid.uuid4()),
-        "created": stix_now(),
-        "asking_node": node.settings.node_id,
-        "asked_node": partner_node_id,
-        "agency": principal.agency,
-        "case_reference": case_reference.strip(),
-        "legal_basis": legal_basis.strip(),
-        "points": [base64.b64encode(blinding.blind(k.encode())).decode() for k in ordered],
-    }
-    signed = signing.sign(node.settings.key_path, body)
     try:
         with partner_client(node, partner_id) as http:
             refresh_copy(node, partner_id, partner_node_id, http)
+            # The keys follow the version of the copy their answers are looked up in.
+            if (copied := _copy_version(node, partner_id)) != version:
+                version = copied
+                subject_keys, keys = _keys(subjects, version)
+                check_request(node, subjects, keys, case_reference, legal_basis)
+            ordered: list[MatchKey] = sorted(keys)
+            body: dict[str, Any] = {
+                "type": QUERY_TYPE,
+                "id": str(uuid.uuid4()),
+                "created": stix_now(),
+                "asking_node": node.settings.node_id,
+                "asked_node": partner_node_id,
+                "agency": principal.agency,
+                "case_reference": case_reference.strip(),
+                "legal_basis": legal_basis.strip(),
+                "spec_version": version,
+                "points": [base64.b64encode(blinding.blind(k.encode())).decode()
+                           for k in ordered],
+            }  # fmt: skip
+            signed = signing.sign(node.settings.key_path, body)
             response = http.post(QUERY_PATH, content=orjson.dumps(signed),
                                  headers={"Content-Type": "application/json",
                                           "Accept": "application/json"})  # fmt: skip
@@ -287,8 +405,14 @@ def _ask(
                           reason=str(exc) or type(exc).__name__) from None  # fmt: skip
     if response.status_code != 200:
         raise _partner_error(response, partner_node_id)
-    answers = orjson.loads(response.content).get("answers", [])
-    if not isinstance(answers, list) or len(answers) != len(ordered):
+    answered = orjson.loads(response.content)
+    answers = answered.get("answers", [])
+    # A partner from before versions says none: it answered in version 1, all it was sent.
+    if (
+        not isinstance(answers, list)
+        or len(answers) != len(ordered)
+        or answered.get("spec_version", 1) != version
+    ):
         raise Unavailable(N_("Could not query {node}: {reason}"), node=partner_node_id,
                           reason="the answer does not match the query")  # fmt: skip
     prints = [blinding.unblind(base64.b64decode(a)) for a in answers]
@@ -307,12 +431,20 @@ def _record(
     prints: list[bytes],
 ) -> Answer:
     with node.db.session() as session:
+        # Another query may have moved the copy to another version since this one's keys were
+        # made (the partner moved): its fingerprints are not these keys', and a miss there
+        # would read as a no-hit.
+        copy = session.get(PartnerPrintState, partner_id)
+        if copy is None or copy.spec_version != signed["spec_version"]:
+            raise Unavailable(N_("Could not query {node}: {reason}"), node=partner_node_id,
+                              reason="its index changed spec version meanwhile; ask again")  # fmt: skip
         held = _held(session, partner_id, prints)
         hits = {key for key, fingerprint in zip(ordered, prints, strict=True)
                 if fingerprint in held}  # fmt: skip
         answer = Answer(str(signed["id"]), partner_node_id, len(ordered),
                         case_reference=signed["case_reference"],
-                        legal_basis=signed["legal_basis"], created_at=now())  # fmt: skip
+                        legal_basis=signed["legal_basis"], created_at=now(),
+                        spec_version=int(signed["spec_version"]))  # fmt: skip
         for category in sorted({k.category for k in ordered}):
             answer.matched[category] = sorted({k.type for k in hits if k.category == category})
         for subject, keys in asked:
@@ -322,7 +454,8 @@ def _record(
             id=answer.query_id, direction=SENT, partner_id=partner_id,
             username=principal.username, agency=principal.agency,
             case_reference=signed["case_reference"], legal_basis=signed["legal_basis"],
-            key_count=len(ordered), categories=",".join(answer.matched),
+            key_count=len(ordered), spec_version=answer.spec_version,
+            categories=",".join(answer.matched),
             hits=orjson.dumps(answer.matched).decode(),
             subjects=orjson.dumps([s.as_dict() for s in answer.subjects]).decode(),
             created_at=answer.created_at,
@@ -332,6 +465,7 @@ def _record(
                      details={"partner": partner_node_id, "case_reference":
                               signed["case_reference"], "legal_basis": signed["legal_basis"],
                               "subjects": len(asked), "keys": len(ordered),
+                              "spec_version": answer.spec_version,
                               "key_types": sorted({k.type for k in ordered}),
                               "hit_subjects": [i for i, s in enumerate(answer.subjects) if s.hit],
                               "matched": answer.matched})  # fmt: skip

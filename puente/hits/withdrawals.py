@@ -12,7 +12,9 @@ earlier sequence) and so no query gives them; a write rolled back leaves them.
 Only removals are made here: a new record, or a key that a new version changed, waits for the
 refresh, which computes fingerprints in bulk (a write should not pay for them, nor an import of
 new records for anything). The cost falls on records that may have entries: those of a kind
-matched whose versions were once searchable by the partner.
+matched whose versions were once searchable by the partner. A partner's indexes in every spec
+version (one each, puente.hits.index) lose them, those of versions no longer served too: one
+served again later picks up from where it was, and must hold nothing withdrawn meanwhile.
 
 Locks, on PostgreSQL: the index state's row lock is taken after the records' write lock (every
 writer of records takes that first), so a refresh that is writing entries for the record
@@ -43,24 +45,25 @@ from puente.sharing.models import Partner
 
 _COLUMNS = (Record.pk, Record.stix_id, Record.is_current, Record.revoked, *GATE_COLUMNS)
 _GATE_START = 4
-_SEQ = "puente.hits.withdrawal_seq"  # session.info: (transaction, {partner id: seq})
+_SEQ = "puente.hits.withdrawal_seq"  # session.info: (transaction, {(partner, version): seq})
 
 
 def withdraw_keys(
     session: Session, settings: Settings, writer: Principal, stix_ids: list[str]
 ) -> int:
-    """Mark removed the index entries of these own records in every partner's index that may
-    no longer search them (a records.events listener); how many."""
+    """Mark removed the index entries of these own records in every index (each spec version's)
+    of every partner that may no longer search them (a records.events listener); how many."""
     if not stix_ids:
         return 0
     indexes = session.execute(
-        select(HitIndexState.partner_id, Partner.country)
+        select(HitIndexState.partner_id, HitIndexState.spec_version, Partner.country)
         .join(Partner, Partner.id == HitIndexState.partner_id)
-        .order_by(HitIndexState.partner_id)
+        .order_by(HitIndexState.partner_id, HitIndexState.spec_version)
     ).all()
     if not indexes:
         return 0  # no index built yet: nothing to take out
-    audiences = [(partner_id, HitIndex(country)) for partner_id, country in indexes]
+    countries = {row.partner_id: row.country for row in indexes}
+    audiences = [(partner_id, HitIndex(country)) for partner_id, country in countries.items()]
     doomed: dict[int, list[int]] = defaultdict(list)  # partner id -> version pks
     for batch in batches(session, sorted(set(stix_ids))):
         rows = session.execute(
@@ -78,7 +81,11 @@ def withdraw_keys(
                 if _withdrawn(versions, audience):
                     doomed[partner_id] += [version.pk for version in versions]
     # In one order, whoever the writer: two writers never wait on each other's index.
-    return sum(_remove(session, partner_id, doomed[partner_id]) for partner_id in sorted(doomed))
+    return sum(
+        _remove(session, row.partner_id, row.spec_version, doomed[row.partner_id])
+        for row in indexes
+        if row.partner_id in doomed
+    )
 
 
 def _withdrawn(versions: Sequence[Any], audience: HitIndex) -> bool:
@@ -97,19 +104,21 @@ def _withdrawn(versions: Sequence[Any], audience: HitIndex) -> bool:
     )
 
 
-def _remove(session: Session, partner_id: int, pks: list[int]) -> int:
-    """Mark the partner's live entries from these record versions removed; how many."""
+def _remove(session: Session, partner_id: int, version: int, pks: list[int]) -> int:
+    """Mark the live entries from these record versions removed in the partner's index in
+    spec ``version``; how many."""
     partner = session.get(Partner, partner_id)
     assert partner is not None
     # Locked before the entries are read, and held until the write commits: a refresh that
     # is adding entries for these versions (it read them before this write) commits first,
     # and its entries are found below; one that starts later reads the write.
-    state = state_of(session, partner, lock=True)
+    state = state_of(session, partner, version, lock=True)
     live: list[int] = []
     for start in range(0, len(pks), LOOKUP_BATCH):
         found = session.execute(
             select(HitIndexEntry.id, HitIndexEntry.removed_seq).where(
                 HitIndexEntry.partner_id == partner_id,
+                HitIndexEntry.spec_version == version,
                 HitIndexEntry.record_pk.in_(pks[start : start + LOOKUP_BATCH]),
             )
         ).all()
@@ -136,9 +145,10 @@ def _seq(session: Session, state: HitIndexState) -> int:
     held = session.info.get(_SEQ)
     if held is None or held[0] is not transaction:
         held = session.info[_SEQ] = (transaction, {})
-    taken: dict[int, int] = held[1]
+    taken: dict[tuple[int, int], int] = held[1]
+    index = (state.partner_id, state.spec_version)
     # A savepoint rolled back since would have taken the number back with it.
-    if taken.get(state.partner_id) != state.seq:
+    if taken.get(index) != state.seq:
         state.seq += 1
-        taken[state.partner_id] = state.seq
+        taken[index] = state.seq
     return state.seq

@@ -5,6 +5,8 @@ subject and matched key types from the query the analyst sent (never from the fo
 could say otherwise). On the asked node, the liaison sees which of this node's records match
 the subject: its keys, fingerprinted with the secret of that partner's index, looked up in
 that index. Only records the partner could search are found, the ones that made the hit.
+The partner has an index in each spec version this node serves: the subject is looked up in
+the version the query followed when this node answered it, else in every version served.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
 from puente.errors import N_, InvalidInput, NotFound, Problem
 from puente.hits import asking, psi
+from puente.hits.answering import RECEIVED
 from puente.hits.asking import SubjectAnswer
-from puente.hits.models import HitIndexEntry, HitIndexState
+from puente.hits.models import HitIndexEntry, HitIndexState, HitQuery
 from puente.hits.subjects import Subject
 from puente.node import Node
 from puente.policy import gate
@@ -83,20 +86,36 @@ def matching_records(session: Session, node: Node, who: Principal, rfi: Rfi) -> 
     """This node's current records that match the request's subject, as ``who`` may see them."""
     if not rfi.subject:
         return []
-    state = session.get(HitIndexState, rfi.partner_id)
-    if state is None:
-        return []
+    served = node.settings.hits.spec_versions
+    answered = session.get(HitQuery, (rfi.hit_query_id, RECEIVED)) if rfi.hit_query_id else None
+    if (
+        answered is not None
+        and answered.partner_id == rfi.partner_id
+        and answered.spec_version in served
+    ):
+        served = [answered.spec_version]
+    states = session.execute(
+        select(HitIndexState).where(
+            HitIndexState.partner_id == rfi.partner_id, HitIndexState.spec_version.in_(served)
+        )
+    ).scalars()
     subject = Subject.stored(orjson.loads(rfi.subject))
-    secret = psi.IndexSecret(state.secret)
-    prints = [secret.fingerprint(key) for key in subject.keys(1).encoded()]
-    if not prints:
+    found = []
+    for state in states:
+        secret = psi.IndexSecret(state.secret)
+        prints = [secret.fingerprint(key) for key in subject.keys(state.spec_version).encoded()]
+        if prints:
+            found.append(
+                select(HitIndexEntry.record_pk).where(
+                    HitIndexEntry.partner_id == rfi.partner_id,
+                    HitIndexEntry.spec_version == state.spec_version,
+                    HitIndexEntry.fingerprint.in_(prints),
+                    HitIndexEntry.removed_seq.is_(None),
+                )
+            )
+    if not found:
         return []
-    versions = select(HitIndexEntry.record_pk).where(
-        HitIndexEntry.partner_id == rfi.partner_id,
-        HitIndexEntry.fingerprint.in_(prints),
-        HitIndexEntry.removed_seq.is_(None),
-    )
-    ids = select(Record.stix_id).where(Record.pk.in_(versions))
+    ids = select(Record.stix_id).where(Record.pk.in_(union_all(*found)))
     rows = session.execute(
         select(Record)
         .where(Record.stix_id.in_(ids), Record.is_current.is_(True), Record.revoked.is_(False))

@@ -83,6 +83,7 @@ def _answer(description: str) -> dict[str, Any]:
 
 
 DESCRIPTIONS = {
+    400: "A request the node does not serve (an index in a spec version it does not serve)",
     401: "Sign-in required: no valid API token or session",
     403: "Not allowed to the caller's roles",
     404: "Nothing there that the caller may see",
@@ -122,7 +123,10 @@ def problem(
     detail: str,
     errors: list[dict[str, Any]],
     status: int | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
+    """A problem response; ``extra``: members of the edge's own (RFC 9457 extensions) that
+    a program reads, e.g. the versions a node serves."""
     locale = locale_of(request)
     code = status or STATUS.get(kind, 400)
     body = {
@@ -132,12 +136,15 @@ def problem(
         "detail": detail,
         "instance": request.url.path,
         "errors": errors,
+        **(extra or {}),
     }
     headers = {"WWW-Authenticate": 'Bearer realm="puente"'} if code == 401 else None
     return JSONResponse(body, status_code=code, media_type=MEDIA_TYPE, headers=headers)
 
 
-def from_error(request: Request, exc: PuenteError) -> JSONResponse:
+def from_error(
+    request: Request, exc: PuenteError, extra: dict[str, Any] | None = None
+) -> JSONResponse:
     locale = locale_of(request)
     errors: list[dict[str, Any]] = []
     for p in exc.problems:
@@ -148,7 +155,7 @@ def from_error(request: Request, exc: PuenteError) -> JSONResponse:
         if p.line_column:  # a body that is not JSON, where no pointer reaches
             error["line"], error["column"] = p.line_column
         errors.append(error)
-    return problem(request, exc.kind, errors[0]["detail"], errors)
+    return problem(request, exc.kind, errors[0]["detail"], errors, extra=extra)
 
 
 def from_http(request: Request, status: int, headers: dict[str, str] | None) -> JSONResponse:

@@ -76,6 +76,9 @@ def test_a_good_query_is_answered_once(node: Node, mexico: tuple[PartnerPrincipa
         ({"points": []}, "/points"),
         ({"points": ["not base64!"]}, "/points/0"),
         ({"points": [base64.b64encode(b"short").decode()]}, "/points/0"),
+        ({"spec_version": 3}, "/spec_version"),
+        ({"spec_version": "2"}, "/spec_version"),
+        ({"spec_version": True}, "/spec_version"),
     ],
 )
 def test_a_malformed_query_is_refused_with_where(
@@ -127,3 +130,36 @@ def test_the_partner_quota_answers_429_until_the_day_has_passed(
         for query in session.execute(select(HitQuery)).scalars():
             query.created_at = now() - timedelta(days=1, minutes=1)
     assert _answer(node, who, _query(node, key_path))["answers"]
+
+
+def test_a_query_is_answered_with_the_secret_of_its_spec_versions_index(
+    node: Node, mexico: tuple[PartnerPrincipal, Path]
+) -> None:
+    """Each version's index has its own secret: the same point gets another answer in each.
+    A query that names no version (a node from before versions) is answered in version 1."""
+    who, key_path = mexico
+    point = base64.b64encode(psi.Blinding().blind(b"1|vehicle.vin|X")).decode()
+    answers = {
+        version: _answer(node, who, _query(node, key_path, points=[point], **named))
+        for version, named in ((1, {}), (2, {"spec_version": 2}))
+    }
+    assert {version: answer["spec_version"] for version, answer in answers.items()} == {1: 1, 2: 2}
+    assert answers[1]["answers"] != answers[2]["answers"]
+    with node.db.session() as session:
+        versions = sorted(session.execute(select(HitQuery.spec_version)).scalars())
+    assert versions == [1, 2]
+
+
+def test_a_version_no_longer_served_is_refused_naming_those_served(
+    node: Node, mexico: tuple[PartnerPrincipal, Path]
+) -> None:
+    who, key_path = mexico
+    node.settings.hits.spec_versions = [2]
+    with pytest.raises(InvalidInput) as refused:
+        _answer(node, who, _query(node, key_path))  # no spec_version: version 1
+    (problem,) = refused.value.problems
+    assert (problem.pointer, problem.params["served"]) == ("/spec_version", "2")
+    with node.db.session() as session, pytest.raises(answering.UnservedVersion) as unserved:
+        answering.index_changes(session, who, 0, version=1, served=[2])
+    assert unserved.value.served == [2]
+    assert _kept(node) == 0

@@ -33,7 +33,8 @@ def test_only_partner_nodes_call_the_endpoints(
     index = client.get("/api/v1/hits/index", headers=partner)
     assert index.status_code == 200
     assert index.json() | {"added": "", "removed": ""} == {
-        "seq": 0, "full": True, "fingerprint_bytes": 8, "added": "", "removed": "", "next": ""
+        "seq": 0, "full": True, "fingerprint_bytes": 8, "added": "", "removed": "", "next": "",
+        "spec_version": 1, "spec_versions": [1, 2],
     }  # fmt: skip
 
 
@@ -98,6 +99,7 @@ def test_an_analyst_asks_through_the_api_and_reads_the_query_again(
     assert [q["query_id"] for q in listed.json()] == [answer["query_id"]]
     again = client.get(f"/api/v1/hits/queries/{answer['query_id']}", headers=token).json()
     assert again["subjects"] == answer["subjects"]
+    assert answer["spec_version"] == again["spec_version"] == 2  # both nodes serve 1 and 2
 
 
 def test_a_csv_body_is_answered_per_row(mx_api: tuple[TestClient, dict[str, str]]) -> None:

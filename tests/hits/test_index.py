@@ -44,7 +44,7 @@ def _person(node: Node, who: Principal, markings: Markings, **fields: str) -> st
 
 def _refresh(node: Node, partner: Partner) -> index.RefreshReport:
     with node.db.session() as session:
-        return index.refresh(session, partner)
+        return index.refresh(session, partner, 1)
 
 
 def _hits(node: Node, partner: Partner, **asked: str) -> bool:
@@ -54,8 +54,8 @@ def _hits(node: Node, partner: Partner, **asked: str) -> bool:
                        query["maternal_surname"], date_of_birth=query["date_of_birth"],
                        query=True).encoded()  # fmt: skip
     with node.db.session() as session:
-        secret = psi.IndexSecret(index.state_of(session, partner).secret)
-        published = index.live_fingerprints(session, partner)
+        secret = psi.IndexSecret(index.state_of(session, partner, 1).secret)
+        published = index.live_fingerprints(session, partner, 1)
     blinding = psi.Blinding()
     return any(blinding.unblind(secret.answer(blinding.blind(k))) in published for k in keys)
 
@@ -166,15 +166,15 @@ def test_removed_entries_go_once_the_partner_holds_what_removed_them(
                 HitIndexEntry.removed_seq.is_not(None))).all())  # fmt: skip
 
     with node.db.session() as session:
-        assert index.compact(session, mexico) == 0  # the partner never said what it holds
+        assert index.compact(session, mexico, 1) == 0  # the partner never said what it holds
         # Mexico holds the first refresh and asks what changed: it needs the removals still.
         delta = answering.index_changes(session, asker, first.seq)
         assert not delta["full"]
-        assert index.compact(session, mexico) == 0
+        assert index.compact(session, mexico, 1) == 0
         answering.index_changes(session, asker, second.seq)  # now it holds the second
     assert tombstones() == second.removed
     with node.db.session() as session:
-        assert index.compact(session, mexico) == second.removed
+        assert index.compact(session, mexico, 1) == second.removed
     assert tombstones() == 0
     with node.db.session() as session:
         late = answering.index_changes(session, asker, first.seq)  # from before the compaction
@@ -191,12 +191,12 @@ def test_two_workers_refreshing_one_index_at_once_take_turns(
     if node.db.engine.dialect.name == "sqlite":
         pytest.skip("SQLite's BEGIN IMMEDIATE makes writers take turns")
     with node.db.session() as session:
-        index.state_of(session, mexico)  # as after a first refresh
+        index.state_of(session, mexico, 1)  # as after a first refresh
     _person(node, analyst, SEARCHABLE)
     reports: list[index.RefreshReport] = []
     other = threading.Thread(target=lambda: reports.append(_refresh(node, mexico)), daemon=True)
     with node.db.session() as session:
-        first = index.refresh(session, mexico)
+        first = index.refresh(session, mexico, 1)
         other.start()
         other.join(1)  # the other worker starts while this refresh is not committed yet
     other.join(30)
@@ -210,4 +210,4 @@ def test_two_workers_refreshing_one_index_at_once_take_turns(
             )
         ).all()
         assert len(live) == len(set(live)) == first.added
-        assert index.state_of(session, mexico).key_count == first.added
+        assert index.state_of(session, mexico, 1).key_count == first.added

@@ -45,10 +45,20 @@ def _add_persons(linked: Linked) -> list[str]:
     return ids
 
 
+# Both nodes serve spec versions 1 and 2 (hits.spec_versions by default): Mexico's copy
+# follows 2, the highest both serve.
+SERVED = (1, 2)
+COPIED = 2
+
+
+def _changes(session: Any, asker: PartnerPrincipal, since: int, **page: Any) -> dict[str, Any]:
+    return answering.index_changes(session, asker, since, version=COPIED, served=SERVED, **page)
+
+
 def _published(us: Node) -> set[bytes]:
     with us.db.session() as session:
         mexico = session.execute(select(Partner)).scalar_one()
-        return index.live_fingerprints(session, mexico)
+        return index.live_fingerprints(session, mexico, COPIED)
 
 
 def _mexico(us: Node) -> PartnerPrincipal:
@@ -95,7 +105,7 @@ def _download(us: Node, since: int) -> tuple[dict[str, Any], list[list[bytes]], 
     first: dict[str, Any] = {}
     while True:
         with us.db.session() as session:
-            page = answering.index_changes(session, asker, since, seq=seq, after=after)
+            page = _changes(session, asker, since, seq=seq, after=after)
         first = first or page
         assert (page["seq"], page["full"]) == (first["seq"], first["full"])
         pages.append(_split(page["added"]))
@@ -111,7 +121,7 @@ def test_an_index_of_many_pages_is_downloaded_whole_and_as_the_unpaged_one(
     _add_persons(linked)
     published = _published(linked.us)
     with linked.us.db.session() as session:
-        unpaged = answering.index_changes(session, _mexico(linked.us), 0)
+        unpaged = _changes(session, _mexico(linked.us), 0)
     assert unpaged["next"] == ""
     assert set(_split(unpaged["added"])) == published
     monkeypatch.setattr(answering, "PAGE", PAGE)
@@ -160,7 +170,7 @@ def test_a_refresh_between_two_pages_adds_nothing_and_gives_back_nothing_removed
     then = _published(linked.us)
     asker = _mexico(linked.us)
     with linked.us.db.session() as session:
-        page = answering_first = answering.index_changes(session, asker, 0)
+        page = answering_first = _changes(session, asker, 0)
     officer = add_user(linked.us, "cbp1", "CBP", ["analyst"])
     with linked.us.db.session() as session:
         records.revoke(session, linked.us.settings, officer, ids[0])
@@ -173,7 +183,7 @@ def test_a_refresh_between_two_pages_adds_nothing_and_gives_back_nothing_removed
     seq, after = page["seq"], bytes.fromhex(page["next"])
     while after:
         with linked.us.db.session() as session:
-            page = answering.index_changes(session, asker, 0, seq=seq, after=after)
+            page = _changes(session, asker, 0, seq=seq, after=after)
         assert page["seq"] == seq
         got += _split(page["added"])
         after = bytes.fromhex(page["next"])
@@ -199,7 +209,7 @@ def test_no_refresh_a_partner_names_gives_back_what_was_removed_since(
     asker = _mexico(linked.us)
     then = _published(linked.us)
     with linked.us.db.session() as session:
-        old = answering.index_changes(session, asker, 0)["seq"]
+        old = _changes(session, asker, 0)["seq"]
     officer = add_user(linked.us, "cbp1", "CBP", ["analyst"])
     with linked.us.db.session() as session:
         recalls.recall(session, linked.us, officer, ids[0], "shared by mistake")
@@ -210,7 +220,7 @@ def test_no_refresh_a_partner_names_gives_back_what_was_removed_since(
         got: set[bytes] = set()
         while True:
             with linked.us.db.session() as session:
-                page = answering.index_changes(session, asker, 0, seq=old, after=after)
+                page = _changes(session, asker, 0, seq=old, after=after)
             assert page["seq"] == old
             got |= set(_split(page["added"]))
             if not page["next"]:
@@ -219,7 +229,7 @@ def test_no_refresh_a_partner_names_gives_back_what_was_removed_since(
         assert got == now  # the recalled person's keys: not one
     # A delta pinned at the old refresh gives them back neither, and drops them.
     with linked.us.db.session() as session:
-        delta = answering.index_changes(session, asker, old, seq=old)
+        delta = _changes(session, asker, old, seq=old)
     assert not set(_split(delta["added"])) & (then - now)
 
 
@@ -230,18 +240,18 @@ def test_a_refresh_no_longer_held_starts_the_download_again(
     monkeypatch.setattr(answering, "PAGE", PAGE)
     asker = _mexico(linked.us)
     with linked.us.db.session() as session:
-        page = answering.index_changes(session, asker, 0)
+        page = _changes(session, asker, 0)
     officer = add_user(linked.us, "cbp1", "CBP", ["analyst"])
     with linked.us.db.session() as session:
         records.revoke(session, linked.us.settings, officer, ids[0])
     refresh.refresh_partners(linked.us)
     with linked.us.db.session() as session:
-        answering.index_changes(session, asker, page["seq"] + 1)  # it says it holds the new one
+        _changes(session, asker, page["seq"] + 1)  # it says it holds the new one
         mexico = session.get(Partner, asker.partner_id)
         assert mexico is not None
-        assert index.compact(session, mexico) > 0  # the removals of that refresh are gone
+        assert index.compact(session, mexico, COPIED) > 0  # the removals of that refresh are gone
     with linked.us.db.session() as session:
-        again = answering.index_changes(session, asker, 0, seq=page["seq"],
+        again = _changes(session, asker, 0, seq=page["seq"],
                                         after=bytes.fromhex(page["next"]))  # fmt: skip
     # Not the rest of a refresh it can no longer give: the first page of the current one.
     assert again["seq"] == page["seq"] + 1
@@ -284,15 +294,15 @@ def test_two_copies_brought_up_to_date_at_once_store_it_once(
         partner_id = session.execute(select(Partner.id)).scalar_one()
     published = sorted(bytes([n]) * psi.FINGERPRINT_BYTES for n in range(1, 40))
 
-    def download(*args: Any) -> tuple[int, bool]:
-        added = args[3]
+    def download(*args: Any) -> tuple[int, bool, int, list[int]]:
+        added = args[4]
         added.write(b"".join(published))
-        return 1, True
+        return 1, True, 2, [1, 2]
 
     stored, release = threading.Event(), threading.Event()
     store = hit_transport._store
 
-    def held_open(*args: Any) -> int:
+    def held_open(*args: Any) -> Any:
         count = store(*args)
         if threading.current_thread() is not threading.main_thread():
             stored.set()

@@ -58,6 +58,7 @@ def test_a_person_the_partner_holds_is_a_hit_with_its_key_types(
     link = doc.one("a", href=f"/rfis/new?query={_query_id(doc)}&subject=0")
     assert link.attrs["aria-label"] == "Request information about Pepe Hernandez, 1984-03-12"
     assert "FGR/UEIDCS/0042/2026" in doc.one("dl", class_="facts").text()
+    assert "Match-key spec version" in doc.one("dl", class_="facts").text()
     assert_nothing_of_the_partners_records(html, linked)
 
 

@@ -1,7 +1,8 @@
 """A record the partner may no longer search leaves its hit/no-hit index with the write that
 withdrew it, not at the next refresh: from the moment the write commits, the partner's query
 says no hit and its index downloads (whole, or what changed since the sequence it held) carry
-none of the record's fingerprints; the records it may still search still hit."""
+none of the record's fingerprints; the records it may still search still hit. Both nodes serve
+spec versions 1 and 2 (queries follow 2): the record leaves the index of each."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ RED = Markings(tlp="RED", rel_to=frozenset({"USA"}))
 RED_SEARCHABLE = Markings(tlp="RED", rel_to=frozenset({"USA"}), searchable_by=frozenset({"MEX"}))
 NARROWED = Markings(tlp="AMBER", rel_to=frozenset({"USA"}), searchable_by=frozenset({"CAN"}))
 Change = Callable[[Any, Node, Principal, str], object]
+VERSIONS = (1, 2)  # the indexes the US node keeps for Mexico (hits.spec_versions by default)
 
 
 def _officer(linked: Linked) -> Principal:
@@ -60,17 +62,20 @@ def _ask(linked: Linked) -> list[bool]:
     return [subject.hit for subject in answer.subjects]
 
 
-def _prints(linked: Linked, stix_id: str) -> set[bytes]:
-    """Every fingerprint the record ever gave Mexico's index."""
+def _prints(linked: Linked, stix_id: str, version: int | None = 1) -> set[bytes]:
+    """Every fingerprint the record ever gave Mexico's index in ``version`` (None: any)."""
     with linked.us.db.session() as session:
         versions = select(Record.pk).where(Record.stix_id == stix_id)
-        return set(session.execute(select(HitIndexEntry.fingerprint).where(
-            HitIndexEntry.record_pk.in_(versions))).scalars())  # fmt: skip
+        found = select(HitIndexEntry.fingerprint).where(HitIndexEntry.record_pk.in_(versions))
+        if version is not None:
+            found = found.where(HitIndexEntry.spec_version == version)
+        return set(session.execute(found).scalars())
 
 
-def _download(linked: Linked, since: int) -> dict[str, Any]:
+def _download(linked: Linked, since: int, version: int = 1) -> dict[str, Any]:
     with linked.us.db.session() as session:
-        changes = answering.index_changes(session, _mexico(linked), since)
+        changes = answering.index_changes(session, _mexico(linked), since, version=version,
+                                          served=VERSIONS)  # fmt: skip
     assert changes["next"] == ""  # one page
     for name in ("added", "removed"):
         raw = base64.b64decode(changes[name])
@@ -78,11 +83,11 @@ def _download(linked: Linked, since: int) -> dict[str, Any]:
     return changes
 
 
-def _seq(linked: Linked) -> int:
+def _seq(linked: Linked, version: int = 1) -> int:
     with linked.us.db.session() as session:
         partner = session.get(Partner, _mexico(linked).partner_id)
         assert partner is not None
-        return index.state_of(session, partner).seq
+        return index.state_of(session, partner, version).seq
 
 
 def _recall(session: Any, node: Node, who: Principal, stix_id: str) -> object:
@@ -132,29 +137,34 @@ WAYS = {
 def test_a_withdrawn_record_stops_hitting_at_once(linked: Linked, way: Change) -> None:
     person, firearm = linked.held
     assert _ask(linked) == [True, True]  # Mexico holds a copy of the index at this sequence
-    before = _seq(linked)
-    gone, kept = _prints(linked, person), _prints(linked, firearm)
-    assert gone
-    assert kept
+    before = {v: _seq(linked, v) for v in VERSIONS}
+    gone = {v: _prints(linked, person, v) for v in VERSIONS}
+    kept = {v: _prints(linked, firearm, v) for v in VERSIONS}
+    assert all(gone.values())
+    assert all(kept.values())
+    assert not gone[1] & gone[2]  # two indexes, two secrets
     officer = _officer(linked)
     with linked.us.db.session() as session:
         way(session, linked.us, officer, person)
-    # No refresh ran: the write itself took the keys out.
+    # No refresh ran: the write itself took the keys out, of the index in each version.
     assert _ask(linked) == [False, True]
-    whole = _download(linked, 0)
-    assert whole["full"]
-    assert whole["seq"] == before + 1
-    assert not gone & whole["added"]
-    assert kept <= whole["added"]
-    since = _download(linked, before)
-    assert not since["full"]
-    assert since["seq"] == before + 1
-    assert gone <= since["removed"]
-    assert not kept & since["removed"]
-    assert not gone & since["added"]
+    for v in VERSIONS:
+        whole = _download(linked, 0, v)
+        assert whole["full"]
+        assert whole["seq"] == before[v] + 1
+        assert not gone[v] & whole["added"]
+        assert kept[v] <= whole["added"]
+        since = _download(linked, before[v], v)
+        assert not since["full"]
+        assert since["seq"] == before[v] + 1
+        assert gone[v] <= since["removed"]
+        assert not kept[v] & since["removed"]
+        assert not gone[v] & since["added"]
     # The refresh finds nothing left to do, and does not bring the keys back.
-    report = refresh.refresh_partners(linked.us)[0]
-    assert (report.added, report.removed, report.seq) == (0, 0, before + 1)
+    reports = refresh.refresh_partners(linked.us)
+    assert [r.spec_version for r in reports] == list(VERSIONS)
+    for report in reports:
+        assert (report.added, report.removed, report.seq) == (0, 0, before[report.spec_version] + 1)
     assert _ask(linked) == [False, True]
 
 
@@ -264,7 +274,7 @@ def test_a_recall_waits_for_a_refresh_writing_the_records_keys(linked: Linked) -
     with linked.us.db.session() as session:
         partner = session.get(Partner, partner_id)
         assert partner is not None
-        assert index.refresh(session, partner).added > 0  # the new record's keys, uncommitted
+        assert index.refresh(session, partner, 1).added > 0  # the new record's keys, uncommitted
         thread, failures = _in_thread(recall)
         thread.join(1)
         assert thread.is_alive()  # the recall waits on the index the refresh holds
@@ -311,7 +321,7 @@ def test_writes_that_withdraw_nothing_never_wait_for_the_index(linked: Linked) -
     with linked.us.db.session() as session:
         partner = session.get(Partner, partner_id)
         assert partner is not None
-        index.state_of(session, partner, lock=True)  # as a refresh holds it
+        index.state_of(session, partner, 1, lock=True)  # as a refresh holds it
         thread, failures = _in_thread(writes)
         thread.join(30)
         assert not thread.is_alive()

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from puente.hits.models import HitQuery
 from puente.sharing import sync
 from tests.support.hits import ask
 from tests.support.linked import HELD_PERSON, Linked, route_both_ways
@@ -106,6 +108,27 @@ def test_a_hit_becomes_a_request_that_the_liaison_answers_with_the_record(desks:
     assert history == [["fer", "Drafted", "Draft"], ["fer", "Sent", "Sent"],
                        ["system", "Delivered to the partner", "Received"],
                        ["lia@us-node", "Answered", "Answered"]]  # fmt: skip
+
+
+@pytest.mark.parametrize("served", [[1], [1, 2]])
+def test_the_liaison_finds_the_records_in_the_index_of_the_version_that_hit(
+    desks: Desks, served: list[int]
+) -> None:
+    """The US node serving version 1 only, Mexico asks in 1, and the records that match are
+    found in version 1's index; both serving 2, in 2's. Once the query's version is no longer
+    served, the versions served are looked in."""
+    desks.linked.us.settings.hits.spec_versions = served
+    rfi_id = _send_from_hit(desks)
+    with desks.linked.us.db.session() as session:
+        answered = session.execute(select(HitQuery.spec_version)).scalar_one()
+    assert answered == served[-1]
+    doc = page(desks.us.get(f"/rfis/{rfi_id}").text)
+    boxes = doc.one(id="answer-form").all("input", type="checkbox")
+    assert [b.attrs["value"] for b in boxes] == [desks.linked.held[0]]
+    desks.linked.us.settings.hits.spec_versions = [2] if served == [1] else [1]
+    doc = page(desks.us.get(f"/rfis/{rfi_id}").text)
+    boxes = doc.one(id="answer-form").all("input", type="checkbox")
+    assert [b.attrs["value"] for b in boxes] == [desks.linked.held[0]]
 
 
 def test_the_pages_speak_spanish(desks: Desks) -> None:
