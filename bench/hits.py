@@ -23,8 +23,8 @@ B's copy are emptied, and the run goes on from the index build.
 
 Usage::
 
-    python bench/hits.py [--keys 1000000] [--queries 30] [--database-url URL] [--reuse]
-                         [--keep] [--out bench/results/hits.json]
+    python bench/hits.py [--spec 2] [--keys 1000000] [--queries 30] [--database-url URL]
+                         [--reuse] [--keep] [--out bench/results/hits-v2.json]
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ from common import (
 from ingest_pg import ServerCpu, _process_cpu, psql
 from matching import Person, iter_persons
 
-from puente.hits.keys import Keys
-from puente.hits.persons import person_keys
+from puente.hits.keys import LATEST, SPEC_VERSIONS, Keys
+from puente.hits.specs import person_keys
 from puente.hits.subjects import Subject
 from puente.policy.markings import Markings, apply_markings
 from puente.records import builder
@@ -73,6 +73,7 @@ SEARCHABLE = Markings(tlp="AMBER", rel_to=frozenset({"USA"}), searchable_by=froz
 US_SECRET, MX_SECRET = "bench-hits-issued-by-us-0001", "bench-hits-issued-by-mx-0001"
 ANALYST_MX = "fer"
 BUNDLE = 100_000  # persons per imported bundle: the bench's memory stays bounded
+SPEC = LATEST  # the match-key spec version both nodes use (--spec)
 ASKED = 4_000  # the first persons B's queries are made from
 KEPT = ASKED + 1_000  # the first persons' ids, kept on disk: the next ones are changed
 
@@ -92,7 +93,8 @@ def _write_bundle(path: Path, objects: list[dict[str, Any]]) -> Path:
 
 
 def _keys_of(person: Person) -> Keys:
-    return person_keys(person.given, person.paternal, person.maternal, date_of_birth=person.dob)
+    return person_keys(SPEC, person.given, person.paternal, person.maternal,
+                       dates_of_birth=(person.dob,))  # fmt: skip
 
 
 def _settings(data_dir: Path, **values: str) -> None:
@@ -114,10 +116,10 @@ def load(root: Path, wanted_keys: int, urls: dict[str, str], port: int) -> dict[
         puente("init", "--node-id", node_id, "--country", country, "--admin-password",
                ADMIN_PASSWORD, *database, data_dir=data_dir)  # fmt: skip
         # Only the commands this bench times refresh the index (serve's scheduler does not),
-        # and B may ask as often as the bench needs. One match-key spec version, the one whose
-        # keys the bench counts (_keys_of): A builds one index, as in runs before versions.
+        # and B may ask as often as the bench needs. One match-key spec version (--spec), the
+        # one whose keys the bench counts (_keys_of): A builds one index of that many keys.
         _settings(data_dir, enabled="false", queries_per_user_per_day="100000",
-                  queries_per_partner_per_day="1000000", spec_versions="[1]")  # fmt: skip
+                  queries_per_partner_per_day="1000000", spec_versions=f"[{SPEC}]")  # fmt: skip
     pair(us, mx, port)
     keys = persons = 0
     kept: list[dict[str, Any]] = []
@@ -230,7 +232,7 @@ def query_subjects(persons: list[Person], size: int) -> list[Subject]:
         subject = Subject("person", given_names=person.given, paternal_surname=person.paternal,
                           date_of_birth=person.dob)  # fmt: skip
         subjects.append(subject)
-        count += len(subject.keys(1).keys)
+        count += len(subject.keys(SPEC).keys)
         if count >= size:
             break
     return subjects
@@ -291,7 +293,7 @@ def asker(mx: Path, offset: int, count: int, server: int, names: tuple[str, ...]
         answers = mx.parent / "asked.json"  # a file: the command's stdout is kept cut short
         measured = measure_command([sys.executable, __file__, "--ask", str(mx), "--offset",
                                     str(offset), "--count", str(count), "--ask-out",
-                                    str(answers)], timeout=7200)  # fmt: skip
+                                    str(answers), "--spec", str(SPEC)], timeout=7200)  # fmt: skip
     measured.pop("stdout", None)
     runs = orjson.loads(answers.read_bytes())
     measured.pop("stderr", None)
@@ -348,7 +350,7 @@ def _timed_index(us: Path, names: tuple[str, ...], *args: str) -> dict[str, Any]
 def run(args: argparse.Namespace) -> dict[str, Any]:
     backend = "postgresql" if args.database_url else "sqlite"
     settings = pgserver.settings(args.database_url) if args.database_url else {}
-    root = WORK_DIR / f"hits-{backend}-{args.keys}"
+    root = WORK_DIR / f"hits-{backend}-{args.keys}-v{SPEC}"
     us, mx = root / "us", root / "mx"
     port = free_port()
     with databases(args.database_url, args.keys, args.keep, args.reuse) as urls:
@@ -432,16 +434,21 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="reuse the nodes a run with these --keys loaded (and keep them)",
     )
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "hits.json")
+    parser.add_argument("--spec", type=int, choices=SPEC_VERSIONS, default=LATEST,
+                        help="the match-key spec version both nodes use")  # fmt: skip
+    parser.add_argument("--out", type=Path, default=None, help="default: results/hits-v<spec>.json")
     parser.add_argument("--ask", type=Path, help=argparse.SUPPRESS)  # the asker's process
     parser.add_argument("--offset", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--ask-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    global SPEC
+    SPEC = args.spec
     if args.ask is not None:
         args.ask_out.write_bytes(orjson.dumps(ask_timed(args.ask, args.offset, args.count)))
         return 0
-    report = run(args)
+    report = {"spec": SPEC, **run(args)}
+    args.out = args.out or RESULTS_DIR / f"hits-v{SPEC}.json"
     write_json(args.out, report)
     log(f"wrote {args.out}")
     return 0
