@@ -19,6 +19,7 @@ from puente.errors import InvalidInput
 from puente.hits import psi
 from puente.hits import transport as hit_transport
 from puente.hits.answering import QUERY_TYPE, RECEIVED, SENT
+from puente.hits.keys import LATEST
 from puente.hits.models import HitQuery, PartnerPrintState
 from puente.hits.subjects import Subject
 from puente.node import Node, open_node
@@ -41,7 +42,9 @@ def _person(given: str, paternal: str, maternal: str, dob: str) -> dict[str, obj
 def test_an_analyst_learns_hit_or_no_hit_and_nothing_else(pair: Pair, tmp_path: Path) -> None:
     import_objects(pair.us, [_person("José Luis", "Hernández", "Peña", "1984-03-12")], tmp_path)
     indexed = puente("hits", "index", data_dir=pair.us).stdout
-    keys = int(indexed.split(": ")[1].split(" keys")[0])
+    # One line per spec version served; both nodes serve every version: the copy is the latest's.
+    latest = next(line for line in indexed.splitlines() if f"spec version {LATEST}:" in line)
+    keys = int(latest.split(": ")[1].split(" keys")[0])
     puente("sync", "us-node", data_dir=pair.mx)  # brings the partner's index along
     mx = open_node(pair.mx)
     try:
@@ -75,8 +78,8 @@ def test_an_analyst_learns_hit_or_no_hit_and_nothing_else(pair: Pair, tmp_path: 
                 select(HitQuery).where(HitQuery.direction == RECEIVED).order_by(HitQuery.created_at)
             ).scalars())  # fmt: skip
             assert [(q.agency, q.case_reference, q.key_count) for q in received] == [
-                ("FGR", "FGR/UEIDCS/0042/2026", len(known.keys(1).keys)),
-                ("FGR", "FGR/0043", len(unknown.keys(1).keys)),
+                ("FGR", "FGR/UEIDCS/0042/2026", len(known.keys(LATEST).keys)),
+                ("FGR", "FGR/0043", len(unknown.keys(LATEST).keys)),
             ]
             assert {q.subjects for q in received} == {"[]"}  # the subjects never cross
             logged = " ".join(
