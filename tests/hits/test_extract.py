@@ -83,11 +83,6 @@ def test_a_record_hands_every_date_it_lists_to_the_person_rules(
     assert _dated(keys, "1991-06-02")  # with no date_of_birth, version 1 takes the first other one
 
 
-@pytest.mark.xfail(
-    reason="version 2's person rules are still version 1's, which read the first date only: "
-    "remove this mark when version 2 makes keys for every date of birth (issue 16)",
-    strict=True,
-)
 def test_version_2_gives_keys_for_each_date_of_birth_a_record_lists() -> None:
     record = _person(given_names="Ana", paternal_surname="Ruiz", date_of_birth="1990-05-01",
                      other_dates_of_birth=["1991-06-02"])  # fmt: skip
