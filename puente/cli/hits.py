@@ -84,6 +84,9 @@ def ask_command(
     paternal_surname: str = typer.Option("", "--paternal-surname"),
     maternal_surname: str = typer.Option("", "--maternal-surname"),
     date_of_birth: str = typer.Option("", "--dob", help="YYYY-MM-DD, or YYYY."),
+    other_dates_of_birth: list[str] = typer.Option(
+        [], "--other-dob", help="Another date of birth the person is known by (repeatable)."
+    ),
     document: list[str] = typer.Option([], "--document", help="TYPE:NUMBER[:ISSUER]"),
     manufacturer: str = typer.Option("", "--manufacturer"),
     serial: str = typer.Option("", "--serial"),
@@ -102,8 +105,9 @@ def ask_command(
     fields: dict[str, object] = {
         "given_names": given_names, "paternal_surname": paternal_surname,
         "maternal_surname": maternal_surname, "date_of_birth": date_of_birth,
-        "documents": document, "manufacturer": manufacturer, "serial": serial, "vin": vin,
-        "plate": plate, "plate_issuer": plate_issuer,
+        "other_dates_of_birth": other_dates_of_birth, "documents": document,
+        "manufacturer": manufacturer, "serial": serial, "vin": vin, "plate": plate,
+        "plate_issuer": plate_issuer,
     }  # fmt: skip
     with opened(data_dir) as node:
         subjects = _subjects(fields, csv_file, node.settings.hits.max_keys_per_query)

@@ -24,6 +24,9 @@ class SubjectIn(BaseModel):
     paternal_surname: str = ""
     maternal_surname: str = ""
     date_of_birth: str = Field(default="", description="YYYY-MM-DD, or YYYY")
+    other_dates_of_birth: list[str] = Field(default_factory=list, description="any other dates "
+                                            "of birth the person is known by, each YYYY-MM-DD "
+                                            "or YYYY")  # fmt: skip
     documents: list[str] = Field(default_factory=list, description="TYPE:NUMBER[:ISSUER]")
     aliases: list[str] = Field(default_factory=list)
     manufacturer: str = ""

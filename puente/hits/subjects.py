@@ -25,11 +25,12 @@ from puente.hits.vehicles import MIN_VIN, vin
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "person": ("given_names", "paternal_surname", "maternal_surname", "date_of_birth",
-               "documents", "aliases"),
+               "other_dates_of_birth", "documents", "aliases"),
     "firearm": ("manufacturer", "serial"),
     "vehicle": ("vin", "plate", "plate_issuer"),
 }  # fmt: skip
-LISTS = frozenset({"documents", "aliases"})  # several values; ";" between them in a CSV cell
+# Several values; ";" between them in a CSV cell.
+LISTS = frozenset({"other_dates_of_birth", "documents", "aliases"})
 CSV_COLUMNS = ("category", *(name for names in FIELDS.values() for name in names))
 # What a CSV may say in its category column, in either language.
 CATEGORY_WORDS = {
@@ -49,6 +50,8 @@ class Subject:
     paternal_surname: str = ""
     maternal_surname: str = ""
     date_of_birth: str = ""
+    # The others a list gives ("alt. DOB"): the partner may hold the person under any of them.
+    other_dates_of_birth: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     manufacturer: str = ""
@@ -62,7 +65,7 @@ class Subject:
         if self.category == "person":
             return person_keys(version, self.given_names, self.paternal_surname,
                                self.maternal_surname, aliases=self.aliases,
-                               dates_of_birth=(self.date_of_birth,), documents=self.documents,
+                               dates_of_birth=self.dates_of_birth(), documents=self.documents,
                                query=True)  # fmt: skip
         if self.category == "firearm":
             return firearm_keys(self.manufacturer, self.serial, version=version)
@@ -70,13 +73,19 @@ class Subject:
             return vehicle_keys(self.vin, self.plate, self.plate_issuer, version=version)
         return Keys(version=version)
 
+    def dates_of_birth(self) -> tuple[str, ...]:
+        """Every date of birth given, date_of_birth first (if given)."""
+        return tuple(d for d in (self.date_of_birth, *self.other_dates_of_birth) if d)
+
     def label(self) -> str:
-        """A short description for lists and answers: "Juan Pérez García, 1985-03-12"."""
+        """A short description for lists and answers: "Juan Pérez García, 1985-03-12" (with
+        other dates of birth: "…, 1985-03-12 / 1986-03-12")."""
         if self.category == "person":
             name = " ".join(p for p in (self.given_names, self.paternal_surname,
                                         self.maternal_surname) if p)  # fmt: skip
             name = name or ", ".join(d.replace(":", " ", 1) for d in self.documents)
-            return f"{name}, {self.date_of_birth}" if self.date_of_birth else name
+            dates = " / ".join(self.dates_of_birth())
+            return f"{name}, {dates}" if dates else name
         if self.category == "firearm":
             return f"{self.manufacturer} {self.serial}".strip()
         parts = [f"VIN {self.vin}"] if self.vin else []
@@ -188,6 +197,11 @@ def parse_subject(
         elif len(values.text.get(name, "")) > MAX_FIELD:
             problems.append(Problem(N_("At most {limit} characters."), f"{pointer}/{name}",
                                     {"limit": MAX_FIELD}))  # fmt: skip
+        else:
+            for number, item in enumerate(values.lists.get(name, ())):
+                if len(item) > MAX_FIELD:
+                    problems.append(Problem(N_("At most {limit} characters."),
+                                            f"{pointer}/{name}/{number}", {"limit": MAX_FIELD}))  # fmt: skip
     kept = {n: v for n, v in values.text.items() if n in FIELDS[category]}
     lists = {n: v for n, v in values.lists.items() if n in FIELDS[category]}
     subject = Subject.stored({"category": category, **kept, **lists})
@@ -230,6 +244,10 @@ def _check_person(subject: Subject, pointer: str) -> list[Problem]:
     if subject.date_of_birth and not birth_date(subject.date_of_birth)[1]:
         problems.append(Problem(N_("{value} is not a date of birth (YYYY-MM-DD or YYYY)."),
                                 f"{pointer}/date_of_birth", {"value": subject.date_of_birth}))  # fmt: skip
+    for number, text in enumerate(subject.other_dates_of_birth):
+        if not birth_date(text)[1]:
+            problems.append(Problem(N_("{value} is not a date of birth (YYYY-MM-DD or YYYY)."),
+                                    f"{pointer}/other_dates_of_birth/{number}", {"value": text}))  # fmt: skip
     for number, text in enumerate(subject.documents):
         if parse_document(text) is None:
             problems.append(Problem(N_("{value} is not a document: write TYPE:NUMBER or "

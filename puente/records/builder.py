@@ -72,6 +72,19 @@ def _documents(lines: list[str], problems: list[Problem]) -> list[dict[str, str]
     return docs
 
 
+def _dates(lines: list[str], pointer: str, problems: list[Problem]) -> list[str]:
+    """Dates of birth as date_of_birth holds one (YYYY-MM-DD), each refused at its own line."""
+    dates = []
+    for index, line in enumerate(lines):
+        try:
+            dates.append(date.fromisoformat(line).isoformat())
+        except ValueError:
+            problems.append(Problem(N_("{value} is not a date of birth: write each as "
+                                       "YYYY-MM-DD, such as 1984-03-12."),
+                                    f"{pointer}/{index}", {"value": line}))  # fmt: skip
+    return dates
+
+
 # What a form field may hold: text as a form sends it, or a number as JSON gives it.
 _SCALARS = (str, int, float)
 
@@ -110,6 +123,8 @@ def _value(kind: Kind, name: str, raw: Any, problems: list[Problem]) -> Any:
                         )
                     )
             values = [v.upper() for v in values]
+        if name == "other_dates_of_birth":
+            return _dates(values, pointer, problems)
         return values
     if isinstance(raw, bool) or not isinstance(raw, _SCALARS):
         problems.append(Problem(N_("{field} must be text or a number."), pointer,

@@ -51,8 +51,9 @@ SCHEMAS: dict[str, tuple[str, str, list[str], dict[str, Any], list[str]]] = {
     EXT_PERSON: (
         "Puente person details",
         "Names as Mexican and US records write them (given names, paternal and maternal "
-        "surname), aliases, date of birth, nationality and identity documents (CURP, RFC, "
-        "passport...) on an identity of class individual.",
+        "surname), aliases, date of birth (and any other dates of birth the sources give), "
+        "nationality and identity documents (CURP, RFC, passport...) on an identity of class "
+        "individual.",
         ["property-extension"],
         {
             "given_names": _STRING,
@@ -60,6 +61,10 @@ SCHEMAS: dict[str, tuple[str, str, list[str], dict[str, Any], list[str]]] = {
             "maternal_surname": _STRING,
             "aliases": _STRINGS,
             "date_of_birth": {"type": "string", "format": "date"},
+            "other_dates_of_birth": {
+                "type": "array",
+                "items": {"type": "string", "format": "date"},
+            },
             "nationality": _COUNTRIES,
             "documents": {
                 "type": "array",
@@ -158,6 +163,15 @@ SCHEMAS: dict[str, tuple[str, str, list[str], dict[str, Any], list[str]]] = {
 
 Schema = tuple[str, str, list[str], dict[str, Any], list[str]]
 
+# The definitions whose schema changed since their first release: (modified, version). A
+# changed definition is a new version of the same object (STIX 2.1 §3.6), so that a partner's
+# tools and the TAXII collections (puente.records.definitions) take it as the newer one; an
+# added optional property is a minor version. Nodes of either release read each other's
+# objects: a node checks only the properties its version names.
+REVISIONS: dict[str, tuple[str, str]] = {
+    EXT_PERSON: ("2026-12-07T00:00:00.000Z", "1.1.0"),  # other_dates_of_birth
+}
+
 
 def register(schemas: dict[str, Schema]) -> None:
     """A domain above records whose objects travel in the same feeds (the joint action plan)
@@ -192,19 +206,20 @@ def definitions() -> list[dict[str, Any]]:
         }
     ]
     for extension_id, (name, description, types, _props, _required) in SCHEMAS.items():
+        modified, version = REVISIONS.get(extension_id, (CREATED, "1.0.0"))
         objects.append(
             {
                 "type": "extension-definition",
                 "spec_version": "2.1",
                 "id": extension_id,
                 "created": CREATED,
-                "modified": CREATED,
+                "modified": modified,
                 "created_by_ref": PUENTE_IDENTITY,
                 "name": name,
                 "description": description,
                 # STIX 2.1 §7.3 allows the schema as plain text: ship it inline, self-contained.
                 "schema": json.dumps(json_schema(extension_id), ensure_ascii=False, sort_keys=True),
-                "version": "1.0.0",
+                "version": version,
                 "extension_types": types,
             }
         )

@@ -82,6 +82,12 @@ KINDS: dict[str, Kind] = {
                 Field("aliases", N_("Aliases"), "list", help=N_("One per line")),
                 Field("date_of_birth", N_("Date of birth"), "date"),
                 Field(
+                    "other_dates_of_birth",
+                    N_("Other dates of birth"),
+                    "list",
+                    help=N_("One per line, YYYY-MM-DD"),
+                ),
+                Field(
                     "nationality",
                     N_("Nationality"),
                     "list",
@@ -103,6 +109,7 @@ KINDS: dict[str, Kind] = {
                     "maternal_surname",
                     "aliases",
                     "date_of_birth",
+                    "other_dates_of_birth",
                     "nationality",
                     "documents",
                 }

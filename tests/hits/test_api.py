@@ -102,6 +102,27 @@ def test_an_analyst_asks_through_the_api_and_reads_the_query_again(
     assert answer["spec_version"] == again["spec_version"] == 2  # both nodes serve 1 and 2
 
 
+def test_a_person_known_by_other_dates_of_birth_is_asked_about_them(
+    mx_api: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, token = mx_api
+    person = {"given_names": "Pepe", "paternal_surname": "Hernandez",
+              "other_dates_of_birth": ["1984-03-12", "1985"]}  # fmt: skip
+    response = client.post("/api/v1/hits/ask", json=ASK | {"subjects": [person]}, headers=token)
+    assert response.status_code == 200, response.text
+    (answer,) = response.json()["subjects"]
+    assert (answer["label"], answer["hit"]) == ("Pepe Hernandez, 1984-03-12 / 1985", True)
+    assert answer["subject"] == {"category": "person", **person}
+    query_id = response.json()["query_id"]
+    again = client.get(f"/api/v1/hits/queries/{query_id}", headers=token).json()
+    assert again["subjects"] == response.json()["subjects"]
+    person["other_dates_of_birth"] = ["1984-03-12", "12/03/1984"]
+    refused = client.post("/api/v1/hits/ask", json=ASK | {"subjects": [person]}, headers=token)
+    assert [e["pointer"] for e in refused.json()["errors"]] == [
+        "/subjects/0/other_dates_of_birth/1"
+    ]
+
+
 def test_a_csv_body_is_answered_per_row(mx_api: tuple[TestClient, dict[str, str]]) -> None:
     client, token = mx_api
     listed = "manufacturer,serial\nGlock,BKRT512\nColt,X1\nGlock,ZZZ9\n"

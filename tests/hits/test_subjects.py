@@ -6,9 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from starlette.datastructures import FormData
 
 from puente.errors import InvalidInput
+from puente.hits import specs
+from puente.hits.keys import LATEST, SPEC_VERSIONS, Keys
+from puente.hits.schemas import HitAsk
 from puente.hits.subjects import Subject, subjects_from_csv, subjects_from_dicts
+from puente.hits.views import HitForm, form_errors
 
 
 def problems(call: Any, *args: Any, **kwargs: Any) -> dict[str, str]:
@@ -143,3 +148,118 @@ def test_a_bad_csv_says_where(text: str, pointer: str, says: str) -> None:
 def test_a_csv_may_not_hold_more_rows_than_a_query_keys() -> None:
     text = "vin\n" + "1HGCM82633A004352\n" * 4
     assert "at most 3 rows, not 4" in problems(subjects_from_csv, text, max_rows=3)["/csv"]
+
+
+# --- Other dates of birth ("alt. DOB") ----------------------------------------------------------
+
+
+def _dates_passed(monkeypatch: pytest.MonkeyPatch, subject: Subject, version: int) -> list[str]:
+    """The dates of birth Subject.keys hands the version's person rules (whatever they make)."""
+    seen: list[str] = []
+    rules = specs.PERSON_RULES[version]
+
+    def recording(*args: Any, **kwargs: Any) -> Keys:
+        seen.extend(kwargs["dates_of_birth"])
+        return rules(*args, **kwargs)  # type: ignore[no-any-return]
+
+    monkeypatch.setitem(specs.PERSON_RULES, version, recording)
+    subject.keys(version)
+    return seen
+
+
+def test_other_dates_of_birth_are_asked_about_with_the_date_of_birth(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    person = Subject.from_dict({"given_names": "Juan", "paternal_surname": "Pérez",
+                                "date_of_birth": "1985-03-12",
+                                "other_dates_of_birth": [" 1986-03-12 ", "", "1984"]})  # fmt: skip
+    assert person.other_dates_of_birth == ("1986-03-12", "1984")
+    assert person.label() == "Juan Pérez, 1985-03-12 / 1986-03-12 / 1984"
+    assert person.as_dict()["other_dates_of_birth"] == ["1986-03-12", "1984"]
+    assert Subject.from_dict(person.as_dict()) == person
+    assert Subject.stored(person.as_dict()) == person
+    for version in SPEC_VERSIONS:
+        assert _dates_passed(monkeypatch, person, version) == ["1985-03-12", "1986-03-12", "1984"]
+
+
+def test_other_dates_of_birth_alone_are_enough_with_a_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    person = Subject.from_dict({"given_names": "Ana", "paternal_surname": "Ruiz",
+                                "other_dates_of_birth": ["1990-05-01"]})  # fmt: skip
+    assert person.date_of_birth == ""
+    assert person.label() == "Ana Ruiz, 1990-05-01"
+    assert "person.name-dob" in person.keys(1).types()
+    assert "person.name-dob" in person.keys(LATEST).types()
+    assert _dates_passed(monkeypatch, person, LATEST) == ["1990-05-01"]
+
+
+def test_a_subject_stored_before_other_dates_of_birth_still_loads() -> None:
+    old = {"category": "person", "given_names": "Juan", "paternal_surname": "Pérez",
+           "date_of_birth": "1985-03-12", "documents": ["CURP:PEGJ850312HDFRRN05"]}  # fmt: skip
+    subject = Subject.stored(old)
+    assert subject.other_dates_of_birth == ()
+    assert subject.as_dict() == old
+    assert subject.label() == "Juan Pérez, 1985-03-12"
+
+
+@pytest.mark.parametrize(
+    ("data", "pointer", "says"),
+    [
+        ({"other_dates_of_birth": ["1990-05-01", "05/01/1990"]}, "/other_dates_of_birth/1",
+         "05/01/1990 is not a date of birth (YYYY-MM-DD or YYYY)."),
+        ({"other_dates_of_birth": ["1990-02-30"]}, "/other_dates_of_birth/0",
+         "1990-02-30 is not a date of birth"),
+        ({"other_dates_of_birth": 1990}, "/other_dates_of_birth", "a list of text values"),
+        ({"other_dates_of_birth": ["1990", 5]}, "/other_dates_of_birth", "a list of text values"),
+        ({"other_dates_of_birth": ["1" * 201]}, "/other_dates_of_birth/0", "At most 200"),
+    ],
+)  # fmt: skip
+def test_each_bad_other_date_of_birth_is_named(
+    data: dict[str, Any], pointer: str, says: str
+) -> None:
+    person = {"category": "person", "given_names": "Ana", "paternal_surname": "Ruiz",
+              "date_of_birth": "1990-05-01"}  # fmt: skip
+    found = problems(subjects_from_dicts, [person, {**person, **data}])
+    assert says in found["/subjects/1" + pointer], found
+
+
+def test_the_api_body_takes_other_dates_of_birth_and_points_at_a_bad_one() -> None:
+    ask = {"partner": "us-node", "case_reference": "FGR/0042", "legal_basis": "TAJM art. 1"}
+    body = HitAsk.model_validate(ask | {"subjects": [
+        {"given_names": "Ana", "paternal_surname": "Ruiz",
+         "other_dates_of_birth": ["1990-05-01", "1991"]}]})  # fmt: skip
+    (subject,) = body.to_subjects(10)
+    assert subject.other_dates_of_birth == ("1990-05-01", "1991")
+    bad = HitAsk.model_validate(ask | {"subjects": [
+        {"given_names": "Ana", "paternal_surname": "Ruiz",
+         "other_dates_of_birth": ["1990-05-01", "1991-13-01"]}]})  # fmt: skip
+    assert set(problems(bad.to_subjects, 10)) == {"/subjects/0/other_dates_of_birth/1"}
+
+
+def test_a_csv_cell_separates_other_dates_of_birth_with_semicolons() -> None:
+    text = ("given_names,paternal_surname,date_of_birth,other_dates_of_birth\n"
+            "Ana,Ruiz,1990-05-01,1990-01-05; 1991\n"
+            "Eva,Soto,,1980-02-02\n")  # fmt: skip
+    ana, eva = subjects_from_csv(text)
+    assert ana.other_dates_of_birth == ("1990-01-05", "1991")
+    assert (eva.date_of_birth, eva.other_dates_of_birth) == ("", ("1980-02-02",))
+    bad = text.replace("1991", "sometime")
+    assert problems(subjects_from_csv, bad) == {
+        "/csv/2/other_dates_of_birth/1": "sometime is not a date of birth (YYYY-MM-DD or YYYY)."
+    }
+
+
+def test_the_form_takes_other_dates_of_birth_one_a_line() -> None:
+    fields = {"partner": "us-node", "case_reference": "FGR/0042", "legal_basis": "TAJM art. 1",
+              "category": "person", "given_names": "Ana", "paternal_surname": "Ruiz",
+              "other_dates_of_birth": "1990-05-01\r\n\r\n1991;1992-02-02\n"}  # fmt: skip
+    (subject,) = HitForm.parse(FormData(fields)).subjects(10)
+    assert subject.other_dates_of_birth == ("1990-05-01", "1991", "1992-02-02")
+    bad = HitForm.parse(FormData({**fields, "other_dates_of_birth": "1990-05-01\n31/12/1991"}))
+    with pytest.raises(InvalidInput) as caught:
+        bad.subjects(10)
+    assert [p.pointer for p in caught.value.problems] == ["/other_dates_of_birth/1"]
+    errors = form_errors(caught.value.problems, "es")
+    assert errors == {"other_dates_of_birth": [
+        "Elemento 2: 31/12/1991 no es una fecha de nacimiento (AAAA-MM-DD o AAAA)."]}  # fmt: skip

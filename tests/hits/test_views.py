@@ -177,3 +177,31 @@ def test_an_unreachable_partner_is_said_next_to_the_partner(
                          date_of_birth="1990-05-01")  # fmt: skip
     assert status == 503
     assert "Could not query us-node" in doc.one(id="f-partner-error-1").text()
+
+
+def test_other_dates_of_birth_alone_ask_about_a_person(
+    mx: tuple[TestClient, str], linked: Linked
+) -> None:
+    client, csrf = mx
+    status, doc, html = ask(client, csrf, category="person", given_names="Pepe",
+                            paternal_surname="Hernandez",
+                            other_dates_of_birth=HELD_PERSON["date_of_birth"])  # fmt: skip
+    assert status == 200
+    ((_, label, _, result, matched, _),) = rows(doc)
+    assert (label, result) == ("Pepe Hernandez, 1984-03-12", "Hit")
+    assert "name and date of birth" in matched
+    assert_nothing_of_the_partners_records(html, linked)
+
+
+def test_a_bad_other_date_of_birth_is_shown_next_to_its_field(mx: tuple[TestClient, str]) -> None:
+    client, csrf = mx
+    status, doc, _ = ask(client, csrf, given_names="Ana", paternal_surname="Ruiz",
+                         date_of_birth="1990-05-01",
+                         other_dates_of_birth="1990-01-05\n05/01/1990")  # fmt: skip
+    assert status == 422
+    assert doc.one(id="f-other_dates_of_birth-error-1").text() == (
+        "Error: Entry 2: 05/01/1990 is not a date of birth (YYYY-MM-DD or YYYY)."
+    )
+    field = doc.one("textarea", name="other_dates_of_birth")
+    assert field.attrs["aria-invalid"] == "true"
+    assert field.text() == "1990-01-05 05/01/1990"  # kept as typed

@@ -18,6 +18,7 @@ SAMPLE_FIELDS: dict[str, dict[str, Any]] = {
         "maternal_surname": "García",
         "aliases": "El Güero\nPepe",
         "date_of_birth": "1984-03-12",
+        "other_dates_of_birth": "1984-12-03\n1983-03-12",
         "nationality": "MEX\nusa",
         "documents": "CURP:NUGJ840312HSLXRS05\nPASSPORT:G12345678:MEX",
         "description": "Logistics coordinator seen at San Ysidro.",
