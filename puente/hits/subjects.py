@@ -223,7 +223,8 @@ def check(subject: Subject, pointer: str = "") -> list[Problem]:
     # Checked in the latest version: the query's keys follow the one the partner answers in.
     if not problems and not subject.keys(LATEST).keys:
         problems.append(Problem(N_("This gives no match key: a person needs a date of birth "
-                                   "(or the year, with both surnames) or an identity document."),
+                                   "(or the year, with a given name written in full) or an "
+                                   "identity document."),
                                 f"{pointer}/date_of_birth"))  # fmt: skip
     return problems
 
