@@ -8,6 +8,7 @@ other side may hold the same misprint) and is reported as a warning.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from stdnum.mx import curp as stdnum_curp
@@ -15,6 +16,7 @@ from stdnum.mx import rfc as stdnum_rfc
 from stdnum.us import ssn as stdnum_ssn
 
 from puente.errors import N_
+from puente.hits.keys import Keys
 from puente.hits.text import compact
 
 DOCUMENT_TYPES = {"CURP": "curp", "RFC": "rfc", "PASSPORT": "passport", "INE": "ine",
@@ -52,3 +54,14 @@ def parse_document(text: str) -> Document | None:
             return Document(suffix, number, N_("{value} has no issuing country or state."))
         return Document(suffix, f"{where}:{number}")
     return Document(suffix, number)
+
+
+def add_document_keys(keys: Keys, documents: Iterable[str]) -> None:
+    """Each document's key (``person.<kind>``), and its warning; the same in every version."""
+    for text in documents:
+        document = parse_document(text)
+        if document is None:
+            continue
+        keys.add(f"person.{document.kind}", document.value)
+        if document.warning:
+            keys.warn(document.warning, document.value)

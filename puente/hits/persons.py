@@ -17,7 +17,7 @@ from datetime import date
 
 from puente.errors import N_
 from puente.hits import phonetic
-from puente.hits.documents import parse_document
+from puente.hits.documents import add_document_keys
 from puente.hits.keys import Keys
 from puente.hits.names import PersonName, parse, parse_full
 from puente.hits.text import fold
@@ -123,11 +123,5 @@ def person_keys(
     _name_keys(keys, name, dates, year, year_types)
     for alias in aliases:
         _alias_keys(keys, alias, dates, year, year_types)
-    for text in documents:
-        document = parse_document(text)
-        if document is None:
-            continue
-        keys.add(f"person.{document.kind}", document.value)
-        if document.warning:
-            keys.warn(document.warning, document.value)
+    add_document_keys(keys, documents)
     return keys

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 
 from puente.errors import N_
 from puente.hits import phonetic
-from puente.hits.documents import parse_document
+from puente.hits.documents import add_document_keys
 from puente.hits.keys import Keys
 from puente.hits.names_v2 import (
     ARTICLES,
@@ -240,11 +240,5 @@ def person_keys(
             keys.add("person.alias-dob", phonetic.spanish(moniker), day)
     for text in full_names:
         person.name(parse_full(text))
-    for text in documents:
-        document = parse_document(text)
-        if document is None:
-            continue
-        keys.add(f"person.{document.kind}", document.value)
-        if document.warning:
-            keys.warn(document.warning, document.value)
+    add_document_keys(keys, documents)
     return keys
