@@ -212,3 +212,19 @@ def test_the_report_counts_what_the_keys_reach(persons: list[ofac.SdnPerson]) ->
     assert (report["hits"], report["false_candidate_hits"]) == (expected_hits, expected_false)
     assert report["false_candidate_hits_by_kind"]["synthetic_sibling"] > 0
     assert sum(report["false_candidate_hits_by_kind"].values()) == expected_false
+
+
+def test_version_2_finds_the_date_and_name_variants_version_1_missed(
+    persons: list[ofac.SdnPerson],
+) -> None:
+    """On the real names, a date one digit off or another listed date is found by v2 alone,
+    and v2 reaches no more strangers than the budget allows."""
+    built = ofac.build_rounds(persons, rounds=4, seed=11)
+    v1, v2 = (ofac.evaluate(persons, built, spec, "mx-indexed") for spec in ("v1", "v2"))
+    assert v2["recall"] > v1["recall"]
+    for tag in ("dob_typo", "alt_dob"):
+        alone = v2["by_perturbation"][tag]["alone"]
+        if alone["queries"]:
+            assert alone["recall"] == 1.0, tag
+            assert v1["by_perturbation"][tag]["alone"]["recall"] < 0.5, tag
+    assert v2["false_candidate_hits_per_query"] <= 0.01
