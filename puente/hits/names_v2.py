@@ -6,19 +6,20 @@ functions of :mod:`puente.hits.names`, frozen with it) and changes the given nam
 go (``EL SAPO`` is the moniker ``SAPO``), a one-letter word is an initial (it gives initial
 keys only), and the tables grow. Like version 1's, the tables are part of the spec.
 
-Sources of the additions (each entry is the usage of one country at least):
+Sources of the additions. The entries were compiled by hand for this spec from documented
+usage, not extracted from one list; where each kind of entry is documented:
 
-- Mexican hypocoristics: Academia Mexicana de la Lengua, *Diccionario de mexicanismos*
-  (2nd ed., 2019), entries for the hypocoristic forms (Chucho, Lencho, Chema, Chente ...);
-  Real Academia Española, *Diccionario panhispánico de dudas*, "hipocorístico", and
-  *Nueva gramática* §6.1n on the Spanish patterns (Kike, Quique; Pancho, Paco; Moncho);
-  Wikipedia (es), "Anexo:Hipocorísticos en español" (as of 2026), for the rest.
-- English nicknames: the U.S. Social Security Administration's and the Census Bureau's
-  name lists do not give nicknames; the entries follow "Nicknames and diminutives", the
-  nickname table of the open-source ``carltonnorthern/nicknames`` project (Apache 2.0),
-  restricted to the readings that map to a name with a Spanish equivalent below.
-- English–Spanish equivalents: the Spanish form of the same saint's name (RAE, *Ortografía*
-  2010, §6.2.2.1, on the adaptation of proper names).
+- Mexican hypocoristics (Kike, Moncho, Chente, Lencho ...): the Academia Mexicana de la
+  Lengua's *Diccionario de mexicanismos* and the RAE's *Diccionario panhispánico de dudas*,
+  "hipocorístico", on the Spanish patterns (Kike, Quique; Pancho, Paco);
+- English nicknames, kept to the names with a Spanish equivalent below: the open nickname
+  list of the ``carltonnorthern/nicknames`` project (Apache 2.0);
+- English–Spanish equivalents: the Spanish form of the same saint's name (RAE, *Ortografía*,
+  2010, on the adaptation of proper names);
+- the commonest names (COMMON_SURNAMES, COMMON_GIVEN): the rankings published from Mexico's
+  CURP registry (RENAPO) and the 2020 census, the US Census Bureau's 2010 surnames file and the
+  Social Security Administration's given-name rankings; the first fifty Mexican and thirty US
+  surnames, the commonest given names of both registries.
 """
 
 from __future__ import annotations
@@ -99,11 +100,8 @@ def _table(text: str) -> frozenset[str]:
 
 # The commonest names of both countries, folded (given names in their canonical form): a loose
 # key of one surname and one given name is made only for names rarer than these, as the
-# commonest names alone would fill a national index's answers (docs/match-keys.md).
-# Mexico: RENAPO's fifty commonest surnames (published by INEGI with the 2020 census material)
-# and the commonest given names of the civil registry; United States: the Census Bureau's
-# 2010 surnames file (the first thirty) and the Social Security Administration's given names
-# of the last century (the first twenty of each sex).
+# commonest names alone would fill a national index's answers (docs/match-keys.md; sources in
+# the module's text).
 COMMON_SURNAMES = _table("""
 HERNANDEZ GARCIA MARTINEZ LOPEZ GONZALEZ PEREZ RODRIGUEZ SANCHEZ RAMIREZ CRUZ FLORES GOMEZ
 MORALES VAZQUEZ REYES JIMENEZ TORRES DIAZ GUTIERREZ RUIZ MENDOZA AGUILAR ORTIZ MORENO CASTILLO
