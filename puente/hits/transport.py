@@ -38,7 +38,7 @@ from puente.hits import psi
 from puente.hits.answering import QUERY_TYPE, SENT
 from puente.hits.asking import Answer, SubjectAnswer, check_quota, check_request
 from puente.hits.index import copy_rows
-from puente.hits.keys import Keys, MatchKey
+from puente.hits.keys import SPEC_VERSIONS, Keys, MatchKey
 from puente.hits.models import HitQuery, PartnerPrint, PartnerPrintState
 from puente.hits.subjects import Subject
 from puente.node import Node
@@ -171,7 +171,11 @@ def _download(
         if response.status_code != 200:
             raise _partner_error(response, partner_node_id)
         body: dict[str, Any] = orjson.loads(response.content)
-        served, announced = int(body.get("spec_version", 1)), _announced(body)
+        served, announced = body.get("spec_version", 1), _announced(body)
+        # A partner's word, not trusted: int() took "2", 2.5 and true, and raised on the rest.
+        if isinstance(served, bool) or not isinstance(served, int):
+            raise Unavailable(N_("Could not query {node}: {reason}"), node=partner_node_id,
+                              reason="its index names no spec version")  # fmt: skip
         page = (int(body["seq"]), bool(body["full"]))
         if snapshot is not None and page != snapshot:
             # The partner could no longer give the refresh the first page named (it compacted
@@ -257,7 +261,10 @@ def _store(
         refresh_statistics(session, {PartnerPrint.__tablename__: written})
     state.seq = seq
     state.spec_version = served
-    state.partner_versions = ",".join(map(str, announced))
+    # Kept in 40 characters: the versions this code knows (no other can be in common), else
+    # the first named (none in common: the next download asks in this node's highest again).
+    known = [v for v in announced if v in SPEC_VERSIONS] or announced[:1]
+    state.partner_versions = ",".join(map(str, known))[:40]
     state.key_count = count  # kept as it changes: counting a million rows costs a query
     state.fetched_at = now()
     return state.key_count, (state.seq, state.spec_version)
