@@ -55,15 +55,16 @@ def withdraw_keys(
     of every partner that may no longer search them (a records.events listener); how many."""
     if not stix_ids:
         return 0
-    indexes = session.execute(
-        select(HitIndexState.partner_id, HitIndexState.spec_version, Partner.country)
-        .join(Partner, Partner.id == HitIndexState.partner_id)
-        .order_by(HitIndexState.partner_id, HitIndexState.spec_version)
-    ).all()
-    if not indexes:
-        return 0  # no index built yet: nothing to take out
-    countries = {row.partner_id: row.country for row in indexes}
-    audiences = [(partner_id, HitIndex(country)) for partner_id, country in countries.items()]
+    partners = session.execute(select(Partner.id, Partner.country).order_by(Partner.id)).all()
+    if not partners:
+        return 0
+    # Every index there is, and every one a refresh may be building for the first time: that
+    # build's state is not committed yet, and only taking its lock (below, which waits for the
+    # build to commit) finds the entries it is adding for a record withdrawn meanwhile.
+    built = session.execute(select(HitIndexState.partner_id, HitIndexState.spec_version)).all()
+    indexes = sorted({(p.id, v) for p in partners for v in settings.hits.spec_versions}
+                     | {(row.partner_id, row.spec_version) for row in built})  # fmt: skip
+    audiences = [(p.id, HitIndex(p.country)) for p in partners]
     doomed: dict[int, list[int]] = defaultdict(list)  # partner id -> version pks
     for batch in batches(session, sorted(set(stix_ids))):
         rows = session.execute(
@@ -82,9 +83,9 @@ def withdraw_keys(
                     doomed[partner_id] += [version.pk for version in versions]
     # In one order, whoever the writer: two writers never wait on each other's index.
     return sum(
-        _remove(session, row.partner_id, row.spec_version, doomed[row.partner_id])
-        for row in indexes
-        if row.partner_id in doomed
+        _remove(session, partner_id, version, doomed[partner_id])
+        for partner_id, version in indexes
+        if partner_id in doomed
     )
 
 

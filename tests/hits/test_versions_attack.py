@@ -161,17 +161,11 @@ def test_an_index_never_refreshed_gives_nothing_withdrawn(linked: Linked) -> Non
     assert _ask(linked) == ([False, True], 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="withdrawals.withdraw_keys lists the committed index states only: a first build's "
-    "state, uncommitted, is neither locked nor withdrawn from, and the build commits the "
-    "recalled record's keys (live until the next refresh)",
-)
 def test_a_recall_during_a_versions_first_build_leaves_no_key_behind(linked: Linked) -> None:
     """The first refresh of a version (the node just listed it, or the partner is new) makes
-    the index's state in its own, long, transaction. A recall committing meanwhile finds no
-    state of that version to lock and withdraw from: the build writes the recalled record's
-    keys, and they stay live until the next refresh."""
+    the index's state in its own, long, transaction. A recall committing meanwhile once found
+    no state of that version to lock and withdraw from, and the build's keys of the recalled
+    record stayed live until the next refresh: the recall now waits for the build's state."""
     if linked.us.db.engine.dialect.name == "sqlite":
         pytest.skip("SQLite's BEGIN IMMEDIATE makes writers take turns")
     _forget_version(linked, 2)
