@@ -25,6 +25,7 @@ Version 2 keeps version 1's keys of a name and a full date (in its own version) 
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Sequence
 
@@ -47,6 +48,11 @@ VERSION = 2
 EDITED = 3  # the first symbols of a surname's code, each left out in turn (edits)
 MIN_EDITED_CODE = 4  # a shorter code less a symbol is too common a pair of letters
 MAX_GIVEN_COMBINATIONS = 8  # readings of "every given name" (ambiguous nicknames multiply)
+
+# A name's codes are asked for again for each date, surname and key type: computed once per
+# word (an index build makes millions of keys from a few thousand distinct names).
+_spanish = functools.lru_cache(maxsize=16_384)(phonetic.spanish)
+_english = functools.lru_cache(maxsize=16_384)(phonetic.english)
 
 
 def one_digit_off(iso: str) -> list[str]:
@@ -77,8 +83,8 @@ def _both_surnames(name: PersonName, query: bool) -> list[tuple[str, str]]:
     go under the plain types, and a record's single word under the types ending "-oneword";
     a query asks its two surnames under both, and its single word under the plain ones only.
     """
-    known = [(phonetic.spanish(s), "") for s in name.fused]
-    single = [phonetic.spanish(s) for s in name.surnames[:1]]
+    known = [(_spanish(s), "") for s in name.fused]
+    single = [_spanish(s) for s in name.surnames[:1]]
     if name.fused or len(name.surnames) != 1 or name.maternal:
         single = []
     if not query:
@@ -93,7 +99,7 @@ def _every_given(name: PersonName) -> list[str]:
     if len(name.given) < 2:
         return []
     readings = itertools.islice(itertools.product(*name.given), MAX_GIVEN_COMBINATIONS)
-    return list(dict.fromkeys("+".join(phonetic.spanish(g) for g in r) for r in readings))
+    return list(dict.fromkeys("+".join(_spanish(g) for g in r) for r in readings))
 
 
 def edits(code: str) -> list[str]:
@@ -115,7 +121,7 @@ class _Person:
         if not name.surnames:
             return
         givens = list(dict.fromkeys([*(f for forms in name.given for f in forms), *monikers]))
-        firsts = [phonetic.spanish(f) for f in (*(name.given[0] if name.given else ()),
+        firsts = [_spanish(f) for f in (*(name.given[0] if name.given else ()),
                                                 *monikers)]  # fmt: skip
         surnames = _surname_candidates(name)
         both = _both_surnames(name, self.query)
@@ -127,7 +133,7 @@ class _Person:
             for part, (fused, suffix), first in itertools.product(relaxed(day), both, firsts):
                 self.keys.add(f"person.surnames-name-dobpart{suffix}", fused, first, part)
             for part, surname, givens_code in itertools.product(relaxed(day), surnames, every):
-                self.keys.add("person.name-givens-dobpart", phonetic.spanish(surname),
+                self.keys.add("person.name-givens-dobpart", _spanish(surname),
                               givens_code, part)  # fmt: skip
         for year, only in self.years:
             for key_type in self._year_types(only):
@@ -135,35 +141,35 @@ class _Person:
                     self.keys.add(key_type + suffix, fused, first, year)
                 for surname, givens_code in itertools.product(surnames, every):
                     self.keys.add(key_type.replace("names-", "name-givens-"),
-                                  phonetic.spanish(surname), givens_code, year)  # fmt: skip
+                                  _spanish(surname), givens_code, year)  # fmt: skip
 
     def _exact(self, day: str, name: PersonName, surnames: list[str], givens: list[str],
                both: list[tuple[str, str]]) -> None:  # fmt: skip
         add = self.keys.add
         for surname in surnames:
-            code = phonetic.spanish(surname)
+            code = _spanish(surname)
             for given in givens:
-                given_code = phonetic.spanish(given)
+                given_code = _spanish(given)
                 add("person.name-dob", code, given_code, day)
-                add("person.name-dob-en", phonetic.english(surname), phonetic.english(given), day)
+                add("person.name-dob-en", _english(surname), _english(given), day)
                 add("person.initial-name-dob", code[:2], given_code, day)
                 add("person.name-initial-dob", code, given_code[:2], day)
             for initial, key_type in itertools.product(name.initials, self._initial_types(name)):
                 add(key_type, code, initial, day)
         first_forms = name.given[0] if name.given else ()
-        firsts = [phonetic.spanish(f) for f in first_forms]
+        firsts = [_spanish(f) for f in first_forms]
         for surname in name.surnames:
-            code = phonetic.spanish(surname)
+            code = _spanish(surname)
             for edited, first in itertools.product(edits(code), firsts):
                 add("person.edited-name-dob", edited, first, day)
             for form in first_forms:
                 if surname in COMMON_SURNAMES or form in COMMON_GIVEN:
                     continue  # common enough to flood a national index's answers
                 for near in one_digit_off(day):
-                    add("person.name-dob-digit", code, phonetic.spanish(form), near)
+                    add("person.name-dob-digit", code, _spanish(form), near)
         for first, second in itertools.combinations(name.surnames, 2):
             add("person.surnames-dob",
-                *sorted((phonetic.spanish(first), phonetic.spanish(second))), day)  # fmt: skip
+                *sorted((_spanish(first), _spanish(second))), day)  # fmt: skip
         for fused, suffix in both:
             add(f"person.surnames-fused-dob{suffix}", fused, day)
 
@@ -237,7 +243,7 @@ def person_keys(
     person.name(parse(given_names, paternal_surname, maternal_surname), monikers)
     for day in full:  # a moniker alone is too common to match without the date
         for moniker in monikers:
-            keys.add("person.alias-dob", phonetic.spanish(moniker), day)
+            keys.add("person.alias-dob", _spanish(moniker), day)
     for text in full_names:
         person.name(parse_full(text))
     add_document_keys(keys, documents)
